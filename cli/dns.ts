@@ -1,0 +1,33 @@
+// `meridian dns`: runs the DNS service in the foreground until SIGINT/SIGTERM; SIGHUP reloads.
+import { parseArgs } from 'node:util';
+import { parseHostPort } from '../common/host-port.js';
+import { startDnsService } from '../dns/server/service.js';
+
+export async function runDns(args: string[]): Promise<number | undefined> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      listen: { type: 'string', multiple: true, short: 'l' },
+      http: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.config) {
+    process.stderr.write('meridian dns: --config FILE is required\n');
+    return 2;
+  }
+  const service = await startDnsService({
+    configFile: values.config,
+    ...(values.listen ? { listen: values.listen.map(parseHostPort) } : {}),
+    ...(values.http ? { http: parseHostPort(values.http) } : {}),
+  });
+  process.on('SIGHUP', () => void service.reload());
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await service.close();
+  return 0;
+}

@@ -1,0 +1,27 @@
+// `meridian <service> ...`: one command, one subcommand per service.
+import { runDns } from './dns.js';
+
+const USAGE = `usage: meridian <command> [options]
+
+commands:
+  dns --config FILE [--listen HOST:PORT ...] [--http HOST:PORT]
+        run the authoritative DNS server (UDP and TCP on each --listen; HTTP control port on --http)
+  help  show this text
+`;
+
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'dns':
+      return runDns(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`meridian: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,292 @@
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ControlServer, Route } from './control-server.js';
+import { HttpError, MAX_BODY_BYTES, startControlServer } from './control-server.js';
+import { createLogger } from './log.js';
+import { createRegistry } from './metrics.js';
+
+const log = createLogger({ service: 'test', level: 'silent' });
+const TOKEN = 'test-token';
+
+const routes: Route[] = [
+  { method: 'GET', path: '/status', handle: (req) => ({ status: 200, body: { ok: true, pop: req.url.searchParams.get('pop') } }) },
+  { method: 'POST', path: '/echo', handle: (req) => ({ status: 200, body: { echoed: req.body ?? null } }) },
+  { method: 'POST', path: '/drain', mutating: true, handle: (req) => ({ status: 202, body: { drained: req.body } }) },
+  { method: 'DELETE', path: '/drain', mutating: true, handle: () => ({ status: 204 }) },
+  {
+    method: 'GET',
+    path: '/teapot',
+    handle: () => {
+      throw new HttpError(418, 'short and stout');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/boom',
+    handle: async () => {
+      throw new Error('kaboom');
+    },
+  },
+  { method: 'GET', path: '/bigint', handle: () => ({ status: 200, body: { n: 1n } }) },
+  { method: 'GET', path: '/text', handle: () => ({ status: 200, text: 'hello\n', headers: { 'X-Extra': 'yes' } }) },
+];
+
+const open: ControlServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function start(extra: Partial<Parameters<typeof startControlServer>[0]> = {}): Promise<ControlServer> {
+  const server = await startControlServer({ host: '127.0.0.1', port: 0, routes, log, ...extra });
+  open.push(server);
+  return server;
+}
+
+async function json(res: Response): Promise<unknown> {
+  const text = await res.text();
+  expect(text.endsWith('\n')).toBe(true);
+  return JSON.parse(text);
+}
+
+describe('startControlServer', () => {
+  it('serves JSON with a trailing newline and exposes the query string', async () => {
+    const server = await start();
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.host).toBe('127.0.0.1');
+    const res = await fetch(`${server.url}/status?pop=fra`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await json(res)).toEqual({ ok: true, pop: 'fra' });
+  });
+
+  it('answers 404 naming the method and path', async () => {
+    const server = await start();
+    const res = await fetch(`${server.url}/foo`);
+    expect(res.status).toBe(404);
+    expect(await json(res)).toEqual({ error: 'no such endpoint: GET /foo' });
+  });
+
+  it('matches paths exactly', async () => {
+    const server = await start();
+    expect((await fetch(`${server.url}/status/`)).status).toBe(404);
+    expect((await fetch(`${server.url}/Status`)).status).toBe(404);
+  });
+
+  it('answers 405 with an Allow header for a known path and wrong method', async () => {
+    const server = await start();
+    const res = await fetch(`${server.url}/drain`, { method: 'PUT' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('DELETE, POST');
+    expect(await json(res)).toMatchObject({ error: expect.stringContaining('PUT') });
+
+    const onGet = await fetch(`${server.url}/status`, { method: 'POST', body: '{}' });
+    expect(onGet.status).toBe(405);
+    expect(onGet.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('answers HEAD for GET routes without a body', async () => {
+    const server = await start();
+    const res = await fetch(`${server.url}/status`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
+  it('parses JSON bodies and passes undefined for an empty body', async () => {
+    const server = await start();
+    const withBody = await fetch(`${server.url}/echo`, { method: 'POST', body: JSON.stringify({ a: [1, 2] }) });
+    expect(await json(withBody)).toEqual({ echoed: { a: [1, 2] } });
+    const empty = await fetch(`${server.url}/echo`, { method: 'POST' });
+    expect(await json(empty)).toEqual({ echoed: null });
+  });
+
+  it('answers 400 naming the JSON error for a malformed body', async () => {
+    const server = await start();
+    const res = await fetch(`${server.url}/echo`, { method: 'POST', body: '{"a":' });
+    expect(res.status).toBe(400);
+    const body = (await json(res)) as { error: string };
+    expect(body.error).toMatch(/^invalid JSON body: /);
+    expect(body.error.length).toBeGreaterThan('invalid JSON body: '.length);
+  });
+
+  it('answers 413 for a body over 1 MiB and keeps serving', async () => {
+    const server = await start();
+    const big = JSON.stringify('x'.repeat(MAX_BODY_BYTES));
+    const res = await fetch(`${server.url}/echo`, { method: 'POST', body: big });
+    expect(res.status).toBe(413);
+    expect(await json(res)).toMatchObject({ error: expect.stringContaining(String(MAX_BODY_BYTES)) });
+
+    // Without a Content-Length (chunked), the limit is enforced while reading.
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const chunk = new Uint8Array(64 * 1024).fill(0x20);
+        for (let i = 0; i < 20; i++) controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const res2 = await fetch(`${server.url}/echo`, { method: 'POST', body: chunked, duplex: 'half' } as RequestInit);
+    expect(res2.status).toBe(413);
+    await res2.text();
+
+    // A body of exactly the limit is fine.
+    const atLimit = JSON.stringify('x'.repeat(MAX_BODY_BYTES - 2));
+    expect(Buffer.byteLength(atLimit)).toBe(MAX_BODY_BYTES);
+    expect((await fetch(`${server.url}/echo`, { method: 'POST', body: atLimit })).status).toBe(200);
+  });
+
+  it('turns HttpError into its status and other errors into a logged 500', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const server = await start({ log: createLogger({ service: 'test', level: 'error', destination }) });
+
+    const teapot = await fetch(`${server.url}/teapot`);
+    expect(teapot.status).toBe(418);
+    expect(await json(teapot)).toEqual({ error: 'short and stout' });
+
+    const boom = await fetch(`${server.url}/boom`);
+    expect(boom.status).toBe(500);
+    expect(await json(boom)).toEqual({ error: 'internal error' });
+
+    const bigint = await fetch(`${server.url}/bigint`);
+    expect(bigint.status).toBe(500);
+
+    const logged = lines.map((l) => JSON.parse(l) as { service: string; err?: { stack?: string } });
+    expect(logged.some((l) => l.service === 'test' && l.err?.stack?.includes('kaboom'))).toBe(true);
+    // Still alive after handler failures.
+    expect((await fetch(`${server.url}/status`)).status).toBe(200);
+  });
+
+  it('sends text responses with their own content type and extra headers', async () => {
+    const server = await start();
+    const res = await fetch(`${server.url}/text`);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(res.headers.get('x-extra')).toBe('yes');
+    expect(await res.text()).toBe('hello\n');
+  });
+
+  describe('with a token', () => {
+    it('rejects mutating requests without the right bearer token', async () => {
+      const server = await start({ token: TOKEN });
+      for (const authorization of [undefined, 'Bearer wrong', `Basic ${TOKEN}`]) {
+        const res = await fetch(`${server.url}/drain`, {
+          method: 'POST',
+          body: '{}',
+          headers: authorization ? { authorization } : {},
+        });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer');
+        expect(await json(res)).toMatchObject({ error: expect.any(String) });
+      }
+    });
+
+    it('accepts mutating requests with the token', async () => {
+      const server = await start({ token: TOKEN });
+      const res = await fetch(`${server.url}/drain`, {
+        method: 'POST',
+        body: '{"pop":"fra"}',
+        headers: { authorization: `bearer ${TOKEN}` },
+      });
+      expect(res.status).toBe(202);
+      expect(await json(res)).toEqual({ drained: { pop: 'fra' } });
+
+      const del = await fetch(`${server.url}/drain`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(del.status).toBe(204);
+    });
+
+    it('checks the token before reading the body', async () => {
+      const server = await start({ token: TOKEN });
+      const res = await fetch(`${server.url}/drain`, { method: 'POST', body: 'x'.repeat(MAX_BODY_BYTES + 1) });
+      expect(res.status).toBe(401);
+    });
+
+    it('does not require the token for read-only routes', async () => {
+      const server = await start({ token: TOKEN });
+      expect((await fetch(`${server.url}/status`)).status).toBe(200);
+    });
+  });
+
+  it('allows mutating routes when no token is configured', async () => {
+    const server = await start();
+    expect((await fetch(`${server.url}/drain`, { method: 'POST', body: '1' })).status).toBe(202);
+  });
+
+  it('serves /metrics from the registry without a token', async () => {
+    const server = await start({ token: TOKEN, registry: createRegistry('dns') });
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toContain('process_cpu_user_seconds_total{service="dns"}');
+  });
+
+  it('has no /metrics without a registry', async () => {
+    const server = await start();
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+  });
+
+  it('warns once when listening beyond loopback without a token', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const warnLog = createLogger({ service: 'test', level: 'warn', destination });
+    await start({ host: '0.0.0.0', log: warnLog });
+    await start({ host: '127.0.0.1', log: warnLog });
+    await start({ host: '0.0.0.0', token: TOKEN, log: warnLog });
+    const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.msg).toMatch(/without a token/);
+  });
+
+  it('rejects duplicate routes at start-up', async () => {
+    const dup: Route = { method: 'GET', path: '/status', handle: () => ({ status: 200 }) };
+    await expect(start({ routes: [...routes, dup] })).rejects.toThrow('duplicate control route: GET /status');
+  });
+
+  it('rejects EADDRINUSE naming host:port', async () => {
+    const first = await start();
+    const err: unknown = await startControlServer({ host: '127.0.0.1', port: first.port, routes, log }).then(
+      (s) => {
+        open.push(s);
+        throw new Error('second server should not have started');
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain(`127.0.0.1:${first.port}`);
+    expect((err as Error).message).toContain('EADDRINUSE');
+  });
+
+  it('listens on IPv6 loopback', async (ctx) => {
+    if (!(await canBind('::1'))) return ctx.skip();
+    const server = await start({ host: '::1' });
+    expect(server.host).toBe('::1');
+    expect(server.url).toBe(`http://[::1]:${server.port}`);
+    expect((await fetch(`${server.url}/status`)).status).toBe(200);
+  });
+
+  it('closes promptly with idle keep-alive connections open', async () => {
+    const server = await startControlServer({ host: '127.0.0.1', port: 0, routes, log });
+    await (await fetch(`${server.url}/status`)).text(); // leaves a keep-alive socket in fetch's pool
+    const started = Date.now();
+    await server.close();
+    await server.close(); // idempotent
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+function canBind(host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host, port: 0 }, () => probe.close(() => resolve(true)));
+  });
+}

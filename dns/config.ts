@@ -1,0 +1,207 @@
+// The DNS server's part of the topology file: its `dns:` settings and the `zones:` it serves.
+// Parsing turns every zone (inline records and RFC 1035 master files) into ZoneSource records,
+// so one compiler and one set of rules apply to both.
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
+import { parseHostPort, type HostPort } from '../common/host-port.js';
+import { Type, typeFromName, typeName } from './wire/constants.js';
+import { wireToText, type Name } from './wire/name.js';
+import type { RData } from './wire/rdata.js';
+import type { SourceRecord, ZoneSource } from './zone/compile.js';
+import { parseMasterFile, MasterFileError } from './zone/masterfile.js';
+import { parseName } from './zone/name-text.js';
+import { SUPPORTED_TYPES, parseRdata, txtRdata } from './zone/rdata-text.js';
+import { TextError, parseTtl, tokenizeLine } from './zone/text.js';
+
+const ttl = z.union([
+  z.number().int().min(0).max(2_147_483_647),
+  z.string().transform((s, ctx) => {
+    try {
+      return parseTtl(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  }),
+]);
+
+const hostPort = z.string().transform((s, ctx) => {
+  try {
+    return parseHostPort(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const recordValue = z.union([z.string().min(1), z.number()]).transform(String);
+
+const recordSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    type: z.string().refine((t) => typeFromName(t) !== undefined && SUPPORTED_TYPES.has(typeFromName(t)!), {
+      error: `expected one of ${[...SUPPORTED_TYPES].filter((t) => t !== Type.SOA).map(typeName).join(', ')} (SOA is set with 'soa')`,
+    }),
+    ttl: ttl.optional(),
+    value: recordValue.optional(),
+    values: z.array(recordValue).min(1).optional(),
+  })
+  .refine((r) => (r.value === undefined) !== (r.values === undefined), { error: "give exactly one of 'value' or 'values'" });
+
+const soaSchema = z.strictObject({
+  mname: z.string(),
+  rname: z.string(),
+  serial: z.number().int().min(0).max(0xffffffff).default(1),
+  refresh: ttl.default(7200),
+  retry: ttl.default(3600),
+  expire: ttl.default(1209600),
+  minimum: ttl.default(300),
+  ttl: ttl.optional(),
+});
+
+const zoneSchema = z.strictObject({
+  name: z.string().min(1),
+  ttl: ttl.default(3600),
+  soa: soaSchema.optional(),
+  ns: z.array(z.string()).min(1).optional(),
+  file: z.string().optional(),
+  records: z.array(recordSchema).default([]),
+});
+
+const dnsSchema = z.strictObject({
+  serverId: z.string().min(1).max(255).optional(),
+  version: z.string().max(255).nullable().default(null),
+  listen: z.array(hostPort).min(1).default([parseHostPort('127.0.0.1:5353'), parseHostPort('[::1]:5353')]),
+  http: hostPort.default(parseHostPort('127.0.0.1:8053')),
+  maxUdpPayload: z.number().int().min(512).max(4096).default(1232),
+  tcp: z
+    .strictObject({
+      idleTimeout: z.number().int().min(100).max(300_000).default(10_000),
+      maxConnections: z.number().int().min(1).max(100_000).default(1000),
+    })
+    .default({ idleTimeout: 10_000, maxConnections: 1000 }),
+  control: z.strictObject({ token: z.string().min(1).optional(), tokenFile: z.string().optional() }).default({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      querySampleRate: z.number().min(0).max(1).default(0),
+    })
+    .default({ level: 'info', querySampleRate: 0 }),
+});
+
+const fileSchema = z.looseObject({
+  dns: dnsSchema.default(dnsSchema.parse({})),
+  zones: z.array(zoneSchema).min(1, { error: 'at least one zone is needed' }),
+});
+
+export interface DnsSettings {
+  readonly serverId: string;
+  readonly version: string | null;
+  readonly listen: readonly HostPort[];
+  readonly http: HostPort;
+  readonly maxUdpPayload: number;
+  readonly tcp: { readonly idleTimeout: number; readonly maxConnections: number };
+  readonly control: { readonly token?: string | undefined; readonly tokenFile?: string | undefined };
+  readonly log: { readonly level: string; readonly querySampleRate: number };
+}
+
+export interface DnsConfig {
+  readonly file: string;
+  readonly settings: DnsSettings;
+  readonly zones: readonly ZoneSource[];
+}
+
+export async function loadDnsConfig(file: string): Promise<DnsConfig> {
+  const parsed = parseWith(file, fileSchema, await readYamlFile(file));
+  const baseDir = dirname(file);
+  const zones: ZoneSource[] = [];
+  for (const [i, zone] of parsed.zones.entries()) zones.push(await zoneSource(file, baseDir, `zones[${i}]`, zone));
+  const control = parsed.dns.control;
+  return {
+    file,
+    settings: {
+      ...parsed.dns,
+      serverId: parsed.dns.serverId ?? hostname(),
+      control: { token: control.token, tokenFile: control.tokenFile && resolvePath(baseDir, control.tokenFile) },
+    },
+    zones,
+  };
+}
+
+type ZoneInput = z.output<typeof zoneSchema>;
+
+async function zoneSource(file: string, baseDir: string, path: string, zone: ZoneInput): Promise<ZoneSource> {
+  const at = (p: string) => `${file}: ${p}`;
+  const origin = textOr(at(`${path}.name`), () => parseName(zone.name.endsWith('.') ? zone.name : `${zone.name}.`, null));
+  const records: SourceRecord[] = [];
+  const add = (where: string, owner: Name, type: number, recordTtl: number, rdata: RData) =>
+    records.push({ owner, type, ttl: recordTtl, rdata, where });
+
+  if (zone.soa) {
+    const s = zone.soa;
+    const where = at(`${path}.soa`);
+    const tokens = tokenizeLine(`${s.mname} ${s.rname} ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`);
+    add(where, origin, Type.SOA, s.ttl ?? zone.ttl, textOr(where, () => parseRdata(Type.SOA, tokens, origin)));
+  }
+  for (const [i, ns] of (zone.ns ?? []).entries()) {
+    const where = at(`${path}.ns[${i}]`);
+    add(where, origin, Type.NS, zone.ttl, textOr(where, () => parseRdata(Type.NS, tokenizeLine(ns), origin)));
+  }
+  if (zone.file) records.push(...(await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl)));
+  for (const [i, rec] of zone.records.entries()) {
+    const recPath = `${path}.records[${i}]`;
+    const owner = textOr(at(`${recPath}.name`), () => parseName(rec.name, origin));
+    const type = typeFromName(rec.type)!;
+    const values = rec.values ?? [rec.value!];
+    for (const [j, value] of values.entries()) {
+      const where = at(rec.values ? `${recPath}.values[${j}]` : `${recPath}.value`);
+      // In YAML a TXT value is the text itself, not zone-file syntax: no quoting needed.
+      const rdata = textOr(where, () => (type === Type.TXT ? txtRdata(value) : parseRdata(type, tokenizeLine(value), origin)));
+      add(where, owner, type, rec.ttl ?? zone.ttl, rdata);
+    }
+  }
+  return { origin, where: at(path), records };
+}
+
+async function masterFileRecords(path: string, origin: Name, defaultTtl: number): Promise<SourceRecord[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${path}: cannot read zone file: ${(e as Error).message}`);
+  }
+  let parsed;
+  try {
+    parsed = parseMasterFile(text, {
+      origin: wireToText(origin.wire),
+      defaultTtl,
+      file: path,
+      readInclude: (p) => readFileSync(resolvePath(dirname(path), p), 'utf8'),
+    });
+  } catch (e) {
+    if (e instanceof MasterFileError) throw new ConfigError(e.message);
+    throw e;
+  }
+  return parsed.map((r) => {
+    const where = `${r.file}:${r.line}`;
+    const recOrigin = textOr(where, () => parseName(r.origin, null));
+    const owner = textOr(where, () => parseName(r.owner, null));
+    const type = typeFromName(r.type);
+    if (type === undefined) throw new ConfigError(`${where}: unknown type ${r.type}`);
+    return { owner, type, ttl: r.ttl, rdata: textOr(where, () => parseRdata(type, r.rdata, recOrigin)), where };
+  });
+}
+
+/** Runs a presentation-format parse, turning its TextError into a ConfigError at `where`. */
+function textOr<T>(where: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof TextError) throw new ConfigError(`${where}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,129 @@
+// DNS counters kept in a typed array on the hot path (an index and an add, no label hashing)
+// and turned into Prometheus series only when /metrics is scraped.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { RcodeName, Type, typeName } from '../wire/constants.js';
+
+export type Transport = 'udp' | 'tcp';
+const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
+
+/** QTYPEs reported by name; the rest are counted as "other" so label cardinality stays bounded. */
+const REPORTED_TYPES = [Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX, Type.TXT, Type.SRV, Type.CAA, Type.PTR, Type.ANY, Type.HTTPS, Type.SVCB, Type.DS, Type.AXFR, Type.IXFR];
+const TYPE_LABELS = [...REPORTED_TYPES.map(typeName), 'other'];
+const typeIndex = new Uint8Array(65536).fill(REPORTED_TYPES.length);
+REPORTED_TYPES.forEach((t, i) => (typeIndex[t] = i));
+
+const RCODES = [0, 1, 2, 3, 4, 5, 16];
+const rcodeIndex = new Uint8Array(4096).fill(RCODES.length);
+RCODES.forEach((r, i) => (rcodeIndex[r] = i));
+const RCODE_LABELS = [...RCODES.map((r) => RcodeName[r]!), 'other'];
+
+const NT = TYPE_LABELS.length;
+const NR = RCODE_LABELS.length;
+
+export type DropReason = 'malformed' | 'response' | 'spoofed_port';
+
+export class DnsMetrics {
+  private readonly answered = new Float64Array(TRANSPORTS.length * NT * NR);
+  private readonly dropped = new Map<DropReason, number>();
+  private truncated = 0;
+  private tcpOpen = 0;
+  private tcpTotal = 0;
+  private tcpRefused = 0;
+  readonly latency: Histogram;
+
+  constructor(registry: Registry) {
+    const self = this;
+    new Counter({
+      name: 'meridian_dns_queries_total',
+      help: 'DNS responses sent, by transport, query type and response code',
+      labelNames: ['transport', 'qtype', 'rcode'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        self.answered.forEach((v, i) => {
+          if (v === 0) return;
+          const r = i % NR;
+          const t = Math.floor(i / NR) % NT;
+          const tr = Math.floor(i / (NR * NT));
+          this.inc({ transport: TRANSPORTS[tr]!, qtype: TYPE_LABELS[t]!, rcode: RCODE_LABELS[r]! }, v);
+        });
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_dropped_total',
+      help: 'Datagrams and messages dropped without an answer, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, v] of self.dropped) this.inc({ reason }, v);
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_truncated_total',
+      help: 'UDP responses sent truncated (TC) because they exceeded the payload size',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(self.truncated);
+      },
+    });
+    new Gauge({
+      name: 'meridian_dns_tcp_connections',
+      help: 'Open DNS-over-TCP connections',
+      registers: [registry],
+      collect() {
+        this.set(self.tcpOpen);
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_tcp_connections_total',
+      help: 'DNS-over-TCP connections accepted',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(self.tcpTotal);
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_tcp_connections_refused_total',
+      help: 'DNS-over-TCP connections refused because the connection cap was reached',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(self.tcpRefused);
+      },
+    });
+    this.latency = new Histogram({
+      name: 'meridian_dns_answer_seconds',
+      help: 'Time from receiving a query to handing its response to the socket',
+      buckets: [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2],
+      registers: [registry],
+    });
+  }
+
+  answer(transport: 0 | 1, qtype: number, rcode: number): void {
+    this.answered[(transport * NT + typeIndex[qtype]!) * NR + rcodeIndex[rcode & 0xfff]!]! += 1;
+  }
+
+  drop(reason: DropReason): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+
+  truncate(): void {
+    this.truncated++;
+  }
+
+  tcpOpened(): void {
+    this.tcpOpen++;
+    this.tcpTotal++;
+  }
+
+  tcpClosed(): void {
+    this.tcpOpen--;
+  }
+
+  tcpRefusedOne(): void {
+    this.tcpRefused++;
+  }
+}

@@ -1,0 +1,156 @@
+// The DNS service as a whole: load the config, build the serving state, open the UDP/TCP
+// listeners and the HTTP control port, and reload on request. A reload builds the new state
+// completely before swapping one reference, so a bad file changes nothing and queries in
+// flight (each handled synchronously) never see half a config.
+import { formatHostPort, type HostPort } from '../../common/host-port.js';
+import { createLogger, type Logger } from '../../common/log.js';
+import { createRegistry } from '../../common/metrics.js';
+import { resolveControlToken } from '../../common/control-token.js';
+import { startControlServer, type ControlServer } from '../../common/control-server.js';
+import { loadDnsConfig, type DnsConfig } from '../config.js';
+import { QueryHandler } from './handle-query.js';
+import { DnsMetrics } from './metrics.js';
+import { QueryLog } from './query-log.js';
+import { buildServingState, type BuiltState } from './state.js';
+import { listenTcp, type TcpListener } from './tcp.js';
+import { listenUdp, type Listener } from './udp.js';
+import { controlRoutes } from './control-routes.js';
+import { wireToText } from '../wire/name.js';
+
+export interface DnsServiceOptions {
+  configFile: string;
+  /** Overrides `dns.listen` from the config (the CLI's --listen). */
+  listen?: HostPort[];
+  /** Overrides `dns.http` (the CLI's --http). */
+  http?: HostPort;
+  /** For tests: where logs go (default stdout). */
+  log?: Logger;
+}
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly zones?: number;
+  readonly records?: number;
+  readonly ms?: number;
+}
+
+export interface DnsService {
+  readonly udp: readonly Listener[];
+  readonly tcp: readonly TcpListener[];
+  readonly control: ControlServer;
+  readonly serverId: string;
+  readonly configFile: string;
+  status(): Record<string, unknown>;
+  reload(): Promise<ReloadResult>;
+  close(): Promise<void>;
+}
+
+export async function startDnsService(opts: DnsServiceOptions): Promise<DnsService> {
+  const config = await loadDnsConfig(opts.configFile);
+  const settings = config.settings;
+  const log = opts.log ?? createLogger({ service: 'dns', level: settings.log.level });
+  let state: BuiltState = buildServingState(config);
+  let current: DnsConfig = config;
+  const registry = createRegistry('dns');
+  const metrics = new DnsMetrics(registry);
+  const handler = new QueryHandler(state, metrics);
+  const queryLog = new QueryLog(log, settings.log.querySampleRate);
+  const loadedAt = { time: new Date(), result: { ok: true } as ReloadResult };
+
+  const listenAt = opts.listen ?? settings.listen;
+  const udp: Listener[] = [];
+  const tcp: TcpListener[] = [];
+  let control: ControlServer | undefined;
+  const closeAll = async () => {
+    await Promise.all([...udp, ...tcp].map((l) => l.close()));
+    await control?.close();
+  };
+  try {
+    for (const at of listenAt) {
+      udp.push(await listenUdp(at, handler, metrics, log, queryLog));
+      // Port 0 means "any": TCP takes the port UDP got, so both serve one address.
+      tcp.push(await listenTcp({ host: at.host, port: udp[udp.length - 1]!.address.port }, handler, metrics, log, queryLog, settings.tcp));
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+
+  // Reloads run one at a time, in order.
+  let reloading: Promise<ReloadResult> = Promise.resolve({ ok: true });
+  const reload = (): Promise<ReloadResult> => {
+    reloading = reloading.then(async () => {
+      const started = performance.now();
+      try {
+        const next = await loadDnsConfig(opts.configFile);
+        const built = buildServingState(next);
+        handler.state = built;
+        state = built;
+        if (next.settings.listen.map(formatHostPort).join() !== current.settings.listen.map(formatHostPort).join() && !opts.listen) {
+          log.warn('dns.listen changed: restart to apply new listeners');
+        }
+        current = next;
+        for (const t of tcp) t.setLimits(next.settings.tcp);
+        queryLog.sampleRate = next.settings.log.querySampleRate;
+        log.level = next.settings.log.level;
+        const result = { ok: true, zones: built.zoneCount, records: built.recordCount, ms: Math.round(performance.now() - started) };
+        log.info(result, 'config reloaded');
+        loadedAt.time = new Date();
+        loadedAt.result = result;
+        return result;
+      } catch (e) {
+        const error = (e as Error).message;
+        log.error({ error }, 'config reload refused; still serving the previous config');
+        loadedAt.result = { ok: false, error };
+        return { ok: false, error };
+      }
+    });
+    return reloading;
+  };
+
+  const status = () => ({
+    serverId: current.settings.serverId,
+    configFile: opts.configFile,
+    listeners: udp.map((l) => formatHostPort(l.address)),
+    zones: [...state.zones.values()].map((z) => ({ name: wireToText(z.apex.wire), nodes: z.nodes.size })),
+    lastReload: { at: loadedAt.time.toISOString(), ...loadedAt.result },
+  });
+
+  try {
+    control = await startControlServer({
+      ...(opts.http ?? settings.http),
+      token: resolveControlToken({ token: settings.control.token, tokenFile: settings.control.tokenFile }),
+      routes: controlRoutes({ reload, status }),
+      registry,
+      log,
+    });
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+
+  log.info(
+    {
+      serverId: settings.serverId,
+      dns: udp.map((l) => `${formatHostPort(l.address)} (udp+tcp)`),
+      control: control.url,
+      zones: state.zoneCount,
+      records: state.recordCount,
+    },
+    'meridian dns serving',
+  );
+
+  return {
+    udp,
+    tcp,
+    control,
+    serverId: settings.serverId,
+    configFile: opts.configFile,
+    status,
+    reload,
+    close: closeAll,
+  };
+}
+
+

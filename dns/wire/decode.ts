@@ -1,0 +1,136 @@
+// Strict, bounds-checked query decoder. It never throws on any input: every read is checked
+// against the message length first, and every malformation maps to a Decoded outcome.
+import { EdnsOption, Flag, HEADER_LEN, MIN_UDP_PAYLOAD, Opcode, Rcode, Type } from './constants.js';
+import { keyOfWire, scanUncompressedName, skipName } from './name.js';
+import type { ClientSubnet, Decoded, Edns } from './query.js';
+
+class Malformed {
+  constructor(readonly reason: string) {}
+}
+
+export function decodeQuery(msg: Buffer): Decoded {
+  const len = msg.length;
+  if (len < HEADER_LEN) return { kind: 'drop', reason: 'shorter than a DNS header' };
+  const id = msg.readUInt16BE(0);
+  const flags = msg.readUInt16BE(2);
+  if (flags & Flag.QR) return { kind: 'drop', reason: 'message is a response' };
+  const opcode = (flags >> 11) & 0xf;
+  const rd = (flags & Flag.RD) !== 0;
+  const qdcount = msg.readUInt16BE(4);
+  const ancount = msg.readUInt16BE(6);
+  const nscount = msg.readUInt16BE(8);
+  const arcount = msg.readUInt16BE(10);
+
+  const error = (rcode: number, reason: string, questionEnd: number, hadEdns: boolean): Decoded => ({
+    kind: 'error', rcode, reason, id, opcode, rd, questionEnd, hadEdns,
+  });
+
+  let questionEnd = 0;
+  const nameEnd = qdcount === 1 ? scanUncompressedName(msg, HEADER_LEN, len) : -1;
+  if (nameEnd > 0 && nameEnd + 4 <= len) questionEnd = nameEnd + 4;
+
+  if (opcode !== Opcode.QUERY) return error(Rcode.NOTIMP, `opcode ${opcode} not implemented`, questionEnd, false);
+  if (qdcount !== 1) return error(Rcode.FORMERR, `QDCOUNT is ${qdcount}, expected 1`, 0, false);
+  if (questionEnd === 0) return error(Rcode.FORMERR, 'question unreadable', 0, false);
+
+  let off = skipRecords(msg, questionEnd, ancount + nscount);
+  if (off < 0) return error(Rcode.FORMERR, 'answer or authority section unreadable', questionEnd, false);
+
+  let edns: Edns | null = null;
+  let sawOpt = false;
+  for (let i = 0; i < arcount; i++) {
+    const rrStart = off;
+    off = skipName(msg, off, len);
+    if (off < 0 || off + 10 > len) return error(Rcode.FORMERR, 'additional section unreadable', questionEnd, sawOpt);
+    const type = msg.readUInt16BE(off);
+    const rdlength = msg.readUInt16BE(off + 8);
+    const rdata = off + 10;
+    if (rdata + rdlength > len) return error(Rcode.FORMERR, 'RDATA runs past the message', questionEnd, sawOpt);
+    if (type === Type.OPT) {
+      if (sawOpt) return error(Rcode.FORMERR, 'more than one OPT record', questionEnd, true);
+      sawOpt = true;
+      if (msg[rrStart] !== 0 || off !== rrStart + 1) return error(Rcode.FORMERR, 'OPT owner is not the root', questionEnd, true);
+      const parsed = parseOpt(msg, off, rdata, rdlength);
+      if (parsed instanceof Malformed) return error(Rcode.FORMERR, parsed.reason, questionEnd, true);
+      edns = parsed;
+    }
+    off = rdata + rdlength;
+  }
+  if (off !== len) return error(Rcode.FORMERR, 'trailing bytes after the last record', questionEnd, sawOpt);
+
+  return {
+    kind: 'query',
+    query: {
+      id,
+      opcode,
+      rd,
+      cd: (flags & Flag.CD) !== 0,
+      qnameKey: keyOfWire(msg, HEADER_LEN, nameEnd - 1),
+      qtype: msg.readUInt16BE(nameEnd),
+      qclass: msg.readUInt16BE(nameEnd + 2),
+      questionEnd,
+      edns,
+    },
+  };
+}
+
+/** Skips `count` resource records starting at `off`; -1 when one is malformed. */
+function skipRecords(msg: Buffer, off: number, count: number): number {
+  for (let i = 0; i < count; i++) {
+    off = skipName(msg, off, msg.length);
+    if (off < 0 || off + 10 > msg.length) return -1;
+    off += 10 + msg.readUInt16BE(off + 8);
+    if (off > msg.length) return -1;
+  }
+  return off;
+}
+
+/** `fixed` points at the OPT's TYPE field; `rdata` at its options. */
+function parseOpt(msg: Buffer, fixed: number, rdata: number, rdlength: number): Edns | Malformed {
+  const udpSize = Math.max(MIN_UDP_PAYLOAD, msg.readUInt16BE(fixed + 2));
+  const version = msg[fixed + 5]!;
+  const dnssecOk = (msg[fixed + 6]! & 0x80) !== 0;
+  let nsid = false;
+  let clientSubnet: ClientSubnet | null = null;
+  const end = rdata + rdlength;
+  let off = rdata;
+  while (off < end) {
+    if (off + 4 > end) return new Malformed('truncated EDNS option header');
+    const code = msg.readUInt16BE(off);
+    const optLen = msg.readUInt16BE(off + 2);
+    const value = off + 4;
+    if (value + optLen > end) return new Malformed('EDNS option runs past the OPT record');
+    if (code === EdnsOption.NSID) {
+      nsid = true;
+    } else if (code === EdnsOption.ECS) {
+      if (clientSubnet) return new Malformed('more than one Client Subnet option');
+      const ecs = parseClientSubnet(msg, value, optLen);
+      if (ecs instanceof Malformed) return ecs;
+      clientSubnet = ecs;
+    }
+    // Unknown options are ignored (RFC 6891 §6.1.2).
+    off = value + optLen;
+  }
+  return { udpSize, version, dnssecOk, nsid, clientSubnet };
+}
+
+/** RFC 7871 §6 and §7.1.1: anything inconsistent is FORMERR. */
+function parseClientSubnet(msg: Buffer, off: number, len: number): ClientSubnet | Malformed {
+  if (len < 4) return new Malformed('Client Subnet option shorter than 4 bytes');
+  const family = msg.readUInt16BE(off);
+  const sourcePrefix = msg[off + 2]!;
+  const scopePrefix = msg[off + 3]!;
+  if (family !== 1 && family !== 2) return new Malformed(`Client Subnet family ${family} unknown`);
+  const maxPrefix = family === 1 ? 32 : 128;
+  if (sourcePrefix > maxPrefix) return new Malformed(`Client Subnet source prefix ${sourcePrefix} exceeds ${maxPrefix}`);
+  if (scopePrefix !== 0) return new Malformed('Client Subnet scope prefix must be 0 in a query');
+  const addrLen = len - 4;
+  if (addrLen !== Math.ceil(sourcePrefix / 8)) {
+    return new Malformed(`Client Subnet address is ${addrLen} bytes, source prefix ${sourcePrefix} needs ${Math.ceil(sourcePrefix / 8)}`);
+  }
+  const spareBits = addrLen * 8 - sourcePrefix;
+  if (spareBits > 0 && (msg[off + 4 + addrLen - 1]! & ((1 << spareBits) - 1)) !== 0) {
+    return new Malformed('Client Subnet address has bits set beyond the source prefix');
+  }
+  return { family, sourcePrefix, scopePrefix, address: Buffer.from(msg.subarray(off + 4, off + 4 + addrLen)) };
+}

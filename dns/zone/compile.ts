@@ -1,0 +1,205 @@
+// Builds the immutable ZoneSet from parsed records and enforces the rules that make a zone
+// servable (RFC 1034, RFC 2181, RFC 4592). Every error names where the record came from.
+import { Type, typeName } from '../wire/constants.js';
+import { isAtOrBelow, keyToText, nameFromWire, parentKey, type Name } from '../wire/name.js';
+import type { RData, RRset } from '../wire/rdata.js';
+import type { Zone, ZoneNode } from './zone.js';
+
+export interface SourceRecord {
+  readonly owner: Name;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdata: RData;
+  /** Where it was written: `zones[0].records[3]` or `zones/demo.test.zone:12`. */
+  readonly where: string;
+}
+
+export interface ZoneSource {
+  readonly origin: Name;
+  /** Where the zone is declared, for errors about the zone as a whole. */
+  readonly where: string;
+  readonly records: readonly SourceRecord[];
+}
+
+export class ZoneError extends Error {
+  constructor(
+    readonly where: string,
+    message: string,
+  ) {
+    super(`${where}: ${message}`);
+    this.name = 'ZoneError';
+  }
+}
+
+interface MutableNode {
+  name: Name;
+  rrsets: Map<number, { rrset: MutableRRset; where: string }>;
+}
+interface MutableRRset {
+  owner: Name;
+  type: number;
+  ttl: number;
+  rdata: RData[];
+}
+
+const WILDCARD_LABEL = '\x01*';
+/** Where each compiled RRset was written, for errors found after grouping. */
+const origins = new WeakMap<RRset, string>();
+/** Types that may sit below a zone cut: glue for the delegated name servers. */
+const GLUE_TYPES = new Set<number>([Type.A, Type.AAAA]);
+
+export function compileZones(sources: readonly ZoneSource[]): Map<string, Zone> {
+  const zones = new Map<string, Zone>();
+  for (const source of sources) {
+    if (zones.has(source.origin.key)) throw new ZoneError(source.where, `zone ${keyToText(source.origin.key)} is defined twice`);
+    zones.set(source.origin.key, compileZone(source));
+  }
+  for (const zone of zones.values()) checkTargets(zone, zones);
+  return zones;
+}
+
+function compileZone(source: ZoneSource): Zone {
+  const apexKey = source.origin.key;
+  const nodes = new Map<string, MutableNode>();
+  for (const rec of source.records) {
+    if (!isAtOrBelow(rec.owner.key, apexKey)) {
+      throw new ZoneError(rec.where, `${keyToText(rec.owner.key)} is outside zone ${keyToText(apexKey)}`);
+    }
+    let node = nodes.get(rec.owner.key);
+    if (!node) {
+      node = { name: rec.owner, rrsets: new Map() };
+      nodes.set(rec.owner.key, node);
+    }
+    const existing = node.rrsets.get(rec.type);
+    if (!existing) {
+      node.rrsets.set(rec.type, { rrset: { owner: node.name, type: rec.type, ttl: rec.ttl, rdata: [rec.rdata] }, where: rec.where });
+      continue;
+    }
+    if (existing.rrset.ttl !== rec.ttl) {
+      throw new ZoneError(
+        rec.where,
+        `TTL ${rec.ttl} differs from TTL ${existing.rrset.ttl} of the same ${typeName(rec.type)} RRset at ${existing.where} (RFC 2181 §5.2)`,
+      );
+    }
+    // An RRset is a set (RFC 2181 §5): identical records collapse into one.
+    if (!existing.rrset.rdata.some((r) => sameRdata(r, rec.rdata))) existing.rrset.rdata.push(rec.rdata);
+  }
+
+  const apex = nodes.get(apexKey);
+  const soa = apex?.rrsets.get(Type.SOA);
+  if (!apex || !soa) throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no SOA record at its apex`);
+  if (soa.rrset.rdata.length > 1) throw new ZoneError(soa.where, 'a zone has exactly one SOA record');
+  if (!apex.rrsets.has(Type.NS)) throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no NS records at its apex`);
+
+  for (const node of nodes.values()) checkNode(node, apexKey);
+  addEmptyNonTerminals(nodes, apexKey);
+
+  const minimum = soaMinimum(soa.rrset);
+  const zone: { apex: Name; soa: RRset; negativeTtl: number; nodes: Map<string, ZoneNode> } = {
+    apex: apex.name,
+    soa: soa.rrset,
+    negativeTtl: Math.min(soa.rrset.ttl, minimum),
+    nodes: new Map(),
+  };
+  // Parents first, so each node can inherit the delegation above it.
+  const ordered = [...nodes.values()].sort((a, b) => a.name.key.length - b.name.key.length);
+  for (const node of ordered) {
+    const rrsets = new Map<number, RRset>();
+    for (const [type, { rrset, where }] of node.rrsets) {
+      rrsets.set(type, rrset);
+      origins.set(rrset, where);
+    }
+    const parent = node.name.key === apexKey ? undefined : zone.nodes.get(parentKey(node.name.key)!);
+    const built: { name: Name; zone: Zone; rrsets: Map<number, RRset>; delegation: ZoneNode | null } = {
+      name: node.name,
+      zone,
+      rrsets,
+      delegation: parent?.delegation ?? null,
+    };
+    if (built.delegation) checkOccluded(built, built.delegation);
+    else if (node.name.key !== apexKey && rrsets.has(Type.NS)) built.delegation = built;
+    zone.nodes.set(node.name.key, built);
+  }
+  return zone;
+}
+
+/** Below a zone cut only glue may exist: anything else would never be served (RFC 1034 §4.2.1). */
+function checkOccluded(node: ZoneNode, cut: ZoneNode): void {
+  for (const [type, rrset] of node.rrsets) {
+    if (!GLUE_TYPES.has(type)) {
+      throw new ZoneError(
+        origins.get(rrset)!,
+        `${typeName(type)} at ${keyToText(node.name.key)} is below the delegation to ${keyToText(cut.name.key)}; only A/AAAA glue may be there`,
+      );
+    }
+  }
+}
+
+function checkNode(node: MutableNode, apexKey: string): void {
+  const name = keyToText(node.name.key);
+  const cname = node.rrsets.get(Type.CNAME);
+  if (cname) {
+    if (cname.rrset.rdata.length > 1) throw new ZoneError(cname.where, `${name} has more than one CNAME (RFC 1034 §3.6.2)`);
+    for (const [type, other] of node.rrsets) {
+      if (type !== Type.CNAME) {
+        throw new ZoneError(cname.where, `CNAME at ${name} cannot coexist with other data (${typeName(type)} at ${other.where}) (RFC 1034 §3.6.2)`);
+      }
+    }
+  }
+  const soa = node.rrsets.get(Type.SOA);
+  if (soa && node.name.key !== apexKey) throw new ZoneError(soa.where, `SOA at ${name} is not at the zone apex ${keyToText(apexKey)}`);
+  const ns = node.rrsets.get(Type.NS);
+  if (ns && node.name.key.startsWith(WILDCARD_LABEL)) throw new ZoneError(ns.where, `NS at wildcard ${name} is not allowed (RFC 4592 §4.2)`);
+}
+
+/** Every ancestor of a name with data exists too (RFC 4592 §2.2.2), so it must not be NXDOMAIN. */
+function addEmptyNonTerminals(nodes: Map<string, MutableNode>, apexKey: string): void {
+  for (const key of [...nodes.keys()]) {
+    for (let k = parentKey(key); k !== undefined && k.length >= apexKey.length; k = parentKey(k)) {
+      if (nodes.has(k)) break;
+      const wire = Buffer.allocUnsafe(k.length + 1);
+      wire.write(k, 0, 'latin1');
+      wire[k.length] = 0;
+      nodes.set(k, { name: nameFromWire(wire), rrsets: new Map() });
+    }
+  }
+}
+
+/** NS, MX and SRV must not point at an alias (RFC 2181 §10.3). */
+function checkTargets(zone: Zone, zones: ReadonlyMap<string, Zone>): void {
+  for (const node of zone.nodes.values()) {
+    for (const type of [Type.NS, Type.MX, Type.SRV]) {
+      const rrset = node.rrsets.get(type);
+      if (!rrset) continue;
+      for (const rdata of rrset.rdata) {
+        for (const part of rdata) {
+          if (Buffer.isBuffer(part)) continue;
+          for (const other of zones.values()) {
+            if (other.nodes.get(part.name.key)?.rrsets.has(Type.CNAME)) {
+              throw new ZoneError(
+                origins.get(rrset) ?? keyToText(node.name.key),
+                `${typeName(type)} target ${keyToText(part.name.key)} is a CNAME; it must name a host with addresses (RFC 2181 §10.3)`,
+              );
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function soaMinimum(soa: RRset): number {
+  const rdata = soa.rdata[0]!;
+  const last = rdata[rdata.length - 1];
+  if (!Buffer.isBuffer(last)) throw new Error('SOA RDATA must end with MINIMUM');
+  return last.readUInt32BE(last.length - 4);
+}
+
+function sameRdata(a: RData, b: RData): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((part, i) => {
+    const other = b[i]!;
+    if (Buffer.isBuffer(part)) return Buffer.isBuffer(other) && part.equals(other);
+    return !Buffer.isBuffer(other) && part.name.key === other.name.key;
+  });
+}

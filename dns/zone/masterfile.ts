@@ -1,0 +1,296 @@
+// RFC 1035 section 5 master files: directives, owners, TTL and class, parentheses. This layer
+// only finds records; what the rdata tokens mean (and resolving names inside them against
+// `origin`) is the rdata parser's job.
+import type { Token } from './text.js';
+import { TextError, parseTtl, readEscape, scanLine, unescapeCharString } from './text.js';
+
+export interface MasterRecord {
+  /** Absolute, trailing dot, escapes and case as written; `@` resolved to the origin. */
+  owner: string;
+  ttl: number;
+  /** Upper-case mnemonic, or `TYPE<n>` for RFC 3597 generic types. */
+  type: string;
+  /** The rest of the record: parentheses and comments removed, lines joined, names as written. */
+  rdata: Token[];
+  /** The $ORIGIN in force, to resolve relative names in `rdata`. */
+  origin: string;
+  file: string;
+  /** Where the record starts (1-based). */
+  line: number;
+}
+
+export class MasterFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
+    super(`${file}:${line}: ${message}`);
+    this.name = 'MasterFileError';
+  }
+}
+
+export interface MasterFileOptions {
+  /** Absolute, with trailing dot. */
+  origin: string;
+  defaultTtl?: number;
+  file: string;
+  readInclude?: (path: string) => string;
+}
+
+const MAX_INCLUDE_DEPTH = 10;
+
+/** Parse a master file into records, following $INCLUDEs through `opts.readInclude`. */
+export function parseMasterFile(text: string, opts: MasterFileOptions): MasterRecord[] {
+  // A bad origin option is no line's fault, hence line 0.
+  const fail = failAt(opts.file, 0);
+  if (!guard(fail, () => checkName(opts.origin)).absolute) fail(`origin '${opts.origin}' is not absolute`);
+  const zone: ZoneState = { opts, records: [], dollarTtl: undefined, soaMinimum: undefined };
+  parseFile(zone, text, { file: opts.file, origin: opts.origin, owner: undefined, depth: 0 });
+  return zone.records;
+}
+
+/** What lasts across $INCLUDE: RFC 1035 scopes only $ORIGIN to an included file, so a $TTL
+ * set inside one stays in force after it. */
+interface ZoneState {
+  readonly opts: MasterFileOptions;
+  readonly records: MasterRecord[];
+  dollarTtl: number | undefined;
+  soaMinimum: number | undefined;
+}
+
+/** What is private to one file: RFC 1035 says an include's $ORIGIN does not leak back. */
+interface FileState {
+  readonly file: string;
+  origin: string;
+  /** The last owner, for lines that start with a blank. */
+  owner: string | undefined;
+  readonly depth: number;
+}
+
+/** One record or directive: a line, or several joined by parentheses. */
+interface Entry {
+  line: number;
+  indented: boolean;
+  tokens: Token[];
+}
+
+type Fail = (message: string) => never;
+
+function failAt(file: string, line: number): Fail {
+  return (message) => {
+    throw new MasterFileError(file, line, message);
+  };
+}
+
+/** Run `fn`, turning a TextError into a located MasterFileError. */
+function guard<T>(fail: Fail, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof TextError) fail(err.message);
+    throw err;
+  }
+}
+
+function parseFile(zone: ZoneState, text: string, fs: FileState): void {
+  for (const entry of entries(text, fs.file)) {
+    const first = entry.tokens[0];
+    const fail = failAt(fs.file, entry.line);
+    if (first && !entry.indented && !first.quoted && first.text.startsWith('$')) {
+      directive(zone, fs, entry.tokens, fail);
+    } else {
+      zone.records.push(record(zone, fs, entry, fail));
+    }
+  }
+}
+
+function* entries(text: string, file: string): Generator<Entry> {
+  // A byte-order mark from a Windows editor would otherwise glue itself to the first owner.
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  let open: Entry | undefined;
+  let parenLine = 0; // line of the unclosed '(', or 0
+  for (const [index, line] of lines.entries()) {
+    const lineNo = index + 1;
+    const fail = failAt(file, lineNo);
+    const lexemes = guard(fail, () => scanLine(line));
+    if (!open) {
+      if (lexemes.length === 0) continue;
+      open = { line: lineNo, indented: line.startsWith(' ') || line.startsWith('\t'), tokens: [] };
+    }
+    for (const lx of lexemes) {
+      if (lx === '(') {
+        if (parenLine) fail(`nested '(' (the open one is on line ${parenLine})`);
+        parenLine = lineNo;
+      } else if (lx === ')') {
+        if (!parenLine) fail(`')' without a matching '('`);
+        parenLine = 0;
+      } else {
+        open.tokens.push(lx);
+      }
+    }
+    if (!parenLine) {
+      if (open.tokens.length > 0) yield open;
+      open = undefined;
+    }
+  }
+  if (parenLine) failAt(file, parenLine)(`'(' is never closed`);
+}
+
+function directive(zone: ZoneState, fs: FileState, tokens: Token[], fail: Fail): void {
+  const [name, ...args] = tokens;
+  switch (name?.text.toUpperCase()) {
+    case '$ORIGIN': {
+      const [arg, extra] = args;
+      if (!arg || extra) return fail('$ORIGIN takes exactly one name');
+      fs.origin = guard(fail, () => resolveName(arg, fs.origin));
+      return;
+    }
+    case '$TTL': {
+      const [arg, extra] = args;
+      if (!arg || extra || arg.quoted) return fail('$TTL takes exactly one TTL');
+      zone.dollarTtl = guard(fail, () => parseTtl(arg.text));
+      return;
+    }
+    case '$INCLUDE':
+      return include(zone, fs, args, fail);
+    default:
+      return fail(`unknown directive ${name?.text}`);
+  }
+}
+
+function include(zone: ZoneState, fs: FileState, args: Token[], fail: Fail): void {
+  const [pathTok, originTok, extra] = args;
+  if (!pathTok || extra) return fail('$INCLUDE takes a file name and an optional origin');
+  const { readInclude } = zone.opts;
+  if (!readInclude) return fail('$INCLUDE is not allowed here (no way to read included files)');
+  if (fs.depth >= MAX_INCLUDE_DEPTH) return fail(`$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} deep`);
+  const path = guard(fail, () => new TextDecoder().decode(unescapeCharString(pathTok)));
+  const origin = originTok ? guard(fail, () => resolveName(originTok, fs.origin)) : fs.origin;
+  let text: string;
+  try {
+    text = readInclude(path);
+  } catch (err) {
+    return fail(`cannot read $INCLUDE file '${path}': ${err instanceof Error ? err.message : String(err)}`);
+  }
+  parseFile(zone, text, { file: path, origin, owner: undefined, depth: fs.depth + 1 });
+}
+
+function record(zone: ZoneState, fs: FileState, entry: Entry, fail: Fail): MasterRecord {
+  const tokens = entry.tokens.slice();
+  const owner = entry.indented ? previousOwner(fs, tokens[0], fail) : ownerName(fs, tokens.shift(), fail);
+
+  // RFC 1035 lets TTL and class come in either order; a type never starts with a digit.
+  let ttl: number | undefined;
+  let sawClass = false;
+  for (let tok = tokens[0]; tok && !tok.quoted; tok = tokens[0]) {
+    const text = tok.text;
+    if (ttl === undefined && /^[0-9]/.test(text)) {
+      ttl = guard(fail, () => parseTtl(text));
+    } else if (!sawClass && CLASS.test(text)) {
+      if (!isIn(text)) fail(`class ${text} is not supported (only IN)`);
+      sawClass = true;
+    } else {
+      break;
+    }
+    tokens.shift();
+  }
+
+  const typeTok = tokens.shift();
+  if (!typeTok) return fail('missing record type');
+  const type = recordType(typeTok) ?? fail(`bad record type '${typeTok.text}'`);
+
+  // RFC 1035 section 3.3.13: the SOA minimum bounds every TTL in the zone, so it is the last
+  // fallback; the SOA itself counts as having come first.
+  if (type === 'SOA') zone.soaMinimum ??= soaMinimum(tokens);
+  ttl ??= zone.dollarTtl ?? zone.opts.defaultTtl ?? zone.soaMinimum ?? fail('no TTL for record and no $TTL');
+
+  fs.owner = owner;
+  return { owner, ttl, type, rdata: tokens, origin: fs.origin, file: fs.file, line: entry.line };
+}
+
+function previousOwner(fs: FileState, first: Token | undefined, fail: Fail): string {
+  if (first && !first.quoted && first.text.startsWith('$')) {
+    fail(`directive ${first.text} must start at the beginning of the line`);
+  }
+  return fs.owner ?? fail('line starts with a blank but there is no previous owner to repeat');
+}
+
+function ownerName(fs: FileState, tok: Token | undefined, fail: Fail): string {
+  if (!tok) return fail('missing owner name');
+  return guard(fail, () => resolveName(tok, fs.origin));
+}
+
+const CLASS = /^(?:IN|CH|CS|HS|NONE|ANY|CLASS[0-9]+)$/i;
+
+const isIn = (text: string): boolean => /^(?:IN|CLASS0*1)$/i.test(text);
+
+/** The normalised type mnemonic, or undefined if the token cannot be one. */
+function recordType(tok: Token): string | undefined {
+  if (tok.quoted) return undefined;
+  const generic = /^TYPE([0-9]+)$/i.exec(tok.text);
+  if (generic) {
+    const n = Number(generic[1]);
+    return n <= 0xffff ? `TYPE${n}` : undefined;
+  }
+  return /^[A-Za-z][A-Za-z0-9-]*$/.test(tok.text) ? tok.text.toUpperCase() : undefined;
+}
+
+/** MINIMUM is the seventh SOA field; a malformed one is left for the rdata parser to report. */
+function soaMinimum(rdata: Token[]): number | undefined {
+  const tok = rdata[6];
+  if (!tok || tok.quoted) return undefined;
+  try {
+    return parseTtl(tok.text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An owner or origin token made absolute against `origin`; `@` is the origin itself. */
+function resolveName(tok: Token, origin: string): string {
+  if (tok.quoted) throw new TextError(`name "${tok.text}" must not be quoted`);
+  if (tok.text === '@') return origin;
+  if (checkName(tok.text).absolute) return tok.text;
+  const joined = origin === '.' ? `${tok.text}.` : `${tok.text}.${origin}`;
+  checkName(joined); // joining may have made it too long
+  return joined;
+}
+
+const MAX_LABEL = 63;
+const MAX_NAME_WIRE = 255;
+const utf8 = new TextEncoder();
+
+/**
+ * Reject empty or oversized labels and bad escapes in a presentation-form name, and say
+ * whether it ends in an unescaped dot. Lengths are wire octets: `\DDD` is one octet.
+ */
+function checkName(text: string): { absolute: boolean } {
+  if (text === '.') return { absolute: true };
+  if (text === '') throw new TextError('empty name');
+  let wire = 1; // the root label's length byte
+  let label = 0;
+  for (let i = 0; i < text.length; ) {
+    const c = text.charAt(i);
+    if (c === '.') {
+      if (label === 0) throw new TextError(`empty label in name '${text}'`);
+      wire += label + 1;
+      label = 0;
+      i++;
+      continue;
+    }
+    const { bytes, width } = c === '\\' ? readEscape(text, i) : plainChar(text, i);
+    label += bytes.length;
+    if (label > MAX_LABEL) throw new TextError(`label longer than ${MAX_LABEL} octets in name '${text}'`);
+    i += width;
+  }
+  const absolute = label === 0;
+  if (!absolute) wire += label + 1;
+  if (wire > MAX_NAME_WIRE) throw new TextError(`name '${text}' is longer than ${MAX_NAME_WIRE} octets`);
+  return { absolute };
+}
+
+function plainChar(s: string, i: number): { bytes: Uint8Array; width: number } {
+  const ch = String.fromCodePoint(s.codePointAt(i) ?? 0);
+  return { bytes: utf8.encode(ch), width: ch.length };
+}

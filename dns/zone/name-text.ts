@@ -1,0 +1,60 @@
+// Domain names in presentation form (RFC 1035 §5.1): `www`, `@`, `a\.b.example.`, `\065.x.`.
+import { MAX_LABEL, MAX_NAME_WIRE } from '../wire/constants.js';
+import { nameFromWire, type Name } from '../wire/name.js';
+import { TextError, readEscape } from './text.js';
+
+const utf8 = new TextEncoder();
+
+/**
+ * Parses a name; a relative name (no trailing dot) is made absolute with `origin`, and `@` is
+ * the origin itself. Throws TextError saying what is wrong.
+ */
+export function parseName(text: string, origin: Name | null): Name {
+  if (text === '@') {
+    if (!origin) throw new TextError("'@' used where no origin is known");
+    return origin;
+  }
+  if (text === '.') return nameFromWire(Buffer.from([0]));
+  if (text.length === 0) throw new TextError('empty name');
+  const labels: Uint8Array[] = [];
+  let label: number[] = [];
+  let absolute = false;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charAt(i);
+    if (c === '\\') {
+      const { bytes, width } = readEscape(text, i);
+      label.push(...bytes);
+      i += width;
+      continue;
+    }
+    if (c === '.') {
+      if (label.length === 0) throw new TextError(`empty label in name '${text}'`);
+      labels.push(Uint8Array.from(label));
+      label = [];
+      i++;
+      if (i === text.length) absolute = true;
+      continue;
+    }
+    const cp = text.codePointAt(i)!;
+    const ch = String.fromCodePoint(cp);
+    label.push(...utf8.encode(ch));
+    i += ch.length;
+  }
+  if (!absolute) labels.push(Uint8Array.from(label));
+
+  const parts: number[] = [];
+  for (const l of labels) {
+    if (l.length > MAX_LABEL) throw new TextError(`label longer than ${MAX_LABEL} bytes in name '${text}'`);
+    parts.push(l.length, ...l);
+  }
+  let wire: Buffer;
+  if (absolute) {
+    wire = Buffer.from([...parts, 0]);
+  } else {
+    if (!origin) throw new TextError(`relative name '${text}' where no origin is known`);
+    wire = Buffer.concat([Buffer.from(parts), origin.wire]);
+  }
+  if (wire.length > MAX_NAME_WIRE) throw new TextError(`name '${text}' is longer than ${MAX_NAME_WIRE} bytes`);
+  return nameFromWire(wire);
+}

@@ -1,0 +1,49 @@
+// The compiled, immutable form of the zones a server answers for. Built once per config load
+// (compile.ts) and swapped in atomically; the query path only reads it.
+import type { Name } from '../wire/name.js';
+import type { RRset } from '../wire/rdata.js';
+
+export interface ZoneNode {
+  readonly name: Name;
+  readonly zone: Zone;
+  /** RRsets by type; empty for empty non-terminals (which exist, RFC 4592 §2.2.2). */
+  readonly rrsets: ReadonlyMap<number, RRset>;
+  /** The delegation point at or above this node (never the apex), if any. */
+  readonly delegation: ZoneNode | null;
+}
+
+export interface Zone {
+  readonly apex: Name;
+  readonly soa: RRset;
+  /** TTL of negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5). */
+  readonly negativeTtl: number;
+  readonly nodes: ReadonlyMap<string, ZoneNode>;
+}
+
+/** Wire bytes of a response's sections, precomputed for one (name, type) at load time. */
+export interface AnswerTemplate {
+  readonly rcode: number;
+  readonly aa: boolean;
+  readonly ancount: number;
+  readonly nscount: number;
+  readonly arcount: number;
+  /** Valid when the question is at offset 12 and its QNAME equals the node's name (any case). */
+  readonly body: Buffer;
+}
+
+export interface ZoneSet {
+  /** Zones by apex key. */
+  readonly zones: ReadonlyMap<string, Zone>;
+  /** Precomputed answers by name key, then QTYPE (see dns/answer/templates.ts). */
+  readonly templates: ReadonlyMap<string, ReadonlyMap<number, AnswerTemplate>>;
+  readonly recordCount: number;
+}
+
+/** The deepest zone whose apex is `key` or an ancestor of it. */
+export function findZone(zones: ReadonlyMap<string, Zone>, key: string): Zone | undefined {
+  for (let k: string | undefined = key; k !== undefined; k = k.length === 0 ? undefined : k.slice(k.charCodeAt(0) + 1)) {
+    const zone = zones.get(k);
+    if (zone) return zone;
+  }
+  return undefined;
+}
