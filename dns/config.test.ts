@@ -1,0 +1,132 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadDnsConfig } from './config.js';
+import { buildServingState } from './server/state.js';
+
+const HEAD = `
+zones:
+  - name: example.test
+    soa: { mname: ns1.example.test., rname: admin.example.test. }
+    ns: [ns1.example.test.]
+    records:
+      - { name: ns1, type: A, value: 192.0.2.1 }
+`;
+
+function writeConfig(yaml: string, extra: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-config-'));
+  const file = join(dir, 'meridian.yaml');
+  writeFileSync(file, yaml);
+  for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
+  return file;
+}
+
+async function load(yaml: string, extra?: Record<string, string>) {
+  const config = await loadDnsConfig(writeConfig(yaml, extra));
+  return buildServingState(config);
+}
+
+async function loadError(yaml: string, extra?: Record<string, string>): Promise<string> {
+  try {
+    await load(yaml, extra);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('DNS config', () => {
+  it('loads the shipped demo config with its master file', async () => {
+    const state = buildServingState(await loadDnsConfig('config/demo.yaml'));
+    expect(state.zoneCount).toBe(1);
+    expect(state.recordCount).toBeGreaterThan(15);
+  });
+
+  it('applies defaults an operator expects', async () => {
+    const config = await loadDnsConfig(writeConfig(HEAD));
+    expect(config.settings.maxUdpPayload).toBe(1232);
+    expect(config.settings.listen.map((l) => `${l.host}:${l.port}`)).toEqual(['127.0.0.1:5353', '::1:5353']);
+    expect(config.settings.http).toEqual({ host: '127.0.0.1', port: 8053 });
+    expect(config.settings.version).toBeNull();
+    expect(config.settings.tcp).toEqual({ idleTimeout: 10_000, maxConnections: 1000 });
+  });
+
+  it('names the file, the path and the expectation for a bad value', async () => {
+    const msg = await loadError(`${HEAD}      - { name: www, type: A, value: 300.1.2.3 }\n`);
+    expect(msg).toMatch(/meridian\.yaml: zones\[0\]\.records\[1\]\.value: '300\.1\.2\.3' is not an IPv4 address/);
+  });
+
+  it('names the index inside values', async () => {
+    const msg = await loadError(`${HEAD}      - { name: www, type: AAAA, values: ["2001:db8::1", "nope"] }\n`);
+    expect(msg).toMatch(/zones\[0\]\.records\[1\]\.values\[1\]: 'nope' is not an IPv6 address/);
+  });
+
+  it('rejects unknown keys and types with their path', async () => {
+    expect(await loadError(`${HEAD}      - { name: www, type: A, valeu: 192.0.2.1 }\n`)).toMatch(/zones\[0\]\.records\[1\]: .*valeu/);
+    expect(await loadError(`${HEAD}      - { name: www, type: SPF, value: x }\n`)).toMatch(/zones\[0\]\.records\[1\]\.type: expected one of A, AAAA/);
+    expect(await loadError(`dns: { maxUdpPayload: 100 }\n${HEAD}`)).toMatch(/dns\.maxUdpPayload/);
+    expect(await loadError(`dns: { listen: ["localhost"] }\n${HEAD}`)).toMatch(/dns\.listen\[0\]: 'localhost' is not HOST:PORT/);
+  });
+
+  it('reports YAML syntax errors with the line', async () => {
+    expect(await loadError('zones: [\n  - name: x\n')).toMatch(/meridian\.yaml: invalid YAML: .*line/);
+  });
+
+  it('rejects CNAME beside other data, naming both places', async () => {
+    const msg = await loadError(`${HEAD}      - { name: www, type: A, value: 192.0.2.2 }\n      - { name: www, type: CNAME, value: ns1 }\n`);
+    expect(msg).toMatch(/records\[2\]\.value: CNAME at www\.example\.test\. cannot coexist with other data \(A at .*records\[1\]\.value\)/);
+  });
+
+  it('rejects a CNAME at the apex', async () => {
+    expect(await loadError(`${HEAD}      - { name: "@", type: CNAME, value: elsewhere.test. }\n`)).toMatch(/CNAME at example\.test\. cannot coexist/);
+  });
+
+  it('rejects records outside the zone', async () => {
+    expect(await loadError(`${HEAD}      - { name: www.other.test., type: A, value: 192.0.2.2 }\n`)).toMatch(/records\[1\]\.value: www\.other\.test\. is outside zone example\.test\./);
+  });
+
+  it('rejects data below a delegation other than glue', async () => {
+    const msg = await loadError(`${HEAD}      - { name: sub, type: NS, value: ns.sub }\n      - { name: ns.sub, type: A, value: 192.0.2.3 }\n      - { name: www.sub, type: TXT, value: hidden }\n`);
+    expect(msg).toMatch(/records\[3\]\.value: TXT at www\.sub\.example\.test\. is below the delegation to sub\.example\.test\./);
+  });
+
+  it('rejects differing TTLs inside one RRset', async () => {
+    const msg = await loadError(`${HEAD}      - { name: www, type: A, ttl: 60, value: 192.0.2.2 }\n      - { name: www, type: A, ttl: 30, value: 192.0.2.3 }\n`);
+    expect(msg).toMatch(/records\[2\]\.value: TTL 30 differs from TTL 60/);
+  });
+
+  it('rejects MX and NS targets that are aliases', async () => {
+    const msg = await loadError(`${HEAD}      - { name: alias, type: CNAME, value: ns1 }\n      - { name: "@", type: MX, value: "10 alias" }\n`);
+    expect(msg).toMatch(/MX target alias\.example\.test\. is a CNAME/);
+  });
+
+  it('rejects NS at a wildcard, a zone without SOA, and a zone defined twice', async () => {
+    expect(await loadError(`${HEAD}      - { name: "*.w", type: NS, value: ns1 }\n`)).toMatch(/NS at wildcard/);
+    expect(await loadError('zones:\n  - name: x.test\n    ns: [ns.x.test.]\n')).toMatch(/zones\[0\]: zone x\.test\. has no SOA/);
+    expect(await loadError(`${HEAD}${HEAD.replace('\nzones:\n', '')}`)).toMatch(/zones\[1\]: zone example\.test\. is defined twice/);
+  });
+
+  it('rejects TXT strings longer than 255 bytes in master files but splits YAML text', async () => {
+    const long = 'x'.repeat(300);
+    const state = await load(`${HEAD}      - { name: long, type: TXT, value: ${long} }\n`);
+    expect(state.zones.get('\x07example\x04test')!.nodes.get('\x04long\x07example\x04test')!.rrsets.get(16)!.rdata[0]![0]).toHaveLength(302);
+    const msg = await loadError(`${HEAD}    file: extra.zone\n`, { 'extra.zone': `long IN TXT "${long}"\n` });
+    expect(msg).toMatch(/extra\.zone:1: string of 300 bytes/);
+  });
+
+  it('reads master files with $ORIGIN, $TTL and relative names, naming file:line on errors', async () => {
+    const zone = '$TTL 60\nhost IN A 192.0.2.9\n$ORIGIN sub.example.test.\nx IN A 192.0.2.10\nbad IN A 1.2.3\n';
+    expect(await loadError(`${HEAD}    file: extra.zone\n`, { 'extra.zone': zone })).toMatch(/extra\.zone:5: '1\.2\.3' is not an IPv4 address/);
+    const state = await load(`${HEAD}    file: extra.zone\n`, { 'extra.zone': zone.replace('bad IN A 1.2.3\n', '') });
+    const nodes = state.zones.get('\x07example\x04test')!.nodes;
+    expect(nodes.get('\x04host\x07example\x04test')!.rrsets.get(1)!.ttl).toBe(60);
+    expect(nodes.has('\x01x\x03sub\x07example\x04test')).toBe(true);
+  });
+
+  it('takes SOA and NS from the master file when the YAML has none', async () => {
+    const zone = '$TTL 300\n@ IN SOA ns1 admin 1 7200 3600 1209600 60\n@ IN NS ns1\nns1 IN A 192.0.2.1\n';
+    const state = await load('zones:\n  - name: example.test\n    file: z.zone\n', { 'z.zone': zone });
+    expect(state.zones.get('\x07example\x04test')!.negativeTtl).toBe(60);
+  });
+});
