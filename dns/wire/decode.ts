@@ -29,8 +29,10 @@ export function decodeQuery(msg: Buffer): Decoded {
   const nameEnd = qdcount === 1 ? scanUncompressedName(msg, HEADER_LEN, len) : -1;
   if (nameEnd > 0 && nameEnd + 4 <= len) questionEnd = nameEnd + 4;
 
-  if (opcode !== Opcode.QUERY) return error(Rcode.NOTIMP, `opcode ${opcode} not implemented`, questionEnd, false);
-  if (qdcount !== 1) return error(Rcode.FORMERR, `QDCOUNT is ${qdcount}, expected 1`, 0, false);
+  if (opcode !== Opcode.QUERY) {
+    return error(Rcode.NOTIMP, `opcode ${opcode} not implemented`, questionEnd, sendsOpt(msg, qdcount, questionEnd, ancount + nscount, arcount));
+  }
+  if (qdcount !== 1) return error(Rcode.FORMERR, `QDCOUNT is ${qdcount}, expected 1`, 0, sendsOpt(msg, qdcount, questionEnd, ancount + nscount, arcount));
   if (questionEnd === 0) return error(Rcode.FORMERR, 'question unreadable', 0, false);
 
   let off = skipRecords(msg, questionEnd, ancount + nscount);
@@ -72,6 +74,23 @@ export function decodeQuery(msg: Buffer): Decoded {
       edns,
     },
   };
+}
+
+/**
+ * Best effort for error replies: does the message carry an OPT? (RFC 6891 §7 wants an OPT in the
+ * reply then, even when the query itself is not one we answer.) Unreadable means no.
+ */
+function sendsOpt(msg: Buffer, qdcount: number, questionEnd: number, skip: number, arcount: number): boolean {
+  let off = qdcount === 0 ? HEADER_LEN : qdcount === 1 && questionEnd > 0 ? questionEnd : -1;
+  if (off < 0) return false;
+  off = skipRecords(msg, off, skip);
+  for (let i = 0; i < arcount && off >= 0; i++) {
+    const fixed = skipName(msg, off, msg.length);
+    if (fixed < 0 || fixed + 10 > msg.length) return false;
+    if (msg.readUInt16BE(fixed) === Type.OPT) return true;
+    off = skipRecords(msg, off, 1);
+  }
+  return false;
 }
 
 /** Skips `count` resource records starting at `off`; -1 when one is malformed. */
