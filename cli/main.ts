@@ -1,11 +1,14 @@
 // `meridian <service> ...`: one command, one subcommand per service.
 import { runDns } from './dns.js';
+import { runExplain } from './explain.js';
 
 const USAGE = `usage: meridian <command> [options]
 
 commands:
   dns --config FILE [--listen HOST:PORT ...] [--http HOST:PORT]
         run the authoritative DNS server (UDP and TCP on each --listen; HTTP control port on --http)
+  explain NAME CLIENT [--type A|AAAA] [--control URL] [--json]
+        ask a running DNS server why CLIENT (an address, or a subnet as ECS) gets its answer
   help  show this text
 `;
 
@@ -14,6 +17,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
   switch (command) {
     case 'dns':
       return runDns(rest);
+    case 'explain':
+      return runExplain(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -8,6 +8,8 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { parseHostPort, type HostPort } from '../common/host-port.js';
+import { locationSchema, topologyProblems, topologySchema, type Topology } from '../common/topology.js';
+import { parseCidr, type NetOverride } from '../geo-data/locator.js';
 import { Type, typeFromName, typeName } from './wire/constants.js';
 import { wireToText, type Name } from './wire/name.js';
 import type { RData } from './wire/rdata.js';
@@ -52,6 +54,15 @@ const recordSchema = z
   })
   .refine((r) => (r.value === undefined) !== (r.values === undefined), { error: "give exactly one of 'value' or 'values'" });
 
+/** A name answered per client with the addresses of the chosen PoPs of a pool (A/AAAA). */
+const routeSchema = z.strictObject({
+  name: z.string().min(1),
+  pool: z.string().min(1),
+  ttl: ttl.default(30),
+  /** How many PoPs to answer with (more gives resolvers something to fail over to). */
+  answers: z.number().int().min(1).max(8).default(1),
+});
+
 const soaSchema = z.strictObject({
   mname: z.string(),
   rname: z.string(),
@@ -70,6 +81,29 @@ const zoneSchema = z.strictObject({
   ns: z.array(z.string()).min(1).optional(),
   file: z.string().optional(),
   records: z.array(recordSchema).default([]),
+  routes: z.array(routeSchema).default([]),
+});
+
+const cidr = z.string().transform((s, ctx) => {
+  try {
+    return { text: s, ...parseCidr(s) };
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const geoSchema = z.strictObject({
+  /** MaxMind DB files (GeoIP2/GeoLite2 City or Country, or ip-location-db flat files), relative to this file. */
+  databases: z.array(z.string().min(1)).default([]),
+  /** Overrides by client network, checked before the databases (private and loopback resolvers). */
+  nets: z
+    .array(
+      z
+        .strictObject({ network: cidr, location: locationSchema.optional(), pool: z.string().optional() })
+        .refine((n) => n.location !== undefined || n.pool !== undefined, { error: "give 'location' or 'pool'" }),
+    )
+    .default([]),
 });
 
 const dnsSchema = z.strictObject({
@@ -95,6 +129,8 @@ const dnsSchema = z.strictObject({
 
 const fileSchema = z.looseObject({
   dns: dnsSchema.default(dnsSchema.parse({})),
+  ...topologySchema,
+  geo: geoSchema.default({ databases: [], nets: [] }),
   zones: z.array(zoneSchema).min(1, { error: 'at least one zone is needed' }),
 });
 
@@ -109,14 +145,32 @@ export interface DnsSettings {
   readonly log: { readonly level: string; readonly querySampleRate: number };
 }
 
+export interface GeoSettings {
+  /** Absolute paths. */
+  readonly databases: readonly string[];
+  readonly nets: readonly NetOverride[];
+}
+
 export interface DnsConfig {
   readonly file: string;
   readonly settings: DnsSettings;
   readonly zones: readonly ZoneSource[];
+  readonly topology: Topology;
+  readonly geo: GeoSettings;
 }
 
 export async function loadDnsConfig(file: string): Promise<DnsConfig> {
   const parsed = parseWith(file, fileSchema, await readYamlFile(file));
+  const problems = topologyProblems(parsed);
+  parsed.geo.nets.forEach((n, i) => {
+    if (n.pool !== undefined && !parsed.pools.some((p) => p.id === n.pool)) problems.push([`geo.nets[${i}].pool`, `no pool with id '${n.pool}'`]);
+  });
+  parsed.zones.forEach((z, i) =>
+    z.routes.forEach((r, j) => {
+      if (!parsed.pools.some((p) => p.id === r.pool)) problems.push([`zones[${i}].routes[${j}].pool`, `no pool with id '${r.pool}'`]);
+    }),
+  );
+  if (problems.length > 0) throw new ConfigError(problems.map(([path, msg]) => `${file}: ${path}: ${msg}`).join('\n'));
   const baseDir = dirname(file);
   const zones: ZoneSource[] = [];
   for (const [i, zone] of parsed.zones.entries()) zones.push(await zoneSource(file, baseDir, `zones[${i}]`, zone));
@@ -129,6 +183,18 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
       control: { token: control.token, tokenFile: control.tokenFile && resolvePath(baseDir, control.tokenFile) },
     },
     zones,
+    topology: { pops: parsed.pops, pools: parsed.pools },
+    geo: {
+      databases: parsed.geo.databases.map((d) => resolvePath(baseDir, d)),
+      nets: parsed.geo.nets.map((n) => ({
+        family: n.network.family,
+        bytes: n.network.bytes,
+        prefixLength: n.network.prefixLength,
+        text: n.network.text,
+        location: n.location ?? null,
+        pool: n.pool ?? null,
+      })),
+    },
   };
 }
 
@@ -164,7 +230,11 @@ async function zoneSource(file: string, baseDir: string, path: string, zone: Zon
       add(where, owner, type, rec.ttl ?? zone.ttl, rdata);
     }
   }
-  return { origin, where: at(path), records };
+  const routes = zone.routes.map((r, i) => {
+    const where = at(`${path}.routes[${i}]`);
+    return { owner: textOr(`${where}.name`, () => parseName(r.name, origin)), pool: r.pool, ttl: r.ttl, answers: r.answers, where };
+  });
+  return { origin, where: at(path), records, routes };
 }
 
 async function masterFileRecords(path: string, origin: Name, defaultTtl: number): Promise<SourceRecord[]> {

@@ -4,6 +4,7 @@ import { Rcode, Type } from '../wire/constants.js';
 import type { Name } from '../wire/name.js';
 import type { RRset, SectionEntry } from '../wire/rdata.js';
 import { findZone, type Zone, type ZoneNode } from '../zone/zone.js';
+import type { RouteAnswerer } from './steering.js';
 
 export interface Answer {
   readonly rcode: number;
@@ -11,7 +12,12 @@ export interface Answer {
   readonly answer: SectionEntry[];
   readonly authority: SectionEntry[];
   readonly additional: SectionEntry[];
+  /** A routed name took part: the answer depends on the client and must not be precomputed. */
+  readonly dynamic?: boolean;
 }
+
+/** Types a routed name answers through steering; it may hold other types statically. */
+const ROUTED_TYPES = new Set<number>([Type.A, Type.AAAA, Type.CNAME, Type.ANY]);
 
 /** Longest CNAME chain we follow inside our own data (BIND and Knot use similar bounds). */
 const MAX_CNAME_HOPS = 8;
@@ -25,8 +31,11 @@ type Found =
   | { kind: 'referral'; cut: ZoneNode }
   | { kind: 'nxdomain' };
 
-/** Returns null when no zone of ours contains the name (the caller answers REFUSED). */
-export function resolve(zones: ReadonlyMap<string, Zone>, qnameKey: string, qtype: number): Answer | null {
+/**
+ * Returns null when no zone of ours contains the name (the caller answers REFUSED). Without a
+ * `router`, a routed name yields an Answer marked `dynamic` (used to skip precomputing it).
+ */
+export function resolve(zones: ReadonlyMap<string, Zone>, qnameKey: string, qtype: number, router: RouteAnswerer | null = null): Answer | null {
   let zone = findZone(zones, qnameKey);
   if (!zone) return null;
   const answer: SectionEntry[] = [];
@@ -36,31 +45,38 @@ export function resolve(zones: ReadonlyMap<string, Zone>, qnameKey: string, qtyp
   // The name being looked up; null while it is the QNAME as asked (wildcard owners point at it).
   let current: Name | null = null;
   const seen: string[] = [];
+  let dynamic = false;
 
   for (let hop = 0; ; hop++) {
     const found = lookup(zone, key, qtype);
     if (found.kind === 'nxdomain') {
       authority.push(negativeSoa(zone));
-      return { rcode: Rcode.NXDOMAIN, aa: true, answer, authority, additional };
+      return { rcode: Rcode.NXDOMAIN, aa: true, answer, authority, additional, dynamic };
     }
     if (found.kind === 'referral') {
       const ns = found.cut.rrsets.get(Type.NS)!;
       authority.push({ rrset: ns });
       addAddresses(zones, ns, additional);
-      return { rcode: Rcode.NOERROR, aa: answer.length > 0, answer, authority, additional };
+      return { rcode: Rcode.NOERROR, aa: answer.length > 0, answer, authority, additional, dynamic };
     }
     const { node } = found;
     const owner = found.wildcard ? current : node.name;
-    const wanted = qtype === Type.ANY ? pickForAny(node) : node.rrsets.get(qtype);
+    let routed: RRset | null = null;
+    if (node.route && ROUTED_TYPES.has(qtype)) {
+      if (!router) return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional, dynamic: true };
+      routed = router.answer(node.route, qtype === Type.ANY ? Type.A : qtype);
+      dynamic = true;
+    }
+    const wanted = routed && (routed.type === qtype || qtype === Type.ANY) ? routed : qtype === Type.ANY ? pickForAny(node) : node.rrsets.get(qtype);
     if (wanted) {
       answer.push(entry(wanted, owner));
       if (wanted.type === Type.NS || wanted.type === Type.MX || wanted.type === Type.SRV) addAddresses(zones, wanted, additional);
-      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
+      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional, dynamic };
     }
-    const cname = node.rrsets.get(Type.CNAME);
+    const cname = routed?.type === Type.CNAME ? routed : node.rrsets.get(Type.CNAME);
     if (!cname) {
       authority.push(negativeSoa(zone));
-      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
+      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional, dynamic };
     }
     answer.push(entry(cname, owner));
     seen.push(key);
@@ -68,7 +84,7 @@ export function resolve(zones: ReadonlyMap<string, Zone>, qnameKey: string, qtyp
     const targetZone = findZone(zones, target.key);
     // Out of our data, a loop, or too long: the resolver follows the rest itself.
     if (!targetZone || seen.includes(target.key) || hop + 1 >= MAX_CNAME_HOPS) {
-      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
+      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional, dynamic };
     }
     zone = targetZone;
     key = target.key;

@@ -32,7 +32,8 @@ export function buildTemplates(zones: ReadonlyMap<string, Zone>): Map<string, Ma
 
 function buildOne(w: MessageWriter, zones: ReadonlyMap<string, Zone>, key: string, qtype: number): AnswerTemplate | null {
   const answer = resolve(zones, key, qtype);
-  if (!answer) return null;
+  // Answers that depend on the client (routed names) are built per query.
+  if (!answer || answer.dynamic) return null;
   const qname = keyToWire(key);
   const question = Buffer.alloc(HEADER_LEN + qname.length + 4);
   qname.copy(question, HEADER_LEN);

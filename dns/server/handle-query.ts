@@ -11,6 +11,7 @@ import { writeSections, type SectionCounts } from '../answer/encode.js';
 import { resolve, type Answer } from '../answer/resolve.js';
 import type { AnswerTemplate, Zone } from '../zone/zone.js';
 import type { DnsMetrics } from './metrics.js';
+import type { Steering } from '../answer/steering.js';
 
 /** Everything a response depends on; replaced as a whole on reload. */
 export interface ServingState {
@@ -21,6 +22,8 @@ export interface ServingState {
   readonly nsid: Buffer | null;
   /** Largest UDP response we send, whatever the client advertises (RFC 6891 §6.2.5). */
   readonly maxUdpPayload: number;
+  /** Chooses PoPs for routed names. */
+  readonly steering: Steering;
 }
 
 export const UDP = 0;
@@ -45,8 +48,11 @@ export class QueryHandler {
     private readonly metrics: DnsMetrics | null = null,
   ) {}
 
-  /** Returns the response to send, or null to send nothing. Never throws. */
-  handle(msg: Buffer, transport: TransportId): Buffer | null {
+  /**
+   * Returns the response to send, or null to send nothing. Never throws. `clientIp` is the
+   * resolver's address, used to steer routed names when the query has no Client Subnet.
+   */
+  handle(msg: Buffer, transport: TransportId, clientIp: string): Buffer | null {
     const decoded = decodeQuery(msg);
     if (decoded.kind === 'drop') {
       this.metrics?.drop(decoded.reason === 'message is a response' ? 'response' : 'malformed');
@@ -65,11 +71,12 @@ export class QueryHandler {
       const template = plainIn ? state.templates.get(q.qnameKey)?.get(q.qtype) : undefined;
       if (template) {
         rcode = template.rcode;
-        response = this.encode(msg, q, state, transport, template, null);
+        response = this.encode(msg, q, state, transport, template, null, 0);
       } else {
+        state.steering.begin(clientIp, q.edns?.clientSubnet ?? null);
         const answer = this.answer(q, state);
         rcode = answer.rcode;
-        response = this.encode(msg, q, state, transport, null, answer);
+        response = this.encode(msg, q, state, transport, null, answer, state.steering.scope);
       }
     } catch {
       // A bug must cost one answer, not the process: reply SERVFAIL.
@@ -95,10 +102,10 @@ export class QueryHandler {
       case Type.MAILB:
         return notImplemented;
     }
-    return resolve(state.zones, q.qnameKey, q.qtype) ?? refusedAnswer;
+    return resolve(state.zones, q.qnameKey, q.qtype, state.steering) ?? refusedAnswer;
   }
 
-  private encode(msg: Buffer, q: Query, state: ServingState, transport: TransportId, template: AnswerTemplate | null, answer: Answer | null): Buffer {
+  private encode(msg: Buffer, q: Query, state: ServingState, transport: TransportId, template: AnswerTemplate | null, answer: Answer | null, scopePrefix: number): Buffer {
     const w = this.w;
     w.reset();
     w.question(msg, q.questionEnd, template ? null : q.qnameKey);
@@ -115,7 +122,7 @@ export class QueryHandler {
       aa = answer!.aa;
       rcode = answer!.rcode;
     }
-    const opt = q.edns ? responseOpt(q.edns, state, rcode) : null;
+    const opt = q.edns ? responseOpt(q.edns, state, rcode, scopePrefix) : null;
     const limit = transport === TCP ? TCP_LIMIT : q.edns ? Math.min(q.edns.udpSize, state.maxUdpPayload) : PLAIN_UDP_LIMIT;
     let tc = false;
     if (w.off + (opt ? optLength(opt) : 0) > limit) {
@@ -145,14 +152,15 @@ export class QueryHandler {
   }
 }
 
-function responseOpt(edns: Edns, state: ServingState, rcode: number): ResponseOpt {
+function responseOpt(edns: Edns, state: ServingState, rcode: number, scopePrefix: number): ResponseOpt {
   return {
     udpSize: state.maxUdpPayload,
     rcode,
     dnssecOk: edns.dnssecOk,
     nsid: edns.nsid ? state.nsid : null,
     clientSubnet: edns.clientSubnet,
-    // Static answers are the same for every client (RFC 7871 §7.2.1: scope 0).
-    scopePrefix: 0,
+    // Static answers are the same for every client (RFC 7871 §7.2.1: scope 0); routed ones
+    // hold for the network that decided them.
+    scopePrefix,
   };
 }

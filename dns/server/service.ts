@@ -15,6 +15,8 @@ import { buildServingState, type BuiltState } from './state.js';
 import { listenTcp, type TcpListener } from './tcp.js';
 import { listenUdp, type Listener } from './udp.js';
 import { controlRoutes } from './control-routes.js';
+import { GeoDatabases } from '../../geo-data/databases.js';
+import { explain } from '../answer/explain.js';
 import { wireToText } from '../wire/name.js';
 
 export interface DnsServiceOptions {
@@ -50,7 +52,8 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const config = await loadDnsConfig(opts.configFile);
   const settings = config.settings;
   const log = opts.log ?? createLogger({ service: 'dns', level: settings.log.level });
-  let state: BuiltState = buildServingState(config);
+  let geo = await openGeo(config.geo.databases);
+  let state: BuiltState = buildServingState(config, geo.readers);
   let current: DnsConfig = config;
   const registry = createRegistry('dns');
   const metrics = new DnsMetrics(registry);
@@ -63,9 +66,22 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const tcp: TcpListener[] = [];
   let control: ControlServer | undefined;
   const closeAll = async () => {
+    geo.close();
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
     await control?.close();
   };
+
+  function openGeo(files: readonly string[]): Promise<GeoDatabases> {
+    return GeoDatabases.open(files, (file, err) => log.error({ file, error: err.message }, 'GeoIP database update refused; keeping the previous data'));
+  }
+  function watchGeo(dbs: GeoDatabases): void {
+    dbs.watch((file) => {
+      // Decisions were made with the old data: drop them all.
+      handler.state.steering.clearCache();
+      log.info({ file }, 'GeoIP database reloaded');
+    });
+  }
+  watchGeo(geo);
   try {
     for (const at of listenAt) {
       udp.push(await listenUdp(at, handler, metrics, log, queryLog));
@@ -84,9 +100,22 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
       const started = performance.now();
       try {
         const next = await loadDnsConfig(opts.configFile);
-        const built = buildServingState(next);
+        const sameGeo = next.geo.databases.join('\n') === current.geo.databases.join('\n');
+        const nextGeo = sameGeo ? geo : await openGeo(next.geo.databases);
+        let built: BuiltState;
+        try {
+          built = buildServingState(next, nextGeo.readers);
+        } catch (e) {
+          if (nextGeo !== geo) nextGeo.close();
+          throw e;
+        }
         handler.state = built;
         state = built;
+        if (nextGeo !== geo) {
+          geo.close();
+          geo = nextGeo;
+          watchGeo(geo);
+        }
         if (next.settings.listen.map(formatHostPort).join() !== current.settings.listen.map(formatHostPort).join() && !opts.listen) {
           log.warn('dns.listen changed: restart to apply new listeners');
         }
@@ -121,7 +150,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
     control = await startControlServer({
       ...(opts.http ?? settings.http),
       token: resolveControlToken({ token: settings.control.token, tokenFile: settings.control.tokenFile }),
-      routes: controlRoutes({ reload, status }),
+      routes: controlRoutes({ reload, status, explain: (name, client, type) => explain(state.zones, state.steering, name, client, type) }),
       registry,
       log,
     });

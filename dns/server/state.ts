@@ -4,6 +4,8 @@ import { buildChaosTable } from '../answer/chaos.js';
 import { buildTemplates } from '../answer/templates.js';
 import type { DnsConfig } from '../config.js';
 import { compileZones } from '../zone/compile.js';
+import { Steering } from '../answer/steering.js';
+import { GeoLocator, type NamedReader } from '../../geo-data/locator.js';
 import type { ServingState } from './handle-query.js';
 
 export interface BuiltState extends ServingState {
@@ -11,8 +13,9 @@ export interface BuiltState extends ServingState {
   readonly recordCount: number;
 }
 
-export function buildServingState(config: DnsConfig): BuiltState {
+export function buildServingState(config: DnsConfig, geoReaders: readonly NamedReader[] = []): BuiltState {
   const zones = compileZones(config.zones);
+  const locator = new GeoLocator(geoReaders, config.geo.nets);
   const { serverId, version, maxUdpPayload } = config.settings;
   return {
     zones,
@@ -20,6 +23,7 @@ export function buildServingState(config: DnsConfig): BuiltState {
     chaos: buildChaosTable(serverId, version),
     nsid: Buffer.from(serverId, 'utf8'),
     maxUdpPayload,
+    steering: new Steering(config.topology.pops, config.topology.pools, locator),
     zoneCount: zones.size,
     recordCount: config.zones.reduce((n, z) => n + z.records.length, 0),
   };

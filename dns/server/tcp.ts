@@ -33,7 +33,8 @@ export function listenTcp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
   function serve(socket: net.Socket): void {
     sockets.add(socket);
     metrics.tcpOpened();
-    const client = `${socket.remoteAddress}:${socket.remotePort}`;
+    const clientIp = socket.remoteAddress ?? '';
+    const client = `${clientIp}:${socket.remotePort}`;
     let pending: Buffer = Buffer.alloc(0);
     let idle = setTimeout(() => socket.destroy(), limits.idleTimeout);
     const touch = () => {
@@ -57,7 +58,7 @@ export function listenTcp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
         off += 2 + len;
         touch();
         const start = performance.now();
-        const response = handler.handle(msg, TCP);
+        const response = handler.handle(msg, TCP, clientIp);
         if (response) {
           const framed = Buffer.allocUnsafe(response.length + 2);
           framed.writeUInt16BE(response.length, 0);

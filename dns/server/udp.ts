@@ -24,7 +24,7 @@ export function listenUdp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
       return;
     }
     const start = performance.now();
-    const response = handler.handle(msg, UDP);
+    const response = handler.handle(msg, UDP, rinfo.address);
     if (response) socket.send(response, rinfo.port, rinfo.address);
     metrics.latency.observe((performance.now() - start) / 1000);
     if (queryLog.sample()) queryLog.write('udp', `${rinfo.address}:${rinfo.port}`, msg, response);

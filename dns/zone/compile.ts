@@ -14,11 +14,21 @@ export interface SourceRecord {
   readonly where: string;
 }
 
+/** A routed name: answered per query by the steering chain over a pool. */
+export interface SourceRoute {
+  readonly owner: Name;
+  readonly pool: string;
+  readonly ttl: number;
+  readonly answers: number;
+  readonly where: string;
+}
+
 export interface ZoneSource {
   readonly origin: Name;
   /** Where the zone is declared, for errors about the zone as a whole. */
   readonly where: string;
   readonly records: readonly SourceRecord[];
+  readonly routes?: readonly SourceRoute[];
 }
 
 export class ZoneError extends Error {
@@ -34,6 +44,7 @@ export class ZoneError extends Error {
 interface MutableNode {
   name: Name;
   rrsets: Map<number, { rrset: MutableRRset; where: string }>;
+  route?: SourceRoute;
 }
 interface MutableRRset {
   owner: Name;
@@ -85,6 +96,25 @@ function compileZone(source: ZoneSource): Zone {
     if (!existing.rrset.rdata.some((r) => sameRdata(r, rec.rdata))) existing.rrset.rdata.push(rec.rdata);
   }
 
+  for (const route of source.routes ?? []) {
+    if (!isAtOrBelow(route.owner.key, apexKey)) {
+      throw new ZoneError(route.where, `${keyToText(route.owner.key)} is outside zone ${keyToText(apexKey)}`);
+    }
+    let node = nodes.get(route.owner.key);
+    if (!node) {
+      node = { name: route.owner, rrsets: new Map() };
+      nodes.set(route.owner.key, node);
+    }
+    if (node.route) throw new ZoneError(route.where, `${keyToText(route.owner.key)} is already routed at ${node.route.where}`);
+    // The apex may be routed (its SOA and NS stay); a delegation point may not.
+    const conflicting = route.owner.key === apexKey ? [Type.A, Type.AAAA, Type.CNAME] : [Type.A, Type.AAAA, Type.CNAME, Type.NS];
+    for (const type of conflicting) {
+      const other = node.rrsets.get(type);
+      if (other) throw new ZoneError(route.where, `routed name ${keyToText(route.owner.key)} cannot also have ${typeName(type)} records (${other.where})`);
+    }
+    node.route = route;
+  }
+
   const apex = nodes.get(apexKey);
   const soa = apex?.rrsets.get(Type.SOA);
   if (!apex || !soa) throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no SOA record at its apex`);
@@ -110,13 +140,18 @@ function compileZone(source: ZoneSource): Zone {
       origins.set(rrset, where);
     }
     const parent = node.name.key === apexKey ? undefined : zone.nodes.get(parentKey(node.name.key)!);
-    const built: { name: Name; zone: Zone; rrsets: Map<number, RRset>; delegation: ZoneNode | null } = {
+    const route = node.route ? { pool: node.route.pool, ttl: node.route.ttl, answers: node.route.answers } : null;
+    const built: { name: Name; zone: Zone; rrsets: Map<number, RRset>; delegation: ZoneNode | null; route: typeof route } = {
       name: node.name,
       zone,
       rrsets,
       delegation: parent?.delegation ?? null,
+      route,
     };
-    if (built.delegation) checkOccluded(built, built.delegation);
+    if (built.delegation) {
+      checkOccluded(built, built.delegation);
+      if (node.route) throw new ZoneError(node.route.where, `routed name ${keyToText(node.name.key)} is below the delegation to ${keyToText(built.delegation.name.key)}`);
+    }
     else if (node.name.key !== apexKey && rrsets.has(Type.NS)) built.delegation = built;
     zone.nodes.set(node.name.key, built);
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Type } from '../wire/constants.js';
 import type { RData } from '../wire/rdata.js';
 import { parseName } from './name-text.js';
-import { ipv6Bytes, parseRdata, txtRdata } from './rdata-text.js';
+import { parseRdata, txtRdata } from './rdata-text.js';
 import { TextError, tokenizeLine } from './text.js';
 
 const origin = parseName('example.test.', null);
@@ -37,6 +37,7 @@ describe('RDATA in presentation form', () => {
     for (const bad of ['192.0.2', '256.1.1.1', '::1', '1.2.3.4 5']) expect(() => parse(Type.A, bad)).toThrow(TextError);
   });
 
+  const ipv6Bytes = (text: string) => bytes(parse(Type.AAAA, text));
   it('expands IPv6 addresses exactly as the standard form says', () => {
     expect(ipv6Bytes('2001:db8::1').toString('hex')).toBe('20010db8000000000000000000000001');
     expect(ipv6Bytes('::').toString('hex')).toBe('0'.repeat(32));

@@ -1,6 +1,7 @@
 // RDATA in presentation form → wire parts, for the record types Meridian serves. Shared by the
 // YAML config and RFC 1035 master files, so both accept exactly the same syntax.
 import { isIPv4, isIPv6 } from 'node:net';
+import { ipBytes } from '../../common/ip.js';
 import { Type, typeName } from '../wire/constants.js';
 import type { Name } from '../wire/name.js';
 import type { RData, RDataPart } from '../wire/rdata.js';
@@ -120,33 +121,13 @@ class Reader {
 
 function ipv4(text: string): Buffer {
   if (!isIPv4(text)) throw new TextError(`'${text}' is not an IPv4 address`);
-  return Buffer.from(text.split('.').map(Number));
+  return ipBytes(text)!;
 }
 
 function ipv6(text: string): Buffer {
-  if (!isIPv6(text) || text.includes('%')) throw new TextError(`'${text}' is not an IPv6 address`);
-  return ipv6Bytes(text);
-}
-
-/** Expands an IPv6 address (validated by the caller) to its 16 bytes, embedded IPv4 included. */
-export function ipv6Bytes(text: string): Buffer {
-  let head = text;
-  const tail: number[] = [];
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4[1]!.split('.').map(Number) as [number, number, number, number];
-    tail.push((a << 8) | b, (c << 8) | d);
-    head = text.slice(0, -v4[1]!.length);
-    if (head.endsWith(':') && !head.endsWith('::')) head = head.slice(0, -1);
-  }
-  const [left, right] = head.includes('::') ? head.split('::') : [head, undefined];
-  const parse = (s: string | undefined) => (s ? s.split(':').filter((x) => x !== '').map((h) => parseInt(h, 16)) : []);
-  const l = parse(left);
-  const r = [...parse(right), ...tail];
-  const groups = right === undefined && !head.includes('::') ? [...l, ...tail] : [...l, ...new Array(8 - l.length - r.length).fill(0), ...r];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
-  return out;
+  const bytes = isIPv6(text) ? ipBytes(text) : undefined;
+  if (!bytes || bytes.length !== 16) throw new TextError(`'${text}' is not an IPv6 address`);
+  return bytes;
 }
 
 function u16(v: number): Buffer {

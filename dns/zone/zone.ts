@@ -10,6 +10,14 @@ export interface ZoneNode {
   readonly rrsets: ReadonlyMap<number, RRset>;
   /** The delegation point at or above this node (never the apex), if any. */
   readonly delegation: ZoneNode | null;
+  /** Routed name: A/AAAA are chosen per query from this pool (dns/answer/steering.ts). */
+  readonly route: Route | null;
+}
+
+export interface Route {
+  readonly pool: string;
+  readonly ttl: number;
+  readonly answers: number;
 }
 
 export interface Zone {

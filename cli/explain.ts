@@ -1,0 +1,79 @@
+// `meridian explain NAME CLIENT`: asks a running DNS server why CLIENT gets the answer it gets
+// for NAME, and prints it as a table (or JSON with --json).
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import type { Explanation } from '../dns/answer/explain.js';
+
+export async function runExplain(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      type: { type: 'string', short: 't' },
+      control: { type: 'string', default: 'http://127.0.0.1:8053' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [name, client] = positionals;
+  if (!name || !client || positionals.length > 2) {
+    process.stderr.write('usage: meridian explain NAME CLIENT [--type A|AAAA] [--control URL] [--json]\n  CLIENT is a resolver address (192.0.2.1) or a client subnet (198.51.100.0/24)\n');
+    return 2;
+  }
+  const url = new URL('/v1/explain', values.control);
+  url.searchParams.set('name', name);
+  url.searchParams.set('client', client);
+  if (values.type) url.searchParams.set('type', values.type);
+  let res;
+  try {
+    res = await request(url, { headersTimeout: 5000, bodyTimeout: 5000 });
+  } catch (e) {
+    process.stderr.write(`meridian explain: cannot reach the DNS server's control port at ${values.control}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const body = (await res.body.json()) as Explanation & { error?: string };
+  if (res.statusCode !== 200) {
+    process.stderr.write(`meridian explain: ${body.error ?? `HTTP ${res.statusCode}`}\n`);
+    return 1;
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(body, null, 2)}\n` : formatExplanation(body));
+  return 0;
+}
+
+export function formatExplanation(e: Explanation): string {
+  const lines: string[] = [];
+  const c = e.client as Record<string, unknown>;
+  const loc = c['location'] as { lat: number; lon: number } | null | undefined;
+  lines.push(`${e.name} ${e.type} for ${String(c['given'])} (${String(c['as'])})`);
+  if (c['network'] !== undefined) {
+    lines.push(
+      `client: network ${String(c['network'])}, located by ${String(c['source'])}` +
+        (loc ? ` at ${loc.lat.toFixed(2)},${loc.lon.toFixed(2)}` : '') +
+        (c['country'] ? `, country ${String(c['country'])}` : '') +
+        (c['continent'] ? `, continent ${String(c['continent'])}` : ''),
+    );
+  }
+  for (const d of e.decisions as { pool: string; policy: string; candidates: { id: string; kind: string; eligible: boolean; distanceKm: number | null; estimatedRttMs: number | null; notes: string[] }[]; chosen: string[]; usedFallback: boolean }[]) {
+    lines.push('', `pool ${d.pool} (policy ${d.policy})${d.usedFallback ? ' — nothing eligible, fallback used' : ''}`);
+    const rows = [['', 'member', 'eligible', 'distance', 'est. RTT', 'notes']];
+    for (const m of d.candidates) {
+      rows.push([
+        d.chosen.includes(m.id) ? '→' : '',
+        m.kind === 'cname' ? `${m.id} (cname)` : m.id,
+        m.eligible ? 'yes' : 'no',
+        m.distanceKm === null ? '-' : `${m.distanceKm} km`,
+        m.estimatedRttMs === null ? '-' : `${m.estimatedRttMs} ms`,
+        m.notes.join('; '),
+      ]);
+    }
+    lines.push(...table(rows));
+  }
+  lines.push('', `answer (${e.rcode}${e.ecsScope !== null ? `, ECS scope /${e.ecsScope}` : ''}):`);
+  for (const a of e.answer) lines.push(`  ${a.name} ${a.ttl} ${a.type} ${a.data}`);
+  if (e.answer.length === 0) lines.push('  (none)');
+  return `${lines.join('\n')}\n`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => `  ${r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`.trimEnd());
+}

@@ -1,0 +1,154 @@
+// Routed names: which PoPs answer this client. Locates the client (ECS subnet, else the
+// resolver's address), runs the policy chain over the route's pool, and caches the decision per
+// client network until the config, a database or (later) health changes — a new Steering is
+// built then, so a stale decision can never outlive what it was based on.
+import { LRUCache } from 'lru-cache';
+import type { Pool, Pop } from '../../common/topology.js';
+import { ipBytes } from '../../common/ip.js';
+import { addressText, truncate, type GeoLocator, type Located } from '../../geo-data/locator.js';
+import { Type } from '../wire/constants.js';
+import type { Name } from '../wire/name.js';
+import type { RData, RRset } from '../wire/rdata.js';
+import type { ClientSubnet } from '../wire/query.js';
+import { parseName } from '../zone/name-text.js';
+import type { Route } from '../zone/zone.js';
+import { steer, type Steered } from '../policy/chain.js';
+
+export interface Decision {
+  readonly a: RRset | null;
+  readonly aaaa: RRset | null;
+  readonly cname: RRset | null;
+  /** ECS scope this decision holds for (RFC 7871 §7.2.1). */
+  readonly scope: number;
+  readonly located: Located;
+  readonly network: string;
+  readonly pool: Pool;
+  readonly steered: Steered;
+}
+
+/** Answers routed names in `resolve`; one per handler, re-aimed at each query with `begin`. */
+export interface RouteAnswerer {
+  answer(route: Route, qtype: number): RRset | null;
+}
+
+const DECISION_CACHE_SIZE = 50_000;
+const placeholderOwner: Name = parseName('.', null);
+
+export class Steering implements RouteAnswerer {
+  private readonly cache = new LRUCache<string, Decision>({ max: DECISION_CACHE_SIZE });
+  private readonly pops: ReadonlyMap<string, Pop>;
+  private readonly pools: ReadonlyMap<string, Pool>;
+  private readonly rdata = new Map<string, { a: RData[]; aaaa: RData[] }>();
+
+  // The query being answered.
+  private clientIp = '';
+  private ecs: ClientSubnet | null = null;
+  /** Scope to echo in the ECS option of the current response. */
+  scope = 0;
+
+  constructor(
+    pops: readonly Pop[],
+    pools: readonly Pool[],
+    private readonly locator: GeoLocator,
+    private readonly isUp: (popId: string) => boolean | undefined = () => undefined,
+  ) {
+    this.pops = new Map(pops.map((p) => [p.id, p]));
+    this.pools = new Map(pools.map((p) => [p.id, p]));
+    for (const p of pops) {
+      this.rdata.set(p.id, {
+        a: p.ipv4.map((ip) => [ipBytes(ip)!]),
+        aaaa: p.ipv6.map((ip) => [ipBytes(ip)!]),
+      });
+    }
+  }
+
+  /** Forget every decision (a GeoIP database changed). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  begin(clientIp: string, ecs: ClientSubnet | null): void {
+    this.clientIp = clientIp;
+    this.ecs = ecs;
+    this.scope = 0;
+  }
+
+  answer(route: Route, qtype: number): RRset | null {
+    const d = this.decide(route);
+    if (this.ecs) this.scope = d.scope;
+    switch (qtype) {
+      case Type.A:
+        return d.a ?? d.cname;
+      case Type.AAAA:
+        return d.aaaa ?? d.cname;
+      default:
+        return d.cname;
+    }
+  }
+
+  private decide(route: Route): Decision {
+    const ecs = this.ecs;
+    // ECS with source prefix 0 means "do not use my client's address" (RFC 7871 §7.1.2).
+    const useEcs = ecs !== null && ecs.sourcePrefix > 0;
+    const key = useEcs
+      ? `${route.pool}|${route.answers}|${route.ttl}|${ecs.family}:${ecs.address.toString('hex')}/${ecs.sourcePrefix}`
+      : `${route.pool}|${route.answers}|${route.ttl}|${this.clientIp}`;
+    let d = this.cache.get(key);
+    if (!d) {
+      const client = useEcs ? ecsAddress(ecs) : resolverAddress(this.clientIp);
+      d = this.decideFor(route, client.bytes, client.prefix, useEcs ? ecs.sourcePrefix : 0);
+      this.cache.set(key, d);
+    }
+    return d;
+  }
+
+  /** The full decision for a client network, uncached (also what explain shows). */
+  decideFor(route: Route, address: Buffer | null, sourcePrefix: number, scopeCap: number): Decision {
+    const located: Located = address
+      ? this.locator.locate(address, sourcePrefix)
+      : { location: null, country: null, continent: null, source: 'none', prefixLength: 0, pool: null, database: null };
+    const pool = (located.pool !== null ? this.pools.get(located.pool) : undefined) ?? this.pools.get(route.pool)!;
+    const network = address ? `${addressText(truncate(address, located.prefixLength))}/${located.prefixLength}` : 'unknown';
+    const steered = steer(
+      {
+        pool,
+        client: { ...located, network, prefixLength: located.prefixLength },
+        clientKey: network,
+        answers: route.answers,
+        isUp: this.isUp,
+      },
+      this.pops,
+    );
+    const scope = Math.min(located.prefixLength, scopeCap);
+    const chosenPops = steered.chosen.filter((c) => c.pop).map((c) => c.pop!.id);
+    const cnameMember = steered.chosen.find((c) => c.member.kind === 'cname');
+    const rrset = (type: number, rdata: RData[]): RRset | null => (rdata.length ? { owner: placeholderOwner, type, ttl: route.ttl, rdata } : null);
+    return {
+      a: rrset(Type.A, chosenPops.flatMap((id) => this.rdata.get(id)!.a)),
+      aaaa: rrset(Type.AAAA, chosenPops.flatMap((id) => this.rdata.get(id)!.aaaa)),
+      cname: cnameMember ? rrset(Type.CNAME, [[{ name: parseName(absolute(cnameMember.id), null), compress: true }]]) : null,
+      scope,
+      located,
+      network,
+      pool,
+      steered,
+    };
+  }
+}
+
+function absolute(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}
+
+function ecsAddress(ecs: ClientSubnet): { bytes: Buffer; prefix: number } {
+  const bytes = Buffer.alloc(ecs.family === 1 ? 4 : 16);
+  ecs.address.copy(bytes);
+  return { bytes, prefix: ecs.sourcePrefix };
+}
+
+function resolverAddress(ip: string): { bytes: Buffer | null; prefix: number } {
+  // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d.
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  const bytes = ipBytes(v4 ? v4[1]! : ip) ?? null;
+  return { bytes, prefix: bytes ? bytes.length * 8 : 0 };
+}

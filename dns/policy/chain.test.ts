@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { Pool, Pop } from '../../common/topology.js';
+import { steer } from './chain.js';
+import { greatCircleKm } from './distance.js';
+import type { ClientLocation, SteeringContext } from './types.js';
+
+const pop = (id: string, lat: number, lon: number, extra: Partial<Pop> = {}): Pop => ({
+  id, location: { lat, lon }, ipv4: ['192.0.2.1'], ipv6: [], weight: 100, enabled: true, ...extra,
+});
+const POPS = [pop('fra', 50.11, 8.68), pop('iad', 39.04, -77.49), pop('sin', 1.35, 103.82), pop('gru', -23.55, -46.63), pop('syd', -33.87, 151.21)];
+const popMap = new Map(POPS.map((p) => [p.id, p]));
+const pool = (extra: Partial<Pool> = {}): Pool => ({
+  id: 'global', policy: 'nearest', members: POPS.map((p) => ({ kind: 'pop' as const, pop: p.id, weight: undefined })), ...extra,
+});
+const at = (lat: number, lon: number): ClientLocation => ({
+  location: { lat, lon }, country: null, continent: null, source: 'database', network: '192.0.2.0/24', prefixLength: 24, pool: null,
+});
+const nowhere: ClientLocation = { location: null, country: null, continent: null, source: 'none', network: '0.0.0.0/0', prefixLength: 0, pool: null };
+const ctx = (client: ClientLocation, p: Pool = pool(), extra: Partial<SteeringContext> = {}): SteeringContext => ({
+  pool: p, client, clientKey: client.network, answers: 1, isUp: () => undefined, ...extra,
+});
+const chosen = (c: SteeringContext) => steer(c, popMap).chosen.map((x) => x.id);
+
+describe('great-circle distance', () => {
+  it('matches known city distances within 1%', () => {
+    // Frankfurt–New York is about 6200 km; Sydney–Singapore about 6300 km.
+    expect(greatCircleKm({ lat: 50.11, lon: 8.68 }, { lat: 40.71, lon: -74.01 })).toBeGreaterThan(6140);
+    expect(greatCircleKm({ lat: 50.11, lon: 8.68 }, { lat: 40.71, lon: -74.01 })).toBeLessThan(6260);
+    expect(greatCircleKm({ lat: -33.87, lon: 151.21 }, { lat: 1.35, lon: 103.82 })).toBeCloseTo(6300, -2);
+  });
+});
+
+describe('steering chain', () => {
+  it('answers each client with the PoP a person would expect', () => {
+    expect(chosen(ctx(at(48.86, 2.35)))).toEqual(['fra']); // Paris
+    expect(chosen(ctx(at(40.71, -74.01)))).toEqual(['iad']); // New York
+    expect(chosen(ctx(at(35.68, 139.69)))).toEqual(['sin']); // Tokyo
+    expect(chosen(ctx(at(-34.6, -58.38)))).toEqual(['gru']); // Buenos Aires
+    expect(chosen(ctx(at(-36.85, 174.76)))).toEqual(['syd']); // Auckland
+  });
+
+  it('ranks all members with distances and estimated RTTs for explain', () => {
+    const s = steer(ctx(at(48.86, 2.35)), popMap);
+    expect(s.ranked.map((c) => c.id)).toEqual(['fra', 'iad', 'gru', 'sin', 'syd']);
+    const fra = s.ranked[0]!;
+    expect(fra.distanceKm).toBeGreaterThan(400);
+    expect(fra.distanceKm).toBeLessThan(500);
+    expect(fra.estimatedRttMs).toBeGreaterThan(5);
+  });
+
+  it('answers several PoPs in order when asked', () => {
+    expect(chosen(ctx(at(48.86, 2.35), pool(), { answers: 2 }))).toEqual(['fra', 'iad']);
+  });
+
+  it('skips disabled and down PoPs, noting why', () => {
+    const pops = new Map(popMap);
+    pops.set('fra', { ...popMap.get('fra')!, enabled: false });
+    const s = steer(ctx(at(48.86, 2.35), pool(), { isUp: (id) => id !== 'iad' }), pops);
+    expect(s.chosen.map((c) => c.id)).toEqual(['gru']);
+    expect(s.ranked.find((c) => c.id === 'fra')!.notes).toContain('disabled in config');
+    expect(s.ranked.find((c) => c.id === 'iad')!.notes).toContain('down');
+  });
+
+  it('fails open to the fallback when nothing is eligible', () => {
+    const s = steer(ctx(at(48.86, 2.35), pool({ fallback: 'syd' }), { isUp: () => false }), popMap);
+    expect(s.chosen.map((c) => c.id)).toEqual(['syd']);
+    expect(s.usedFallback).toBe(true);
+  });
+
+  it('keeps config order for a client it cannot locate, so the first PoP answers', () => {
+    expect(chosen(ctx(nowhere))).toEqual(['fra']);
+  });
+
+  it('ordered policy takes the first eligible member regardless of distance', () => {
+    expect(chosen(ctx(at(-33.87, 151.21), pool({ policy: 'ordered' })))).toEqual(['fra']);
+    expect(chosen(ctx(at(-33.87, 151.21), pool({ policy: 'ordered' }), { isUp: (id) => id !== 'fra' }))).toEqual(['iad']);
+  });
+
+  it('weighted policy sticks per client network and follows the weights', () => {
+    const p = pool({
+      policy: 'weighted',
+      members: [
+        { kind: 'pop', pop: 'fra', weight: 300 },
+        { kind: 'pop', pop: 'iad', weight: 100 },
+      ],
+    });
+    const counts = { fra: 0, iad: 0 } as Record<string, number>;
+    for (let i = 0; i < 4000; i++) {
+      const client = { ...nowhere, network: `10.${i >> 8}.${i & 255}.0/24` };
+      const first = chosen(ctx(client, p))[0]!;
+      expect(chosen(ctx(client, p))[0]).toBe(first);
+      counts[first]!++;
+    }
+    expect(counts['fra']! / 4000).toBeGreaterThan(0.7);
+    expect(counts['fra']! / 4000).toBeLessThan(0.8);
+  });
+
+  it('answers an external CDN as the only member when it comes first', () => {
+    const p = pool({
+      policy: 'ordered',
+      members: [
+        { kind: 'cname', cname: 'edge.other-cdn.example.', weight: 100, location: undefined },
+        { kind: 'pop', pop: 'fra', weight: undefined },
+      ],
+    });
+    expect(chosen(ctx(at(0, 0), p, { answers: 2 }))).toEqual(['edge.other-cdn.example.']);
+  });
+});

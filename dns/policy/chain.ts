@@ -1,0 +1,35 @@
+// The steering chain: the ORDER of steps is here and only here (as CoreDNS's plugin.cfg).
+// Ranking steps annotate and reorder the whole list; selection narrows it to the answer.
+import type { Pool, Pop } from '../../common/topology.js';
+import { distance } from './distance.js';
+import { eligibility } from './eligibility.js';
+import { fallbackStep } from './fallback.js';
+import { order } from './order.js';
+import { select } from './select.js';
+import type { Candidate, PolicyStep, SteeringContext } from './types.js';
+
+const RANKING: readonly PolicyStep[] = [eligibility, distance, order];
+
+export interface Steered {
+  /** Every member, in ranked order, with its notes (for explain). */
+  readonly ranked: readonly Candidate[];
+  /** What to answer. */
+  readonly chosen: readonly Candidate[];
+  readonly usedFallback: boolean;
+}
+
+export function candidatesOf(pool: Pool, pops: ReadonlyMap<string, Pop>): Candidate[] {
+  return pool.members.map((member) =>
+    member.kind === 'pop'
+      ? { id: member.pop, member, pop: pops.get(member.pop) ?? null, eligible: true, notes: [] }
+      : { id: member.cname, member, pop: null, eligible: true, notes: [] },
+  );
+}
+
+export function steer(ctx: SteeringContext, pops: ReadonlyMap<string, Pop>): Steered {
+  let ranked = candidatesOf(ctx.pool, pops);
+  for (const step of RANKING) ranked = step.run(ctx, ranked);
+  const selected = select.run(ctx, ranked);
+  const chosen = fallbackStep(ranked).run(ctx, selected);
+  return { ranked, chosen, usedFallback: selected.length === 0 && chosen.length > 0 };
+}

@@ -1,0 +1,45 @@
+// The steering policy chain's contract: each step takes the candidate list and returns it,
+// annotated, reordered or filtered. A step that cannot decide passes the list on unchanged.
+import type { Location, Pool, PoolMember, Pop } from '../../common/topology.js';
+
+/** Where the client is, and how we know (for explain). */
+export interface ClientLocation {
+  readonly location: Location | null;
+  readonly country: string | null;
+  readonly continent: string | null;
+  /** Which source decided: a `nets` override, the GeoIP database, a centroid, or nothing. */
+  readonly source: 'nets' | 'database' | 'country-centroid' | 'continent-centroid' | 'none';
+  /** The network the decision holds for (CIDR); its prefix is the ECS scope. */
+  readonly network: string;
+  readonly prefixLength: number;
+  /** A `nets` override may name a pool to use instead of the record's. */
+  readonly pool: string | null;
+}
+
+export interface Candidate {
+  /** PoP id, or the CNAME target for an external CDN member. */
+  readonly id: string;
+  readonly member: PoolMember;
+  readonly pop: Pop | null;
+  eligible: boolean;
+  /** Why it is (in)eligible or where it ranked; shown by explain. */
+  notes: string[];
+  distanceKm?: number;
+  estimatedRttMs?: number;
+}
+
+export interface SteeringContext {
+  readonly pool: Pool;
+  readonly client: ClientLocation;
+  /** Stable per client network, so weighted choices stick to a network. */
+  readonly clientKey: string;
+  /** How many PoPs to answer with. */
+  readonly answers: number;
+  /** Health view: false = known down; undefined = no opinion (health issue plugs in here). */
+  readonly isUp: (popId: string) => boolean | undefined;
+}
+
+export interface PolicyStep {
+  readonly name: string;
+  run(ctx: SteeringContext, candidates: Candidate[]): Candidate[];
+}
