@@ -119,6 +119,8 @@ const dnsSchema = z.strictObject({
     })
     .default({ idleTimeout: 10_000, maxConnections: 1000 }),
   control: z.strictObject({ token: z.string().min(1).optional(), tokenFile: z.string().optional() }).default({}),
+  /** HTTP redirect steering: GET /r/<path> → 302 to the chosen PoP's edge (off unless set). */
+  redirect: z.strictObject({ listen: hostPort, pool: z.string().min(1), ttl: ttl.default(30) }).optional(),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -143,6 +145,7 @@ export interface DnsSettings {
   readonly tcp: { readonly idleTimeout: number; readonly maxConnections: number };
   readonly control: { readonly token?: string | undefined; readonly tokenFile?: string | undefined };
   readonly log: { readonly level: string; readonly querySampleRate: number };
+  readonly redirect?: { readonly listen: HostPort; readonly pool: string; readonly ttl: number } | undefined;
 }
 
 export interface GeoSettings {
@@ -165,6 +168,9 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
   parsed.geo.nets.forEach((n, i) => {
     if (n.pool !== undefined && !parsed.pools.some((p) => p.id === n.pool)) problems.push([`geo.nets[${i}].pool`, `no pool with id '${n.pool}'`]);
   });
+  if (parsed.dns.redirect && !parsed.pools.some((p) => p.id === parsed.dns.redirect!.pool)) {
+    problems.push(['dns.redirect.pool', `no pool with id '${parsed.dns.redirect.pool}'`]);
+  }
   parsed.zones.forEach((z, i) =>
     z.routes.forEach((r, j) => {
       if (!parsed.pools.some((p) => p.id === r.pool)) problems.push([`zones[${i}].routes[${j}].pool`, `no pool with id '${r.pool}'`]);

@@ -17,6 +17,7 @@ import { listenUdp, type Listener } from './udp.js';
 import { controlRoutes } from './control-routes.js';
 import { GeoDatabases } from '../../geo-data/databases.js';
 import { explain } from '../answer/explain.js';
+import { listenRedirect, type RedirectListener } from './redirect.js';
 import { wireToText } from '../wire/name.js';
 
 export interface DnsServiceOptions {
@@ -65,10 +66,12 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const udp: Listener[] = [];
   const tcp: TcpListener[] = [];
   let control: ControlServer | undefined;
+  let redirect: RedirectListener | undefined;
   const closeAll = async () => {
     geo.close();
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
     await control?.close();
+    await redirect?.close();
   };
 
   function openGeo(files: readonly string[]): Promise<GeoDatabases> {
@@ -154,6 +157,10 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
       registry,
       log,
     });
+    if (settings.redirect) {
+      // The pool and TTL follow reloads; the listen address is fixed at start-up.
+      redirect = await listenRedirect(settings.redirect.listen, () => ({ steering: state.steering, target: current.settings.redirect ?? settings.redirect! }), log);
+    }
   } catch (e) {
     await closeAll();
     throw e;
@@ -164,6 +171,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
       serverId: settings.serverId,
       dns: udp.map((l) => `${formatHostPort(l.address)} (udp+tcp)`),
       control: control.url,
+      ...(redirect ? { redirect: `http://${formatHostPort(redirect.address)}/r/` } : {}),
       zones: state.zoneCount,
       records: state.recordCount,
     },
