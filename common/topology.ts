@@ -3,6 +3,7 @@
 // probe it, edges find their shield in it.
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { healthSchema, probeSettingsSchema } from './health.js';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected an id of lower-case letters, digits, - and _' });
 
@@ -22,6 +23,8 @@ const popSchema = z.strictObject({
   /** Relative capacity: the share of answers under the weighted policy. */
   weight: z.number().int().min(1).max(10_000).default(100),
   enabled: z.boolean().default(true),
+  /** Probe settings for this PoP's edge, over its pool's and the `health` defaults. */
+  health: probeSettingsSchema.optional(),
 });
 export type Pop = z.output<typeof popSchema>;
 
@@ -45,12 +48,15 @@ const poolSchema = z.strictObject({
   policy: z.enum(POLICIES).default('nearest'),
   /** Answered when no member is eligible or the client cannot be located (default: first PoP member). */
   fallback: id.optional(),
+  /** Probe settings for this pool's PoPs, over the `health` defaults. */
+  health: probeSettingsSchema.optional(),
 });
 export type Pool = z.output<typeof poolSchema>;
 
 export const topologySchema = {
   pops: z.array(popSchema).default([]),
   pools: z.array(poolSchema).default([]),
+  health: healthSchema.default(healthSchema.parse({})),
 };
 
 export interface Topology {

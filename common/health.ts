@@ -1,0 +1,116 @@
+// The health contract between probers and DNS servers: how probing is configured (the
+// `health:` section, with per-pool and per-PoP overrides) and what a report carries.
+import { z } from 'zod';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds, as a number or with a unit ('500ms', '1s', '2m', '1h'). */
+export const duration = z.union([
+  z.number().int().min(0),
+  z.string().transform((s, ctx) => {
+    const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/i.exec(s.trim());
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `'${s}' is not a duration (e.g. 500ms, 1s, 2m)` });
+      return z.NEVER;
+    }
+    return Math.round(Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!);
+  }),
+]);
+
+export const checkSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('http'),
+    /** Path on the PoP's edge URL. */
+    path: z.string().startsWith('/').default('/healthz'),
+    expectStatus: z.number().int().min(100).max(599).default(200),
+    /** A regular expression the body must match (first 64 KiB). */
+    bodyMatch: z.string().optional(),
+    /** Host header, when the edge serves several names. */
+    host: z.string().optional(),
+  }),
+  z.strictObject({ type: z.literal('tcp'), port: z.number().int().min(1).max(65535).optional() }),
+  z.strictObject({
+    type: z.literal('dns'),
+    name: z.string().min(1),
+    qtype: z.enum(['A', 'AAAA', 'TXT', 'SOA']).default('A'),
+    port: z.number().int().min(1).max(65535).default(53),
+  }),
+]);
+export type Check = z.output<typeof checkSchema>;
+
+/** What may be set per PoP or per pool, over the defaults. */
+export const probeSettingsSchema = z.strictObject({
+  check: checkSchema.optional(),
+  interval: duration.optional(),
+  timeout: duration.optional(),
+  rise: z.number().int().min(1).max(100).optional(),
+  fall: z.number().int().min(1).max(100).optional(),
+});
+export type ProbeSettingsInput = z.output<typeof probeSettingsSchema>;
+
+export interface ProbeSettings {
+  readonly check: Check;
+  readonly interval: number;
+  readonly timeout: number;
+  readonly rise: number;
+  readonly fall: number;
+}
+
+export const DEFAULT_PROBE: ProbeSettings = {
+  check: { type: 'http', path: '/healthz', expectStatus: 200 },
+  interval: 1000,
+  timeout: 500,
+  rise: 2,
+  fall: 3,
+};
+
+export const healthSchema = z.strictObject({
+  ...probeSettingsSchema.shape,
+  /** Probes in flight at once per prober. */
+  concurrency: z.number().int().min(1).max(1000).default(32),
+  /** Control URLs of every DNS server probers report to. */
+  reportTo: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  /** Down votes needed among fresh reports: 'majority' (more than half) or a number. */
+  quorum: z.union([z.literal('majority'), z.number().int().min(1)]).default('majority'),
+  /** A report older than this many of its prober's intervals is stale and does not vote. */
+  staleAfterIntervals: z.number().int().min(1).max(100).default(3),
+  /** With no fresh report at all, the last known state holds this long, then the PoP counts as up. */
+  grace: duration.default(30_000),
+});
+export type HealthSettings = z.output<typeof healthSchema>;
+
+/** One prober's view of every PoP, pushed to every DNS server each interval. */
+export const healthReportSchema = z.strictObject({
+  /** The prober's own PoP: the vantage point. */
+  vantage: z.string().min(1),
+  /** The prober's start time (ms): a restarted prober starts a new epoch. */
+  epoch: z.number().int().min(0),
+  /** Increases with every report of an epoch; older or replayed reports are ignored. */
+  seq: z.number().int().min(0),
+  /** The prober's interval (ms), so the DNS server can tell when a report is stale. */
+  interval: z.number().int().min(1),
+  targets: z
+    .array(
+      z.strictObject({
+        pop: z.string().min(1),
+        up: z.boolean(),
+        /** Moving average of successful probe RTTs; null before the first success. */
+        rttMs: z.number().min(0).nullable(),
+        /** Why the last probe failed, if it did. */
+        detail: z.string().max(500).optional(),
+      }),
+    )
+    .max(10_000),
+});
+export type HealthReport = z.output<typeof healthReportSchema>;
+
+/** Effective probe settings for a PoP: PoP over (first) pool over `health` defaults. */
+export function probeSettingsFor(
+  health: ProbeSettingsInput,
+  pool: ProbeSettingsInput | undefined,
+  pop: ProbeSettingsInput | undefined,
+): ProbeSettings {
+  const pick = <K extends keyof ProbeSettings>(k: K): ProbeSettings[K] =>
+    (pop?.[k] ?? pool?.[k] ?? health[k] ?? DEFAULT_PROBE[k]) as ProbeSettings[K];
+  return { check: pick('check'), interval: pick('interval'), timeout: pick('timeout'), rise: pick('rise'), fall: pick('fall') };
+}
