@@ -1,6 +1,7 @@
 // `meridian <service> ...`: one command, one subcommand per service.
 import { runDns } from './dns.js';
 import { runExplain } from './explain.js';
+import { runPop } from './pop.js';
 
 const USAGE = `usage: meridian <command> [options]
 
@@ -9,6 +10,8 @@ commands:
         run the authoritative DNS server (UDP and TCP on each --listen; HTTP control port on --http)
   explain NAME CLIENT [--type A|AAAA] [--control URL] [--json]
         ask a running DNS server why CLIENT (an address, or a subnet as ECS) gets its answer
+  pop drain|undrain|down|auto ID [--control URL]
+        admin override on a running DNS server (drained: no new answers, still monitored)
   help  show this text
 `;
 
@@ -19,6 +22,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return runDns(rest);
     case 'explain':
       return runExplain(rest);
+    case 'pop':
+      return runPop(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -8,6 +8,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { parseHostPort, type HostPort } from '../common/host-port.js';
+import type { HealthSettings } from '../common/health.js';
 import { locationSchema, topologyProblems, topologySchema, type Topology } from '../common/topology.js';
 import { parseCidr, type NetOverride } from '../geo-data/locator.js';
 import { Type, typeFromName, typeName } from './wire/constants.js';
@@ -159,6 +160,7 @@ export interface DnsConfig {
   readonly settings: DnsSettings;
   readonly zones: readonly ZoneSource[];
   readonly topology: Topology;
+  readonly health: HealthSettings;
   readonly geo: GeoSettings;
 }
 
@@ -190,6 +192,7 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
     },
     zones,
     topology: { pops: parsed.pops, pools: parsed.pools },
+    health: parsed.health,
     geo: {
       databases: parsed.geo.databases.map((d) => resolvePath(baseDir, d)),
       nets: parsed.geo.nets.map((n) => ({

@@ -13,6 +13,7 @@ import type { ClientSubnet } from '../wire/query.js';
 import { parseName } from '../zone/name-text.js';
 import type { Route } from '../zone/zone.js';
 import { steer, type Steered } from '../policy/chain.js';
+import type { PopHealth } from '../policy/types.js';
 
 export interface Decision {
   readonly a: RRset | null;
@@ -50,7 +51,7 @@ export class Steering implements RouteAnswerer {
     pops: readonly Pop[],
     pools: readonly Pool[],
     private readonly locator: GeoLocator,
-    private readonly isUp: (popId: string) => boolean | undefined = () => undefined,
+    private readonly healthOf: (popId: string) => PopHealth | undefined = () => undefined,
   ) {
     this.pops = new Map(pops.map((p) => [p.id, p]));
     this.pools = new Map(pools.map((p) => [p.id, p]));
@@ -115,7 +116,7 @@ export class Steering implements RouteAnswerer {
         client: { ...located, network, prefixLength: located.prefixLength },
         clientKey: network,
         answers: route.answers,
-        isUp: this.isUp,
+        healthOf: this.healthOf,
       },
       this.pops,
     );

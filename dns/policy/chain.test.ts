@@ -17,7 +17,7 @@ const at = (lat: number, lon: number): ClientLocation => ({
 });
 const nowhere: ClientLocation = { location: null, country: null, continent: null, source: 'none', network: '0.0.0.0/0', prefixLength: 0, pool: null };
 const ctx = (client: ClientLocation, p: Pool = pool(), extra: Partial<SteeringContext> = {}): SteeringContext => ({
-  pool: p, client, clientKey: client.network, answers: 1, isUp: () => undefined, ...extra,
+  pool: p, client, clientKey: client.network, answers: 1, healthOf: () => undefined, ...extra,
 });
 const chosen = (c: SteeringContext) => steer(c, popMap).chosen.map((x) => x.id);
 
@@ -55,14 +55,14 @@ describe('steering chain', () => {
   it('skips disabled and down PoPs, noting why', () => {
     const pops = new Map(popMap);
     pops.set('fra', { ...popMap.get('fra')!, enabled: false });
-    const s = steer(ctx(at(48.86, 2.35), pool(), { isUp: (id) => id !== 'iad' }), pops);
+    const s = steer(ctx(at(48.86, 2.35), pool(), { healthOf: (id) => (id === 'iad' ? { eligible: false, reason: 'down: 2 of 3' } : undefined) }), pops);
     expect(s.chosen.map((c) => c.id)).toEqual(['gru']);
     expect(s.ranked.find((c) => c.id === 'fra')!.notes).toContain('disabled in config');
-    expect(s.ranked.find((c) => c.id === 'iad')!.notes).toContain('down');
+    expect(s.ranked.find((c) => c.id === 'iad')!.notes).toContain('down: 2 of 3');
   });
 
   it('fails open to the fallback when nothing is eligible', () => {
-    const s = steer(ctx(at(48.86, 2.35), pool({ fallback: 'syd' }), { isUp: () => false }), popMap);
+    const s = steer(ctx(at(48.86, 2.35), pool({ fallback: 'syd' }), { healthOf: () => ({ eligible: false, reason: 'down' }) }), popMap);
     expect(s.chosen.map((c) => c.id)).toEqual(['syd']);
     expect(s.usedFallback).toBe(true);
   });
@@ -73,7 +73,7 @@ describe('steering chain', () => {
 
   it('ordered policy takes the first eligible member regardless of distance', () => {
     expect(chosen(ctx(at(-33.87, 151.21), pool({ policy: 'ordered' })))).toEqual(['fra']);
-    expect(chosen(ctx(at(-33.87, 151.21), pool({ policy: 'ordered' }), { isUp: (id) => id !== 'fra' }))).toEqual(['iad']);
+    expect(chosen(ctx(at(-33.87, 151.21), pool({ policy: 'ordered' }), { healthOf: (id) => (id === 'fra' ? { eligible: false, reason: 'down' } : undefined) }))).toEqual(['iad']);
   });
 
   it('weighted policy sticks per client network and follows the weights', () => {

@@ -1,4 +1,4 @@
-// Which members may be answered at all: enabled PoPs that are not known to be down.
+// Which members may be answered at all: enabled PoPs that are not down by quorum or drained.
 import type { PolicyStep } from './types.js';
 
 export const eligibility: PolicyStep = {
@@ -8,9 +8,10 @@ export const eligibility: PolicyStep = {
       if (c.pop && !c.pop.enabled) {
         c.eligible = false;
         c.notes.push('disabled in config');
-      } else if (c.pop && ctx.isUp(c.pop.id) === false) {
-        c.eligible = false;
-        c.notes.push('down');
+      } else if (c.pop) {
+        const health = ctx.healthOf(c.pop.id);
+        if (health && !health.eligible) c.eligible = false;
+        if (health) c.notes.push(health.reason);
       }
     }
     return candidates;

@@ -2,6 +2,12 @@
 // annotated, reordered or filtered. A step that cannot decide passes the list on unchanged.
 import type { Location, Pool, PoolMember, Pop } from '../../common/topology.js';
 
+/** What the health view says of a PoP (dns/health/view.ts). */
+export interface PopHealth {
+  readonly eligible: boolean;
+  readonly reason: string;
+}
+
 /** Where the client is, and how we know (for explain). */
 export interface ClientLocation {
   readonly location: Location | null;
@@ -35,8 +41,8 @@ export interface SteeringContext {
   readonly clientKey: string;
   /** How many PoPs to answer with. */
   readonly answers: number;
-  /** Health view: false = known down; undefined = no opinion (health issue plugs in here). */
-  readonly isUp: (popId: string) => boolean | undefined;
+  /** Health view (quorum of probers, admin overrides); undefined = no opinion. */
+  readonly healthOf: (popId: string) => PopHealth | undefined;
 }
 
 export interface PolicyStep {

@@ -1,12 +1,19 @@
 // The DNS server's endpoints on the shared control port.
 import { HttpError, type Route } from '../../common/control-server.js';
 import { ExplainError, type Explanation } from '../answer/explain.js';
+import { healthReportSchema } from '../../common/health.js';
+import { formatPath } from '../../common/config-file.js';
+import type { HealthView } from '../health/view.js';
+
+const OVERRIDE_ACTIONS = { drain: 'drain', down: 'down', undrain: null, auto: null } as const;
 import type { ReloadResult } from './service.js';
 
 export interface ControlActions {
   reload(): Promise<ReloadResult>;
   status(): Record<string, unknown>;
   explain(name: string, client: string, type: string | undefined): Explanation;
+  readonly health: HealthView;
+  knownPop(pop: string): boolean;
 }
 
 export function controlRoutes(actions: ControlActions): Route[] {
@@ -35,6 +42,36 @@ export function controlRoutes(actions: ControlActions): Route[] {
           if (e instanceof ExplainError) throw new HttpError(400, e.message);
           throw e;
         }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/health/reports',
+      mutating: true,
+      handle(req) {
+        const parsed = healthReportSchema.safeParse(req.body);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          throw new HttpError(400, `invalid health report: ${formatPath(issue.path)}: ${issue.message}`);
+        }
+        if (!actions.knownPop(parsed.data.vantage)) throw new HttpError(400, `unknown vantage '${parsed.data.vantage}': not a PoP of this config`);
+        const result = actions.health.report(parsed.data);
+        return result.accepted ? { status: 200, body: result } : { status: 409, body: { error: result.reason } };
+      },
+    },
+    { method: 'GET', path: '/v1/health', handle: () => ({ status: 200, body: { pops: actions.health.details() } }) },
+    {
+      method: 'POST',
+      path: '/v1/pops/override',
+      mutating: true,
+      handle(req) {
+        const body = (req.body ?? {}) as { pop?: unknown; action?: unknown };
+        if (typeof body.pop !== 'string' || typeof body.action !== 'string' || !(body.action in OVERRIDE_ACTIONS)) {
+          throw new HttpError(400, `expected JSON {"pop": ID, "action": one of ${Object.keys(OVERRIDE_ACTIONS).join(', ')}}`);
+        }
+        if (!actions.knownPop(body.pop)) throw new HttpError(404, `no PoP with id '${body.pop}'`);
+        actions.health.setOverride(body.pop, OVERRIDE_ACTIONS[body.action as keyof typeof OVERRIDE_ACTIONS]);
+        return { status: 200, body: actions.health.details().find((d) => d.pop === body.pop) };
       },
     },
     { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { ok: true } }) },

@@ -18,6 +18,8 @@ import { controlRoutes } from './control-routes.js';
 import { GeoDatabases } from '../../geo-data/databases.js';
 import { explain } from '../answer/explain.js';
 import { listenRedirect, type RedirectListener } from './redirect.js';
+import { HealthView } from '../health/view.js';
+import { FileOverrideStore, stateFileFor } from '../health/overrides.js';
 import { wireToText } from '../wire/name.js';
 
 export interface DnsServiceOptions {
@@ -53,12 +55,27 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const config = await loadDnsConfig(opts.configFile);
   const settings = config.settings;
   const log = opts.log ?? createLogger({ service: 'dns', level: settings.log.level });
-  let geo = await openGeo(config.geo.databases);
-  let state: BuiltState = buildServingState(config, geo.readers);
-  let current: DnsConfig = config;
   const registry = createRegistry('dns');
   const metrics = new DnsMetrics(registry);
-  const handler = new QueryHandler(state, metrics);
+  const popIds = (c: DnsConfig) => c.topology.pops.map((p) => p.id);
+  // Overrides survive restarts; a state file we cannot understand stops start-up with its name.
+  const overrides = new FileOverrideStore(stateFileFor(opts.configFile));
+  const health = new HealthView(
+    config.health,
+    popIds(config),
+    overrides,
+    log,
+    // Decisions rest on health: any eligibility change drops them all.
+    () => handler?.state.steering.clearCache(),
+    Date.now,
+    (pop, to) => metrics.popTransition(pop, to),
+  );
+  const healthOf = (pop: string) => health.healthOf(pop);
+  let geo = await openGeo(config.geo.databases);
+  let state: BuiltState = buildServingState(config, geo.readers, healthOf);
+  let current: DnsConfig = config;
+  const handler: QueryHandler = new QueryHandler(state, metrics);
+  health.start();
   const queryLog = new QueryLog(log, settings.log.querySampleRate);
   const loadedAt = { time: new Date(), result: { ok: true } as ReloadResult };
 
@@ -68,6 +85,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   let control: ControlServer | undefined;
   let redirect: RedirectListener | undefined;
   const closeAll = async () => {
+    health.stop();
     geo.close();
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
     await control?.close();
@@ -107,13 +125,14 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
         const nextGeo = sameGeo ? geo : await openGeo(next.geo.databases);
         let built: BuiltState;
         try {
-          built = buildServingState(next, nextGeo.readers);
+          built = buildServingState(next, nextGeo.readers, healthOf);
         } catch (e) {
           if (nextGeo !== geo) nextGeo.close();
           throw e;
         }
         handler.state = built;
         state = built;
+        health.update(next.health, popIds(next));
         if (nextGeo !== geo) {
           geo.close();
           geo = nextGeo;
@@ -153,7 +172,13 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
     control = await startControlServer({
       ...(opts.http ?? settings.http),
       token: resolveControlToken({ token: settings.control.token, tokenFile: settings.control.tokenFile }),
-      routes: controlRoutes({ reload, status, explain: (name, client, type) => explain(state.zones, state.steering, name, client, type) }),
+      routes: controlRoutes({
+        reload,
+        status,
+        explain: (name, client, type) => explain(state.zones, state.steering, name, client, type),
+        health,
+        knownPop: (pop) => current.topology.pops.some((p) => p.id === pop),
+      }),
       registry,
       log,
     });

@@ -5,6 +5,7 @@ import { buildTemplates } from '../answer/templates.js';
 import type { DnsConfig } from '../config.js';
 import { compileZones } from '../zone/compile.js';
 import { Steering } from '../answer/steering.js';
+import type { PopHealth } from '../policy/types.js';
 import { GeoLocator, type NamedReader } from '../../geo-data/locator.js';
 import type { ServingState } from './handle-query.js';
 
@@ -13,7 +14,11 @@ export interface BuiltState extends ServingState {
   readonly recordCount: number;
 }
 
-export function buildServingState(config: DnsConfig, geoReaders: readonly NamedReader[] = []): BuiltState {
+export function buildServingState(
+  config: DnsConfig,
+  geoReaders: readonly NamedReader[] = [],
+  healthOf: (pop: string) => PopHealth | undefined = () => undefined,
+): BuiltState {
   const zones = compileZones(config.zones);
   const locator = new GeoLocator(geoReaders, config.geo.nets);
   const { serverId, version, maxUdpPayload } = config.settings;
@@ -23,7 +28,7 @@ export function buildServingState(config: DnsConfig, geoReaders: readonly NamedR
     chaos: buildChaosTable(serverId, version),
     nsid: Buffer.from(serverId, 'utf8'),
     maxUdpPayload,
-    steering: new Steering(config.topology.pops, config.topology.pools, locator),
+    steering: new Steering(config.topology.pops, config.topology.pools, locator, healthOf),
     zoneCount: zones.size,
     recordCount: config.zones.reduce((n, z) => n + z.records.length, 0),
   };

@@ -98,9 +98,9 @@ export function spawnMeridian(args: string[], env?: Record<string, string>): Chi
 }
 
 /** Runs the command to completion; for processes expected to exit by themselves. */
-export function runMeridian(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+export function runMeridian(args: string[], timeoutMs = 10_000, env?: Record<string, string>): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawnMeridian(args);
+    const child = spawnMeridian(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
