@@ -41,9 +41,9 @@ export class MessageWriter {
    * preserved). With `qnameKey`, every suffix of the QNAME becomes a compression target; without
    * it (precomputed sections follow, which already point into the question) nothing is indexed.
    */
-  question(request: Uint8Array, questionEnd: number, qnameKey: string | null): void {
-    this.off = HEADER_LEN;
-    this.bytes(request.subarray(HEADER_LEN, questionEnd));
+  question(request: Buffer, questionEnd: number, qnameKey: string | null): void {
+    request.copy(this.buf, HEADER_LEN, HEADER_LEN, questionEnd);
+    this.off = questionEnd;
     if (qnameKey === null) return;
     for (let i = 0; i < qnameKey.length; i += qnameKey.charCodeAt(i) + 1) {
       this.suffixes.set(qnameKey.slice(i), HEADER_LEN + i);
@@ -116,6 +116,8 @@ export class MessageWriter {
 
   /** Copies the message out of the scratch buffer. */
   finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.off));
+    const out = Buffer.allocUnsafe(this.off);
+    this.buf.copy(out, 0, 0, this.off);
+    return out;
   }
 }
