@@ -8,6 +8,10 @@
 //   npm run bench:dns            (builds first)
 //   node bench/dns.mjs [--no-gdnsd]
 //
+// Query files: "static A" (a static record, both servers), "routed + ECS" (a routed name queried
+// with EDNS Client Subnet from four subnets on four continents, Meridian only: gdnsd would need its
+// geoip plugin), "mixed" (a spread of names and types, both servers).
+//
 // For each server and each query file it measures
 //   - max QPS with no lost queries: dnsperf -c 4 -q 200 -l 3, first unthrottled (a ceiling), then
 //     a bounded binary search on -Q RATE (at most 8 runs in all) for the highest rate at which
@@ -27,7 +31,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CONFIG = join(ROOT, 'config', 'demo.yaml');
 const HOST = '127.0.0.1';
 
-const DNSPERF_BASE = ['-c', '4', '-q', '200', '-t', '1'];
+const DNSPERF_CLIENTS = 4;
+const DNSPERF_OUTSTANDING = 200;
+const DNSPERF_BASE = ['-c', String(DNSPERF_CLIENTS), '-q', String(DNSPERF_OUTSTANDING), '-t', '1'];
 const SEARCH_SECONDS = 3;
 const MAX_SEARCH_RUNS = 8; // including the unthrottled one
 const ACHIEVED_FRACTION = 0.97;
@@ -40,12 +46,23 @@ const TARGET_STATIC_QPS = 75_000;
 const OTHER_WORK_LIMIT = 0.5;
 const BUSY_BEFORE_LIMIT = 0.2;
 const TARGET_CPU_RATIO = 2.5;
+const TARGET_ROUTED_RATIO = 0.8; // Meridian routed + ECS max QPS / static A max QPS
+
+// Client subnets for the "routed + ECS" row, one per continent. Each is sent by its own dnsperf
+// process (-c 1, -E 8:...), all of them in parallel; with --ecs-single, one dnsperf with the
+// first subnet only. `pop` is what config/demo.yaml answers for it (checked before measuring).
+const ECS_SUBNETS = [
+  { cidr: '192.0.2.0/24', where: 'New York', pop: '127.0.2.1' },
+  { cidr: '198.51.100.0/24', where: 'Frankfurt', pop: '127.0.1.1' },
+  { cidr: '203.0.113.0/24', where: 'Tokyo', pop: '127.0.4.1' },
+  { cidr: '41.0.5.0/24', where: 'Johannesburg', pop: '127.0.6.1' },
+];
 
 const args = new Set(process.argv.slice(2));
 let haveDig = false;
-if (args.has('-h') || args.has('--help') || [...args].some((a) => a !== '--no-gdnsd')) {
+if (args.has('-h') || args.has('--help') || [...args].some((a) => a !== '--no-gdnsd' && a !== '--ecs-single')) {
   const ok = args.has('-h') || args.has('--help');
-  (ok ? process.stdout : process.stderr).write('usage: node bench/dns.mjs [--no-gdnsd]\n');
+  (ok ? process.stdout : process.stderr).write('usage: node bench/dns.mjs [--no-gdnsd] [--ecs-single]\n');
   process.exit(ok ? 0 : 2);
 }
 

@@ -52,9 +52,10 @@ export function formatExplanation(e: Explanation): string {
         (c['continent'] ? `, continent ${String(c['continent'])}` : ''),
     );
   }
-  for (const d of e.decisions as { pool: string; policy: string; candidates: { id: string; kind: string; eligible: boolean; distanceKm: number | null; estimatedRttMs: number | null; notes: string[] }[]; chosen: string[]; usedFallback: boolean }[]) {
-    lines.push('', `pool ${d.pool} (policy ${d.policy})${d.usedFallback ? ' — nothing eligible, fallback used' : ''}`);
-    const rows = [['', 'member', 'eligible', 'distance', 'est. RTT', 'notes']];
+  type Row = { id: string; kind: string; eligible: boolean; distanceKm: number | null; estimatedRttMs: number | null; measuredRttMs: number | null; notes: string[] };
+  for (const d of e.decisions as { pool: string; policy: string; rankedBy: string; candidates: Row[]; chosen: string[]; usedFallback: boolean }[]) {
+    lines.push('', `pool ${d.pool} (policy ${d.policy}, ranked by ${d.rankedBy})${d.usedFallback ? ' — nothing eligible, fallback used' : ''}`);
+    const rows = [['', 'member', 'eligible', 'distance', 'est. RTT', 'measured', 'notes']];
     for (const m of d.candidates) {
       rows.push([
         d.chosen.includes(m.id) ? '→' : '',
@@ -62,6 +63,7 @@ export function formatExplanation(e: Explanation): string {
         m.eligible ? 'yes' : 'no',
         m.distanceKm === null ? '-' : `${m.distanceKm} km`,
         m.estimatedRttMs === null ? '-' : `${m.estimatedRttMs} ms`,
+        m.measuredRttMs === null ? '-' : `${m.measuredRttMs} ms`,
         m.notes.join('; '),
       ]);
     }

@@ -101,6 +101,11 @@ export const healthReportSchema = z.strictObject({
       }),
     )
     .max(10_000),
+  /** RTT from this vantage PoP to the busiest resolver networks (pulled from GET /v1/resolvers). */
+  resolvers: z
+    .array(z.strictObject({ network: z.string().min(1).max(64), rttMs: z.number().min(0) }))
+    .max(10_000)
+    .default([]),
 });
 export type HealthReport = z.output<typeof healthReportSchema>;
 

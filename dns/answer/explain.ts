@@ -8,6 +8,7 @@ import type { RRset, SectionEntry } from '../wire/rdata.js';
 import { parseName } from '../zone/name-text.js';
 import type { Route, Zone } from '../zone/zone.js';
 import { resolve } from './resolve.js';
+import { resolverNetwork } from '../health/resolvers.js';
 import type { Decision, RouteAnswerer, Steering } from './steering.js';
 
 export class ExplainError extends Error {}
@@ -53,7 +54,7 @@ export function explain(zones: ReadonlyMap<string, Zone>, steering: Steering, na
   const decisions: Decision[] = [];
   const recorder: RouteAnswerer = {
     answer(route: Route, t: number): RRset | null {
-      const d = steering.decideFor(route, address, prefix, isSubnet ? prefix : 0);
+      const d = steering.decideFor(route, address, prefix, isSubnet ? prefix : 0, isSubnet ? null : resolverNetwork(client));
       decisions.push(d);
       return t === Type.A ? (d.a ?? d.cname) : t === Type.AAAA ? (d.aaaa ?? d.cname) : d.cname;
     },
@@ -82,12 +83,14 @@ export function explain(zones: ReadonlyMap<string, Zone>, steering: Steering, na
     decisions: decisions.map((d) => ({
       pool: d.pool.id,
       policy: d.pool.policy,
+      rankedBy: d.steered.rankedBy,
       candidates: d.steered.ranked.map((c) => ({
         id: c.id,
         kind: c.member.kind,
         eligible: c.eligible,
         distanceKm: c.distanceKm ?? null,
         estimatedRttMs: c.estimatedRttMs ?? null,
+        measuredRttMs: c.measuredRttMs ?? null,
         notes: c.notes,
       })),
       chosen: d.steered.chosen.map((c) => c.id),

@@ -14,6 +14,7 @@ import { parseName } from '../zone/name-text.js';
 import type { Route } from '../zone/zone.js';
 import { steer, type Steered } from '../policy/chain.js';
 import type { PopHealth } from '../policy/types.js';
+import { resolverNetwork, type ResolverTable } from '../health/resolvers.js';
 
 export interface Decision {
   readonly a: RRset | null;
@@ -33,10 +34,12 @@ export interface RouteAnswerer {
 }
 
 const DECISION_CACHE_SIZE = 50_000;
+/** Decisions are re-made at least this often, so fresh RTT measurements take effect. */
+const DECISION_MAX_AGE_MS = 5000;
 const placeholderOwner: Name = parseName('.', null);
 
 export class Steering implements RouteAnswerer {
-  private readonly cache = new LRUCache<string, Decision>({ max: DECISION_CACHE_SIZE });
+  private readonly cache = new LRUCache<string, Decision>({ max: DECISION_CACHE_SIZE, ttl: DECISION_MAX_AGE_MS });
   private readonly pops: ReadonlyMap<string, Pop>;
   private readonly pools: ReadonlyMap<string, Pool>;
   private readonly rdata = new Map<string, { a: RData[]; aaaa: RData[] }>();
@@ -52,6 +55,10 @@ export class Steering implements RouteAnswerer {
     pools: readonly Pool[],
     private readonly locator: GeoLocator,
     private readonly healthOf: (popId: string) => PopHealth | undefined = () => undefined,
+    /** RTT measured from a PoP to a resolver network (latency steering); undefined when unknown. */
+    private readonly measuredRtt: (popId: string, resolverNetwork: string) => number | undefined = () => undefined,
+    /** Counts the resolvers that query routed names, for the probers to measure. */
+    private readonly resolvers: ResolverTable | null = null,
   ) {
     this.pops = new Map(pops.map((p) => [p.id, p]));
     this.pools = new Map(pools.map((p) => [p.id, p]));
@@ -75,6 +82,7 @@ export class Steering implements RouteAnswerer {
   }
 
   answer(route: Route, qtype: number): RRset | null {
+    this.resolvers?.record(this.clientIp);
     const d = this.decide(route);
     if (this.ecs) this.scope = d.scope;
     switch (qtype) {
@@ -97,14 +105,15 @@ export class Steering implements RouteAnswerer {
     let d = this.cache.get(key);
     if (!d) {
       const client = useEcs ? ecsAddress(ecs) : resolverAddress(this.clientIp);
-      d = this.decideFor(route, client.bytes, client.prefix, useEcs ? ecs.sourcePrefix : 0);
+      // Measured RTTs are to resolvers: they describe the client only when it is the resolver.
+      d = this.decideFor(route, client.bytes, client.prefix, useEcs ? ecs.sourcePrefix : 0, useEcs ? null : resolverNetwork(this.clientIp));
       this.cache.set(key, d);
     }
     return d;
   }
 
   /** The full decision for a client network, uncached (also what explain shows). */
-  decideFor(route: Route, address: Buffer | null, sourcePrefix: number, scopeCap: number): Decision {
+  decideFor(route: Route, address: Buffer | null, sourcePrefix: number, scopeCap: number, resolverNet: string | null = null): Decision {
     const located: Located = address
       ? this.locator.locate(address, sourcePrefix)
       : { location: null, country: null, continent: null, source: 'none', prefixLength: 0, pool: null, database: null };
@@ -117,6 +126,7 @@ export class Steering implements RouteAnswerer {
         clientKey: network,
         answers: route.answers,
         healthOf: this.healthOf,
+        measuredRttMs: (pop) => (resolverNet === null ? undefined : this.measuredRtt(pop, resolverNet)),
       },
       this.pops,
     );

@@ -36,6 +36,7 @@ function setup(settings: QuorumSettings = SETTINGS) {
     const r: HealthReport = {
       vantage, epoch, seq, interval: 1000,
       targets: ['fra', 'iad', 'sin'].map((pop) => ({ pop, up: !down.includes(pop), rttMs: 10 })),
+      resolvers: [{ network: '198.51.100.0/24', rttMs: 20 }],
     };
     return view.report(r);
   };
@@ -73,7 +74,7 @@ describe('quorum health view', () => {
   it('ignores a replayed or reordered report, and accepts a restarted prober (new epoch)', () => {
     const s = setup();
     expect(s.report('fra', [])).toEqual({ accepted: true });
-    const r: HealthReport = { vantage: 'fra', epoch: 1, seq: 1, interval: 1000, targets: [{ pop: 'iad', up: false, rttMs: null }] };
+    const r: HealthReport = { vantage: 'fra', epoch: 1, seq: 1, interval: 1000, targets: [{ pop: 'iad', up: false, rttMs: null }], resolvers: [] };
     expect(s.view.report(r)).toMatchObject({ accepted: false });
     expect(s.view.report({ ...r, epoch: 0, seq: 99 })).toMatchObject({ accepted: false });
     expect(s.view.report({ ...r, epoch: 2, seq: 1 })).toEqual({ accepted: true });
@@ -103,6 +104,15 @@ describe('quorum health view', () => {
     s.advance(9000); // past grace
     expect(s.eligible('sin')).toBe(true);
     expect(s.view.healthOf('sin')!.reason).toMatch(/fail open/);
+  });
+
+  it('serves measured RTTs to resolver networks only from fresh reports', () => {
+    const s = setup();
+    s.report('fra', []);
+    expect(s.view.measuredRttMs('fra', '198.51.100.0/24')).toBe(20);
+    expect(s.view.measuredRttMs('iad', '198.51.100.0/24')).toBeUndefined();
+    s.advance(3500);
+    expect(s.view.measuredRttMs('fra', '198.51.100.0/24')).toBeUndefined();
   });
 
   it('honours a fixed quorum number', () => {

@@ -33,6 +33,8 @@ export type QuorumSettings = Pick<HealthSettings, 'quorum' | 'staleAfterInterval
 
 export class HealthView {
   private readonly latest = new Map<string, Stored>();
+  /** vantage → resolver network → RTT, from its latest report. */
+  private readonly rttIndex = new Map<string, Map<string, number>>();
   private readonly verdicts = new Map<string, Verdict>();
   private readonly eligibility = new Map<string, PopHealth>();
   private timer: NodeJS.Timeout | undefined;
@@ -73,8 +75,19 @@ export class HealthView {
       return { accepted: false, reason: `report ${r.epoch}/${r.seq} from ${r.vantage} is not newer than ${prev.epoch}/${prev.seq}` };
     }
     this.latest.set(r.vantage, { report: r, receivedAt: this.now() });
+    this.rttIndex.set(r.vantage, new Map(r.resolvers.map((x) => [x.network, x.rttMs])));
     this.recompute();
     return { accepted: true };
+  }
+
+  /**
+   * RTT measured from `pop` (its prober) to a resolver network, when that prober's latest report
+   * is fresh and has it.
+   */
+  measuredRttMs(pop: string, resolverNetwork: string): number | undefined {
+    const stored = this.latest.get(pop);
+    if (!stored || !this.isFresh(stored.report, stored.receivedAt, this.now())) return undefined;
+    return this.rttIndex.get(pop)?.get(resolverNetwork);
   }
 
   /** The steering chain's question; undefined = no opinion (unknown PoP). */

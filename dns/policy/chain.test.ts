@@ -17,7 +17,7 @@ const at = (lat: number, lon: number): ClientLocation => ({
 });
 const nowhere: ClientLocation = { location: null, country: null, continent: null, source: 'none', network: '0.0.0.0/0', prefixLength: 0, pool: null };
 const ctx = (client: ClientLocation, p: Pool = pool(), extra: Partial<SteeringContext> = {}): SteeringContext => ({
-  pool: p, client, clientKey: client.network, answers: 1, healthOf: () => undefined, ...extra,
+  pool: p, client, clientKey: client.network, answers: 1, healthOf: () => undefined, measuredRttMs: () => undefined, ...extra,
 });
 const chosen = (c: SteeringContext) => steer(c, popMap).chosen.map((x) => x.id);
 
@@ -93,6 +93,22 @@ describe('steering chain', () => {
     }
     expect(counts['fra']! / 4000).toBeGreaterThan(0.7);
     expect(counts['fra']! / 4000).toBeLessThan(0.8);
+  });
+
+  it('ranks by measured RTT when every eligible PoP has one, switching only when clearly better', () => {
+    const paris = at(48.86, 2.35);
+    const rtt = (m: Record<string, number>) => ({ measuredRttMs: (id: string) => m[id] });
+    // iad measured much faster than fra (e.g. a better peering path): switch.
+    const s = steer(ctx(paris, pool(), rtt({ fra: 40, iad: 12, gru: 200, sin: 180, syd: 300 })), popMap);
+    expect(s.chosen.map((c) => c.id)).toEqual(['iad']);
+    expect(s.rankedBy).toBe('measured-latency');
+    expect(s.ranked[0]!.notes[0]).toMatch(/measured RTT 12 ms beats fra \(40 ms\)/);
+    // Only slightly faster: stay with the distance leader (no flapping on noise).
+    expect(chosen(ctx(paris, pool(), rtt({ fra: 40, iad: 36, gru: 200, sin: 180, syd: 300 })))).toEqual(['fra']);
+    // Partial measurements: distance decides.
+    const partial = steer(ctx(paris, pool(), rtt({ iad: 1 })), popMap);
+    expect(partial.chosen.map((c) => c.id)).toEqual(['fra']);
+    expect(partial.rankedBy).toBe('distance');
   });
 
   it('answers an external CDN as the only member when it comes first', () => {

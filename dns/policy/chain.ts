@@ -4,15 +4,18 @@ import type { Pool, Pop } from '../../common/topology.js';
 import { distance } from './distance.js';
 import { eligibility } from './eligibility.js';
 import { fallbackStep } from './fallback.js';
+import { latency } from './latency.js';
 import { order } from './order.js';
 import { select } from './select.js';
 import type { Candidate, PolicyStep, SteeringContext } from './types.js';
 
-const RANKING: readonly PolicyStep[] = [eligibility, distance, order];
+const RANKING: readonly PolicyStep[] = [eligibility, distance, order, latency];
 
 export interface Steered {
   /** Every member, in ranked order, with its notes (for explain). */
   readonly ranked: readonly Candidate[];
+  /** What ordered the members: measured RTTs to the resolver, or estimated distance. */
+  readonly rankedBy: 'measured-latency' | 'distance' | 'policy';
   /** What to answer. */
   readonly chosen: readonly Candidate[];
   readonly usedFallback: boolean;
@@ -31,5 +34,8 @@ export function steer(ctx: SteeringContext, pops: ReadonlyMap<string, Pop>): Ste
   for (const step of RANKING) ranked = step.run(ctx, ranked);
   const selected = select.run(ctx, ranked);
   const chosen = fallbackStep(ranked).run(ctx, selected);
-  return { ranked, chosen, usedFallback: selected.length === 0 && chosen.length > 0 };
+  const rankedBy = ranked.some((c) => c.measuredRttMs !== undefined) && ranked.filter((c) => c.eligible && c.pop).every((c) => c.measuredRttMs !== undefined)
+    ? 'measured-latency'
+    : ctx.pool.policy === 'nearest' && ctx.client.location ? 'distance' : 'policy';
+  return { ranked, chosen, rankedBy, usedFallback: selected.length === 0 && chosen.length > 0 };
 }

@@ -32,6 +32,8 @@ export interface Candidate {
   notes: string[];
   distanceKm?: number;
   estimatedRttMs?: number;
+  /** RTT measured by this PoP's prober to the querying resolver's network. */
+  measuredRttMs?: number;
 }
 
 export interface SteeringContext {
@@ -41,6 +43,11 @@ export interface SteeringContext {
   readonly clientKey: string;
   /** How many PoPs to answer with. */
   readonly answers: number;
+  /**
+   * Measured RTT from a PoP to the client, when the client is a resolver whose network the
+   * probers measure (no ECS); undefined otherwise.
+   */
+  readonly measuredRttMs: (popId: string) => number | undefined;
   /** Health view (quorum of probers, admin overrides); undefined = no opinion. */
   readonly healthOf: (popId: string) => PopHealth | undefined;
 }

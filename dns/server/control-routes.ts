@@ -4,6 +4,7 @@ import { ExplainError, type Explanation } from '../answer/explain.js';
 import { healthReportSchema } from '../../common/health.js';
 import { formatPath } from '../../common/config-file.js';
 import type { HealthView } from '../health/view.js';
+import type { ResolverTable } from '../health/resolvers.js';
 
 const OVERRIDE_ACTIONS = { drain: 'drain', down: 'down', undrain: null, auto: null } as const;
 import type { ReloadResult } from './service.js';
@@ -13,6 +14,7 @@ export interface ControlActions {
   status(): Record<string, unknown>;
   explain(name: string, client: string, type: string | undefined): Explanation;
   readonly health: HealthView;
+  readonly resolvers: ResolverTable;
   knownPop(pop: string): boolean;
 }
 
@@ -57,6 +59,17 @@ export function controlRoutes(actions: ControlActions): Route[] {
         if (!actions.knownPop(parsed.data.vantage)) throw new HttpError(400, `unknown vantage '${parsed.data.vantage}': not a PoP of this config`);
         const result = actions.health.report(parsed.data);
         return result.accepted ? { status: 200, body: result } : { status: 409, body: { error: result.reason } };
+      },
+    },
+    {
+      // Probers pull this to know which resolver networks to measure RTT to.
+      method: 'GET',
+      path: '/v1/resolvers',
+      handle(req) {
+        const limitText = req.url.searchParams.get('limit') ?? '100';
+        const limit = Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new HttpError(400, `limit '${limitText}' must be a whole number from 1 to 10000`);
+        return { status: 200, body: { resolvers: actions.resolvers.top(limit) } };
       },
     },
     { method: 'GET', path: '/v1/health', handle: () => ({ status: 200, body: { pops: actions.health.details() } }) },

@@ -19,6 +19,7 @@ import { GeoDatabases } from '../../geo-data/databases.js';
 import { explain } from '../answer/explain.js';
 import { listenRedirect, type RedirectListener } from './redirect.js';
 import { HealthView } from '../health/view.js';
+import { ResolverTable } from '../health/resolvers.js';
 import { FileOverrideStore, stateFileFor } from '../health/overrides.js';
 import { wireToText } from '../wire/name.js';
 
@@ -71,8 +72,10 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
     (pop, to) => metrics.popTransition(pop, to),
   );
   const healthOf = (pop: string) => health.healthOf(pop);
+  const measuredRtt = (pop: string, net: string) => health.measuredRttMs(pop, net);
+  const resolvers = new ResolverTable();
   let geo = await openGeo(config.geo.databases);
-  let state: BuiltState = buildServingState(config, geo.readers, healthOf);
+  let state: BuiltState = buildServingState(config, geo.readers, healthOf, measuredRtt, resolvers);
   let current: DnsConfig = config;
   const handler: QueryHandler = new QueryHandler(state, metrics);
   health.start();
@@ -125,7 +128,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
         const nextGeo = sameGeo ? geo : await openGeo(next.geo.databases);
         let built: BuiltState;
         try {
-          built = buildServingState(next, nextGeo.readers, healthOf);
+          built = buildServingState(next, nextGeo.readers, healthOf, measuredRtt, resolvers);
         } catch (e) {
           if (nextGeo !== geo) nextGeo.close();
           throw e;
@@ -177,6 +180,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
         status,
         explain: (name, client, type) => explain(state.zones, state.steering, name, client, type),
         health,
+        resolvers,
         knownPop: (pop) => current.topology.pops.some((p) => p.id === pop),
       }),
       registry,

@@ -6,6 +6,7 @@ import type { DnsConfig } from '../config.js';
 import { compileZones } from '../zone/compile.js';
 import { Steering } from '../answer/steering.js';
 import type { PopHealth } from '../policy/types.js';
+import type { ResolverTable } from '../health/resolvers.js';
 import { GeoLocator, type NamedReader } from '../../geo-data/locator.js';
 import type { ServingState } from './handle-query.js';
 
@@ -18,6 +19,8 @@ export function buildServingState(
   config: DnsConfig,
   geoReaders: readonly NamedReader[] = [],
   healthOf: (pop: string) => PopHealth | undefined = () => undefined,
+  measuredRtt: (pop: string, resolverNetwork: string) => number | undefined = () => undefined,
+  resolvers: ResolverTable | null = null,
 ): BuiltState {
   const zones = compileZones(config.zones);
   const locator = new GeoLocator(geoReaders, config.geo.nets);
@@ -28,7 +31,7 @@ export function buildServingState(
     chaos: buildChaosTable(serverId, version),
     nsid: Buffer.from(serverId, 'utf8'),
     maxUdpPayload,
-    steering: new Steering(config.topology.pops, config.topology.pools, locator, healthOf),
+    steering: new Steering(config.topology.pops, config.topology.pools, locator, healthOf, measuredRtt, resolvers),
     zoneCount: zones.size,
     recordCount: config.zones.reduce((n, z) => n + z.records.length, 0),
   };

@@ -26,10 +26,11 @@ zones:
 
 const AUTH = { authorization: 'Bearer secret', 'content-type': 'application/json' };
 let seq = 0;
-async function report(server: RunningServer, vantage: string, down: string[], epoch = 1) {
+async function report(server: RunningServer, vantage: string, down: string[], epoch = 1, resolvers: { network: string; rttMs: number }[] = []) {
   const body = {
     vantage, epoch, seq: ++seq, interval: 500,
     targets: ['tokyo', 'nyc', 'fra'].map((pop) => ({ pop, up: !down.includes(pop), rttMs: 12.5 })),
+    resolvers,
   };
   const res = await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) });
   return { status: res.status, json: await res.json() };
@@ -61,6 +62,33 @@ describe('health reports and overrides on the DNS server', () => {
     await report(server, 'tokyo', []);
     expect(await answer(server)).toEqual(['192.0.2.10']);
     expect(server.stdout.join('\n')).toMatch(/"pop":"tokyo","from":"up","to":"down".*PoP health verdict changed/);
+  });
+
+  it('lists the resolver networks that query routed names, and steers them by measured RTT', async () => {
+    server = await startServer(CONFIG);
+    expect(await answer(server)).toEqual(['192.0.2.10']); // by distance: Osaka → Tokyo
+    const listed = await control(server, 'GET', '/v1/resolvers?limit=10');
+    expect(listed.json).toEqual({ resolvers: [{ network: '127.0.0.0/24', sample: '127.0.0.1', queries: 1 }] });
+    expect((await control(server, 'GET', '/v1/resolvers?limit=0')).status).toBe(400);
+    // Each PoP's prober measured its RTT to that resolver network: Frankfurt is clearly fastest.
+    const rtts: Record<string, number> = { tokyo: 80, nyc: 90, fra: 10 };
+    for (const pop of ['tokyo', 'nyc', 'fra']) await report(server, pop, [], 1, [{ network: '127.0.0.0/24', rttMs: rtts[pop]! }]);
+    // Decisions are re-made within 5 s; a health change is not needed for new RTTs to count.
+    const deadline = Date.now() + 8000;
+    let got: string[] = [];
+    while (Date.now() < deadline) {
+      for (const pop of ['tokyo', 'nyc', 'fra']) await report(server, pop, [], 1, [{ network: '127.0.0.0/24', rttMs: rtts[pop]! }]);
+      got = await answer(server);
+      if (got[0] === '192.0.2.30') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(got).toEqual(['192.0.2.30']);
+    const e = await control(server, 'GET', '/v1/explain?name=www.example.test&client=127.0.0.1');
+    const decision = (e.json as { decisions: { rankedBy: string; candidates: { id: string; measuredRttMs: number | null }[] }[] }).decisions[0]!;
+    expect(decision.rankedBy).toBe('measured-latency');
+    expect(decision.candidates.map((c) => [c.id, c.measuredRttMs])).toEqual([['fra', 10], ['tokyo', 80], ['nyc', 90]]);
+    // With ECS the client is not the resolver: distance decides again.
+    expect((await query(server, ['www.example.test', '+subnet=127.0.0.0/24'])).answer.map((a) => a.data)).toEqual(['192.0.2.10']);
   });
 
   it('refuses reports without the token, malformed ones with a reason, and replays with 409', async () => {

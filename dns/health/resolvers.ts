@@ -1,0 +1,52 @@
+// The resolver networks that query us for routed names, by volume: what the probers measure RTT
+// to (Akamai-style mapping in small). Counting is a string slice and a map add per routed query;
+// the table is bounded so a flood of spoofed sources cannot grow it without limit.
+
+const MAX_NETWORKS = 10_000;
+
+export interface ResolverNetwork {
+  /** `198.51.100.0/24` or `2001:db8:1::/48` */
+  readonly network: string;
+  /** The last resolver address seen in it: what a prober probes. */
+  readonly sample: string;
+  readonly queries: number;
+}
+
+export class ResolverTable {
+  private readonly counts = new Map<string, { sample: string; queries: number }>();
+
+  /** Counts one routed query from `resolverIp`. */
+  record(resolverIp: string): void {
+    const network = resolverNetwork(resolverIp);
+    if (network === null) return;
+    const entry = this.counts.get(network);
+    if (entry) {
+      entry.queries++;
+      entry.sample = resolverIp;
+    } else if (this.counts.size < MAX_NETWORKS) {
+      this.counts.set(network, { sample: resolverIp, queries: 1 });
+    }
+  }
+
+  /** The busiest networks first. */
+  top(limit: number): ResolverNetwork[] {
+    return [...this.counts]
+      .sort((a, b) => b[1].queries - a[1].queries)
+      .slice(0, limit)
+      .map(([network, e]) => ({ network, sample: e.sample, queries: e.queries }));
+  }
+}
+
+/** IPv4 → its /24, IPv6 → its /48 (the usual granularity of resolver farms); null otherwise. */
+export function resolverNetwork(ip: string): string | null {
+  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  const dot = v4.lastIndexOf('.');
+  if (dot > 0 && !v4.includes(':')) return `${v4.slice(0, dot)}.0/24`;
+  if (!ip.includes(':')) return null;
+  const [head = '', tail] = ip.split('::');
+  const groups = head === '' ? [] : head.split(':');
+  // Fewer than three groups before '::' means the rest of the /48 is zeros.
+  const first3 = tail === undefined || groups.length >= 3 ? groups.slice(0, 3) : [...groups, ...new Array(3 - groups.length).fill('0')];
+  if (first3.length < 3) return null;
+  return `${first3.map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/48`;
+}
