@@ -1,5 +1,6 @@
 // `meridian <service> ...`: one command, one subcommand per service.
 import { runDns } from './dns.js';
+import { runHealth } from './health.js';
 import { runExplain } from './explain.js';
 import { runPop } from './pop.js';
 
@@ -8,6 +9,8 @@ const USAGE = `usage: meridian <command> [options]
 commands:
   dns --config FILE [--listen HOST:PORT ...] [--http HOST:PORT]
         run the authoritative DNS server (UDP and TCP on each --listen; HTTP control port on --http)
+  health --config FILE --pop ID [--http HOST:PORT]
+        run the health prober of PoP ID: probe every PoP's edge, report to the DNS servers
   explain NAME CLIENT [--type A|AAAA] [--control URL] [--json]
         ask a running DNS server why CLIENT (an address, or a subnet as ECS) gets its answer
   pop drain|undrain|down|auto ID [--control URL]
@@ -20,6 +23,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
   switch (command) {
     case 'dns':
       return runDns(rest);
+    case 'health':
+      return runHealth(rest);
     case 'explain':
       return runExplain(rest);
     case 'pop':

@@ -1,0 +1,64 @@
+// HTTP check: GET <edge><path> and expect a status (and optionally a body pattern). Each probe
+// opens a fresh connection (keep-alive off): a pooled socket would hide a dead listener or a
+// full accept queue until the pool noticed, and the connect is part of what we measure.
+import { Agent, request } from 'undici';
+import { readHead } from '../read-head.js';
+import type { ProbeResult, ProbeTarget, SettingsFor } from './types.js';
+import { describeError, elapsedMs, failed, passed, probeSignal } from './types.js';
+
+/** Only the start of the body is matched: health pages are small and a huge one must not cost memory. */
+export const BODY_MATCH_LIMIT = 64 * 1024;
+
+const USER_AGENT = 'meridian-health';
+
+export interface HttpCheck {
+  probe(target: ProbeTarget, settings: SettingsFor<'http'>, signal?: AbortSignal): Promise<ProbeResult>;
+  close(): Promise<void>;
+}
+
+export function createHttpCheck(): HttpCheck {
+  // One Agent per timeout value (a handful at most): undici's connect timeout is per Agent.
+  const agents = new Map<number, Agent>();
+  const agentFor = (timeout: number): Agent => {
+    let agent = agents.get(timeout);
+    if (!agent) {
+      agent = new Agent({ connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout, pipelining: 0 });
+      agents.set(timeout, agent);
+    }
+    return agent;
+  };
+
+  return {
+    async probe(target, settings, signal) {
+      const { check, timeout } = settings;
+      const started = performance.now();
+      const url = target.edge.href.replace(/\/$/, '') + check.path;
+      try {
+        const res = await request(url, {
+          method: 'GET',
+          dispatcher: agentFor(timeout),
+          headers: { 'user-agent': USER_AGENT, ...(check.host !== undefined && { host: check.host }) },
+          signal: probeSignal(timeout, signal),
+        });
+        // Time to the response head: the body's size is the edge's business, not latency.
+        const rttMs = elapsedMs(started);
+        if (res.statusCode !== check.expectStatus) {
+          await res.body.dump({ limit: BODY_MATCH_LIMIT });
+          return failed(rttMs, `HTTP ${res.statusCode} (expected ${check.expectStatus})`);
+        }
+        if (check.bodyMatch === undefined) {
+          await res.body.dump({ limit: BODY_MATCH_LIMIT });
+          return passed(rttMs);
+        }
+        const head = await readHead(res.body, BODY_MATCH_LIMIT);
+        return new RegExp(check.bodyMatch).test(head) ? passed(rttMs) : failed(rttMs, `body does not match /${check.bodyMatch}/`);
+      } catch (err) {
+        return failed(elapsedMs(started), describeError(err, timeout));
+      }
+    },
+    async close() {
+      await Promise.all([...agents.values()].map((a) => a.close()));
+      agents.clear();
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PROBE } from '../common/health.js';
+import { loadProberConfig } from './config.js';
+
+function writeConfig(yaml: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'meridian-health-')), 'meridian.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+async function loadError(yaml: string, pop = 'fra'): Promise<string> {
+  try {
+    await loadProberConfig(writeConfig(yaml), pop);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+const loc = '{ lat: 0, lon: 0 }';
+
+describe('loadProberConfig', () => {
+  it('turns every PoP of the demo config into a target with the defaults', async () => {
+    const config = await loadProberConfig('config/demo.yaml', 'iad');
+    expect(config.vantage).toBe('iad');
+    expect(config.targets.map((t) => t.pop)).toEqual(['fra', 'iad', 'gru', 'sin', 'syd', 'jnb']);
+    expect(config.targets[0]).toEqual({ pop: 'fra', edge: new URL('http://127.0.1.1:8080'), enabled: true, settings: DEFAULT_PROBE });
+    expect(config).toMatchObject({ interval: 1000, concurrency: 32, reportTo: ['http://127.0.0.1:8053'], skipped: [] });
+  });
+
+  it('resolves settings PoP over first pool over health, and keeps disabled PoPs', async () => {
+    const file = writeConfig(`
+dns: { listen: ["127.0.0.1:5353"] }   # another service's section: not ours to check
+health:
+  interval: 2s
+  timeout: 300ms
+  fall: 4
+  reportTo: [http://127.0.0.1:8053, http://127.0.0.2:8053]
+  check: { type: http, path: /ping, bodyMatch: "^ok" }
+pops:
+  - { id: fra, location: ${loc}, ipv4: [192.0.2.1], edge: "http://192.0.2.1:8080" }
+  - { id: iad, location: ${loc}, ipv4: [192.0.2.2], edge: "https://[2001:db8::2]", enabled: false, health: { rise: 5 } }
+  - { id: sin, location: ${loc}, ipv4: [192.0.2.3], edge: "http://192.0.2.3", health: { check: { type: dns, name: health.demo.test } } }
+  - { id: nyc, location: ${loc}, ipv4: [192.0.2.4] }
+pools:
+  - { id: tcp-only, members: [iad, sin], health: { check: { type: tcp, port: 8443 }, interval: 500 } }
+  - { id: other, members: [fra, iad], health: { timeout: 1s } }
+`);
+    const config = await loadProberConfig(file, 'fra');
+    expect(config).toMatchObject({ interval: 2000, reportTo: ['http://127.0.0.1:8053', 'http://127.0.0.2:8053'], skipped: ['nyc'] });
+    const [fra, iad, sin] = config.targets;
+    expect(config.targets).toHaveLength(3);
+    expect(fra!.settings).toEqual({ check: { type: 'http', path: '/ping', expectStatus: 200, bodyMatch: '^ok' }, interval: 2000, timeout: 1000, rise: 2, fall: 4 });
+    expect(iad).toMatchObject({ enabled: false, settings: { check: { type: 'tcp', port: 8443 }, interval: 500, timeout: 300, rise: 5, fall: 4 } });
+    expect(iad!.edge.hostname).toBe('[2001:db8::2]');
+    expect(sin!.settings.check).toEqual({ type: 'dns', name: 'health.demo.test', qtype: 'A', port: 53 });
+  });
+
+  it('refuses an unknown --pop, listing the known ones', async () => {
+    const msg = await loadError(`pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n  - { id: iad, location: ${loc}, ipv4: [192.0.2.2] }\n`, 'ams');
+    expect(msg).toMatch(/meridian\.yaml: pops: no PoP with id 'ams' \(--pop\); known: fra, iad$/);
+  });
+
+  it('names the file and path of a bad value', async () => {
+    const msg = await loadError(`health: { fall: 0 }\npops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n`);
+    expect(msg).toMatch(/meridian\.yaml: health\.fall: .*>=1/);
+    const edge = await loadError(`pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1], edge: "ftp://x" }\n`);
+    expect(edge).toMatch(/meridian\.yaml: pops\[0\]\.edge: expected an http\(s\) URL/);
+  });
+
+  it('refuses a bodyMatch that is not a regular expression, where it was set', async () => {
+    const msg = await loadError(`
+pops:
+  - { id: fra, location: ${loc}, ipv4: [192.0.2.1], edge: "http://192.0.2.1" }
+pools:
+  - { id: p, members: [fra], health: { check: { type: http, bodyMatch: "(" } } }
+`);
+    expect(msg).toMatch(/meridian\.yaml: pools\[0\]\.health\.check\.bodyMatch: Invalid regular expression/);
+  });
+
+  it('applies the shared topology rules', async () => {
+    const msg = await loadError(`pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.2] }\n`);
+    expect(msg).toMatch(/pops\[1\]\.id: PoP id 'fra' is used twice/);
+  });
+});

@@ -1,0 +1,100 @@
+// Local stand-ins for the tests: HTTP "edges" on 127.0.0.1 that can be stopped and started on
+// the same port, a port nothing listens on, and probe settings with test-sized timings.
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import type { Check, ProbeSettings } from '../common/health.js';
+import { createLogger, type Logger } from '../common/log.js';
+import type { ProbeTarget } from './checks/types.js';
+
+export interface LocalHttp {
+  readonly port: number;
+  readonly url: string;
+  /** Stops listening and drops open connections, like a killed edge. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+}
+
+export async function localHttp(handler: RequestListener, port = 0): Promise<LocalHttp> {
+  let server: Server | undefined;
+  let bound = port;
+  const start = async (): Promise<void> => {
+    const s = createServer(handler);
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen({ host: '127.0.0.1', port: bound }, resolve);
+    });
+    bound = (s.address() as AddressInfo).port;
+    server = s;
+  };
+  const stop = async (): Promise<void> => {
+    const s = server;
+    server = undefined;
+    if (!s) return;
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+    s.closeAllConnections();
+    await closed;
+  };
+  await start();
+  return {
+    get port() {
+      return bound;
+    },
+    get url() {
+      return `http://127.0.0.1:${bound}`;
+    },
+    start,
+    stop,
+  };
+}
+
+/** A loopback port that was free a moment ago (nothing listens on it now). */
+export async function closedPort(): Promise<number> {
+  const s = createTcpServer();
+  await new Promise<void>((resolve) => s.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+export function target(edge: string, pop = 'test'): ProbeTarget {
+  return { pop, edge: new URL(edge) };
+}
+
+export function settings<C extends Check>(check: C, timings: Partial<Omit<ProbeSettings, 'check'>> = {}): Omit<ProbeSettings, 'check'> & { check: C } {
+  return { interval: 1000, timeout: 300, rise: 2, fall: 3, ...timings, check };
+}
+
+/** mulberry32: a tiny seeded PRNG, so "random" failures are the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A logger whose JSON lines the test can read back. */
+export function capturedLog(): { log: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: createLogger({ service: 'test', level: 'debug', destination }), lines };
+}
+
+/** Polls `predicate` every 10 ms until it holds; fails after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
