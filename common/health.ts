@@ -64,6 +64,25 @@ export const DEFAULT_PROBE: ProbeSettings = {
   fall: 3,
 };
 
+/**
+ * Latency measurement (Akamai-style mapping in small): each prober pulls the busiest resolver
+ * networks from the DNS servers (GET /v1/resolvers) and measures RTT from its PoP to each.
+ */
+export const latencySchema = z.strictObject({
+  /** How many resolver networks to measure (the busiest first); 0 turns measuring off. */
+  resolvers: z.number().int().min(0).max(10_000).default(100),
+  /** How often the list is pulled from the DNS servers. */
+  refresh: duration.pipe(z.number().min(1, { error: 'must be at least 1 ms' })).default(30_000),
+  /** dns: one UDP query (`. NS`, RD=0), any response counts; tcp: a connect to sample:port. */
+  method: z.enum(['dns', 'tcp']).default('dns'),
+  port: z.number().int().min(1).max(65535).default(53),
+  /** Probes per second at most (may be fractional: 0.5 = one every 2 s). */
+  rate: z.number().positive().max(10_000).default(20),
+  /** Per probe; a probe without a response in time gives no figure. */
+  timeout: duration.pipe(z.number().min(1, { error: 'must be at least 1 ms' })).default(1000),
+});
+export type LatencySettings = z.output<typeof latencySchema>;
+
 export const healthSchema = z.strictObject({
   ...probeSettingsSchema.shape,
   /** Probes in flight at once per prober. */
@@ -76,6 +95,8 @@ export const healthSchema = z.strictObject({
   staleAfterIntervals: z.number().int().min(1).max(100).default(3),
   /** With no fresh report at all, the last known state holds this long, then the PoP counts as up. */
   grace: duration.default(30_000),
+  /** RTT measurement to resolver networks (probers only; the DNS servers ignore it). */
+  latency: latencySchema.default(latencySchema.parse({})),
 });
 export type HealthSettings = z.output<typeof healthSchema>;
 

@@ -29,6 +29,7 @@ describe('loadProberConfig', () => {
     expect(config.targets.map((t) => t.pop)).toEqual(['fra', 'iad', 'gru', 'sin', 'syd', 'jnb']);
     expect(config.targets[0]).toEqual({ pop: 'fra', edge: new URL('http://127.0.1.1:8080'), enabled: true, settings: DEFAULT_PROBE });
     expect(config).toMatchObject({ interval: 1000, concurrency: 32, reportTo: ['http://127.0.0.1:8053'], skipped: [] });
+    expect(config.latency).toEqual({ resolvers: 100, refresh: 30_000, method: 'dns', port: 53, rate: 20, timeout: 1000 });
   });
 
   it('resolves settings PoP over first pool over health, and keeps disabled PoPs', async () => {
@@ -57,6 +58,15 @@ pools:
     expect(iad).toMatchObject({ enabled: false, settings: { check: { type: 'tcp', port: 8443 }, interval: 500, timeout: 300, rise: 5, fall: 4 } });
     expect(iad!.edge.hostname).toBe('[2001:db8::2]');
     expect(sin!.settings.check).toEqual({ type: 'dns', name: 'health.demo.test', qtype: 'A', port: 53 });
+  });
+
+  it('reads health.latency, over its defaults', async () => {
+    const pops = `pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n`;
+    const config = await loadProberConfig(writeConfig(`health: { latency: { method: tcp, port: 853, refresh: 2m, rate: 0.5 } }\n${pops}`), 'fra');
+    expect(config.latency).toEqual({ resolvers: 100, refresh: 120_000, method: 'tcp', port: 853, rate: 0.5, timeout: 1000 });
+    expect(await loadError(`health: { latency: { rate: 0 } }\n${pops}`)).toMatch(/health\.latency\.rate: .*>0/);
+    expect(await loadError(`health: { latency: { method: icmp } }\n${pops}`)).toMatch(/health\.latency\.method: /);
+    expect(await loadError(`health: { latency: { refresh: 0 } }\n${pops}`)).toMatch(/health\.latency\.refresh: must be at least 1 ms/);
   });
 
   it('refuses an unknown --pop, listing the known ones', async () => {

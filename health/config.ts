@@ -3,7 +3,7 @@
 // vantage point the reports come from.
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
-import { probeSettingsFor, type ProbeSettings } from '../common/health.js';
+import { probeSettingsFor, type LatencySettings, type ProbeSettings } from '../common/health.js';
 import { topologyProblems, topologySchema, type Pool } from '../common/topology.js';
 import type { ProbeTarget } from './checks/types.js';
 
@@ -27,6 +27,8 @@ export interface ProberConfig {
   readonly interval: number;
   readonly concurrency: number;
   readonly reportTo: readonly string[];
+  /** RTT measurement to the busiest resolver networks (`health.latency`). */
+  readonly latency: LatencySettings;
 }
 
 export async function loadProberConfig(file: string, popId: string): Promise<ProberConfig> {
@@ -57,6 +59,7 @@ export async function loadProberConfig(file: string, popId: string): Promise<Pro
     interval: probeSettingsFor(health, undefined, undefined).interval,
     concurrency: health.concurrency,
     reportTo: health.reportTo,
+    latency: health.latency,
   };
 }
 

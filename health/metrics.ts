@@ -13,6 +13,10 @@ export class HealthMetrics {
   private readonly rtt: Gauge<'pop'>;
   private readonly upGauge: Gauge<'pop'>;
   private readonly reports: Counter<'url' | 'result'>;
+  private readonly resolverProbes: Counter<'result'>;
+  private readonly resolverLists: Counter<'url' | 'result'>;
+  /** Read at scrape time (counting measured networks is a walk over the list). */
+  private resolverCounts: () => { listed: number; measured: number } = () => ({ listed: 0, measured: 0 });
 
   constructor(registry: Registry, pops: readonly string[], reportTo: readonly string[]) {
     const registers = [registry];
@@ -26,7 +30,40 @@ export class HealthMetrics {
       for (const to of ['up', 'down']) this.changes.inc({ pop, to }, 0);
       this.upGauge.set({ pop }, 1);
     }
-    for (const url of reportTo) for (const result of ['ok', 'fail']) this.reports.inc({ url, result }, 0);
+    this.resolverProbes = new Counter({ name: 'meridian_health_resolver_probes_total', help: 'RTT probes to resolver networks by result (ok, fail)', labelNames: ['result'], registers });
+    this.resolverLists = new Counter({ name: 'meridian_health_resolver_list_pulls_total', help: 'Resolver list pulls (GET /v1/resolvers) by DNS server URL and result', labelNames: ['url', 'result'], registers });
+    const counts = (): { listed: number; measured: number } => this.resolverCounts();
+    new Gauge({
+      name: 'meridian_health_resolver_networks',
+      help: 'Resolver networks: listed (to measure), measured (with an RTT figure)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const { listed, measured } = counts();
+        this.set({ state: 'listed' }, listed);
+        this.set({ state: 'measured' }, measured);
+      },
+    });
+    for (const url of reportTo) {
+      for (const result of ['ok', 'fail']) {
+        this.reports.inc({ url, result }, 0);
+        this.resolverLists.inc({ url, result }, 0);
+      }
+    }
+    for (const result of ['ok', 'fail']) this.resolverProbes.inc({ result }, 0);
+  }
+
+  resolverProbed(ok: boolean): void {
+    this.resolverProbes.inc({ result: ok ? 'ok' : 'fail' });
+  }
+
+  resolverListPulled(url: string, ok: boolean): void {
+    this.resolverLists.inc({ url, result: ok ? 'ok' : 'fail' });
+  }
+
+  /** Where `meridian_health_resolver_networks` comes from. */
+  resolverNetworksFrom(counts: () => { listed: number; measured: number }): void {
+    this.resolverCounts = counts;
   }
 
   probed(pop: string, result: ProbeOutcome, up: boolean, rttMs: number | null): void {

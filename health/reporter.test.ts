@@ -46,6 +46,18 @@ describe('startReporter', () => {
     expect(dns.reports[0]).toEqual({ vantage: 'fra', epoch: 1_700_000_000_000, seq: 1, interval: 100, targets: TARGETS });
   });
 
+  it('carries resolver RTTs when there are any, and leaves the field out when there are none', async () => {
+    const dns = await fakeDns();
+    let figures: HealthReport['resolvers'] = [];
+    const r = reporter({ reportTo: [dns.url], interval: 60, resolvers: () => figures });
+    r.ready();
+    await waitFor(() => dns.reports.length === 1, 500, 'the first report');
+    expect(dns.reports[0]).not.toHaveProperty('resolvers');
+    figures = [{ network: '198.51.100.0/24', rttMs: 12.34 }];
+    await waitFor(() => dns.reports.length >= 2, 500, 'the next report');
+    expect(healthReportSchema.parse(dns.reports[1]).resolvers).toEqual(figures);
+  });
+
   it('sends the first report at ready(), not an interval later', async () => {
     const dns = await fakeDns();
     const r = reporter({ reportTo: [`${dns.url}/`], interval: 5_000 });

@@ -24,6 +24,8 @@ export interface ReporterOptions {
   readonly token?: string | undefined;
   /** The current state of every target, read when a report is built. */
   targets(): HealthReport['targets'];
+  /** RTTs to resolver networks, read when a report is built (see resolver-rtt.ts). */
+  resolvers?(): HealthReport['resolvers'];
   readonly log: Logger;
   /** Called once per delivery attempt (for metrics); must not throw. */
   onResult?(url: string, ok: boolean): void;
@@ -109,9 +111,11 @@ export function startReporter(opts: ReporterOptions): Reporter {
   };
 
   const send = (): void => {
-    // `resolvers` (RTTs to resolver networks) is optional and this prober does not measure
-    // them; leaving it out also keeps reports acceptable to DNS servers that predate it.
     const report: z.input<typeof healthReportSchema> = { vantage: opts.vantage, epoch: opts.epoch, seq: ++seq, interval, targets: opts.targets() };
+    // `resolvers` is optional: left out while nothing is measured (or measuring is off), which
+    // also keeps those reports acceptable to DNS servers that predate the field.
+    const resolvers = opts.resolvers?.() ?? [];
+    if (resolvers.length > 0) report.resolvers = resolvers;
     const body = JSON.stringify(report);
     for (const dest of destinations) {
       if (dest.busy) continue;

@@ -1,6 +1,7 @@
 // The prober as a whole: load the config, probe every target on the scheduler (each failure
-// confirmed by a retry, then through rise/fall), report to the DNS servers, and serve status
-// and metrics on the control port when asked to.
+// confirmed by a retry, then through rise/fall), measure RTT to the busiest resolver networks
+// (on their own timers, beside the scheduler), report to the DNS servers, and serve status and
+// metrics on the control port when asked to.
 import { startControlServer, type ControlServer } from '../common/control-server.js';
 import { resolveControlToken } from '../common/control-token.js';
 import type { HealthReport } from '../common/health.js';
@@ -13,6 +14,8 @@ import { confirmed } from './confirm.js';
 import { Hysteresis } from './hysteresis.js';
 import { HealthMetrics } from './metrics.js';
 import { startReporter, type DestinationStatus } from './reporter.js';
+import { startResolverList, type ResolverList, type ResolverSourceStatus } from './resolver-list.js';
+import { startResolverRtt, type ResolverRtt, type ResolverRttStatus } from './resolver-rtt.js';
 import { startScheduler } from './scheduler.js';
 
 export interface ProberOptions {
@@ -47,6 +50,18 @@ export interface ProberStatus {
   readonly reportTo: readonly DestinationStatus[];
   readonly skipped: readonly string[];
   readonly targets: readonly TargetStatus[];
+  /** RTT measurement to resolver networks; null when off (`latency.resolvers: 0` or no reportTo). */
+  readonly latency: LatencyStatus | null;
+}
+
+export interface LatencyStatus {
+  readonly method: 'dns' | 'tcp';
+  /** Time between probe starts (ms) for the current list. */
+  readonly gapMs: number | null;
+  /** Per DNS server: the last list pulled from it. */
+  readonly sources: readonly ResolverSourceStatus[];
+  /** The networks being measured, busiest first. */
+  readonly resolvers: readonly ResolverRttStatus[];
 }
 
 export interface Prober {
@@ -93,6 +108,29 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
       ...(lastDetail !== undefined && { detail: lastDetail }),
     }));
 
+  // Latency measurement runs beside the edge probes, on its own timers and sockets.
+  const { latency } = config;
+  let resolverList: ResolverList | undefined;
+  let resolverRtt: ResolverRtt | undefined;
+  if (latency.resolvers > 0 && config.reportTo.length > 0) {
+    const rtt = startResolverRtt({
+      ...latency,
+      interval: config.interval,
+      onProbe: (ok) => metrics.resolverProbed(ok),
+    });
+    metrics.resolverNetworksFrom(() => rtt.counts());
+    resolverRtt = rtt;
+    resolverList = startResolverList({
+      reportTo: config.reportTo,
+      limit: latency.resolvers,
+      refresh: latency.refresh,
+      token,
+      log,
+      onList: (list) => rtt.setTargets(list),
+      onResult: (url, ok) => metrics.resolverListPulled(url, ok),
+    });
+  }
+
   const reporter = startReporter({
     vantage,
     epoch,
@@ -100,6 +138,7 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
     reportTo: config.reportTo,
     token,
     targets: reportTargets,
+    ...(resolverRtt && { resolvers: () => resolverRtt.figures() }),
     log,
     onResult: (url, ok) => metrics.reported(url, ok),
   });
@@ -150,12 +189,22 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
       lastDetail: lastDetail ?? null,
       lastProbeAt: lastProbeAt?.toISOString() ?? null,
     })),
+    latency:
+      resolverList && resolverRtt
+        ? {
+            method: latency.method,
+            gapMs: Number.isFinite(resolverRtt.gapMs) ? Math.round(resolverRtt.gapMs * 100) / 100 : null,
+            sources: resolverList.status(),
+            resolvers: resolverRtt.status(),
+          }
+        : null,
   });
 
   let control: ControlServer | undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      await Promise.all([resolverList?.stop(), resolverRtt?.stop()]);
       await scheduler.stop();
       await reporter.stop();
       await checks.close();
@@ -181,7 +230,13 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
   }
 
   log.info(
-    { vantage, targets: states.length, reportTo: config.reportTo, ...(control && { control: control.url }) },
+    {
+      vantage,
+      targets: states.length,
+      reportTo: config.reportTo,
+      ...(resolverRtt && { latency: { resolvers: latency.resolvers, method: latency.method, port: latency.port, rate: latency.rate } }),
+      ...(control && { control: control.url }),
+    },
     'meridian health probing',
   );
   return { control, status, close };

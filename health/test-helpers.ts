@@ -1,5 +1,7 @@
 // Local stand-ins for the tests: HTTP "edges" on 127.0.0.1 that can be stopped and started on
-// the same port, a port nothing listens on, and probe settings with test-sized timings.
+// the same port, a port nothing listens on, UDP "resolvers" that answer late, and probe
+// settings with test-sized timings.
+import { createSocket as createDgramSocket } from 'node:dgram';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -97,4 +99,50 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+export interface LocalResolver {
+  readonly host: string;
+  readonly port: number;
+  /** When each query arrived (performance.now() ms). */
+  readonly queries: number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A stand-in for a resolver: a UDP DNS responder on `host` that answers every query REFUSED
+ * (as a resolver does to strangers) after `delayMs`, or never when `silent`.
+ */
+export async function localResolver(opts: { host?: string; port?: number; delayMs?: number; silent?: boolean } = {}): Promise<LocalResolver> {
+  const host = opts.host ?? '127.0.0.1';
+  const queries: number[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const socket = createDgramSocket('udp4');
+  socket.on('message', (msg, from) => {
+    queries.push(performance.now());
+    if (opts.silent || msg.length < 12) return;
+    // Echo the header with QR set and rcode REFUSED (5); the question is not needed.
+    const reply = Buffer.from(msg.subarray(0, 12));
+    reply[2] = reply[2]! | 0x80;
+    reply[3] = (reply[3]! & 0xf0) | 5;
+    reply.writeUInt16BE(0, 4);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      socket.send(reply, from.port, from.address);
+    }, opts.delayMs ?? 0);
+    timers.add(timer);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(opts.port ?? 0, host, () => resolve());
+  });
+  return {
+    host,
+    port: socket.address().port,
+    queries,
+    stop: async () => {
+      for (const t of timers) clearTimeout(t);
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+    },
+  };
 }

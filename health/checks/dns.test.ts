@@ -65,4 +65,5 @@ describe('dns check', () => {
     expect(r.detail).toMatch(/ECONNREFUSED/);
     expect(performance.now() - started).toBeLessThan(200);
   });
+
 });

@@ -37,7 +37,10 @@ export function probe(target: ProbeTarget, settings: SettingsFor<'dns'>, signal?
       if (rcode === undefined) return;
       finish(rcode === 'NOERROR' ? passed(elapsedMs(started)) : failed(elapsedMs(started), `rcode ${rcode}`));
     });
-    socket.connect(port, host, () => socket.send(query));
+    // A failed connect (e.g. a host name that does not resolve) is passed to this callback;
+    // sending anyway would throw from the callback.
+    const onConnect = (err?: Error | null): void => (err ? finish(failed(elapsedMs(started), describeError(err, timeout))) : socket.send(query));
+    socket.connect(port, host, onConnect as () => void);
   });
 }
 
