@@ -45,6 +45,8 @@ export interface Reporter {
   status(): DestinationStatus[];
   /** Stops reporting and abandons deliveries in flight. */
   stop(): Promise<void>;
+  /** Sends a report at once (a target changed state); no-op before the first report. */
+  sendNow(): void;
 }
 
 interface Destination {
@@ -138,6 +140,10 @@ export function startReporter(opts: ReporterOptions): Reporter {
       return seq;
     },
     ready: begin,
+    // A state change is news: send it now rather than up to an interval later.
+    sendNow: () => {
+      if (everyInterval !== undefined) send();
+    },
     status: () =>
       destinations.map((d) => ({ url: d.url, lastDeliveredAt: d.lastDeliveredAt?.toISOString() ?? null, lastError: d.lastError })),
     async stop() {

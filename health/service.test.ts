@@ -103,8 +103,11 @@ describe('startProber end to end', () => {
     expect(downAfter).toBeGreaterThanOrEqual((FALL - 1) * INTERVAL - 20);
     expect(target(last(), 'iad')!.detail).toBeUndefined();
 
+    // Strictly increasing; a report built while the previous delivery was still in flight
+    // (a state change sends at once) may leave a gap, which the DNS server accepts.
     const seqs = reports.map((r) => r.seq);
-    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!)).toBe(true);
+    expect(seqs[0]).toBe(1);
     expect(new Set(reports.map((r) => r.epoch)).size).toBe(1);
   });
 

@@ -161,6 +161,7 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
       const line = { vantage, pop: target.pop, from, to, detail: result.detail };
       if (to === 'down') log.warn(line, 'health state change');
       else log.info(line, 'health state change');
+      reporter.sendNow();
     }
     if (first && --unprobed === 0) reporter.ready();
   };

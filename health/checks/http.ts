@@ -29,9 +29,25 @@ export function createHttpCheck(): HttpCheck {
   };
 
   return {
-    async probe(target, settings, signal) {
-      const { check, timeout } = settings;
+    probe(target, settings, signal) {
+      // undici's connect timeout fires on a coarse timer (up to a timeout late) and an abort does
+      // not end a connect in progress, so the probe keeps its own deadline: a silent edge fails
+      // at `timeout`, and the abandoned attempt is cleaned up by its own signal later.
       const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<ProbeResult>((resolve) => {
+        timer = setTimeout(() => resolve(failed(elapsedMs(started), `timeout after ${settings.timeout} ms`)), settings.timeout);
+      });
+      return Promise.race([attempt(target, settings, started, signal), deadline]).finally(() => clearTimeout(timer));
+    },
+    async close() {
+      await Promise.all([...agents.values()].map((a) => a.close()));
+      agents.clear();
+    },
+  };
+
+  async function attempt(target: ProbeTarget, settings: SettingsFor<'http'>, started: number, signal?: AbortSignal): Promise<ProbeResult> {
+      const { check, timeout } = settings;
       const url = target.edge.href.replace(/\/$/, '') + check.path;
       try {
         const res = await request(url, {
@@ -55,10 +71,5 @@ export function createHttpCheck(): HttpCheck {
       } catch (err) {
         return failed(elapsedMs(started), describeError(err, timeout));
       }
-    },
-    async close() {
-      await Promise.all([...agents.values()].map((a) => a.close()));
-      agents.clear();
-    },
-  };
+  }
 }
