@@ -1,5 +1,6 @@
 // `meridian <service> ...`: one command, one subcommand per service.
 import { runDns } from './dns.js';
+import { runEdge } from './edge.js';
 import { runHealth } from './health.js';
 import { runExplain } from './explain.js';
 import { runPop } from './pop.js';
@@ -11,6 +12,8 @@ commands:
         run the authoritative DNS server (UDP and TCP on each --listen; HTTP control port on --http)
   health --config FILE --pop ID [--http HOST:PORT]
         run the health prober of PoP ID: probe every PoP's edge, report to the DNS servers
+  edge --config FILE --pop ID [--listen HOST:PORT] [--control HOST:PORT]
+        run the edge cache of PoP ID in front of the origin (or its shield PoP)
   explain NAME CLIENT [--type A|AAAA] [--control URL] [--json]
         ask a running DNS server why CLIENT (an address, or a subnet as ECS) gets its answer
   pop drain|undrain|down|auto ID [--control URL]
@@ -25,6 +28,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return runDns(rest);
     case 'health':
       return runHealth(rest);
+    case 'edge':
+      return runEdge(rest);
     case 'explain':
       return runExplain(rest);
     case 'pop':

@@ -1,21 +1,7 @@
 // The health contract between probers and DNS servers: how probing is configured (the
 // `health:` section, with per-pool and per-PoP overrides) and what a report carries.
 import { z } from 'zod';
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds, as a number or with a unit ('500ms', '1s', '2m', '1h'). */
-export const duration = z.union([
-  z.number().int().min(0),
-  z.string().transform((s, ctx) => {
-    const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/i.exec(s.trim());
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: `'${s}' is not a duration (e.g. 500ms, 1s, 2m)` });
-      return z.NEVER;
-    }
-    return Math.round(Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!);
-  }),
-]);
+import { duration } from './config-types.js';
 
 export const checkSchema = z.discriminatedUnion('type', [
   z.strictObject({

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
+import { hostPort } from '../common/config-types.js';
 import { parseHostPort, type HostPort } from '../common/host-port.js';
 import type { HealthSettings } from '../common/health.js';
 import { locationSchema, topologyProblems, topologySchema, type Topology } from '../common/topology.js';
@@ -31,15 +32,6 @@ const ttl = z.union([
     }
   }),
 ]);
-
-const hostPort = z.string().transform((s, ctx) => {
-  try {
-    return parseHostPort(s);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
 
 const recordValue = z.union([z.string().min(1), z.number()]).transform(String);
 

@@ -65,7 +65,7 @@ export function listenTcp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
           response.copy(framed, 2);
           socket.write(framed);
         }
-        metrics.latency.observe((performance.now() - start) / 1000);
+        metrics.latency.observe(0, (performance.now() - start) / 1000);
         if (queryLog.sample()) queryLog.write('tcp', client, msg, response);
       }
       pending = off === 0 ? pending : pending.subarray(off);

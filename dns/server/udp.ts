@@ -26,7 +26,7 @@ export function listenUdp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
     const start = performance.now();
     const response = handler.handle(msg, UDP, rinfo.address);
     if (response) socket.send(response, rinfo.port, rinfo.address);
-    metrics.latency.observe((performance.now() - start) / 1000);
+    metrics.latency.observe(0, (performance.now() - start) / 1000);
     if (queryLog.sample()) queryLog.write('udp', `${rinfo.address}:${rinfo.port}`, msg, response);
   });
   return new Promise((resolve, reject) => {

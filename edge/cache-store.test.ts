@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { CacheStore, storedResponse } from './cache-store.js';
+import { createPolicy, policyClass } from './pipeline/policy.js';
+
+const Policy = policyClass(Date.now);
+function entry(primary: string, opts: { variant?: string; vary?: string[]; tags?: string; body?: number; headers?: Record<string, string> } = {}) {
+  const headers = { 'cache-control': 'max-age=60', ...(opts.tags && { 'surrogate-key': opts.tags }), ...opts.headers };
+  return storedResponse({
+    key: opts.variant === undefined ? primary : `${primary}\n${opts.variant}`,
+    primary,
+    vary: opts.vary ?? [],
+    status: 200,
+    headers,
+    body: Buffer.alloc(opts.body ?? 10),
+    policy: createPolicy(Policy, { url: '/', method: 'GET', headers: {} }, 200, headers),
+    via: '1.1 meridian-t',
+  });
+}
+
+describe('cache store', () => {
+  it('keeps within the byte budget, least recently used out first', () => {
+    const store = new CacheStore(10_000);
+    for (let i = 0; i < 10; i++) store.put(entry(`k${i}`, { body: 2_000 }));
+    expect(store.bytes).toBeLessThanOrEqual(10_000);
+    expect(store.objects).toBeLessThan(10);
+    expect(store.get('k9')).toBeDefined();
+    expect(store.get('k0')).toBeUndefined();
+    expect(store.evictions).toBeGreaterThan(0);
+    expect(store.put(entry('huge', { body: 20_000 }))).toBe(false);
+  });
+
+  it('counts headers in the size and prepares client and internal header sets', () => {
+    const e = entry('k', { body: 100, tags: 'a b', headers: { 'cdn-cache-control': 'max-age=5', 'set-cookie': 'x', age: '3', via: '1.1 up' } });
+    expect(e.size).toBeGreaterThan(100 + 50);
+    expect(e.headers['set-cookie']).toBeUndefined();
+    expect(e.headers['content-length']).toBe('100');
+    expect(e.publicHeaders).not.toHaveProperty('cdn-cache-control');
+    expect(e.publicHeaders).not.toHaveProperty('surrogate-key');
+    expect(e.publicHeaders).not.toHaveProperty('age');
+    expect(e.internalHeaders['cdn-cache-control']).toBe('max-age=5');
+    expect(e.publicHeaders.via).toBe('1.1 up, 1.1 meridian-t');
+    expect(e.tags).toEqual(['a', 'b']);
+  });
+
+  it('indexes variants and tags, and forgets them on eviction and purge', () => {
+    const store = new CacheStore(1_000_000);
+    store.put(entry('u', { variant: 'br', vary: ['accept-encoding'], tags: 't1 t2' }));
+    store.put(entry('u', { variant: 'gzip', vary: ['accept-encoding'], tags: 't1' }));
+    store.put(entry('v', { tags: 't2' }));
+    expect(store.varyOf('u')).toEqual(['accept-encoding']);
+    expect(store.purgeTag('t2', false, 0)).toBe(2);
+    expect(store.get('u\nbr')).toBeUndefined();
+    expect(store.get('u\ngzip')).toBeDefined();
+    expect(store.varyOf('v')).toBeUndefined();
+    expect(store.purgeTag('t2', false, 0)).toBe(0);
+    expect(store.purgeUrl('u', false, 0)).toBe(1);
+    expect(store.varyOf('u')).toBeUndefined();
+  });
+
+  it('drops variants stored under other Vary fields when the Vary changes', () => {
+    const store = new CacheStore(1_000_000);
+    store.put(entry('u', { variant: 'a', vary: ['x-a'] }));
+    store.put(entry('u', { variant: 'b', vary: ['x-b'] }));
+    expect(store.get('u\na')).toBeUndefined();
+    expect(store.varyOf('u')).toEqual(['x-b']);
+  });
+
+  it('soft purges mark instead of removing; prefixes match whole keys only', () => {
+    const store = new CacheStore(1_000_000);
+    for (const k of ['http://h/a/1', 'http://h/a/2', 'http://h/ab']) store.put(entry(k));
+    expect(store.purgePrefix('http://h/a/', true, 123)).toBe(2);
+    expect(store.get('http://h/a/1')!.invalidatedAt).toBe(123);
+    expect(store.get('http://h/ab')!.invalidatedAt).toBeUndefined();
+    expect(store.objects).toBe(3);
+    expect(store.purgeAll(false, 0)).toBe(3);
+    expect(store.objects).toBe(0);
+  });
+});

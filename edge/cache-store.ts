@@ -1,0 +1,211 @@
+// Storage: an LRU with a byte budget (body + headers per object), indexed by URL key (its
+// variants and their Vary fields) and by surrogate key, so purges by URL, prefix, tag or
+// everything are exact. Soft purges mark objects stale instead of removing them.
+import type CachePolicy from 'http-cache-semantics';
+import { LRUCache } from 'lru-cache';
+import { appendVia, headerValue, type HeaderMap } from './headers.js';
+import type { Directives } from './pipeline/policy.js';
+import { parseCacheControl, targetedCacheControl } from './pipeline/policy.js';
+
+export interface StoredResponse {
+  /** The variant key (URL key + the request's values of the Vary fields). */
+  readonly key: string;
+  /** The URL key. */
+  readonly primary: string;
+  readonly vary: readonly string[];
+  readonly status: number;
+  /** As stored: no hop-by-hop fields, no Set-Cookie, no upstream Cache-Status. */
+  readonly headers: HeaderMap;
+  /** Sent to clients: also without the CDN-only fields and Age (added per response). */
+  readonly publicHeaders: HeaderMap;
+  /** Sent to our own edges (shield traffic): the CDN-only fields kept. */
+  readonly internalHeaders: HeaderMap;
+  readonly body: Buffer;
+  readonly policy: CachePolicy;
+  /** The Cache-Control directives this cache obeys (CDN-Cache-Control when present). */
+  readonly directives: Directives;
+  /** Surrogate keys, from Surrogate-Key and Cache-Tag. */
+  readonly tags: readonly string[];
+  readonly size: number;
+  /** Soft purge time (ms): stale from then on, revalidated on next use. */
+  invalidatedAt: number | undefined;
+}
+
+/** Response fields meant for this cache (and our shields' children), not for clients. */
+export const CDN_ONLY = ['cdn-cache-control', 'surrogate-control', 'surrogate-key', 'cache-tag'] as const;
+
+const PER_OBJECT_OVERHEAD = 512;
+
+export interface StoredResponseInput {
+  key: string;
+  primary: string;
+  vary: readonly string[];
+  status: number;
+  /** The upstream's headers, hop-by-hop fields already removed. */
+  headers: HeaderMap;
+  body: Buffer;
+  policy: CachePolicy;
+  /** Our `Via` hop, e.g. '1.1 meridian-fra'. */
+  via: string;
+}
+
+export function storedResponse(input: StoredResponseInput): StoredResponse {
+  const headers: HeaderMap = { ...input.headers };
+  delete headers['set-cookie'];
+  delete headers['cache-status'];
+  headers['content-length'] = String(input.body.length);
+  const internalHeaders: HeaderMap = { ...headers, via: appendVia(headers.via, input.via) };
+  delete internalHeaders.age;
+  const publicHeaders: HeaderMap = { ...internalHeaders };
+  for (const name of CDN_ONLY) delete publicHeaders[name];
+  let headerBytes = 0;
+  for (const name in headers) headerBytes += name.length + String(headers[name]).length + 4;
+  return {
+    key: input.key,
+    primary: input.primary,
+    vary: input.vary,
+    status: input.status,
+    headers,
+    publicHeaders,
+    internalHeaders,
+    body: input.body,
+    policy: input.policy,
+    directives: parseCacheControl(targetedCacheControl(headers).value),
+    tags: surrogateKeys(headers),
+    size: input.body.length + 2 * headerBytes + 2 * input.key.length + PER_OBJECT_OVERHEAD,
+    invalidatedAt: undefined,
+  };
+}
+
+export function surrogateKeys(headers: HeaderMap): string[] {
+  const keys = new Set<string>();
+  for (const name of ['surrogate-key', 'cache-tag']) {
+    for (const k of headerValue(headers, name)?.split(/[\s,]+/) ?? []) if (k !== '') keys.add(k);
+  }
+  return [...keys];
+}
+
+interface UrlRecord {
+  vary: readonly string[];
+  readonly variants: Set<string>;
+}
+
+export class CacheStore {
+  private readonly lru: LRUCache<string, StoredResponse>;
+  private readonly urls = new Map<string, UrlRecord>();
+  private readonly tagIndex = new Map<string, Set<string>>();
+  private evicted = 0;
+
+  constructor(maxBytes: number) {
+    this.lru = new LRUCache<string, StoredResponse>({
+      maxSize: maxBytes,
+      sizeCalculation: (entry) => entry.size,
+      dispose: (entry, key, reason) => {
+        if (reason === 'evict') this.evicted++;
+        this.unindex(entry, key);
+      },
+    });
+  }
+
+  /** The Vary fields of `primary`'s stored responses; undefined when none is stored. */
+  varyOf(primary: string): readonly string[] | undefined {
+    return this.urls.get(primary)?.vary;
+  }
+
+  /** Marks the entry most recently used. */
+  get(key: string): StoredResponse | undefined {
+    return this.lru.get(key);
+  }
+
+  peek(key: string): StoredResponse | undefined {
+    return this.lru.peek(key);
+  }
+
+  /** Stores `entry`; variants stored under other Vary fields are dropped. False if it does not fit. */
+  put(entry: StoredResponse): boolean {
+    const record = this.urls.get(entry.primary);
+    if (record && !sameFields(record.vary, entry.vary)) for (const key of [...record.variants]) this.lru.delete(key);
+    this.lru.set(entry.key, entry);
+    if (this.lru.peek(entry.key) !== entry) return false;
+    let r = this.urls.get(entry.primary);
+    if (!r) this.urls.set(entry.primary, (r = { vary: entry.vary, variants: new Set() }));
+    r.vary = entry.vary;
+    r.variants.add(entry.key);
+    for (const tag of entry.tags) {
+      let keys = this.tagIndex.get(tag);
+      if (!keys) this.tagIndex.set(tag, (keys = new Set()));
+      keys.add(entry.key);
+    }
+    return true;
+  }
+
+  delete(key: string): boolean {
+    return this.lru.delete(key);
+  }
+
+  /** Every variant of a URL. */
+  purgeUrl(primary: string, soft: boolean, now: number): number {
+    const record = this.urls.get(primary);
+    return record ? this.purgeKeys([...record.variants], soft, now) : 0;
+  }
+
+  /** Every URL whose key starts with `prefix` (scheme://host/path…). */
+  purgePrefix(prefix: string, soft: boolean, now: number): number {
+    const keys: string[] = [];
+    for (const [primary, record] of this.urls) if (primary.startsWith(prefix)) keys.push(...record.variants);
+    return this.purgeKeys(keys, soft, now);
+  }
+
+  /** Every object tagged `tag` by Surrogate-Key or Cache-Tag. */
+  purgeTag(tag: string, soft: boolean, now: number): number {
+    return this.purgeKeys([...(this.tagIndex.get(tag) ?? [])], soft, now);
+  }
+
+  purgeAll(soft: boolean, now: number): number {
+    return this.purgeKeys([...this.lru.keys()], soft, now);
+  }
+
+  get objects(): number {
+    return this.lru.size;
+  }
+
+  get bytes(): number {
+    return this.lru.calculatedSize;
+  }
+
+  get evictions(): number {
+    return this.evicted;
+  }
+
+  private purgeKeys(keys: readonly string[], soft: boolean, now: number): number {
+    let n = 0;
+    for (const key of keys) {
+      if (soft) {
+        const entry = this.lru.peek(key);
+        if (entry) {
+          entry.invalidatedAt = Math.min(entry.invalidatedAt ?? now, now);
+          n++;
+        }
+      } else if (this.lru.delete(key)) n++;
+    }
+    return n;
+  }
+
+  private unindex(entry: StoredResponse, key: string): void {
+    const record = this.urls.get(entry.primary);
+    if (record) {
+      record.variants.delete(key);
+      if (record.variants.size === 0) this.urls.delete(entry.primary);
+    }
+    for (const tag of entry.tags) {
+      const keys = this.tagIndex.get(tag);
+      if (!keys) continue;
+      keys.delete(key);
+      if (keys.size === 0) this.tagIndex.delete(tag);
+    }
+  }
+}
+
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((f, i) => f === b[i]);
+}

@@ -1,0 +1,144 @@
+// The edge cache's part of the topology file: the `edge:` section (origin, byte budgets,
+// timeouts, query normalisation, control port) and, per PoP, where it listens and whether it
+// fetches from a shield PoP instead of the origin.
+import { z } from 'zod';
+import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
+import { byteSize, duration, hostPort } from '../common/config-types.js';
+import type { HostPort } from '../common/host-port.js';
+import { LOG_LEVELS } from '../common/log.js';
+import { topologyProblems, topologySchema } from '../common/topology.js';
+
+const paramPattern = z.string().regex(/^[^&=*]+\*?$|^\*$/, { error: "expected a parameter name, optionally ending in '*'" });
+
+const querySchema = z.union([
+  z.strictObject({ deny: z.array(paramPattern) }),
+  z.strictObject({ allow: z.array(paramPattern) }),
+]);
+
+const DEFAULT_DENY = ['utm_*', 'fbclid', 'gclid'];
+
+const edgeSchema = z.strictObject({
+  /** Where misses go (a shield PoP's edge replaces it for PoPs with `shield`). */
+  origin: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  /** Host header sent to the origin; default: the client's. */
+  originHost: z.string().min(1).optional(),
+  maxBytes: byteSize.default(256 * 1024 * 1024),
+  maxObjectBytes: byteSize.default(8 * 1024 * 1024),
+  timeouts: z
+    .strictObject({ connect: duration.default(2000), headers: duration.default(10_000), body: duration.default(30_000) })
+    .default({ connect: 2000, headers: 10_000, body: 30_000 }),
+  /** Connections per upstream (origin or shield). */
+  connections: z.number().int().min(1).max(10_000).default(64),
+  query: querySchema.default({ deny: DEFAULT_DENY }),
+  /** /healthz answers 503 once the origin has been unreachable this long. */
+  originDownAfter: duration.default(30_000),
+  /** How long an uncacheable answer lets requests for its URL skip collapsing. */
+  hitForMiss: duration.default(10_000),
+  control: z
+    .strictObject({ listen: hostPort.optional(), token: z.string().min(1).optional(), tokenFile: z.string().optional() })
+    .default({}),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
+});
+
+const popId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected a PoP id' });
+
+// The shared PoP schema is strict; the edge adds `shield` to it for its own reading.
+const popSchema = topologySchema.pops.unwrap().element.extend({ shield: popId.optional() });
+
+// Loose: the other services' sections (dns, zones, geo, health) are theirs to check.
+const fileSchema = z.looseObject({
+  ...topologySchema,
+  pops: z.array(popSchema).default([]),
+  edge: edgeSchema,
+});
+
+export type QueryFilter = { readonly deny: readonly string[] } | { readonly allow: readonly string[] };
+
+export interface EdgeConfig {
+  readonly file: string;
+  readonly pop: string;
+  /** Where this edge accepts client requests. */
+  readonly listen: HostPort;
+  /** Where misses go: the origin, or the shield PoP's edge. */
+  readonly upstream: URL;
+  /** The shield PoP's id when `upstream` is a shield. */
+  readonly shield: string | undefined;
+  readonly originHost: string | undefined;
+  readonly maxBytes: number;
+  readonly maxObjectBytes: number;
+  readonly timeouts: { readonly connect: number; readonly headers: number; readonly body: number };
+  readonly connections: number;
+  readonly query: QueryFilter;
+  readonly originDownAfter: number;
+  readonly hitForMiss: number;
+  readonly control: { readonly listen?: HostPort | undefined; readonly token?: string | undefined; readonly tokenFile?: string | undefined };
+  readonly logLevel: string;
+  /** Every PoP id, so requests from our own edges (shield traffic) can be recognised. */
+  readonly popIds: readonly string[];
+}
+
+export interface EdgeOverrides {
+  listen?: HostPort;
+  control?: HostPort;
+}
+
+export async function loadEdgeConfig(file: string, popId: string, overrides: EdgeOverrides = {}): Promise<EdgeConfig> {
+  return edgeConfigFrom(file, await readYamlFile(file), popId, overrides);
+}
+
+export function edgeConfigFrom(file: string, data: unknown, popId: string, overrides: EdgeOverrides = {}): EdgeConfig {
+  const parsed = parseWith(file, fileSchema, data);
+  const fail = (path: string, message: string): never => {
+    throw new ConfigError(`${file}: ${path}: ${message}`);
+  };
+  const problems = topologyProblems(parsed);
+  if (problems.length > 0) throw new ConfigError(problems.map(([path, msg]) => `${file}: ${path}: ${msg}`).join('\n'));
+
+  const { edge, pops } = parsed;
+  const index = pops.findIndex((p) => p.id === popId);
+  if (index < 0) fail('pops', `no PoP with id '${popId}' (--pop); known: ${pops.map((p) => p.id).join(', ') || 'none'}`);
+  const pop = pops[index]!;
+
+  pops.forEach((p, i) => {
+    if (p.shield === undefined) return;
+    const shield = pops.find((s) => s.id === p.shield);
+    if (!shield) fail(`pops[${i}].shield`, `no PoP with id '${p.shield}'`);
+    if (shield!.edge === undefined) fail(`pops[${i}].shield`, `shield PoP '${p.shield}' has no edge URL`);
+    // Follow the chain: a cycle would send every miss round the PoPs forever.
+    const seen = new Set([p.id]);
+    for (let s: typeof p | undefined = shield; s?.shield !== undefined; s = pops.find((q) => q.id === s!.shield)) {
+      if (seen.has(s.id)) fail(`pops[${i}].shield`, `shield chain loops: ${[...seen, s.id].join(' → ')}`);
+      seen.add(s.id);
+    }
+  });
+
+  if (edge.maxObjectBytes > edge.maxBytes) fail('edge.maxObjectBytes', `${edge.maxObjectBytes} is larger than edge.maxBytes (${edge.maxBytes})`);
+
+  let listen = overrides.listen;
+  if (!listen) {
+    if (pop.edge === undefined) fail(`pops[${index}].edge`, `PoP '${popId}' has no edge URL to listen on; give --listen`);
+    const url = new URL(pop.edge!);
+    if (url.protocol !== 'http:') fail(`pops[${index}].edge`, `the edge serves plain HTTP; '${pop.edge}' needs TLS in front, or give --listen`);
+    listen = { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port === '' ? 80 : Number(url.port) };
+  }
+
+  const shieldPop = pop.shield === undefined ? undefined : pops.find((p) => p.id === pop.shield);
+  return {
+    file,
+    pop: popId,
+    listen,
+    upstream: new URL(shieldPop?.edge ?? edge.origin),
+    shield: shieldPop?.id,
+    originHost: edge.originHost,
+    maxBytes: edge.maxBytes,
+    maxObjectBytes: edge.maxObjectBytes,
+    timeouts: edge.timeouts,
+    connections: edge.connections,
+    query: edge.query,
+    originDownAfter: edge.originDownAfter,
+    hitForMiss: edge.hitForMiss,
+    control: { ...edge.control, ...(overrides.control && { listen: overrides.control }) },
+    logLevel: edge.log.level,
+    popIds: pops.map((p) => p.id),
+  };
+}

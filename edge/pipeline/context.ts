@@ -1,0 +1,140 @@
+// What flows through the request pipeline: the parsed client request, what the steps learn
+// about it (key, stored response, origin answer) and the response to send. One context per
+// request; the shared state (cache, in-flight fetches, upstream) hangs off `edge`.
+import type { Readable } from 'node:stream';
+import type { CacheStore, StoredResponse } from '../cache-store.js';
+import type { EdgeConfig } from '../config.js';
+import type { EdgeError } from '../errors.js';
+import type { HeaderMap, IncomingHeaders } from '../headers.js';
+import type { EdgeMetrics } from '../metrics.js';
+import type { Upstream } from '../upstream.js';
+import type { Logger } from '../../common/log.js';
+import type { CacheStatus } from './cache-status.js';
+import type { HitForMiss } from './hit-for-miss.js';
+import type { Encoding, KeepParam } from './key.js';
+import type { PolicyClass } from './policy.js';
+
+export interface EdgeRequest {
+  readonly method: string;
+  /** Lower-case host, default port dropped. */
+  readonly host: string;
+  /** The Host header to forward (the client's, unless the config overrides it). */
+  readonly hostHeader: string;
+  /** Path with the normalised query: what is keyed and forwarded. */
+  readonly path: string;
+  readonly headers: IncomingHeaders;
+  readonly encoding: Encoding;
+  readonly clientAddress: string | undefined;
+  /** The request body, for methods that have one (streamed to the upstream). */
+  readonly body: Readable | undefined;
+  /** Sent by one of our own edges (a PoP using us as shield): gets the CDN-only headers. */
+  readonly internal: boolean;
+  readonly authorization: boolean;
+}
+
+export interface OriginResponse {
+  readonly status: number;
+  /** Without hop-by-hop fields. */
+  readonly headers: HeaderMap;
+  readonly body: Readable;
+}
+
+export interface EdgeResponse {
+  readonly status: number;
+  /** For responses not from storage: the headers to send (before Via/Age/Cache-Status). */
+  readonly headers: HeaderMap;
+  readonly body: Buffer | Readable | undefined;
+  /** Set when the response is a stored one (its headers come from the entry). */
+  readonly entry?: StoredResponse;
+}
+
+/** What a fetch for a key came to, for the requests that waited on it. */
+export type StoreOutcome =
+  | { readonly kind: 'stored' }
+  | { readonly kind: 'uncacheable' }
+  | { readonly kind: 'aborted' }
+  | { readonly kind: 'error'; readonly error: EdgeError };
+
+export interface EdgeState {
+  readonly config: EdgeConfig;
+  /** `meridian-<pop>`: our name in Via and Cache-Status. */
+  readonly pseudonym: string;
+  readonly keepParam: KeepParam;
+  readonly cache: CacheStore;
+  /** Fetches under way, by variant key (or URL key while the variants are unknown). */
+  readonly inflight: Map<string, Promise<StoreOutcome>>;
+  readonly hitForMiss: HitForMiss;
+  readonly upstream: Upstream;
+  readonly metrics: EdgeMetrics;
+  readonly Policy: PolicyClass;
+  readonly now: () => number;
+  readonly log: Logger;
+  /** Starts one background revalidation of `c`'s stored response (stale-while-revalidate). */
+  refresh(c: EdgeContext, entry: StoredResponse): void;
+}
+
+export interface EdgeContext {
+  readonly edge: EdgeState;
+  readonly req: EdgeRequest;
+  /** The URL key (set by `key`). */
+  key: string;
+  /** The variant key, once the URL's Vary fields are known. */
+  variantKey: string | undefined;
+  /** GET/HEAD without Range: may be answered from and stored in the cache. */
+  cacheable: boolean;
+  /** May wait on (or lead) a fetch for the same key. */
+  coalescible: boolean;
+  /** A stored response that cannot be used as is: revalidated, or served if the origin fails. */
+  stale: StoredResponse | undefined;
+  /** Whether `stale` may be served under stale-if-error (not when the request refused it). */
+  staleIfErrorAllowed: boolean;
+  /** Set by the fetch step. */
+  origin: OriginResponse | undefined;
+  /** Set by whichever step answers. */
+  response: EdgeResponse | undefined;
+  /** Settles when the response has been stored (or will not be); set by `store`. */
+  outcome: Promise<StoreOutcome>;
+  readonly status: CacheStatus;
+  /** A background revalidation: no client waits for it. */
+  readonly background: boolean;
+}
+
+export type Next = () => Promise<void>;
+export type Middleware = (c: EdgeContext, next: Next) => Promise<void>;
+
+const UNCACHEABLE: Promise<StoreOutcome> = Promise.resolve({ kind: 'uncacheable' });
+
+export function createContext(edge: EdgeState, req: EdgeRequest, background = false): EdgeContext {
+  return {
+    edge,
+    req,
+    key: '',
+    variantKey: undefined,
+    cacheable: false,
+    coalescible: false,
+    stale: undefined,
+    staleIfErrorAllowed: true,
+    origin: undefined,
+    response: undefined,
+    outcome: UNCACHEABLE,
+    status: { hit: false, fwd: undefined, fwdStatus: undefined, stored: false, collapsed: false, ttl: undefined, detail: undefined },
+    background,
+  };
+}
+
+/** Runs the steps in order; each may answer and return, or call `next` and look at the result. */
+export function compose(steps: readonly Middleware[]): (c: EdgeContext) => Promise<void> {
+  return (c) => {
+    const dispatch = (i: number): Promise<void> => {
+      const step = steps[i];
+      if (!step) return Promise.resolve();
+      let called = false;
+      return step(c, () => {
+        if (called) return Promise.reject(new Error(`${step.name} called next() twice`));
+        called = true;
+        return dispatch(i + 1);
+      });
+    };
+    return dispatch(0);
+  };
+}

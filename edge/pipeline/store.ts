@@ -1,0 +1,90 @@
+// Store: look at the upstream's answer. A 304 to our revalidation refreshes the stored headers;
+// a storable answer is streamed to the client and buffered into the cache at the same time
+// (objects over maxObjectBytes are only streamed); anything else passes through, and when the
+// refusal is about the URL it becomes hit-for-miss.
+import { storedResponse } from '../cache-store.js';
+import { headerValue } from '../headers.js';
+import type { EdgeContext, Middleware, OriginResponse, StoreOutcome } from './context.js';
+import { forward } from './fetch.js';
+import { serveEntry, variantKey } from './lookup.js';
+import { applyNotModified, createPolicy, freshness, storability, varyFields, type PolicyRequest } from './policy.js';
+import { discard, teeForCache } from './tee.js';
+
+const STORED: StoreOutcome = { kind: 'stored' };
+const UNCACHEABLE: Promise<StoreOutcome> = Promise.resolve({ kind: 'uncacheable' });
+
+export function policyRequest(c: EdgeContext): PolicyRequest {
+  return { url: c.req.path, method: 'GET', headers: c.req.headers };
+}
+
+export function store(): Middleware {
+  return async function store(c, next) {
+    await next();
+    let origin = c.origin!;
+    if (!c.cacheable) {
+      c.response = passThrough(origin);
+      return;
+    }
+    const { edge } = c;
+
+    if (origin.status === 304 && c.stale) {
+      discard(origin.body);
+      const refreshed = applyNotModified(edge.Policy, c.stale, policyRequest(c), origin.headers);
+      if (refreshed) {
+        const entry = storedResponse({ ...c.stale, ...refreshed, via: `1.1 ${edge.pseudonym}` });
+        if (edge.cache.put(entry)) {
+          serveEntry(c, entry, freshness(entry, edge.now()));
+          c.status.stored = true;
+          c.outcome = Promise.resolve(STORED);
+          return;
+        }
+      }
+      // The 304 does not describe what we hold: drop it and ask again without validators.
+      edge.cache.delete(c.stale.key);
+      c.stale = undefined;
+      origin = c.origin = await forward(c, false);
+    }
+
+    const req = policyRequest(c);
+    const policy = createPolicy(edge.Policy, req, origin.status, origin.headers);
+    const verdict = storability(policy, req, origin.status, origin.headers);
+    const declared = Number(headerValue(origin.headers, 'content-length'));
+    const tooLarge = declared > edge.config.maxObjectBytes;
+    if (!verdict.ok || tooLarge) {
+      const urlWide = tooLarge || (!verdict.ok && verdict.hitForMiss);
+      if (urlWide) {
+        edge.hitForMiss.mark(c.key);
+        // What the origin now says about this URL replaces what we held.
+        if (c.stale && origin.status < 400) edge.cache.delete(c.stale.key);
+      }
+      c.status.detail = tooLarge ? 'too-large' : !verdict.ok ? verdict.reason : undefined;
+      c.response = passThrough(origin);
+      c.outcome = UNCACHEABLE;
+      return;
+    }
+
+    const vary = varyFields(headerValue(origin.headers, 'vary') ?? '');
+    const key = variantKey(c.key, vary, c.req);
+    let settle!: (outcome: StoreOutcome) => void;
+    c.outcome = new Promise((resolve) => (settle = resolve));
+    const body = teeForCache(origin.body, edge.config.maxObjectBytes, (result) => {
+      if ('body' in result) {
+        const entry = storedResponse({ key, primary: c.key, vary, status: origin.status, headers: origin.headers, body: result.body, policy, via: `1.1 ${edge.pseudonym}` });
+        if (edge.cache.put(entry)) {
+          edge.hitForMiss.clear(c.key);
+          settle(STORED);
+        } else settle({ kind: 'uncacheable' });
+      } else if ('overflow' in result) {
+        edge.hitForMiss.mark(c.key);
+        settle({ kind: 'uncacheable' });
+      } else settle({ kind: 'aborted' });
+    });
+    c.response = { status: origin.status, headers: origin.headers, body };
+    c.status.stored = true;
+    c.status.ttl = Math.round(policy.maxAge() - policy.age());
+  };
+}
+
+function passThrough(origin: OriginResponse): { status: number; headers: OriginResponse['headers']; body: OriginResponse['body'] } {
+  return { status: origin.status, headers: origin.headers, body: origin.body };
+}

@@ -1,0 +1,252 @@
+// The proxy listener: node:http in, the pipeline, and the one place where a response (or an
+// error) is written: Via, Age and Cache-Status added, CDN-only fields kept from clients,
+// bodies streamed. Also answers GET /healthz and PURGE locally. Nothing a client or an
+// upstream sends may crash it.
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { tokenMatches } from '../common/control-token.js';
+import { formatHostPort, type HostPort } from '../common/host-port.js';
+import { CDN_ONLY } from './cache-store.js';
+import { EdgeError, toEdgeError } from './errors.js';
+import { appendVia, headerValue, viaIncludes } from './headers.js';
+import { Outcome } from './metrics.js';
+import { appendCacheStatus, formatCacheStatus } from './pipeline/cache-status.js';
+import { createContext, type EdgeContext, type EdgeRequest, type EdgeResponse, type EdgeState } from './pipeline/context.js';
+import { runRequest } from './pipeline/index.js';
+import { normaliseEncoding, normaliseHost, normaliseTarget, primaryKey } from './pipeline/key.js';
+import { discard } from './pipeline/tee.js';
+import type { Purger } from './purge.js';
+
+export interface LocalEndpoints {
+  healthz(): { status: number; body: unknown };
+  readonly purger: Purger;
+  readonly token: string | undefined;
+}
+
+export interface EdgeServer {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, listen: HostPort): Promise<EdgeServer> {
+  const handle = requestHandler(state, local);
+  const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 20_000, requestTimeout: 300_000 }, handle);
+  server.on('clientError', (err, socket) => {
+    // Malformed HTTP: answer 400 if the socket can still take it, never throw.
+    state.log.debug({ err: (err as Error).message }, 'malformed client request');
+    if (socket.writable && !(err as NodeJS.ErrnoException).code?.startsWith('ECONN')) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    } else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`edge cannot listen on ${formatHostPort(listen)}: ${err.message}`, { cause: err })));
+    // A deep accept queue: a burst of new connections is the normal case for an edge.
+    server.listen({ host: listen.host, port: listen.port, backlog: 4096 }, resolve);
+  });
+  server.on('error', (err) => state.log.error({ err }, 'edge server error'));
+  const address = server.address() as AddressInfo;
+  const url = `http://${formatHostPort({ host: address.address, port: address.port })}`;
+  return { host: address.address, port: address.port, url, close: () => closeServer(server) };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export function requestHandler(state: EdgeState, local: LocalEndpoints): (req: IncomingMessage, res: ServerResponse) => void {
+  const ownVia = new Set(state.config.popIds.map((id) => `meridian-${id}`));
+  return (req, res) => {
+    const started = performance.now();
+    // Client requests that error (resets mid-upload) must not become uncaught exceptions.
+    req.on('error', () => {});
+    res.on('error', () => {});
+    try {
+      if (req.method === 'PURGE') return void answerLocal(res, purge(req, state, local));
+      if ((req.url === '/healthz' || req.url?.startsWith('/healthz?')) && (req.method === 'GET' || req.method === 'HEAD')) {
+        const { status, body } = local.healthz();
+        state.metrics.request(Outcome.local, 0);
+        return void answerLocal(res, { status, body });
+      }
+    } catch (err) {
+      const e = toEdgeError(err);
+      if (e.kind === 'internal') state.log.error({ err }, 'local request failed');
+      return void answerError(res, e, state);
+    }
+    let c: EdgeContext;
+    try {
+      c = createContext(state, parseRequest(req, state, ownVia));
+    } catch (err) {
+      return void answerError(res, toEdgeError(err), state);
+    }
+    runRequest(c)
+      .catch((err: unknown) => {
+        const e = toEdgeError(err);
+        if (e.kind === 'internal') state.log.error({ err, key: c.key }, 'request failed');
+        else state.log.debug({ err: e.message, key: c.key }, 'request answered with an error');
+        const r = e.getResponse();
+        c.status.detail ??= e.kind;
+        c.response = { status: r.status, headers: r.headers, body: Buffer.from(r.body) };
+        return Outcome.error;
+      })
+      .then((failed) => send(req, res, c, failed ?? classify(c), started))
+      .catch((err: unknown) => {
+        state.log.error({ err }, 'writing the response failed');
+        res.destroy();
+      });
+  };
+}
+
+function parseRequest(req: IncomingMessage, state: EdgeState, ownVia: ReadonlySet<string>): EdgeRequest {
+  const target = req.url ?? '';
+  let rawHost = req.headers.host;
+  let path: string;
+  if (target.startsWith('/')) path = target;
+  else if (/^https?:\/\//i.test(target)) {
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      throw new EdgeError('bad-request', 'invalid request target');
+    }
+    rawHost = url.host;
+    path = url.pathname + url.search;
+  } else throw new EdgeError('bad-request', 'request target must be a path or an http(s) URL');
+  const host = normaliseHost(rawHost);
+  if (host === undefined) throw new EdgeError('bad-request', rawHost ? 'invalid Host header' : 'missing Host header');
+  const via = req.headers.via;
+  if (viaIncludes(via, state.pseudonym)) throw new EdgeError('loop-detected', `request already passed through ${state.pseudonym} (shield loop?)`);
+  let internal = false;
+  if (via !== undefined) for (const p of ownVia) if (viaIncludes(via, p)) internal = true;
+  const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+  return {
+    method: req.method ?? 'GET',
+    host,
+    hostHeader: state.config.originHost ?? rawHost!,
+    path: normaliseTarget(path, state.keepParam),
+    headers: req.headers,
+    encoding: normaliseEncoding(headerValue(req.headers, 'accept-encoding')),
+    clientAddress: req.socket.remoteAddress,
+    body: hasBody ? req : undefined,
+    internal,
+    authorization: req.headers.authorization !== undefined,
+  };
+}
+
+/** The `cache` label for metrics. */
+function classify(c: EdgeContext): number {
+  const s = c.status;
+  if (s.hit) return s.detail === 'stale-while-revalidate' || (s.ttl !== undefined && s.ttl <= 0) ? Outcome.stale : Outcome.hit;
+  if (s.detail === 'stale-if-error') return Outcome.stale;
+  if (s.collapsed && c.response?.entry) return Outcome.collapsed;
+  if (s.fwd === 'bypass') return Outcome.bypass;
+  if (s.fwdStatus === 304 && c.response?.entry) return Outcome.revalidated;
+  if (s.detail === 'hit-for-miss' || s.fwd === 'request' || !c.coalescible) return Outcome.pass;
+  return Outcome.miss;
+}
+
+function send(req: IncomingMessage, res: ServerResponse, c: EdgeContext, outcome: number, started: number): void {
+  const { edge } = c;
+  const r: EdgeResponse = c.response ?? { status: 502, headers: {}, body: undefined };
+  let headers: OutgoingHttpHeaders;
+  if (r.entry) {
+    headers = { ...(c.req.internal ? r.entry.internalHeaders : r.entry.publicHeaders), age: String(Math.floor(r.entry.policy.age())) };
+  } else {
+    headers = { ...r.headers };
+    if (!c.req.internal) for (const name of CDN_ONLY) delete headers[name];
+    headers.via = appendVia(r.headers.via, `1.1 ${edge.pseudonym}`);
+    headers.age ??= '0';
+  }
+  // No body follows a 304, whatever length the full response has.
+  if (r.status === 304) delete headers['content-length'];
+  headers['cache-status'] = appendCacheStatus(r.entry ? undefined : r.headers['cache-status'], formatCacheStatus(edge.pseudonym, c.status));
+  if (res.destroyed) {
+    if (r.body !== undefined && !Buffer.isBuffer(r.body)) discard(r.body);
+    return;
+  }
+  try {
+    res.writeHead(r.status, headers);
+  } catch (err) {
+    // node refuses what undici let through (a header value it will not write): the upstream
+    // misbehaved, so the client gets a 502 rather than a dropped connection.
+    edge.log.warn({ err: (err as Error).message, key: c.key }, 'upstream response headers cannot be sent');
+    if (r.body !== undefined && !Buffer.isBuffer(r.body)) discard(r.body);
+    const e = new EdgeError('origin-error', 'upstream sent headers that cannot be forwarded').getResponse();
+    res.writeHead(e.status, { ...e.headers, 'content-length': Buffer.byteLength(e.body), 'cache-status': `${edge.pseudonym}; detail=origin-error` });
+    res.end(e.body);
+    edge.metrics.request(Outcome.error, 0);
+    return;
+  }
+  edge.metrics.responseSeconds.observe(c.origin === undefined ? 0 : 1, (performance.now() - started) / 1000);
+  const head = req.method === 'HEAD';
+  const body = r.body;
+  if (body === undefined || Buffer.isBuffer(body)) {
+    res.end(head ? undefined : body);
+    edge.metrics.request(outcome, head || body === undefined ? 0 : body.length);
+    return;
+  }
+  edge.metrics.request(outcome, 0);
+  if (head) {
+    res.end();
+    discard(body);
+    return;
+  }
+  streamBody(body, res, (n) => edge.metrics.sent(outcome, n), c);
+}
+
+function streamBody(body: Readable, res: ServerResponse, counted: (bytes: number) => void, c: EdgeContext): void {
+  let bytes = 0;
+  body.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  pipeline(body, res, (err) => {
+    counted(bytes);
+    // A client that left, or an upstream that broke off mid-body: the client's connection is
+    // closed (pipeline destroyed it) so it cannot take a truncated body for a whole one.
+    if (err) c.edge.log.debug({ err: err.message, key: c.key }, 'response body not completed');
+  });
+}
+
+interface LocalAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+function answerLocal(res: ServerResponse, a: LocalAnswer): void {
+  const payload = `${JSON.stringify(a.body)}\n`;
+  res.writeHead(a.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(payload), ...a.headers });
+  res.end(payload);
+}
+
+function answerError(res: ServerResponse, e: EdgeError, state: EdgeState): void {
+  const r = e.getResponse();
+  state.metrics.request(Outcome.error, 0);
+  res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body), 'cache-status': `${state.pseudonym}; detail=${e.kind}` });
+  res.end(r.body);
+}
+
+/** PURGE <url>: the same token rule as the control port; without a token, loopback clients only. */
+function purge(req: IncomingMessage, state: EdgeState, local: LocalEndpoints): LocalAnswer {
+  if (local.token !== undefined) {
+    if (!tokenMatches(local.token, req.headers.authorization)) {
+      throw new EdgeError('forbidden', 'missing or invalid bearer token (send "Authorization: Bearer <token>")', { status: 401, headers: { 'www-authenticate': 'Bearer' } });
+    }
+  } else if (!isLoopback(req.socket.remoteAddress ?? '')) {
+    throw new EdgeError('forbidden', 'PURGE needs a control token when not from loopback');
+  }
+  const parsed = parseRequest(req, state, new Set());
+  const soft = /^(1|true|yes)$/i.test(headerValue(req.headers, 'soft-purge') ?? '');
+  state.metrics.request(Outcome.local, 0);
+  const result = local.purger.key(primaryKey('http', parsed.host, parsed.path), soft);
+  return { status: 200, body: { ...result, key: primaryKey('http', parsed.host, parsed.path) } };
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
+}
+
