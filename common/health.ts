@@ -75,6 +75,9 @@ export const healthSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(1000).default(32),
   /** Control URLs of every DNS server probers report to. */
   reportTo: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  /** File holding the bearer token reports are sent with (relative to the config file);
+   *  MERIDIAN_CONTROL_TOKEN in the environment takes precedence. */
+  tokenFile: z.string().min(1).optional(),
   /** Down votes needed among fresh reports: 'majority' (more than half) or a number. */
   quorum: z.union([z.literal('majority'), z.number().int().min(1)]).default('majority'),
   /** A report older than this many of its prober's intervals is stale and does not vote. */

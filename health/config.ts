@@ -1,6 +1,7 @@
 // The prober's part of the topology file: every PoP with an edge becomes a target, with its
 // effective probe settings (PoP over first pool over `health` defaults), and `--pop` names the
 // vantage point the reports come from.
+import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { probeSettingsFor, type LatencySettings, type ProbeSettings } from '../common/health.js';
@@ -27,6 +28,8 @@ export interface ProberConfig {
   readonly interval: number;
   readonly concurrency: number;
   readonly reportTo: readonly string[];
+  /** Absolute path of `health.tokenFile`, if set. */
+  readonly tokenFile: string | undefined;
   /** RTT measurement to the busiest resolver networks (`health.latency`). */
   readonly latency: LatencySettings;
 }
@@ -59,6 +62,7 @@ export async function loadProberConfig(file: string, popId: string): Promise<Pro
     interval: probeSettingsFor(health, undefined, undefined).interval,
     concurrency: health.concurrency,
     reportTo: health.reportTo,
+    tokenFile: health.tokenFile === undefined ? undefined : resolvePath(dirname(file), health.tokenFile),
     latency: health.latency,
   };
 }

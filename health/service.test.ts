@@ -43,18 +43,22 @@ beforeAll(async () => {
       },
     ],
   });
-  const file = join(mkdtempSync(join(tmpdir(), 'meridian-prober-')), 'meridian.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-prober-'));
+  const file = join(dir, 'meridian.yaml');
+  // The token comes from health.tokenFile (relative to the config); the DNS side refuses
+  // reports without it, so accepted reports prove it was read and sent.
+  writeFileSync(join(dir, 'report.token'), `${TOKEN}\n`);
   writeFileSync(
     file,
     `
-health: { interval: ${INTERVAL}, timeout: 100, rise: ${RISE}, fall: ${FALL}, reportTo: ["${dns.url}"] }
+health: { interval: ${INTERVAL}, timeout: 100, rise: ${RISE}, fall: ${FALL}, reportTo: ["${dns.url}"], tokenFile: report.token }
 pops:
   - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [127.0.1.1], edge: "${fra.url}" }
   - { id: iad, location: { lat: 39.04, lon: -77.49 }, ipv4: [127.0.2.1], edge: "${iad.url}" }
   - { id: gru, location: { lat: -23.55, lon: -46.63 }, ipv4: [127.0.3.1] }
 `,
   );
-  process.env[CONTROL_TOKEN_ENV] = TOKEN;
+  delete process.env[CONTROL_TOKEN_ENV];
   prober = await startProber({ configFile: file, pop: 'fra', http: { host: '127.0.0.1', port: 0 }, log });
 });
 

@@ -84,7 +84,7 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
   const vantage = config.vantage;
   // Per prober rather than per process, so a prober restarted in-process starts a new epoch too.
   const epoch = Date.now();
-  const token = resolveControlToken({ env: process.env });
+  const token = resolveControlToken({ env: process.env, tokenFile: config.tokenFile });
   const registry = createRegistry('health');
   const metrics = new HealthMetrics(registry, config.targets.map((t) => t.pop), config.reportTo);
   const checks = createChecks();
