@@ -1,0 +1,750 @@
+#!/usr/bin/env node
+// Edge bench: cache-hit throughput and latency of Meridian's edge, and of Varnish in front of the
+// same origin when varnishd is installed, measured with wrk in the same run over 127.0.0.1.
+//
+// Prints figures and ratios; it is not a test and never fails because of a number (see
+// bench/README.md). It exits non-zero only when it cannot measure at all (wrk missing, dist/ not
+// built, a server that does not start or dies during the run).
+//
+//   npm run bench:edge            (builds first)
+//   node bench/edge.mjs [--no-varnish]
+//
+// An origin inside this process serves one 1 KiB object (`Cache-Control: public, max-age=3600`)
+// at /obj and counts its requests. Each server is warmed (a miss, then a hit checked by its
+// headers), loaded for 2 s unmeasured (JIT and thread pools), then measured twice with
+//   wrk -t2 -c50 -d10s --latency http://127.0.0.1:PORT/obj
+// the servers alternating (meridian, varnish, meridian, varnish) so drift hits both alike; the
+// better run (req/s) of each is kept. Around every wrk run: the server's process tree CPU
+// (utime+stime from /proc), wrk's own CPU (`times` of its shell), the machine's, and the origin's
+// request count (it must not move: every measured request was a hit).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const HOST = '127.0.0.1';
+const POP = 'bench';
+const OBJECT_PATH = '/obj';
+const OBJECT_BYTES = 1024;
+const ORIGIN_CACHE_CONTROL = 'public, max-age=3600';
+
+const WRK_THREADS = 2;
+const WRK_CONNECTIONS = 50;
+const WRK_SECONDS = 10;
+const WRK_RUNS = 2; // per server; the better one is kept
+const WARM_LOAD_SECONDS = 2; // unmeasured wrk run before the measured ones
+const STARTUP_TIMEOUT_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 5_000;
+const VARNISH_STORAGE = 'malloc,256m';
+
+const TARGET_RPS_RATIO = 0.75; // meridian / varnish hit req/s
+// Cores of unrelated CPU use above which a figure is flagged (the estimate mixes tick-sampled
+// machine counters with per-process times: good to about ±0.2 of a core).
+const OTHER_WORK_LIMIT = 0.5;
+const BUSY_BEFORE_LIMIT = 0.2;
+
+const args = new Set(process.argv.slice(2));
+if (args.has('-h') || args.has('--help') || [...args].some((a) => a !== '--no-varnish')) {
+  const ok = args.has('-h') || args.has('--help');
+  (ok ? process.stdout : process.stderr).write('usage: node bench/edge.mjs [--no-varnish]\n');
+  process.exit(ok ? 0 : 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes, servers and temp dirs we own; all of them go away on exit, error, Ctrl-C.
+
+/** @type {Set<{name: string, child: import('node:child_process').ChildProcess}>} */
+const children = new Set();
+/** @type {Set<http.Server>} */
+const servers = new Set();
+const tempDirs = [];
+let cleaningUp = null;
+let stopping = null; // the signal that stops the run, once one arrived
+
+function tempDir(prefix) {
+  const d = mkdtempSync(join(os.tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+function cleanup() {
+  cleaningUp ??= (async () => {
+    await Promise.all([...children].map(({ child }) => stopChild(child)));
+    await Promise.all(
+      [...servers].map(
+        (s) =>
+          new Promise((res) => {
+            s.close(() => res());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    servers.clear();
+    for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  })();
+  return cleaningUp;
+}
+
+function stopChild(child) {
+  return new Promise((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) return res();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      res();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+process.on('exit', () => {
+  // Last resort if something exits synchronously before the async cleanup ran.
+  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (stopping) return; // e.g. timeout(1) signals us and then our whole process group
+    stopping = sig;
+    process.stderr.write(`\nbench: ${sig}, stopping everything\n`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+function commandExists(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function log(msg) {
+  process.stderr.write(`${msg}\n`);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const fmt1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+const fmt2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+const fmtMs = (ms) => (Number.isFinite(ms) ? `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms` : 'n/a');
+
+/** A TCP port free on 127.0.0.1 (bound to port 0, then released). */
+async function freePort(avoid) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const srv = net.createServer();
+    const port = await new Promise((res, rej) => {
+      srv.once('error', rej);
+      srv.listen(0, HOST, () => res(srv.address().port));
+    });
+    await new Promise((res) => srv.close(res));
+    if (!avoid.has(port)) {
+      avoid.add(port);
+      return port;
+    }
+  }
+  throw new Error('could not find a free TCP port on 127.0.0.1');
+}
+
+/** Keeps the last `max` bytes of a stream's output. */
+function tail(stream, max = 64 * 1024) {
+  const t = { text: '' };
+  stream?.setEncoding('utf8');
+  stream?.on('data', (d) => {
+    t.text += d;
+    if (t.text.length > max) t.text = t.text.slice(-max);
+  });
+  return t;
+}
+
+/** Runs a command to completion (killed after `timeoutMs`); resolves with its output. */
+function run(cmd, argv, { timeoutMs = 60_000, ...opts } = {}) {
+  return new Promise((res, rej) => {
+    if (stopping) return rej(new Error(`stopped by ${stopping}`));
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    const entry = { name: cmd, child };
+    children.add(entry);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      children.delete(entry);
+      rej(e);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(entry);
+      res({ code, signal, out, err });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting from /proc.
+
+function machineCpu() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal (guest is already in user)
+  return { total, busy: total - f[3] - f[4] };
+}
+
+async function machineBusyCores(ms) {
+  const a = machineCpu();
+  await sleep(ms);
+  const b = machineCpu();
+  const total = b.total - a.total;
+  return total > 0 ? ((b.busy - a.busy) / total) * os.availableParallelism() : 0;
+}
+
+/** utime+stime (all threads) of one process, in clock ticks, and its parent; null when gone. */
+function procStat(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); ppid is field 4, utime field 14, stime field 15.
+    return { ppid: Number(fields[4 - 3]), ticks: Number(fields[14 - 3]) + Number(fields[15 - 3]) };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU ticks of a process and all its descendants (varnishd is a manager and a cache child). */
+function treeCpuTicks(rootPid) {
+  const byParent = new Map();
+  const ticks = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = procStat(Number(name));
+    if (!s) continue;
+    ticks.set(Number(name), s.ticks);
+    if (!byParent.has(s.ppid)) byParent.set(s.ppid, []);
+    byParent.get(s.ppid).push(Number(name));
+  }
+  let total = 0;
+  const todo = [rootPid];
+  const pids = [];
+  while (todo.length) {
+    const pid = todo.pop();
+    if (!ticks.has(pid)) continue;
+    total += ticks.get(pid);
+    pids.push(pid);
+    todo.push(...(byParent.get(pid) ?? []));
+  }
+  return { ticks: total, pids };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The origin: one 1 KiB cacheable object, every request counted.
+
+function startOrigin(port) {
+  const body = Buffer.alloc(OBJECT_BYTES, 'x');
+  const counts = { total: 0, byPath: new Map() };
+  const srv = http.createServer((req, res) => {
+    counts.total++;
+    counts.byPath.set(req.url, (counts.byPath.get(req.url) ?? 0) + 1);
+    req.resume();
+    if (req.url === OBJECT_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': body.length,
+        'cache-control': ORIGIN_CACHE_CONTROL,
+        'last-modified': 'Sun, 01 Nov 2026 00:00:00 GMT',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'no-store', 'content-length': 10 });
+      res.end('not found\n');
+    }
+  });
+  servers.add(srv);
+  return new Promise((res, rej) => {
+    srv.once('error', rej);
+    srv.listen(port, HOST, () => res(counts));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers under test.
+
+function startServer(label, cmd, argv, opts = {}) {
+  if (stopping) throw new Error(`stopped by ${stopping}`);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  const entry = { name: label, child };
+  children.add(entry);
+  const out = tail(child.stdout);
+  const err = tail(child.stderr);
+  let exitInfo = null;
+  child.once('exit', (code, signal) => {
+    exitInfo = { code, signal };
+    children.delete(entry);
+  });
+  child.once('error', (e) => {
+    exitInfo = { code: null, signal: null, error: e };
+    children.delete(entry);
+  });
+  return {
+    label,
+    pid: child.pid,
+    child,
+    exited: () => exitInfo !== null,
+    exitText: () => (exitInfo?.error ? String(exitInfo.error.message) : `code ${exitInfo?.code}, signal ${exitInfo?.signal}`),
+    output: () => {
+      const s = `${out.text}${err.text}`.trim();
+      return s ? s.split('\n').slice(-30).map((l) => `    | ${l}`).join('\n') : '    (no output)';
+    },
+  };
+}
+
+/** Resolves once `port` accepts a TCP connection; rejects when the server exits or after the timeout. */
+async function waitForPort(server, port, timeoutMs = STARTUP_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (server.exited()) throw new Error(`${server.label} exited during startup (${server.exitText()}):\n${server.output()}`);
+    if (Date.now() > deadline) throw new Error(`${server.label} did not accept connections on ${HOST}:${port} within ${timeoutMs / 1000} s:\n${server.output()}`);
+    const ok = await new Promise((res) => {
+      const s = net.connect(port, HOST);
+      s.setTimeout(500);
+      s.once('connect', () => {
+        s.destroy();
+        res(true);
+      });
+      s.once('error', () => res(false));
+      s.once('timeout', () => {
+        s.destroy();
+        res(false);
+      });
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+}
+
+function edgeConfigYaml(edgePort, originPort) {
+  // The minimum the shared schema wants: one PoP with a location and a service address; the edge
+  // section with the origin. No zones, pools or health: the edge does not read them.
+  return [
+    '# generated by bench/edge.mjs',
+    'pops:',
+    `  - id: ${POP}`,
+    '    name: Bench',
+    '    location: { lat: 50.11, lon: 8.68 }',
+    `    ipv4: [${HOST}]`,
+    `    edge: "http://${HOST}:${edgePort}"`,
+    'edge:',
+    `  origin: "http://${HOST}:${originPort}"`,
+    '',
+  ].join('\n');
+}
+
+async function startMeridianEdge(work, port, controlPort, originPort) {
+  const config = join(work, 'edge.yaml');
+  writeFileSync(config, edgeConfigYaml(port, originPort));
+  const server = startServer('meridian', process.execPath, [
+    join(ROOT, 'bin', 'meridian.js'),
+    'edge',
+    '--config',
+    config,
+    '--pop',
+    POP,
+    '--listen',
+    `${HOST}:${port}`,
+    '--control',
+    `${HOST}:${controlPort}`,
+  ], { cwd: ROOT });
+  await waitForPort(server, port);
+  return server;
+}
+
+async function startVarnish(work, port, originPort) {
+  const dir = join(work, 'varnish');
+  // -F: foreground (the manager stays our child, the cache process its child). -j none: no
+  // privilege-separation jail (we run it as whoever runs the bench, root or not). -T none: no
+  // management CLI port. -n: its working dir (VSM for varnishstat) under our temp dir.
+  const argv = ['-F', '-j', 'none', '-T', 'none', '-a', `${HOST}:${port}`, '-b', `${HOST}:${originPort}`, '-n', dir, '-s', VARNISH_STORAGE];
+  const server = startServer('varnish', 'varnishd', argv);
+  server.argv = argv;
+  server.dir = dir;
+  await waitForPort(server, port);
+  return server;
+}
+
+/** One GET with a fresh connection (no agent, nothing left open); resolves with status, headers and body size. */
+function httpGet(port, path) {
+  return new Promise((res, rej) => {
+    const req = http.request({ host: HOST, port, path, method: 'GET', agent: false, headers: { connection: 'close' } }, (r) => {
+      let bytes = 0;
+      r.on('data', (d) => (bytes += d.length));
+      r.on('end', () => res({ status: r.statusCode, headers: r.headers, bytes }));
+      r.on('error', rej);
+    });
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`GET ${path} on port ${port}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    req.on('error', rej);
+    req.end();
+  });
+}
+
+/** Bytes on the wire of one keep-alive response to the request wrk sends (status line, headers, body). */
+function rawResponseBytes(port, path) {
+  return new Promise((res, rej) => {
+    const s = net.connect(port, HOST);
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      s.destroy();
+      rej(new Error('raw GET timed out'));
+    }, REQUEST_TIMEOUT_MS);
+    s.on('connect', () => s.write(`GET ${path} HTTP/1.1\r\nHost: ${HOST}:${port}\r\n\r\n`));
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(buf.subarray(0, end).toString('latin1').match(/\r\ncontent-length:\s*(\d+)/i)?.[1] ?? NaN);
+      if (Number.isFinite(length) && buf.length >= end + 4 + length) {
+        clearTimeout(timer);
+        s.destroy();
+        res({ total: end + 4 + length, head: end + 4 });
+      }
+    });
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      rej(e);
+    });
+  });
+}
+
+const isHit = {
+  // Cache-Status (RFC 9211): our member is the last one.
+  meridian: (h) => /;\s*hit\b/.test(String(h['cache-status'] ?? '').split(',').at(-1) ?? ''),
+  // X-Varnish carries two transaction ids when the object came from cache.
+  varnish: (h) => /^\d+\s+\d+$/.test(String(h['x-varnish'] ?? '').trim()),
+};
+const hitHeader = {
+  meridian: (h) => `Cache-Status: ${h['cache-status'] ?? '(none)'}`,
+  varnish: (h) => `X-Varnish: ${h['x-varnish'] ?? '(none)'}, Age: ${h.age ?? '(none)'}`,
+};
+
+/** A miss that fills the cache, then a request that must be a hit. */
+async function warm(name, port, origin) {
+  const before = origin.total;
+  const first = await httpGet(port, OBJECT_PATH);
+  const second = await httpGet(port, OBJECT_PATH);
+  const ok = first.status === 200 && second.status === 200 && second.bytes === OBJECT_BYTES && isHit[name](second.headers);
+  log(`bench: ${name} warm-up: 1st ${first.status} (${hitHeader[name](first.headers)}), 2nd ${second.status} (${hitHeader[name](second.headers)}) -> ${ok ? 'hit' : 'NOT A HIT'}`);
+  return { ok, originRequests: origin.total - before, second };
+}
+
+// ---------------------------------------------------------------------------------------------
+// wrk.
+
+const UNIT_MS = { us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const durationMs = (v, unit) => Number(v) * (UNIT_MS[unit] ?? NaN);
+
+function parseWrk(out) {
+  const num = (re) => {
+    const m = out.match(re);
+    return m ? Number(m[1]) : NaN;
+  };
+  const pct = (p) => {
+    const m = out.match(new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm'));
+    return m ? durationMs(m[1], m[2]) : NaN;
+  };
+  const avg = out.match(/^\s*Latency\s+([\d.]+)(us|ms|s|m|h)\s/m);
+  const errs = out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  const reqs = out.match(/(\d+) requests in ([\d.]+)(us|ms|s|m|h)/);
+  return {
+    requests: reqs ? Number(reqs[1]) : NaN,
+    seconds: reqs ? durationMs(reqs[2], reqs[3]) / 1000 : NaN,
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    avgMs: avg ? durationMs(avg[1], avg[2]) : NaN,
+    p50Ms: pct(50),
+    p90Ms: pct(90),
+    p99Ms: pct(99),
+    socketErrors: errs ? { connect: Number(errs[1]), read: Number(errs[2]), write: Number(errs[3]), timeout: Number(errs[4]) } : { connect: 0, read: 0, write: 0, timeout: 0 },
+    non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0,
+  };
+}
+
+// Runs wrk, passes a stop signal on to it, then prints wrk's CPU time (`times`).
+const WRK_SH = [
+  'trap \'kill $p 2>/dev/null; wait $p; exit 143\' TERM INT HUP',
+  'wrk "$@" & p=$!',
+  'wait $p; s=$?',
+  'echo @@times >&2; times >&2; exit $s',
+].join('\n');
+
+async function wrk(port, seconds) {
+  const argv = [`-t${WRK_THREADS}`, `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://${HOST}:${port}${OBJECT_PATH}`];
+  const r = await run('sh', ['-c', WRK_SH, 'sh', ...argv], { timeoutMs: (seconds + 20) * 1000 });
+  if (stopping) throw new Error(`stopped by ${stopping}`);
+  const res = parseWrk(r.out);
+  const times = r.err.slice(r.err.lastIndexOf('@@times')).trim().split('\n')[2] ?? '';
+  const t = times.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+  res.clientCpuSeconds = t ? Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]) : NaN;
+  res.command = `wrk ${argv.join(' ')}`;
+  if (r.code !== 0 || !Number.isFinite(res.rps) || !Number.isFinite(res.requests)) {
+    throw new Error(`${res.command} failed (exit ${r.code}):\n${r.out}${r.err.slice(0, r.err.lastIndexOf('@@times'))}`);
+  }
+  return res;
+}
+
+/** One measured wrk run against a server, with CPU and origin accounting around it. */
+async function measure(s, origin, clkTck, seconds = WRK_SECONDS) {
+  const o0 = origin.total;
+  const m0 = machineCpu();
+  const c0 = treeCpuTicks(s.server.pid);
+  const t0 = process.hrtime.bigint();
+  const r = await wrk(s.port, seconds);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c1 = treeCpuTicks(s.server.pid);
+  const m1 = machineCpu();
+  if (s.server.exited()) throw new Error(`${s.name} died during wrk (${s.server.exitText()}):\n${s.server.output()}`);
+  r.serverCpuSeconds = (c1.ticks - c0.ticks) / clkTck;
+  r.serverPids = c1.pids.length;
+  r.cpuMsPer1000 = r.requests > 0 ? (r.serverCpuSeconds * 1e6) / r.requests : NaN;
+  r.serverCores = r.serverCpuSeconds / wall;
+  r.wrkCores = r.clientCpuSeconds / wall;
+  // Whatever the machine did besides the server and wrk (this script and its origin, the idle other
+  // server, and anything else running here).
+  r.otherCores = ((m1.busy - m0.busy) / clkTck - r.serverCpuSeconds - r.clientCpuSeconds) / wall;
+  r.originRequests = origin.total - o0;
+  const errs = Object.values(r.socketErrors).reduce((a, b) => a + b, 0);
+  log(
+    `  ${s.name.padEnd(9)} ${fmtInt(r.rps).padStart(8)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}, ${fmtInt(r.requests)} requests, ` +
+      `non-2xx ${r.non2xx}, socket errors ${errs}, origin requests ${r.originRequests}; server CPU ${fmt2(r.serverCpuSeconds)} s ` +
+      `(${fmt1(r.cpuMsPer1000)} ms/1000 req, ${(r.serverCores * 100).toFixed(0)}% of a core), wrk ${(r.wrkCores * 100).toFixed(0)}%, other work ~${Math.max(0, r.otherCores * 100).toFixed(0)}%`,
+  );
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-checks from the servers' own counters.
+
+async function meridianCounters(controlPort) {
+  try {
+    const text = await new Promise((res, rej) => {
+      const req = http.get({ host: HOST, port: controlPort, path: '/metrics', agent: false }, (r) => {
+        let b = '';
+        r.setEncoding('utf8').on('data', (d) => (b += d));
+        r.on('end', () => res(b));
+        r.on('error', rej);
+      });
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('metrics timed out')));
+      req.on('error', rej);
+    });
+    const counts = {};
+    for (const m of text.matchAll(/^meridian_edge_requests_total\{[^}]*cache="(\w+)"[^}]*\}\s+([\d.e+]+)$/gm)) counts[m[1]] = Number(m[2]);
+    return counts;
+  } catch (e) {
+    return { error: e.message };
+  }
+}
+
+async function varnishCounters(dir) {
+  const fields = ['MAIN.client_req', 'MAIN.cache_hit', 'MAIN.cache_miss', 'MAIN.backend_req', 'MAIN.threads'];
+  const r = await run('varnishstat', ['-n', dir, '-1', ...fields.flatMap((f) => ['-f', f])], { timeoutMs: 10_000 }).catch((e) => ({ code: -1, out: '', err: e.message }));
+  if (r.code !== 0) return { error: (r.err || `exit ${r.code}`).trim() };
+  const counts = {};
+  for (const m of r.out.matchAll(/^MAIN\.(\w+)\s+(\d+)/gm)) counts[m[1]] = Number(m[2]);
+  return counts;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  if (!commandExists('wrk')) {
+    process.stderr.write('bench: wrk is not installed. Install it with:  apt-get install wrk\n');
+    return 1;
+  }
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    process.stderr.write('bench: dist/ is not built. Run `npm run build` first (or use `npm run bench:edge`).\n');
+    return 1;
+  }
+  if (process.platform !== 'linux' || !existsSync('/proc/self/stat')) {
+    process.stderr.write('bench: needs Linux /proc to read server CPU time\n');
+    return 1;
+  }
+  const wantVarnish = !args.has('--no-varnish');
+  const haveVarnish = wantVarnish && commandExists('varnishd');
+  if (wantVarnish && !haveVarnish) log('bench: varnishd not installed (apt-get install varnish); measuring Meridian alone');
+
+  const clkTck = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  const wrkVersion = (spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout ?? '').match(/wrk ([\d.]+)/)?.[1] ?? '?';
+  const varnishVersion = haveVarnish ? (spawnSync('varnishd', ['-V'], { encoding: 'utf8' }).stderr ?? '').match(/varnish-([\d.]+)/)?.[1] ?? '?' : null;
+
+  const loadBefore = os.loadavg();
+  const otherCpu = await machineBusyCores(1000);
+  if (otherCpu > BUSY_BEFORE_LIMIT) log(`bench: warning: the machine is already busy (${(otherCpu * 100).toFixed(0)}% of a core in use before starting); other work skews every figure`);
+
+  const work = tempDir('meridian-bench-edge-');
+  const used = new Set();
+  const originPort = await freePort(used);
+  const mPort = await freePort(used);
+  const mControl = await freePort(used);
+  const vPort = haveVarnish ? await freePort(used) : 0;
+
+  const origin = await startOrigin(originPort);
+  log(`bench: origin on ${HOST}:${originPort} serving ${OBJECT_PATH} (${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL})`);
+
+  log(`bench: starting meridian edge on ${HOST}:${mPort} (control ${HOST}:${mControl})`);
+  const meridian = await startMeridianEdge(work, mPort, mControl, originPort);
+  const subjects = [{ name: 'meridian', server: meridian, port: mPort }];
+  if (haveVarnish) {
+    log(`bench: starting varnishd on ${HOST}:${vPort}`);
+    const varnish = await startVarnish(work, vPort, originPort);
+    subjects.push({ name: 'varnish', server: varnish, port: vPort });
+  }
+
+  for (const s of subjects) {
+    s.warm = await warm(s.name, s.port, origin);
+    s.bytes = await rawResponseBytes(s.port, OBJECT_PATH).catch(() => ({ total: NaN, head: NaN }));
+    s.runs = [];
+  }
+
+  // Unmeasured load first (Node's JIT, Varnish's thread pools), then the measured runs, servers
+  // alternating. The origin count must not move from here on.
+  const originAfterWarm = origin.total;
+  for (const s of subjects) {
+    log(`bench: ${s.name}: ${WARM_LOAD_SECONDS} s of unmeasured load`);
+    s.warmLoad = await wrk(s.port, WARM_LOAD_SECONDS);
+    if (s.server.exited()) throw new Error(`${s.name} died during the warm-up load (${s.server.exitText()}):\n${s.server.output()}`);
+  }
+  const originAfterWarmLoad = origin.total;
+  log(`bench: measuring: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, ${WRK_RUNS} runs each, servers alternating`);
+  for (let i = 0; i < WRK_RUNS; i++) {
+    for (const s of subjects) s.runs.push(await measure(s, origin, clkTck));
+  }
+  for (const s of subjects) {
+    s.best = s.runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+    s.originDuringLoad = s.runs.reduce((a, r) => a + r.originRequests, 0);
+    s.counters = s.name === 'meridian' ? await meridianCounters(mControl) : await varnishCounters(s.server.dir);
+  }
+  const originDuringAll = origin.total - originAfterWarm;
+  const originDuringWarmLoad = originAfterWarmLoad - originAfterWarm;
+  await cleanup();
+
+  // ---- report
+  const cpuModel = os.cpus()[0]?.model?.trim() ?? '?';
+  const nproc = os.availableParallelism();
+  const out = [];
+  out.push('');
+  out.push('Meridian edge bench: cache hits over 127.0.0.1 (wrk, the servers and the origin share this machine)');
+  out.push(
+    `machine: nproc ${nproc} (${cpuModel}), ${os.type()} ${os.release()}, node ${process.version}, wrk ${wrkVersion}` +
+      (haveVarnish ? `, varnish ${varnishVersion}` : ''),
+  );
+  out.push(
+    `load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; CPU in use by other work just before the run: ${(otherCpu * 100).toFixed(0)}% of a core` +
+      (otherCpu > BUSY_BEFORE_LIMIT ? '  <-- the machine was busy: treat these figures as unreliable' : ''),
+  );
+  out.push(`object: GET ${OBJECT_PATH}, ${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL}, from an origin inside the bench process`);
+  out.push(
+    `meridian: node bin/meridian.js edge --pop ${POP} (one Node process, default edge settings)` +
+      (haveVarnish ? `; varnish: varnishd ${subjects[1].server.argv.map((a) => (a.startsWith('/') ? '<tmp>' : a)).join(' ')} (builtin VCL, default thread pools)` : ''),
+  );
+  out.push(`load: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, after ${WARM_LOAD_SECONDS} s unmeasured; ${WRK_RUNS} runs per server, alternating, the better req/s kept`);
+  for (const s of subjects) {
+    out.push(
+      `warm-up ${s.name}: ${s.warm.ok ? 'second request was a hit' : 'second request was NOT a hit'} (${hitHeader[s.name](s.warm.second.headers)}); ` +
+        `${s.warm.originRequests} origin request(s); response on the wire ${fmtInt(s.bytes.total)} bytes (${fmtInt(s.bytes.head)} of status line and headers)`,
+    );
+  }
+  out.push('');
+  const header = ['server', 'req/s', 'p50', 'p90', 'p99', 'avg', 'requests', 'non-2xx', 'sock err', 'origin req', 'CPU ms/1000 req', 'server CPU', 'wrk CPU', 'other work'];
+  const rows = [];
+  for (const s of subjects) {
+    s.runs.forEach((r, i) => {
+      const errs = r.socketErrors;
+      const errText = errs.connect + errs.read + errs.write + errs.timeout === 0 ? '0' : `c${errs.connect} r${errs.read} w${errs.write} t${errs.timeout}`;
+      rows.push([
+        `${s.name} #${i + 1}${r === s.best ? ' *' : ''}`,
+        fmtInt(r.rps),
+        fmtMs(r.p50Ms),
+        fmtMs(r.p90Ms),
+        fmtMs(r.p99Ms),
+        fmtMs(r.avgMs),
+        fmtInt(r.requests),
+        fmtInt(r.non2xx),
+        errText,
+        fmtInt(r.originRequests),
+        fmt1(r.cpuMsPer1000),
+        `${(r.serverCores * 100).toFixed(0)}%`,
+        `${(r.wrkCores * 100).toFixed(0)}%`,
+        Number.isFinite(r.otherCores) ? `${Math.max(0, r.otherCores * 100).toFixed(0)}%${r.otherCores > OTHER_WORK_LIMIT ? ' !' : ''}` : 'n/a',
+      ]);
+    });
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmtRow = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  out.push(fmtRow(header));
+  out.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) out.push(fmtRow(r));
+  out.push('');
+  out.push('* = the run kept. server CPU / wrk CPU = utime+stime over the run (server: its whole process tree) in % of one core;');
+  out.push(`other work = the machine's busy CPU minus the server's and wrk's (this script, the idle other server, anything else), +-20% of a core${subjects.some((s) => s.runs.some((r) => r.otherCores > OTHER_WORK_LIMIT)) ? `; "!" = over ${OTHER_WORK_LIMIT * 100}%: that row is unreliable` : ''}`);
+  out.push('');
+
+  // Did we measure hits, and only hits?
+  for (const s of subjects) {
+    const c = s.counters;
+    const measured = s.runs.reduce((a, r) => a + r.requests, 0) + s.warmLoad.requests;
+    let counterText;
+    if (c.error) counterText = `own counters unavailable (${c.error})`;
+    else if (s.name === 'meridian') {
+      const other = Object.entries(c).filter(([k, v]) => k !== 'hit' && v > 0);
+      counterText = `its counters: ${fmtInt(c.hit ?? 0)} hits${other.length ? `, ${other.map(([k, v]) => `${fmtInt(v)} ${k}`).join(', ')}` : ''} (wrk counted ${fmtInt(measured)} completed under load, + warm-up requests)`;
+    } else {
+      counterText = `its counters: ${fmtInt(c.client_req ?? NaN)} client requests, ${fmtInt(c.cache_hit ?? NaN)} hits, ${fmtInt(c.cache_miss ?? NaN)} misses, ${fmtInt(c.backend_req ?? NaN)} backend requests, ${fmtInt(c.threads ?? NaN)} worker threads (wrk counted ${fmtInt(measured)} completed under load)`;
+    }
+    const bad = s.runs.some((r) => r.non2xx > 0 || Object.values(r.socketErrors).some((n) => n > 0));
+    out.push(
+      `hits only, ${s.name}: origin requests during its measured runs: ${s.originDuringLoad}${s.originDuringLoad === 0 ? ' (all hits)' : '  <-- the origin was asked during the measurement'}` +
+        `; ${bad ? 'ERRORS under load (see non-2xx / sock err)' : 'no non-2xx, no socket errors'}; ${counterText}`,
+    );
+  }
+  out.push(`origin requests: ${originDuringWarmLoad} during the unmeasured load, ${originDuringAll} in all after the warm-up requests${originDuringAll === 0 ? ' (the origin saw only the warm-up requests)' : ''}`);
+  out.push('');
+
+  const m = subjects[0];
+  out.push(`meridian: ${fmtInt(m.best.rps)} req/s, p99 ${fmtMs(m.best.p99Ms)}, ${fmt1(m.best.cpuMsPer1000)} ms CPU per 1000 requests`);
+  if (haveVarnish) {
+    const v = subjects[1];
+    const ratio = m.best.rps / v.best.rps;
+    const cpuRatio = m.best.cpuMsPer1000 / v.best.cpuMsPer1000;
+    out.push(`varnish:  ${fmtInt(v.best.rps)} req/s, p99 ${fmtMs(v.best.p99Ms)}, ${fmt1(v.best.cpuMsPer1000)} ms CPU per 1000 requests`);
+    out.push(`target: meridian / varnish hit req/s >= ${TARGET_RPS_RATIO}: ${fmt2(ratio)} (${ratio >= TARGET_RPS_RATIO ? 'meets it' : 'below it'})`);
+    out.push(
+      `target: meridian p99 no worse than varnish's: ${fmtMs(m.best.p99Ms)} vs ${fmtMs(v.best.p99Ms)} = ${fmt2(m.best.p99Ms / v.best.p99Ms)}x ` +
+        `(${m.best.p99Ms <= v.best.p99Ms ? 'meets it' : 'worse'})`,
+    );
+    out.push(`CPU per request: meridian / varnish = ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : 'n/a'} (no target)`);
+  } else {
+    out.push('varnish: not measured (varnishd not installed, or --no-varnish); no ratio');
+  }
+  out.push('');
+  out.push(
+    `note: Meridian's edge is ONE Node process (one JS thread; it can use at most ~1 core plus libuv/GC threads); Varnish is multi-threaded ` +
+      `(a worker thread per connection) and can use every core. wrk (-t${WRK_THREADS}) runs on the same ${nproc} cores, so the client takes CPU ` +
+      'the servers would otherwise get: a multi-threaded server is capped by what wrk leaves, a single-process one by its one thread.',
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+main().then(
+  async (code) => {
+    if (stopping) return; // the signal handler cleans up and exits
+    await cleanup();
+    process.exit(code);
+  },
+  async (err) => {
+    if (stopping) return;
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    await cleanup();
+    process.exit(1);
+  },
+);
