@@ -17,12 +17,16 @@ export async function runDns(args: string[]): Promise<number | undefined> {
     process.stderr.write('meridian dns: --config FILE is required\n');
     return 2;
   }
-  const service = await startDnsService({
+  // Installed before the service announces itself: a SIGHUP's default action is to terminate,
+  // and one sent right after the ready line must reload, not kill. One that arrives before the
+  // service exists has nothing to reload (the file is being read for the first time anyway).
+  let service: Awaited<ReturnType<typeof startDnsService>> | undefined;
+  process.on('SIGHUP', () => void service?.reload());
+  service = await startDnsService({
     configFile: values.config,
     ...(values.listen ? { listen: values.listen.map(parseHostPort) } : {}),
     ...(values.http ? { http: parseHostPort(values.http) } : {}),
   });
-  process.on('SIGHUP', () => void service.reload());
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

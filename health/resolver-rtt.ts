@@ -10,12 +10,11 @@
 // that never answered has no figure, and one that stops answering loses its figure after
 // FORGET_AFTER_FAILURES failed probes in a row: no figure beats a wrong one.
 import { randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { setMaxListeners } from 'node:events';
-import { connect, isIPv6 } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { HealthReport, LatencySettings } from '../common/health.js';
-import { describeError, elapsedMs } from './checks/types.js';
+import { describeError } from './checks/types.js';
+import { tcpConnect, udpExchange } from './net-probes.js';
 
 export const RTT_ALPHA = 0.3;
 /** A figure is dropped after this many failed probes in a row (a lost datagram or two is not enough). */
@@ -204,57 +203,10 @@ export function startResolverRtt(opts: ResolverRttOptions): ResolverRtt {
 export const probeDns: RttProbe = (host, port, timeoutMs, signal) => {
   const id = randomInt(0, 0x10000);
   const query = dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type: 'NS', name: '.', class: 'IN' }] });
-  return new Promise((resolve) => {
-    const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
-    let started = performance.now();
-    let done = false;
-    const finish = (result: RttProbeResult): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      socket.close();
-      resolve(result);
-    };
-    const fail = (detail: string): void => finish({ ok: false, rttMs: elapsedMs(started), detail });
-    const timer = setTimeout(() => fail(`timeout after ${timeoutMs} ms`), timeoutMs);
-    const onAbort = (): void => fail('aborted');
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.on('error', (err) => fail(describeError(err, timeoutMs)));
-    socket.on('message', (msg) => {
-      // Header only: our id and the QR bit. Anything else (a late reply to an earlier probe) is ignored.
-      if (msg.length >= 12 && msg.readUInt16BE(0) === id && (msg[2]! & 0x80) !== 0) finish({ ok: true, rttMs: elapsedMs(started) });
-    });
-    // With a callback, a failed connect (no route, a bad address) is reported to it, not as 'error'.
-    socket.connect(port, host, (err?: Error) => {
-      if (err) return fail(describeError(err, timeoutMs));
-      // From the send, not the socket set-up: only the path is measured.
-      started = performance.now();
-      socket.send(query);
-    });
-  });
+  // Header only: our id and the QR bit. Anything else (a late reply to an earlier probe) is ignored.
+  const judge = (msg: Buffer) => (msg.length >= 12 && msg.readUInt16BE(0) === id && (msg[2]! & 0x80) !== 0 ? { ok: true } : undefined);
+  return udpExchange(host, port, query, judge, timeoutMs, signal);
 };
 
 /** A TCP connect: the handshake is one round trip. The connection is dropped at once. */
-export const probeTcp: RttProbe = (host, port, timeoutMs, signal) =>
-  new Promise((resolve) => {
-    const started = performance.now();
-    const socket = connect({ host, port });
-    let done = false;
-    const finish = (result: RttProbeResult): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      resolve(result);
-    };
-    const fail = (detail: string): void => finish({ ok: false, rttMs: elapsedMs(started), detail });
-    const timer = setTimeout(() => fail(`timeout after ${timeoutMs} ms`), timeoutMs);
-    const onAbort = (): void => fail('aborted');
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => finish({ ok: true, rttMs: elapsedMs(started) }));
-    socket.on('error', (err) => fail(describeError(err, timeoutMs)));
-  });
+export const probeTcp: RttProbe = (host, port, timeoutMs, signal) => tcpConnect(host, port, timeoutMs, signal);

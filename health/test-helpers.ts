@@ -68,17 +68,7 @@ export function settings<C extends Check>(check: C, timings: Partial<Omit<ProbeS
   return { interval: 1000, timeout: 300, rise: 2, fall: 3, ...timings, check };
 }
 
-/** mulberry32: a tiny seeded PRNG, so "random" failures are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as seededRandom } from '../test/helpers/prng.js';
 
 /** A logger whose JSON lines the test can read back. */
 export function capturedLog(): { log: Logger; lines: Record<string, unknown>[] } {
