@@ -7,7 +7,10 @@
 // built, a server that does not start or dies during the run).
 //
 //   npm run bench:edge            (builds first)
-//   node bench/edge.mjs [--no-varnish]
+//   node bench/edge.mjs [--no-varnish] [--baseline]
+//
+// --baseline adds a third server: a bare node:http server answering the same bytes from memory
+// (no cache, no pipeline): the ceiling for one Node process on this machine (+ ~22 s).
 //
 // An origin inside this process serves one 1 KiB object (`Cache-Control: public, max-age=3600`)
 // at /obj and counts its requests. Each server is warmed (a miss, then a hit checked by its
@@ -48,9 +51,9 @@ const OTHER_WORK_LIMIT = 0.5;
 const BUSY_BEFORE_LIMIT = 0.2;
 
 const args = new Set(process.argv.slice(2));
-if (args.has('-h') || args.has('--help') || [...args].some((a) => a !== '--no-varnish')) {
+if (args.has('-h') || args.has('--help') || [...args].some((a) => a !== '--no-varnish' && a !== '--baseline')) {
   const ok = args.has('-h') || args.has('--help');
-  (ok ? process.stdout : process.stderr).write('usage: node bench/edge.mjs [--no-varnish]\n');
+  (ok ? process.stdout : process.stderr).write('usage: node bench/edge.mjs [--no-varnish] [--baseline]\n');
   process.exit(ok ? 0 : 2);
 }
 
@@ -374,6 +377,33 @@ async function startVarnish(work, port, originPort) {
   return server;
 }
 
+// The --baseline server: what one Node process does with no cache and no pipeline. It answers
+// every request with the bytes Meridian's hit carries (same header fields, same body).
+const BASELINE_JS = `
+const http = require('node:http');
+const [port, size, cacheControl] = process.argv.slice(1);
+const body = Buffer.alloc(Number(size), 'x');
+http.createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  req.resume();
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': body.length,
+    'cache-control': cacheControl,
+    'last-modified': 'Sun, 01 Nov 2026 00:00:00 GMT',
+    via: '1.1 meridian-bench',
+    age: '0',
+    'cache-status': 'meridian-bench; hit; ttl=3600',
+  });
+  res.end(body);
+}).listen({ host: '127.0.0.1', port: Number(port), backlog: 4096 });
+process.once('SIGTERM', () => process.exit(0));`;
+
+async function startBaseline(port) {
+  const server = startServer('node:http', process.execPath, ['-e', BASELINE_JS, String(port), String(OBJECT_BYTES), ORIGIN_CACHE_CONTROL]);
+  await waitForPort(server, port);
+  return server;
+}
+
 /** One GET with a fresh connection (no agent, nothing left open); resolves with status, headers and body size. */
 function httpGet(port, path) {
   return new Promise((res, rej) => {
@@ -422,10 +452,13 @@ const isHit = {
   meridian: (h) => /;\s*hit\b/.test(String(h['cache-status'] ?? '').split(',').at(-1) ?? ''),
   // X-Varnish carries two transaction ids when the object came from cache.
   varnish: (h) => /^\d+\s+\d+$/.test(String(h['x-varnish'] ?? '').trim()),
+  // No cache: every answer comes from memory.
+  'node:http': () => true,
 };
 const hitHeader = {
   meridian: (h) => `Cache-Status: ${h['cache-status'] ?? '(none)'}`,
   varnish: (h) => `X-Varnish: ${h['x-varnish'] ?? '(none)'}, Age: ${h.age ?? '(none)'}`,
+  'node:http': () => 'no cache, answered from memory',
 };
 
 /** A miss that fills the cache, then a request that must be a hit. */
@@ -434,7 +467,7 @@ async function warm(name, port, origin) {
   const first = await httpGet(port, OBJECT_PATH);
   const second = await httpGet(port, OBJECT_PATH);
   const ok = first.status === 200 && second.status === 200 && second.bytes === OBJECT_BYTES && isHit[name](second.headers);
-  log(`bench: ${name} warm-up: 1st ${first.status} (${hitHeader[name](first.headers)}), 2nd ${second.status} (${hitHeader[name](second.headers)}) -> ${ok ? 'hit' : 'NOT A HIT'}`);
+  log(`bench: ${name} warm-up: 1st ${first.status} (${hitHeader[name](first.headers)}), 2nd ${second.status} (${hitHeader[name](second.headers)}) -> ${name === 'node:http' ? (ok ? 'ok' : 'NOT OK') : ok ? 'hit' : 'NOT A HIT'}`);
   return { ok, originRequests: origin.total - before, second };
 }
 
@@ -573,7 +606,8 @@ async function main() {
   if (wantVarnish && !haveVarnish) log('bench: varnishd not installed (apt-get install varnish); measuring Meridian alone');
 
   const clkTck = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  const wrkVersion = (spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout ?? '').match(/wrk ([\d.]+)/)?.[1] ?? '?';
+  const wrkV = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  const wrkVersion = `${wrkV.stdout}${wrkV.stderr}`.match(/wrk (?:\S*\/)?(\d[\w.+~-]*)/)?.[1] ?? '?';
   const varnishVersion = haveVarnish ? (spawnSync('varnishd', ['-V'], { encoding: 'utf8' }).stderr ?? '').match(/varnish-([\d.]+)/)?.[1] ?? '?' : null;
 
   const loadBefore = os.loadavg();
@@ -586,6 +620,8 @@ async function main() {
   const mPort = await freePort(used);
   const mControl = await freePort(used);
   const vPort = haveVarnish ? await freePort(used) : 0;
+  const wantBaseline = args.has('--baseline');
+  const bPort = wantBaseline ? await freePort(used) : 0;
 
   const origin = await startOrigin(originPort);
   log(`bench: origin on ${HOST}:${originPort} serving ${OBJECT_PATH} (${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL})`);
@@ -598,6 +634,12 @@ async function main() {
     const varnish = await startVarnish(work, vPort, originPort);
     subjects.push({ name: 'varnish', server: varnish, port: vPort });
   }
+  if (wantBaseline) {
+    log(`bench: starting the node:http baseline on ${HOST}:${bPort}`);
+    subjects.push({ name: 'node:http', server: await startBaseline(bPort), port: bPort });
+  }
+  const varnishSubject = subjects.find((s) => s.name === 'varnish');
+  const baselineSubject = subjects.find((s) => s.name === 'node:http');
 
   for (const s of subjects) {
     s.warm = await warm(s.name, s.port, origin);
@@ -621,7 +663,8 @@ async function main() {
   for (const s of subjects) {
     s.best = s.runs.reduce((a, b) => (b.rps > a.rps ? b : a));
     s.originDuringLoad = s.runs.reduce((a, r) => a + r.originRequests, 0);
-    s.counters = s.name === 'meridian' ? await meridianCounters(mControl) : await varnishCounters(s.server.dir);
+    if (s.name === 'meridian') s.counters = await meridianCounters(mControl);
+    else if (s.name === 'varnish') s.counters = await varnishCounters(s.server.dir);
   }
   const originDuringAll = origin.total - originAfterWarm;
   const originDuringWarmLoad = originAfterWarmLoad - originAfterWarm;
@@ -644,12 +687,15 @@ async function main() {
   out.push(`object: GET ${OBJECT_PATH}, ${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL}, from an origin inside the bench process`);
   out.push(
     `meridian: node bin/meridian.js edge --pop ${POP} (one Node process, default edge settings)` +
-      (haveVarnish ? `; varnish: varnishd ${subjects[1].server.argv.map((a) => (a.startsWith('/') ? '<tmp>' : a)).join(' ')} (builtin VCL, default thread pools)` : ''),
+      (varnishSubject ? `; varnish: varnishd ${varnishSubject.server.argv.map((a) => (a.startsWith('/') ? '<tmp>' : a)).join(' ')} (builtin VCL, default thread pools)` : ''),
   );
+  if (baselineSubject) {
+    out.push('node:http (--baseline): a bare node:http server, one process, answering the same bytes from memory (no cache, no pipeline): the ceiling for one Node process here');
+  }
   out.push(`load: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, after ${WARM_LOAD_SECONDS} s unmeasured; ${WRK_RUNS} runs per server, alternating, the better req/s kept`);
   for (const s of subjects) {
     out.push(
-      `warm-up ${s.name}: ${s.warm.ok ? 'second request was a hit' : 'second request was NOT a hit'} (${hitHeader[s.name](s.warm.second.headers)}); ` +
+      `warm-up ${s.name}: ${s.name === 'node:http' ? 'answers 200 with the object' : s.warm.ok ? 'second request was a hit' : 'second request was NOT a hit'} (${hitHeader[s.name](s.warm.second.headers)}); ` +
         `${s.warm.originRequests} origin request(s); response on the wire ${fmtInt(s.bytes.total)} bytes (${fmtInt(s.bytes.head)} of status line and headers)`,
     );
   }
@@ -690,15 +736,16 @@ async function main() {
 
   // Did we measure hits, and only hits?
   for (const s of subjects) {
-    const c = s.counters;
+    if (s.name === 'node:http') continue; // no cache, no origin
+    const c = s.counters ?? {};
     const measured = s.runs.reduce((a, r) => a + r.requests, 0) + s.warmLoad.requests;
     let counterText;
     if (c.error) counterText = `own counters unavailable (${c.error})`;
     else if (s.name === 'meridian') {
       const other = Object.entries(c).filter(([k, v]) => k !== 'hit' && v > 0);
-      counterText = `its counters: ${fmtInt(c.hit ?? 0)} hits${other.length ? `, ${other.map(([k, v]) => `${fmtInt(v)} ${k}`).join(', ')}` : ''} (wrk counted ${fmtInt(measured)} completed under load, + warm-up requests)`;
+      counterText = `its counters: ${fmtInt(c.hit ?? 0)} hits${other.length ? `, ${other.map(([k, v]) => `${fmtInt(v)} ${k}`).join(', ')}` : ''} (wrk counted ${fmtInt(measured)} under load; it does not count the responses in flight when it stops, nor the warm-up requests)`;
     } else {
-      counterText = `its counters: ${fmtInt(c.client_req ?? NaN)} client requests, ${fmtInt(c.cache_hit ?? NaN)} hits, ${fmtInt(c.cache_miss ?? NaN)} misses, ${fmtInt(c.backend_req ?? NaN)} backend requests, ${fmtInt(c.threads ?? NaN)} worker threads (wrk counted ${fmtInt(measured)} completed under load)`;
+      counterText = `its counters: ${fmtInt(c.client_req ?? NaN)} client requests, ${fmtInt(c.cache_hit ?? NaN)} hits, ${fmtInt(c.cache_miss ?? NaN)} misses, ${fmtInt(c.backend_req ?? NaN)} backend requests, ${fmtInt(c.threads ?? NaN)} worker threads (wrk counted ${fmtInt(measured)} under load, without those in flight at its end)`;
     }
     const bad = s.runs.some((r) => r.non2xx > 0 || Object.values(r.socketErrors).some((n) => n > 0));
     out.push(
@@ -711,8 +758,8 @@ async function main() {
 
   const m = subjects[0];
   out.push(`meridian: ${fmtInt(m.best.rps)} req/s, p99 ${fmtMs(m.best.p99Ms)}, ${fmt1(m.best.cpuMsPer1000)} ms CPU per 1000 requests`);
-  if (haveVarnish) {
-    const v = subjects[1];
+  if (varnishSubject) {
+    const v = varnishSubject;
     const ratio = m.best.rps / v.best.rps;
     const cpuRatio = m.best.cpuMsPer1000 / v.best.cpuMsPer1000;
     out.push(`varnish:  ${fmtInt(v.best.rps)} req/s, p99 ${fmtMs(v.best.p99Ms)}, ${fmt1(v.best.cpuMsPer1000)} ms CPU per 1000 requests`);
@@ -724,6 +771,14 @@ async function main() {
     out.push(`CPU per request: meridian / varnish = ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : 'n/a'} (no target)`);
   } else {
     out.push('varnish: not measured (varnishd not installed, or --no-varnish); no ratio');
+  }
+  if (baselineSubject) {
+    const b = baselineSubject.best;
+    out.push(
+      `node:http baseline: ${fmtInt(b.rps)} req/s, p99 ${fmtMs(b.p99Ms)}, ${fmt1(b.cpuMsPer1000)} ms CPU per 1000 requests; ` +
+        `meridian / baseline req/s = ${fmt2(m.best.rps / b.rps)}, CPU per request ${fmt2(m.best.cpuMsPer1000 / b.cpuMsPer1000)}x` +
+        (varnishSubject ? `; baseline / varnish req/s = ${fmt2(b.rps / varnishSubject.best.rps)} (what one Node process can reach at best)` : ''),
+    );
   }
   out.push('');
   out.push(
