@@ -1,0 +1,67 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dnsPacket from 'dns-packet';
+import { describe, expect, it } from 'vitest';
+import { loadDnsConfig } from '../config.js';
+import { QueryHandler, UDP } from '../server/handle-query.js';
+import { buildServingState } from '../server/state.js';
+
+const CONFIG = `
+pops:
+  - { id: v4only, location: { lat: 35.68, lon: 139.69 }, ipv4: [192.0.2.10] }
+  - { id: both, location: { lat: 40.71, lon: -74.01 }, ipv4: [192.0.2.20], ipv6: ["2001:db8::20"] }
+  - { id: off, location: { lat: 35.0, lon: 135.0 }, ipv4: [192.0.2.30], enabled: false }
+pools:
+  - { id: p, members: [v4only, both, off] }
+  - { id: cdn, policy: ordered, members: [{ cname: edge.other-cdn.example., weight: 1 }, both] }
+geo:
+  nets: [{ network: 10.0.0.0/8, location: { lat: 34.69, lon: 135.50 } }]
+zones:
+  - name: example.test
+    soa: { mname: ns1.example.test., rname: admin.example.test., minimum: 60 }
+    ns: [ns1.example.test.]
+    records:
+      - { name: ns1, type: A, value: 192.0.2.1 }
+      - { name: www, type: TXT, value: "static text beside a route" }
+    routes:
+      - { name: www, pool: p }
+      - { name: multi, pool: cdn }
+`;
+
+async function handler() {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-steer-'));
+  writeFileSync(join(dir, 'c.yaml'), CONFIG);
+  return new QueryHandler(buildServingState(await loadDnsConfig(join(dir, 'c.yaml'))));
+}
+
+function ask(h: QueryHandler, name: string, type: dnsPacket.RecordType, from = '10.1.2.3') {
+  const q = dnsPacket.encode({ type: 'query', id: 7, flags: 0, questions: [{ type, name, class: 'IN' }] });
+  return dnsPacket.decode(h.handle(q, UDP, from)!) as dnsPacket.DecodedPacket & { rcode: string };
+}
+
+describe('routed answers', () => {
+  it('answers AAAA with NODATA (and the SOA) when the chosen PoP has no IPv6 address', async () => {
+    const h = await handler();
+    expect(ask(h, 'www.example.test', 'A').answers!.map((a) => a.data)).toEqual(['192.0.2.10']);
+    const aaaa = ask(h, 'www.example.test', 'AAAA');
+    expect(aaaa.rcode).toBe('NOERROR');
+    expect(aaaa.answers).toEqual([]);
+    expect(aaaa.authorities!.map((a) => [a.type, a.ttl])).toEqual([['SOA', 60]]);
+  });
+
+  it('keeps static records of other types beside a route, and skips disabled PoPs', async () => {
+    const h = await handler();
+    expect(ask(h, 'www.example.test', 'TXT').answers!.map((a) => a.type)).toEqual(['TXT']);
+    // `off` is nearest to Osaka but disabled.
+    expect(ask(h, 'www.example.test', 'A').answers!.map((a) => a.data)).not.toContain('192.0.2.30');
+  });
+
+  it('answers an external CDN member as a CNAME to it, for A and AAAA alike', async () => {
+    const h = await handler();
+    for (const type of ['A', 'AAAA'] as const) {
+      const r = ask(h, 'multi.example.test', type);
+      expect(r.answers!.map((a) => [a.type, a.data])).toEqual([['CNAME', 'edge.other-cdn.example']]);
+    }
+  });
+});
