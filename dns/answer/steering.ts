@@ -39,7 +39,8 @@ const DECISION_MAX_AGE_MS = 5000;
 const placeholderOwner: Name = parseName('.', null);
 
 export class Steering implements RouteAnswerer {
-  private readonly cache = new LRUCache<string, Decision>({ max: DECISION_CACHE_SIZE, ttl: DECISION_MAX_AGE_MS });
+  /** Per route (routes are stable objects of one config), then per client network key. */
+  private readonly caches = new Map<Route, LRUCache<string, Decision>>();
   private readonly pops: ReadonlyMap<string, Pop>;
   private readonly pools: ReadonlyMap<string, Pool>;
   private readonly rdata = new Map<string, { a: RData[]; aaaa: RData[] }>();
@@ -72,7 +73,7 @@ export class Steering implements RouteAnswerer {
 
   /** Forget every decision (a GeoIP database changed). */
   clearCache(): void {
-    this.cache.clear();
+    for (const cache of this.caches.values()) cache.clear();
   }
 
   begin(clientIp: string, ecs: ClientSubnet | null): void {
@@ -99,15 +100,20 @@ export class Steering implements RouteAnswerer {
     const ecs = this.ecs;
     // ECS with source prefix 0 means "do not use my client's address" (RFC 7871 §7.1.2).
     const useEcs = ecs !== null && ecs.sourcePrefix > 0;
-    const key = useEcs
-      ? `${route.pool}|${route.answers}|${route.ttl}|${ecs.family}:${ecs.address.toString('hex')}/${ecs.sourcePrefix}`
-      : `${route.pool}|${route.answers}|${route.ttl}|${this.clientIp}`;
-    let d = this.cache.get(key);
+    let cache = this.caches.get(route);
+    if (!cache) {
+      cache = new LRUCache<string, Decision>({ max: DECISION_CACHE_SIZE, ttl: DECISION_MAX_AGE_MS });
+      this.caches.set(route, cache);
+    }
+    // ECS keys start with NUL, which no address string does, so a crafted subnet cannot share a
+    // resolver's entry; the source prefix as one char keeps a /24 and a /25 of one address apart.
+    const key = useEcs ? `\0${ecs.family}${String.fromCharCode(ecs.sourcePrefix)}${ecs.address.toString('latin1')}` : this.clientIp;
+    let d = cache.get(key);
     if (!d) {
       const client = useEcs ? ecsAddress(ecs) : resolverAddress(this.clientIp);
       // Measured RTTs are to resolvers: they describe the client only when it is the resolver.
       d = this.decideFor(route, client.bytes, client.prefix, useEcs ? ecs.sourcePrefix : 0, useEcs ? null : resolverNetwork(this.clientIp));
-      this.cache.set(key, d);
+      cache.set(key, d);
     }
     return d;
   }

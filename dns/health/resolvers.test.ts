@@ -11,12 +11,13 @@ describe('resolver networks', () => {
     expect(resolverNetwork('nonsense')).toBeNull();
   });
 
-  it('ranks networks by query volume and keeps the latest address as the one to probe', () => {
+  it('ranks networks by query volume and probes their busiest address', () => {
     const t = new ResolverTable();
     for (let i = 0; i < 5; i++) t.record(`198.51.100.${i + 1}`);
+    t.record('198.51.100.3');
     t.record('192.0.2.7');
     expect(t.top(10)).toEqual([
-      { network: '198.51.100.0/24', sample: '198.51.100.5', queries: 5 },
+      { network: '198.51.100.0/24', sample: '198.51.100.3', queries: 6 },
       { network: '192.0.2.0/24', sample: '192.0.2.7', queries: 1 },
     ]);
     expect(t.top(1)).toHaveLength(1);

@@ -1,8 +1,9 @@
 // The resolver networks that query us for routed names, by volume: what the probers measure RTT
-// to (Akamai-style mapping in small). Counting is a string slice and a map add per routed query;
-// the table is bounded so a flood of spoofed sources cannot grow it without limit.
+// to (Akamai-style mapping in small). The query path only counts the raw address (one map
+// lookup); grouping into networks happens when a prober asks. The table is bounded so a flood
+// of spoofed sources cannot grow it without limit.
 
-const MAX_NETWORKS = 10_000;
+const MAX_ADDRESSES = 10_000;
 
 export interface ResolverNetwork {
   /** `198.51.100.0/24` or `2001:db8:1::/48` */
@@ -13,24 +14,30 @@ export interface ResolverNetwork {
 }
 
 export class ResolverTable {
-  private readonly counts = new Map<string, { sample: string; queries: number }>();
+  /** Queries per resolver address; insertion order doubles as "seen last" within a network. */
+  private readonly counts = new Map<string, number>();
 
   /** Counts one routed query from `resolverIp`. */
   record(resolverIp: string): void {
-    const network = resolverNetwork(resolverIp);
-    if (network === null) return;
-    const entry = this.counts.get(network);
-    if (entry) {
-      entry.queries++;
-      entry.sample = resolverIp;
-    } else if (this.counts.size < MAX_NETWORKS) {
-      this.counts.set(network, { sample: resolverIp, queries: 1 });
-    }
+    const n = this.counts.get(resolverIp);
+    if (n !== undefined) this.counts.set(resolverIp, n + 1);
+    else if (this.counts.size < MAX_ADDRESSES) this.counts.set(resolverIp, 1);
   }
 
-  /** The busiest networks first. */
+  /** The busiest networks first; each with its busiest address as the one to probe. */
   top(limit: number): ResolverNetwork[] {
-    return [...this.counts]
+    const networks = new Map<string, { sample: string; sampleQueries: number; queries: number }>();
+    for (const [ip, n] of this.counts) {
+      const network = resolverNetwork(ip);
+      if (network === null) continue;
+      const e = networks.get(network);
+      if (!e) networks.set(network, { sample: ip, sampleQueries: n, queries: n });
+      else {
+        e.queries += n;
+        if (n >= e.sampleQueries) Object.assign(e, { sample: ip, sampleQueries: n });
+      }
+    }
+    return [...networks]
       .sort((a, b) => b[1].queries - a[1].queries)
       .slice(0, limit)
       .map(([network, e]) => ({ network, sample: e.sample, queries: e.queries }));
