@@ -18,18 +18,14 @@
 //     dnsperf reports 0 lost and achieves >= 97% of RATE;
 //   - CPU per query at a fixed 40k QPS: dnsperf -Q 40000 -l 5, with the server process's
 //     utime+stime read from /proc/<pid>/stat before and after.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { HOST, ROOT, busyBefore, busyBeforeText, clockTicks, cleanup, commandExists, cpuTicks, fmt1, fmtInt, formatTable, freePort, log, machineText, machineWindow, mulberry32, otherWorkCell, otherWorkLegend, parseFlags, prerequisitesMet, run, runClient, runMain, spawnMeridian, startServer, stopOnSignals, tempDir, waitReady } from './lib.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CONFIG = join(ROOT, 'config', 'demo.yaml');
-const HOST = '127.0.0.1';
 
 const DNSPERF_CLIENTS = 4;
 const DNSPERF_OUTSTANDING = 200;
@@ -41,10 +37,6 @@ const CPU_RATE = 40_000;
 const CPU_SECONDS = 5;
 const STARTUP_TIMEOUT_MS = 10_000;
 const TARGET_STATIC_QPS = 75_000;
-// Cores of unrelated CPU use above which a figure is flagged. The "other work" estimate mixes
-// tick-sampled machine counters with per-process times and is only good to ~±0.2 of a core.
-const OTHER_WORK_LIMIT = 0.5;
-const BUSY_BEFORE_LIMIT = 0.2;
 const TARGET_CPU_RATIO = 2.5;
 const TARGET_ROUTED_RATIO = 0.8; // Meridian routed + ECS max QPS / static A max QPS
 
@@ -63,128 +55,10 @@ const ECS_SUBNETS = [
   { cidr: '41.0.5.0/24', where: 'Johannesburg' },
 ];
 
-const args = new Set(process.argv.slice(2));
+const args = parseFlags(['--no-gdnsd', '--ecs-parallel'], 'usage: node bench/dns.mjs [--no-gdnsd] [--ecs-parallel]');
 let haveDig = false;
-if (args.has('-h') || args.has('--help') || [...args].some((a) => a !== '--no-gdnsd' && a !== '--ecs-parallel')) {
-  const ok = args.has('-h') || args.has('--help');
-  (ok ? process.stdout : process.stderr).write('usage: node bench/dns.mjs [--no-gdnsd] [--ecs-parallel]\n');
-  process.exit(ok ? 0 : 2);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes and temp dirs we own; all of them go away on exit, error, Ctrl-C.
-
-/** @type {Set<{name: string, child: import('node:child_process').ChildProcess}>} */
-const children = new Set();
-const tempDirs = [];
-let cleaningUp = null;
-let stopping = null; // the signal that stops the run, once one arrived
-
-function tempDir(prefix) {
-  const d = mkdtempSync(join(os.tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
-
-function cleanup() {
-  cleaningUp ??= (async () => {
-    await Promise.all([...children].map(({ child }) => stopChild(child)));
-    for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  })();
-  return cleaningUp;
-}
-
-function stopChild(child) {
-  return new Promise((res) => {
-    if (child.exitCode !== null || child.signalCode !== null) return res();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      res();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-process.on('exit', () => {
-  // Last resort if something exits synchronously before the async cleanup ran.
-  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    if (stopping) return; // e.g. timeout(1) signals us and then our whole process group
-    stopping = sig;
-    process.stderr.write(`\nbench: ${sig}, stopping everything\n`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers.
-
-function commandExists(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function log(msg) {
-  process.stderr.write(`${msg}\n`);
-}
-
-const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const fmt1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-
-/** A port free for both UDP and TCP on 127.0.0.1 (bound to port 0 first, then released). */
-async function freePort(avoid = new Set()) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const udp = dgram.createSocket('udp4');
-    const port = await new Promise((res, rej) => {
-      udp.once('error', rej);
-      udp.bind(0, HOST, () => res(udp.address().port));
-    });
-    const tcp = net.createServer();
-    const tcpOk = await new Promise((res) => {
-      tcp.once('error', () => res(false));
-      tcp.listen(port, HOST, () => res(true));
-    });
-    await new Promise((res) => udp.close(res));
-    if (tcpOk) await new Promise((res) => tcp.close(res));
-    if (tcpOk && !avoid.has(port)) return port;
-  }
-  throw new Error('could not find a free UDP+TCP port on 127.0.0.1');
-}
-
-/** Keeps the last `max` bytes of a stream's output. */
-function tail(stream, max = 64 * 1024) {
-  const t = { text: '' };
-  stream?.setEncoding('utf8');
-  stream?.on('data', (d) => {
-    t.text += d;
-    if (t.text.length > max) t.text = t.text.slice(-max);
-  });
-  return t;
-}
-
-function run(cmd, argv, opts = {}) {
-  return new Promise((res, rej) => {
-    if (stopping) return rej(new Error(`stopped by ${stopping}`));
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    const entry = { name: cmd, child };
-    children.add(entry);
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-    child.once('error', (e) => {
-      children.delete(entry);
-      rej(e);
-    });
-    child.once('close', (code, signal) => {
-      children.delete(entry);
-      res({ code, signal, out, err });
-    });
-  });
-}
+// Processes and temp dirs we own (see lib.mjs) all go away on exit, error, Ctrl-C.
+stopOnSignals();
 
 // ---------------------------------------------------------------------------------------------
 // DNS: a minimal query for the readiness probe.
@@ -253,35 +127,32 @@ function ecsOption(cidr) {
   return { cidr, data, arg: `8:${data.toString('hex')}` };
 }
 
-/** Resolves once `port` answers `name` A with a response carrying our id; rejects after timeout. */
-async function waitForDns(label, server, port, name, timeoutMs = STARTUP_TIMEOUT_MS) {
+/** Resolves once `port` answers `name` A with a response carrying our id; rejects when the server exits or after timeout. */
+async function waitForDns(server, port, name, timeoutMs = STARTUP_TIMEOUT_MS) {
   const sock = dgram.createSocket('udp4');
   await new Promise((res) => sock.bind(0, HOST, res));
-  const deadline = Date.now() + timeoutMs;
-  try {
-    let id = 1;
-    for (;;) {
-      if (server.exited()) throw new Error(`${label} exited during startup (${server.exitText()}):\n${server.output()}`);
-      if (Date.now() > deadline) throw new Error(`${label} did not answer ${name} A on ${HOST}:${port} within ${timeoutMs / 1000} s:\n${server.output()}`);
-      id = (id + 1) & 0xffff;
-      const myId = id;
-      const answered = await new Promise((res) => {
-        const timer = setTimeout(() => {
+  let id = 1;
+  const answers = () => {
+    id = (id + 1) & 0xffff;
+    const myId = id;
+    return new Promise((res) => {
+      const timer = setTimeout(() => {
+        sock.off('message', onMsg);
+        res(false);
+      }, 200);
+      const onMsg = (msg) => {
+        if (msg.length >= 12 && msg.readUInt16BE(0) === myId && (msg[2] & 0x80) !== 0) {
+          clearTimeout(timer);
           sock.off('message', onMsg);
-          res(false);
-        }, 200);
-        const onMsg = (msg) => {
-          if (msg.length >= 12 && msg.readUInt16BE(0) === myId && (msg[2] & 0x80) !== 0) {
-            clearTimeout(timer);
-            sock.off('message', onMsg);
-            res(true);
-          }
-        };
-        sock.on('message', onMsg);
-        sock.send(encodeQuery(myId, name, 1), port, HOST);
-      });
-      if (answered) return;
-    }
+          res(true);
+        }
+      };
+      sock.on('message', onMsg);
+      sock.send(encodeQuery(myId, name, 1), port, HOST);
+    });
+  };
+  try {
+    await waitReady(server, `answer ${name} A on ${HOST}:${port}`, timeoutMs, answers);
   } finally {
     sock.close();
   }
@@ -290,53 +161,15 @@ async function waitForDns(label, server, port, name, timeoutMs = STARTUP_TIMEOUT
 // ---------------------------------------------------------------------------------------------
 // Servers.
 
-function startServer(label, cmd, argv, opts = {}) {
-  if (stopping) throw new Error(`stopped by ${stopping}`);
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  const entry = { name: label, child };
-  children.add(entry);
-  const out = tail(child.stdout);
-  const err = tail(child.stderr);
-  let exitInfo = null;
-  child.once('exit', (code, signal) => {
-    exitInfo = { code, signal };
-    children.delete(entry);
-  });
-  child.once('error', (e) => {
-    exitInfo = { code: null, signal: null, error: e };
-    children.delete(entry);
-  });
-  return {
-    label,
-    pid: child.pid,
-    child,
-    exited: () => exitInfo !== null,
-    exitText: () => (exitInfo?.error ? String(exitInfo.error.message) : `code ${exitInfo?.code}, signal ${exitInfo?.signal}`),
-    output: () => {
-      const s = `${out.text}${err.text}`.trim();
-      return s ? s.split('\n').slice(-30).map((l) => `    | ${l}`).join('\n') : '    (no output)';
-    },
-  };
-}
-
 async function startMeridian(port, httpPort) {
-  const server = startServer('meridian', process.execPath, [
-    join(ROOT, 'bin', 'meridian.js'),
-    'dns',
-    '--config',
-    CONFIG,
-    '--listen',
-    `${HOST}:${port}`,
-    '--http',
-    `${HOST}:${httpPort}`,
-  ], { cwd: ROOT });
-  await waitForDns('meridian', server, port, 'www.demo.test');
+  const server = spawnMeridian(['dns', '--config', CONFIG, '--listen', `${HOST}:${port}`, '--http', `${HOST}:${httpPort}`]);
+  await waitForDns(server, port, 'www.demo.test');
   return server;
 }
 
 async function startGdnsd(dir, port) {
   const server = startServer('gdnsd', 'gdnsd', ['-c', dir, 'start']);
-  await waitForDns('gdnsd', server, port, 'www.demo.test');
+  await waitForDns(server, port, 'www.demo.test');
   return server;
 }
 
@@ -454,17 +287,6 @@ async function writeGdnsdConfig(dir, port, meridianPort) {
 
 // ---------------------------------------------------------------------------------------------
 // Query files.
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomLabel(rnd, len = 10) {
   const chars = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -590,32 +412,20 @@ function parseDnsperf(out) {
   };
 }
 
-// Runs dnsperf, passes a stop signal on to it, then prints dnsperf's CPU time (`times`).
-const DNSPERF_SH = [
-  'trap \'kill $p 2>/dev/null; wait $p; exit 143\' TERM INT HUP',
-  'dnsperf "$@" & p=$!',
-  'wait $p; s=$?',
-  'echo @@times >&2; times >&2; exit $s',
-].join('\n');
-
 /**
  * One dnsperf process. dnsperf runs under `sh`, whose `times` reports the CPU dnsperf used (so the
- * CPU runs can tell dnsperf's share of the machine from other work's). `opts` are its -c/-q/-t/-E
- * options.
+ * CPU runs can tell dnsperf's share of the machine from other work's; see runClient). `opts` are
+ * its -c/-q/-t/-E options.
  */
 async function dnsperf(server, port, file, seconds, rate, opts = DNSPERF_BASE) {
   const argv = ['-s', HOST, '-p', String(port), '-d', file, '-l', String(seconds), ...opts];
   if (rate) argv.push('-Q', String(rate));
-  const r = await run('sh', ['-c', DNSPERF_SH, 'sh', ...argv]);
-  if (stopping) throw new Error(`stopped by ${stopping}`);
+  const r = await runClient('dnsperf', argv);
   const res = parseDnsperf(r.out);
-  const times = r.err.slice(r.err.lastIndexOf('@@times')).trim().split('\n')[2] ?? '';
-  const t = times.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
-  res.clientCpuSeconds = t ? Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]) : NaN;
-  const err = r.err.slice(0, r.err.lastIndexOf('@@times'));
-  if (server.exited()) throw new Error(`${server.label} died during dnsperf (${server.exitText()}):\n${server.output()}`);
+  res.clientCpuSeconds = r.cpuSeconds;
+  server.assertAlive('dnsperf');
   if (r.code !== 0 || !Number.isFinite(res.completed) || !Number.isFinite(res.qps)) {
-    throw new Error(`dnsperf ${argv.join(' ')} failed (exit ${r.code}):\n${r.out}${err}`);
+    throw new Error(`dnsperf ${argv.join(' ')} failed (exit ${r.code}):\n${r.out}${r.err}`);
   }
   return res;
 }
@@ -769,42 +579,17 @@ async function checkEcs(meridianPort, file, ecsList) {
   return { ok, lines };
 }
 
-/** The machine's CPU counters (all CPUs, in clock ticks) from the first line of /proc/stat. */
-function machineCpu() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal (guest is already in user)
-  return { total, busy: total - f[3] - f[4] };
-}
-
-/** Cores' worth of CPU busy on the whole machine over `ms`, e.g. 0.3 = 30% of one core. */
-async function machineBusyCores(ms) {
-  const a = machineCpu();
-  await new Promise((r) => setTimeout(r, ms));
-  const b = machineCpu();
-  const total = b.total - a.total;
-  return total > 0 ? ((b.busy - a.busy) / total) * os.availableParallelism() : 0;
-}
-
-function readCpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime is field 14, stime is field 15.
-  return Number(fields[14 - 3]) + Number(fields[15 - 3]);
-}
-
 async function cpuPerQuery(server, port, label, f, clkTck) {
-  const m0 = machineCpu();
-  const t0 = process.hrtime.bigint();
-  const before = readCpuTicks(server.pid);
+  const machine = machineWindow(clkTck);
+  const before = cpuTicks(server.pid);
   const r = await perf(server, port, f, CPU_SECONDS, CPU_RATE);
-  const after = readCpuTicks(server.pid);
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const m1 = machineCpu();
+  const after = cpuTicks(server.pid);
+  const { otherCores: others } = machine();
   const cpuSeconds = (after - before) / clkTck;
   const usPerQuery = r.completed > 0 ? (cpuSeconds * 1e6) / r.completed : NaN;
   // Whatever the machine did besides the server and dnsperf (this script, the idle other server,
   // and anything else running here) while the CPU figure was taken.
-  const otherCores = ((m1.busy - m0.busy) / clkTck - cpuSeconds - r.clientCpuSeconds) / wall;
+  const otherCores = others(cpuSeconds, r.clientCpuSeconds);
   log(
     `${runLine(label, CPU_RATE, r)}  cpu ${cpuSeconds.toFixed(2)} s -> ${fmt1(usPerQuery)} µs/query` +
       ` (dnsperf ${r.clientCpuSeconds.toFixed(2)} s, other work ~${Math.max(0, otherCores * 100).toFixed(0)}% of a core)`,
@@ -815,30 +600,18 @@ async function cpuPerQuery(server, port, label, f, clkTck) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  if (!commandExists('dnsperf')) {
-    process.stderr.write('bench: dnsperf is not installed. Install it with:  apt-get install dnsperf\n');
-    return 1;
-  }
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    process.stderr.write('bench: dist/ is not built. Run `npm run build` first (or use `npm run bench:dns`).\n');
-    return 1;
-  }
-  if (process.platform !== 'linux' || !existsSync('/proc/self/stat')) {
-    process.stderr.write('bench: needs Linux /proc to read server CPU time\n');
-    return 1;
-  }
+  if (!prerequisitesMet('dnsperf', 'bench:dns')) return 1;
   const wantGdnsd = !args.has('--no-gdnsd');
   const haveGdnsd = wantGdnsd && commandExists('gdnsd');
   haveDig = commandExists('dig');
   if (wantGdnsd && !haveGdnsd) log('bench: gdnsd not installed (apt-get install gdnsd); measuring Meridian alone');
 
-  const clkTck = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  const clkTck = clockTicks();
   const dnsperfVersion = spawnSync('dnsperf', ['-h'], { encoding: 'utf8' });
   const gdnsdVersion = haveGdnsd ? spawnSync('gdnsd', ['-h'], { encoding: 'utf8' }) : null;
   const ver = (r, re) => (r ? `${r.stdout}${r.stderr}`.match(re)?.[1] : undefined) ?? '?';
 
-  const otherCpu = await machineBusyCores(1000);
-  if (otherCpu > BUSY_BEFORE_LIMIT) log(`bench: warning: the machine is already busy (${(otherCpu * 100).toFixed(0)}% of a core in use before starting); other work skews every figure`);
+  const otherCpu = await busyBefore();
 
   const work = tempDir('meridian-bench-dns-');
   // "routed + ECS": one dnsperf with the first subnet, like the other rows (-c 4 -q 200); with
@@ -858,11 +631,7 @@ async function main() {
   const mixedFile = files.find((f) => f.key === 'mixed');
 
   const used = new Set();
-  const take = async () => {
-    const p = await freePort(used);
-    used.add(p);
-    return p;
-  };
+  const take = () => freePort(used, { udp: true });
   const mPort = await take();
   const mHttp = await take();
   const gPort = haveGdnsd ? await take() : 0;
@@ -913,18 +682,14 @@ async function main() {
   await cleanup();
 
   // ---- report
-  const cpuModel = os.cpus()[0]?.model?.trim() ?? '?';
   const out = [];
   out.push('');
   out.push('Meridian DNS bench (UDP over 127.0.0.1; dnsperf and the server share this machine)');
   out.push(
-    `machine: nproc ${os.availableParallelism()} (${cpuModel}), ${os.type()} ${os.release()}, node ${process.version}, ` +
+    `${machineText()}, ` +
       `dnsperf ${ver(dnsperfVersion, /Version ([\d.]+)/)}${haveGdnsd ? `, gdnsd ${ver(gdnsdVersion, /gdnsd version ([\d.]+)/)} (udp_threads 1)` : ''}`,
   );
-  out.push(
-    `CPU in use by other work just before the run: ${(otherCpu * 100).toFixed(0)}% of a core` +
-      (otherCpu > BUSY_BEFORE_LIMIT ? '  <-- the machine was busy: treat these figures as unreliable' : ''),
-  );
+  out.push(busyBeforeText(otherCpu));
   out.push(`dnsperf: ${DNSPERF_BASE.join(' ')}; max QPS = highest -Q with 0 lost and >= ${ACHIEVED_FRACTION * 100}% achieved (-l ${SEARCH_SECONDS}, <= ${MAX_SEARCH_RUNS} runs); CPU at -Q ${CPU_RATE} -l ${CPU_SECONDS}`);
   out.push(`query files: static A = ${STATIC_LINES.length} case variants of ${STATIC_NAME} A (a static record, both servers)`);
   out.push(
@@ -965,18 +730,14 @@ async function main() {
         fmtInt(cpu.r.qps),
         fmtInt(cpu.r.lost),
         `${cpu.corePct.toFixed(0)}% of a core`,
-        Number.isFinite(cpu.otherCores) ? `${Math.max(0, cpu.otherCores * 100).toFixed(0)}%${cpu.otherCores > OTHER_WORK_LIMIT ? ' !' : ''}` : 'n/a',
+        otherWorkCell(cpu.otherCores),
         fmtInt(cpu.r.responseBytes),
       ]);
     }
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmtRow = (r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  out.push(fmtRow(header));
-  out.push(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) out.push(fmtRow(r));
+  out.push(...formatTable(header, rows, 2));
   out.push('');
-  out.push(`other work = CPU used on the machine during the 40k run by anything but the server and dnsperf, in % of a core (+-20%)${[...results.values()].some((x) => x.cpu.otherCores > OTHER_WORK_LIMIT) ? `; "!" = over ${OTHER_WORK_LIMIT * 100}%: that row is unreliable` : ''}`);
+  out.push(`other work = CPU used on the machine during the 40k run by anything but the server and dnsperf, in % of a core (+-20%)${otherWorkLegend([...results.values()].map((x) => x.cpu.otherCores))}`);
   out.push('');
 
   const ms = results.get('meridian/static');
@@ -1018,16 +779,4 @@ async function main() {
   return 0;
 }
 
-main().then(
-  async (code) => {
-    if (stopping) return; // the signal handler cleans up and exits
-    await cleanup();
-    process.exit(code);
-  },
-  async (err) => {
-    if (stopping) return;
-    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
-    await cleanup();
-    process.exit(1);
-  },
-);
+runMain(main);

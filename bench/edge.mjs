@@ -20,16 +20,14 @@
 // better run (req/s) of each is kept. Around every wrk run: the server's process tree CPU
 // (utime+stime from /proc), wrk's own CPU (`times` of its shell), the machine's, and the origin's
 // request count (it must not move: every measured request was a hit).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { HOST, busyBefore, busyBeforeText, clockTicks, cleanup, commandExists, fmt1, fmtInt, formatTable, freePort, log, machineText, machineWindow, onCleanup, otherWorkCell, otherWorkLegend, parseFlags, prerequisitesMet, run, runClient, runMain, spawnMeridian, startServer, stopOnSignals, tempDir, treeCpuTicks, waitForPort } from './lib.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const HOST = '127.0.0.1';
 const POP = 'bench';
 const OBJECT_PATH = '/obj';
 const OBJECT_BYTES = 1024;
@@ -45,202 +43,13 @@ const REQUEST_TIMEOUT_MS = 5_000;
 const VARNISH_STORAGE = 'malloc,256m';
 
 const TARGET_RPS_RATIO = 0.75; // meridian / varnish hit req/s
-// Cores of unrelated CPU use above which a figure is flagged (the estimate mixes tick-sampled
-// machine counters with per-process times: good to about ±0.2 of a core).
-const OTHER_WORK_LIMIT = 0.5;
-const BUSY_BEFORE_LIMIT = 0.2;
 
-const args = new Set(process.argv.slice(2));
-if (args.has('-h') || args.has('--help') || [...args].some((a) => a !== '--no-varnish' && a !== '--baseline')) {
-  const ok = args.has('-h') || args.has('--help');
-  (ok ? process.stdout : process.stderr).write('usage: node bench/edge.mjs [--no-varnish] [--baseline]\n');
-  process.exit(ok ? 0 : 2);
-}
+const args = parseFlags(['--no-varnish', '--baseline'], 'usage: node bench/edge.mjs [--no-varnish] [--baseline]');
+// Processes, servers and temp dirs we own (see lib.mjs) all go away on exit, error, Ctrl-C.
+stopOnSignals({ graceMs: 5000 });
 
-// ---------------------------------------------------------------------------------------------
-// Processes, servers and temp dirs we own; all of them go away on exit, error, Ctrl-C.
-
-/** @type {Set<{name: string, child: import('node:child_process').ChildProcess}>} */
-const children = new Set();
-/** @type {Set<http.Server>} */
-const servers = new Set();
-const tempDirs = [];
-let cleaningUp = null;
-let stopping = null; // the signal that stops the run, once one arrived
-
-function tempDir(prefix) {
-  const d = mkdtempSync(join(os.tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
-
-function cleanup() {
-  cleaningUp ??= (async () => {
-    await Promise.all([...children].map(({ child }) => stopChild(child)));
-    await Promise.all(
-      [...servers].map(
-        (s) =>
-          new Promise((res) => {
-            s.close(() => res());
-            s.closeAllConnections();
-          }),
-      ),
-    );
-    servers.clear();
-    for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  })();
-  return cleaningUp;
-}
-
-function stopChild(child) {
-  return new Promise((res) => {
-    if (child.exitCode !== null || child.signalCode !== null) return res();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      res();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-process.on('exit', () => {
-  // Last resort if something exits synchronously before the async cleanup ran.
-  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    if (stopping) return; // e.g. timeout(1) signals us and then our whole process group
-    stopping = sig;
-    process.stderr.write(`\nbench: ${sig}, stopping everything\n`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers.
-
-function commandExists(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function log(msg) {
-  process.stderr.write(`${msg}\n`);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const fmt1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 const fmt2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const fmtMs = (ms) => (Number.isFinite(ms) ? `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms` : 'n/a');
-
-/** A TCP port free on 127.0.0.1 (bound to port 0, then released). */
-async function freePort(avoid) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const srv = net.createServer();
-    const port = await new Promise((res, rej) => {
-      srv.once('error', rej);
-      srv.listen(0, HOST, () => res(srv.address().port));
-    });
-    await new Promise((res) => srv.close(res));
-    if (!avoid.has(port)) {
-      avoid.add(port);
-      return port;
-    }
-  }
-  throw new Error('could not find a free TCP port on 127.0.0.1');
-}
-
-/** Keeps the last `max` bytes of a stream's output. */
-function tail(stream, max = 64 * 1024) {
-  const t = { text: '' };
-  stream?.setEncoding('utf8');
-  stream?.on('data', (d) => {
-    t.text += d;
-    if (t.text.length > max) t.text = t.text.slice(-max);
-  });
-  return t;
-}
-
-/** Runs a command to completion (killed after `timeoutMs`); resolves with its output. */
-function run(cmd, argv, { timeoutMs = 60_000, ...opts } = {}) {
-  return new Promise((res, rej) => {
-    if (stopping) return rej(new Error(`stopped by ${stopping}`));
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    const entry = { name: cmd, child };
-    children.add(entry);
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      children.delete(entry);
-      rej(e);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(entry);
-      res({ code, signal, out, err });
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting from /proc.
-
-function machineCpu() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal (guest is already in user)
-  return { total, busy: total - f[3] - f[4] };
-}
-
-async function machineBusyCores(ms) {
-  const a = machineCpu();
-  await sleep(ms);
-  const b = machineCpu();
-  const total = b.total - a.total;
-  return total > 0 ? ((b.busy - a.busy) / total) * os.availableParallelism() : 0;
-}
-
-/** utime+stime (all threads) of one process, in clock ticks, and its parent; null when gone. */
-function procStat(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); ppid is field 4, utime field 14, stime field 15.
-    return { ppid: Number(fields[4 - 3]), ticks: Number(fields[14 - 3]) + Number(fields[15 - 3]) };
-  } catch {
-    return null;
-  }
-}
-
-/** CPU ticks of a process and all its descendants (varnishd is a manager and a cache child). */
-function treeCpuTicks(rootPid) {
-  const byParent = new Map();
-  const ticks = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = procStat(Number(name));
-    if (!s) continue;
-    ticks.set(Number(name), s.ticks);
-    if (!byParent.has(s.ppid)) byParent.set(s.ppid, []);
-    byParent.get(s.ppid).push(Number(name));
-  }
-  let total = 0;
-  const todo = [rootPid];
-  const pids = [];
-  while (todo.length) {
-    const pid = todo.pop();
-    if (!ticks.has(pid)) continue;
-    total += ticks.get(pid);
-    pids.push(pid);
-    todo.push(...(byParent.get(pid) ?? []));
-  }
-  return { ticks: total, pids };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The origin: one 1 KiB cacheable object, every request counted.
@@ -265,7 +74,13 @@ function startOrigin(port) {
       res.end('not found\n');
     }
   });
-  servers.add(srv);
+  onCleanup(
+    () =>
+      new Promise((res) => {
+        srv.close(() => res());
+        srv.closeAllConnections();
+      }),
+  );
   return new Promise((res, rej) => {
     srv.once('error', rej);
     srv.listen(port, HOST, () => res(counts));
@@ -274,59 +89,6 @@ function startOrigin(port) {
 
 // ---------------------------------------------------------------------------------------------
 // Servers under test.
-
-function startServer(label, cmd, argv, opts = {}) {
-  if (stopping) throw new Error(`stopped by ${stopping}`);
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  const entry = { name: label, child };
-  children.add(entry);
-  const out = tail(child.stdout);
-  const err = tail(child.stderr);
-  let exitInfo = null;
-  child.once('exit', (code, signal) => {
-    exitInfo = { code, signal };
-    children.delete(entry);
-  });
-  child.once('error', (e) => {
-    exitInfo = { code: null, signal: null, error: e };
-    children.delete(entry);
-  });
-  return {
-    label,
-    pid: child.pid,
-    child,
-    exited: () => exitInfo !== null,
-    exitText: () => (exitInfo?.error ? String(exitInfo.error.message) : `code ${exitInfo?.code}, signal ${exitInfo?.signal}`),
-    output: () => {
-      const s = `${out.text}${err.text}`.trim();
-      return s ? s.split('\n').slice(-30).map((l) => `    | ${l}`).join('\n') : '    (no output)';
-    },
-  };
-}
-
-/** Resolves once `port` accepts a TCP connection; rejects when the server exits or after the timeout. */
-async function waitForPort(server, port, timeoutMs = STARTUP_TIMEOUT_MS) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (server.exited()) throw new Error(`${server.label} exited during startup (${server.exitText()}):\n${server.output()}`);
-    if (Date.now() > deadline) throw new Error(`${server.label} did not accept connections on ${HOST}:${port} within ${timeoutMs / 1000} s:\n${server.output()}`);
-    const ok = await new Promise((res) => {
-      const s = net.connect(port, HOST);
-      s.setTimeout(500);
-      s.once('connect', () => {
-        s.destroy();
-        res(true);
-      });
-      s.once('error', () => res(false));
-      s.once('timeout', () => {
-        s.destroy();
-        res(false);
-      });
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-}
 
 function edgeConfigYaml(edgePort, originPort) {
   // The minimum the shared schema wants: one PoP with a location and a service address; the edge
@@ -348,19 +110,8 @@ function edgeConfigYaml(edgePort, originPort) {
 async function startMeridianEdge(work, port, controlPort, originPort) {
   const config = join(work, 'edge.yaml');
   writeFileSync(config, edgeConfigYaml(port, originPort));
-  const server = startServer('meridian', process.execPath, [
-    join(ROOT, 'bin', 'meridian.js'),
-    'edge',
-    '--config',
-    config,
-    '--pop',
-    POP,
-    '--listen',
-    `${HOST}:${port}`,
-    '--control',
-    `${HOST}:${controlPort}`,
-  ], { cwd: ROOT });
-  await waitForPort(server, port);
+  const server = spawnMeridian(['edge', '--config', config, '--pop', POP, '--listen', `${HOST}:${port}`, '--control', `${HOST}:${controlPort}`]);
+  await waitForPort(server, port, STARTUP_TIMEOUT_MS);
   return server;
 }
 
@@ -373,7 +124,7 @@ async function startVarnish(work, port, originPort) {
   const server = startServer('varnish', 'varnishd', argv);
   server.argv = argv;
   server.dir = dir;
-  await waitForPort(server, port);
+  await waitForPort(server, port, STARTUP_TIMEOUT_MS);
   return server;
 }
 
@@ -400,7 +151,7 @@ process.once('SIGTERM', () => process.exit(0));`;
 
 async function startBaseline(port) {
   const server = startServer('node:http', process.execPath, ['-e', BASELINE_JS, String(port), String(OBJECT_BYTES), ORIGIN_CACHE_CONTROL]);
-  await waitForPort(server, port);
+  await waitForPort(server, port, STARTUP_TIMEOUT_MS);
   return server;
 }
 
@@ -502,25 +253,15 @@ function parseWrk(out) {
   };
 }
 
-// Runs wrk, passes a stop signal on to it, then prints wrk's CPU time (`times`).
-const WRK_SH = [
-  'trap \'kill $p 2>/dev/null; wait $p; exit 143\' TERM INT HUP',
-  'wrk "$@" & p=$!',
-  'wait $p; s=$?',
-  'echo @@times >&2; times >&2; exit $s',
-].join('\n');
-
+/** One wrk run; under `sh`, whose `times` reports wrk's CPU (see runClient). */
 async function wrk(port, seconds) {
   const argv = [`-t${WRK_THREADS}`, `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://${HOST}:${port}${OBJECT_PATH}`];
-  const r = await run('sh', ['-c', WRK_SH, 'sh', ...argv], { timeoutMs: (seconds + 20) * 1000 });
-  if (stopping) throw new Error(`stopped by ${stopping}`);
+  const r = await runClient('wrk', argv, { timeoutMs: (seconds + 20) * 1000 });
   const res = parseWrk(r.out);
-  const times = r.err.slice(r.err.lastIndexOf('@@times')).trim().split('\n')[2] ?? '';
-  const t = times.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
-  res.clientCpuSeconds = t ? Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]) : NaN;
+  res.clientCpuSeconds = r.cpuSeconds;
   res.command = `wrk ${argv.join(' ')}`;
   if (r.code !== 0 || !Number.isFinite(res.rps) || !Number.isFinite(res.requests)) {
-    throw new Error(`${res.command} failed (exit ${r.code}):\n${r.out}${r.err.slice(0, r.err.lastIndexOf('@@times'))}`);
+    throw new Error(`${res.command} failed (exit ${r.code}):\n${r.out}${r.err}`);
   }
   return res;
 }
@@ -528,14 +269,12 @@ async function wrk(port, seconds) {
 /** One measured wrk run against a server, with CPU and origin accounting around it. */
 async function measure(s, origin, clkTck, seconds = WRK_SECONDS) {
   const o0 = origin.total;
-  const m0 = machineCpu();
+  const machine = machineWindow(clkTck);
   const c0 = treeCpuTicks(s.server.pid);
-  const t0 = process.hrtime.bigint();
   const r = await wrk(s.port, seconds);
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const c1 = treeCpuTicks(s.server.pid);
-  const m1 = machineCpu();
-  if (s.server.exited()) throw new Error(`${s.name} died during wrk (${s.server.exitText()}):\n${s.server.output()}`);
+  const { wall, otherCores } = machine();
+  s.server.assertAlive('wrk');
   r.serverCpuSeconds = (c1.ticks - c0.ticks) / clkTck;
   r.serverPids = c1.pids.length;
   r.cpuMsPer1000 = r.requests > 0 ? (r.serverCpuSeconds * 1e6) / r.requests : NaN;
@@ -543,7 +282,7 @@ async function measure(s, origin, clkTck, seconds = WRK_SECONDS) {
   r.wrkCores = r.clientCpuSeconds / wall;
   // Whatever the machine did besides the server and wrk (this script and its origin, the idle other
   // server, and anything else running here).
-  r.otherCores = ((m1.busy - m0.busy) / clkTck - r.serverCpuSeconds - r.clientCpuSeconds) / wall;
+  r.otherCores = otherCores(r.serverCpuSeconds, r.clientCpuSeconds);
   r.originRequests = origin.total - o0;
   const errs = Object.values(r.socketErrors).reduce((a, b) => a + b, 0);
   log(
@@ -589,30 +328,18 @@ async function varnishCounters(dir) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  if (!commandExists('wrk')) {
-    process.stderr.write('bench: wrk is not installed. Install it with:  apt-get install wrk\n');
-    return 1;
-  }
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    process.stderr.write('bench: dist/ is not built. Run `npm run build` first (or use `npm run bench:edge`).\n');
-    return 1;
-  }
-  if (process.platform !== 'linux' || !existsSync('/proc/self/stat')) {
-    process.stderr.write('bench: needs Linux /proc to read server CPU time\n');
-    return 1;
-  }
+  if (!prerequisitesMet('wrk', 'bench:edge')) return 1;
   const wantVarnish = !args.has('--no-varnish');
   const haveVarnish = wantVarnish && commandExists('varnishd');
   if (wantVarnish && !haveVarnish) log('bench: varnishd not installed (apt-get install varnish); measuring Meridian alone');
 
-  const clkTck = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  const clkTck = clockTicks();
   const wrkV = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
   const wrkVersion = `${wrkV.stdout}${wrkV.stderr}`.match(/wrk (?:\S*\/)?(\d[\w.+~-]*)/)?.[1] ?? '?';
   const varnishVersion = haveVarnish ? (spawnSync('varnishd', ['-V'], { encoding: 'utf8' }).stderr ?? '').match(/varnish-([\d.]+)/)?.[1] ?? '?' : null;
 
   const loadBefore = os.loadavg();
-  const otherCpu = await machineBusyCores(1000);
-  if (otherCpu > BUSY_BEFORE_LIMIT) log(`bench: warning: the machine is already busy (${(otherCpu * 100).toFixed(0)}% of a core in use before starting); other work skews every figure`);
+  const otherCpu = await busyBefore();
 
   const work = tempDir('meridian-bench-edge-');
   const used = new Set();
@@ -671,18 +398,16 @@ async function main() {
   await cleanup();
 
   // ---- report
-  const cpuModel = os.cpus()[0]?.model?.trim() ?? '?';
   const nproc = os.availableParallelism();
   const out = [];
   out.push('');
   out.push('Meridian edge bench: cache hits over 127.0.0.1 (wrk, the servers and the origin share this machine)');
   out.push(
-    `machine: nproc ${nproc} (${cpuModel}), ${os.type()} ${os.release()}, node ${process.version}, wrk ${wrkVersion}` +
+    `${machineText()}, wrk ${wrkVersion}` +
       (haveVarnish ? `, varnish ${varnishVersion}` : ''),
   );
   out.push(
-    `load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; CPU in use by other work just before the run: ${(otherCpu * 100).toFixed(0)}% of a core` +
-      (otherCpu > BUSY_BEFORE_LIMIT ? '  <-- the machine was busy: treat these figures as unreliable' : ''),
+    `load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; ${busyBeforeText(otherCpu)}`,
   );
   out.push(`object: GET ${OBJECT_PATH}, ${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL}, from an origin inside the bench process`);
   out.push(
@@ -720,18 +445,14 @@ async function main() {
         fmt1(r.cpuMsPer1000),
         `${(r.serverCores * 100).toFixed(0)}%`,
         `${(r.wrkCores * 100).toFixed(0)}%`,
-        Number.isFinite(r.otherCores) ? `${Math.max(0, r.otherCores * 100).toFixed(0)}%${r.otherCores > OTHER_WORK_LIMIT ? ' !' : ''}` : 'n/a',
+        otherWorkCell(r.otherCores),
       ]);
     });
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmtRow = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  out.push(fmtRow(header));
-  out.push(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) out.push(fmtRow(r));
+  out.push(...formatTable(header, rows, 1));
   out.push('');
   out.push('* = the run kept. server CPU / wrk CPU = utime+stime over the run (server: its whole process tree) in % of one core;');
-  out.push(`other work = the machine's busy CPU minus the server's and wrk's (this script, the idle other server, anything else), +-20% of a core${subjects.some((s) => s.runs.some((r) => r.otherCores > OTHER_WORK_LIMIT)) ? `; "!" = over ${OTHER_WORK_LIMIT * 100}%: that row is unreliable` : ''}`);
+  out.push(`other work = the machine's busy CPU minus the server's and wrk's (this script, the idle other server, anything else), +-20% of a core${otherWorkLegend(subjects.flatMap((s) => s.runs.map((r) => r.otherCores)))}`);
   out.push('');
 
   // Did we measure hits, and only hits?
@@ -790,16 +511,4 @@ async function main() {
   return 0;
 }
 
-main().then(
-  async (code) => {
-    if (stopping) return; // the signal handler cleans up and exits
-    await cleanup();
-    process.exit(code);
-  },
-  async (err) => {
-    if (stopping) return;
-    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
-    await cleanup();
-    process.exit(1);
-  },
-);
+runMain(main);

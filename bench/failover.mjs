@@ -14,15 +14,13 @@
 //
 // --outage kill (default): SIGKILL the edge (connections refused at once), restart it.
 // --outage link: down PoP A's link (the edge black-holed, A's own prober cut off), up again.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MERIDIAN_BIN as BIN, ROOT, distBuilt, sleep, stopChild, stopOnSignals, tempDir, track } from './lib.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'meridian.js');
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' }, outage: { type: 'string', default: 'kill' } } });
 const RUNS = Number(args.runs);
 const OUTAGE = args.outage;
@@ -62,11 +60,12 @@ function ip(...a) {
 }
 const ipQuiet = (...a) => spawnSync('ip', a, { encoding: 'utf8' });
 
-const children = new Set();
-
-/** Kills what this script started, then removes every namespace and link named PREFIX*. Synchronous: safe in 'exit'. */
+/**
+ * Removes every namespace and link named PREFIX*, killing what still runs in those namespaces.
+ * Synchronous: safe in 'exit' (where lib.mjs's handler, installed first, has already killed the
+ * processes this script started).
+ */
 function cleanup() {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   const namespaces = (ipQuiet('netns', 'list').stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((n) => n?.startsWith(PREFIX));
   for (const ns of namespaces) {
     // Left by an earlier run of this bench that crashed: ours by name.
@@ -109,8 +108,7 @@ function startIn(key, nodeArgs, ready, env = {}) {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+  track(child);
   child.lines = [];
   return new Promise((resolveReady, reject) => {
     const timer = setTimeout(() => reject(new Error(`${key}: not ready within 10 s:\n${child.lines.slice(-20).join('\n')}`)), 10_000);
@@ -138,15 +136,6 @@ function startIn(key, nodeArgs, ready, env = {}) {
   });
 }
 
-function stopChild(child, signal = 'SIGTERM') {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', r);
-    child.kill(signal);
-    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Measuring
 
@@ -165,8 +154,6 @@ async function health() {
   const r = await fetch(`${CONTROL}/v1/health`, { signal: AbortSignal.timeout(2000) });
   return (await r.json()).pops;
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every POLL_MS; resolves with ms since `t0` at the first true. */
 async function until(what, t0, check) {
@@ -226,15 +213,13 @@ async function main() {
   if (process.getuid?.() !== 0) die('needs root (network namespaces, veth pairs, a bridge); run it as root');
   if (ipQuiet('netns', 'list').status !== 0) die("'ip netns' does not work here (install iproute2)");
   if (spawnSync('dig', ['-v']).error) die('dig not found (apt-get install bind9-dnsutils)');
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) die('dist/ is not built: npm run build (or npm run bench:failover)');
+  if (!distBuilt()) die('dist/ is not built: npm run build (or npm run bench:failover)');
 
-  const dir = mkdtempSync(join(os.tmpdir(), 'meridian-bench-failover-'));
-  const onExit = () => {
-    cleanup();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', onExit);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => process.exit(130));
+  // On exit (also after Ctrl-C: exit 130 at once) lib.mjs kills our processes and removes the
+  // temp dir, then cleanup() removes the namespaces.
+  const dir = tempDir('meridian-bench-failover-');
+  process.once('exit', cleanup);
+  stopOnSignals({ now: true });
 
   const configPath = join(dir, 'meridian.yaml');
   writeFileSync(configPath, config());
@@ -257,7 +242,7 @@ async function main() {
     // A random phase against the probers' schedules, so runs do not all hit the same instant.
     await sleep(Math.random() * SETTINGS.interval);
     const t0 = performance.now();
-    if (OUTAGE === 'kill') await stopChild(edges.a, 'SIGKILL');
+    if (OUTAGE === 'kill') await stopChild(edges.a, 'SIGKILL', 2000);
     else ip('link', 'set', `${PREFIX}a-h`, 'down');
     const out = await until('answers without A', t0, async () => {
       const a = await answer();
