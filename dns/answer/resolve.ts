@@ -23,6 +23,8 @@ const ROUTED_TYPES = new Set<number>([Type.A, Type.AAAA, Type.CNAME, Type.ANY]);
 const MAX_CNAME_HOPS = 8;
 const WILDCARD_LABEL = '\x01*';
 
+const ADDRESS_TYPES = [Type.A, Type.AAAA] as const;
+
 /** Type preference for a minimal ANY answer (RFC 8482 §4.1: one RRset is enough). */
 const ANY_PREFERENCE = [Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.TXT, Type.NS, Type.SOA];
 
@@ -143,7 +145,7 @@ function addAddresses(zones: ReadonlyMap<string, Zone>, rrset: RRset, additional
       const zone = findZone(zones, part.name.key);
       const node = zone?.nodes.get(part.name.key);
       if (!node) continue;
-      for (const type of [Type.A, Type.AAAA]) {
+      for (const type of ADDRESS_TYPES) {
         const addr = node.rrsets.get(type);
         if (addr && !additional.some((e) => e.rrset === addr)) additional.push({ rrset: addr });
       }

@@ -41,7 +41,7 @@ export function nameFromWire(wire: Buffer): Name {
 }
 
 /** Lower-cased key of the uncompressed name bytes buf[start, end) (end excludes the root byte). */
-export function keyOfWire(buf: Uint8Array, start: number, end: number): string {
+export function keyOfWire(buf: Buffer, start: number, end: number): string {
   let needsFold = false;
   for (let i = start; i < end; i++) {
     const c = buf[i]!;
@@ -50,8 +50,7 @@ export function keyOfWire(buf: Uint8Array, start: number, end: number): string {
       break;
     }
   }
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (!needsFold) return b.toString('latin1', start, end);
+  if (!needsFold) return buf.toString('latin1', start, end);
   // Slow path: fold ASCII only. Bytes >= 0x80 must stay as they are (latin1 toLowerCase would
   // fold them too and make distinct DNS names collide).
   let s = '';

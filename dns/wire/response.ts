@@ -1,5 +1,5 @@
 // Pieces every response shares: the header and the OPT pseudo-record.
-import { EdnsOption, Flag, HEADER_LEN, Type } from './constants.js';
+import { EdnsOption, Flag, Type } from './constants.js';
 import type { ClientSubnet } from './query.js';
 import type { MessageWriter } from './writer.js';
 
@@ -76,4 +76,3 @@ export function writeOpt(w: MessageWriter, opt: ResponseOpt): void {
   w.buf.writeUInt16BE(w.off - lenAt - 2, lenAt);
 }
 
-export { HEADER_LEN };

@@ -1,7 +1,7 @@
 // Builds the immutable ZoneSet from parsed records and enforces the rules that make a zone
 // servable (RFC 1034, RFC 2181, RFC 4592). Every error names where the record came from.
 import { Type, typeName } from '../wire/constants.js';
-import { isAtOrBelow, keyToText, nameFromWire, parentKey, type Name } from '../wire/name.js';
+import { isAtOrBelow, keyToText, keyToWire, nameFromWire, parentKey, type Name } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rdata.js';
 import type { Zone, ZoneNode } from './zone.js';
 
@@ -192,10 +192,7 @@ function addEmptyNonTerminals(nodes: Map<string, MutableNode>, apexKey: string):
   for (const key of [...nodes.keys()]) {
     for (let k = parentKey(key); k !== undefined && k.length >= apexKey.length; k = parentKey(k)) {
       if (nodes.has(k)) break;
-      const wire = Buffer.allocUnsafe(k.length + 1);
-      wire.write(k, 0, 'latin1');
-      wire[k.length] = 0;
-      nodes.set(k, { name: nameFromWire(wire), rrsets: new Map() });
+      nodes.set(k, { name: nameFromWire(keyToWire(k)), rrsets: new Map() });
     }
   }
 }
