@@ -1,5 +1,6 @@
 // `meridian dns`: runs the DNS service in the foreground until SIGINT/SIGTERM; SIGHUP reloads.
 import { parseArgs } from 'node:util';
+import { runUntilStopped } from './run-until-stopped.js';
 import { parseHostPort } from '../common/host-port.js';
 import { startDnsService } from '../dns/server/service.js';
 
@@ -27,11 +28,5 @@ export async function runDns(args: string[]): Promise<number | undefined> {
     ...(values.listen ? { listen: values.listen.map(parseHostPort) } : {}),
     ...(values.http ? { http: parseHostPort(values.http) } : {}),
   });
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await service.close();
-  return 0;
+  return runUntilStopped(service);
 }

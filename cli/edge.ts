@@ -1,5 +1,6 @@
 // `meridian edge`: runs the edge cache of one PoP in the foreground until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
+import { runUntilStopped } from './run-until-stopped.js';
 import { parseHostPort } from '../common/host-port.js';
 import { startEdge } from '../edge/service.js';
 
@@ -24,11 +25,5 @@ export async function runEdge(args: string[]): Promise<number | undefined> {
     ...(values.listen ? { listen: parseHostPort(values.listen) } : {}),
     ...(values.control ? { control: parseHostPort(values.control) } : {}),
   });
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await edge.close();
-  return 0;
+  return runUntilStopped(edge);
 }

@@ -1,5 +1,6 @@
 // `meridian health`: runs the prober of one PoP in the foreground until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
+import { runUntilStopped } from './run-until-stopped.js';
 import { parseHostPort } from '../common/host-port.js';
 import { startProber } from '../health/service.js';
 
@@ -22,11 +23,5 @@ export async function runHealth(args: string[]): Promise<number | undefined> {
     pop: values.pop,
     ...(values.http ? { http: parseHostPort(values.http) } : {}),
   });
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await prober.close();
-  return 0;
+  return runUntilStopped(prober);
 }
