@@ -4,6 +4,10 @@ import { runEdge } from './edge.js';
 import { runHealth } from './health.js';
 import { runExplain } from './explain.js';
 import { runPop } from './pop.js';
+import { runUp } from './up.js';
+import { runOrigin } from './origin.js';
+import { runStatus } from './status.js';
+import { runQuery } from './query.js';
 
 const USAGE = `usage: meridian <command> [options]
 
@@ -34,6 +38,14 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return runExplain(rest);
     case 'pop':
       return runPop(rest);
+    case 'up':
+      return runUp(rest);
+    case 'origin':
+      return runOrigin(rest);
+    case 'status':
+      return runStatus(rest);
+    case 'query':
+      return runQuery(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -99,12 +99,16 @@ const geoSchema = z.strictObject({
     .default([]),
 });
 
+export const workersSetting = z.union([z.literal('auto'), z.number().int().min(1).max(64)], { error: "expected 'auto' or a whole number of workers from 1 to 64" });
+
 const dnsSchema = z.strictObject({
   serverId: z.string().min(1).max(255).optional(),
   version: z.string().max(255).nullable().default(null),
   listen: z.array(hostPort).min(1).default([parseHostPort('127.0.0.1:5353'), parseHostPort('[::1]:5353')]),
   http: hostPort.default(parseHostPort('127.0.0.1:8053')),
   maxUdpPayload: z.number().int().min(512).max(4096).default(1232),
+  /** Serving processes sharing the listeners: `auto` = one per CPU core; 1 = serve in-process. */
+  workers: workersSetting.default('auto'),
   tcp: z
     .strictObject({
       idleTimeout: z.number().int().min(100).max(300_000).default(10_000),
@@ -135,6 +139,7 @@ export interface DnsSettings {
   readonly listen: readonly HostPort[];
   readonly http: HostPort;
   readonly maxUdpPayload: number;
+  readonly workers: number | 'auto';
   readonly tcp: { readonly idleTimeout: number; readonly maxConnections: number };
   readonly control: { readonly token?: string | undefined; readonly tokenFile?: string | undefined };
   readonly log: { readonly level: string; readonly querySampleRate: number };

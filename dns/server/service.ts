@@ -29,6 +29,8 @@ export interface DnsServiceOptions {
   listen?: HostPort[];
   /** Overrides `dns.http` (the CLI's --http). */
   http?: HostPort;
+  /** Overrides `dns.workers` (the CLI's --workers). */
+  workers?: number | 'auto';
   /** For tests: where logs go (default stdout). */
   log?: Logger;
 }
