@@ -21,9 +21,10 @@
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { HOST, ROOT, busyBefore, busyBeforeText, clockTicks, cleanup, commandExists, cpuTicks, fmt1, fmtInt, formatTable, freePort, log, machineText, machineWindow, mulberry32, otherWorkCell, otherWorkLegend, parseFlags, prerequisitesMet, run, runClient, runMain, spawnMeridian, startServer, stopOnSignals, tempDir, waitReady } from './lib.mjs';
+import { HOST, ROOT, busyBefore, busyBeforeText, clockTicks, cleanup, commandExists, treeCpuTicks, fmt1, fmtInt, formatTable, freePort, log, machineText, machineWindow, mulberry32, otherWorkCell, otherWorkLegend, parseFlags, prerequisitesMet, run, runClient, runMain, spawnMeridian, startServer, stopOnSignals, tempDir, waitReady } from './lib.mjs';
 
 const CONFIG = join(ROOT, 'config', 'demo.yaml');
 
@@ -55,7 +56,7 @@ const ECS_SUBNETS = [
   { cidr: '41.0.5.0/24', where: 'Johannesburg' },
 ];
 
-const args = parseFlags(['--no-gdnsd', '--ecs-parallel'], 'usage: node bench/dns.mjs [--no-gdnsd] [--ecs-parallel]');
+const args = parseFlags(['--no-gdnsd', '--ecs-parallel', '--no-single'], 'usage: node bench/dns.mjs [--no-gdnsd] [--ecs-parallel] [--no-single]');
 let haveDig = false;
 // Processes and temp dirs we own (see lib.mjs) all go away on exit, error, Ctrl-C.
 stopOnSignals();
@@ -161,8 +162,8 @@ async function waitForDns(server, port, name, timeoutMs = STARTUP_TIMEOUT_MS) {
 // ---------------------------------------------------------------------------------------------
 // Servers.
 
-async function startMeridian(port, httpPort) {
-  const server = spawnMeridian(['dns', '--config', CONFIG, '--listen', `${HOST}:${port}`, '--http', `${HOST}:${httpPort}`]);
+async function startMeridian(port, httpPort, workers) {
+  const server = spawnMeridian(['dns', '--config', CONFIG, '--listen', `${HOST}:${port}`, '--http', `${HOST}:${httpPort}`, '--workers', String(workers)]);
   await waitForDns(server, port, 'www.demo.test');
   return server;
 }
@@ -581,9 +582,10 @@ async function checkEcs(meridianPort, file, ecsList) {
 
 async function cpuPerQuery(server, port, label, f, clkTck) {
   const machine = machineWindow(clkTck);
-  const before = cpuTicks(server.pid);
+  // The whole process tree: with workers, the primary's children answer the queries.
+  const before = treeCpuTicks(server.pid).ticks;
   const r = await perf(server, port, f, CPU_SECONDS, CPU_RATE);
-  const after = cpuTicks(server.pid);
+  const after = treeCpuTicks(server.pid).ticks;
   const { otherCores: others } = machine();
   const cpuSeconds = (after - before) / clkTck;
   const usPerQuery = r.completed > 0 ? (cpuSeconds * 1e6) / r.completed : NaN;
@@ -636,9 +638,16 @@ async function main() {
   const mHttp = await take();
   const gPort = haveGdnsd ? await take() : 0;
 
-  log(`bench: starting meridian on ${HOST}:${mPort}`);
-  const meridian = await startMeridian(mPort, mHttp);
+  // "meridian" is the default (dns.workers: auto, one serving process per core); "meridian-1"
+  // is one process serving alone, for comparison (skip with --no-single).
+  log(`bench: starting meridian (--workers auto: ${availableParallelism()}) on ${HOST}:${mPort}`);
+  const meridian = await startMeridian(mPort, mHttp, 'auto');
   const servers = [{ name: 'meridian', server: meridian, port: mPort }];
+  if (!args.has('--no-single')) {
+    const [sPort, sHttp] = [await take(), await take()];
+    log(`bench: starting meridian-1 (--workers 1) on ${HOST}:${sPort}`);
+    servers.push({ name: 'meridian-1', server: await startMeridian(sPort, sHttp, 1), port: sPort });
+  }
   let routeCount = 0;
   if (haveGdnsd) {
     const gdir = join(work, 'gdnsd');
@@ -671,7 +680,7 @@ async function main() {
   const results = new Map();
   for (const { name, server, port } of servers) {
     for (const f of files) {
-      if (f.meridianOnly && name !== 'meridian') continue;
+      if (f.meridianOnly && !name.startsWith('meridian')) continue;
       if (f.key === 'routed' && !ecsCheck.ok) continue;
       const label = `${name} ${f.label}`;
       const search = await maxQps(server, port, label, f);
@@ -773,6 +782,8 @@ async function main() {
         out.push(`${f.label}: meridian / gdnsd CPU per query: ${cpuText} (not like-for-like: Meridian routes the routed names per query, gdnsd serves them static; the ${TARGET_CPU_RATIO}x target is for static A)`);
       }
     }
+    const single = results.get('meridian-1/static');
+    if (single) out.push(`static A: meridian-1 (one process) / gdnsd CPU per query: ${(single.cpu.usPerQuery / results.get('gdnsd/static').cpu.usPerQuery).toFixed(1)}x`);
     out.push('note: gdnsd near ~140k QPS is usually limited by dnsperf on a 2-core machine, not by gdnsd; the CPU ratio is the steadier figure.');
   }
   process.stdout.write(`${out.join('\n')}\n`);

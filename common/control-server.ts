@@ -67,6 +67,8 @@ export interface ControlServerOptions {
   routes: Route[];
   /** Served at GET /metrics, without a token, when given. */
   registry?: Registry;
+  /** Runs before each /metrics scrape (e.g. to gather worker processes' counters). */
+  beforeScrape?: () => Promise<void>;
   log: Logger;
 }
 
@@ -79,7 +81,7 @@ type RouteTable = Map<string, Map<RouteMethod, Route>>;
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   if (opts.token === '') throw new Error('control token is empty; omit it to disable auth');
-  const routes = buildRouteTable(opts.routes, opts.registry);
+  const routes = buildRouteTable(opts.routes, opts.registry, opts.beforeScrape);
   const { log, token } = opts;
 
   const server = createServer((req, res) => {
@@ -125,17 +127,16 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   };
 }
 
-function buildRouteTable(routes: Route[], registry: Registry | undefined): RouteTable {
+function buildRouteTable(routes: Route[], registry: Registry | undefined, beforeScrape: (() => Promise<void>) | undefined): RouteTable {
   const all = [...routes];
   if (registry) {
     all.push({
       method: 'GET',
       path: '/metrics',
-      handle: async () => ({
-        status: 200,
-        text: await registry.metrics(),
-        contentType: registry.contentType,
-      }),
+      handle: async () => {
+        await beforeScrape?.();
+        return { status: 200, text: await registry.metrics(), contentType: registry.contentType };
+      },
     });
   }
   const table: RouteTable = new Map();

@@ -5,6 +5,13 @@ import type { Registry } from 'prom-client';
 
 type MetricValue = { labels: Record<string, string | number>; value: number; metricName: string };
 
+/** A histogram's state as plain data (per series: bucket counts, sum, total). */
+export interface HistogramSnapshot {
+  readonly counts: number[][];
+  readonly sums: number[];
+  readonly totals: number[];
+}
+
 export class FastHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
@@ -12,6 +19,8 @@ export class FastHistogram {
   private readonly sums: Float64Array;
   private readonly totals: Float64Array;
   private readonly series: readonly (Record<string, string> | null)[];
+  /** Other processes' observations of the same histogram, added in when read. */
+  remote: readonly HistogramSnapshot[] = [];
 
   /** Without `label`, one unlabelled series: observe(0, seconds). */
   constructor(
@@ -40,17 +49,24 @@ export class FastHistogram {
     this.totals[series]!++;
   }
 
+  snapshot(): HistogramSnapshot {
+    return { counts: this.counts.map((c) => [...c]), sums: [...this.sums], totals: [...this.totals] };
+  }
+
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     const values: MetricValue[] = [];
+    const all = [this.snapshot(), ...this.remote];
     this.series.forEach((labels, s) => {
       let cumulative = 0;
+      const total = all.reduce((n, h) => n + (h.totals[s] ?? 0), 0);
+      const sum = all.reduce((n, h) => n + (h.sums[s] ?? 0), 0);
       this.bounds.forEach((le, i) => {
-        cumulative += this.counts[s]![i]!;
+        cumulative += all.reduce((n, h) => n + (h.counts[s]?.[i] ?? 0), 0);
         values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${this.name}_bucket` });
       });
-      values.push({ labels: { ...labels, le: '+Inf' }, value: this.totals[s]!, metricName: `${this.name}_bucket` });
-      values.push({ labels: { ...labels }, value: this.sums[s]!, metricName: `${this.name}_sum` });
-      values.push({ labels: { ...labels }, value: this.totals[s]!, metricName: `${this.name}_count` });
+      values.push({ labels: { ...labels, le: '+Inf' }, value: total, metricName: `${this.name}_bucket` });
+      values.push({ labels: { ...labels }, value: sum, metricName: `${this.name}_sum` });
+      values.push({ labels: { ...labels }, value: total, metricName: `${this.name}_count` });
     });
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }

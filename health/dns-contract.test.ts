@@ -60,7 +60,7 @@ afterAll(async () => {
 });
 
 async function answer(): Promise<unknown[]> {
-  const reply = await udpExchange(dns.udp[0]!.address, encodeQuery(1, 'www.example.test'));
+  const reply = await udpExchange(dns.listeners[0]!, encodeQuery(1, 'www.example.test'));
   return reply ? decode(reply).answers.map((a) => a.data) : [];
 }
 
@@ -69,7 +69,7 @@ async function answerFrom(source: string): Promise<unknown[]> {
   const socket = createSocket('udp4');
   try {
     await new Promise<void>((resolve) => socket.bind(0, source, () => resolve()));
-    const { host, port } = dns.udp[0]!.address;
+    const { host, port } = dns.listeners[0]!;
     const reply = new Promise<Buffer>((resolve) => socket.once('message', resolve));
     socket.send(encodeQuery(2, 'www.example.test'), port, host);
     return decode(await reply).answers.map((a) => a.data);
@@ -90,7 +90,7 @@ async function votesFor(pop: string): Promise<Vote[]> {
 
 describe('prober → real DNS server', () => {
   beforeAll(async () => {
-    dns = await startDnsService({ configFile: writeFile(config([])), listen: [loopback], http: loopback, log: capturedLog().log });
+    dns = await startDnsService({ configFile: writeFile(config([])), listen: [loopback], http: loopback, workers: 1, log: capturedLog().log });
     prober = await startProber({ configFile: writeFile(config([dns.control.url])), pop: 'fra', log: capturedLog().log });
   });
   afterAll(async () => {
@@ -130,7 +130,7 @@ describe('probers measure RTT to resolvers → real DNS server steers by it', ()
   beforeAll(async () => {
     fromFra = await localResolver({ delayMs: 5 });
     fromIad = await localResolver({ delayMs: 60 });
-    dns = await startDnsService({ configFile: writeFile(config([])), listen: [loopback], http: loopback, log: capturedLog().log });
+    dns = await startDnsService({ configFile: writeFile(config([])), listen: [loopback], http: loopback, workers: 1, log: capturedLog().log });
   });
   afterAll(async () => {
     await Promise.all(probers.map((p) => p.close()));

@@ -24,6 +24,21 @@ export class ResolverTable {
     else if (this.counts.size < MAX_ADDRESSES) this.counts.set(resolverIp, 1);
   }
 
+  /** Raw counts, for a primary merging its workers' tables. */
+  entries(): [string, number][] {
+    return [...this.counts];
+  }
+
+  /** Adds another table's counts (bounded like record()). */
+  addAll(entries: Iterable<readonly [string, number]>): this {
+    for (const [ip, n] of entries) {
+      const have = this.counts.get(ip);
+      if (have !== undefined) this.counts.set(ip, have + n);
+      else if (this.counts.size < MAX_ADDRESSES) this.counts.set(ip, n);
+    }
+    return this;
+  }
+
   /** The busiest networks first; each with its busiest address as the one to probe. */
   top(limit: number): ResolverNetwork[] {
     const networks = new Map<string, { sample: string; sampleQueries: number; queries: number }>();

@@ -7,6 +7,7 @@ import type { HealthReport, HealthSettings } from '../../common/health.js';
 import type { Logger } from '../../common/log.js';
 import type { PopHealth } from '../policy/types.js';
 import type { OverrideStore, Override } from './overrides.js';
+import type { HealthSnapshot } from './snapshot.js';
 
 export type { PopHealth };
 
@@ -38,6 +39,8 @@ export class HealthView {
   private readonly verdicts = new Map<string, Verdict>();
   private readonly eligibility = new Map<string, PopHealth>();
   private timer: NodeJS.Timeout | undefined;
+  /** Told after every re-evaluation (reports, overrides, time passing): serving workers follow. */
+  onUpdate: (() => void) | undefined;
 
   constructor(
     private settings: QuorumSettings,
@@ -101,6 +104,16 @@ export class HealthView {
     this.recompute();
   }
 
+  /** Eligibility and fresh RTTs as plain data, for serving workers (see snapshot.ts). */
+  snapshot(): HealthSnapshot {
+    const now = this.now();
+    const rtt: [string, [string, number][]][] = [];
+    for (const [vantage, { report, receivedAt }] of this.latest) {
+      if (this.isFresh(report, receivedAt, now)) rtt.push([vantage, [...(this.rttIndex.get(vantage) ?? [])]]);
+    }
+    return { eligibility: [...this.eligibility].map(([pop, h]) => [pop, h.eligible, h.reason]), rtt };
+  }
+
   details(): PopHealthDetail[] {
     const now = this.now();
     return this.popIds.map((pop) => {
@@ -153,6 +166,7 @@ export class HealthView {
       }
     }
     if (changed && notify) this.onChange();
+    this.onUpdate?.();
   }
 
   private verdictFor(pop: string, now: number, before: Verdict | undefined): Verdict {

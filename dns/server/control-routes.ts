@@ -4,7 +4,7 @@ import { ExplainError, type Explanation } from '../answer/explain.js';
 import { healthReportSchema } from '../../common/health.js';
 import { formatPath } from '../../common/config-file.js';
 import type { HealthView } from '../health/view.js';
-import type { ResolverTable } from '../health/resolvers.js';
+import type { ResolverNetwork } from '../health/resolvers.js';
 
 const OVERRIDE_ACTIONS = { drain: 'drain', down: 'down', undrain: null, auto: null } as const;
 import type { ReloadResult } from './service.js';
@@ -14,7 +14,8 @@ export interface ControlActions {
   status(): Record<string, unknown>;
   explain(name: string, client: string, type: string | undefined): Explanation;
   readonly health: HealthView;
-  readonly resolvers: ResolverTable;
+  /** The busiest resolver networks (merged over serving workers). */
+  resolvers(limit: number): Promise<ResolverNetwork[]> | ResolverNetwork[];
   knownPop(pop: string): boolean;
 }
 
@@ -65,11 +66,11 @@ export function controlRoutes(actions: ControlActions): Route[] {
       // Probers pull this to know which resolver networks to measure RTT to.
       method: 'GET',
       path: '/v1/resolvers',
-      handle(req) {
+      async handle(req) {
         const limitText = req.url.searchParams.get('limit') ?? '100';
         const limit = Number(limitText);
         if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new HttpError(400, `limit '${limitText}' must be a whole number from 1 to 10000`);
-        return { status: 200, body: { resolvers: actions.resolvers.top(limit) } };
+        return { status: 200, body: { resolvers: await actions.resolvers(limit) } };
       },
     },
     { method: 'GET', path: '/v1/health', handle: () => ({ status: 200, body: { pops: actions.health.details() } }) },

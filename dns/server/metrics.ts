@@ -1,7 +1,7 @@
 // DNS counters kept in a typed array on the hot path (an index and an add, no label hashing)
 // and turned into Prometheus series only when /metrics is scraped.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { FastHistogram } from '../../common/histogram.js';
+import { FastHistogram, type HistogramSnapshot } from '../../common/histogram.js';
 import { RcodeName, Type, typeName } from '../wire/constants.js';
 
 export type Transport = 'udp' | 'tcp';
@@ -23,6 +23,17 @@ const NR = RCODE_LABELS.length;
 
 export type DropReason = 'malformed' | 'response' | 'spoofed_port';
 
+/** A worker's counters as plain data, summed into the primary's /metrics. */
+export interface DnsMetricsSnapshot {
+  readonly answered: number[];
+  readonly dropped: [DropReason, number][];
+  readonly truncated: number;
+  readonly tcpOpen: number;
+  readonly tcpTotal: number;
+  readonly tcpRefused: number;
+  readonly latency: HistogramSnapshot;
+}
+
 export class DnsMetrics {
   private readonly answered = new Float64Array(TRANSPORTS.length * NT * NR);
   private readonly dropped = new Map<DropReason, number>();
@@ -33,6 +44,9 @@ export class DnsMetrics {
   private readonly popTransitions = new Map<string, number>();
   readonly latency = new FastHistogram('meridian_dns_answer_seconds', 'Time from receiving a query to handing its response to the socket', [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2]);
 
+  /** The serving workers' latest counters, when this process is a primary that serves none. */
+  remote: readonly DnsMetricsSnapshot[] = [];
+
   constructor(registry: Registry) {
     const self = this;
     new Counter({
@@ -42,7 +56,9 @@ export class DnsMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        self.answered.forEach((v, i) => {
+        const answered = Float64Array.from(self.answered);
+        for (const r of self.remote) r.answered.forEach((v, i) => (answered[i]! += v));
+        answered.forEach((v, i) => {
           if (v === 0) return;
           const r = i % NR;
           const t = Math.floor(i / NR) % NT;
@@ -59,6 +75,7 @@ export class DnsMetrics {
       collect() {
         this.reset();
         for (const [reason, v] of self.dropped) this.inc({ reason }, v);
+        for (const r of self.remote) for (const [reason, v] of r.dropped) this.inc({ reason }, v);
       },
     });
     new Counter({
@@ -67,7 +84,7 @@ export class DnsMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(self.truncated);
+        this.inc(self.sum('truncated'));
       },
     });
     new Gauge({
@@ -75,7 +92,7 @@ export class DnsMetrics {
       help: 'Open DNS-over-TCP connections',
       registers: [registry],
       collect() {
-        this.set(self.tcpOpen);
+        this.set(self.sum('tcpOpen'));
       },
     });
     new Counter({
@@ -84,7 +101,7 @@ export class DnsMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(self.tcpTotal);
+        this.inc(self.sum('tcpTotal'));
       },
     });
     new Counter({
@@ -93,7 +110,7 @@ export class DnsMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(self.tcpRefused);
+        this.inc(self.sum('tcpRefused'));
       },
     });
     new Counter({
@@ -110,6 +127,28 @@ export class DnsMetrics {
       },
     });
     this.latency.register(registry);
+  }
+
+  snapshot(): DnsMetricsSnapshot {
+    return {
+      answered: [...this.answered],
+      dropped: [...this.dropped],
+      truncated: this.truncated,
+      tcpOpen: this.tcpOpen,
+      tcpTotal: this.tcpTotal,
+      tcpRefused: this.tcpRefused,
+      latency: this.latency.snapshot(),
+    };
+  }
+
+  /** Sets the workers' counters to report beside this process's own. */
+  setRemote(snapshots: readonly DnsMetricsSnapshot[]): void {
+    this.remote = snapshots;
+    this.latency.remote = snapshots.map((s) => s.latency);
+  }
+
+  private sum(field: 'truncated' | 'tcpOpen' | 'tcpTotal' | 'tcpRefused'): number {
+    return this.remote.reduce((n, r) => n + r[field], this[field]);
   }
 
   popTransition(pop: string, to: 'up' | 'down'): void {

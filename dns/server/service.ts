@@ -1,27 +1,27 @@
-// The DNS service as a whole: load the config, build the serving state, open the UDP/TCP
-// listeners and the HTTP control port, and reload on request. A reload builds the new state
-// completely before swapping one reference, so a bad file changes nothing and queries in
-// flight (each handled synchronously) never see half a config.
+// The DNS service as a whole: the serving core (config → state → query handler), PoP health
+// (reports, quorum, overrides), the HTTP control port and the redirect listener. With
+// `dns.workers` = 1 this process also answers queries; with more, forked workers do (see
+// worker-pool.ts) and this process keeps the one-per-server parts, telling workers of health
+// changes and reloads and gathering their counters.
+import { availableParallelism } from 'node:os';
 import { formatHostPort, type HostPort } from '../../common/host-port.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { createRegistry } from '../../common/metrics.js';
 import { resolveControlToken } from '../../common/control-token.js';
 import { startControlServer, type ControlServer } from '../../common/control-server.js';
 import { loadDnsConfig, type DnsConfig } from '../config.js';
-import { QueryHandler } from './handle-query.js';
 import { DnsMetrics } from './metrics.js';
-import { QueryLog } from './query-log.js';
-import { buildServingState, type BuiltState } from './state.js';
-import { listenTcp, type TcpListener } from './tcp.js';
-import { listenUdp, type Listener } from './udp.js';
+import { ServingCore, type ReloadResult } from './serving.js';
 import { controlRoutes } from './control-routes.js';
-import { GeoDatabases } from '../../geo-data/databases.js';
 import { explain } from '../answer/explain.js';
 import { listenRedirect, type RedirectListener } from './redirect.js';
 import { HealthView } from '../health/view.js';
 import { ResolverTable } from '../health/resolvers.js';
 import { FileOverrideStore, stateFileFor } from '../health/overrides.js';
 import { wireToText } from '../wire/name.js';
+import { WorkerPool } from './worker-pool.js';
+
+export type { ReloadResult } from './serving.js';
 
 export interface DnsServiceOptions {
   configFile: string;
@@ -35,17 +35,11 @@ export interface DnsServiceOptions {
   log?: Logger;
 }
 
-export interface ReloadResult {
-  readonly ok: boolean;
-  readonly error?: string;
-  readonly zones?: number;
-  readonly records?: number;
-  readonly ms?: number;
-}
-
 export interface DnsService {
-  readonly udp: readonly Listener[];
-  readonly tcp: readonly TcpListener[];
+  /** Where DNS is served, UDP and TCP on each. */
+  readonly listeners: readonly HostPort[];
+  /** Processes answering queries (1 = this one). */
+  readonly workers: number;
   readonly control: ControlServer;
   readonly serverId: string;
   readonly configFile: string;
@@ -61,117 +55,101 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const registry = createRegistry('dns');
   const metrics = new DnsMetrics(registry);
   const popIds = (c: DnsConfig) => c.topology.pops.map((p) => p.id);
+  const workerSetting = opts.workers ?? settings.workers;
+  const workerCount = workerSetting === 'auto' ? availableParallelism() : workerSetting;
   // Overrides survive restarts; a state file we cannot understand stops start-up with its name.
   const overrides = new FileOverrideStore(stateFileFor(opts.configFile));
+  let pool: WorkerPool | undefined;
   const health = new HealthView(
     config.health,
     popIds(config),
     overrides,
     log,
     // Decisions rest on health: any eligibility change drops them all.
-    () => handler?.state.steering.clearCache(),
+    () => core?.clearDecisions(),
     Date.now,
     (pop, to) => metrics.popTransition(pop, to),
   );
-  const healthOf = (pop: string) => health.healthOf(pop);
-  const measuredRtt = (pop: string, net: string) => health.measuredRttMs(pop, net);
+  health.onUpdate = () => pool?.pushHealth(health.snapshot());
   const resolvers = new ResolverTable();
-  let geo = await openGeo(config.geo.databases);
-  let state: BuiltState = buildServingState(config, geo.readers, healthOf, measuredRtt, resolvers);
-  let current: DnsConfig = config;
-  const handler: QueryHandler = new QueryHandler(state, metrics);
+  const core: ServingCore = await ServingCore.open({ configFile: opts.configFile, log, metrics, health, resolvers }, config);
   health.start();
-  const queryLog = new QueryLog(log, settings.log.querySampleRate);
   const loadedAt = { time: new Date(), result: { ok: true } as ReloadResult };
 
   const listenAt = opts.listen ?? settings.listen;
-  const udp: Listener[] = [];
-  const tcp: TcpListener[] = [];
   let control: ControlServer | undefined;
   let redirect: RedirectListener | undefined;
   const closeAll = async () => {
     health.stop();
-    geo.close();
-    await Promise.all([...udp, ...tcp].map((l) => l.close()));
+    await pool?.close();
+    await core.close();
     await control?.close();
     await redirect?.close();
   };
 
-  function openGeo(files: readonly string[]): Promise<GeoDatabases> {
-    return GeoDatabases.open(files, (file, err) => log.error({ file, error: err.message }, 'GeoIP database update refused; keeping the previous data'));
-  }
-  function watchGeo(dbs: GeoDatabases): void {
-    dbs.watch((file) => {
-      // Decisions were made with the old data: drop them all.
-      handler.state.steering.clearCache();
-      log.info({ file }, 'GeoIP database reloaded');
-    });
-  }
-  watchGeo(geo);
+  let listeners: readonly HostPort[];
   try {
-    for (const at of listenAt) {
-      udp.push(await listenUdp(at, handler, metrics, log, queryLog));
-      // Port 0 means "any": TCP takes the port UDP got, so both serve one address.
-      tcp.push(await listenTcp({ host: at.host, port: udp[udp.length - 1]!.address.port }, handler, metrics, log, queryLog, settings.tcp));
+    if (workerCount > 1) {
+      pool = await WorkerPool.start({ configFile: opts.configFile, listen: listenAt, count: workerCount, log, health: () => health.snapshot() });
+      listeners = pool.listeners;
+    } else {
+      await core.listen(listenAt);
+      listeners = core.udp.map((l) => l.address);
     }
   } catch (e) {
     await closeAll();
     throw e;
   }
 
-  // Reloads run one at a time, in order.
+  // One reload at a time: this process first (it validates the file), then the workers.
   let reloading: Promise<ReloadResult> = Promise.resolve({ ok: true });
   const reload = (): Promise<ReloadResult> => {
     reloading = reloading.then(async () => {
-      const started = performance.now();
-      try {
-        const next = await loadDnsConfig(opts.configFile);
-        const sameGeo = next.geo.databases.join('\n') === current.geo.databases.join('\n');
-        const nextGeo = sameGeo ? geo : await openGeo(next.geo.databases);
-        let built: BuiltState;
-        try {
-          built = buildServingState(next, nextGeo.readers, healthOf, measuredRtt, resolvers);
-        } catch (e) {
-          if (nextGeo !== geo) nextGeo.close();
-          throw e;
-        }
-        handler.state = built;
-        state = built;
-        health.update(next.health, popIds(next));
-        if (nextGeo !== geo) {
-          geo.close();
-          geo = nextGeo;
-          watchGeo(geo);
-        }
-        if (next.settings.listen.map(formatHostPort).join() !== current.settings.listen.map(formatHostPort).join() && !opts.listen) {
-          log.warn('dns.listen changed: restart to apply new listeners');
-        }
-        current = next;
-        for (const t of tcp) t.setLimits(next.settings.tcp);
-        queryLog.sampleRate = next.settings.log.querySampleRate;
-        log.level = next.settings.log.level;
-        const result = { ok: true, zones: built.zoneCount, records: built.recordCount, ms: Math.round(performance.now() - started) };
-        log.info(result, 'config reloaded');
-        loadedAt.time = new Date();
+      const before = core.config;
+      const result = await core.reload();
+      if (!result.ok) {
+        log.error({ error: result.error }, 'config reload refused; still serving the previous config');
         loadedAt.result = result;
         return result;
-      } catch (e) {
-        const error = (e as Error).message;
-        log.error({ error }, 'config reload refused; still serving the previous config');
-        loadedAt.result = { ok: false, error };
-        return { ok: false, error };
       }
+      const next = core.config;
+      health.update(next.health, popIds(next));
+      if (!opts.listen && next.settings.listen.map(formatHostPort).join() !== before.settings.listen.map(formatHostPort).join()) {
+        log.warn('dns.listen changed: restart to apply new listeners');
+      }
+      if (next.settings.workers !== before.settings.workers && opts.workers === undefined) log.warn('dns.workers changed: restart to apply');
+      const refused = (await pool?.reload()) ?? [];
+      // The file was good a moment ago; a worker can only disagree if it changed in between.
+      const final: ReloadResult = refused.length === 0 ? result : { ok: false, error: `workers ${refused.map((r) => `${r.worker}: ${r.error}`).join('; ')}` };
+      if (final.ok) log.info(final, 'config reloaded');
+      else log.error({ error: final.error }, 'config reloaded here but refused by serving workers; they keep the previous config');
+      loadedAt.time = new Date();
+      loadedAt.result = final;
+      return final;
     });
     return reloading;
   };
 
-  const status = () => ({
-    serverId: current.settings.serverId,
-    configFile: opts.configFile,
-    listeners: udp.map((l) => formatHostPort(l.address)),
-    zones: [...state.zones.values()].map((z) => ({ name: wireToText(z.apex.wire), nodes: z.nodes.size })),
-    lastReload: { at: loadedAt.time.toISOString(), ...loadedAt.result },
-  });
+  const status = () => {
+    const current = core.config;
+    return {
+      serverId: current.settings.serverId,
+      configFile: opts.configFile,
+      listeners: listeners.map(formatHostPort),
+      workers: workerCount,
+      zones: [...core.state.zones.values()].map((z) => ({ name: wireToText(z.apex.wire), nodes: z.nodes.size })),
+      pops: current.topology.pops.map((p) => ({ id: p.id, name: p.name, edge: p.edge, enabled: p.enabled })),
+      lastReload: { at: loadedAt.time.toISOString(), ...loadedAt.result },
+    };
+  };
+
+  // Resolver volumes: counted where queries are answered, merged when a prober asks.
+  const resolverTop = async (limit: number) => {
+    if (!pool) return resolvers.top(limit);
+    const merged = new ResolverTable().addAll(resolvers.entries());
+    for (const counts of await pool.resolverCounts()) merged.addAll(counts);
+    return merged.top(limit);
+  };
 
   try {
     control = await startControlServer({
@@ -180,17 +158,18 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
       routes: controlRoutes({
         reload,
         status,
-        explain: (name, client, type) => explain(state.zones, state.steering, name, client, type),
+        explain: (name, client, type) => explain(core.state.zones, core.state.steering, name, client, type),
         health,
-        resolvers,
-        knownPop: (pop) => current.topology.pops.some((p) => p.id === pop),
+        resolvers: resolverTop,
+        knownPop: (pop) => core.config.topology.pops.some((p) => p.id === pop),
       }),
       registry,
+      ...(pool ? { beforeScrape: async () => metrics.setRemote(await pool!.metrics()) } : {}),
       log,
     });
     if (settings.redirect) {
       // The pool and TTL follow reloads; the listen address is fixed at start-up.
-      redirect = await listenRedirect(settings.redirect.listen, () => ({ steering: state.steering, target: current.settings.redirect ?? settings.redirect! }), log);
+      redirect = await listenRedirect(settings.redirect.listen, () => ({ steering: core.state.steering, target: core.config.settings.redirect ?? settings.redirect! }), log);
     }
   } catch (e) {
     await closeAll();
@@ -200,18 +179,19 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   log.info(
     {
       serverId: settings.serverId,
-      dns: udp.map((l) => `${formatHostPort(l.address)} (udp+tcp)`),
+      dns: listeners.map((l) => `${formatHostPort(l)} (udp+tcp)`),
+      workers: workerCount,
       control: control.url,
       ...(redirect ? { redirect: `http://${formatHostPort(redirect.address)}/r/` } : {}),
-      zones: state.zoneCount,
-      records: state.recordCount,
+      zones: core.state.zoneCount,
+      records: core.state.recordCount,
     },
     'meridian dns serving',
   );
 
   return {
-    udp,
-    tcp,
+    listeners,
+    workers: workerCount,
     control,
     serverId: settings.serverId,
     configFile: opts.configFile,
@@ -220,5 +200,3 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
     close: closeAll,
   };
 }
-
-

@@ -30,6 +30,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Name of the config file inside the temp dir. */
   configName?: string;
+  /** `--workers`; default 1 (one process; the multi-worker tests ask for more). */
+  workers?: number | 'auto';
 }
 
 export interface RunningServer extends Endpoint {
@@ -130,7 +132,7 @@ export async function startServer(configText: string | { file: string }, opts: S
     configPath = resolvePath(REPO_ROOT, configText.file);
   }
   const listen = opts.listen ?? ['127.0.0.1:0'];
-  const args = ['dns', '--config', configPath, ...listen.flatMap((l) => ['--listen', l]), '--http', opts.http ?? '127.0.0.1:0'];
+  const args = ['dns', '--config', configPath, ...listen.flatMap((l) => ['--listen', l]), '--http', opts.http ?? '127.0.0.1:0', '--workers', String(opts.workers ?? 1)];
   const child = spawnMeridian(args, opts.env);
   const stdout: string[] = [];
   const stderr: string[] = [];

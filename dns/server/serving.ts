@@ -1,0 +1,166 @@
+// What answers queries: the config, the GeoIP databases, the serving state built from them, the
+// query handler and (when asked) the UDP/TCP listeners. One process serving alone has one; with
+// `dns.workers` > 1 every worker process has one with listeners, and the primary has one
+// without listeners for /v1/explain and redirects. A reload builds the new state completely
+// before swapping one reference, so a bad file changes nothing and queries in flight (each
+// handled synchronously) never see half a config.
+import type { HostPort } from '../../common/host-port.js';
+import type { Logger } from '../../common/log.js';
+import { GeoDatabases } from '../../geo-data/databases.js';
+import { loadDnsConfig, type DnsConfig } from '../config.js';
+import type { PopHealth } from '../policy/types.js';
+import type { ResolverTable } from '../health/resolvers.js';
+import { QueryHandler } from './handle-query.js';
+import type { DnsMetrics } from './metrics.js';
+import { QueryLog } from './query-log.js';
+import { buildServingState, type BuiltState } from './state.js';
+import { listenTcp, type TcpLimits, type TcpListener } from './tcp.js';
+import { listenUdp, type Listener } from './udp.js';
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly zones?: number;
+  readonly records?: number;
+  readonly ms?: number;
+}
+
+/** Where routed answers get PoP health and measured RTTs from. */
+export interface HealthSource {
+  healthOf(pop: string): PopHealth | undefined;
+  measuredRttMs(pop: string, resolverNetwork: string): number | undefined;
+}
+
+export interface ServingOptions {
+  configFile: string;
+  log: Logger;
+  metrics: DnsMetrics;
+  health: HealthSource;
+  resolvers: ResolverTable | null;
+  /** Shares of the TCP connection cap: each of N workers enforces 1/N of `dns.tcp.maxConnections`. */
+  tcpShares?: number;
+}
+
+export class ServingCore {
+  readonly handler: QueryHandler;
+  readonly udp: Listener[] = [];
+  readonly tcp: TcpListener[] = [];
+  private readonly queryLog: QueryLog;
+  private reloading: Promise<ReloadResult> = Promise.resolve({ ok: true });
+
+  private constructor(
+    private readonly opts: ServingOptions,
+    private current: DnsConfig,
+    private geo: GeoDatabases,
+    private built: BuiltState,
+  ) {
+    this.handler = new QueryHandler(built, opts.metrics);
+    this.queryLog = new QueryLog(opts.log, current.settings.log.querySampleRate);
+    this.watchGeo(geo);
+  }
+
+  /** Loads the config (or takes one already loaded) and builds the first serving state. */
+  static async open(opts: ServingOptions, loaded?: DnsConfig): Promise<ServingCore> {
+    const config = loaded ?? (await loadDnsConfig(opts.configFile));
+    const geo = await openGeo(config.geo.databases, opts.log);
+    try {
+      return new ServingCore(opts, config, geo, build(config, geo, opts));
+    } catch (e) {
+      geo.close();
+      throw e;
+    }
+  }
+
+  get config(): DnsConfig {
+    return this.current;
+  }
+
+  get state(): BuiltState {
+    return this.built;
+  }
+
+  /** Drops every cached routing decision (health or data changed under them). */
+  clearDecisions(): void {
+    this.built.steering.clearCache();
+  }
+
+  /** Opens UDP and TCP on each address; port 0 takes any port, the same one for both. */
+  async listen(addresses: readonly HostPort[]): Promise<void> {
+    const { metrics, log } = this.opts;
+    for (const at of addresses) {
+      const udp = await listenUdp(at, this.handler, metrics, log, this.queryLog);
+      this.udp.push(udp);
+      this.tcp.push(await listenTcp({ host: at.host, port: udp.address.port }, this.handler, metrics, log, this.queryLog, this.tcpLimits(this.current)));
+    }
+  }
+
+  /** Re-reads the config file; on any error keeps serving what it had. Reloads run in order. */
+  reload(): Promise<ReloadResult> {
+    this.reloading = this.reloading.then(() => this.reloadNow());
+    return this.reloading;
+  }
+
+  async close(): Promise<void> {
+    this.geo.close();
+    await Promise.all([...this.udp, ...this.tcp].map((l) => l.close()));
+  }
+
+  private async reloadNow(): Promise<ReloadResult> {
+    const started = performance.now();
+    const { log } = this.opts;
+    try {
+      const next = await loadDnsConfig(this.opts.configFile);
+      const sameGeo = next.geo.databases.join('\n') === this.current.geo.databases.join('\n');
+      const nextGeo = sameGeo ? this.geo : await openGeo(next.geo.databases, log);
+      let built: BuiltState;
+      try {
+        built = build(next, nextGeo, this.opts);
+      } catch (e) {
+        if (nextGeo !== this.geo) nextGeo.close();
+        throw e;
+      }
+      this.handler.state = built;
+      this.built = built;
+      if (nextGeo !== this.geo) {
+        this.geo.close();
+        this.geo = nextGeo;
+        this.watchGeo(nextGeo);
+      }
+      this.current = next;
+      for (const t of this.tcp) t.setLimits(this.tcpLimits(next));
+      this.queryLog.sampleRate = next.settings.log.querySampleRate;
+      log.level = next.settings.log.level;
+      return { ok: true, zones: built.zoneCount, records: built.recordCount, ms: Math.round(performance.now() - started) };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+  }
+
+  private tcpLimits(config: DnsConfig): TcpLimits {
+    const { idleTimeout, maxConnections } = config.settings.tcp;
+    return { idleTimeout, maxConnections: Math.max(1, Math.ceil(maxConnections / (this.opts.tcpShares ?? 1))) };
+  }
+
+  private watchGeo(dbs: GeoDatabases): void {
+    dbs.watch((file) => {
+      // Decisions were made with the old data: drop them all.
+      this.clearDecisions();
+      this.opts.log.info({ file }, 'GeoIP database reloaded');
+    });
+  }
+}
+
+function openGeo(files: readonly string[], log: Logger): Promise<GeoDatabases> {
+  return GeoDatabases.open(files, (file, err) => log.error({ file, error: err.message }, 'GeoIP database update refused; keeping the previous data'));
+}
+
+function build(config: DnsConfig, geo: GeoDatabases, opts: ServingOptions): BuiltState {
+  const { health } = opts;
+  return buildServingState(
+    config,
+    geo.readers,
+    (pop) => health.healthOf(pop),
+    (pop, net) => health.measuredRttMs(pop, net),
+    opts.resolvers,
+  );
+}

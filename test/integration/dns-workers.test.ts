@@ -1,0 +1,139 @@
+// `dns.workers` > 1: forked workers share the listeners and answer queries; the primary keeps
+// health, overrides, reloads and the control port and must keep every worker in step with it.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decode, encodeQuery, frame, TcpClient, udpExchange } from '../helpers/dns-client.js';
+import { control, metricValue, query, scrapeMetrics, startServer, type RunningServer } from '../helpers/dns-server.js';
+
+const CONFIG = `
+dns:
+  control: { token: secret }
+pops:
+  - { id: tokyo, location: { lat: 35.68, lon: 139.69 }, ipv4: [192.0.2.10] }
+  - { id: nyc, location: { lat: 40.71, lon: -74.01 }, ipv4: [192.0.2.20] }
+  - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [192.0.2.30] }
+pools:
+  - { id: p, members: [tokyo, nyc, fra] }
+geo:
+  nets: [{ network: 127.0.0.0/8, location: { lat: 34.69, lon: 135.50 } }]
+zones:
+  - name: example.test
+    soa: { mname: ns1.example.test., rname: admin.example.test. }
+    ns: [ns1.example.test.]
+    records: [{ name: ns1, type: A, value: 192.0.2.1 }, { name: api, type: A, value: 198.51.100.1 }]
+    routes: [{ name: www, pool: p, ttl: 10 }]
+`;
+const AUTH = { authorization: 'Bearer secret', 'content-type': 'application/json' };
+
+/** Pids of the server's direct children (its workers). */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (text) out.push(...text.split(/\s+/).map(Number));
+  }
+  return out;
+}
+
+/** Sends `count` UDP queries for `name` at once (so both workers get some) and returns the A data seen. */
+async function answersOf(server: RunningServer, name: string, count = 60): Promise<string[]> {
+  const replies = await Promise.all(Array.from({ length: count }, (_, i) => udpExchange(server, encodeQuery(i + 1, name), 2000)));
+  return replies.map((r) => (r ? decode(r).answers.map((a) => String(a.data)).join(',') : 'timeout'));
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+let seq = 0;
+async function report(server: RunningServer, vantage: string, down: string[]): Promise<number> {
+  const body = { vantage, epoch: 1, seq: ++seq, interval: 500, targets: ['tokyo', 'nyc', 'fra'].map((pop) => ({ pop, up: !down.includes(pop), rttMs: 5 })), resolvers: [] };
+  return (await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) })).status;
+}
+
+describe('DNS served by several worker processes', () => {
+  let server: RunningServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  it('forks the workers, answers over UDP and TCP, and counts every query in /metrics', async () => {
+    server = await startServer(CONFIG, { workers: 2 });
+    expect(childPids(server.process.pid!)).toHaveLength(2);
+    expect(((await control(server, 'GET', '/v1/status')).json as { workers: number }).workers).toBe(2);
+    expect(new Set(await answersOf(server, 'api.example.test', 100))).toEqual(new Set(['198.51.100.1']));
+    const tcp = new TcpClient(server);
+    try {
+      await tcp.connected;
+      await tcp.write(Buffer.concat([frame(encodeQuery(7, 'www.example.test')), frame(encodeQuery(8, 'api.example.test'))]));
+      const replies = await tcp.waitFor(2);
+      expect(replies.map((r) => decode(r).answers[0]?.data)).toEqual(['192.0.2.10', '198.51.100.1']);
+    } finally {
+      tcp.socket.destroy();
+    }
+    const metrics = await scrapeMetrics(server);
+    expect(metricValue(metrics, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' })).toBe(100);
+    expect(metricValue(metrics, 'meridian_dns_queries_total', { transport: 'tcp', qtype: 'A', rcode: 'NOERROR' })).toBe(2);
+    expect(metricValue(metrics, 'meridian_dns_answer_seconds_count')).toBe(102);
+    // Resolver volumes come from the workers too (only routed queries count).
+    expect((await control(server, 'GET', '/v1/resolvers')).json).toEqual({ resolvers: [{ network: '127.0.0.0/24', sample: '127.0.0.1', queries: 1 }] });
+  });
+
+  it('moves every worker off a PoP a quorum sees down, and follows overrides', async () => {
+    server = await startServer(CONFIG, { workers: 2 });
+    expect(new Set(await answersOf(server, 'www.example.test'))).toEqual(new Set(['192.0.2.10']));
+    expect(await report(server, 'nyc', ['tokyo'])).toBe(200);
+    expect(await report(server, 'fra', ['tokyo'])).toBe(200);
+    // Health reaches the workers over IPC: a moment after the report, never a stale worker.
+    await waitUntil('every worker to answer Frankfurt', async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'));
+    await report(server, 'nyc', []);
+    await report(server, 'fra', []);
+    await waitUntil('every worker to answer Tokyo again', async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.10'));
+    const drained = await fetch(`${server.controlUrl}/v1/pops/override`, { method: 'POST', headers: AUTH, body: JSON.stringify({ pop: 'tokyo', action: 'drain' }) });
+    expect(drained.status).toBe(200);
+    await waitUntil('every worker to leave the drained PoP', async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'));
+  });
+
+  it('reloads every worker, and a bad file changes none of them', async () => {
+    server = await startServer(CONFIG, { workers: 2 });
+    writeFileSync(server.configPath, CONFIG.replace('198.51.100.1', '198.51.100.2'));
+    const ok = await control(server, 'POST', '/v1/reload', AUTH);
+    expect(ok.status).toBe(200);
+    expect(new Set(await answersOf(server, 'api.example.test', 100))).toEqual(new Set(['198.51.100.2']));
+    writeFileSync(server.configPath, CONFIG.replace('198.51.100.1', 'not-an-address'));
+    const bad = await control(server, 'POST', '/v1/reload', AUTH);
+    expect(bad.status).toBe(422);
+    expect(new Set(await answersOf(server, 'api.example.test', 100))).toEqual(new Set(['198.51.100.2']));
+  });
+
+  it('restarts a worker that dies, and stops every worker on SIGTERM', async () => {
+    server = await startServer(CONFIG, { workers: 2 });
+    const pid = server.process.pid!;
+    const [victim] = childPids(pid);
+    process.kill(victim!, 'SIGKILL');
+    await waitUntil('a replacement worker', async () => {
+      const now = childPids(pid);
+      return now.length === 2 && !now.includes(victim!);
+    });
+    expect(server.stdout.join('\n')).toMatch(/"signal":"SIGKILL".*DNS worker died; restarting it/);
+    expect(new Set(await answersOf(server, 'api.example.test'))).toEqual(new Set(['198.51.100.1']));
+    const workers = childPids(pid);
+    server.process.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    for (const w of workers) expect(() => process.kill(w, 0)).toThrow();
+  });
+
+  it('answers dig like a single process does, ECS scope included', async () => {
+    server = await startServer(CONFIG, { workers: 2 });
+    const r = await query(server, ['www.example.test', '+subnet=127.0.0.0/24']);
+    expect(r.answer.map((a) => a.data)).toEqual(['192.0.2.10']);
+    expect(r.flags).toContain('aa');
+    expect(r.clientSubnet).toBe('127.0.0.0/24/8');
+  });
+});
