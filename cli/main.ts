@@ -12,8 +12,9 @@ import { runQuery } from './query.js';
 const USAGE = `usage: meridian <command> [options]
 
 commands:
-  dns --config FILE [--listen HOST:PORT ...] [--http HOST:PORT]
-        run the authoritative DNS server (UDP and TCP on each --listen; HTTP control port on --http)
+  dns --config FILE [--listen HOST:PORT ...] [--http HOST:PORT] [--workers N|auto]
+        run the authoritative DNS server (UDP and TCP on each --listen; HTTP control port on --http;
+        --workers: serving processes, default dns.workers = auto, one per core)
   health --config FILE --pop ID [--http HOST:PORT]
         run the health prober of PoP ID: probe every PoP's edge, report to the DNS servers
   edge --config FILE --pop ID [--listen HOST:PORT] [--control HOST:PORT]
@@ -22,6 +23,10 @@ commands:
         ask a running DNS server why CLIENT (an address, or a subnet as ECS) gets its answer
   pop drain|undrain|down|auto ID [--control URL]
         admin override on a running DNS server (drained: no new answers, still monitored)
+  status [--control URL] [--json]
+        every PoP at a glance: quorum verdict, answered or why not, votes and RTT, override, edge cache
+  query NAME [TYPE] [--type T] [--subnet NET] [--server HOST:PORT] [--tcp] [--json]
+        a small dig: ask a DNS server with EDNS, NSID and optionally a client subnet
   help  show this text
 `;
 
