@@ -1,0 +1,32 @@
+# One image for every Meridian role: `docker run IMAGE <subcommand> ...`, e.g.
+#   docker run --rm -p 53:53/udp -p 53:53/tcp --sysctl net.ipv4.ip_unprivileged_port_start=0 \
+#     -e MERIDIAN_CONTROL_TOKEN=... IMAGE dns --config config/compose.yaml
+# docker-compose.yml runs the whole CDN from it (README: "Docker compose").
+
+# --- build: compile the TypeScript to dist/ -------------------------------------------------
+FROM node:22-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+# Everything .dockerignore lets through (sources and tsconfig; not tests, benches, dist/ or
+# node_modules/), so a new source folder needs no new line here.
+COPY . .
+RUN npm run build
+
+# --- runtime: production dependencies, the compiled code, configs and GeoIP data ------------
+FROM node:22-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY bin ./bin
+COPY --from=build /app/dist ./dist
+COPY geo-data/*.mmdb ./geo-data/
+# Owned by `node`: admin overrides (`meridian pop drain`) are written beside the config file.
+COPY --chown=node:node config ./config
+USER node
+# The DNS server listens on 53 (udp+tcp) and serves its control port on 8053; edges serve HTTP on
+# 8080 (control 9080 on loopback); the demo origin serves on 8081.
+EXPOSE 53/udp 53/tcp 8053 8080 8081
+ENTRYPOINT ["node", "bin/meridian.js"]
+CMD ["help"]
