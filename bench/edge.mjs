@@ -7,7 +7,11 @@
 // built, a server that does not start or dies during the run).
 //
 //   npm run bench:edge            (builds first)
-//   node bench/edge.mjs [--no-varnish] [--baseline]
+//   node bench/edge.mjs [--no-varnish] [--baseline] [--no-single]
+//
+// "meridian" is the edge as configured by default (edge.workers: auto, one serving worker per
+// core); "meridian-1" is one process serving alone (--workers 1), for comparison (skip with
+// --no-single).
 //
 // --baseline adds a third server: a bare node:http server answering the same bytes from memory
 // (no cache, no pipeline): the ceiling for one Node process on this machine (+ ~22 s).
@@ -44,7 +48,7 @@ const VARNISH_STORAGE = 'malloc,256m';
 
 const TARGET_RPS_RATIO = 0.75; // meridian / varnish hit req/s
 
-const args = parseFlags(['--no-varnish', '--baseline'], 'usage: node bench/edge.mjs [--no-varnish] [--baseline]');
+const args = parseFlags(['--no-varnish', '--baseline', '--no-single'], 'usage: node bench/edge.mjs [--no-varnish] [--baseline] [--no-single]');
 // Processes, servers and temp dirs we own (see lib.mjs) all go away on exit, error, Ctrl-C.
 stopOnSignals({ graceMs: 5000 });
 
@@ -107,10 +111,11 @@ function edgeConfigYaml(edgePort, originPort) {
   ].join('\n');
 }
 
-async function startMeridianEdge(work, port, controlPort, originPort) {
-  const config = join(work, 'edge.yaml');
+/** `workers`: undefined = the default (edge.workers from the config, i.e. its default). */
+async function startMeridianEdge(work, port, controlPort, originPort, workers) {
+  const config = join(work, `edge-${port}.yaml`);
   writeFileSync(config, edgeConfigYaml(port, originPort));
-  const server = spawnMeridian(['edge', '--config', config, '--pop', POP, '--listen', `${HOST}:${port}`, '--control', `${HOST}:${controlPort}`]);
+  const server = spawnMeridian(['edge', '--config', config, '--pop', POP, '--listen', `${HOST}:${port}`, '--control', `${HOST}:${controlPort}`, ...(workers === undefined ? [] : ['--workers', String(workers)])]);
   await waitForPort(server, port, STARTUP_TIMEOUT_MS);
   return server;
 }
@@ -198,16 +203,20 @@ function rawResponseBytes(port, path) {
   });
 }
 
+const meridianHit = (h) => /;\s*hit\b/.test(String(h['cache-status'] ?? '').split(',').at(-1) ?? '');
+const meridianHitHeader = (h) => `Cache-Status: ${h['cache-status'] ?? '(none)'}`;
 const isHit = {
   // Cache-Status (RFC 9211): our member is the last one.
-  meridian: (h) => /;\s*hit\b/.test(String(h['cache-status'] ?? '').split(',').at(-1) ?? ''),
+  meridian: meridianHit,
+  'meridian-1': meridianHit,
   // X-Varnish carries two transaction ids when the object came from cache.
   varnish: (h) => /^\d+\s+\d+$/.test(String(h['x-varnish'] ?? '').trim()),
   // No cache: every answer comes from memory.
   'node:http': () => true,
 };
 const hitHeader = {
-  meridian: (h) => `Cache-Status: ${h['cache-status'] ?? '(none)'}`,
+  meridian: meridianHitHeader,
+  'meridian-1': meridianHitHeader,
   varnish: (h) => `X-Varnish: ${h['x-varnish'] ?? '(none)'}, Age: ${h.age ?? '(none)'}`,
   'node:http': () => 'no cache, answered from memory',
 };
@@ -347,15 +356,22 @@ async function main() {
   const mPort = await freePort(used);
   const mControl = await freePort(used);
   const vPort = haveVarnish ? await freePort(used) : 0;
+  const wantSingle = !args.has('--no-single');
+  const sPort = wantSingle ? await freePort(used) : 0;
+  const sControl = wantSingle ? await freePort(used) : 0;
   const wantBaseline = args.has('--baseline');
   const bPort = wantBaseline ? await freePort(used) : 0;
 
   const origin = await startOrigin(originPort);
   log(`bench: origin on ${HOST}:${originPort} serving ${OBJECT_PATH} (${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL})`);
 
-  log(`bench: starting meridian edge on ${HOST}:${mPort} (control ${HOST}:${mControl})`);
+  log(`bench: starting meridian edge (default workers: auto = ${os.availableParallelism()}) on ${HOST}:${mPort} (control ${HOST}:${mControl})`);
   const meridian = await startMeridianEdge(work, mPort, mControl, originPort);
-  const subjects = [{ name: 'meridian', server: meridian, port: mPort }];
+  const subjects = [{ name: 'meridian', server: meridian, port: mPort, control: mControl }];
+  if (wantSingle) {
+    log(`bench: starting meridian-1 (--workers 1) on ${HOST}:${sPort} (control ${HOST}:${sControl})`);
+    subjects.push({ name: 'meridian-1', server: await startMeridianEdge(work, sPort, sControl, originPort, 1), port: sPort, control: sControl });
+  }
   if (haveVarnish) {
     log(`bench: starting varnishd on ${HOST}:${vPort}`);
     const varnish = await startVarnish(work, vPort, originPort);
@@ -390,7 +406,7 @@ async function main() {
   for (const s of subjects) {
     s.best = s.runs.reduce((a, b) => (b.rps > a.rps ? b : a));
     s.originDuringLoad = s.runs.reduce((a, r) => a + r.originRequests, 0);
-    if (s.name === 'meridian') s.counters = await meridianCounters(mControl);
+    if (s.name.startsWith('meridian')) s.counters = await meridianCounters(s.control);
     else if (s.name === 'varnish') s.counters = await varnishCounters(s.server.dir);
   }
   const originDuringAll = origin.total - originAfterWarm;
@@ -411,7 +427,8 @@ async function main() {
   );
   out.push(`object: GET ${OBJECT_PATH}, ${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL}, from an origin inside the bench process`);
   out.push(
-    `meridian: node bin/meridian.js edge --pop ${POP} (one Node process, default edge settings)` +
+    `meridian: node bin/meridian.js edge --pop ${POP} (default edge settings: edge.workers auto = ${nproc} serving workers)` +
+      (subjects.some((s) => s.name === 'meridian-1') ? `; meridian-1: the same with --workers 1 (one Node process)` : '') +
       (varnishSubject ? `; varnish: varnishd ${varnishSubject.server.argv.map((a) => (a.startsWith('/') ? '<tmp>' : a)).join(' ')} (builtin VCL, default thread pools)` : ''),
   );
   if (baselineSubject) {
@@ -462,7 +479,7 @@ async function main() {
     const measured = s.runs.reduce((a, r) => a + r.requests, 0) + s.warmLoad.requests;
     let counterText;
     if (c.error) counterText = `own counters unavailable (${c.error})`;
-    else if (s.name === 'meridian') {
+    else if (s.name.startsWith('meridian')) {
       const other = Object.entries(c).filter(([k, v]) => k !== 'hit' && v > 0);
       counterText = `its counters: ${fmtInt(c.hit ?? 0)} hits${other.length ? `, ${other.map(([k, v]) => `${fmtInt(v)} ${k}`).join(', ')}` : ''} (wrk counted ${fmtInt(measured)} under load; it does not count the responses in flight when it stops, nor the warm-up requests)`;
     } else {
@@ -478,7 +495,9 @@ async function main() {
   out.push('');
 
   const m = subjects[0];
-  out.push(`meridian: ${fmtInt(m.best.rps)} req/s, p99 ${fmtMs(m.best.p99Ms)}, ${fmt1(m.best.cpuMsPer1000)} ms CPU per 1000 requests`);
+  const single = subjects.find((s) => s.name === 'meridian-1');
+  out.push(`meridian:   ${fmtInt(m.best.rps)} req/s, p99 ${fmtMs(m.best.p99Ms)}, ${fmt1(m.best.cpuMsPer1000)} ms CPU per 1000 requests (${nproc} workers)`);
+  if (single) out.push(`meridian-1: ${fmtInt(single.best.rps)} req/s, p99 ${fmtMs(single.best.p99Ms)}, ${fmt1(single.best.cpuMsPer1000)} ms CPU per 1000 requests (one process)`);
   if (varnishSubject) {
     const v = varnishSubject;
     const ratio = m.best.rps / v.best.rps;
@@ -490,6 +509,7 @@ async function main() {
         `(${m.best.p99Ms <= v.best.p99Ms ? 'meets it' : 'worse'})`,
     );
     out.push(`CPU per request: meridian / varnish = ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : 'n/a'} (no target)`);
+    if (single) out.push(`meridian-1 (one process) / varnish hit req/s = ${fmt2(single.best.rps / v.best.rps)}, p99 ${fmt2(single.best.p99Ms / v.best.p99Ms)}x; meridian / meridian-1 req/s = ${fmt2(m.best.rps / single.best.rps)}`);
   } else {
     out.push('varnish: not measured (varnishd not installed, or --no-varnish); no ratio');
   }
@@ -503,9 +523,9 @@ async function main() {
   }
   out.push('');
   out.push(
-    `note: Meridian's edge is ONE Node process (one JS thread; it can use at most ~1 core plus libuv/GC threads); Varnish is multi-threaded ` +
-      `(a worker thread per connection) and can use every core. wrk (-t${WRK_THREADS}) runs on the same ${nproc} cores, so the client takes CPU ` +
-      'the servers would otherwise get: a multi-threaded server is capped by what wrk leaves, a single-process one by its one thread.',
+    `note: meridian-1 is ONE Node process (one JS thread: at most ~1 core plus libuv/GC threads); the default runs ${nproc} serving workers ` +
+      `(node:cluster, one JS thread each) plus a primary that only hands out connections and coordinates; Varnish is multi-threaded. ` +
+      `wrk (-t${WRK_THREADS}) runs on the same ${nproc} cores, so the client takes CPU the servers would otherwise get.`,
   );
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;

@@ -12,6 +12,7 @@ export async function runEdge(args: string[]): Promise<number | undefined> {
       pop: { type: 'string' },
       listen: { type: 'string', short: 'l' },
       control: { type: 'string' },
+      workers: { type: 'string', short: 'w' },
     },
     strict: true,
   });
@@ -19,11 +20,20 @@ export async function runEdge(args: string[]): Promise<number | undefined> {
     process.stderr.write('meridian edge: --config FILE and --pop ID are required\n');
     return 2;
   }
+  let workers: number | 'auto' | undefined;
+  if (values.workers !== undefined) {
+    workers = values.workers === 'auto' ? 'auto' : Number(values.workers);
+    if (workers !== 'auto' && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) {
+      process.stderr.write(`meridian edge: --workers expects 'auto' or a whole number from 1 to 64, not '${values.workers}'\n`);
+      return 2;
+    }
+  }
   const edge = await startEdge({
     configFile: values.config,
     pop: values.pop,
     ...(values.listen ? { listen: parseHostPort(values.listen) } : {}),
     ...(values.control ? { control: parseHostPort(values.control) } : {}),
+    ...(workers !== undefined ? { workers } : {}),
   });
   return runUntilStopped(edge);
 }

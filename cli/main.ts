@@ -17,12 +17,19 @@ commands:
         --workers: serving processes, default dns.workers = auto, one per core)
   health --config FILE --pop ID [--http HOST:PORT]
         run the health prober of PoP ID: probe every PoP's edge, report to the DNS servers
-  edge --config FILE --pop ID [--listen HOST:PORT] [--control HOST:PORT]
-        run the edge cache of PoP ID in front of the origin (or its shield PoP)
+  edge --config FILE --pop ID [--listen HOST:PORT] [--control HOST:PORT] [--workers N|auto]
+        run the edge cache of PoP ID in front of the origin (or its shield PoP);
+        --workers: serving processes, default edge.workers = auto, one per core
   explain NAME CLIENT [--type A|AAAA] [--control URL] [--json]
         ask a running DNS server why CLIENT (an address, or a subnet as ECS) gets its answer
+  up --config FILE [--control HOST:PORT] [--prober-port N] [--verbose] [--logs DIR]
+        the whole CDN on this machine: origin, DNS server, an edge and a prober per PoP (npm start)
+  origin [--listen HOST:PORT]
+        the demo origin (assets, pages, an API, a cart, with real cache headers); default 127.0.0.1:8081
   pop drain|undrain|down|auto ID [--control URL]
         admin override on a running DNS server (drained: no new answers, still monitored)
+  pop kill|revive ID [--up URL]
+        outage drill under \`meridian up\`: stop a PoP's edge and keep it down, or start it again
   status [--control URL] [--json]
         every PoP at a glance: quorum verdict, answered or why not, votes and RTT, override, edge cache
   query NAME [TYPE] [--type T] [--subnet NET] [--server HOST:PORT] [--tcp] [--json]

@@ -20,6 +20,12 @@ export interface StoredResponse {
   readonly publicHeaders: HeaderMap;
   /** Sent to our own edges (shield traffic): the CDN-only fields kept. */
   readonly internalHeaders: HeaderMap;
+  /**
+   * `publicHeaders` / `internalHeaders` as node's flat [name, value, …] list, built once here so
+   * a hit only appends Age and Cache-Status instead of copying a header object per response.
+   */
+  readonly publicHead: readonly (string | string[])[];
+  readonly internalHead: readonly (string | string[])[];
   readonly body: Buffer;
   readonly policy: CachePolicy;
   /** The Cache-Control directives this cache obeys (CDN-Cache-Control when present). */
@@ -68,6 +74,8 @@ export function storedResponse(input: StoredResponseInput): StoredResponse {
     headers,
     publicHeaders,
     internalHeaders,
+    publicHead: flatHeaders(publicHeaders),
+    internalHead: flatHeaders(internalHeaders),
     body: input.body,
     policy: input.policy,
     directives: parseCacheControl(targetedCacheControl(headers).value),
@@ -75,6 +83,12 @@ export function storedResponse(input: StoredResponseInput): StoredResponse {
     size: input.body.length + 2 * headerBytes + 2 * input.key.length + PER_OBJECT_OVERHEAD,
     invalidatedAt: undefined,
   };
+}
+
+function flatHeaders(headers: HeaderMap): (string | string[])[] {
+  const out: (string | string[])[] = [];
+  for (const name in headers) out.push(name, headers[name]!);
+  return out;
 }
 
 export function surrogateKeys(headers: HeaderMap): string[] {

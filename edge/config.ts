@@ -17,6 +17,9 @@ const querySchema = z.union([
 
 const DEFAULT_DENY = ['utm_*', 'fbclid', 'gclid'];
 
+/** Serving processes: 'auto' = one per core (node:cluster workers sharing the listener). */
+export const edgeWorkersSetting = z.union([z.literal('auto'), z.number().int().min(1).max(64)], { error: "expected 'auto' or a whole number of workers from 1 to 64" });
+
 const edgeSchema = z.strictObject({
   /** Where misses go (a shield PoP's edge replaces it for PoPs with `shield`). */
   origin: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
@@ -34,6 +37,7 @@ const edgeSchema = z.strictObject({
   originDownAfter: duration.default(30_000),
   /** How long an uncacheable answer lets requests for its URL skip collapsing. */
   hitForMiss: duration.default(10_000),
+  workers: edgeWorkersSetting.default('auto'),
   control: z
     .strictObject({ listen: hostPort.optional(), token: z.string().min(1).optional(), tokenFile: z.string().optional() })
     .default({}),
@@ -71,6 +75,8 @@ export interface EdgeConfig {
   readonly query: QueryFilter;
   readonly originDownAfter: number;
   readonly hitForMiss: number;
+  /** Serving processes (the CLI's --workers overrides it). */
+  readonly workers: number | 'auto';
   readonly control: { readonly listen?: HostPort | undefined; readonly token?: string | undefined; readonly tokenFile?: string | undefined };
   readonly logLevel: string;
   /** Every PoP id, so requests from our own edges (shield traffic) can be recognised. */
@@ -137,6 +143,7 @@ export function edgeConfigFrom(file: string, data: unknown, popId: string, overr
     query: edge.query,
     originDownAfter: edge.originDownAfter,
     hitForMiss: edge.hitForMiss,
+    workers: edge.workers,
     control: { ...edge.control, ...(overrides.control && { listen: overrides.control }) },
     logLevel: edge.log.level,
     popIds: pops.map((p) => p.id),

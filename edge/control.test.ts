@@ -64,7 +64,7 @@ describe('purge', () => {
     await warm('/dir/one');
     const all = JSON.parse((await purge({ all: true })).text);
     expect(all.purged).toBeGreaterThanOrEqual(3);
-    expect(edge.edge.stats().objects).toBe(0);
+    expect((await edge.edge.stats()).objects).toBe(0);
   });
 
   it('soft purge marks stale: the next request revalidates instead of refetching', async () => {
@@ -140,7 +140,7 @@ describe('metrics and status', () => {
     expect(value('meridian_edge_hit_ratio{service="edge"}')).toBeGreaterThan(0);
     expect(value('meridian_edge_origin_fetches_total{status="2xx",service="edge"}')).toBeGreaterThan(0);
     expect(value('meridian_edge_origin_errors_total{kind="unreachable",service="edge"}')).toBeGreaterThan(0);
-    expect(value('meridian_edge_stored_objects{service="edge"}')).toBe(edge.edge.stats().objects);
+    expect(value('meridian_edge_stored_objects{service="edge"}')).toBe((await edge.edge.stats()).objects);
     expect(value('meridian_edge_stored_bytes{service="edge"}')).toBeGreaterThan(0);
     expect(value('meridian_edge_response_seconds_count{upstream="no",service="edge"}')).toBeGreaterThan(0);
     expect(value('meridian_edge_origin_seconds_count{upstream="origin",service="edge"}')).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 // Edge counters in typed arrays on the hot path (an index and an add) and turned into
-// Prometheus series only when /metrics is scraped, like dns/server/metrics.ts.
-import { FastHistogram } from '../common/histogram.js';
+// Prometheus series only when /metrics is scraped, like dns/server/metrics.ts. With serving
+// workers, the primary's series are its own counters plus the workers' snapshots (setRemote).
+import { FastHistogram, type HistogramSnapshot } from '../common/histogram.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** How a response was produced; the `cache` label. */
@@ -25,12 +26,25 @@ export interface StorageStats {
   readonly evictions: number;
 }
 
+/** One process's counters as plain data (sent from a serving worker to the primary). */
+export interface EdgeMetricsSnapshot {
+  readonly requests: number[];
+  readonly bytes: number[];
+  readonly fetches: number[];
+  readonly originErrors: number[];
+  readonly responseSeconds: HistogramSnapshot;
+  readonly originSeconds: HistogramSnapshot;
+}
+
+type CounterField = 'requests' | 'bytes' | 'fetches' | 'originErrors';
+
 export class EdgeMetrics {
   private readonly requests = new Float64Array(OUTCOMES.length);
   private readonly bytes = new Float64Array(OUTCOMES.length);
   private readonly fetches = new Float64Array(FETCH_RESULTS.length);
   private readonly originErrors = new Float64Array(ORIGIN_ERRORS.length);
   private readonly purges = new Map<string, number>();
+  private remote: readonly EdgeMetricsSnapshot[] = [];
   /** Time to the response head, split by whether the upstream was waited on. */
   readonly responseSeconds = new FastHistogram('meridian_edge_response_seconds', 'Time from a request to its response head, by whether it waited on the upstream', RESPONSE_BOUNDS, { name: 'upstream', values: ['no', 'yes'] });
   readonly originSeconds = new FastHistogram('meridian_edge_origin_seconds', 'Time from sending an upstream request to its response head', RESPONSE_BOUNDS, { name: 'upstream', values: ['origin'] });
@@ -45,7 +59,7 @@ export class EdgeMetrics {
       registers,
       collect() {
         this.reset();
-        OUTCOMES.forEach((cache, i) => this.inc({ cache }, self.requests[i]!));
+        OUTCOMES.forEach((cache, i) => this.inc({ cache }, self.total('requests', i)));
       },
     });
     new Counter({
@@ -55,7 +69,7 @@ export class EdgeMetrics {
       registers,
       collect() {
         this.reset();
-        OUTCOMES.forEach((cache, i) => this.inc({ cache }, self.bytes[i]!));
+        OUTCOMES.forEach((cache, i) => this.inc({ cache }, self.total('bytes', i)));
       },
     });
     new Gauge({
@@ -73,7 +87,7 @@ export class EdgeMetrics {
       registers,
       collect() {
         this.reset();
-        FETCH_RESULTS.forEach((status, i) => this.inc({ status }, self.fetches[i]!));
+        FETCH_RESULTS.forEach((status, i) => this.inc({ status }, self.total('fetches', i)));
       },
     });
     new Counter({
@@ -83,7 +97,7 @@ export class EdgeMetrics {
       registers,
       collect() {
         this.reset();
-        ORIGIN_ERRORS.forEach((kind, i) => this.inc({ kind }, self.originErrors[i]!));
+        ORIGIN_ERRORS.forEach((kind, i) => this.inc({ kind }, self.total('originErrors', i)));
       },
     });
     new Counter({
@@ -129,12 +143,37 @@ export class EdgeMetrics {
   hitRatio(): number {
     let hits = 0;
     let all = 0;
-    for (const i of HITS) hits += this.requests[i]!;
-    for (const i of LOOKUPS) all += this.requests[i]!;
+    for (const i of HITS) hits += this.total('requests', i);
+    for (const i of LOOKUPS) all += this.total('requests', i);
     return all === 0 ? 0 : hits / all;
   }
 
+  /** Requests with this outcome, the workers' included. */
   count(outcome: Outcome): number {
-    return this.requests[Outcome[outcome]]!;
+    return this.total('requests', Outcome[outcome]);
+  }
+
+  snapshot(): EdgeMetricsSnapshot {
+    return {
+      requests: [...this.requests],
+      bytes: [...this.bytes],
+      fetches: [...this.fetches],
+      originErrors: [...this.originErrors],
+      responseSeconds: this.responseSeconds.snapshot(),
+      originSeconds: this.originSeconds.snapshot(),
+    };
+  }
+
+  /** The serving workers' counters, reported summed with this process's own. */
+  setRemote(snapshots: readonly EdgeMetricsSnapshot[]): void {
+    this.remote = snapshots;
+    this.responseSeconds.remote = snapshots.map((s) => s.responseSeconds);
+    this.originSeconds.remote = snapshots.map((s) => s.originSeconds);
+  }
+
+  private total(field: CounterField, i: number): number {
+    let n = this[field][i]!;
+    for (const r of this.remote) n += r[field][i] ?? 0;
+    return n;
   }
 }

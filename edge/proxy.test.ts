@@ -189,7 +189,7 @@ describe('robustness', () => {
         await sleep(20);
         await expect(bad.get(path), path).rejects.toThrow();
       }
-      expect(bad.edge.stats().objects).toBe(0);
+      expect((await bad.edge.stats()).objects).toBe(0);
       expect((await bad.get('/healthz')).status).toBe(200);
     } finally {
       await bad.close();

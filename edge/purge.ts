@@ -1,6 +1,10 @@
 // Purging: by URL (every variant), by prefix, by surrogate key, or everything; `soft` marks the
 // objects stale (revalidated on next use, still usable for stale-if-error / -while-revalidate)
 // instead of removing them. Used by the control port and by PURGE requests on the proxy port.
+//
+// A purge is first resolved into a PurgeOp (checked, keyed like requests are), then applied to
+// a store. With serving workers the primary resolves it once and every worker applies the same
+// op to its own store (edge/cluster/).
 import { z } from 'zod';
 import type { CacheStore } from './cache-store.js';
 import type { EdgeMetrics } from './metrics.js';
@@ -20,6 +24,13 @@ export const purgeRequestSchema = z
   });
 export type PurgeRequest = z.output<typeof purgeRequestSchema>;
 
+/** A checked purge, in cache-key terms: what every store applies. */
+export type PurgeOp =
+  | { readonly kind: 'url'; readonly key: string; readonly soft: boolean }
+  | { readonly kind: 'prefix'; readonly prefix: string; readonly soft: boolean }
+  | { readonly kind: 'tag'; readonly tags: readonly string[]; readonly soft: boolean }
+  | { readonly kind: 'all'; readonly soft: boolean };
+
 export interface PurgeResult {
   readonly purged: number;
   readonly soft: boolean;
@@ -27,6 +38,71 @@ export interface PurgeResult {
 
 export class PurgeError extends Error {}
 
+/** The op for a control-port purge request; throws PurgeError for a URL that is not one. */
+export function resolvePurge(p: PurgeRequest, keep: KeepParam): PurgeOp {
+  const soft = p.soft;
+  if (p.url !== undefined) {
+    const key = keyOfUrl(p.url, keep);
+    if (key === undefined) throw new PurgeError(`'${p.url}' is not an absolute http(s) URL`);
+    return { kind: 'url', key, soft };
+  }
+  if (p.prefix !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(p.prefix);
+    } catch {
+      throw new PurgeError(`'${p.prefix}' is not an absolute http(s) URL`);
+    }
+    const scheme = parsed.protocol.slice(0, -1);
+    const host = normaliseHost(parsed.host, scheme === 'https' ? 'https' : 'http');
+    if ((scheme !== 'http' && scheme !== 'https') || host === undefined) throw new PurgeError(`'${p.prefix}' is not an absolute http(s) URL`);
+    // The query as given: a prefix may end inside it.
+    return { kind: 'prefix', prefix: `${scheme}://${host}${parsed.pathname}${parsed.search}`, soft };
+  }
+  if (p.tag !== undefined) {
+    const tags = (typeof p.tag === 'string' ? p.tag.split(/[\s,]+/) : p.tag).filter((t) => t !== '');
+    return { kind: 'tag', tags, soft };
+  }
+  return { kind: 'all', soft };
+}
+
+/** Applies `op` to one store; the number of objects removed (or marked stale). */
+export function applyPurge(cache: CacheStore, op: PurgeOp, now: number): number {
+  switch (op.kind) {
+    case 'url':
+      return cache.purgeUrl(op.key, op.soft, now);
+    case 'prefix':
+      return cache.purgePrefix(op.prefix, op.soft, now);
+    case 'tag': {
+      let n = 0;
+      for (const tag of op.tags) n += cache.purgeTag(tag, op.soft, now);
+      return n;
+    }
+    case 'all':
+      return cache.purgeAll(op.soft, now);
+  }
+}
+
+/** Whether `op` covers an object with this URL key and these surrogate keys. */
+export function purgeMatches(op: PurgeOp, primary: string, tags: readonly string[]): boolean {
+  switch (op.kind) {
+    case 'url':
+      return primary === op.key;
+    case 'prefix':
+      return primary.startsWith(op.prefix);
+    case 'tag':
+      return op.tags.some((t) => tags.includes(t));
+    case 'all':
+      return true;
+  }
+}
+
+/** The metrics label of an op: url, prefix, tag, all; soft_ prefixed when marked stale. */
+export function purgeLabel(op: PurgeOp): string {
+  return op.soft ? `soft_${op.kind}` : op.kind;
+}
+
+/** Purges in this process's own store and counts them. */
 export class Purger {
   constructor(
     private readonly cache: CacheStore,
@@ -36,46 +112,12 @@ export class Purger {
   ) {}
 
   run(p: PurgeRequest): PurgeResult {
-    if (p.url !== undefined) return this.url(p.url, p.soft);
-    if (p.prefix !== undefined) return this.prefix(p.prefix, p.soft);
-    if (p.tag !== undefined) return this.tags(typeof p.tag === 'string' ? p.tag.split(/[\s,]+/) : p.tag, p.soft);
-    return this.done('all', this.cache.purgeAll(p.soft, this.now()), p.soft);
+    return this.apply(resolvePurge(p, this.keep));
   }
 
-  /** Every variant of one URL (its query normalised as requests' are). */
-  url(url: string, soft: boolean): PurgeResult {
-    const key = keyOfUrl(url, this.keep);
-    if (key === undefined) throw new PurgeError(`'${url}' is not an absolute http(s) URL`);
-    return this.key(key, soft);
-  }
-
-  /** By cache key (PURGE requests, which arrive already keyed). */
-  key(key: string, soft: boolean): PurgeResult {
-    return this.done('url', this.cache.purgeUrl(key, soft, this.now()), soft);
-  }
-
-  /** Every URL starting with `prefix` (scheme://host/path…, the query as given). */
-  prefix(prefix: string, soft: boolean): PurgeResult {
-    let parsed: URL;
-    try {
-      parsed = new URL(prefix);
-    } catch {
-      throw new PurgeError(`'${prefix}' is not an absolute http(s) URL`);
-    }
-    const scheme = parsed.protocol.slice(0, -1);
-    const host = normaliseHost(parsed.host, scheme === 'https' ? 'https' : 'http');
-    if ((scheme !== 'http' && scheme !== 'https') || host === undefined) throw new PurgeError(`'${prefix}' is not an absolute http(s) URL`);
-    return this.done('prefix', this.cache.purgePrefix(`${scheme}://${host}${parsed.pathname}${parsed.search}`, soft, this.now()), soft);
-  }
-
-  tags(tags: readonly string[], soft: boolean): PurgeResult {
-    let n = 0;
-    for (const tag of tags) if (tag !== '') n += this.cache.purgeTag(tag, soft, this.now());
-    return this.done('tag', n, soft);
-  }
-
-  private done(kind: string, purged: number, soft: boolean): PurgeResult {
-    this.metrics.purged(soft ? `soft_${kind}` : kind, purged);
-    return { purged, soft };
+  apply(op: PurgeOp): PurgeResult {
+    const purged = applyPurge(this.cache, op, this.now());
+    this.metrics.purged(purgeLabel(op), purged);
+    return { purged, soft: op.soft };
   }
 }

@@ -17,12 +17,20 @@ import { createContext, type EdgeContext, type EdgeRequest, type EdgeResponse, t
 import { runRequest } from './pipeline/index.js';
 import { normaliseEncoding, normaliseHost, normaliseTarget, primaryKey } from './pipeline/key.js';
 import { discard } from './pipeline/tee.js';
-import type { Purger } from './purge.js';
+import type { PurgeResult } from './purge.js';
+import { answerFreshHit } from './fresh-hit.js';
 
 export interface LocalEndpoints {
-  healthz(): { status: number; body: unknown };
-  readonly purger: Purger;
+  /** A promise when another process has to be asked (a worker asks the primary). */
+  healthz(): HealthAnswer | Promise<HealthAnswer>;
+  /** Purges every variant of a URL key; with workers, in every worker before it resolves. */
+  purge(p: { key: string; soft: boolean }): PurgeResult | Promise<PurgeResult>;
   readonly token: string | undefined;
+}
+
+export interface HealthAnswer {
+  readonly status: number;
+  readonly body: unknown;
 }
 
 export interface EdgeServer {
@@ -64,21 +72,28 @@ export function requestHandler(state: EdgeState, local: LocalEndpoints): (req: I
   const ownVia = new Set(state.config.popIds.map((id) => `meridian-${id}`));
   return (req, res) => {
     const started = performance.now();
-    // Client requests that error (resets mid-upload) must not become uncaught exceptions.
-    req.on('error', () => {});
-    res.on('error', () => {});
-    try {
-      if (req.method === 'PURGE') return void answerLocal(res, purge(req, state, local));
-      if ((req.url === '/healthz' || req.url?.startsWith('/healthz?')) && (req.method === 'GET' || req.method === 'HEAD')) {
-        const { status, body } = local.healthz();
-        state.metrics.request(Outcome.local, 0);
-        return void answerLocal(res, { status, body });
-      }
-    } catch (err) {
-      const e = toEdgeError(err);
-      if (e.kind === 'internal') state.log.error({ err }, 'local request failed');
-      return void answerError(res, e, state);
+    if (req.method === 'PURGE') return void answerPurge(req, res, state, local);
+    if ((req.url === '/healthz' || req.url?.startsWith('/healthz?')) && (req.method === 'GET' || req.method === 'HEAD')) {
+      return void Promise.resolve()
+        .then(() => local.healthz())
+        .then(
+          ({ status, body }) => {
+            state.metrics.request(Outcome.local, 0);
+            answerLocal(res, { status, body });
+          },
+          (err: unknown) => answerFailure(res, err, state),
+        );
     }
+    try {
+      // A hit needs no error listeners: it writes once, synchronously, and reads no body.
+      if (answerFreshHit(state, req, res, started)) return;
+    } catch (err) {
+      // node refused a stored header value: the pipeline answers (send() turns it into a 502).
+      state.log.debug({ err: (err as Error).message }, 'fast hit path failed');
+    }
+    // Client requests that error (resets mid-upload) must not become uncaught exceptions.
+    req.on('error', ignore);
+    res.on('error', ignore);
     let c: EdgeContext;
     try {
       c = createContext(state, parseRequest(req, state, ownVia));
@@ -154,18 +169,22 @@ function classify(c: EdgeContext): number {
 function send(req: IncomingMessage, res: ServerResponse, c: EdgeContext, outcome: number, started: number): void {
   const { edge } = c;
   const r: EdgeResponse = c.response ?? { status: 502, headers: {}, body: undefined };
-  let headers: OutgoingHttpHeaders;
+  let headers: OutgoingHttpHeaders | (string | string[])[];
   if (r.entry) {
-    headers = { ...(c.req.internal ? r.entry.internalHeaders : r.entry.publicHeaders), age: String(Math.floor(r.entry.policy.age())) };
+    // The stored flat header list plus Age and Cache-Status (see StoredResponse.publicHead).
+    const stored = c.req.internal ? r.entry.internalHead : r.entry.publicHead;
+    // No body follows a 304, whatever length the full response has.
+    const head = r.status === 304 ? withoutField(stored, 'content-length') : stored;
+    headers = head.concat('age', String(Math.floor(r.entry.policy.age())), 'cache-status', formatCacheStatus(edge.pseudonym, c.status));
   } else {
-    headers = { ...r.headers };
-    if (!c.req.internal) for (const name of CDN_ONLY) delete headers[name];
-    headers.via = appendVia(r.headers.via, `1.1 ${edge.pseudonym}`);
-    headers.age ??= '0';
+    const h: OutgoingHttpHeaders = { ...r.headers };
+    if (!c.req.internal) for (const name of CDN_ONLY) delete h[name];
+    h.via = appendVia(r.headers.via, `1.1 ${edge.pseudonym}`);
+    h.age ??= '0';
+    if (r.status === 304) delete h['content-length'];
+    h['cache-status'] = appendCacheStatus(r.headers['cache-status'], formatCacheStatus(edge.pseudonym, c.status));
+    headers = h;
   }
-  // No body follows a 304, whatever length the full response has.
-  if (r.status === 304) delete headers['content-length'];
-  headers['cache-status'] = appendCacheStatus(r.entry ? undefined : r.headers['cache-status'], formatCacheStatus(edge.pseudonym, c.status));
   if (res.destroyed) {
     if (r.body !== undefined && !Buffer.isBuffer(r.body)) discard(r.body);
     return;
@@ -211,6 +230,14 @@ function streamBody(body: Readable, res: ServerResponse, counted: (bytes: number
   });
 }
 
+function withoutField(head: readonly (string | string[])[], name: string): (string | string[])[] {
+  const out: (string | string[])[] = [];
+  for (let i = 0; i < head.length; i += 2) if (head[i] !== name) out.push(head[i]!, head[i + 1]!);
+  return out;
+}
+
+function ignore(): void {}
+
 interface LocalAnswer {
   status: number;
   body: unknown;
@@ -230,8 +257,25 @@ function answerError(res: ServerResponse, e: EdgeError, state: EdgeState): void 
   res.end(r.body);
 }
 
+function answerPurge(req: IncomingMessage, res: ServerResponse, state: EdgeState, local: LocalEndpoints): void {
+  req.on('error', ignore);
+  res.on('error', ignore);
+  Promise.resolve()
+    .then(() => purge(req, state, local))
+    .then(
+      (a) => answerLocal(res, a),
+      (err: unknown) => answerFailure(res, err, state),
+    );
+}
+
+function answerFailure(res: ServerResponse, err: unknown, state: EdgeState): void {
+  const e = toEdgeError(err);
+  if (e.kind === 'internal') state.log.error({ err }, 'local request failed');
+  if (!res.headersSent && !res.destroyed) answerError(res, e, state);
+}
+
 /** PURGE <url>: the same token rule as the control port; without a token, loopback clients only. */
-function purge(req: IncomingMessage, state: EdgeState, local: LocalEndpoints): LocalAnswer {
+async function purge(req: IncomingMessage, state: EdgeState, local: LocalEndpoints): Promise<LocalAnswer> {
   if (local.token !== undefined) {
     if (!tokenMatches(local.token, req.headers.authorization)) {
       throw new EdgeError('forbidden', 'missing or invalid bearer token (send "Authorization: Bearer <token>")', { status: 401, headers: { 'www-authenticate': 'Bearer' } });
@@ -242,8 +286,9 @@ function purge(req: IncomingMessage, state: EdgeState, local: LocalEndpoints): L
   const parsed = parseRequest(req, state, new Set());
   const soft = /^(1|true|yes)$/i.test(headerValue(req.headers, 'soft-purge') ?? '');
   state.metrics.request(Outcome.local, 0);
-  const result = local.purger.key(primaryKey('http', parsed.host, parsed.path), soft);
-  return { status: 200, body: { ...result, key: primaryKey('http', parsed.host, parsed.path) } };
+  const key = primaryKey('http', parsed.host, parsed.path);
+  const result = await local.purge({ key, soft });
+  return { status: 200, body: { ...result, key } };
 }
 
 function isLoopback(address: string): boolean {

@@ -1,23 +1,22 @@
-// The edge cache of one PoP as a whole: load the config, build the shared state (storage,
-// upstream pool, metrics), start the proxy listener and, when asked, the control listener.
+// The edge cache of one PoP as a whole: load the config, then serve from this process
+// (edge.workers = 1) or from forked workers coordinated by this one (edge/cluster/). In one
+// process: build the state (storage, upstream pool, metrics), start the proxy listener and,
+// when asked, the control listener.
+import { availableParallelism } from 'node:os';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { startControlServer, type ControlServer } from '../common/control-server.js';
 import { resolveControlToken } from '../common/control-token.js';
 import type { HostPort } from '../common/host-port.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { createRegistry } from '../common/metrics.js';
-import { CacheStore } from './cache-store.js';
+import { startEdgePrimary } from './cluster/primary.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { controlRoutes } from './control-routes.js';
-import { EdgeMetrics } from './metrics.js';
-import type { EdgeState, StoreOutcome } from './pipeline/context.js';
-import { HitForMiss } from './pipeline/hit-for-miss.js';
-import { refreshInBackground } from './pipeline/index.js';
-import { compileQueryFilter } from './pipeline/key.js';
-import { policyClass } from './pipeline/policy.js';
-import { Purger } from './purge.js';
+import { createEdgeCore } from './core.js';
+import { healthAnswer, roundRatio, type EdgeStats } from './health-view.js';
 import { startEdgeServer, type EdgeServer } from './server.js';
-import { Upstream } from './upstream.js';
+
+export type { EdgeStats } from './health-view.js';
 
 export interface EdgeOptions {
   configFile: string;
@@ -26,16 +25,12 @@ export interface EdgeOptions {
   listen?: HostPort;
   /** Serve the control port here (overrides edge.control.listen). */
   control?: HostPort;
+  /** Overrides edge.workers (the CLI's --workers). */
+  workers?: number | 'auto';
   /** For tests: where logs go (default stdout at the configured level). */
   log?: Logger;
-  /** For tests: the clock the cache reads (ms since the epoch). */
+  /** For tests: the clock the cache reads (ms since the epoch); one process only. */
   now?: () => number;
-}
-
-export interface EdgeStats {
-  readonly objects: number;
-  readonly bytes: number;
-  readonly hitRatio: number;
 }
 
 export interface EdgeService {
@@ -43,8 +38,10 @@ export interface EdgeService {
   /** The proxy listener, e.g. 'http://127.0.0.1:8080'. */
   readonly url: string;
   readonly control: ControlServer | undefined;
-  stats(): EdgeStats;
-  healthz(): { status: number; body: unknown };
+  /** Processes serving requests (1 = this one). */
+  readonly workers: number;
+  stats(): Promise<EdgeStats>;
+  healthz(): Promise<{ status: number; body: unknown }>;
   setDraining(draining: boolean): void;
   close(): Promise<void>;
 }
@@ -55,40 +52,27 @@ export async function startEdge(opts: EdgeOptions): Promise<EdgeService> {
     ...(opts.control && { control: opts.control }),
   });
   const log = opts.log ?? createLogger({ service: 'edge', level: config.logLevel });
-  const now = opts.now ?? Date.now;
   const token = resolveControlToken({
     token: config.control.token,
     ...(config.control.tokenFile !== undefined && { tokenFile: resolvePath(dirname(config.file), config.control.tokenFile) }),
   });
-  const cache = new CacheStore(config.maxBytes);
+  const setting = opts.workers ?? config.workers;
+  const workers = setting === 'auto' ? availableParallelism() : setting;
+  if (workers > 1) {
+    if (opts.now) throw new Error('a test clock (now) works with one serving process only');
+    return startEdgePrimary({ config, log, token, workers });
+  }
+  return startSingle(config, log, token, opts.now ?? Date.now);
+}
+
+async function startSingle(config: EdgeConfig, log: Logger, token: string | undefined, now: () => number): Promise<EdgeService> {
   const registry = createRegistry('edge');
-  const metrics = new EdgeMetrics(registry, () => ({ objects: cache.objects, bytes: cache.bytes, evictions: cache.evictions }));
-  const upstream = new Upstream({ url: config.upstream, connections: config.connections, timeouts: config.timeouts, now, log });
-  const keepParam = compileQueryFilter(config.query);
-  const state: EdgeState = {
-    config,
-    pseudonym: `meridian-${config.pop}`,
-    keepParam,
-    cache,
-    inflight: new Map<string, Promise<StoreOutcome>>(),
-    hitForMiss: new HitForMiss(config.hitForMiss, now),
-    upstream,
-    metrics,
-    Policy: policyClass(now),
-    now,
-    log,
-    refresh: (c, entry) => void refreshInBackground(c, entry),
-  };
-  const purger = new Purger(cache, keepParam, metrics, now);
+  const core = createEdgeCore({ config, log, now, registry });
+  const { cache, metrics, upstream, purger, state } = core;
 
   let draining = false;
-  const stats = (): EdgeStats => ({ objects: cache.objects, bytes: cache.bytes, hitRatio: Math.round(metrics.hitRatio() * 10_000) / 10_000 });
-  const healthz = (): { status: number; body: unknown } => {
-    const downFor = upstream.downFor();
-    const originDown = downFor > config.originDownAfter;
-    const state = draining ? 'draining' : originDown ? 'origin-down' : 'serving';
-    return { status: state === 'serving' ? 200 : 503, body: { ok: state === 'serving', state, pop: config.pop, ...stats(), upstream: upstream.status() } };
-  };
+  const stats = (): EdgeStats => ({ objects: cache.objects, bytes: cache.bytes, hitRatio: roundRatio(metrics.hitRatio()) });
+  const healthz = () => healthAnswer({ pop: config.pop, draining, originDownAfter: config.originDownAfter, stats: stats(), cores: [core.stats()] });
   const setDraining = (on: boolean): void => {
     if (on !== draining) log.info({ pop: config.pop, draining: on }, on ? 'draining: /healthz answers 503' : 'undrained');
     draining = on;
@@ -103,6 +87,7 @@ export async function startEdge(opts: EdgeOptions): Promise<EdgeService> {
     maxBytes: config.maxBytes,
     maxObjectBytes: config.maxObjectBytes,
     inflight: state.inflight.size,
+    workers: 1,
   });
 
   let server: EdgeServer | undefined;
@@ -116,15 +101,25 @@ export async function startEdge(opts: EdgeOptions): Promise<EdgeService> {
     })());
 
   try {
-    server = await startEdgeServer(state, { healthz, purger, token }, config.listen);
+    server = await startEdgeServer(state, { healthz, purge: ({ key, soft }) => purger.apply({ kind: 'url', key, soft }), token }, config.listen);
     const controlAt = config.control.listen;
     if (controlAt) {
-      control = await startControlServer({ ...controlAt, token, routes: controlRoutes({ purger, healthz, status, setDraining }), registry, log });
+      const routes = controlRoutes({ purge: (p) => purger.run(p), healthz, status, setDraining });
+      control = await startControlServer({ ...controlAt, token, routes, registry, log });
     }
   } catch (e) {
     await close();
     throw e;
   }
-  log.info({ pop: config.pop, url: server.url, upstream: config.upstream.href, shield: config.shield, ...(control && { control: control.url }) }, 'meridian edge serving');
-  return { config, url: server.url, control, stats, healthz, setDraining, close };
+  log.info({ pop: config.pop, url: server.url, upstream: config.upstream.href, shield: config.shield, workers: 1, ...(control && { control: control.url }) }, 'meridian edge serving');
+  return {
+    config,
+    url: server.url,
+    control,
+    workers: 1,
+    stats: async () => stats(),
+    healthz: async () => healthz(),
+    setDraining,
+    close,
+  };
 }

@@ -140,6 +140,8 @@ export async function startTestEdge(opts: TestEdgeOptions): Promise<TestEdge> {
     pop: opts.pop ?? 'fra',
     listen: { host: '127.0.0.1', port: 0 },
     control: { host: '127.0.0.1', port: 0 },
+    // In-process tests move the clock; multi-worker tests spawn the built CLI (cluster.test.ts).
+    workers: 1,
     log,
     now: () => Date.now() + offset,
   });

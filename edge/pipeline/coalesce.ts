@@ -2,13 +2,26 @@
 // leader; the others wait for its answer to be stored and are served from storage. When the
 // answer cannot be stored they go forward themselves, and the URL is remembered for a while
 // (hit-for-miss) so later requests do not queue behind fetches they cannot share.
+//
+// With serving workers the first request for a key in each process asks the primary for the
+// key's fetch lease (edge.peers): only the holder fetches; the other processes' requests wait
+// for its outcome as local waiters would.
 import { toEdgeError } from '../errors.js';
-import type { EdgeContext, Middleware, Next, StoreOutcome } from './context.js';
+import type { EdgeContext, EdgeState, Middleware, Next, StoreOutcome } from './context.js';
 import { serveEntry, variantKey } from './lookup.js';
 import { freshness } from './policy.js';
 
 // A waiter whose leader stored a variant it cannot use queues again, on its own variant.
 const MAX_ROUNDS = 3;
+
+interface Fetch {
+  readonly key: string;
+  readonly pending: Promise<StoreOutcome>;
+  /** Settles `pending` and forgets it. */
+  readonly done: (outcome: StoreOutcome) => void;
+  /** Whether this process holds the lease (a promise while the primary is asked). */
+  readonly lead: boolean | Promise<boolean>;
+}
 
 export function coalesce(): Middleware {
   return async function coalesce(c, next) {
@@ -20,8 +33,12 @@ export function coalesce(): Middleware {
         return next();
       }
       const key = c.variantKey ?? c.key;
-      const pending = edge.inflight.get(key);
-      if (!pending) return lead(c, key, next);
+      let pending = edge.inflight.get(key);
+      if (!pending) {
+        const fetch = open(edge, key);
+        if (fetch.lead === true || (fetch.lead !== false && (await fetch.lead))) return lead(c, fetch, next);
+        pending = fetch.pending;
+      }
       const outcome = await pending;
       c.status.collapsed = true;
       if (outcome.kind === 'error') throw outcome.error;
@@ -32,8 +49,9 @@ export function coalesce(): Middleware {
   };
 }
 
-async function lead(c: EdgeContext, key: string, next: Next): Promise<void> {
-  const { inflight } = c.edge;
+/** Registers the fetch for `key` here (later requests wait on it) and asks for its lease. */
+function open(edge: EdgeState, key: string): Fetch {
+  const { inflight } = edge;
   let settle!: (outcome: StoreOutcome) => void;
   const pending = new Promise<StoreOutcome>((resolve) => (settle = resolve));
   inflight.set(key, pending);
@@ -41,13 +59,23 @@ async function lead(c: EdgeContext, key: string, next: Next): Promise<void> {
     if (inflight.get(key) === pending) inflight.delete(key);
     settle(outcome);
   };
+  return { key, pending, done, lead: edge.peers.lease(key, done) };
+}
+
+async function lead(c: EdgeContext, fetch: Fetch, next: Next): Promise<void> {
+  const { peers } = c.edge;
+  const finish = (outcome: StoreOutcome): void => {
+    fetch.done(outcome);
+    // After the object went out (peers.stored in `store`): the others find it when told.
+    peers.release(fetch.key, outcome);
+  };
   try {
     await next();
   } catch (err) {
-    done({ kind: 'error', error: toEdgeError(err) });
+    finish({ kind: 'error', error: toEdgeError(err) });
     throw err;
   }
-  void c.outcome.then(done, (err: unknown) => done({ kind: 'error', error: toEdgeError(err) }));
+  void c.outcome.then(finish, (err: unknown) => finish({ kind: 'error', error: toEdgeError(err) }));
 }
 
 /** After the leader stored: the stored response for this request's variant, if there is one. */

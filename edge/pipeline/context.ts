@@ -7,6 +7,7 @@ import type { EdgeConfig } from '../config.js';
 import type { EdgeError } from '../errors.js';
 import type { HeaderMap, IncomingHeaders } from '../headers.js';
 import type { EdgeMetrics } from '../metrics.js';
+import type { Peers } from '../peers.js';
 import type { Upstream } from '../upstream.js';
 import type { Logger } from '../../common/log.js';
 import type { CacheStatus } from './cache-status.js';
@@ -65,6 +66,8 @@ export interface EdgeState {
   readonly inflight: Map<string, Promise<StoreOutcome>>;
   readonly hitForMiss: HitForMiss;
   readonly upstream: Upstream;
+  /** The other serving processes of this PoP (none with one process). */
+  readonly peers: Peers;
   readonly metrics: EdgeMetrics;
   readonly Policy: PolicyClass;
   readonly now: () => number;

@@ -14,8 +14,9 @@ export class HitForMiss {
     if (this.ttlMs > 0) this.until.set(key, this.now() + this.ttlMs);
   }
 
-  clear(key: string): void {
-    this.until.delete(key);
+  /** True when `key` was marked. */
+  clear(key: string): boolean {
+    return this.until.delete(key);
   }
 
   has(key: string): boolean {

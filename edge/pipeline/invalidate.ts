@@ -13,9 +13,10 @@ export function invalidate(): Middleware {
     if (SAFE.has(c.req.method)) return;
     const status = c.response?.status;
     if (status === undefined || status < 200 || status >= 400) return;
-    const { cache, keepParam, now } = c.edge;
+    const { cache, keepParam, now, peers } = c.edge;
     const base = `http://${c.req.host}`;
     cache.purgeUrl(c.key, false, now());
+    peers.removedUrl(c.key);
     for (const name of ['location', 'content-location']) {
       const value = headerValue(c.response!.headers, name);
       if (value === undefined) continue;
@@ -28,7 +29,9 @@ export function invalidate(): Middleware {
       // Only the same origin: another host's objects are not this response's to invalidate.
       if (target.origin !== new URL(base).origin) continue;
       const key = keyOfUrl(target.href, keepParam);
-      if (key !== undefined) cache.purgeUrl(key, false, now());
+      if (key === undefined) continue;
+      cache.purgeUrl(key, false, now());
+      peers.removedUrl(key);
     }
   };
 }

@@ -8,7 +8,7 @@ import type { EdgeContext, EdgeRequest, Middleware } from './context.js';
 import { allowsAuthorized, freshness, parseCacheControl, requestAllows, requestRefuses, type Freshness } from './policy.js';
 
 /** The URL key extended with the request's values of the stored Vary fields. */
-export function variantKey(primary: string, vary: readonly string[], req: EdgeRequest): string {
+export function variantKey(primary: string, vary: readonly string[], req: Pick<EdgeRequest, 'headers' | 'encoding'>): string {
   let key = primary;
   for (const field of vary) {
     if (field === 'accept-encoding') key += `\n${req.encoding}`;

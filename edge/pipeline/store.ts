@@ -33,6 +33,7 @@ export function store(): Middleware {
       if (refreshed) {
         const entry = storedResponse({ ...c.stale, ...refreshed, via: `1.1 ${edge.pseudonym}` });
         if (edge.cache.put(entry)) {
+          edge.peers.stored(entry);
           serveEntry(c, entry, freshness(entry, edge.now()));
           c.status.stored = true;
           c.outcome = Promise.resolve(STORED);
@@ -40,7 +41,7 @@ export function store(): Middleware {
         }
       }
       // The 304 does not describe what we hold: drop it and ask again without validators.
-      edge.cache.delete(c.stale.key);
+      if (edge.cache.delete(c.stale.key)) edge.peers.removed(c.stale.key);
       c.stale = undefined;
       origin = c.origin = await forward(c, false);
     }
@@ -54,8 +55,9 @@ export function store(): Middleware {
       const urlWide = tooLarge || (!verdict.ok && verdict.hitForMiss);
       if (urlWide) {
         edge.hitForMiss.mark(c.key);
+        edge.peers.hitForMiss(c.key, true);
         // What the origin now says about this URL replaces what we held.
-        if (c.stale && origin.status < 400) edge.cache.delete(c.stale.key);
+        if (c.stale && origin.status < 400 && edge.cache.delete(c.stale.key)) edge.peers.removed(c.stale.key);
       }
       c.status.detail = tooLarge ? 'too-large' : !verdict.ok ? verdict.reason : undefined;
       c.response = passThrough(origin);
@@ -71,11 +73,13 @@ export function store(): Middleware {
       if ('body' in result) {
         const entry = storedResponse({ key, primary: c.key, vary, status: origin.status, headers: origin.headers, body: result.body, policy, via: `1.1 ${edge.pseudonym}` });
         if (edge.cache.put(entry)) {
-          edge.hitForMiss.clear(c.key);
+          edge.peers.stored(entry);
+          if (edge.hitForMiss.clear(c.key)) edge.peers.hitForMiss(c.key, false);
           settle(STORED);
         } else settle({ kind: 'uncacheable' });
       } else if ('overflow' in result) {
         edge.hitForMiss.mark(c.key);
+        edge.peers.hitForMiss(c.key, true);
         settle({ kind: 'uncacheable' });
       } else settle({ kind: 'aborted' });
     });
