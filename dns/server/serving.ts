@@ -17,6 +17,9 @@ import { buildServingState, type BuiltState } from './state.js';
 import { listenTcp, type TcpLimits, type TcpListener } from './tcp.js';
 import { listenUdp, type Listener } from './udp.js';
 
+/** Tries at finding a port free for both UDP and TCP when any port (0) is asked for. */
+export const PORT_ATTEMPTS = 10;
+
 export interface ReloadResult {
   readonly ok: boolean;
   readonly error?: string;
@@ -88,9 +91,19 @@ export class ServingCore {
   async listen(addresses: readonly HostPort[]): Promise<void> {
     const { metrics, log } = this.opts;
     for (const at of addresses) {
-      const udp = await listenUdp(at, this.handler, metrics, log, this.queryLog);
-      this.udp.push(udp);
-      this.tcp.push(await listenTcp({ host: at.host, port: udp.address.port }, this.handler, metrics, log, this.queryLog, this.tcpLimits(this.current)));
+      // With port 0 the kernel picks a UDP port whose TCP twin may be taken by someone else:
+      // then try another one rather than fail.
+      for (let attempt = 1; ; attempt++) {
+        const udp = await listenUdp(at, this.handler, metrics, log, this.queryLog);
+        try {
+          this.tcp.push(await listenTcp({ host: at.host, port: udp.address.port }, this.handler, metrics, log, this.queryLog, this.tcpLimits(this.current)));
+          this.udp.push(udp);
+          break;
+        } catch (e) {
+          await udp.close();
+          if (at.port !== 0 || attempt === PORT_ATTEMPTS) throw e;
+        }
+      }
     }
   }
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import type { HealthSnapshot } from '../health/snapshot.js';
+import { resolveAnyPorts } from './any-port.js';
 import { WORKER_SETUP_ENV, type FromWorker, type Replies, type ToWorker, type WorkerSetup } from './worker-messages.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
@@ -51,15 +52,15 @@ export class WorkerPool {
   private constructor(private readonly opts: WorkerPoolOptions) {}
 
   static async start(opts: WorkerPoolOptions): Promise<WorkerPool> {
-    const pool = new WorkerPool(opts);
+    // Workers must all ask for the same addresses; "any port" is settled here first.
+    const pool = new WorkerPool({ ...opts, listen: await resolveAnyPorts(opts.listen) });
     // Must be set before the first fork: workers share listening sockets instead of the
     // primary accepting TCP connections and passing each one over IPC.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false });
     try {
-      // The first worker binds; the rest join its sockets. They all ask for the same addresses
-      // as given (port 0 included): node:cluster shares a socket between requests for the same
-      // address, so "port 0" asked again joins the port the first one got.
+      // The first worker binds; the rest join its sockets (node:cluster shares a socket
+      // between requests for the same address).
       pool.listeners = await pool.fork(0);
       await Promise.all(Array.from({ length: opts.count - 1 }, (_, i) => pool.fork(i + 1)));
       pool.started = true;

@@ -1,0 +1,38 @@
+// "Port 0" for a DNS listener means any port, but UDP and TCP must get the same one. Workers
+// forked by worker-pool.ts each open their own sockets, so the primary picks the port first:
+// one free for both protocols at this moment (a tiny window remains before the workers bind).
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { HostPort } from '../../common/host-port.js';
+import { PORT_ATTEMPTS } from './serving.js';
+
+export async function resolveAnyPorts(addresses: readonly HostPort[]): Promise<HostPort[]> {
+  const out: HostPort[] = [];
+  for (const at of addresses) out.push(at.port === 0 ? { host: at.host, port: await portFreeForBoth(at.host) } : at);
+  return out;
+}
+
+async function portFreeForBoth(host: string): Promise<number> {
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+    const udp = dgram.createSocket({ type: net.isIP(host) === 6 ? 'udp6' : 'udp4', ipv6Only: net.isIP(host) === 6 });
+    const port = await new Promise<number>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, host, () => resolve(udp.address().port));
+    });
+    const tcp = net.createServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen({ port, host, ipv6Only: net.isIP(host) === 6 }, () => resolve());
+      });
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      return port;
+    } catch (e) {
+      lastError = e as Error;
+    } finally {
+      udp.close();
+    }
+  }
+  throw new Error(`cannot find a port free for both UDP and TCP on ${host}: ${lastError?.message}`);
+}
