@@ -6,12 +6,12 @@ import { LRUCache } from 'lru-cache';
 import type { Pool, Pop } from '../../common/topology.js';
 import { ipBytes } from '../../common/ip.js';
 import { addressText, truncate, type GeoLocator, type Located } from '../../geo-data/locator.js';
-import { Type } from '../wire/constants.js';
+import { Class, Rcode, Type } from '../wire/constants.js';
 import type { Name } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rdata.js';
 import type { ClientSubnet } from '../wire/query.js';
 import { parseName } from '../zone/name-text.js';
-import type { Route } from '../zone/zone.js';
+import type { AnswerTemplate, Route } from '../zone/zone.js';
 import { steer, type Steered } from '../policy/chain.js';
 import type { PopHealth } from '../policy/types.js';
 import { resolverNetwork, type ResolverTable } from '../health/resolvers.js';
@@ -26,6 +26,9 @@ export interface Decision {
   readonly network: string;
   readonly pool: Pool;
   readonly steered: Steered;
+  /** The A / AAAA answer pre-encoded for a question at offset 12 naming the route (see templates.ts). */
+  readonly aTemplate: AnswerTemplate | null;
+  readonly aaaaTemplate: AnswerTemplate | null;
 }
 
 /** Answers routed names in `resolve`; one per handler, re-aimed at each query with `begin`. */
@@ -96,6 +99,19 @@ export class Steering implements RouteAnswerer {
     }
   }
 
+  /**
+   * The answer for a query asking a routed name's own A or AAAA, pre-encoded; null when the
+   * decision has no such addresses (a CNAME member or NODATA: the caller resolves in full).
+   */
+  answerTemplate(route: Route, qtype: number): AnswerTemplate | null {
+    const d = this.decide(route);
+    const t = qtype === Type.A ? d.aTemplate : qtype === Type.AAAA ? d.aaaaTemplate : null;
+    if (!t) return null;
+    this.resolvers?.record(this.clientIp);
+    if (this.ecs) this.scope = d.scope;
+    return t;
+  }
+
   private decide(route: Route): Decision {
     const ecs = this.ecs;
     // ECS with source prefix 0 means "do not use my client's address" (RFC 7871 §7.1.2).
@@ -140,9 +156,13 @@ export class Steering implements RouteAnswerer {
     const chosenPops = steered.chosen.filter((c) => c.pop).map((c) => c.pop!.id);
     const cnameMember = steered.chosen.find((c) => c.member.kind === 'cname');
     const rrset = (type: number, rdata: RData[]): RRset | null => (rdata.length ? { owner: placeholderOwner, type, ttl: route.ttl, rdata } : null);
+    const a = rrset(Type.A, chosenPops.flatMap((id) => this.rdata.get(id)!.a));
+    const aaaa = rrset(Type.AAAA, chosenPops.flatMap((id) => this.rdata.get(id)!.aaaa));
     return {
-      a: rrset(Type.A, chosenPops.flatMap((id) => this.rdata.get(id)!.a)),
-      aaaa: rrset(Type.AAAA, chosenPops.flatMap((id) => this.rdata.get(id)!.aaaa)),
+      a,
+      aaaa,
+      aTemplate: a && encodedAnswer(a),
+      aaaaTemplate: aaaa && encodedAnswer(aaaa),
       cname: cnameMember ? rrset(Type.CNAME, [[{ name: parseName(absolute(cnameMember.id), null), compress: true }]]) : null,
       scope,
       located,
@@ -151,6 +171,22 @@ export class Steering implements RouteAnswerer {
       steered,
     };
   }
+}
+
+/** Address records owned by the question's name: a pointer to offset 12, then the record. */
+function encodedAnswer(set: RRset): AnswerTemplate {
+  const parts = set.rdata.map((rd) => {
+    const addr = rd[0] as Buffer;
+    const rr = Buffer.alloc(12 + addr.length);
+    rr.writeUInt16BE(0xc00c, 0);
+    rr.writeUInt16BE(set.type, 2);
+    rr.writeUInt16BE(Class.IN, 4);
+    rr.writeUInt32BE(set.ttl, 6);
+    rr.writeUInt16BE(addr.length, 10);
+    addr.copy(rr, 12);
+    return rr;
+  });
+  return { rcode: Rcode.NOERROR, aa: true, ancount: parts.length, nscount: 0, arcount: 0, body: Buffer.concat(parts) };
 }
 
 function absolute(name: string): string {

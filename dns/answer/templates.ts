@@ -5,7 +5,7 @@
 import { Class, HEADER_LEN, Type } from '../wire/constants.js';
 import { keyToWire } from '../wire/name.js';
 import { MessageWriter } from '../wire/writer.js';
-import type { AnswerTemplate, Zone } from '../zone/zone.js';
+import type { AnswerTemplate, Route, Zone } from '../zone/zone.js';
 import { writeSections } from './encode.js';
 import { resolve } from './resolve.js';
 
@@ -43,4 +43,22 @@ function buildOne(w: MessageWriter, zones: ReadonlyMap<string, Zone>, key: strin
   w.question(question, question.length, key);
   const counts = writeSections(w, answer);
   return { rcode: answer.rcode, aa: answer.aa, ...counts, body: Buffer.from(w.buf.subarray(question.length, w.off)) };
+}
+
+/**
+ * Routed names asked for by their own name (not through a wildcard or a CNAME): for A and AAAA
+ * the answer is just the decision's addresses, so the query path can copy them pre-encoded
+ * (Steering.answerTemplate) instead of resolving and compressing per query.
+ */
+export function buildRouteIndex(zones: ReadonlyMap<string, Zone>): Map<string, Route> {
+  const out = new Map<string, Route>();
+  for (const zone of zones.values()) {
+    for (const node of zone.nodes.values()) {
+      if (!node.route || node.name.key.startsWith('\x01*')) continue;
+      // Only when the lookup really lands on this node (not below a delegation, say).
+      const probe = resolve(zones, node.name.key, Type.A);
+      if (probe?.dynamic && probe.answer.length === 0) out.set(node.name.key, node.route);
+    }
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import { MessageWriter } from '../wire/writer.js';
 import { answerChaos, type ChaosTable } from '../answer/chaos.js';
 import { writeSections, type SectionCounts } from '../answer/encode.js';
 import { resolve, type Answer } from '../answer/resolve.js';
-import type { AnswerTemplate, Zone } from '../zone/zone.js';
+import type { AnswerTemplate, Route, Zone } from '../zone/zone.js';
 import type { DnsMetrics } from './metrics.js';
 import type { Steering } from '../answer/steering.js';
 
@@ -24,6 +24,8 @@ export interface ServingState {
   readonly maxUdpPayload: number;
   /** Chooses PoPs for routed names. */
   readonly steering: Steering;
+  /** Routed names (by key) whose A/AAAA answers the steering hands over pre-encoded. */
+  readonly routes: ReadonlyMap<string, Route>;
 }
 
 export const UDP = 0;
@@ -73,10 +75,19 @@ export class QueryHandler {
         rcode = template.rcode;
         response = this.encode(msg, q, state, transport, template, null, 0);
       } else {
-        state.steering.begin(clientIp, q.edns?.clientSubnet ?? null);
-        const answer = this.answer(q, state);
-        rcode = answer.rcode;
-        response = this.encode(msg, q, state, transport, null, answer, state.steering.scope);
+        const steering = state.steering;
+        steering.begin(clientIp, q.edns?.clientSubnet ?? null);
+        // A routed name's own A/AAAA: the decision comes with its answer already encoded.
+        const route = plainIn && (q.qtype === Type.A || q.qtype === Type.AAAA) ? state.routes.get(q.qnameKey) : undefined;
+        const routed = route ? steering.answerTemplate(route, q.qtype) : null;
+        if (routed) {
+          rcode = routed.rcode;
+          response = this.encode(msg, q, state, transport, routed, null, steering.scope);
+        } else {
+          const answer = this.answer(q, state);
+          rcode = answer.rcode;
+          response = this.encode(msg, q, state, transport, null, answer, steering.scope);
+        }
       }
     } catch {
       // A bug must cost one answer, not the process: reply SERVFAIL.

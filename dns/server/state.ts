@@ -1,7 +1,7 @@
 // Config → ServingState: everything the query path reads, built off the hot path and swapped in
 // whole. Building throws on a bad config, so the caller keeps serving the previous state.
 import { buildChaosTable } from '../answer/chaos.js';
-import { buildTemplates } from '../answer/templates.js';
+import { buildRouteIndex, buildTemplates } from '../answer/templates.js';
 import type { DnsConfig } from '../config.js';
 import { compileZones } from '../zone/compile.js';
 import { Steering } from '../answer/steering.js';
@@ -28,6 +28,7 @@ export function buildServingState(
   return {
     zones,
     templates: buildTemplates(zones),
+    routes: buildRouteIndex(zones),
     chaos: buildChaosTable(serverId, version),
     nsid: Buffer.from(serverId, 'utf8'),
     maxUdpPayload,
