@@ -86,7 +86,11 @@ export class WorkerPool {
   /** Asks every worker to reload; returns the workers that refused and why. */
   async reload(): Promise<{ worker: number; error: string }[]> {
     const results = await this.askAll('reload');
-    return results.flatMap((r, i) => (r && !r.ok ? [{ worker: this.slots[i]!.worker.id, error: r.error ?? 'unknown error' }] : r === undefined ? [{ worker: this.slots[i]!.worker.id, error: 'no answer' }] : []));
+    const refused: { worker: number; error: string }[] = [];
+    results.forEach((r, i) => {
+      if (!r?.ok) refused.push({ worker: this.slots[i]!.worker.id, error: r?.error ?? 'no answer in time' });
+    });
+    return refused;
   }
 
   /** Every worker's counters (a worker that does not answer in time is left out). */
