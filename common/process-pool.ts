@@ -1,0 +1,194 @@
+// Serving workers forked with node:cluster, for a service that answers from several processes
+// sharing its listeners (the DNS server and the edge). One process's JavaScript runs on one
+// core; the primary keeps what must be one per service and talks to the workers over IPC.
+//
+// This holds what both services need of their workers: fork with a setup in the environment,
+// wait until a worker says it serves (or why it cannot), restart a worker that dies with backoff,
+// ask a worker a question and wait (bounded) for the answer, and stop them all.
+//
+// Messages: a worker says { kind: 'ready', ... } once it serves, { kind: 'failed', error } when it
+// cannot start, and { kind: 'reply', id, body } to answer a question; anything else goes to the
+// service's onMessage.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from './log.js';
+
+const START_TIMEOUT_MS = 30_000;
+const ASK_TIMEOUT_MS = 5_000;
+const STOP_TIMEOUT_MS = 5_000;
+const RESTART_MIN_MS = 500;
+const RESTART_MAX_MS = 30_000;
+/** A worker that stayed up this long resets the restart backoff. */
+const STABLE_AFTER_MS = 30_000;
+
+export type WorkerMessage = { readonly kind: string; readonly [field: string]: unknown };
+
+export interface ProcessPoolOptions {
+  /** For log lines: 'DNS worker', 'edge worker'. */
+  readonly label: string;
+  /** The worker's entry script (a built .js file). */
+  readonly entry: string;
+  readonly count: number;
+  /** Environment variable the setup is passed in, as JSON. */
+  readonly setupEnv: string;
+  /** The setup for a worker being forked (called again for restarts). */
+  setup(): unknown;
+  /**
+   * 'none': workers share the listening sockets and the kernel wakes one (UDP must use this);
+   * 'rr': the primary accepts TCP connections and hands them out in turn (evens out keep-alive
+   * clients, one IPC message per connection).
+   */
+  readonly scheduling: 'none' | 'rr';
+  /** 'advanced' lets Buffers cross as bytes (structured clone) instead of JSON arrays. */
+  readonly serialization?: 'json' | 'advanced';
+  readonly log: Logger;
+  /** Messages other than ready, failed and reply. */
+  onMessage?(from: Worker, msg: WorkerMessage): void;
+  /** A worker exited (before a restart, if one follows). */
+  onExit?(worker: Worker): void;
+}
+
+interface Slot {
+  worker: Worker;
+  startedAt: number;
+}
+
+export class ProcessPool {
+  private readonly slots: Slot[] = [];
+  private readonly replies = new Map<number, (body: unknown) => void>();
+  private nextId = 1;
+  private closing = false;
+  /** Set once every worker is up: from then on a dead worker is restarted, not a failed start. */
+  private started = false;
+  private backoffMs = RESTART_MIN_MS;
+
+  constructor(private readonly opts: ProcessPoolOptions) {}
+
+  /** Forks the workers; resolves with the first one's ready message once all serve. */
+  async start(): Promise<WorkerMessage> {
+    const { opts } = this;
+    // Both must be set before the first fork.
+    cluster.schedulingPolicy = opts.scheduling === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
+    cluster.setupPrimary({ exec: opts.entry, args: [], silent: false, serialization: opts.serialization ?? 'json' });
+    try {
+      // The first worker binds; the rest join its listeners (node:cluster shares a listener
+      // between requests for the same address).
+      const ready = await this.fork(0);
+      await Promise.all(Array.from({ length: opts.count - 1 }, (_, i) => this.fork(i + 1)));
+      this.started = true;
+      return ready;
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  get workers(): Worker[] {
+    return this.slots.map((s) => s.worker);
+  }
+
+  send(worker: Worker, msg: WorkerMessage): void {
+    if (worker.isConnected()) worker.send(msg);
+  }
+
+  sendTo(workerId: number, msg: WorkerMessage): void {
+    const slot = this.slots.find((s) => s.worker.id === workerId);
+    if (slot) this.send(slot.worker, msg);
+  }
+
+  broadcast(msg: WorkerMessage, except?: Worker): void {
+    for (const { worker } of this.slots) if (worker !== except) this.send(worker, msg);
+  }
+
+  /** Sends a question built around a fresh id; undefined when no answer comes in time. */
+  ask<T>(worker: Worker, build: (id: number) => WorkerMessage): Promise<T | undefined> {
+    if (!worker.isConnected()) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.replies.delete(id);
+        resolve(undefined);
+      }, ASK_TIMEOUT_MS);
+      this.replies.set(id, (body) => {
+        clearTimeout(timer);
+        resolve(body as T | undefined);
+      });
+      this.send(worker, build(id));
+    });
+  }
+
+  /** The same question to every worker, answers in worker order. */
+  askAll<T>(build: (id: number) => WorkerMessage): Promise<(T | undefined)[]> {
+    return Promise.all(this.slots.map(({ worker }) => this.ask<T>(worker, build)));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.slots.map(({ worker }) => stopWorker(worker)));
+    for (const resolve of this.replies.values()) resolve(undefined);
+    this.replies.clear();
+  }
+
+  private fork(index: number): Promise<WorkerMessage> {
+    const { label } = this.opts;
+    const worker = cluster.fork({ [this.opts.setupEnv]: JSON.stringify(this.opts.setup()) });
+    const slot: Slot = { worker, startedAt: Date.now() };
+    this.slots[index] = slot;
+    return new Promise<WorkerMessage>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${label} ${worker.id} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      worker.on('message', (msg: WorkerMessage) => {
+        if (msg.kind === 'ready') {
+          clearTimeout(timer);
+          resolve(msg);
+        } else if (msg.kind === 'failed') {
+          clearTimeout(timer);
+          reject(new Error(String(msg.error)));
+        } else if (msg.kind === 'reply') {
+          const id = msg.id as number;
+          const answer = this.replies.get(id);
+          this.replies.delete(id);
+          answer?.(msg.body);
+        } else this.opts.onMessage?.(worker, msg);
+      });
+      worker.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        this.opts.onExit?.(worker);
+        reject(new Error(`${label} ${worker.id} exited during start-up (${signal ?? `code ${code}`})`));
+        if (!this.closing && this.started && this.slots[index] === slot) this.restartLater(index, code, signal);
+      });
+    });
+  }
+
+  private restartLater(index: number, code: number | null, signal: string | null): void {
+    const { label, log } = this.opts;
+    const slot = this.slots[index]!;
+    if (Date.now() - slot.startedAt > STABLE_AFTER_MS) this.backoffMs = RESTART_MIN_MS;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(RESTART_MAX_MS, this.backoffMs * 2);
+    log.error({ worker: slot.worker.id, code, signal, restartInMs: delay }, `${label} died; restarting it`);
+    setTimeout(() => {
+      if (this.closing) return;
+      this.fork(index).then(
+        () => log.info({ worker: this.slots[index]!.worker.id }, `${label} restarted`),
+        (e: Error) => log.error({ error: e.message }, `${label} restart failed`),
+      );
+    }, delay).unref();
+  }
+}
+
+function stopWorker(worker: Worker): Promise<void> {
+  if (worker.isDead()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    // Disconnecting closes the worker's shared listeners and lets it exit by itself.
+    if (worker.isConnected()) worker.disconnect();
+    else worker.process.kill('SIGTERM');
+  });
+}
