@@ -10,15 +10,14 @@
 // cannot start, and { kind: 'reply', id, body } to answer a question; anything else goes to the
 // service's onMessage.
 import cluster, { type Worker } from 'node:cluster';
+import { Backoff } from './backoff.js';
 import type { Logger } from './log.js';
 
 const START_TIMEOUT_MS = 30_000;
 const ASK_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 5_000;
-const RESTART_MIN_MS = 500;
-const RESTART_MAX_MS = 30_000;
-/** A worker that stayed up this long resets the restart backoff. */
-const STABLE_AFTER_MS = 30_000;
+/** Restart delays: 0.5 s doubling to 30 s, reset by a worker that stayed up 30 s. */
+const RESTART_BACKOFF = { initialMs: 500, maxMs: 30_000, resetAfterMs: 30_000 };
 
 export type WorkerMessage = { readonly kind: string; readonly [field: string]: unknown };
 
@@ -59,7 +58,7 @@ export class ProcessPool {
   private closing = false;
   /** Set once every worker is up: from then on a dead worker is restarted, not a failed start. */
   private started = false;
-  private backoffMs = RESTART_MIN_MS;
+  private readonly backoff = new Backoff(RESTART_BACKOFF);
 
   constructor(private readonly opts: ProcessPoolOptions) {}
 
@@ -165,9 +164,7 @@ export class ProcessPool {
   private restartLater(index: number, code: number | null, signal: string | null): void {
     const { label, log } = this.opts;
     const slot = this.slots[index]!;
-    if (Date.now() - slot.startedAt > STABLE_AFTER_MS) this.backoffMs = RESTART_MIN_MS;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(RESTART_MAX_MS, this.backoffMs * 2);
+    const delay = this.backoff.next(Date.now() - slot.startedAt);
     log.error({ worker: slot.worker.id, code, signal, restartInMs: delay }, `${label} died; restarting it`);
     setTimeout(() => {
       if (this.closing) return;

@@ -4,7 +4,7 @@
 // A child can be "killed" on purpose (a drill): stopped and kept down until it is revived.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../common/log.js';
-import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../common/backoff.js';
 import { onLines, Tail } from './lines.js';
 
 export interface ChildSpec {

@@ -1,6 +1,7 @@
-// How long to wait before restarting a child that died: 0.5 s, doubling up to 10 s, so a child
-// that crashes at once does not spin the CPU, and back to 0.5 s once a run lasted long enough to
-// count as healthy (a crash after an hour is news, not a crash loop).
+// How long to wait before restarting a process that died (meridian up's children, serving
+// workers): doubling from a short first delay up to a cap, so a process that crashes at once
+// does not spin the CPU, and back to the first delay once a run lasted long enough to count as
+// healthy (a crash after an hour is news, not a crash loop).
 
 export interface BackoffOptions {
   readonly initialMs: number;
