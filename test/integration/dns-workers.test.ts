@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encodeQuery, frame, TcpClient, udpExchange } from '../helpers/dns-client.js';
+import { waitFor } from '../../health/test-helpers.js';
 import { control, metricValue, query, scrapeMetrics, startServer, type RunningServer } from '../helpers/dns-server.js';
 
 const CONFIG = `
@@ -39,15 +40,6 @@ function childPids(pid: number): number[] {
 async function answersOf(server: RunningServer, name: string, count = 60): Promise<string[]> {
   const replies = await Promise.all(Array.from({ length: count }, (_, i) => udpExchange(server, encodeQuery(i + 1, name), 2000)));
   return replies.map((r) => (r ? decode(r).answers.map((a) => String(a.data)).join(',') : 'timeout'));
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 let seq = 0;
@@ -91,13 +83,13 @@ describe('DNS served by several worker processes', () => {
     expect(await report(server, 'nyc', ['tokyo'])).toBe(200);
     expect(await report(server, 'fra', ['tokyo'])).toBe(200);
     // Health reaches the workers over IPC: a moment after the report, never a stale worker.
-    await waitUntil('every worker to answer Frankfurt', async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'));
+    await waitFor(async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'), 5000, 'every worker to answer Frankfurt');
     await report(server, 'nyc', []);
     await report(server, 'fra', []);
-    await waitUntil('every worker to answer Tokyo again', async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.10'));
+    await waitFor(async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.10'), 5000, 'every worker to answer Tokyo again');
     const drained = await fetch(`${server.controlUrl}/v1/pops/override`, { method: 'POST', headers: AUTH, body: JSON.stringify({ pop: 'tokyo', action: 'drain' }) });
     expect(drained.status).toBe(200);
-    await waitUntil('every worker to leave the drained PoP', async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'));
+    await waitFor(async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'), 5000, 'every worker to leave the drained PoP');
   });
 
   it('reloads every worker, and a bad file changes none of them', async () => {
@@ -117,10 +109,14 @@ describe('DNS served by several worker processes', () => {
     const pid = server.process.pid!;
     const [victim] = childPids(pid);
     process.kill(victim!, 'SIGKILL');
-    await waitUntil('a replacement worker', async () => {
-      const now = childPids(pid);
-      return now.length === 2 && !now.includes(victim!);
-    });
+    await waitFor(
+      () => {
+        const now = childPids(pid);
+        return now.length === 2 && !now.includes(victim!);
+      },
+      5000,
+      'a replacement worker',
+    );
     expect(server.stdout.join('\n')).toMatch(/"signal":"SIGKILL".*DNS worker died; restarting it/);
     expect(new Set(await answersOf(server, 'api.example.test'))).toEqual(new Set(['198.51.100.1']));
     const workers = childPids(pid);
