@@ -109,6 +109,8 @@ const dnsSchema = z.strictObject({
   maxUdpPayload: z.number().int().min(512).max(4096).default(1232),
   /** Serving processes sharing the listeners: `auto` = one per CPU core; 1 = serve in-process. */
   workers: workersSetting.default('auto'),
+  /** `auto`: UDP through recvmmsg/sendmmsg (native/udp_batch.c) when it was built; `off`: node:dgram. */
+  udpBatching: z.enum(['auto', 'off']).default('auto'),
   tcp: z
     .strictObject({
       idleTimeout: z.number().int().min(100).max(300_000).default(10_000),
@@ -140,6 +142,7 @@ export interface DnsSettings {
   readonly http: HostPort;
   readonly maxUdpPayload: number;
   readonly workers: number | 'auto';
+  readonly udpBatching: 'auto' | 'off';
   readonly tcp: { readonly idleTimeout: number; readonly maxConnections: number };
   readonly control: { readonly token?: string | undefined; readonly tokenFile?: string | undefined };
   readonly log: { readonly level: string; readonly querySampleRate: number };

@@ -21,7 +21,7 @@ const RCODE_LABELS = [...RCODES.map((r) => RcodeName[r]!), 'other'];
 const NT = TYPE_LABELS.length;
 const NR = RCODE_LABELS.length;
 
-export type DropReason = 'malformed' | 'response' | 'spoofed_port';
+export type DropReason = 'malformed' | 'response' | 'spoofed_port' | 'oversize';
 
 /** A worker's counters as plain data, summed into the primary's /metrics. */
 export interface DnsMetricsSnapshot {

@@ -15,7 +15,7 @@ import type { DnsMetrics } from './metrics.js';
 import { QueryLog } from './query-log.js';
 import { buildServingState, type BuiltState } from './state.js';
 import { listenTcp, type TcpLimits, type TcpListener } from './tcp.js';
-import { listenUdp, type Listener } from './udp.js';
+import { listenUdp, type UdpListener } from './udp.js';
 
 /** Tries at finding a port free for both UDP and TCP when any port (0) is asked for. */
 export const PORT_ATTEMPTS = 10;
@@ -40,13 +40,16 @@ export interface ServingOptions {
   metrics: DnsMetrics;
   health: HealthSource;
   resolvers: ResolverTable | null;
-  /** Shares of the TCP connection cap: each of N workers enforces 1/N of `dns.tcp.maxConnections`. */
-  tcpShares?: number;
+  /**
+   * Serving processes on the same addresses (default 1). Each enforces 1/N of
+   * `dns.tcp.maxConnections`; with more than one, batched UDP binds with SO_REUSEPORT.
+   */
+  servingWorkers?: number;
 }
 
 export class ServingCore {
   readonly handler: QueryHandler;
-  readonly udp: Listener[] = [];
+  readonly udp: UdpListener[] = [];
   readonly tcp: TcpListener[] = [];
   private readonly queryLog: QueryLog;
   private reloading: Promise<ReloadResult> = Promise.resolve({ ok: true });
@@ -94,7 +97,7 @@ export class ServingCore {
       // With port 0 the kernel picks a UDP port whose TCP twin may be taken by someone else:
       // then try another one rather than fail.
       for (let attempt = 1; ; attempt++) {
-        const udp = await listenUdp(at, this.handler, metrics, log, this.queryLog);
+        const udp = await listenUdp(at, this.handler, metrics, log, this.queryLog, { batching: this.current.settings.udpBatching === 'auto', reusePort: (this.opts.servingWorkers ?? 1) > 1 });
         try {
           this.tcp.push(await listenTcp({ host: at.host, port: udp.address.port }, this.handler, metrics, log, this.queryLog, this.tcpLimits(this.current)));
           this.udp.push(udp);
@@ -151,7 +154,7 @@ export class ServingCore {
 
   private tcpLimits(config: DnsConfig): TcpLimits {
     const { idleTimeout, maxConnections } = config.settings.tcp;
-    return { idleTimeout, maxConnections: Math.max(1, Math.ceil(maxConnections / (this.opts.tcpShares ?? 1))) };
+    return { idleTimeout, maxConnections: Math.max(1, Math.ceil(maxConnections / (this.opts.servingWorkers ?? 1))) };
   }
 
   private watchGeo(dbs: GeoDatabases): void {

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const health = new SnapshotHealth();
   health.apply(setup.health);
   const resolvers = new ResolverTable();
-  const core = await ServingCore.open({ configFile: setup.configFile, log, metrics, health, resolvers, tcpShares: setup.workers }, config);
+  const core = await ServingCore.open({ configFile: setup.configFile, log, metrics, health, resolvers, servingWorkers: setup.workers }, config);
   await core.listen(setup.listen);
 
   const answer = async (req: Extract<ToWorker, { id: number }>): Promise<Replies[keyof Replies]> => {
@@ -49,6 +49,11 @@ async function main(): Promise<void> {
       return;
     }
     void answer(msg).then((body) => send({ kind: 'reply', id: msg.id, body }));
+  });
+  // node:cluster closes the sockets it shared with us when the primary disconnects (stop, or its
+  // death); batched UDP sockets are our own, so close them too or they keep this process alive.
+  process.once('disconnect', () => {
+    for (const l of core.udp) if (l.io === 'batch') void l.close();
   });
   send({ kind: 'ready', listeners: core.udp.map((l) => l.address) });
 }

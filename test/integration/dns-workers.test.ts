@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encodeQuery, frame, TcpClient, udpExchange } from '../helpers/dns-client.js';
 import { waitFor } from '../../health/test-helpers.js';
 import { control, metricValue, query, scrapeMetrics, startServer, type RunningServer } from '../helpers/dns-server.js';
+import { loadUdpBatch } from '../../dns/server/udp-batch.js';
 
 const CONFIG = `
 dns:
@@ -40,6 +41,24 @@ function childPids(pid: number): number[] {
 async function answersOf(server: RunningServer, name: string, count = 60): Promise<string[]> {
   const replies = await Promise.all(Array.from({ length: count }, (_, i) => udpExchange(server, encodeQuery(i + 1, name), 2000)));
   return replies.map((r) => (r ? decode(r).answers.map((a) => String(a.data)).join(',') : 'timeout'));
+}
+
+/** UDP sockets bound to `port` on this machine (IPv4, /proc/net/udp). */
+function udpSocketsOn(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/udp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((line) => line.trim().split(/\s+/)[1]?.endsWith(hex)).length;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 let seq = 0;
@@ -123,6 +142,18 @@ describe('DNS served by several worker processes', () => {
     server.process.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     for (const w of workers) expect(() => process.kill(w, 0)).toThrow();
+  });
+
+  it.skipIf(!loadUdpBatch())('gives each worker its own batched UDP socket, and a SIGKILLed primary takes them all down', async () => {
+    server = await startServer(CONFIG, { workers: 2 });
+    const pid = server.process.pid!;
+    // SO_REUSEPORT: one socket per worker on the same port (a shared socket would wake both).
+    expect(udpSocketsOn(server.port)).toBe(2);
+    expect(new Set(await answersOf(server, 'api.example.test'))).toEqual(new Set(['198.51.100.1']));
+    const workers = childPids(pid);
+    server.process.kill('SIGKILL');
+    await waitFor(() => workers.every((w) => !alive(w)), 5000, 'the workers to exit after their primary');
+    expect(udpSocketsOn(server.port)).toBe(0);
   });
 
   it('answers dig like a single process does, ECS scope included', async () => {

@@ -1,0 +1,173 @@
+// The two ways `meridian dns` moves UDP — batched through native/udp_batch.c (the default where
+// it was built) and node:dgram (`dns.udpBatching: off`, or no addon) — must answer alike: the
+// same handler sits behind both, so these check the I/O around it, end to end, with dig and raw
+// datagrams. The protocol itself is covered by dns-protocol.test.ts (on the default path).
+import dgram from 'node:dgram';
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { decode, encodeQuery, rcodeOf } from '../helpers/dns-client.js';
+import { control, metricValue, query, runMeridian, scrapeMetrics, startServer, writeConfigDir, type RunningServer } from '../helpers/dns-server.js';
+import { loadUdpBatch } from '../../dns/server/udp-batch.js';
+
+const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === 'IPv6' && a.address === '::1'));
+const batchBuilt = loadUdpBatch() !== null;
+
+function config(udpBatching: 'auto' | 'off'): string {
+  return `
+dns:
+  serverId: io-test
+  udpBatching: ${udpBatching}
+  maxUdpPayload: 1232
+zones:
+  - name: example.test
+    soa: { mname: ns1.example.test., rname: hostmaster.example.test. }
+    ns: [ns1.example.test.]
+    records:
+      - { name: ns1, type: A, value: 192.0.2.1 }
+      - { name: www, type: A, values: [192.0.2.10, 192.0.2.11] }
+      - { name: www, type: AAAA, value: "2001:db8::10" }
+      - name: big
+        type: TXT
+        values: [${Array.from({ length: 40 }, (_, i) => `"big-txt-record-${i}-padding-padding-padding"`).join(', ')}]
+`;
+}
+
+const modes = [
+  { setting: 'auto' as const, io: batchBuilt ? 'batched (recvmmsg/sendmmsg)' : 'node:dgram' },
+  { setting: 'off' as const, io: 'node:dgram (dns.udpBatching: off)' },
+];
+
+describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer(config(setting), { listen: hasLoopback6 ? ['127.0.0.1:0', '[::1]:0'] : ['127.0.0.1:0'] });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it(`says how UDP moves: ${io}`, async () => {
+    const status = (await control(server, 'GET', '/v1/status')).json as { udp: string };
+    expect(status.udp.startsWith(io)).toBe(true);
+    const ready = server.stdout.find((l) => l.includes('meridian dns serving'));
+    expect(JSON.parse(ready!).udp).toBe(status.udp);
+  });
+
+  it('answers dig over IPv4 and IPv6, and truncates a big answer with TC', async () => {
+    const a = await query(server, ['www.example.test', 'A']);
+    expect(a.status).toBe('NOERROR');
+    expect(a.flags).toContain('aa');
+    expect(a.answer.map((r) => r.data).sort()).toEqual(['192.0.2.10', '192.0.2.11']);
+    if (hasLoopback6) {
+      const six = await query(server.listeners[1]!, ['www.example.test', 'AAAA']);
+      expect(six.answer.map((r) => r.data)).toEqual(['2001:db8::10']);
+    }
+    const big = await query(server, ['+ignore', '+bufsize=512', 'big.example.test', 'TXT']);
+    expect(big.flags).toContain('tc');
+  });
+
+  it('answers 500 queries sent in bursts from one socket, each with its own id and name', async () => {
+    const socket = dgram.createSocket('udp4');
+    const replies = new Map<number, Buffer>();
+    socket.on('message', (m) => replies.set(m.readUInt16BE(0), m));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    try {
+      // Waves of 125 (each more than one 64-datagram batch), so that the answers to a wave fit
+      // this client's own receive buffer (default 208 KiB) before it reads them.
+      for (let wave = 0; wave < 500; wave += 125) {
+        for (let id = wave + 1; id <= wave + 125; id++) socket.send(encodeQuery(id, id % 2 ? 'www.example.test' : 'ns1.example.test'), server.port, server.host);
+        const end = Date.now() + 3000;
+        while (replies.size < wave + 125 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      socket.close();
+    }
+    expect(replies.size).toBe(500);
+    for (const [id, reply] of replies) {
+      const d = decode(reply);
+      expect(d.questions[0]!.name).toBe(id % 2 ? 'www.example.test' : 'ns1.example.test');
+      expect(d.answers).toHaveLength(id % 2 ? 2 : 1);
+    }
+  });
+
+  it('answers FORMERR to a malformed query, drops what has no header, and counts both in /metrics', async () => {
+    const socket = dgram.createSocket('udp4');
+    const replies: Buffer[] = [];
+    socket.on('message', (m) => replies.push(m));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const before = await scrapeMetrics(server);
+    try {
+      socket.send(Buffer.from([1, 2, 3]), server.port, server.host); // no header: dropped
+      socket.send(Buffer.from('abcd0000000100000000000003777777', 'hex'), server.port, server.host); // name past the end
+      const end = Date.now() + 2000;
+      while (replies.length < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      socket.close();
+    }
+    expect(replies).toHaveLength(1);
+    expect(rcodeOf(replies[0]!)).toBe(1);
+    const after = await scrapeMetrics(server);
+    const dropped = (t: string) => metricValue(t, 'meridian_dns_dropped_total', { reason: 'malformed' });
+    const formerr = (t: string) => metricValue(t, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'other', rcode: 'FORMERR' });
+    expect(dropped(after) - dropped(before)).toBe(1);
+    expect(formerr(after) - formerr(before)).toBe(1);
+  });
+});
+
+describe.skipIf(!batchBuilt)('batched UDP and the port it binds', () => {
+  it('a datagram longer than 4096 bytes is dropped and counted as oversize', async () => {
+    const server = await startServer(config('auto'));
+    try {
+      const socket = dgram.createSocket('udp4');
+      await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+      const big = Buffer.concat([encodeQuery(9, 'www.example.test'), Buffer.alloc(5000)]);
+      await new Promise<void>((r) => socket.send(big, server.port, server.host, () => r()));
+      socket.close();
+      let text = '';
+      for (let i = 0; i < 50 && metricValue(text, 'meridian_dns_dropped_total', { reason: 'oversize' }) !== 1; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        text = await scrapeMetrics(server);
+      }
+      expect(metricValue(text, 'meridian_dns_dropped_total', { reason: 'oversize' })).toBe(1);
+      expect((await query(server, ['www.example.test', 'A'])).status).toBe('NOERROR');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  // Batched workers bind with SO_REUSEPORT; without a check first, a second server started on
+  // the same port would quietly share it instead of failing.
+  it.each([1, 2])('with %i worker(s), refuses to start on a UDP port another server holds', async (workers) => {
+    const first = await startServer(config('auto'), { workers });
+    try {
+      const { dir, configPath } = writeConfigDir(config('auto'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      const free = createServer();
+      const http = await new Promise<number>((r) => free.listen(0, '127.0.0.1', () => r((free.address() as { port: number }).port)));
+      await new Promise((r) => free.close(r));
+      const second = await runMeridian(['dns', '--config', configPath, '--listen', `127.0.0.1:${first.port}`, '--http', `127.0.0.1:${http}`, '--workers', String(workers)], 15_000);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(new RegExp(`cannot listen on udp 127\\.0\\.0\\.1:${first.port}: .*(EADDRINUSE|in use)`, 'i'));
+      const still = await udpAnswer(first.port);
+      expect(still).toBe(true);
+    } finally {
+      await first.stop();
+    }
+  });
+});
+
+async function udpAnswer(port: number): Promise<boolean> {
+  const socket = dgram.createSocket('udp4');
+  try {
+    return await new Promise<boolean>((resolve) => {
+      socket.once('message', (m) => resolve(decode(m).answers.length === 2));
+      setTimeout(() => resolve(false), 2000);
+      socket.send(encodeQuery(1, 'www.example.test'), port, '127.0.0.1');
+    });
+  } finally {
+    socket.close();
+  }
+}
