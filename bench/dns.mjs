@@ -162,10 +162,36 @@ async function waitForDns(server, port, name, timeoutMs = STARTUP_TIMEOUT_MS) {
 // ---------------------------------------------------------------------------------------------
 // Servers.
 
-async function startMeridian(port, httpPort, workers) {
-  const server = spawnMeridian(['dns', '--config', CONFIG, '--listen', `${HOST}:${port}`, '--http', `${HOST}:${httpPort}`, '--workers', String(workers)]);
+async function startMeridian(port, httpPort, workers, config = CONFIG) {
+  const server = spawnMeridian(['dns', '--config', config, '--listen', `${HOST}:${port}`, '--http', `${HOST}:${httpPort}`, '--workers', String(workers)]);
   await waitForDns(server, port, 'www.demo.test');
   return server;
+}
+
+/** How a running Meridian serves (its /v1/status): workers and how UDP moves. */
+async function meridianShape(httpPort) {
+  // With workers the control port opens a moment after they answer queries.
+  for (let tries = 0; ; tries++) {
+    try {
+      const status = await (await fetch(`http://${HOST}:${httpPort}/v1/status`)).json();
+      return `${status.workers} worker${status.workers === 1 ? '' : 's'}, udp ${status.udp}`;
+    } catch (e) {
+      if (tries === 50) throw new Error(`meridian's control port ${HOST}:${httpPort} did not answer /v1/status: ${e.message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** demo.yaml with `dns.udpBatching: off` (node:dgram), its relative paths made absolute. */
+function dgramConfig(dir) {
+  const base = dirname(CONFIG);
+  const doc = parseYaml(readFileSync(CONFIG, 'utf8'));
+  doc.dns = { ...doc.dns, udpBatching: 'off' };
+  if (doc.geo?.databases) doc.geo.databases = doc.geo.databases.map((d) => resolve(base, d));
+  for (const z of doc.zones) if (z.file) z.file = resolve(base, z.file);
+  const file = join(dir, 'demo-dgram.yaml');
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
 }
 
 async function startGdnsd(dir, port) {
@@ -638,15 +664,18 @@ async function main() {
   const mHttp = await take();
   const gPort = haveGdnsd ? await take() : 0;
 
-  // "meridian" is the default (dns.workers: auto, one serving process per core); "meridian-1"
-  // is one process serving alone, for comparison (skip with --no-single).
-  log(`bench: starting meridian (--workers auto: ${availableParallelism()}) on ${HOST}:${mPort}`);
+  // "meridian" is the default (dns.workers: auto, dns.udpBatching: auto). For comparison (skip
+  // with --no-single): "meridian-cores", one batched worker per core, and "meridian-dgram", UDP
+  // through node:dgram (what runs where the addon was not built) with its default workers.
   const meridian = await startMeridian(mPort, mHttp, 'auto');
+  log(`bench: meridian (defaults: ${await meridianShape(mHttp)}) on ${HOST}:${mPort}`);
   const servers = [{ name: 'meridian', server: meridian, port: mPort }];
   if (!args.has('--no-single')) {
-    const [sPort, sHttp] = [await take(), await take()];
-    log(`bench: starting meridian-1 (--workers 1) on ${HOST}:${sPort}`);
-    servers.push({ name: 'meridian-1', server: await startMeridian(sPort, sHttp, 1), port: sPort });
+    const [cPort, cHttp, dPort, dHttp] = [await take(), await take(), await take(), await take()];
+    servers.push({ name: 'meridian-cores', server: await startMeridian(cPort, cHttp, availableParallelism()), port: cPort });
+    log(`bench: meridian-cores (${await meridianShape(cHttp)}) on ${HOST}:${cPort}`);
+    servers.push({ name: 'meridian-dgram', server: await startMeridian(dPort, dHttp, 'auto', dgramConfig(work)), port: dPort });
+    log(`bench: meridian-dgram (${await meridianShape(dHttp)}) on ${HOST}:${dPort}`);
   }
   let routeCount = 0;
   if (haveGdnsd) {
@@ -782,8 +811,10 @@ async function main() {
         out.push(`${f.label}: meridian / gdnsd CPU per query: ${cpuText} (not like-for-like: Meridian routes the routed names per query, gdnsd serves them static; the ${TARGET_CPU_RATIO}x target is for static A)`);
       }
     }
-    const single = results.get('meridian-1/static');
-    if (single) out.push(`static A: meridian-1 (one process) / gdnsd CPU per query: ${(single.cpu.usPerQuery / results.get('gdnsd/static').cpu.usPerQuery).toFixed(1)}x`);
+    for (const name of ['meridian-cores', 'meridian-dgram']) {
+      const other = results.get(`${name}/static`);
+      if (other) out.push(`static A: ${name} / gdnsd CPU per query: ${(other.cpu.usPerQuery / results.get('gdnsd/static').cpu.usPerQuery).toFixed(1)}x`);
+    }
     out.push('note: gdnsd near ~140k QPS is usually limited by dnsperf on a 2-core machine, not by gdnsd; the CPU ratio is the steadier figure.');
   }
   process.stdout.write(`${out.join('\n')}\n`);
