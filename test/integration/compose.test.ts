@@ -479,8 +479,28 @@ async function problemsOf(setup: Setup): Promise<string[]> {
       if (!(name in setup.dependencies)) problems.push(`${file} loads '${name}' at run time, but the image installs only package.json dependencies`);
     }
   }
+  // The DNS server's batched UDP addon: built by node-gyp in a stage that has the sources and a
+  // compiler, copied to where dns/server/udp-batch.ts looks for it (build/Release under the app).
+  const addon = 'build/Release/udp_batch.node';
+  const addonCopy = rt.copies.find((c) => c.from !== undefined && (c.dest === posix.join(appDir, addon) || c.dest === posix.join(appDir, posix.dirname(addon))));
+  const addonStage = addonCopy && stages.find((s, i) => s.name === addonCopy.from || String(i) === addonCopy.from);
+  if (!addonCopy || !addonStage) {
+    problems.push(`Dockerfile: the runtime stage does not copy ${addon} from a build stage (DNS would fall back to node:dgram)`);
+  } else {
+    const b = stageLayout(addonStage);
+    if (addonCopy.sources.length !== 1 || posix.resolve(b.workdir, addonCopy.sources[0]!) !== posix.join(b.workdir, addon)) {
+      problems.push(`Dockerfile: the runtime copies ${addonCopy.sources.join(' ')} from '${addonCopy.from}', but node-gyp writes ${posix.join(b.workdir, addon)}`);
+    }
+    for (const f of ['binding.gyp', 'native/udp_batch.c']) {
+      if (!stageHolds(setup, addonStage, f)) problems.push(`Dockerfile: build stage '${addonCopy.from}' lacks ${f}`);
+    }
+    if (!b.runs.some((r) => /\bg\+\+/.test(r) && /\bmake\b/.test(r) && /\bpython3\b/.test(r))) problems.push(`Dockerfile: build stage '${addonCopy.from}' does not install python3, make and g++ for node-gyp`);
+    if (!b.runs.some((r) => /\bnpm ci\b(?!.*--ignore-scripts)/.test(r))) problems.push(`Dockerfile: build stage '${addonCopy.from}' does not run npm ci with its install script (which builds the addon)`);
+  }
+  if (!rt.runs.some((r) => /\bnpm ci\b.*--ignore-scripts/.test(r))) problems.push('Dockerfile: the runtime stage runs npm ci with install scripts, which would try to compile the addon without a compiler');
+
   // The host's build output and modules must not land in the image over the ones built there.
-  for (const p of ['node_modules', outDir, '.env']) {
+  for (const p of ['node_modules', outDir, 'build', '.env']) {
     if (!dockerIgnored(setup.dockerignore, p)) problems.push(`.dockerignore does not exclude ${p}`);
   }
 
@@ -790,6 +810,9 @@ describe('docker compose setup', () => {
     ['no compiled code in the runtime', (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY --from=build.*$/m, '')), /does not copy dist\//],
     ['another entry point', (s) => void (s.dockerfile = s.dockerfile.replace(/^ENTRYPOINT .*$/m, 'ENTRYPOINT ["node", "dist/cli/main.js"]')), /ENTRYPOINT/],
     ['running as root', (s) => void (s.dockerfile = s.dockerfile.replace(/^USER node$/m, '')), /runs as root/],
+    ['no batched UDP addon in the runtime', (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY --from=build \/app\/build.*$/m, '')), /does not copy build\/Release\/udp_batch\.node/],
+    ['no compiler where the addon is built', (s) => void (s.dockerfile = s.dockerfile.replace(/ python3 make g\+\+/, '')), /does not install python3, make and g\+\+/],
+    ['install scripts run in the runtime', (s) => void (s.dockerfile = s.dockerfile.replace(/^(RUN npm ci --omit=dev) --ignore-scripts/m, '$1')), /runs npm ci with install scripts/],
     ['host node_modules in the build context', (s) => void (s.dockerignore = s.dockerignore.replace(/^node_modules$/m, '')), /does not exclude node_modules/],
     ['an edge address the config does not answer', (s) => void ((s.compose.services['edge-iad']!.networks as Record<string, { ipv4_address: string }>).backbone!.ipv4_address = '10.53.0.99'), /PoP iad is answered with 10\.53\.0\.12, which is not edge-iad's/],
     ['two containers on one address', (s) => void ((s.compose.services['health-fra']!.networks as Record<string, { ipv4_address: string }>).backbone!.ipv4_address = '10.53.0.53'), /10\.53\.0\.53 is also dns's/],
