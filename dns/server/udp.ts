@@ -10,7 +10,7 @@ import type { HostPort } from '../../common/host-port.js';
 import { UDP, type QueryHandler } from './handle-query.js';
 import type { DnsMetrics } from './metrics.js';
 import type { QueryLog } from './query-log.js';
-import { UdpBatcher, batchingUnavailable, loadUdpBatch, type DatagramAnswerer } from './udp-batch.js';
+import { UdpBatcher, loadUdpBatch, type DatagramAnswerer } from './udp-batch.js';
 
 export interface Listener {
   readonly address: HostPort;
@@ -18,9 +18,8 @@ export interface Listener {
 }
 
 export interface UdpListener extends Listener {
-  /** 'batch' (recvmmsg/sendmmsg) or 'dgram' (one datagram per call), and why not batch. */
+  /** 'batch' (recvmmsg/sendmmsg) or 'dgram' (one datagram per call). */
   readonly io: 'batch' | 'dgram';
-  readonly ioNote?: string;
 }
 
 export interface UdpOptions {
@@ -91,7 +90,6 @@ export function listenUdp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
       resolve({
         address: { host: at.host, port: socket.address().port },
         io: 'dgram',
-        ioNote: opts.batching ? batchingUnavailable() : 'dns.udpBatching is off',
         close: () => new Promise((done) => socket.close(() => done())),
       });
     });
