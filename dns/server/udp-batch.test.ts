@@ -134,15 +134,15 @@ describe.skipIf(!addon)('batched UDP (recvmmsg/sendmmsg)', () => {
     expect(() => bind('127.0.0.1', first.port, echo, { reusePort: true })).toThrow(/in use/i);
 
     // Two workers' sockets on one port: the kernel spreads flows (source ports) over them.
-    const hits = [0, 0];
-    const a = bind('127.0.0.1', 0, (m, p, ad) => (hits[0]++, echo(m, p, ad)), { reusePort: true });
-    bind('127.0.0.1', a.port, (m, p, ad) => (hits[1]++, echo(m, p, ad)), { reusePort: true });
+    const hits = { a: 0, b: 0 };
+    const a = bind('127.0.0.1', 0, (m, p, ad) => (hits.a++, echo(m, p, ad)), { reusePort: true });
+    bind('127.0.0.1', a.port, (m, p, ad) => (hits.b++, echo(m, p, ad)), { reusePort: true });
     const clients = await Promise.all(Array.from({ length: 32 }, () => client()));
     try {
       for (const c of clients) c.socket.send('hi', a.port, '127.0.0.1');
       await until(() => clients.every((c) => c.replies.length === 1));
-      expect(hits[0]! + hits[1]!).toBe(32);
-      expect(Math.min(...hits)).toBeGreaterThan(0);
+      expect(hits.a + hits.b).toBe(32);
+      expect(Math.min(hits.a, hits.b)).toBeGreaterThan(0);
     } finally {
       for (const c of clients) c.close();
     }
