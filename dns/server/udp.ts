@@ -52,7 +52,8 @@ export function listenUdp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
     if (queryLog.sample()) queryLog.write('udp', `${address}:${port}`, msg, response);
     return response;
   };
-  const addon = opts.batching ? loadUdpBatch() : null;
+  // A scoped IPv6 address (fe80::1%eth0) needs an interface index the addon does not resolve.
+  const addon = opts.batching && !at.host.includes('%') ? loadUdpBatch() : null;
   if (addon) {
     let batcher: UdpBatcher;
     try {
