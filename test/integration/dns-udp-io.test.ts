@@ -2,6 +2,7 @@
 // it was built) and node:dgram (`dns.udpBatching: off`, or no addon) — must answer alike: the
 // same handler sits behind both, so these check the I/O around it, end to end, with dig and raw
 // datagrams. The protocol itself is covered by dns-protocol.test.ts (on the default path).
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,6 +11,17 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { decode, encodeQuery, rcodeOf } from '../helpers/dns-client.js';
 import { control, metricValue, query, runMeridian, scrapeMetrics, startServer, writeConfigDir, type RunningServer } from '../helpers/dns-server.js';
 import { loadUdpBatch } from '../../dns/server/udp-batch.js';
+
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.warn('skipping the source-port-0 test: sending from port 0 takes a raw socket, which takes root');
+
+/** python3: sends argv[2] (hex) in a UDP datagram from source port 0 to 127.0.0.1:argv[1]. */
+const RAW_UDP_FROM_PORT_0 = `
+import socket, struct, sys
+port, payload = int(sys.argv[1]), bytes.fromhex(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+s.sendto(struct.pack('!HHHH', 0, port, 8 + len(payload), 0) + payload, ('127.0.0.1', 0))
+`;
 
 const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === 'IPv6' && a.address === '::1'));
 const batchBuilt = loadUdpBatch() !== null;
@@ -90,6 +102,22 @@ describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => 
       expect(d.questions[0]!.name).toBe(id % 2 ? 'www.example.test' : 'ns1.example.test');
       expect(d.answers).toHaveLength(id % 2 ? 2 : 1);
     }
+  });
+
+  // Source port 0 cannot be answered and is how spoofed reflection probes look. Only a raw
+  // socket can send it, which takes root (CI runs as root).
+  it.skipIf(!isRoot)('drops a query from source port 0 unanswered and counts it as spoofed_port', async () => {
+    const before = await scrapeMetrics(server);
+    const sent = spawnSync('python3', ['-c', RAW_UDP_FROM_PORT_0, String(server.port), encodeQuery(77, 'www.example.test').toString('hex')], { encoding: 'utf8' });
+    expect(sent.status, sent.stderr).toBe(0);
+    let after = before;
+    const spoofed = (t: string) => metricValue(t, 'meridian_dns_dropped_total', { reason: 'spoofed_port' });
+    for (let i = 0; i < 50 && spoofed(after) === spoofed(before); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await scrapeMetrics(server);
+    }
+    expect(spoofed(after) - spoofed(before)).toBe(1);
+    expect(metricValue(after, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' })).toBe(metricValue(before, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' }));
   });
 
   it('answers FORMERR to a malformed query, drops what has no header, and counts both in /metrics', async () => {
