@@ -377,8 +377,6 @@ static napi_value Init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, 6, props);
   napi_value v;
-  napi_create_int32(env, MAX_BATCH, &v);
-  napi_set_named_property(env, exports, "MAX_BATCH", v);
   napi_create_int32(env, ADDR_TEXT, &v);
   napi_set_named_property(env, exports, "ADDR_TEXT", v);
   return exports;

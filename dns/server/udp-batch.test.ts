@@ -5,6 +5,7 @@
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../health/test-helpers.js';
 import { IN_SLOT, UdpBatcher, batchingUnavailable, loadUdpBatch, type DatagramAnswerer } from './udp-batch.js';
 
 const addon = loadUdpBatch();
@@ -37,14 +38,6 @@ async function client(type: 'udp4' | 'udp6' = 'udp4'): Promise<{ socket: dgram.S
   return { socket, replies, port: socket.address().port, close: () => socket.close() };
 }
 
-async function until(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Answers "echo:" + the datagram, so a reply shows which datagram it answers. */
 const echo: DatagramAnswerer = (msg) => Buffer.concat([Buffer.from('echo:'), msg]);
 
@@ -63,7 +56,7 @@ describe.skipIf(!addon)('batched UDP (recvmmsg/sendmmsg)', () => {
       const n = 300;
       for (let wave = 0; wave < n; wave += 150) {
         for (let i = wave; i < wave + 150; i++) c.socket.send(`q${i}`, b.port, '127.0.0.1');
-        await until(() => c.replies.length === wave + 150);
+        await waitFor(() => c.replies.length === wave + 150, 2000, 'the answers');
       }
       expect(c.replies.map(String)).toEqual(Array.from({ length: n }, (_, i) => `echo:q${i}`));
       expect(new Set(seen.map((s) => `${s.address}:${s.port}`))).toEqual(new Set([`127.0.0.1:${c.port}`]));
@@ -82,7 +75,7 @@ describe.skipIf(!addon)('batched UDP (recvmmsg/sendmmsg)', () => {
     const c = await client('udp6');
     try {
       c.socket.send('six', b.port, '::1');
-      await until(() => c.replies.length === 1);
+      await waitFor(() => c.replies.length === 1, 2000, 'the answers');
       expect(String(c.replies[0])).toBe('echo:six');
       expect(seen).toEqual([`[::1]:${c.port}`]);
     } finally {
@@ -95,7 +88,7 @@ describe.skipIf(!addon)('batched UDP (recvmmsg/sendmmsg)', () => {
     const c = await client();
     try {
       for (const m of ['a', 'drop1', 'b', 'drop2', 'c']) c.socket.send(m, b.port, '127.0.0.1');
-      await until(() => c.replies.length === 3);
+      await waitFor(() => c.replies.length === 3, 2000, 'the answers');
       await new Promise((r) => setTimeout(r, 50));
       expect(c.replies.map(String)).toEqual(['echo:a', 'echo:b', 'echo:c']);
     } finally {
@@ -119,7 +112,7 @@ describe.skipIf(!addon)('batched UDP (recvmmsg/sendmmsg)', () => {
     try {
       c.socket.send(Buffer.alloc(IN_SLOT + 1, 1), b.port, '127.0.0.1');
       c.socket.send(Buffer.alloc(IN_SLOT, 2), b.port, '127.0.0.1');
-      await until(() => c.replies.length === 1);
+      await waitFor(() => c.replies.length === 1, 2000, 'the answers');
       expect(oversize).toBe(1);
       expect(answered).toEqual([IN_SLOT]);
       expect(b.stats().oversize).toBe(1);
@@ -140,7 +133,7 @@ describe.skipIf(!addon)('batched UDP (recvmmsg/sendmmsg)', () => {
     const clients = await Promise.all(Array.from({ length: 32 }, () => client()));
     try {
       for (const c of clients) c.socket.send('hi', a.port, '127.0.0.1');
-      await until(() => clients.every((c) => c.replies.length === 1));
+      await waitFor(() => clients.every((c) => c.replies.length === 1), 2000, 'the answers');
       expect(hits.a + hits.b).toBe(32);
       expect(Math.min(hits.a, hits.b)).toBeGreaterThan(0);
     } finally {
@@ -157,7 +150,7 @@ describe.skipIf(!addon)('batched UDP (recvmmsg/sendmmsg)', () => {
     const c = await client();
     try {
       c.socket.send('back', port, '127.0.0.1');
-      await until(() => c.replies.length === 1);
+      await waitFor(() => c.replies.length === 1, 2000, 'the answers');
       expect(String(c.replies[0])).toBe('echo:back');
       expect(again.stats().received).toBe(1);
     } finally {

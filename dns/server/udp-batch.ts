@@ -15,8 +15,7 @@ interface NativeUdpBatch {
   closeFd(fd: number): void;
   open(fd: number, batch: number, inSlot: number, outSlot: number, inArena: ArrayBuffer, outArena: ArrayBuffer, meta: ArrayBuffer, addr: ArrayBuffer, onBatch: (n: number) => void): object;
   close(handle: object): void;
-  stats(handle: object): [received: number, sent: number, sendFailed: number, truncated: number];
-  readonly MAX_BATCH: number;
+  stats(handle: object): [received: number, sent: number, sendFailed: number, oversize: number];
   readonly ADDR_TEXT: number;
 }
 
