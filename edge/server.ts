@@ -18,7 +18,8 @@ import { runRequest } from './pipeline/index.js';
 import { normaliseEncoding, normaliseHost, normaliseTarget, primaryKey } from './pipeline/key.js';
 import { discard } from './pipeline/tee.js';
 import type { PurgeResult } from './purge.js';
-import { answerFreshHit } from './fresh-hit.js';
+import { answerFreshHit, isHealthzTarget } from './fresh-hit.js';
+import { attachHitFront, type HitFront } from './front/front.js';
 
 export interface LocalEndpoints {
   /** A promise when another process has to be asked (a worker asks the primary). */
@@ -43,6 +44,9 @@ export interface EdgeServer {
 export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, listen: HostPort): Promise<EdgeServer> {
   const handle = requestHandler(state, local);
   const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 20_000, requestTimeout: 300_000 }, handle);
+  // Fresh hits on plain requests are answered before node:http sees them (front/front.ts).
+  const front = attachHitFront(server, state);
+  if (front === undefined) state.log.warn('raw hit front not attached: node:http answers every request');
   server.on('clientError', (err, socket) => {
     // Malformed HTTP: answer 400 if the socket can still take it, never throw.
     state.log.debug({ err: (err as Error).message }, 'malformed client request');
@@ -58,13 +62,14 @@ export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, l
   server.on('error', (err) => state.log.error({ err }, 'edge server error'));
   const address = server.address() as AddressInfo;
   const url = `http://${formatHostPort({ host: address.address, port: address.port })}`;
-  return { host: address.address, port: address.port, url, close: () => closeServer(server) };
+  return { host: address.address, port: address.port, url, close: () => closeServer(server, front) };
 }
 
-function closeServer(server: Server): Promise<void> {
+function closeServer(server: Server, front: HitFront | undefined): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
+    front?.closeAll();
   });
 }
 
@@ -73,7 +78,7 @@ export function requestHandler(state: EdgeState, local: LocalEndpoints): (req: I
   return (req, res) => {
     const started = performance.now();
     if (req.method === 'PURGE') return void answerPurge(req, res, state, local);
-    if ((req.url === '/healthz' || req.url?.startsWith('/healthz?')) && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (req.url !== undefined && isHealthzTarget(req.url) && (req.method === 'GET' || req.method === 'HEAD')) {
       return void Promise.resolve()
         .then(() => local.healthz())
         .then(

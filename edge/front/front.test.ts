@@ -1,0 +1,311 @@
+// The raw hit front on real sockets: an edge core behind node:http with the front attached, a
+// request handler that counts what reaches node:http, and clients that write raw bytes. What
+// the front answers must be what node:http would have answered, in order, and everything it
+// does not answer must reach node:http intact.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadEdgeConfig } from '../config.js';
+import { createEdgeCore, type EdgeCore } from '../core.js';
+import { requestHandler } from '../server.js';
+import { capturedLog, reply, startOrigin, waitFor, type TestOrigin } from '../test-helpers.js';
+import { attachHitFront, type HitFront } from './front.js';
+
+const KEEP_ALIVE_MS = 1000;
+
+let origin: TestOrigin;
+let core: EdgeCore;
+let server: Server;
+let front: HitFront;
+let port: number;
+let offset = 0;
+/** Requests that reached node:http's request handler. */
+let viaNode = 0;
+const clients: Socket[] = [];
+
+beforeAll(async () => {
+  origin = await startOrigin();
+  for (const path of ['/obj', '/a', '/b', '/other', '/split', '/auth', '/big']) {
+    origin.route(path, reply(200, { 'cache-control': 'public, max-age=60', 'content-type': 'text/plain' }, `body of ${path}\n`));
+  }
+  origin.route('/nostore', reply(200, { 'cache-control': 'no-store' }, 'fresh every time\n'));
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-front-'));
+  const file = join(dir, 'meridian.yaml');
+  writeFileSync(file, `edge:\n  origin: "${origin.url}"\npops:\n  - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [127.0.0.1], edge: "http://127.0.0.1:8080" }\n`);
+  const config = await loadEdgeConfig(file, 'fra');
+  core = createEdgeCore({ config, log: capturedLog().log, now: () => Date.now() + offset, registry: new Registry() });
+  const handle = requestHandler(core.state, { healthz: () => ({ status: 200, body: { ok: true } }), purge: ({ key, soft }) => core.purger.apply({ kind: 'url', key, soft }), token: undefined });
+  server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
+    viaNode++;
+    handle(req, res);
+  });
+  front = attachHitFront(server, core.state)!;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy();
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+    front.closeAll();
+  });
+  await core.upstream.close();
+  await origin.stop();
+});
+
+interface RawClient {
+  readonly socket: Socket;
+  /** Everything received so far, as latin1. */
+  received(): string;
+  /** Waits until `n` complete responses have arrived; returns them split. */
+  responses(n: number): Promise<RawResponse[]>;
+  readonly closed: Promise<void>;
+}
+
+interface RawResponse {
+  readonly head: string;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+function rawClient(): Promise<RawClient> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    clients.push(socket);
+    let buf = '';
+    socket.on('data', (d: Buffer) => (buf += d.toString('latin1')));
+    const closed = new Promise<void>((res) => socket.once('close', () => res()));
+    socket.once('error', reject);
+    socket.once('connect', () =>
+      resolve({
+        socket,
+        received: () => buf,
+        closed,
+        responses: async (n) => {
+          await waitFor(() => splitResponses(buf).length >= n, 5000, `${n} responses (have ${splitResponses(buf).length}: ${JSON.stringify(buf.slice(0, 300))})`);
+          return splitResponses(buf);
+        },
+      }),
+    );
+  });
+}
+
+/** Complete responses in `buf` (Content-Length or chunked framing; the answers at `headAt` are to HEAD). */
+function splitResponses(buf: string, headAt: ReadonlySet<number> = new Set()): RawResponse[] {
+  const out: RawResponse[] = [];
+  let pos = 0;
+  for (;;) {
+    const end = buf.indexOf('\r\n\r\n', pos);
+    if (end < 0) return out;
+    const head = buf.slice(pos, end + 4);
+    const headers: Record<string, string> = {};
+    for (const line of head.split('\r\n').slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    let body = '';
+    pos = end + 4;
+    if (headAt.has(out.length)) {
+      // no body
+    } else if (headers['transfer-encoding'] === 'chunked') {
+      for (;;) {
+        const eol = buf.indexOf('\r\n', pos);
+        if (eol < 0) return out;
+        const size = parseInt(buf.slice(pos, eol), 16);
+        if (buf.length < eol + 2 + size + 2) return out;
+        body += buf.slice(eol + 2, eol + 2 + size);
+        pos = eol + 2 + size + 2;
+        if (size === 0) break;
+      }
+    } else {
+      const length = Number(headers['content-length'] ?? 0);
+      if (buf.length < pos + length) return out;
+      body = buf.slice(pos, pos + length);
+      pos += length;
+    }
+    out.push({ head, status: Number(head.slice(9, 12)), headers, body });
+  }
+}
+
+const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: www.test\r\n${extra}\r\n`;
+
+/** Fills the cache for `path` (a miss through node:http on its own connection). */
+async function fill(path: string): Promise<void> {
+  const c = await rawClient();
+  c.socket.write(get(path));
+  const [r] = await c.responses(1);
+  expect(r!.status).toBe(200);
+  c.socket.destroy();
+}
+
+describe('raw hit front', () => {
+  it('answers fresh hits on plain requests itself, pipelined, in order, counted as hits', async () => {
+    await fill('/a');
+    await fill('/b');
+    const before = viaNode;
+    const hitsBefore = core.metrics.count('hit');
+    const c = await rawClient();
+    c.socket.write(get('/a') + get('/b') + get('/a'));
+    const rs = await c.responses(3);
+    expect(rs.map((r) => r.body)).toEqual(['body of /a\n', 'body of /b\n', 'body of /a\n']);
+    for (const r of rs) expect(r.headers['cache-status']).toMatch(/^meridian-fra; hit; ttl=\d+$/);
+    expect(viaNode - before).toBe(0);
+    expect(core.metrics.count('hit') - hitsBefore).toBe(3);
+    expect(front.connections).toBeGreaterThanOrEqual(1);
+  });
+
+  it('writes the same bytes as node:http does for the same hit (Age aside)', async () => {
+    await fill('/obj');
+    const fast = await rawClient();
+    fast.socket.write(get('/obj'));
+    const before = viaNode;
+    // A repeated field is not plain to the front, and changes nothing for the cache: node:http answers.
+    const slow = await rawClient();
+    slow.socket.write(get('/obj', 'X-Dup: 1\r\nX-Dup: 2\r\n'));
+    const [f] = await fast.responses(1);
+    const [s] = await slow.responses(1);
+    expect(viaNode - before).toBe(1);
+    const ageless = (r: RawResponse) => r.head.replace(/\r\nage: \d+\r\n/, '\r\nage: N\r\n') + r.body;
+    expect(ageless(f!)).toBe(ageless(s!));
+    expect(f!.head).toMatch(/\r\nConnection: keep-alive\r\nKeep-Alive: timeout=1\r\n\r\n$/);
+  });
+
+  it('hands the connection to node:http at the first request it does not answer, with the bytes after it', async () => {
+    await fill('/a');
+    const before = viaNode;
+    const c = await rawClient();
+    // hit (front), miss (node), then a hit and a HEAD that node:http now answers on this connection.
+    c.socket.write(get('/a') + get('/other') + get('/a') + 'HEAD /a HTTP/1.1\r\nHost: www.test\r\n\r\n' + get('/nostore'));
+    await waitFor(() => splitResponses(c.received(), new Set([3])).length >= 5, 5000, 'five responses');
+    const rs = splitResponses(c.received(), new Set([3]));
+    expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(rs.map((r) => r.body)).toEqual(['body of /a\n', 'body of /other\n', 'body of /a\n', '', 'fresh every time\n']);
+    expect(rs[0]!.headers['cache-status']).toMatch(/; hit;/);
+    expect(rs[1]!.headers['cache-status']).toMatch(/fwd=uri-miss/);
+    expect(rs[3]!.headers['content-length']).toBe('11');
+    expect(viaNode - before).toBe(4);
+  });
+
+  it('answers HEAD without a body, and the next pipelined answer is framed right', async () => {
+    await fill('/b');
+    const before = viaNode;
+    const c = await rawClient();
+    c.socket.write('HEAD /b HTTP/1.1\r\nHost: www.test\r\n\r\n' + get('/b'));
+    await waitFor(() => splitResponses(c.received(), new Set([0])).length >= 2, 5000, 'two responses');
+    const [h, g] = splitResponses(c.received(), new Set([0]));
+    expect(h!.headers['content-length']).toBe('11');
+    expect(h!.body).toBe('');
+    expect(g!.body).toBe('body of /b\n');
+    expect(viaNode - before).toBe(0);
+  });
+
+  it('passes a head split over two reads to node:http, which answers it', async () => {
+    await fill('/split');
+    const before = viaNode;
+    const c = await rawClient();
+    const text = get('/split');
+    c.socket.write(text.slice(0, 20));
+    await new Promise((r) => setTimeout(r, 50));
+    c.socket.write(text.slice(20));
+    const [r] = await c.responses(1);
+    expect(r!.body).toBe('body of /split\n');
+    expect(viaNode - before).toBe(1);
+  });
+
+  it('leaves requests the cache may not answer as they are to node:http (Authorization, Cache-Control, validators, /healthz)', async () => {
+    await fill('/auth');
+    for (const extra of ['Authorization: Bearer x\r\n', 'Cache-Control: no-cache\r\n', 'If-None-Match: "x"\r\n', 'Pragma: no-cache\r\n', 'Range: bytes=0-1\r\n']) {
+      const before = viaNode;
+      const c = await rawClient();
+      c.socket.write(get('/auth', extra));
+      await c.responses(1);
+      expect(viaNode - before, extra).toBe(1);
+    }
+    const before = viaNode;
+    const c = await rawClient();
+    c.socket.write(get('/healthz'));
+    const [r] = await c.responses(1);
+    expect(JSON.parse(r!.body)).toEqual({ ok: true });
+    expect(viaNode - before).toBe(1);
+  });
+
+  it('stops answering an object once it is stale or purged', async () => {
+    await fill('/obj');
+    const c = await rawClient();
+    offset += 61_000;
+    try {
+      const before = viaNode;
+      c.socket.write(get('/obj'));
+      const [r] = await c.responses(1);
+      expect(viaNode - before).toBe(1);
+      expect(r!.headers['cache-status']).not.toMatch(/; hit;/);
+    } finally {
+      offset -= 61_000;
+    }
+    await fill('/obj');
+    await core.purger.apply({ kind: 'url', key: 'http://www.test/obj', soft: false });
+    const before = viaNode;
+    const d = await rawClient();
+    d.socket.write(get('/obj'));
+    await d.responses(1);
+    expect(viaNode - before).toBe(1);
+  });
+
+  it('gives malformed bytes after a hit to node:http, which answers 400', async () => {
+    await fill('/a');
+    const c = await rawClient();
+    c.socket.write(get('/a') + 'GET / HTTP/1.1\r\nHost: www.test\r\nBad Header\r\n\r\n');
+    await waitFor(() => c.received().includes('400 Bad Request'), 5000, 'a 400');
+    expect(splitResponses(c.received())[0]!.body).toBe('body of /a\n');
+    await c.closed;
+  });
+
+  it('answers thousands of pipelined requests from a client that does not read, then closes when idle', async () => {
+    await fill('/a');
+    const c = await rawClient();
+    c.socket.pause();
+    const n = 3000;
+    c.socket.write(get('/a').repeat(n));
+    await new Promise((r) => setTimeout(r, 200));
+    c.socket.resume();
+    const rs = await c.responses(n);
+    expect(rs.length).toBe(n);
+    expect(rs.every((r) => r.status === 200 && r.body === 'body of /a\n')).toBe(true);
+    const idleFrom = Date.now();
+    await c.closed;
+    expect(Date.now() - idleFrom).toBeGreaterThanOrEqual(KEEP_ALIVE_MS - 50);
+  });
+
+  it('closes an idle front connection after the keep-alive timeout, and half-closed clients get their answers first', async () => {
+    await fill('/a');
+    const idle = await rawClient();
+    const opened = Date.now();
+    await idle.closed;
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(KEEP_ALIVE_MS - 50);
+    const c = await rawClient();
+    const sent = Date.now();
+    c.socket.end(get('/a'));
+    await c.closed;
+    // Closed because the client finished, not because it went idle.
+    expect(Date.now() - sent).toBeLessThan(KEEP_ALIVE_MS / 2);
+    expect(splitResponses(c.received()).map((r) => r.body)).toEqual(['body of /a\n']);
+  });
+
+  it('closeAll destroys the connections it holds', async () => {
+    const c = await rawClient();
+    await waitFor(() => front.connections > 0, 2000, 'the connection with the front');
+    front.closeAll();
+    await c.closed;
+    expect(front.connections).toBe(0);
+  });
+});

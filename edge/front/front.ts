@@ -1,0 +1,118 @@
+// The raw hit front: fresh hits answered straight off the socket, without node:http's
+// per-request machinery (an IncomingMessage, a ServerResponse, header objects, timers), which
+// costs about as much again as the rest of a hit. Measured with bench/edge.mjs.
+//
+// Every connection the proxy accepts starts here. While its requests are plain (request-head.ts)
+// and fresh in storage (fresh-hit.ts, the same decision node:http's path makes), the front writes
+// their answers itself (hit-bytes.ts). At the first request that is anything else, it hands the
+// connection, with the unread bytes from that request on, to node:http for good: the pipeline,
+// PURGE, /healthz, errors, bodies and timeouts all stay there.
+import { maxHeaderSize, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { Outcome } from '../metrics.js';
+import { freshHit, hitStatus } from '../fresh-hit.js';
+import type { EdgeState } from '../pipeline/context.js';
+import { hitPrefix, hitTail } from './hit-bytes.js';
+import { readPlainHead } from './request-head.js';
+
+export interface HitFront {
+  /** Connections still with the front (not yet handed to node:http). */
+  readonly connections: number;
+  /** Destroys the front's connections (the server is closing). */
+  closeAll(): void;
+}
+
+type ConnectionListener = (this: Server, socket: Socket) => void;
+
+/**
+ * Puts the front before `server`'s own connection handling. Returns undefined, leaving the
+ * server as it was, when the server's 'connection' listeners are not node:http's one alone or
+ * keep-alive is off.
+ */
+export function attachHitFront(server: Server, state: EdgeState): HitFront | undefined {
+  const listeners = server.listeners('connection');
+  // Without keep-alive the front has no idle timeout to keep; node:http closes after each answer.
+  if (listeners.length !== 1 || !(server.keepAliveTimeout > 0)) return undefined;
+  const httpConnection = listeners[0] as ConnectionListener;
+  server.removeListener('connection', httpConnection);
+  const open = new Set<Socket>();
+  const handOver = (socket: Socket): void => {
+    open.delete(socket);
+    httpConnection.call(server, socket);
+  };
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    frontConnection(socket, state, server, handOver, () => open.delete(socket));
+  });
+  return {
+    get connections() {
+      return open.size;
+    },
+    closeAll() {
+      for (const socket of open) socket.destroy();
+      open.clear();
+    },
+  };
+}
+
+function frontConnection(socket: Socket, state: EdgeState, server: Server, handOver: (s: Socket) => void, closed: () => void): void {
+  const keepAliveMs = server.keepAliveTimeout;
+  const keepAliveSeconds = Math.floor(keepAliveMs / 1000);
+
+  const onData = (chunk: Buffer): void => {
+    const s = chunk.toString('latin1');
+    let pos = 0;
+    try {
+      while (pos < s.length) {
+        const started = performance.now();
+        const head = readPlainHead(s, pos, maxHeaderSize);
+        if (head === undefined) break;
+        const hit = freshHit(state, head.method, head.target, head.headers);
+        if (hit === undefined) break;
+        const prefix = hitPrefix(hit.entry);
+        if (prefix === null) break;
+        const tail = hitTail(prefix, hit.age, hitStatus(state, hit), keepAliveSeconds);
+        const bytes = head.method === 'GET' ? hit.entry.body.length : 0;
+        const out = Buffer.allocUnsafe(prefix.bytes.length + tail.length + bytes);
+        prefix.bytes.copy(out, 0);
+        out.write(tail, prefix.bytes.length, 'latin1');
+        if (bytes > 0) hit.entry.body.copy(out, prefix.bytes.length + tail.length);
+        socket.write(out);
+        state.metrics.responseSeconds.observe(0, (performance.now() - started) / 1000);
+        state.metrics.request(Outcome.hit, bytes);
+        pos = head.end;
+      }
+    } catch (err) {
+      // Nothing here should throw; if it does, node:http answers this request instead.
+      state.log.debug({ err: (err as Error).message }, 'raw hit front failed');
+    }
+    if (pos < s.length) return leave(chunk.subarray(pos));
+    // A client that sends faster than it reads waits for its answers to drain.
+    if (socket.writableNeedDrain) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
+  };
+  const onEnd = (): void => void socket.end();
+  const onTimeout = (): void => void socket.destroy();
+  const onError = (): void => {}; // a reset connection: 'close' follows
+  const leave = (rest: Buffer): void => {
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('timeout', onTimeout);
+    socket.off('error', onError);
+    socket.off('close', closed);
+    socket.setTimeout(0);
+    handOver(socket);
+    // node:http reads from here on; these bytes were read before it took the socket.
+    if (rest.length > 0) socket.unshift(rest);
+  };
+
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('error', onError);
+  socket.on('close', closed);
+  // Idle keep-alive connections close as node:http's would; any byte either way restarts it.
+  socket.setTimeout(keepAliveMs);
+  socket.on('timeout', onTimeout);
+}

@@ -1,0 +1,82 @@
+// The bytes of a fresh hit as node:http would write them for the same writeHead/end (fresh-hit.ts),
+// so a client cannot tell which way in answered it: the status line and stored fields are built
+// once per stored response; each hit adds Age, Cache-Status, Date (unless stored) and node's
+// keep-alive fields.
+import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import type { StoredResponse } from '../cache-store.js';
+
+interface Prefix {
+  /** Status line and the stored fields, CRLF-terminated. */
+  readonly bytes: Buffer;
+  /** The stored fields carry a Date (node then adds none). */
+  readonly hasDate: boolean;
+}
+
+const prefixes = new WeakMap<StoredResponse, Prefix | null>();
+
+/** Fields whose presence changes how node frames the response: such entries stay with node:http. */
+const FRAMING = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade']);
+
+/**
+ * The status line and stored fields of `entry`, or null when node:http must write it: a status
+ * without a body (1xx, 204, 304), a field node would refuse or frame by, or a Content-Length
+ * that is not the body's.
+ */
+export function hitPrefix(entry: StoredResponse): Prefix | null {
+  let p = prefixes.get(entry);
+  if (p === undefined) {
+    p = buildPrefix(entry);
+    prefixes.set(entry, p);
+  }
+  return p;
+}
+
+function buildPrefix(entry: StoredResponse): Prefix | null {
+  const { status } = entry;
+  if (status < 200 || status > 599 || status === 204 || status === 304) return null;
+  let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+  let hasDate = false;
+  let lengthOk = false;
+  const head = entry.publicHead;
+  try {
+    for (let i = 0; i < head.length; i += 2) {
+      const name = head[i] as string;
+      const value = head[i + 1]!;
+      validateHeaderName(name);
+      const lower = name.toLowerCase();
+      if (FRAMING.has(lower)) return null;
+      if (lower === 'date') hasDate = true;
+      if (lower === 'content-length') {
+        if (value !== String(entry.body.length)) return null;
+        lengthOk = true;
+      }
+      for (const v of Array.isArray(value) ? value : [value]) {
+        validateHeaderValue(name, v);
+        text += `${name}: ${v}\r\n`;
+      }
+    }
+  } catch {
+    return null;
+  }
+  if (!lengthOk) return null;
+  return { bytes: Buffer.from(text, 'latin1'), hasDate };
+}
+
+let dateLine = '';
+let dateSecond = -1;
+
+/** node's Date field (one string per second). */
+function currentDateLine(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
+  }
+  return dateLine;
+}
+
+/** Age, Cache-Status, Date and node's keep-alive fields, ending the head. */
+export function hitTail(prefix: Prefix, age: number, cacheStatus: string, keepAliveSeconds: number): string {
+  return `age: ${age}\r\ncache-status: ${cacheStatus}\r\n${prefix.hasDate ? '' : currentDateLine()}Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`;
+}
