@@ -18,10 +18,11 @@
 //
 // An origin inside this process serves one 1 KiB object (`Cache-Control: public, max-age=3600`)
 // at /obj and counts its requests. Each server is warmed (a miss, then a hit checked by its
-// headers), loaded for 2 s unmeasured (JIT and thread pools), then measured twice with
+// headers), loaded for 2 s unmeasured (JIT and thread pools), then measured three times with
 //   wrk -t2 -c50 -d10s --latency http://127.0.0.1:PORT/obj
-// the servers alternating (meridian, varnish, meridian, varnish) so drift hits both alike; the
-// better run (req/s) of each is kept. Around every wrk run: the server's process tree CPU
+// the servers alternating (meridian, varnish, meridian, varnish, ...) so drift hits both alike;
+// the medians of each server's runs are compared (one run's p99 is mostly scheduling noise on a
+// machine that also runs wrk). Around every wrk run: the server's process tree CPU
 // (utime+stime from /proc), wrk's own CPU (`times` of its shell), the machine's, and the origin's
 // request count (it must not move: every measured request was a hit).
 import { spawnSync } from 'node:child_process';
@@ -40,7 +41,7 @@ const ORIGIN_CACHE_CONTROL = 'public, max-age=3600';
 const WRK_THREADS = 2;
 const WRK_CONNECTIONS = 50;
 const WRK_SECONDS = 10;
-const WRK_RUNS = 2; // per server; the better one is kept
+const WRK_RUNS = 3; // per server; the figures compared are the medians of the runs
 const WARM_LOAD_SECONDS = 2; // unmeasured wrk run before the measured ones
 const STARTUP_TIMEOUT_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -302,6 +303,28 @@ async function measure(s, origin, clkTck, seconds = WRK_SECONDS) {
   return r;
 }
 
+const median = (xs) => {
+  const a = xs.filter(Number.isFinite).sort((x, y) => x - y);
+  if (a.length === 0) return NaN;
+  const mid = a.length >> 1;
+  return a.length % 2 ? a[mid] : (a[mid - 1] + a[mid]) / 2;
+};
+
+/** A server's runs as one row: the median of each figure, and the spread of req/s and p99. */
+function summarise(runs) {
+  const pick = (f) => runs.map(f);
+  return {
+    rps: median(pick((r) => r.rps)),
+    p99Ms: median(pick((r) => r.p99Ms)),
+    cpuMsPer1000: median(pick((r) => r.cpuMsPer1000)),
+    rpsRange: [Math.min(...pick((r) => r.rps)), Math.max(...pick((r) => r.rps))],
+    p99Range: [Math.min(...pick((r) => r.p99Ms)), Math.max(...pick((r) => r.p99Ms))],
+  };
+}
+
+const summaryText = (b) =>
+  `${fmtInt(b.rps)} req/s [${fmtInt(b.rpsRange[0])}-${fmtInt(b.rpsRange[1])}], p99 ${fmtMs(b.p99Ms)} [${fmtMs(b.p99Range[0])}-${fmtMs(b.p99Range[1])}], ${fmt1(b.cpuMsPer1000)} ms CPU per 1000 requests`;
+
 // ---------------------------------------------------------------------------------------------
 // Cross-checks from the servers' own counters.
 
@@ -404,7 +427,7 @@ async function main() {
     for (const s of subjects) s.runs.push(await measure(s, origin, clkTck));
   }
   for (const s of subjects) {
-    s.best = s.runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+    s.summary = summarise(s.runs);
     s.originDuringLoad = s.runs.reduce((a, r) => a + r.originRequests, 0);
     if (s.name.startsWith('meridian')) s.counters = await meridianCounters(s.control);
     else if (s.name === 'varnish') s.counters = await varnishCounters(s.server.dir);
@@ -434,7 +457,7 @@ async function main() {
   if (baselineSubject) {
     out.push('node:http (--baseline): a bare node:http server, one process, answering the same bytes from memory (no cache, no pipeline): the ceiling for one Node process here');
   }
-  out.push(`load: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, after ${WARM_LOAD_SECONDS} s unmeasured; ${WRK_RUNS} runs per server, alternating, the better req/s kept`);
+  out.push(`load: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, after ${WARM_LOAD_SECONDS} s unmeasured; ${WRK_RUNS} runs per server, alternating; medians compared`);
   for (const s of subjects) {
     out.push(
       `warm-up ${s.name}: ${s.name === 'node:http' ? 'answers 200 with the object' : s.warm.ok ? 'second request was a hit' : 'second request was NOT a hit'} (${hitHeader[s.name](s.warm.second.headers)}); ` +
@@ -449,7 +472,7 @@ async function main() {
       const errs = r.socketErrors;
       const errText = errs.connect + errs.read + errs.write + errs.timeout === 0 ? '0' : `c${errs.connect} r${errs.read} w${errs.write} t${errs.timeout}`;
       rows.push([
-        `${s.name} #${i + 1}${r === s.best ? ' *' : ''}`,
+        `${s.name} #${i + 1}`,
         fmtInt(r.rps),
         fmtMs(r.p50Ms),
         fmtMs(r.p90Ms),
@@ -468,7 +491,8 @@ async function main() {
   }
   out.push(...formatTable(header, rows, 1));
   out.push('');
-  out.push('* = the run kept. server CPU / wrk CPU = utime+stime over the run (server: its whole process tree) in % of one core;');
+  out.push(`each server's figures below are the medians of its ${WRK_RUNS} runs (a single run's p99 moves by tens of per cent with scheduling here, Varnish's too);`);
+  out.push('server CPU / wrk CPU = utime+stime over the run (server: its whole process tree) in % of one core;');
   out.push(`other work = the machine's busy CPU minus the server's and wrk's (this script, the idle other server, anything else), +-20% of a core${otherWorkLegend(subjects.flatMap((s) => s.runs.map((r) => r.otherCores)))}`);
   out.push('');
 
@@ -496,29 +520,30 @@ async function main() {
 
   const m = subjects[0];
   const single = subjects.find((s) => s.name === 'meridian-1');
-  out.push(`meridian:   ${fmtInt(m.best.rps)} req/s, p99 ${fmtMs(m.best.p99Ms)}, ${fmt1(m.best.cpuMsPer1000)} ms CPU per 1000 requests (${nproc} workers)`);
-  if (single) out.push(`meridian-1: ${fmtInt(single.best.rps)} req/s, p99 ${fmtMs(single.best.p99Ms)}, ${fmt1(single.best.cpuMsPer1000)} ms CPU per 1000 requests (one process)`);
+  out.push(`medians of ${WRK_RUNS} runs (range in brackets):`);
+  out.push(`meridian:   ${summaryText(m.summary)} (${nproc} workers)`);
+  if (single) out.push(`meridian-1: ${summaryText(single.summary)} (one process)`);
   if (varnishSubject) {
     const v = varnishSubject;
-    const ratio = m.best.rps / v.best.rps;
-    const cpuRatio = m.best.cpuMsPer1000 / v.best.cpuMsPer1000;
-    out.push(`varnish:  ${fmtInt(v.best.rps)} req/s, p99 ${fmtMs(v.best.p99Ms)}, ${fmt1(v.best.cpuMsPer1000)} ms CPU per 1000 requests`);
+    const ratio = m.summary.rps / v.summary.rps;
+    const cpuRatio = m.summary.cpuMsPer1000 / v.summary.cpuMsPer1000;
+    out.push(`varnish:    ${summaryText(v.summary)}`);
     out.push(`target: meridian / varnish hit req/s >= ${TARGET_RPS_RATIO}: ${fmt2(ratio)} (${ratio >= TARGET_RPS_RATIO ? 'meets it' : 'below it'})`);
     out.push(
-      `target: meridian p99 no worse than varnish's: ${fmtMs(m.best.p99Ms)} vs ${fmtMs(v.best.p99Ms)} = ${fmt2(m.best.p99Ms / v.best.p99Ms)}x ` +
-        `(${m.best.p99Ms <= v.best.p99Ms ? 'meets it' : 'worse'})`,
+      `target: meridian p99 no worse than varnish's: ${fmtMs(m.summary.p99Ms)} vs ${fmtMs(v.summary.p99Ms)} = ${fmt2(m.summary.p99Ms / v.summary.p99Ms)}x ` +
+        `(${m.summary.p99Ms <= v.summary.p99Ms ? 'meets it' : 'worse'})`,
     );
     out.push(`CPU per request: meridian / varnish = ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : 'n/a'} (no target)`);
-    if (single) out.push(`meridian-1 (one process) / varnish hit req/s = ${fmt2(single.best.rps / v.best.rps)}, p99 ${fmt2(single.best.p99Ms / v.best.p99Ms)}x; meridian / meridian-1 req/s = ${fmt2(m.best.rps / single.best.rps)}`);
+    if (single) out.push(`meridian-1 (one process) / varnish hit req/s = ${fmt2(single.summary.rps / v.summary.rps)}, p99 ${fmt2(single.summary.p99Ms / v.summary.p99Ms)}x; meridian / meridian-1 req/s = ${fmt2(m.summary.rps / single.summary.rps)}`);
   } else {
     out.push('varnish: not measured (varnishd not installed, or --no-varnish); no ratio');
   }
   if (baselineSubject) {
-    const b = baselineSubject.best;
+    const b = baselineSubject.summary;
     out.push(
       `node:http baseline: ${fmtInt(b.rps)} req/s, p99 ${fmtMs(b.p99Ms)}, ${fmt1(b.cpuMsPer1000)} ms CPU per 1000 requests; ` +
-        `meridian / baseline req/s = ${fmt2(m.best.rps / b.rps)}, CPU per request ${fmt2(m.best.cpuMsPer1000 / b.cpuMsPer1000)}x` +
-        (varnishSubject ? `; baseline / varnish req/s = ${fmt2(b.rps / varnishSubject.best.rps)} (what one Node process can reach at best)` : ''),
+        `meridian / baseline req/s = ${fmt2(m.summary.rps / b.rps)}, CPU per request ${fmt2(m.summary.cpuMsPer1000 / b.cpuMsPer1000)}x` +
+        (varnishSubject ? `; baseline / varnish req/s = ${fmt2(b.rps / varnishSubject.summary.rps)} (what one Node process can reach at best)` : ''),
     );
   }
   out.push('');
