@@ -43,6 +43,8 @@ describe('readPlainHead', () => {
     ['a non-token field name', 'GET / HTTP/1.1\r\nX(y): a\r\nHost: a\r\n\r\n'],
     ['a repeated field', 'GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n'],
     ['a repeated field in other case', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\n\r\n'],
+    ['a field named like a prototype property (__proto__)', 'GET / HTTP/1.1\r\nHost: a\r\n__proto__: x\r\n\r\n'],
+    ['a field named like a prototype property (constructor)', 'GET / HTTP/1.1\r\nHost: a\r\nConstructor: x\r\n\r\n'],
     ['Content-Length', 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n'],
     ['Transfer-Encoding', 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
     ['Expect', 'GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n'],

@@ -35,6 +35,10 @@ describe('cache key', () => {
     expect(normaliseHost('example.test:443', 'https')).toBe('example.test');
     expect(normaliseHost('[::1]:80')).toBe('[::1]');
     for (const bad of ['', 'a b', 'x:99999', 'x:', 'ex/ample', '@evil']) expect(normaliseHost(bad)).toBeUndefined();
+    // Answers are remembered per raw value: asking again, and past the memo's size, changes none.
+    for (let i = 0; i < 2100; i++) expect(normaliseHost(`H${i % 1500}.Test:80`)).toBe(`h${i % 1500}.test`);
+    for (const bad of ['a b', 'x:99999', '@evil']) expect(normaliseHost(bad)).toBeUndefined();
+    expect(normaliseHost('WWW.Example.TEST:80')).toBe('www.example.test');
     expect(keyOfUrl('HTTP://Www.Test:80/a/b?utm_source=1&z=2&y=1', deny)).toBe('http://www.test/a/b?y=1&z=2');
     expect(keyOfUrl('ftp://x/y', deny)).toBeUndefined();
   });

@@ -45,6 +45,23 @@ const HOST = /^(?:[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\.?|\[[0-9a-f:.]+\])(?::(\d
 /** Lower-cased host with the scheme's default port removed; undefined when it is not a host. */
 export function normaliseHost(raw: string | undefined, scheme: 'http' | 'https' = 'http'): string | undefined {
   if (!raw) return undefined;
+  if (scheme === 'http') {
+    // Every request asks this of one of a few Host values: the regex per hit was measurable.
+    const known = httpHosts.get(raw);
+    if (known !== undefined) return known === '' ? undefined : known;
+    if (httpHosts.size >= HOST_MEMO_SIZE) httpHosts.clear();
+    const host = parseHost(raw, scheme);
+    httpHosts.set(raw, host ?? '');
+    return host;
+  }
+  return parseHost(raw, scheme);
+}
+
+const HOST_MEMO_SIZE = 1024;
+/** Raw Host value → normalised host for http ('' when it is not a host). */
+const httpHosts = new Map<string, string>();
+
+function parseHost(raw: string, scheme: 'http' | 'https'): string | undefined {
   const host = raw.trim().toLowerCase();
   const m = HOST.exec(host);
   if (!m) return undefined;
