@@ -7,11 +7,12 @@
 // built, a server that does not start or dies during the run).
 //
 //   npm run bench:edge            (builds first)
-//   node bench/edge.mjs [--no-varnish] [--baseline] [--no-single]
+//   node bench/edge.mjs [--no-varnish] [--baseline] [--default-only]
 //
-// "meridian" is the edge as configured by default (edge.workers: auto, one serving worker per
-// core); "meridian-1" is one process serving alone (--workers 1), for comparison (skip with
-// --no-single).
+// "meridian" is the edge as configured by default (edge.workers: auto, one serving process per
+// core less one, at least one). For comparison (skip with --default-only), the other choice:
+// "meridian-cores" (--workers = every core) when the default is one process, else "meridian-1"
+// (--workers 1).
 //
 // --baseline adds a third server: a bare node:http server answering the same bytes from memory
 // (no cache, no pipeline): the ceiling for one Node process on this machine (+ ~22 s).
@@ -49,10 +50,11 @@ const VARNISH_STORAGE = 'malloc,256m';
 
 const TARGET_RPS_RATIO = 0.75; // meridian / varnish hit req/s
 
-const args = parseFlags(['--no-varnish', '--baseline', '--no-single'], 'usage: node bench/edge.mjs [--no-varnish] [--baseline] [--no-single]');
+const args = parseFlags(['--no-varnish', '--baseline', '--default-only'], 'usage: node bench/edge.mjs [--no-varnish] [--baseline] [--default-only]');
 // Processes, servers and temp dirs we own (see lib.mjs) all go away on exit, error, Ctrl-C.
 stopOnSignals({ graceMs: 5000 });
 
+const processesText = (n) => (n === 1 ? 'one Node process' : `${n} serving workers`);
 const fmt2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const fmtMs = (ms) => (Number.isFinite(ms) ? `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms` : 'n/a');
 
@@ -210,6 +212,7 @@ const isHit = {
   // Cache-Status (RFC 9211): our member is the last one.
   meridian: meridianHit,
   'meridian-1': meridianHit,
+  'meridian-cores': meridianHit,
   // X-Varnish carries two transaction ids when the object came from cache.
   varnish: (h) => /^\d+\s+\d+$/.test(String(h['x-varnish'] ?? '').trim()),
   // No cache: every answer comes from memory.
@@ -218,6 +221,7 @@ const isHit = {
 const hitHeader = {
   meridian: meridianHitHeader,
   'meridian-1': meridianHitHeader,
+  'meridian-cores': meridianHitHeader,
   varnish: (h) => `X-Varnish: ${h['x-varnish'] ?? '(none)'}, Age: ${h.age ?? '(none)'}`,
   'node:http': () => 'no cache, answered from memory',
 };
@@ -379,21 +383,27 @@ async function main() {
   const mPort = await freePort(used);
   const mControl = await freePort(used);
   const vPort = haveVarnish ? await freePort(used) : 0;
-  const wantSingle = !args.has('--no-single');
-  const sPort = wantSingle ? await freePort(used) : 0;
-  const sControl = wantSingle ? await freePort(used) : 0;
+  const nproc = os.availableParallelism();
+  // What edge.workers: auto means here, from the built code itself (prerequisitesMet checked dist/).
+  const { autoEdgeWorkers } = await import('../dist/edge/service.js');
+  const defaultWorkers = autoEdgeWorkers();
+  const otherWorkers = defaultWorkers === 1 ? nproc : 1;
+  const otherName = otherWorkers === 1 ? 'meridian-1' : 'meridian-cores';
+  const wantOther = !args.has('--default-only') && otherWorkers !== defaultWorkers;
+  const sPort = wantOther ? await freePort(used) : 0;
+  const sControl = wantOther ? await freePort(used) : 0;
   const wantBaseline = args.has('--baseline');
   const bPort = wantBaseline ? await freePort(used) : 0;
 
   const origin = await startOrigin(originPort);
   log(`bench: origin on ${HOST}:${originPort} serving ${OBJECT_PATH} (${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL})`);
 
-  log(`bench: starting meridian edge (default workers: auto = ${os.availableParallelism()}) on ${HOST}:${mPort} (control ${HOST}:${mControl})`);
+  log(`bench: starting meridian edge (default workers: auto = ${defaultWorkers}) on ${HOST}:${mPort} (control ${HOST}:${mControl})`);
   const meridian = await startMeridianEdge(work, mPort, mControl, originPort);
   const subjects = [{ name: 'meridian', server: meridian, port: mPort, control: mControl }];
-  if (wantSingle) {
-    log(`bench: starting meridian-1 (--workers 1) on ${HOST}:${sPort} (control ${HOST}:${sControl})`);
-    subjects.push({ name: 'meridian-1', server: await startMeridianEdge(work, sPort, sControl, originPort, 1), port: sPort, control: sControl });
+  if (wantOther) {
+    log(`bench: starting ${otherName} (--workers ${otherWorkers}) on ${HOST}:${sPort} (control ${HOST}:${sControl})`);
+    subjects.push({ name: otherName, server: await startMeridianEdge(work, sPort, sControl, originPort, otherWorkers), port: sPort, control: sControl });
   }
   if (haveVarnish) {
     log(`bench: starting varnishd on ${HOST}:${vPort}`);
@@ -437,7 +447,6 @@ async function main() {
   await cleanup();
 
   // ---- report
-  const nproc = os.availableParallelism();
   const out = [];
   out.push('');
   out.push('Meridian edge bench: cache hits over 127.0.0.1 (wrk, the servers and the origin share this machine)');
@@ -450,8 +459,8 @@ async function main() {
   );
   out.push(`object: GET ${OBJECT_PATH}, ${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL}, from an origin inside the bench process`);
   out.push(
-    `meridian: node bin/meridian.js edge --pop ${POP} (default edge settings: edge.workers auto = ${nproc} serving workers)` +
-      (subjects.some((s) => s.name === 'meridian-1') ? `; meridian-1: the same with --workers 1 (one Node process)` : '') +
+    `meridian: node bin/meridian.js edge --pop ${POP} (default edge settings: edge.workers auto = ${processesText(defaultWorkers)})` +
+      (wantOther ? `; ${otherName}: the same with --workers ${otherWorkers} (${processesText(otherWorkers)})` : '') +
       (varnishSubject ? `; varnish: varnishd ${varnishSubject.server.argv.map((a) => (a.startsWith('/') ? '<tmp>' : a)).join(' ')} (builtin VCL, default thread pools)` : ''),
   );
   if (baselineSubject) {
@@ -519,10 +528,10 @@ async function main() {
   out.push('');
 
   const m = subjects[0];
-  const single = subjects.find((s) => s.name === 'meridian-1');
+  const other = subjects.find((s) => s.name === otherName);
   out.push(`medians of ${WRK_RUNS} runs (range in brackets):`);
-  out.push(`meridian:   ${summaryText(m.summary)} (${nproc} workers)`);
-  if (single) out.push(`meridian-1: ${summaryText(single.summary)} (one process)`);
+  out.push(`meridian:   ${summaryText(m.summary)} (${processesText(defaultWorkers)})`);
+  if (other) out.push(`${other.name}: ${summaryText(other.summary)} (${processesText(otherWorkers)})`);
   if (varnishSubject) {
     const v = varnishSubject;
     const ratio = m.summary.rps / v.summary.rps;
@@ -534,7 +543,7 @@ async function main() {
         `(${m.summary.p99Ms <= v.summary.p99Ms ? 'meets it' : 'worse'})`,
     );
     out.push(`CPU per request: meridian / varnish = ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : 'n/a'} (no target)`);
-    if (single) out.push(`meridian-1 (one process) / varnish hit req/s = ${fmt2(single.summary.rps / v.summary.rps)}, p99 ${fmt2(single.summary.p99Ms / v.summary.p99Ms)}x; meridian / meridian-1 req/s = ${fmt2(m.summary.rps / single.summary.rps)}`);
+    if (other) out.push(`${other.name} (${processesText(otherWorkers)}) / varnish hit req/s = ${fmt2(other.summary.rps / v.summary.rps)}, p99 ${fmt2(other.summary.p99Ms / v.summary.p99Ms)}x; meridian / ${other.name} req/s = ${fmt2(m.summary.rps / other.summary.rps)}`);
   } else {
     out.push('varnish: not measured (varnishd not installed, or --no-varnish); no ratio');
   }
@@ -548,8 +557,8 @@ async function main() {
   }
   out.push('');
   out.push(
-    `note: meridian-1 is ONE Node process (one JS thread: at most ~1 core plus libuv/GC threads); the default runs ${nproc} serving workers ` +
-      `(node:cluster, one JS thread each) plus a primary that only hands out connections and coordinates; Varnish is multi-threaded. ` +
+    `note: one Node process has one JS thread (at most ~1 core plus libuv/GC threads); with more, node:cluster workers (one JS thread each) ` +
+      `serve and a primary hands out connections and coordinates; Varnish is multi-threaded. ` +
       `wrk (-t${WRK_THREADS}) runs on the same ${nproc} cores, so the client takes CPU the servers would otherwise get.`,
   );
   process.stdout.write(`${out.join('\n')}\n`);

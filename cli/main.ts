@@ -14,12 +14,13 @@ const USAGE = `usage: meridian <command> [options]
 commands:
   dns --config FILE [--listen HOST:PORT ...] [--http HOST:PORT] [--workers N|auto]
         run the authoritative DNS server (UDP and TCP on each --listen; HTTP control port on --http;
-        --workers: serving processes, default dns.workers = auto, one per core)
+        --workers: serving processes, default dns.workers = auto: one per core less one with batched
+         UDP, else one per core)
   health --config FILE --pop ID [--http HOST:PORT]
         run the health prober of PoP ID: probe every PoP's edge, report to the DNS servers
   edge --config FILE --pop ID [--listen HOST:PORT] [--control HOST:PORT] [--workers N|auto]
         run the edge cache of PoP ID in front of the origin (or its shield PoP);
-        --workers: serving processes, default edge.workers = auto, one per core
+        --workers: serving processes, default edge.workers = auto, one per core less one (at least one)
   explain NAME CLIENT [--type A|AAAA] [--control URL] [--json]
         ask a running DNS server why CLIENT (an address, or a subnet as ECS) gets its answer
   up --config FILE [--control HOST:PORT] [--prober-port N] [--verbose] [--logs DIR]

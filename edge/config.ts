@@ -17,7 +17,7 @@ const querySchema = z.union([
 
 const DEFAULT_DENY = ['utm_*', 'fbclid', 'gclid'];
 
-/** Serving processes: 'auto' = one per core (node:cluster workers sharing the listener). */
+/** Serving processes: 'auto' = one per core less one, at least one (node:cluster workers sharing the listener when > 1). */
 export const edgeWorkersSetting = z.union([z.literal('auto'), z.number().int().min(1).max(64)], { error: "expected 'auto' or a whole number of workers from 1 to 64" });
 
 const edgeSchema = z.strictObject({

@@ -4,6 +4,7 @@
 // worker-pool.ts) and this process keeps the one-per-server parts, telling workers of health
 // changes and reloads and gathering their counters.
 import { availableParallelism } from 'node:os';
+import { coresLessOne } from '../../common/cores.js';
 import { formatHostPort, type HostPort } from '../../common/host-port.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { createRegistry } from '../../common/metrics.js';
@@ -214,6 +215,5 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
  * node:dgram (no batching) it takes every core to pass 75k. Figures: bench/README.md.
  */
 export function autoWorkers(batching: boolean): number {
-  const cores = availableParallelism();
-  return batching ? Math.max(1, cores - 1) : cores;
+  return batching ? coresLessOne() : availableParallelism();
 }
