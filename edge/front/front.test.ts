@@ -16,6 +16,8 @@ import { capturedLog, reply, startOrigin, waitFor, type TestOrigin } from '../te
 import { attachHitFront, type HitFront } from './front.js';
 
 const KEEP_ALIVE_MS = 1000;
+/** More than loopback's socket buffers hold, so the server still has bytes to send while a client does not read. */
+const LARGE_BYTES = 24 * 1024 * 1024;
 
 let origin: TestOrigin;
 let core: EdgeCore;
@@ -32,10 +34,11 @@ beforeAll(async () => {
   for (const path of ['/obj', '/a', '/b', '/other', '/split', '/auth', '/big']) {
     origin.route(path, reply(200, { 'cache-control': 'public, max-age=60', 'content-type': 'text/plain' }, `body of ${path}\n`));
   }
+  origin.route('/large', reply(200, { 'cache-control': 'public, max-age=60' }, 'x'.repeat(LARGE_BYTES)));
   origin.route('/nostore', reply(200, { 'cache-control': 'no-store' }, 'fresh every time\n'));
   const dir = mkdtempSync(join(tmpdir(), 'meridian-front-'));
   const file = join(dir, 'meridian.yaml');
-  writeFileSync(file, `edge:\n  origin: "${origin.url}"\npops:\n  - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [127.0.0.1], edge: "http://127.0.0.1:8080" }\n`);
+  writeFileSync(file, `edge:\n  origin: "${origin.url}"\n  maxObjectBytes: 32MiB\npops:\n  - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [127.0.0.1], edge: "http://127.0.0.1:8080" }\n`);
   const config = await loadEdgeConfig(file, 'fra');
   core = createEdgeCore({ config, log: capturedLog().log, now: () => Date.now() + offset, registry: new Registry() });
   const handle = requestHandler(core.state, { healthz: () => ({ status: 200, body: { ok: true } }), purge: ({ key, soft }) => core.purger.apply({ kind: 'url', key, soft }), token: undefined });
@@ -299,6 +302,21 @@ describe('raw hit front', () => {
     // Closed because the client finished, not because it went idle.
     expect(Date.now() - sent).toBeLessThan(KEEP_ALIVE_MS / 2);
     expect(splitResponses(c.received()).map((r) => r.body)).toEqual(['body of /a\n']);
+  });
+
+  it('keeps a connection whose client is slow to take a large hit past the keep-alive timeout', async () => {
+    await fill('/large');
+    const before = viaNode;
+    const c = await rawClient();
+    c.socket.pause();
+    c.socket.write(get('/large'));
+    // node:net holds back its own timeout while a write makes progress; a reader that takes
+    // nothing for several periods must still not lose its answer (node:http keeps it too).
+    await new Promise((r) => setTimeout(r, KEEP_ALIVE_MS * 3.5));
+    c.socket.resume();
+    const [r] = await c.responses(1);
+    expect(r!.body.length).toBe(LARGE_BYTES);
+    expect(viaNode - before).toBe(0);
   });
 
   it('closeAll destroys the connections it holds', async () => {

@@ -94,7 +94,10 @@ function frontConnection(socket: Socket, state: EdgeState, server: Server, handO
     }
   };
   const onEnd = (): void => void socket.end();
-  const onTimeout = (): void => void socket.destroy();
+  // Idle means nothing left to send too: a slow client still taking a large body is not idle.
+  const onTimeout = (): void => {
+    if (socket.writableLength === 0) socket.destroy();
+  };
   const onError = (): void => {}; // a reset connection: 'close' follows
   const leave = (rest: Buffer): void => {
     socket.off('data', onData);
