@@ -72,20 +72,18 @@ function frontConnection(socket: Socket, state: EdgeState, server: Server, handO
         const prefix = hitPrefix(hit.entry);
         if (prefix === null) break;
         const tail = hitTail(prefix, hit.age, hitStatus(state, hit), keepAliveSeconds);
-        const bytes = head.method === 'GET' ? hit.entry.body.length : 0;
-        const out = Buffer.allocUnsafe(prefix.bytes.length + tail.length + bytes);
-        prefix.bytes.copy(out, 0);
-        out.write(tail, prefix.bytes.length, 'latin1');
-        if (bytes > 0) hit.entry.body.copy(out, prefix.bytes.length + tail.length);
-        socket.write(out);
-        state.metrics.responseSeconds.observe(0, (performance.now() - started) / 1000);
-        state.metrics.request(Outcome.hit, bytes);
+        const body = head.method === 'GET' ? hit.entry.body : undefined;
+        writeHit(socket, prefix.bytes, tail, body);
+        // Answered: from here on a failure must not hand this request to node:http as well.
         pos = head.end;
+        state.metrics.responseSeconds.observe(0, (performance.now() - started) / 1000);
+        state.metrics.request(Outcome.hit, body === undefined ? 0 : body.length);
       }
     } catch (err) {
       // Nothing here should throw; if it does, node:http answers this request instead.
       state.log.debug({ err: (err as Error).message }, 'raw hit front failed');
     }
+    if (socket.destroyed) return;
     if (pos < s.length) return leave(chunk.subarray(pos));
     // A client that sends faster than it reads waits for its answers to drain.
     if (socket.writableNeedDrain) {
@@ -118,4 +116,27 @@ function frontConnection(socket: Socket, state: EdgeState, server: Server, handO
   // Idle keep-alive connections close as node:http's would; any byte either way restarts it.
   socket.setTimeout(keepAliveMs);
   socket.on('timeout', onTimeout);
+}
+
+/** Small answers are copied into one buffer (one write, cheapest); large bodies are not copied. */
+const COPY_BODY_UP_TO = 64 * 1024;
+
+function writeHit(socket: Socket, prefix: Buffer, tail: string, body: Buffer | undefined): void {
+  const tailAt = prefix.length;
+  const bodyAt = tailAt + tail.length;
+  if (body === undefined || body.length <= COPY_BODY_UP_TO) {
+    const out = Buffer.allocUnsafe(bodyAt + (body?.length ?? 0));
+    prefix.copy(out, 0);
+    out.write(tail, tailAt, 'latin1');
+    body?.copy(out, bodyAt);
+    socket.write(out);
+    return;
+  }
+  const head = Buffer.allocUnsafe(bodyAt);
+  prefix.copy(head, 0);
+  head.write(tail, tailAt, 'latin1');
+  socket.cork();
+  socket.write(head);
+  socket.write(body);
+  socket.uncork();
 }
