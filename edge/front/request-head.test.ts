@@ -72,7 +72,9 @@ describe('readPlainHead', () => {
   it('reads back any plain head it is given (generated)', () => {
     fc.assert(
       fc.property(fc.constantFrom('GET', 'HEAD'), target, fc.uniqueArray(fc.tuple(token, value), { maxLength: 8, selector: ([n]) => n.toLowerCase() }), (method, t, fields) => {
-        const plain = fields.filter(([n]) => !['content-length', 'transfer-encoding', 'expect', 'upgrade', 'connection'].includes(n.toLowerCase()));
+        // Left out: the fields that are never plain, and names an object already has ('constructor'),
+        // which the reader refuses by design (see the refusals above).
+        const plain = fields.filter(([n]) => !['content-length', 'transfer-encoding', 'expect', 'upgrade', 'connection'].includes(n.toLowerCase()) && !(n.toLowerCase() in {}));
         const text = `${method} ${t} HTTP/1.1\r\n${plain.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`;
         const r = read(text);
         expect(r).toBeDefined();
@@ -81,6 +83,7 @@ describe('readPlainHead', () => {
         expect(r!.end).toBe(text.length);
         expect({ ...r!.headers }).toEqual(Object.fromEntries(plain.map(([n, v]) => [n.toLowerCase(), v])));
       }),
+      { numRuns: 1000 },
     );
   });
 
