@@ -5,7 +5,7 @@
 export type HeaderMap = Record<string, string | string[]>;
 export type IncomingHeaders = Record<string, string | string[] | undefined>;
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /** One header's value, repeated fields joined with ', ' (never for Set-Cookie). */
 export function headerValue(headers: IncomingHeaders, name: string): string | undefined {

@@ -4,6 +4,7 @@
 // keep-alive fields.
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { StoredResponse } from '../cache-store.js';
+import { HOP_BY_HOP } from '../headers.js';
 
 interface Prefix {
   /** Status line and the stored fields, CRLF-terminated. */
@@ -14,12 +15,9 @@ interface Prefix {
 
 const prefixes = new WeakMap<StoredResponse, Prefix | null>();
 
-/** Fields whose presence changes how node frames the response: such entries stay with node:http. */
-const FRAMING = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade']);
-
 /**
  * The status line and stored fields of `entry`, or null when node:http must write it: a status
- * without a body (1xx, 204, 304), a field node would refuse or frame by, or a Content-Length
+ * without a body (1xx, 204, 304), a field node would refuse, a hop-by-hop field, or a Content-Length
  * that is not the body's.
  */
 export function hitPrefix(entry: StoredResponse): Prefix | null {
@@ -44,7 +42,8 @@ function buildPrefix(entry: StoredResponse): Prefix | null {
       const value = head[i + 1]!;
       validateHeaderName(name);
       const lower = name.toLowerCase();
-      if (FRAMING.has(lower)) return null;
+      // Never stored (hop-by-hop); if one were, it would change how node frames the answer.
+      if (HOP_BY_HOP.has(lower)) return null;
       if (lower === 'date') hasDate = true;
       if (lower === 'content-length') {
         if (value !== String(entry.body.length)) return null;
