@@ -167,14 +167,25 @@ describe('Vary', () => {
   });
 
   it('varies on other request headers by value, and never stores Vary: *', async () => {
+    origin.route('/lang', (req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600', vary: 'Accept-Language' }).end(`l:${req.headers['accept-language'] ?? '-'}`));
+    expect((await edge.get('/lang', { 'accept-language': 'de' })).text).toBe('l:de');
+    await settle();
+    expect((await edge.get('/lang', { 'accept-language': 'fr' })).text).toBe('l:fr');
+    await settle();
+    expect((await edge.get('/lang', { 'accept-language': 'de' })).text).toBe('l:de');
+    expect((await edge.get('/lang')).text).toBe('l:-');
+    expect(origin.count('/lang')).toBe(3);
+
+    // A header the edge does not forward by default never reaches the origin, so its value
+    // cannot choose the stored variant: every client gets the one answer (edge.forwardHeaders
+    // forwards and keys it; test/security/edge-poisoning.test.ts).
     origin.route('/device', (req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600', vary: 'X-Device' }).end(`d:${req.headers['x-device'] ?? '-'}`));
-    expect((await edge.get('/device', { 'x-device': 'phone' })).text).toBe('d:phone');
+    expect((await edge.get('/device', { 'x-device': 'phone' })).text).toBe('d:-');
     await settle();
-    expect((await edge.get('/device', { 'x-device': 'desk' })).text).toBe('d:desk');
-    await settle();
-    expect((await edge.get('/device', { 'x-device': 'phone' })).text).toBe('d:phone');
-    expect((await edge.get('/device')).text).toBe('d:-');
-    expect(origin.count('/device')).toBe(3);
+    const desk = await edge.get('/device', { 'x-device': 'desk' });
+    expect(desk.text).toBe('d:-');
+    expect(desk.header('cache-status')).toMatch(/; hit;/);
+    expect(origin.count('/device')).toBe(1);
 
     origin.route('/star', reply(200, { 'cache-control': 'max-age=600', vary: '*' }, 'star'));
     await edge.get('/star');
@@ -233,14 +244,32 @@ describe('revalidation', () => {
     expect((await edge.get('/cond', { 'if-none-match': '"other"' })).status).toBe(200);
   });
 
-  it('a request with Cache-Control: no-cache revalidates', async () => {
+  it("a client's no-cache, max-age=0 or Pragma is served the fresh shared object (requestCacheControl: ignore)", async () => {
     origin.route('/nocache-req', reply(200, { etag: '"n"', 'cache-control': 'max-age=600' }, 'n'));
     await edge.get('/nocache-req');
     await settle();
-    origin.route('/nocache-req', (req, res) => void res.writeHead(req.headers['if-none-match'] === '"n"' ? 304 : 200, { etag: '"n"', 'cache-control': 'max-age=600' }).end());
-    const r = await edge.get('/nocache-req', { 'cache-control': 'no-cache' });
-    expect(r.text).toBe('n');
-    expect(r.header('cache-status')).toBe('meridian-fra; fwd=request; fwd-status=304; stored; ttl=600');
+    const directives: Record<string, string>[] = [{ 'cache-control': 'no-cache' }, { 'cache-control': 'max-age=0' }, { 'cache-control': 'min-fresh=9999' }, { pragma: 'no-cache' }];
+    for (const headers of directives) {
+      const r = await edge.get('/nocache-req', headers);
+      expect(r.text).toBe('n');
+      expect(r.header('cache-status')).toBe('meridian-fra; hit; ttl=600');
+    }
+    expect(origin.count('/nocache-req')).toBe(1);
+  });
+
+  it('with requestCacheControl: obey a request with Cache-Control: no-cache revalidates', async () => {
+    const obeying = await startTestEdge({ origin: origin.url, edge: '  requestCacheControl: obey' });
+    try {
+      origin.route('/nocache-obey', reply(200, { etag: '"n"', 'cache-control': 'max-age=600' }, 'n'));
+      await obeying.get('/nocache-obey');
+      await settle();
+      origin.route('/nocache-obey', (req, res) => void res.writeHead(req.headers['if-none-match'] === '"n"' ? 304 : 200, { etag: '"n"', 'cache-control': 'max-age=600' }).end());
+      const r = await obeying.get('/nocache-obey', { 'cache-control': 'no-cache' });
+      expect(r.text).toBe('n');
+      expect(r.header('cache-status')).toBe('meridian-fra; fwd=request; fwd-status=304; stored; ttl=600');
+    } finally {
+      await obeying.close();
+    }
   });
 });
 

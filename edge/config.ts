@@ -17,6 +17,15 @@ const querySchema = z.union([
 
 const DEFAULT_DENY = ['utm_*', 'fbclid', 'gclid'];
 
+// Set by the edge itself or hop-by-hop: listing one would be a promise the edge cannot keep.
+const NOT_LISTABLE = new Set(['host', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'content-length']);
+
+const forwardedHeader = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected an HTTP header name' })
+  .transform((h) => h.toLowerCase())
+  .refine((h) => !NOT_LISTABLE.has(h), { error: 'the edge sets or strips this header itself; it cannot be forwarded from clients' });
+
 /** Serving processes: 'auto' = one per core less one, at least one (node:cluster workers sharing the listener when > 1). */
 export const edgeWorkersSetting = z.union([z.literal('auto'), z.number().int().min(1).max(64)], { error: "expected 'auto' or a whole number of workers from 1 to 64" });
 
@@ -38,9 +47,23 @@ const edgeSchema = z.strictObject({
   /** How long an uncacheable answer lets requests for its URL skip collapsing. */
   hitForMiss: duration.default(10_000),
   workers: edgeWorkersSetting.default('auto'),
+  /** Client headers forwarded beyond the default rule (pipeline/forward-headers.ts); each keys the cache. */
+  forwardHeaders: z.array(forwardedHeader).default([]),
+  /**
+   * A client's no-cache / max-age / min-fresh / Pragma against a stored response: 'ignore' (the
+   * default, as the large CDNs do) serves it from storage while fresh; 'obey' follows RFC 9111
+   * §5.2.1 and refetches, replacing the shared object.
+   */
+  requestCacheControl: z.enum(['ignore', 'obey']).default('ignore'),
   control: z
-    .strictObject({ listen: hostPort.optional(), token: z.string().min(1).optional(), tokenFile: z.string().optional() })
-    .default({}),
+    .strictObject({
+      listen: hostPort.optional(),
+      token: z.string().min(1).optional(),
+      tokenFile: z.string().optional(),
+      /** PURGE on the proxy port from a loopback address without the token (off: behind a TLS terminator on this host, loopback is everyone). */
+      trustLoopback: z.boolean().default(false),
+    })
+    .default({ trustLoopback: false }),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
 });
 
@@ -77,7 +100,9 @@ export interface EdgeConfig {
   readonly hitForMiss: number;
   /** Serving processes (the CLI's --workers overrides it). */
   readonly workers: number | 'auto';
-  readonly control: { readonly listen?: HostPort | undefined; readonly token?: string | undefined; readonly tokenFile?: string | undefined };
+  readonly forwardHeaders: readonly string[];
+  readonly requestCacheControl: 'ignore' | 'obey';
+  readonly control: { readonly listen?: HostPort | undefined; readonly token?: string | undefined; readonly tokenFile?: string | undefined; readonly trustLoopback: boolean };
   readonly logLevel: string;
   /** Every PoP id, so requests from our own edges (shield traffic) can be recognised. */
   readonly popIds: readonly string[];
@@ -144,6 +169,8 @@ export function edgeConfigFrom(file: string, data: unknown, popId: string, overr
     originDownAfter: edge.originDownAfter,
     hitForMiss: edge.hitForMiss,
     workers: edge.workers,
+    forwardHeaders: [...new Set(edge.forwardHeaders)],
+    requestCacheControl: edge.requestCacheControl,
     control: { ...edge.control, ...(overrides.control && { listen: overrides.control }) },
     logLevel: edge.log.level,
     popIds: pops.map((p) => p.id),

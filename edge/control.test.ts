@@ -122,7 +122,14 @@ describe('health and drain', () => {
     edge.advance(1_500);
     const h = await request(`${edge.url}/healthz`);
     expect(h.status).toBe(503);
-    expect(JSON.parse(h.text)).toMatchObject({ state: 'origin-down', upstream: { reachable: false } });
+    // The proxy port says the state to anyone; where the origin is and why it fails, only the control port.
+    const publicBody = JSON.parse(h.text) as Record<string, unknown>;
+    expect(publicBody).toMatchObject({ state: 'origin-down', ok: false });
+    expect(publicBody).not.toHaveProperty('upstream');
+    expect(h.text).not.toContain(String(origin.port));
+    const control = await request(`${edge.controlUrl}/healthz`);
+    expect(control.status).toBe(503);
+    expect(JSON.parse(control.text)).toMatchObject({ state: 'origin-down', upstream: { reachable: false } });
     await origin.start();
     await waitFor(async () => (await request(`${edge.url}/healthz`)).status === 200, 3_000, 'the origin noticed back');
   });

@@ -10,6 +10,7 @@ import { NO_PEERS, type Peers } from './peers.js';
 import type { EdgeState, StoreOutcome } from './pipeline/context.js';
 import { HitForMiss } from './pipeline/hit-for-miss.js';
 import { refreshInBackground } from './pipeline/index.js';
+import { forwardRule } from './pipeline/forward-headers.js';
 import { compileQueryFilter } from './pipeline/key.js';
 import { policyClass } from './pipeline/policy.js';
 import { Purger } from './purge.js';
@@ -56,6 +57,7 @@ export function createEdgeCore(opts: EdgeCoreOptions): EdgeCore {
     config,
     pseudonym: `meridian-${config.pop}`,
     keepParam,
+    forwardRule: forwardRule(config.forwardHeaders),
     cache,
     inflight: new Map<string, Promise<StoreOutcome>>(),
     hitForMiss: new HitForMiss(config.hitForMiss, now),

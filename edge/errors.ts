@@ -34,6 +34,13 @@ const REASON: Record<number, string> = {
   508: 'Loop Detected',
 };
 
+const PUBLIC_MESSAGE: Partial<Record<EdgeErrorKind, string>> = {
+  'origin-unreachable': 'the upstream could not be reached',
+  'origin-timeout': 'the upstream did not answer in time',
+  'origin-error': 'the upstream sent an answer that cannot be forwarded',
+  internal: 'internal error',
+};
+
 export interface ErrorResponse {
   readonly status: number;
   readonly reason: string;
@@ -62,13 +69,22 @@ export class EdgeError extends Error {
     return this.kind === 'origin-unreachable' || this.kind === 'origin-timeout' || this.kind === 'origin-error';
   }
 
+  /**
+   * What a client may read. Upstream failures say only what kind they were: the message names
+   * the origin's address, and a client that learns it can go round the CDN. The message goes to
+   * the logs (server.ts).
+   */
+  get publicMessage(): string {
+    return PUBLIC_MESSAGE[this.kind] ?? this.message;
+  }
+
   getResponse(): ErrorResponse {
     const reason = REASON[this.status] ?? 'Error';
     return {
       status: this.status,
       reason,
       headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...this.headers },
-      body: `${this.status} ${reason}: ${this.message}\n`,
+      body: `${this.status} ${reason}: ${this.publicMessage}\n`,
     };
   }
 }

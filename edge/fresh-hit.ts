@@ -54,7 +54,7 @@ export function freshHit(state: EdgeState, method: string | undefined, url: stri
   const key = `http://${host}${normaliseTarget(url, state.keepParam)}`;
   const vary = cache.varyOf(key);
   if (vary === undefined) return undefined;
-  const entry = cache.get(vary.length === 0 ? key : variantKey(key, vary, { headers: h, encoding: normaliseEncoding(headerValue(h, 'accept-encoding')) }));
+  const entry = cache.get(vary.length === 0 ? key : variantKey(key, vary, { headers: h, encoding: normaliseEncoding(headerValue(h, 'accept-encoding')) }, state.forwardRule));
   if (entry === undefined || entry.invalidatedAt !== undefined) return undefined;
   const f = freshness(entry, state.now());
   if (!f.fresh) return undefined;

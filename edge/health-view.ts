@@ -38,3 +38,14 @@ export function healthAnswer(h: HealthInput): { status: number; body: unknown } 
   const state = h.draining ? 'draining' : originDown ? 'origin-down' : 'serving';
   return { status: state === 'serving' ? 200 : 503, body: { ok: state === 'serving', state, pop: h.pop, ...h.stats, upstream: upstream ?? null } };
 }
+
+/**
+ * /healthz as the proxy port answers it, to anyone: state and cache figures, without the
+ * upstream's address and last error (a client that learns the origin can go round the CDN).
+ * The control port's /healthz keeps them.
+ */
+export function publicHealth(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('upstream' in body)) return body;
+  const { upstream: _, ...rest } = body as Record<string, unknown>;
+  return rest;
+}

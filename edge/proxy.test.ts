@@ -29,13 +29,15 @@ describe('proxying', () => {
         'TE: trailers\r\nX-Forwarded-For: 192.0.2.9\r\nVia: 1.0 corp-proxy\r\n\r\n',
     );
     expect(raw).toMatch(/^HTTP\/1.1 200/);
-    const res = await edge.get('/hop', { 'cache-control': 'no-cache' });
+    // The stored copy is fresh; a hit shows the response headers node:http would send.
+    const res = await edge.get('/hop');
     const seen = origin.seen.find((r) => r.url === '/hop')!;
     expect(seen.headers['x-client-secret']).toBeUndefined();
     expect(seen.headers['proxy-authorization']).toBeUndefined();
     expect(seen.headers.te).toBeUndefined();
     expect(seen.headers.via).toBe('1.0 corp-proxy, 1.1 meridian-fra');
-    expect(seen.headers['x-forwarded-for']).toBe('192.0.2.9, 127.0.0.1');
+    // A client's X-Forwarded-For is its own say-so: the edge sends the address it sees.
+    expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen.headers.host).toBe('www.test');
     expect(res.header('x-secret')).toBeUndefined();
     expect(res.header('proxy-authenticate')).toBeUndefined();
@@ -43,7 +45,7 @@ describe('proxying', () => {
     expect(res.header('x-fine')).toBe('yes');
     expect(res.header('via')).toBe('1.1 meridian-fra');
     expect(res.header('age')).toBe('0');
-    expect(res.header('cache-status')).toBe('meridian-fra; fwd=request; fwd-status=200; stored; ttl=60');
+    expect(res.header('cache-status')).toBe('meridian-fra; hit; ttl=60');
     edge.advance(5_000);
     const hit = await edge.get('/hop');
     expect(hit.header('age')).toBe('5');
@@ -110,7 +112,8 @@ describe('proxying', () => {
     try {
       const res = await dead.get('/x');
       expect(res.status).toBe(502);
-      expect(res.text).toMatch(/unreachable/);
+      // What failed, never where: the origin's address stays in the logs.
+      expect(res.text).toBe('502 Bad Gateway: the upstream could not be reached\n');
       expect(res.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; detail=origin-unreachable');
     } finally {
       await dead.close();
@@ -118,6 +121,7 @@ describe('proxying', () => {
     origin.route('/slow', () => {});
     const slow = await edge.get('/slow');
     expect(slow.status).toBe(504);
+    expect(slow.text).not.toContain(String(origin.port));
     expect(slow.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; detail=origin-timeout');
   });
 

@@ -12,6 +12,7 @@ import { CDN_ONLY } from './cache-store.js';
 import { EdgeError, toEdgeError } from './errors.js';
 import { appendVia, headerValue, viaIncludes } from './headers.js';
 import { Outcome } from './metrics.js';
+import { publicHealth } from './health-view.js';
 import { appendCacheStatus, formatCacheStatus } from './pipeline/cache-status.js';
 import { createContext, type EdgeContext, type EdgeRequest, type EdgeResponse, type EdgeState } from './pipeline/context.js';
 import { runRequest } from './pipeline/index.js';
@@ -84,7 +85,7 @@ export function requestHandler(state: EdgeState, local: LocalEndpoints): (req: I
         .then(
           ({ status, body }) => {
             state.metrics.request(Outcome.local, 0);
-            answerLocal(res, { status, body });
+            answerLocal(res, { status, body: publicHealth(body) });
           },
           (err: unknown) => answerFailure(res, err, state),
         );
@@ -148,7 +149,8 @@ function parseRequest(req: IncomingMessage, state: EdgeState, ownVia: ReadonlySe
   return {
     method: req.method ?? 'GET',
     host,
-    hostHeader: state.config.originHost ?? rawHost!,
+    // The normalised host, never the client's spelling of it (WWW.DEMO.TEST.:80): the key holds this one.
+    hostHeader: state.config.originHost ?? host,
     path: normaliseTarget(path, state.keepParam),
     headers: req.headers,
     encoding: normaliseEncoding(headerValue(req.headers, 'accept-encoding')),
@@ -279,14 +281,18 @@ function answerFailure(res: ServerResponse, err: unknown, state: EdgeState): voi
   if (!res.headersSent && !res.destroyed) answerError(res, e, state);
 }
 
-/** PURGE <url>: the same token rule as the control port; without a token, loopback clients only. */
+/**
+ * PURGE <url> needs the control token. Without one it is refused, unless edge.control.trustLoopback
+ * lets loopback clients in: off by default, since behind a TLS terminator or another proxy on
+ * the same host every client arrives from loopback.
+ */
 async function purge(req: IncomingMessage, state: EdgeState, local: LocalEndpoints): Promise<LocalAnswer> {
   if (local.token !== undefined) {
     if (!tokenMatches(local.token, req.headers.authorization)) {
       throw new EdgeError('forbidden', 'missing or invalid bearer token (send "Authorization: Bearer <token>")', { status: 401, headers: { 'www-authenticate': 'Bearer' } });
     }
-  } else if (!isLoopback(req.socket.remoteAddress ?? '')) {
-    throw new EdgeError('forbidden', 'PURGE needs a control token when not from loopback');
+  } else if (!(state.config.control.trustLoopback && isLoopback(req.socket.remoteAddress ?? ''))) {
+    throw new EdgeError('forbidden', 'PURGE on the proxy port needs the control token (edge.control.token)');
   }
   const parsed = parseRequest(req, state, new Set());
   const soft = /^(1|true|yes)$/i.test(headerValue(req.headers, 'soft-purge') ?? '');

@@ -83,7 +83,7 @@ function serveStored(c: EdgeContext): boolean {
   const { cache, now } = c.edge;
   const vary = cache.varyOf(c.key);
   if (vary === undefined) return false;
-  c.variantKey = variantKey(c.key, vary, c.req);
+  c.variantKey = variantKey(c.key, vary, c.req, c.edge.forwardRule);
   const entry = cache.get(c.variantKey);
   // Fetched after this request arrived: fresh enough for it whatever its lifetime.
   if (!entry || entry.invalidatedAt !== undefined) return false;

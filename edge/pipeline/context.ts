@@ -12,6 +12,7 @@ import type { Upstream } from '../upstream.js';
 import type { Logger } from '../../common/log.js';
 import type { CacheStatus } from './cache-status.js';
 import type { HitForMiss } from './hit-for-miss.js';
+import type { ForwardRule } from './forward-headers.js';
 import type { Encoding, KeepParam } from './key.js';
 import type { PolicyClass } from './policy.js';
 
@@ -61,6 +62,8 @@ export interface EdgeState {
   /** `meridian-<pop>`: our name in Via and Cache-Status. */
   readonly pseudonym: string;
   readonly keepParam: KeepParam;
+  /** Which client headers go upstream (forward-headers.ts). */
+  readonly forwardRule: ForwardRule;
   readonly cache: CacheStore;
   /** Fetches under way, by variant key (or URL key while the variants are unknown). */
   readonly inflight: Map<string, Promise<StoreOutcome>>;

@@ -1,17 +1,24 @@
 // Lookup: find the stored response for the request's variant and decide what it is good for —
 // answered at once (fresh, or stale the request accepts), answered stale while one background
 // request revalidates it (stale-while-revalidate), or kept aside for revalidation and
-// stale-if-error while the request goes forward.
+// stale-if-error while the request goes forward. A request's own no-cache / max-age / min-fresh
+// count only with edge.requestCacheControl: obey; by default a fresh shared object is served.
 import type { StoredResponse } from '../cache-store.js';
 import { headerValue } from '../headers.js';
 import type { EdgeContext, EdgeRequest, Middleware } from './context.js';
+import { forwards, type ForwardRule } from './forward-headers.js';
 import { allowsAuthorized, freshness, parseCacheControl, requestAllows, requestRefuses, type Freshness } from './policy.js';
 
-/** The URL key extended with the request's values of the stored Vary fields. */
-export function variantKey(primary: string, vary: readonly string[], req: Pick<EdgeRequest, 'headers' | 'encoding'>): string {
+/**
+ * The URL key extended with the request's values of the stored Vary fields. A field the edge
+ * does not forward (forward-headers.ts) counts as absent: the origin never saw it, so its value
+ * cannot have chosen the response.
+ */
+export function variantKey(primary: string, vary: readonly string[], req: Pick<EdgeRequest, 'headers' | 'encoding'>, rule: ForwardRule): string {
   let key = primary;
   for (const field of vary) {
     if (field === 'accept-encoding') key += `\n${req.encoding}`;
+    else if (!forwards(rule, field, true, false)) key += '\n\0';
     else {
       const value = headerValue(req.headers, field);
       key += value === undefined ? '\n\0' : `\n${value.trim().replace(/\s+/g, ' ')}`;
@@ -38,7 +45,7 @@ export function lookup(): Middleware {
       c.status.fwd = 'uri-miss';
       return next();
     }
-    c.variantKey = variantKey(c.key, vary, req);
+    c.variantKey = variantKey(c.key, vary, req, edge.forwardRule);
     const entry = edge.cache.get(c.variantKey);
     if (!entry) {
       c.status.fwd = 'vary-miss';
@@ -51,13 +58,15 @@ export function lookup(): Middleware {
     }
 
     const f = freshness(entry, edge.now());
-    if (requestAllows(req.headers, f) === 'use') {
+    // One client's no-cache must not replace everyone's object (config.ts: requestCacheControl).
+    const obey = edge.config.requestCacheControl === 'obey';
+    if (requestAllows(req.headers, f, obey) === 'use') {
       serveEntry(c, entry, f);
       c.status.hit = true;
       return;
     }
     c.stale = entry;
-    if (requestRefuses(req.headers, f)) {
+    if (obey && requestRefuses(req.headers, f)) {
       c.status.fwd = 'request';
       c.staleIfErrorAllowed = false;
       return next();

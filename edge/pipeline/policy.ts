@@ -146,9 +146,13 @@ export function freshness(e: FreshnessInput, now: number): Freshness {
   };
 }
 
-/** What the request's own Cache-Control allows: use the stored response, or go forward. */
-export function requestAllows(headers: IncomingHeaders, f: Freshness): 'use' | 'forward' {
-  if (requestRefuses(headers, f)) return 'forward';
+/**
+ * What the request's own Cache-Control allows: use the stored response, or go forward. Without
+ * `refusals` (edge.requestCacheControl: ignore) only max-stale counts: it widens what this one
+ * client accepts and cannot cost anyone else their stored copy.
+ */
+export function requestAllows(headers: IncomingHeaders, f: Freshness, refusals = true): 'use' | 'forward' {
+  if (refusals && requestRefuses(headers, f)) return 'forward';
   if (f.fresh) return 'use';
   const maxStale = parseCacheControl(headerValue(headers, 'cache-control'))['max-stale'];
   if (maxStale !== undefined && !f.strict && (maxStale === true || -f.ttl <= seconds(maxStale))) return 'use';

@@ -65,8 +65,8 @@ export function store(): Middleware {
       return;
     }
 
-    const vary = varyFields(headerValue(origin.headers, 'vary') ?? '');
-    const key = variantKey(c.key, vary, c.req);
+    const vary = keyedFields(headerValue(origin.headers, 'vary'), edge.config.forwardHeaders);
+    const key = variantKey(c.key, vary, c.req, edge.forwardRule);
     let settle!: (outcome: StoreOutcome) => void;
     c.outcome = new Promise((resolve) => (settle = resolve));
     const body = teeForCache(origin.body, edge.config.maxObjectBytes, (result) => {
@@ -87,6 +87,17 @@ export function store(): Middleware {
     c.status.stored = true;
     c.status.ttl = Math.round(policy.maxAge() - policy.age());
   };
+}
+
+/**
+ * The fields that select this variant: the response's Vary and every header the operator
+ * forwards beyond the default rule (forward-headers.ts), which the origin may use without
+ * saying so. Sorted, as varyFields is.
+ */
+export function keyedFields(vary: string | undefined, forwarded: readonly string[]): string[] {
+  const fields = varyFields(vary ?? '');
+  if (forwarded.length === 0) return fields;
+  return [...new Set([...fields, ...forwarded])].sort();
 }
 
 function passThrough(origin: OriginResponse): { status: number; headers: OriginResponse['headers']; body: OriginResponse['body'] } {
