@@ -74,7 +74,8 @@ describe('edge with 2 workers', () => {
   it('purges (API by URL, tag, soft all, and PURGE on the proxy port) reach every worker before they answer', async () => {
     let version = 1;
     origin.route('/p', (_req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600', 'surrogate-key': 'product-7', etag: `"v${version}"` }).end(`v${version}`));
-    edge = await spawnEdge(origin.url, 2);
+    // PURGE on the proxy port from loopback without a token: only when the operator says so.
+    edge = await spawnEdge(origin.url, 2, '  control: { trustLoopback: true }');
     expect((await inTurn(4, '/p')).map((r) => r.text)).toEqual(['v1', 'v1', 'v1', 'v1']);
 
     const steps: [string, () => Promise<unknown>][] = [

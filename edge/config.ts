@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { byteSize, duration, hostPort } from '../common/config-types.js';
+import { parseCidr } from '../common/ip.js';
 import type { HostPort } from '../common/host-port.js';
 import { LOG_LEVELS } from '../common/log.js';
 import { topologyProblems, topologySchema } from '../common/topology.js';
@@ -19,6 +20,14 @@ const DEFAULT_DENY = ['utm_*', 'fbclid', 'gclid'];
 
 // Set by the edge itself or hop-by-hop: listing one would be a promise the edge cannot keep.
 const NOT_LISTABLE = new Set(['host', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'content-length']);
+
+const cidr = z.string().superRefine((text, ctx) => {
+  try {
+    parseCidr(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 
 const forwardedHeader = z
   .string()
@@ -47,6 +56,8 @@ const edgeSchema = z.strictObject({
   /** How long an uncacheable answer lets requests for its URL skip collapsing. */
   hitForMiss: duration.default(10_000),
   workers: edgeWorkersSetting.default('auto'),
+  /** Proxies in front (a TLS terminator, a load balancer) whose X-Forwarded-Proto/-For the edge believes. */
+  trustedProxies: z.array(cidr).default([]),
   /** Client headers forwarded beyond the default rule (pipeline/forward-headers.ts); each keys the cache. */
   forwardHeaders: z.array(forwardedHeader).default([]),
   /**
@@ -100,6 +111,7 @@ export interface EdgeConfig {
   readonly hitForMiss: number;
   /** Serving processes (the CLI's --workers overrides it). */
   readonly workers: number | 'auto';
+  readonly trustedProxies: readonly string[];
   readonly forwardHeaders: readonly string[];
   readonly requestCacheControl: 'ignore' | 'obey';
   readonly control: { readonly listen?: HostPort | undefined; readonly token?: string | undefined; readonly tokenFile?: string | undefined; readonly trustLoopback: boolean };
@@ -169,6 +181,7 @@ export function edgeConfigFrom(file: string, data: unknown, popId: string, overr
     originDownAfter: edge.originDownAfter,
     hitForMiss: edge.hitForMiss,
     workers: edge.workers,
+    trustedProxies: edge.trustedProxies,
     forwardHeaders: [...new Set(edge.forwardHeaders)],
     requestCacheControl: edge.requestCacheControl,
     control: { ...edge.control, ...(overrides.control && { listen: overrides.control }) },

@@ -14,6 +14,7 @@ import { forwardRule } from './pipeline/forward-headers.js';
 import { compileQueryFilter } from './pipeline/key.js';
 import { policyClass } from './pipeline/policy.js';
 import { Purger } from './purge.js';
+import { trustedProxies } from './trusted-proxies.js';
 import { Upstream } from './upstream.js';
 
 export interface EdgeCoreOptions {
@@ -57,6 +58,7 @@ export function createEdgeCore(opts: EdgeCoreOptions): EdgeCore {
     config,
     pseudonym: `meridian-${config.pop}`,
     keepParam,
+    trustedProxy: trustedProxies(config.trustedProxies),
     forwardRule: forwardRule(config.forwardHeaders),
     cache,
     inflight: new Map<string, Promise<StoreOutcome>>(),

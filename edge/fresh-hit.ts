@@ -11,6 +11,7 @@ import type { EdgeState } from './pipeline/context.js';
 import { normaliseEncoding, normaliseHost, normaliseTarget } from './pipeline/key.js';
 import { variantKey } from './pipeline/lookup.js';
 import { freshness } from './pipeline/policy.js';
+import { forwardedScheme, type Scheme } from './trusted-proxies.js';
 
 const SLASH = 47;
 
@@ -32,7 +33,7 @@ export interface FreshHit {
  * is not plain or nothing fresh is stored for it. Shared by both ways in: node:http (below) and
  * the raw front (front/front.ts).
  */
-export function freshHit(state: EdgeState, method: string | undefined, url: string | undefined, h: IncomingHeaders): FreshHit | undefined {
+export function freshHit(state: EdgeState, method: string | undefined, url: string | undefined, h: IncomingHeaders, scheme: Scheme = 'http'): FreshHit | undefined {
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   if (url === undefined || url.charCodeAt(0) !== SLASH || isHealthzTarget(url)) return undefined;
   if (
@@ -51,7 +52,7 @@ export function freshHit(state: EdgeState, method: string | undefined, url: stri
   const host = normaliseHost(headerValue(h, 'host'));
   if (host === undefined) return undefined;
   const { cache } = state;
-  const key = `http://${host}${normaliseTarget(url, state.keepParam)}`;
+  const key = `${scheme}://${host}${normaliseTarget(url, state.keepParam)}`;
   const vary = cache.varyOf(key);
   if (vary === undefined) return undefined;
   const entry = cache.get(vary.length === 0 ? key : variantKey(key, vary, { headers: h, encoding: normaliseEncoding(headerValue(h, 'accept-encoding')) }, state.forwardRule));
@@ -64,7 +65,9 @@ export function freshHit(state: EdgeState, method: string | undefined, url: stri
 /** True when it answered `req`; false leaves `req` and `res` untouched for the pipeline. */
 export function answerFreshHit(state: EdgeState, req: IncomingMessage, res: ServerResponse, started: number): boolean {
   if (res.destroyed) return false;
-  const hit = freshHit(state, req.method, req.url, req.headers);
+  // Behind a trusted proxy the scheme it reports is part of the key (trusted-proxies.ts).
+  const scheme = state.trustedProxy?.(req.socket.remoteAddress) ? forwardedScheme(req.headers['x-forwarded-proto']) : 'http';
+  const hit = freshHit(state, req.method, req.url, req.headers, scheme);
   if (hit === undefined) return false;
   const { entry } = hit;
   const head = entry.publicHead.concat('age', String(hit.age), 'cache-status', hitStatus(state, hit));

@@ -70,9 +70,9 @@ export function resolvePurge(p: PurgeRequest, keep: KeepParam): PurgeOp {
 export function applyPurge(cache: CacheStore, op: PurgeOp, now: number): number {
   switch (op.kind) {
     case 'url':
-      return cache.purgeUrl(op.key, op.soft, now);
+      return cache.purgeUrl(op.key, op.soft, now) + cache.purgeUrl(otherScheme(op.key), op.soft, now);
     case 'prefix':
-      return cache.purgePrefix(op.prefix, op.soft, now);
+      return cache.purgePrefix(op.prefix, op.soft, now) + cache.purgePrefix(otherScheme(op.prefix), op.soft, now);
     case 'tag': {
       let n = 0;
       for (const tag of op.tags) n += cache.purgeTag(tag, op.soft, now);
@@ -83,13 +83,23 @@ export function applyPurge(cache: CacheStore, op: PurgeOp, now: number): number 
   }
 }
 
+/**
+ * The same key under the other scheme. Behind a trusted TLS proxy one URL may be stored as
+ * http:// and https:// (trusted-proxies.ts); a purge names the resource, so it takes both.
+ */
+export function otherScheme(key: string): string {
+  if (key.startsWith('http://')) return `https://${key.slice(7)}`;
+  if (key.startsWith('https://')) return `http://${key.slice(8)}`;
+  return key;
+}
+
 /** Whether `op` covers an object with this URL key and these surrogate keys. */
 export function purgeMatches(op: PurgeOp, primary: string, tags: readonly string[]): boolean {
   switch (op.kind) {
     case 'url':
-      return primary === op.key;
+      return primary === op.key || primary === otherScheme(op.key);
     case 'prefix':
-      return primary.startsWith(op.prefix);
+      return primary.startsWith(op.prefix) || primary.startsWith(otherScheme(op.prefix));
     case 'tag':
       return op.tags.some((t) => tags.includes(t));
     case 'all':

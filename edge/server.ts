@@ -21,6 +21,7 @@ import { discard } from './pipeline/tee.js';
 import type { PurgeResult } from './purge.js';
 import { answerFreshHit, isHealthzTarget } from './fresh-hit.js';
 import { attachHitFront, type HitFront } from './front/front.js';
+import { forwardedScheme } from './trusted-proxies.js';
 
 export interface LocalEndpoints {
   /** A promise when another process has to be asked (a worker asks the primary). */
@@ -145,9 +146,14 @@ function parseRequest(req: IncomingMessage, state: EdgeState, ownVia: ReadonlySe
   if (viaIncludes(via, state.pseudonym)) throw new EdgeError('loop-detected', `request already passed through ${state.pseudonym} (shield loop?)`);
   let internal = false;
   if (via !== undefined) for (const p of ownVia) if (viaIncludes(via, p)) internal = true;
+  const trustedPeer = state.trustedProxy?.(req.socket.remoteAddress) ?? false;
   const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
   return {
     method: req.method ?? 'GET',
+    // A child PoP passes on what its proxy said; the scheme is keyed, so a forged one only picks
+    // which variant the request gets, never what another scheme's clients get.
+    scheme: trustedPeer || internal ? forwardedScheme(req.headers['x-forwarded-proto']) : 'http',
+    trustedPeer,
     host,
     // The normalised host, never the client's spelling of it (WWW.DEMO.TEST.:80): the key holds this one.
     hostHeader: state.config.originHost ?? host,

@@ -14,6 +14,7 @@ import { freshHit, hitStatus } from '../fresh-hit.js';
 import type { EdgeState } from '../pipeline/context.js';
 import { hitPrefix, hitTail } from './hit-bytes.js';
 import { readPlainHead } from './request-head.js';
+import { forwardedScheme } from '../trusted-proxies.js';
 
 export interface HitFront {
   /** Connections still with the front (not yet handed to node:http). */
@@ -58,6 +59,8 @@ export function attachHitFront(server: Server, state: EdgeState): HitFront | und
 function frontConnection(socket: Socket, state: EdgeState, server: Server, handOver: (s: Socket) => void, closed: () => void): void {
   const keepAliveMs = server.keepAliveTimeout;
   const keepAliveSeconds = Math.floor(keepAliveMs / 1000);
+  // Behind a trusted TLS proxy the scheme it reports is part of the key (trusted-proxies.ts).
+  const trusted = state.trustedProxy?.(socket.remoteAddress) ?? false;
 
   const onData = (chunk: Buffer): void => {
     const s = chunk.toString('latin1');
@@ -67,7 +70,7 @@ function frontConnection(socket: Socket, state: EdgeState, server: Server, handO
         const started = performance.now();
         const head = readPlainHead(s, pos, maxHeaderSize);
         if (head === undefined) break;
-        const hit = freshHit(state, head.method, head.target, head.headers);
+        const hit = freshHit(state, head.method, head.target, head.headers, trusted ? forwardedScheme(head.headers['x-forwarded-proto']) : 'http');
         if (hit === undefined) break;
         const prefix = hitPrefix(hit.entry);
         if (prefix === null) break;

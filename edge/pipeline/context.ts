@@ -8,6 +8,7 @@ import type { EdgeError } from '../errors.js';
 import type { HeaderMap, IncomingHeaders } from '../headers.js';
 import type { EdgeMetrics } from '../metrics.js';
 import type { Peers } from '../peers.js';
+import type { Scheme, TrustedProxy } from '../trusted-proxies.js';
 import type { Upstream } from '../upstream.js';
 import type { Logger } from '../../common/log.js';
 import type { CacheStatus } from './cache-status.js';
@@ -18,6 +19,10 @@ import type { PolicyClass } from './policy.js';
 
 export interface EdgeRequest {
   readonly method: string;
+  /** http, or what a trusted proxy in front says the client used (trusted-proxies.ts); keyed. */
+  readonly scheme: Scheme;
+  /** The connection comes from edge.trustedProxies: its X-Forwarded-For chain is passed on. */
+  readonly trustedPeer: boolean;
   /** Lower-case host, default port dropped. */
   readonly host: string;
   /** The Host header to forward (the client's, unless the config overrides it). */
@@ -62,6 +67,8 @@ export interface EdgeState {
   /** `meridian-<pop>`: our name in Via and Cache-Status. */
   readonly pseudonym: string;
   readonly keepParam: KeepParam;
+  /** Whether a connection comes from a proxy the operator trusts; undefined when none is. */
+  readonly trustedProxy: TrustedProxy | undefined;
   /** Which client headers go upstream (forward-headers.ts). */
   readonly forwardRule: ForwardRule;
   readonly cache: CacheStore;

@@ -5,8 +5,9 @@
 // CloudFront's origin-request and cache policies:
 //
 // - The edge sets Host (the normalised host, or edge.originHost), X-Forwarded-Host (the
-//   normalised host the key holds), X-Forwarded-Proto (the scheme the key holds), X-Forwarded-For
-//   and Via itself; the client's copies, and Forwarded, never pass.
+//   normalised host the key holds), X-Forwarded-Proto (the scheme the key holds: http, or what
+//   a trusted proxy in front says, trusted-proxies.ts), X-Forwarded-For and Via itself; the
+//   client's copies, and Forwarded, never pass.
 // - Headers that make an origin believe another URL, method, host, scheme or client address
 //   (OVERRIDES) are dropped, unless the operator lists them in edge.forwardHeaders.
 // - Cacheable requests (GET/HEAD that may be stored) forward only CACHEABLE_DEFAULT, which an
@@ -103,9 +104,10 @@ export function forwardHeaders(c: EdgeContext, conditional: boolean): HeaderMap 
   headers.host = req.hostHeader;
   headers.via = appendVia(req.headers.via, `1.1 ${edge.pseudonym}`);
   headers['x-forwarded-host'] = req.host;
-  headers['x-forwarded-proto'] = 'http';
-  // Only our own edges (a PoP using this one as shield) pass the chain on; a client's is dropped.
-  const xff = appendForwardedFor(req.internal ? req.headers['x-forwarded-for'] : undefined, req.clientAddress);
+  headers['x-forwarded-proto'] = req.scheme;
+  // Only a trusted proxy in front, or our own edges (a PoP using this one as shield), pass the
+  // chain on; a client's is dropped.
+  const xff = appendForwardedFor(req.internal || req.trustedPeer ? req.headers['x-forwarded-for'] : undefined, req.clientAddress);
   if (xff !== undefined) headers['x-forwarded-for'] = xff;
   if (c.cacheable) {
     headers['accept-encoding'] = req.encoding;

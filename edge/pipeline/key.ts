@@ -126,7 +126,7 @@ export function key(): Middleware {
     if (req.method === 'CONNECT' || req.method === 'TRACE') {
       throw new EdgeError('method-not-allowed', `${req.method} is not served here`, { headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' } });
     }
-    c.key = primaryKey('http', req.host, req.path);
+    c.key = primaryKey(req.scheme, req.host, req.path);
     const cacheableMethod = req.method === 'GET' || req.method === 'HEAD';
     // Ranges are passed through: this cache stores whole representations only.
     c.cacheable = cacheableMethod && req.headers.range === undefined;

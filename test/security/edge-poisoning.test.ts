@@ -26,6 +26,23 @@ afterAll(async () => {
   await origin?.stop();
 });
 
+/** One keep-alive GET on a new connection (the raw hit front reads it first): the whole answer as text. */
+async function firstOnNewConnection(url: string, path: string, headers: Record<string, string>): Promise<string> {
+  const socket = connect({ host: '127.0.0.1', port: Number(new URL(url).port) });
+  await once(socket, 'connect');
+  const fields = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: www.test\r\n${fields}\r\n`);
+  let text = '';
+  for await (const chunk of socket) {
+    text += (chunk as Buffer).toString('latin1');
+    const end = text.indexOf('\r\n\r\n');
+    const length = /content-length: (\d+)/i.exec(text)?.[1];
+    if (end >= 0 && length !== undefined && text.length >= end + 4 + Number(length)) break;
+  }
+  socket.destroy();
+  return text;
+}
+
 /** The attacker's request, then an ordinary client's: what the ordinary client gets. */
 async function afterAttack(path: string, attack: Record<string, string>): Promise<{ status: number; text: string; location: string | undefined }> {
   await edge.get(path, attack);
@@ -117,6 +134,46 @@ describe('edge.forwardHeaders: what the operator forwards is keyed', () => {
 
   it('refuses to forward what the edge sets itself, naming the field', async () => {
     await expect(startTestEdge({ origin: origin.url, edge: '  forwardHeaders: [X-Forwarded-Host]' })).rejects.toThrow(/edge\.forwardHeaders.*sets or strips this header itself/s);
+  });
+});
+
+describe('edge.trustedProxies: a TLS terminator in front says the scheme and the client', () => {
+  let behind: TestEdge;
+  beforeAll(async () => {
+    // The test's client connects from 127.0.0.1: here it plays the terminator.
+    behind = await startTestEdge({ origin: origin.url, edge: '  trustedProxies: [127.0.0.0/8]' });
+  });
+  afterAll(() => behind?.close());
+
+  it("passes the proxy's X-Forwarded-Proto and -For on, keys the scheme, and purges both schemes of a URL", async () => {
+    const path = fresh('tls');
+    const https = await behind.get(path, { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' });
+    expect(https.text).toBe(`<a href="https://www.test${path}">home</a>\n`);
+    const seen = origin.seen.find((r) => r.url === path)!;
+    expect(seen.headers['x-forwarded-proto']).toBe('https');
+    expect(seen.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    await settle();
+    // The same URL over plain HTTP is its own stored answer, not the https one.
+    const http = await behind.get(path);
+    expect(http.text).toBe(cleanPage('www.test', path));
+    expect(http.header('cache-status')).toMatch(/fwd=uri-miss/);
+    await settle();
+    // Hits keep the schemes apart on both ways in: node:http's, and the raw front's (a new
+    // keep-alive connection whose first request is a plain hit).
+    for (const [headers, scheme] of [[{ 'x-forwarded-proto': 'https' }, 'https'], [{}, 'http']] as const) {
+      const hit = await behind.get(path, headers);
+      expect(hit.header('cache-status')).toMatch(/; hit;/);
+      expect(hit.text).toBe(`<a href="${scheme}://www.test${path}">home</a>\n`);
+      const raw = await firstOnNewConnection(behind.url, path, headers);
+      expect(raw).toMatch(/cache-status: meridian-fra; hit;/);
+      expect(raw.endsWith(`<a href="${scheme}://www.test${path}">home</a>\n`)).toBe(true);
+    }
+    const purge = await request(`${behind.controlUrl}/v1/purge`, { 'content-type': 'application/json' }, 'POST', JSON.stringify({ url: `http://www.test${path}` }));
+    expect(JSON.parse(purge.text)).toMatchObject({ purged: 2 });
+  });
+
+  it('refuses a trustedProxies entry that is not a network, naming the field', async () => {
+    await expect(startTestEdge({ origin: origin.url, edge: '  trustedProxies: [10.0.0.1/8]' })).rejects.toThrow(/edge\.trustedProxies\[0\].*host bits/s);
   });
 });
 
