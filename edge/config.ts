@@ -3,7 +3,7 @@
 // fetches from a shield PoP instead of the origin.
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
-import { byteSize, duration, hostPort } from '../common/config-types.js';
+import { allowedHosts, byteSize, duration, hostPort } from '../common/config-types.js';
 import type { HostPort } from '../common/host-port.js';
 import { LOG_LEVELS } from '../common/log.js';
 import { topologyProblems, topologySchema } from '../common/topology.js';
@@ -39,8 +39,8 @@ const edgeSchema = z.strictObject({
   hitForMiss: duration.default(10_000),
   workers: edgeWorkersSetting.default('auto'),
   control: z
-    .strictObject({ listen: hostPort.optional(), token: z.string().min(1).optional(), tokenFile: z.string().optional() })
-    .default({}),
+    .strictObject({ listen: hostPort.optional(), token: z.string().min(1).optional(), tokenFile: z.string().optional(), allowedHosts })
+    .default({ allowedHosts: [] }),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
 });
 
@@ -77,7 +77,13 @@ export interface EdgeConfig {
   readonly hitForMiss: number;
   /** Serving processes (the CLI's --workers overrides it). */
   readonly workers: number | 'auto';
-  readonly control: { readonly listen?: HostPort | undefined; readonly token?: string | undefined; readonly tokenFile?: string | undefined };
+  readonly control: {
+    readonly listen?: HostPort | undefined;
+    readonly token?: string | undefined;
+    readonly tokenFile?: string | undefined;
+    /** Host names the control port answers to besides IP addresses and localhost. */
+    readonly allowedHosts?: readonly string[] | undefined;
+  };
   readonly logLevel: string;
   /** Every PoP id, so requests from our own edges (shield traffic) can be recognised. */
   readonly popIds: readonly string[];
