@@ -35,6 +35,12 @@ export function hostName(host: string): string | undefined {
   return m?.[1]?.toLowerCase();
 }
 
+/**
+ * Any IP literal passes, not only loopback: a page whose origin is an address was served from
+ * that address, so its requests go where its Host says (compose reaches the DNS server at
+ * 10.53.0.53:8053). `localhost` passes because browsers resolve it to loopback themselves
+ * (RFC 6761), never through DNS an attacker controls.
+ */
 export function checkHost(host: string | undefined, rule: HostRule): Refusal | undefined {
   // node rejects HTTP/1.1 without Host; HTTP/1.0 may omit it, and no browser sends 1.0.
   if (host === undefined) return undefined;
