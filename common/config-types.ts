@@ -38,3 +38,19 @@ export const hostPort = z.string().transform((s, ctx) => {
     return z.NEVER;
   }
 });
+
+/**
+ * Host names a control port answers to besides IP addresses and localhost (control-guard.ts):
+ * a DNS name without port, compared lowercase. A port would never match (every port of a
+ * listed name is accepted) and a '*' would undo the DNS-rebinding check, so both are errors.
+ */
+export const allowedHosts = z
+  .array(
+    z
+      .string()
+      .regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i, {
+        error: (issue) => `'${String(issue.input)}' is not a host name (e.g. dns.internal, without port or scheme)`,
+      })
+      .transform((s) => s.toLowerCase()),
+  )
+  .default([]);

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +10,11 @@ import { createRegistry } from './metrics.js';
 const log = createLogger({ service: 'test', level: 'silent' });
 const TOKEN = 'test-token';
 
+/** Bodies the mutating /purge route was run with. */
+const purges: unknown[] = [];
+
 const routes: Route[] = [
+  { method: 'POST', path: '/purge', mutating: true, handle: (req) => (purges.push(req.body ?? null), { status: 200, body: { purged: true } }) },
   { method: 'GET', path: '/status', handle: (req) => ({ status: 200, body: { ok: true, pop: req.url.searchParams.get('pop') } }) },
   { method: 'POST', path: '/echo', handle: (req) => ({ status: 200, body: { echoed: req.body ?? null } }) },
   { method: 'POST', path: '/drain', mutating: true, handle: (req) => ({ status: 202, body: { drained: req.body } }) },
@@ -34,6 +39,7 @@ const routes: Route[] = [
 
 const open: ControlServer[] = [];
 afterEach(async () => {
+  purges.length = 0;
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
@@ -189,7 +195,7 @@ describe('startControlServer', () => {
       const res = await fetch(`${server.url}/drain`, {
         method: 'POST',
         body: '{"pop":"fra"}',
-        headers: { authorization: `bearer ${TOKEN}` },
+        headers: { authorization: `bearer ${TOKEN}`, 'content-type': 'application/json' },
       });
       expect(res.status).toBe(202);
       expect(await json(res)).toEqual({ drained: { pop: 'fra' } });
@@ -212,7 +218,7 @@ describe('startControlServer', () => {
 
   it('allows mutating routes when no token is configured', async () => {
     const server = await start();
-    expect((await fetch(`${server.url}/drain`, { method: 'POST', body: '1' })).status).toBe(202);
+    expect((await fetch(`${server.url}/drain`, { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } })).status).toBe(202);
   });
 
   it('serves /metrics from the registry without a token', async () => {
@@ -280,6 +286,110 @@ describe('startControlServer', () => {
     await server.close();
     await server.close(); // idempotent
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+/** A request with exactly these headers (Host included: fetch would set its own). */
+function send(server: ControlServer, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; json: { error?: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: server.host, port: server.port, method, path, headers, setHost: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as { error?: string } }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('what a web page could send', () => {
+  const JSON_TYPE = { 'content-type': 'application/json' };
+  const ALL = '{"all":true}';
+
+  it('answers 415 to a mutating body that is not application/json, without running the handler', async () => {
+    const server = await start();
+    const host = { host: `127.0.0.1:${server.port}` };
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded']) {
+      const res = await send(server, 'POST', '/purge', { ...host, 'content-type': type }, ALL);
+      expect(res.status).toBe(415);
+      expect(res.json.error).toContain('application/json');
+    }
+    expect((await send(server, 'POST', '/purge', host, ALL)).status).toBe(415);
+    expect(purges).toEqual([]);
+  });
+
+  it('accepts application/json with parameters, and a bodiless POST without Origin', async () => {
+    const server = await start();
+    const host = { host: `127.0.0.1:${server.port}` };
+    expect((await send(server, 'POST', '/purge', { ...host, 'content-type': 'Application/JSON; charset=utf-8' }, ALL)).status).toBe(200);
+    expect((await send(server, 'POST', '/purge', host)).status).toBe(200);
+    // What README's `curl -X POST http://127.0.0.1:8053/v1/reload` sends.
+    expect((await send(server, 'POST', '/purge', { ...host, 'content-length': '0' })).status).toBe(200);
+    expect(purges).toEqual([{ all: true }, null, null]);
+  });
+
+  it('leaves the content type of non-mutating routes alone', async () => {
+    const server = await start();
+    expect((await send(server, 'POST', '/echo', { host: `127.0.0.1:${server.port}`, 'content-type': 'text/plain' }, '{}')).status).toBe(200);
+  });
+
+  it('refuses a cross-site Origin and Origin: null, and accepts the port\'s own origin', async () => {
+    const server = await start();
+    const host = `127.0.0.1:${server.port}`;
+    for (const origin of ['https://evil.example', 'null', `http://127.0.0.1:${server.port + 1}`]) {
+      const res = await send(server, 'POST', '/purge', { host, origin, ...JSON_TYPE }, ALL);
+      expect(res.status).toBe(403);
+      expect(res.json.error).toContain(`Origin: ${origin}`);
+      // Bodiless too: a browser sends Origin on every cross-origin POST.
+      expect((await send(server, 'POST', '/purge', { host, origin })).status).toBe(403);
+    }
+    expect(purges).toEqual([]);
+    expect((await send(server, 'POST', '/purge', { host, origin: `http://${host}`, ...JSON_TYPE }, ALL)).status).toBe(200);
+  });
+
+  it('refuses Sec-Fetch-Site cross-site and same-site, and accepts same-origin and none', async () => {
+    const server = await start();
+    const host = `127.0.0.1:${server.port}`;
+    for (const site of ['cross-site', 'same-site']) {
+      expect((await send(server, 'POST', '/purge', { host, 'sec-fetch-site': site, ...JSON_TYPE }, ALL)).status).toBe(403);
+    }
+    expect(purges).toEqual([]);
+    for (const site of ['same-origin', 'none']) {
+      expect((await send(server, 'POST', '/purge', { host, 'sec-fetch-site': site, ...JSON_TYPE }, ALL)).status).toBe(200);
+    }
+  });
+
+  it('lets read-only routes be read cross-site (the browser keeps the answer from the page)', async () => {
+    const server = await start();
+    expect((await send(server, 'GET', '/status', { host: `127.0.0.1:${server.port}`, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })).status).toBe(200);
+  });
+
+  it('refuses a rebinding Host on GET and POST, naming it', async () => {
+    const server = await start({ token: TOKEN });
+    const host = `evil.example:${server.port}`;
+    const get = await send(server, 'GET', '/status', { host });
+    expect(get.status).toBe(403);
+    expect(get.json.error).toContain(`Host '${host}'`);
+    expect((await send(server, 'GET', '/no-such-path', { host })).status).toBe(403);
+    expect((await send(server, 'POST', '/purge', { host, authorization: `Bearer ${TOKEN}`, ...JSON_TYPE }, ALL)).status).toBe(403);
+    expect(purges).toEqual([]);
+  });
+
+  it('answers to IP literals and localhost', async () => {
+    const server = await start();
+    for (const host of [`127.0.0.1:${server.port}`, `[::1]:${server.port}`, `localhost:${server.port}`, 'LOCALHOST', '192.0.2.1']) {
+      expect((await send(server, 'GET', '/status', { host })).status).toBe(200);
+      expect((await send(server, 'POST', '/purge', { host, ...JSON_TYPE }, ALL)).status).toBe(200);
+    }
+  });
+
+  it('answers to a configured name, and says where to configure one', async () => {
+    const server = await start({ allowedHosts: ['Edge.Internal'], allowedHostsSetting: 'edge.control.allowedHosts' });
+    expect((await send(server, 'GET', '/status', { host: `edge.internal:${server.port}` })).status).toBe(200);
+    const other = await send(server, 'GET', '/status', { host: `other.internal:${server.port}` });
+    expect(other.status).toBe(403);
+    expect(other.json.error).toContain("add it to edge.control.allowedHosts");
   });
 });
 

@@ -1,11 +1,13 @@
 // The HTTP control port every service exposes on loopback: JSON endpoints, Prometheus /metrics,
-// and mutating endpoints behind a bearer token. Plain node:http, because the surface is a
-// handful of exact paths and a framework would cost more to audit than this file.
+// and mutating endpoints behind a bearer token, none of it reachable from a web page
+// (control-guard.ts). Plain node:http, because the surface is a handful of exact paths and a
+// framework would cost more to audit than this file.
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIPv6 } from 'node:net';
 import type { Registry } from 'prom-client';
+import { checkContentType, checkCrossSite, checkHost, type HostRule, type Refusal } from './control-guard.js';
 import { tokenMatches } from './control-token.js';
 import type { Logger } from './log.js';
 
@@ -33,7 +35,10 @@ export interface Route {
   method: RouteMethod;
   /** Matched exactly; read the query string from `req.url.searchParams`. */
   path: string;
-  /** Requires the bearer token when the server has one. */
+  /**
+   * Requires the bearer token when the server has one, and is refused to browsers' cross-site
+   * requests and to bodies that are not `application/json`.
+   */
   mutating?: boolean;
   handle(req: ControlRequest): ControlResponse | Promise<ControlResponse>;
 }
@@ -69,6 +74,10 @@ export interface ControlServerOptions {
   registry?: Registry;
   /** Runs before each /metrics scrape (e.g. to gather worker processes' counters). */
   beforeScrape?: () => Promise<void>;
+  /** Host names (besides IP addresses and localhost) clients may use to reach this port. */
+  allowedHosts?: readonly string[];
+  /** The config setting `allowedHosts` comes from, named when a Host is refused. */
+  allowedHostsSetting?: string;
   log: Logger;
 }
 
@@ -83,9 +92,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   if (opts.token === '') throw new Error('control token is empty; omit it to disable auth');
   const routes = buildRouteTable(opts.routes, opts.registry, opts.beforeScrape);
   const { log, token } = opts;
+  const hostRule: HostRule = { allowedHosts: new Set(opts.allowedHosts?.map((h) => h.toLowerCase())), setting: opts.allowedHostsSetting };
 
   const server = createServer((req, res) => {
-    handleRequest(req, res, routes, token, log).catch((err: unknown) => {
+    handleRequest(req, res, routes, { token, hostRule }, log).catch((err: unknown) => {
       // Last resort: handleRequest already turns handler errors into 500s, so this is a bug
       // in the plumbing or a dead socket. Never let it become an unhandled rejection.
       log.error({ err }, 'control request failed');
@@ -154,7 +164,7 @@ async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
   routes: RouteTable,
-  token: string | undefined,
+  { token, hostRule }: { token: string | undefined; hostRule: HostRule },
   log: Logger,
 ): Promise<void> {
   const started = performance.now();
@@ -168,6 +178,15 @@ async function handleRequest(
   };
   const replyError = (status: number, message: string, headers?: Record<string, string>): void =>
     reply(render({ status, body: { error: message }, ...(headers && { headers }) }));
+
+  const refuse = (refusal: Refusal): void => {
+    log.warn({ method, path: req.url, host: req.headers.host, origin: req.headers.origin, remote: req.socket.remoteAddress }, `control request refused: ${refusal.reason}`);
+    replyError(refusal.status, refusal.reason);
+  };
+
+  // Before routing, so a rebound page learns nothing, not even which paths exist.
+  const misdirected = checkHost(req.headers.host, hostRule);
+  if (misdirected) return refuse(misdirected);
 
   const url = parseTarget(req.url);
   if (!url) return replyError(400, `bad request target: ${req.url ?? ''}`);
@@ -183,6 +202,11 @@ async function handleRequest(
     return replyError(405, `method ${method} not allowed for ${url.pathname} (allowed: ${allow})`, { allow });
   }
 
+  // A page's request is refused whatever it carries. This and the next two checks come before
+  // the body is read.
+  const crossSite = route.mutating ? checkCrossSite(req.headers) : undefined;
+  if (crossSite) return refuse(crossSite);
+
   // Checked before the body is read, so an unauthenticated client cannot make us buffer 1 MiB.
   if (route.mutating && token !== undefined && !tokenMatches(token, req.headers.authorization)) {
     log.warn({ method, path: url.pathname, remote: req.socket.remoteAddress }, 'control request rejected: bad or missing token');
@@ -190,6 +214,9 @@ async function handleRequest(
       'www-authenticate': 'Bearer',
     });
   }
+
+  const notJson = route.mutating ? checkContentType(req.headers) : undefined;
+  if (notJson) return refuse(notJson);
 
   const raw = await readBody(req);
   if (raw === 'aborted') return;

@@ -69,6 +69,15 @@ describe('DNS config', () => {
     expect(await loadError(`dns: { listen: ["localhost"] }\n${HEAD}`)).toMatch(/dns\.listen\[0\]: 'localhost' is not HOST:PORT/);
   });
 
+  it('reads dns.control.allowedHosts, naming the file and field of a bad name', async () => {
+    expect((await loadDnsConfig(writeConfig(HEAD))).settings.control.allowedHosts).toEqual([]);
+    const config = await loadDnsConfig(writeConfig(`dns: { control: { allowedHosts: [DNS.Internal] } }\n${HEAD}`));
+    expect(config.settings.control.allowedHosts).toEqual(['dns.internal']);
+    expect(await loadError(`dns: { control: { allowedHosts: ["dns.internal:8053"] } }\n${HEAD}`)).toMatch(
+      /meridian\.yaml: dns\.control\.allowedHosts\[0\]: 'dns\.internal:8053' is not a host name/,
+    );
+  });
+
   it('reports YAML syntax errors with the line', async () => {
     expect(await loadError('zones: [\n  - name: x\n')).toMatch(/meridian\.yaml: invalid YAML: .*line/);
   });

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
-import { hostPort } from '../common/config-types.js';
+import { allowedHosts, hostPort } from '../common/config-types.js';
 import { parseHostPort, type HostPort } from '../common/host-port.js';
 import type { HealthSettings } from '../common/health.js';
 import { locationSchema, topologyProblems, topologySchema, type Topology } from '../common/topology.js';
@@ -117,7 +117,7 @@ const dnsSchema = z.strictObject({
       maxConnections: z.number().int().min(1).max(100_000).default(1000),
     })
     .default({ idleTimeout: 10_000, maxConnections: 1000 }),
-  control: z.strictObject({ token: z.string().min(1).optional(), tokenFile: z.string().optional() }).default({}),
+  control: z.strictObject({ token: z.string().min(1).optional(), tokenFile: z.string().optional(), allowedHosts }).default({ allowedHosts: [] }),
   /** HTTP redirect steering: GET /r/<path> → 302 to the chosen PoP's edge (off unless set). */
   redirect: z.strictObject({ listen: hostPort, pool: z.string().min(1), ttl: ttl.default(30) }).optional(),
   log: z
@@ -144,7 +144,12 @@ export interface DnsSettings {
   readonly workers: number | 'auto';
   readonly udpBatching: 'auto' | 'off';
   readonly tcp: { readonly idleTimeout: number; readonly maxConnections: number };
-  readonly control: { readonly token?: string | undefined; readonly tokenFile?: string | undefined };
+  readonly control: {
+    readonly token?: string | undefined;
+    readonly tokenFile?: string | undefined;
+    /** Host names the control port (`http`) answers to besides IP addresses and localhost; read at start-up. */
+    readonly allowedHosts?: readonly string[] | undefined;
+  };
   readonly log: { readonly level: string; readonly querySampleRate: number };
   readonly redirect?: { readonly listen: HostPort; readonly pool: string; readonly ttl: number } | undefined;
 }
@@ -188,7 +193,7 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
     settings: {
       ...parsed.dns,
       serverId: parsed.dns.serverId ?? hostname(),
-      control: { token: control.token, tokenFile: control.tokenFile && resolvePath(baseDir, control.tokenFile) },
+      control: { token: control.token, tokenFile: control.tokenFile && resolvePath(baseDir, control.tokenFile), allowedHosts: control.allowedHosts },
     },
     zones,
     topology: { pops: parsed.pops, pools: parsed.pools },

@@ -33,6 +33,18 @@ describe('edge config', () => {
     expect(c.control.listen).toEqual({ host: '127.0.0.1', port: 9001 });
   });
 
+  it('reads edge.control.allowedHosts as lowercase host names, refusing ports, schemes and wildcards', () => {
+    expect(load({ edge: { origin: 'http://o.test' }, pops: [pop()] }).control.allowedHosts).toEqual([]);
+    const c = load({ edge: { origin: 'http://o.test', control: { listen: '127.0.0.1:9080', allowedHosts: ['Edge-FRA.internal', 'edge'] } }, pops: [pop()] });
+    expect(c.control.allowedHosts).toEqual(['edge-fra.internal', 'edge']);
+    for (const bad of ['edge.internal:9080', 'http://edge.internal', '*.internal', '']) {
+      expect(() => load({ edge: { origin: 'http://o', control: { allowedHosts: ['ok.internal', bad] } }, pops: [pop()] })).toThrow(
+        `meridian.yaml: edge.control.allowedHosts[1]: '${bad}' is not a host name`,
+      );
+    }
+    expect(() => load({ edge: { origin: 'http://o', control: { allowedHosts: 'edge.internal' } }, pops: [pop()] })).toThrow(/meridian.yaml: edge.control.allowedHosts: /);
+  });
+
   it('uses the shield PoP edge as upstream', () => {
     const c = load({ edge: { origin: 'http://o.test' }, pops: [pop(), { ...pop(), id: 'iad', edge: 'http://127.0.2.1:8080', shield: 'fra' }] }, 'iad');
     expect(c.upstream.href).toBe('http://127.0.1.1:8080/');

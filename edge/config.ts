@@ -3,7 +3,7 @@
 // fetches from a shield PoP instead of the origin.
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
-import { byteSize, duration, hostPort } from '../common/config-types.js';
+import { allowedHosts, byteSize, duration, hostPort } from '../common/config-types.js';
 import { parseCidr } from '../common/ip.js';
 import type { HostPort } from '../common/host-port.js';
 import { LOG_LEVELS } from '../common/log.js';
@@ -71,10 +71,11 @@ const edgeSchema = z.strictObject({
       listen: hostPort.optional(),
       token: z.string().min(1).optional(),
       tokenFile: z.string().optional(),
+      allowedHosts,
       /** PURGE on the proxy port from a loopback address without the token (off: behind a TLS terminator on this host, loopback is everyone). */
       trustLoopback: z.boolean().default(false),
     })
-    .default({ trustLoopback: false }),
+    .default({ allowedHosts: [], trustLoopback: false }),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
 });
 
@@ -114,7 +115,15 @@ export interface EdgeConfig {
   readonly trustedProxies: readonly string[];
   readonly forwardHeaders: readonly string[];
   readonly requestCacheControl: 'ignore' | 'obey';
-  readonly control: { readonly listen?: HostPort | undefined; readonly token?: string | undefined; readonly tokenFile?: string | undefined; readonly trustLoopback: boolean };
+  readonly control: {
+    readonly listen?: HostPort | undefined;
+    readonly token?: string | undefined;
+    readonly tokenFile?: string | undefined;
+    /** Host names the control port answers to besides IP addresses and localhost. */
+    readonly allowedHosts?: readonly string[] | undefined;
+    /** PURGE on the proxy port from loopback without the token. */
+    readonly trustLoopback: boolean;
+  };
   readonly logLevel: string;
   /** Every PoP id, so requests from our own edges (shield traffic) can be recognised. */
   readonly popIds: readonly string[];

@@ -105,7 +105,7 @@ async function startSingle(config: EdgeConfig, log: Logger, token: string | unde
     const controlAt = config.control.listen;
     if (controlAt) {
       const routes = controlRoutes({ purge: (p) => purger.run(p), healthz, status, setDraining });
-      control = await startControlServer({ ...controlAt, token, routes, registry, log });
+      control = await startControlServer({ ...controlAt, token, routes, registry, allowedHosts: config.control.allowedHosts, allowedHostsSetting: 'edge.control.allowedHosts', log });
     }
   } catch (e) {
     await close();

@@ -170,6 +170,9 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
         knownPop: (pop) => core.config.topology.pops.some((p) => p.id === pop),
       }),
       registry,
+      // Read at start-up, like the address itself.
+      allowedHosts: settings.control.allowedHosts,
+      allowedHostsSetting: 'dns.control.allowedHosts',
       ...(pool ? { beforeScrape: async () => metrics.setRemote(await pool!.metrics()) } : {}),
       log,
     });

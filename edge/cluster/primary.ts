@@ -103,7 +103,16 @@ export async function startEdgePrimary(opts: EdgePrimaryOptions): Promise<EdgeSe
     const controlAt = config.control.listen;
     if (controlAt) {
       const routes = controlRoutes({ purge: (p) => purge(resolvePurge(p, keep)), healthz, status, setDraining });
-      control = await startControlServer({ ...controlAt, token, routes, registry, beforeScrape: async () => void (await gather()), log });
+      control = await startControlServer({
+        ...controlAt,
+        token,
+        routes,
+        registry,
+        beforeScrape: async () => void (await gather()),
+        allowedHosts: config.control.allowedHosts,
+        allowedHostsSetting: 'edge.control.allowedHosts',
+        log,
+      });
     }
   } catch (e) {
     await close();
