@@ -107,3 +107,40 @@ describe('client connections that node:http cannot read', () => {
     await waitFor(async () => (await edge.connections()) === 0, 3000, 'the server closing the timed-out connections');
   });
 });
+
+describe('clients that take nothing of their answer', () => {
+  // The front answers a plain request; a Cache-Control field sends the same hit through node:http.
+  for (const [path, extra] of [
+    ['the raw front', ''],
+    ['node:http', 'Cache-Control: max-age=100\r\n'],
+  ] as const) {
+    it(`are closed after the send-stall timeout (${path}), and a slow reader is not`, async () => {
+      const hitsBefore = core.metrics.count('hit');
+      const stalled = await Promise.all(Array.from({ length: 6 }, () => client()));
+      for (const c of stalled) {
+        c.socket.pause();
+        c.socket.write(get('/large', extra));
+      }
+      const slow = await client();
+      slow.socket.write(get('/large', extra));
+      // The slow reader takes a little, then nothing for less than the timeout, and again.
+      let reading = true;
+      void (async () => {
+        while (reading && !slow.socket.destroyed) {
+          slow.socket.pause();
+          await new Promise((r) => setTimeout(r, STALL_MS / 3));
+          slow.socket.resume();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const sent = Date.now();
+      await waitFor(() => core.metrics.count('hit') - hitsBefore === 7, 5000, 'seven hits answered');
+      await waitFor(async () => (await edge.connections()) === 1, 10_000, 'the six stalled connections closed');
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(STALL_MS - 50);
+      await waitFor(() => slow.received() > LARGE_BYTES, 15_000, 'the slow reader has its whole answer');
+      reading = false;
+      expect(slow.socket.destroyed).toBe(false);
+      expect(slow.text()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    });
+  }
+});

@@ -21,6 +21,7 @@ import type { PurgeResult } from './purge.js';
 import { answerFreshHit, isHealthzTarget } from './fresh-hit.js';
 import { attachHitFront, type HitFront } from './front/front.js';
 import { rejectClient } from './client-error.js';
+import { guardSendStalls } from './send-stall.js';
 
 export interface LocalEndpoints {
   /** A promise when another process has to be asked (a worker asks the primary). */
@@ -46,7 +47,7 @@ export interface EdgeServer {
 
 export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, listen: HostPort): Promise<EdgeServer> {
   const handle = requestHandler(state, local);
-  const { headers: headersMs } = state.config.clientTimeouts;
+  const { headers: headersMs, sendStall } = state.config.clientTimeouts;
   const server = createServer(
     {
       keepAliveTimeout: 5_000,
@@ -61,6 +62,8 @@ export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, l
   // Fresh hits on plain requests are answered before node:http sees them (front/front.ts).
   const front = attachHitFront(server, state);
   if (front === undefined) state.log.warn('raw hit front not attached: node:http answers every request');
+  // After the front: it takes over node:http's 'connection' listener, this one only watches.
+  guardSendStalls(server, sendStall, (socket) => state.log.debug({ client: socket.remoteAddress, queued: socket.writableLength }, 'client took nothing for the send-stall timeout: closed'));
   server.on('clientError', (err, socket) => {
     // Malformed HTTP or a head too slow: node's answer if the socket can still take it, then closed.
     state.log.debug({ err: (err as Error).message }, 'malformed client request');
