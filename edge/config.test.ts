@@ -13,6 +13,7 @@ describe('edge config', () => {
       maxBytes: 256 * 1024 * 1024,
       maxObjectBytes: 8 * 1024 * 1024,
       timeouts: { connect: 2000, headers: 10_000, body: 30_000 },
+      clientTimeouts: { headers: 20_000, sendStall: 30_000 },
       connections: 64,
       query: { deny: ['utm_*', 'fbclid', 'gclid'] },
       originDownAfter: 30_000,
@@ -24,11 +25,11 @@ describe('edge config', () => {
 
   it('reads sizes and durations with units, allow lists, and --listen / --control', () => {
     const c = load(
-      { edge: { origin: 'https://o.test', maxBytes: '1GiB', maxObjectBytes: '512KiB', timeouts: { connect: '500ms', body: '1m' }, query: { allow: ['id', 'v*'] }, originDownAfter: '10s' }, pops: [pop()] },
+      { edge: { origin: 'https://o.test', maxBytes: '1GiB', maxObjectBytes: '512KiB', timeouts: { connect: '500ms', body: '1m' }, clientTimeouts: { sendStall: '5s' }, query: { allow: ['id', 'v*'] }, originDownAfter: '10s' }, pops: [pop()] },
       'fra',
       { listen: { host: '::1', port: 9000 }, control: { host: '127.0.0.1', port: 9001 } },
     );
-    expect(c).toMatchObject({ maxBytes: 1024 ** 3, maxObjectBytes: 512 * 1024, timeouts: { connect: 500, headers: 10_000, body: 60_000 }, query: { allow: ['id', 'v*'] }, originDownAfter: 10_000 });
+    expect(c).toMatchObject({ maxBytes: 1024 ** 3, maxObjectBytes: 512 * 1024, timeouts: { connect: 500, headers: 10_000, body: 60_000 }, clientTimeouts: { headers: 20_000, sendStall: 5000 }, query: { allow: ['id', 'v*'] }, originDownAfter: 10_000 });
     expect(c.listen).toEqual({ host: '::1', port: 9000 });
     expect(c.control.listen).toEqual({ host: '127.0.0.1', port: 9001 });
   });
@@ -56,6 +57,7 @@ describe('edge config', () => {
     expect(() => load({ edge: { origin: 'ftp://x' }, pops: [pop()] })).toThrow('meridian.yaml: edge.origin: expected an http(s) URL');
     expect(() => load({ edge: { origin: 'http://o', maxBytes: 'lots' }, pops: [pop()] })).toThrow("meridian.yaml: edge.maxBytes: 'lots' is not a byte size");
     expect(() => load({ edge: { origin: 'http://o', timeouts: { connect: 'soon' } }, pops: [pop()] })).toThrow("meridian.yaml: edge.timeouts.connect: 'soon' is not a duration");
+    expect(() => load({ edge: { origin: 'http://o', clientTimeouts: { sendStall: 0 } }, pops: [pop()] })).toThrow('meridian.yaml: edge.clientTimeouts.sendStall: expected a duration above zero');
     expect(() => load({ edge: { origin: 'http://o', query: { deny: ['a'], allow: ['b'] } }, pops: [pop()] })).toThrow(/edge.query/);
     expect(() => load({ edge: { origin: 'http://o', bogus: 1 }, pops: [pop()] })).toThrow(/edge: .*bogus/);
     expect(() => load({ edge: { origin: 'http://o', maxBytes: 10, maxObjectBytes: 20 }, pops: [pop()] })).toThrow('meridian.yaml: edge.maxObjectBytes: 20 is larger than edge.maxBytes (10)');

@@ -35,6 +35,8 @@ const forwardedHeader = z
   .transform((h) => h.toLowerCase())
   .refine((h) => !NOT_LISTABLE.has(h), { error: 'the edge sets or strips this header itself; it cannot be forwarded from clients' });
 
+const positiveDuration = duration.refine((ms) => ms > 0, { error: 'expected a duration above zero' });
+
 /** Serving processes: 'auto' = one per core less one, at least one (node:cluster workers sharing the listener when > 1). */
 export const edgeWorkersSetting = z.union([z.literal('auto'), z.number().int().min(1).max(64)], { error: "expected 'auto' or a whole number of workers from 1 to 64" });
 
@@ -48,6 +50,13 @@ const edgeSchema = z.strictObject({
   timeouts: z
     .strictObject({ connect: duration.default(2000), headers: duration.default(10_000), body: duration.default(30_000) })
     .default({ connect: 2000, headers: 10_000, body: 30_000 }),
+  /**
+   * Client side: a request head must arrive within `headers`; a connection whose queued answer
+   * makes no progress (the client takes no bytes) for `sendStall` is closed.
+   */
+  clientTimeouts: z
+    .strictObject({ headers: positiveDuration.default(20_000), sendStall: positiveDuration.default(30_000) })
+    .default({ headers: 20_000, sendStall: 30_000 }),
   /** Connections per upstream (origin or shield). */
   connections: z.number().int().min(1).max(10_000).default(64),
   query: querySchema.default({ deny: DEFAULT_DENY }),
@@ -106,6 +115,8 @@ export interface EdgeConfig {
   readonly maxBytes: number;
   readonly maxObjectBytes: number;
   readonly timeouts: { readonly connect: number; readonly headers: number; readonly body: number };
+  /** Client connections (ms): head arrival, and how long a queued answer may make no progress. */
+  readonly clientTimeouts: { readonly headers: number; readonly sendStall: number };
   readonly connections: number;
   readonly query: QueryFilter;
   readonly originDownAfter: number;
@@ -185,6 +196,7 @@ export function edgeConfigFrom(file: string, data: unknown, popId: string, overr
     maxBytes: edge.maxBytes,
     maxObjectBytes: edge.maxObjectBytes,
     timeouts: edge.timeouts,
+    clientTimeouts: edge.clientTimeouts,
     connections: edge.connections,
     query: edge.query,
     originDownAfter: edge.originDownAfter,

@@ -21,6 +21,8 @@ import { discard } from './pipeline/tee.js';
 import type { PurgeResult } from './purge.js';
 import { answerFreshHit, isHealthzTarget } from './fresh-hit.js';
 import { attachHitFront, type HitFront } from './front/front.js';
+import { rejectClient } from './client-error.js';
+import { guardSendStalls } from './send-stall.js';
 import { forwardedScheme } from './trusted-proxies.js';
 
 export interface LocalEndpoints {
@@ -40,21 +42,34 @@ export interface EdgeServer {
   readonly host: string;
   readonly port: number;
   readonly url: string;
+  /** Open client connections (the front's and node:http's). */
+  connections(): Promise<number>;
   close(): Promise<void>;
 }
 
 export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, listen: HostPort): Promise<EdgeServer> {
   const handle = requestHandler(state, local);
-  const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 20_000, requestTimeout: 300_000 }, handle);
+  const { headers: headersMs, sendStall } = state.config.clientTimeouts;
+  const server = createServer(
+    {
+      keepAliveTimeout: 5_000,
+      headersTimeout: headersMs,
+      requestTimeout: Math.max(300_000, headersMs),
+      // How often node looks for heads (and requests) past their timeout; its default, 30 s,
+      // would let a stalled head hold its connection up to 30 s longer than the timeout says.
+      connectionsCheckingInterval: Math.max(10, Math.min(5_000, Math.floor(headersMs / 4))),
+    },
+    handle,
+  );
   // Fresh hits on plain requests are answered before node:http sees them (front/front.ts).
   const front = attachHitFront(server, state);
   if (front === undefined) state.log.warn('raw hit front not attached: node:http answers every request');
+  // After the front: it takes over node:http's 'connection' listener, this one only watches.
+  guardSendStalls(server, sendStall, (socket) => state.log.debug({ client: socket.remoteAddress, queued: socket.writableLength }, 'client took nothing for the send-stall timeout: closed'));
   server.on('clientError', (err, socket) => {
-    // Malformed HTTP: answer 400 if the socket can still take it, never throw.
+    // Malformed HTTP or a head too slow: node's answer if the socket can still take it, then closed.
     state.log.debug({ err: (err as Error).message }, 'malformed client request');
-    if (socket.writable && !(err as NodeJS.ErrnoException).code?.startsWith('ECONN')) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    } else socket.destroy();
+    rejectClient(err as Error, socket);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`edge cannot listen on ${formatHostPort(listen)}: ${err.message}`, { cause: err })));
@@ -64,7 +79,8 @@ export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, l
   server.on('error', (err) => state.log.error({ err }, 'edge server error'));
   const address = server.address() as AddressInfo;
   const url = `http://${formatHostPort({ host: address.address, port: address.port })}`;
-  return { host: address.address, port: address.port, url, close: () => closeServer(server, front) };
+  const connections = (): Promise<number> => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  return { host: address.address, port: address.port, url, connections, close: () => closeServer(server, front) };
 }
 
 function closeServer(server: Server, front: HitFront | undefined): Promise<void> {

@@ -18,6 +18,8 @@ import { attachHitFront, type HitFront } from './front.js';
 const KEEP_ALIVE_MS = 1000;
 /** More than loopback's socket buffers hold, so the server still has bytes to send while a client does not read. */
 const LARGE_BYTES = 24 * 1024 * 1024;
+/** Over 64 KiB with its head (the issue's 65 KB object). */
+const MID_BYTES = 65_000;
 
 let origin: TestOrigin;
 let core: EdgeCore;
@@ -28,6 +30,8 @@ let offset = 0;
 /** Requests that reached node:http's request handler. */
 let viaNode = 0;
 const clients: Socket[] = [];
+/** The server's side of each connection, by the client's port. */
+const serverSockets = new Map<number, Socket>();
 
 beforeAll(async () => {
   origin = await startOrigin();
@@ -35,6 +39,7 @@ beforeAll(async () => {
     origin.route(path, reply(200, { 'cache-control': 'public, max-age=60', 'content-type': 'text/plain' }, `body of ${path}\n`));
   }
   origin.route('/large', reply(200, { 'cache-control': 'public, max-age=60' }, 'x'.repeat(LARGE_BYTES)));
+  origin.route('/mid', reply(200, { 'cache-control': 'public, max-age=60' }, 'm'.repeat(MID_BYTES)));
   origin.route('/nostore', reply(200, { 'cache-control': 'no-store' }, 'fresh every time\n'));
   const dir = mkdtempSync(join(tmpdir(), 'meridian-front-'));
   const file = join(dir, 'meridian.yaml');
@@ -47,6 +52,7 @@ beforeAll(async () => {
     handle(req, res);
   });
   front = attachHitFront(server, core.state)!;
+  server.on('connection', (s: Socket) => serverSockets.set(s.remotePort!, s));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -138,6 +144,19 @@ function splitResponses(buf: string, headAt: ReadonlySet<number> = new Set()): R
     }
     out.push({ head, status: Number(head.slice(9, 12)), headers, body });
   }
+}
+
+/** Waits until `value()` has stopped changing (the same over three polls 100 ms apart); returns it. */
+async function settled(value: () => number): Promise<number> {
+  let last = value();
+  let same = 0;
+  for (let i = 0; i < 50 && same < 3; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const v = value();
+    same = v === last ? same + 1 : 0;
+    last = v;
+  }
+  return last;
 }
 
 const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: www.test\r\n${extra}\r\n`;
@@ -287,6 +306,46 @@ describe('raw hit front', () => {
     const idleFrom = Date.now();
     await c.closed;
     expect(Date.now() - idleFrom).toBeGreaterThanOrEqual(KEEP_ALIVE_MS - 50);
+  });
+
+  it('stops answering a client that does not read once its queue reaches the high-water mark, and answers the rest when it reads', async () => {
+    await fill('/mid');
+    const n = 400;
+    const hitsBefore = core.metrics.count('hit');
+    const c = await rawClient();
+    c.socket.pause();
+    // 400 requests arrive in one or two reads; answered at once they would queue 26 MB.
+    c.socket.write(get('/mid').repeat(n));
+    const answered = (await settled(() => core.metrics.count('hit'))) - hitsBefore;
+    const serverSide = serverSockets.get(c.socket.localPort!)!;
+    // What the kernel's buffers took, plus at most the high-water mark and one answer queued.
+    expect(answered).toBeLessThan(n / 2);
+    expect(serverSide.writableLength).toBeLessThanOrEqual(serverSide.writableHighWaterMark + MID_BYTES + 1024);
+    c.socket.resume();
+    const rs = await c.responses(n);
+    expect(rs.length).toBe(n);
+    expect(rs.every((r) => r.status === 200 && r.body.length === MID_BYTES)).toBe(true);
+    expect(core.metrics.count('hit') - hitsBefore).toBe(n);
+  });
+
+  it('hands over at the first request it cannot answer when answering requests kept under backpressure, in order', async () => {
+    await fill('/mid');
+    await fill('/a');
+    const before = viaNode;
+    const c = await rawClient();
+    c.socket.pause();
+    const n = 200;
+    c.socket.write(get('/mid').repeat(n) + get('/nostore') + get('/a') + get('/mid'));
+    await settled(() => core.metrics.count('hit'));
+    // Still waiting for the client: nothing has reached node:http yet.
+    expect(viaNode - before).toBe(0);
+    c.socket.resume();
+    const rs = await c.responses(n + 3);
+    expect(rs.length).toBe(n + 3);
+    expect(rs.slice(0, n).every((r) => r.body.length === MID_BYTES && /; hit;/.test(r.headers['cache-status']!))).toBe(true);
+    expect(rs.slice(n, n + 2).map((r) => r.body)).toEqual(['fresh every time\n', 'body of /a\n']);
+    expect(rs[n + 2]!.body.length).toBe(MID_BYTES);
+    expect(viaNode - before).toBe(3);
   });
 
   it('closes an idle front connection after the keep-alive timeout, and half-closed clients get their answers first', async () => {

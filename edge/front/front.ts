@@ -61,12 +61,23 @@ function frontConnection(socket: Socket, state: EdgeState, server: Server, handO
   const keepAliveSeconds = Math.floor(keepAliveMs / 1000);
   // Behind a trusted TLS proxy the scheme it reports is part of the key (trusted-proxies.ts).
   const trusted = state.trustedProxy?.(socket.remoteAddress) ?? false;
+  // Requests read but not answered yet: the rest of a read, kept while the client takes what is
+  // already queued for it (`keptText` is `keptChunk` as latin1, unanswered from `keptAt` on).
+  let keptChunk: Buffer | undefined;
+  let keptText = '';
+  let keptAt = 0;
+  /** Paused until 'drain'. */
+  let waiting = false;
+  let left = false;
 
-  const onData = (chunk: Buffer): void => {
-    const s = chunk.toString('latin1');
-    let pos = 0;
+  /** Answers the requests in `s` from `pos`; stops at backpressure, hands over at the first it cannot answer. */
+  const answer = (chunk: Buffer, s: string, pos: number): void => {
     try {
       while (pos < s.length) {
+        // Backpressure: a client that does not read gets no more answers until it has taken
+        // those queued (at most the high-water mark plus one answer). Its requests wait here
+        // and the socket is not read, so a pipelined read cannot turn into megabytes queued.
+        if (socket.writableNeedDrain) return waitForDrain(chunk, s, pos);
         const started = performance.now();
         const head = readPlainHead(s, pos, maxHeaderSize);
         if (head === undefined) break;
@@ -88,28 +99,59 @@ function frontConnection(socket: Socket, state: EdgeState, server: Server, handO
     }
     if (socket.destroyed) return;
     if (pos < s.length) return leave(chunk.subarray(pos));
-    // A client that sends faster than it reads waits for its answers to drain.
-    if (socket.writableNeedDrain) {
-      socket.pause();
-      socket.once('drain', () => socket.resume());
+    // All answered, but more queued than the client has taken: read nothing more until it has.
+    if (socket.writableNeedDrain) waitForDrain(undefined, '', 0);
+  };
+  const waitForDrain = (chunk: Buffer | undefined, s: string, pos: number): void => {
+    keptChunk = chunk;
+    keptText = s;
+    keptAt = pos;
+    waiting = true;
+    socket.pause();
+    socket.once('drain', onDrain);
+  };
+  const onDrain = (): void => {
+    waiting = false;
+    const chunk = keptChunk;
+    const s = keptText;
+    keptChunk = undefined;
+    keptText = '';
+    if (chunk !== undefined) answer(chunk, s, keptAt);
+    // All kept bytes answered and nothing new to wait for: read again.
+    if (!waiting && !left && !socket.destroyed) socket.resume();
+  };
+  const onData = (chunk: Buffer): void => {
+    // A paused socket emits no data; should one slip through, it queues behind the kept bytes.
+    if (waiting) {
+      if (keptChunk === undefined) keptChunk = chunk;
+      else keptChunk = Buffer.concat([keptChunk.subarray(keptAt), chunk]);
+      keptText = keptChunk.toString('latin1');
+      keptAt = 0;
+      return;
     }
+    answer(chunk, chunk.toString('latin1'), 0);
   };
   const onEnd = (): void => void socket.end();
-  // Idle means nothing left to send too: a slow client still taking a large body is not idle.
+  // Idle means nothing left to send too: a slow client still taking a large body is not idle
+  // (one that takes nothing at all is closed by the send-stall sweep, ../send-stall.ts).
   const onTimeout = (): void => {
     if (socket.writableLength === 0) socket.destroy();
   };
   const onError = (): void => {}; // a reset connection: 'close' follows
   const leave = (rest: Buffer): void => {
+    left = true;
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.off('timeout', onTimeout);
     socket.off('error', onError);
     socket.off('close', closed);
+    socket.off('drain', onDrain);
     socket.setTimeout(0);
     handOver(socket);
     // node:http reads from here on; these bytes were read before it took the socket.
     if (rest.length > 0) socket.unshift(rest);
+    // Left from kept bytes after a drain: the socket is still paused; node:http reads it now.
+    if (socket.isPaused()) socket.resume();
   };
 
   socket.on('data', onData);
@@ -121,14 +163,20 @@ function frontConnection(socket: Socket, state: EdgeState, server: Server, handO
   socket.on('timeout', onTimeout);
 }
 
-/** Small answers are copied into one buffer (one write, cheapest); large bodies are not copied. */
-const COPY_BODY_UP_TO = 64 * 1024;
+/**
+ * Answers under this size are copied into one buffer and written once: below half of Buffer's
+ * pool size the buffer comes from the shared pool, and one copy costs less than a writev. A
+ * larger answer writes the stored body itself after its head (one writev): a copy would be a
+ * fresh allocation per hit, held for as long as the answer waits in the queue.
+ */
+const COPY_ANSWER_UNDER = Buffer.poolSize >>> 1;
 
 function writeHit(socket: Socket, prefix: Buffer, tail: string, body: Buffer | undefined): void {
   const tailAt = prefix.length;
   const bodyAt = tailAt + tail.length;
-  if (body === undefined || body.length <= COPY_BODY_UP_TO) {
-    const out = Buffer.allocUnsafe(bodyAt + (body?.length ?? 0));
+  const size = bodyAt + (body?.length ?? 0);
+  if (size < COPY_ANSWER_UNDER) {
+    const out = Buffer.allocUnsafe(size);
     prefix.copy(out, 0);
     out.write(tail, tailAt, 'latin1');
     body?.copy(out, bodyAt);
@@ -138,6 +186,10 @@ function writeHit(socket: Socket, prefix: Buffer, tail: string, body: Buffer | u
   const head = Buffer.allocUnsafe(bodyAt);
   prefix.copy(head, 0);
   head.write(tail, tailAt, 'latin1');
+  if (body === undefined) {
+    socket.write(head);
+    return;
+  }
   socket.cork();
   socket.write(head);
   socket.write(body);
