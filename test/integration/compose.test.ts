@@ -6,10 +6,11 @@
 // Each check is also shown to catch the breakage it exists for (the "reports ..." cases).
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { builtinModules, createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, posix, resolve as resolvePath } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { parse as parseYaml } from 'yaml';
@@ -21,6 +22,7 @@ import { loadDnsConfig, workersSetting } from '../../dns/config.js';
 import { loadEdgeConfig } from '../../edge/config.js';
 import { loadProberConfig } from '../../health/config.js';
 import { REPO_ROOT, spawnMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
+import { composeCommand, run, skipOutsideCi } from '../system/compose-cli.js';
 
 // The CLI's own flag parsing, stopped right after it: each subcommand calls node:util's
 // parseArgs (strict) with its option table first. The real parser runs and its outcome is
@@ -112,6 +114,40 @@ interface Compose {
   services: Record<string, Service>;
   networks?: Record<string, { internal?: boolean; ipam?: { config?: { subnet?: string; gateway?: string }[] } } | null>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Compose's own reading: variable interpolation and the short `ports` syntax
+
+/** The compose file's variables, as compose substitutes them: `${VAR}`, `${VAR:-default}`,
+ *  `${VAR-default}`, `${VAR:?message}`, `${VAR?message}`, and `$$` for a literal `$`. */
+function interpolate(text: string, env: Record<string, string | undefined>): string {
+  return text.replace(/\$\$|\$\{(\w+)(?:(:?)([-?])([^}]*))?\}/g, (_all: string, name: string | undefined, colon: string, op: string, arg: string) => {
+    if (name === undefined) return '$';
+    const value = env[name];
+    const unset = value === undefined || (colon === ':' && value === '');
+    if (!unset) return value;
+    if (op === '-') return arg;
+    if (op === '?') throw new Error(`compose refuses: ${name} ${arg}`);
+    return '';
+  });
+}
+
+/** The compose document with every string interpolated (what `docker compose config` shows). */
+function interpolated<T>(doc: T, env: Record<string, string | undefined>): T {
+  return JSON.parse(JSON.stringify(doc), (_key, value: unknown) => (typeof value === 'string' ? interpolate(value, env) : value)) as T;
+}
+
+/** A `ports` entry in either syntax; the short one is `[HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]`. */
+function portMapping(p: PortMapping | string | number): PortMapping | undefined {
+  if (typeof p === 'object') return p;
+  const m = /^(?:(?:(\[[0-9A-Fa-f:.]+\]|[0-9.]+):)?(\d*):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(String(p));
+  if (!m) return undefined;
+  return { target: Number(m[3]), ...(m[2] ? { published: Number(m[2]) } : {}), ...(m[4] ? { protocol: m[4] } : {}), ...(m[1] ? { host_ip: m[1].replace(/^\[(.*)\]$/, '$1') } : {}) };
+}
+
+/** Where the DNS ports go when nothing is set, and the variable that moves them (README: one line in .env). */
+const DNS_HOST_IP_ENV = 'MERIDIAN_DNS_HOST_IP';
+const DNS_HOST_IP_FORM = `\${${DNS_HOST_IP_ENV}:-127.0.0.1}`;
 
 function readSetup(): Setup {
   return {
@@ -624,7 +660,7 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     const where = `docker-compose.yml: services.${name}`;
     if (s.build !== '.' && (s.build as { context?: string } | undefined)?.context !== '.') problems.push(`${where}.build: expected the repository root (.)`);
     if (!s.restart || s.restart === 'no') problems.push(`${where}: no restart policy`);
-    if (/\$(?!\$)/.test(JSON.stringify({ ...s, environment: undefined }))) problems.push(`${where}: '$' outside environment is interpolated by compose (write $$)`);
+    if (/\$(?!\$)/.test(JSON.stringify({ ...s, environment: undefined }).split(DNS_HOST_IP_FORM).join(''))) problems.push(`${where}: '$' outside environment is interpolated by compose (write $$)`);
     for (const dep of Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {})) {
       if (!(dep in services)) problems.push(`${where}.depends_on: no service '${dep}'`);
       if (dep === name) problems.push(`${where}.depends_on: depends on itself`);
@@ -663,9 +699,13 @@ async function problemsOf(setup: Setup): Promise<string[]> {
         if (start === undefined || Number(start) > l.port) problems.push(`${where}: listens on port ${l.port} as user ${rt.user} without sysctls net.ipv4.ip_unprivileged_port_start ≤ ${l.port}`);
       }
     }
-    for (const p of s.ports ?? []) {
-      if (typeof p !== 'object') {
-        problems.push(`${where}.ports: ${String(p)}: use the long syntax (target, published, protocol, host_ip)`);
+    for (const entry of s.ports ?? []) {
+      // docker-compose 1.29 refuses `host_ip` in the long syntax; the short one works with v1 and v2.
+      if (typeof entry === 'object' && entry.host_ip !== undefined) problems.push(`${where}.ports: host_ip ${entry.host_ip} in the long syntax, which docker-compose 1.29 refuses: write "${entry.host_ip}:${entry.published ?? ''}:${entry.target}/${entry.protocol ?? 'tcp'}"`);
+      // As compose reads it with nothing set in the environment or .env.
+      const p = portMapping(typeof entry === 'string' ? interpolate(entry, {}) : entry);
+      if (!p) {
+        problems.push(`${where}.ports: ${String(entry)} is not [HOST_IP:]PUBLISHED:TARGET[/PROTOCOL]`);
         continue;
       }
       const proto = p.protocol ?? 'tcp';
@@ -674,6 +714,12 @@ async function problemsOf(setup: Setup): Promise<string[]> {
       else {
         if (!isWildcard(l.host) && !own.includes(l.host)) problems.push(`${where}.ports: publishes ${p.target}/${proto}, but it listens on ${l.host} only`);
         if (l.what === 'control' && p.host_ip !== '127.0.0.1' && p.host_ip !== '::1') problems.push(`${where}.ports: the control port ${p.target} is published beyond the host's loopback (host_ip ${p.host_ip ?? 'all'})`);
+        // Published on every interface, port 53 clashes with any other listener on any
+        // 127.0.0.x:53; the default stays on loopback and one variable publishes it widely.
+        if (l.what === 'DNS') {
+          if (p.host_ip !== '127.0.0.1') problems.push(`${where}.ports: DNS ${p.target}/${proto} is published on ${p.host_ip ?? 'every interface'} by default, not on 127.0.0.1`);
+          if (typeof entry !== 'string' || !entry.startsWith(`${DNS_HOST_IP_FORM}:`)) problems.push(`${where}.ports: DNS ${p.target}/${proto} does not follow ${DNS_HOST_IP_ENV} (expected "${DNS_HOST_IP_FORM}:53:53/${proto}")`);
+        }
       }
     }
     const script = healthcheckScript(s);
@@ -692,7 +738,7 @@ async function problemsOf(setup: Setup): Promise<string[]> {
   const dnsRole = role('dns');
   const dnsAddr = addressesOf('dns');
   for (const l of dnsRole?.listeners.filter((x) => x.what === 'DNS') ?? []) {
-    const published = (services.dns?.ports ?? []).some((p) => typeof p === 'object' && Number(p.target) === l.port && (p.protocol ?? 'tcp') === l.proto && Number(p.published) === 53);
+    const published = (services.dns?.ports ?? []).map((p) => portMapping(typeof p === 'string' ? interpolate(p, {}) : p)).some((p) => p !== undefined && Number(p.target) === l.port && (p.protocol ?? 'tcp') === l.proto && Number(p.published) === 53);
     if (!published) problems.push(`docker-compose.yml: services.dns: DNS ${l.port}/${l.proto} is not published on host port 53`);
   }
   const dnsNet = [...serviceNetworks(services.dns ?? {}).keys()].find((n) => !compose.networks?.[n]?.internal);
@@ -775,14 +821,15 @@ describe('docker compose setup', () => {
   const validate = composeValidator();
 
   it('is valid against the Compose Specification schema', () => {
-    expect(validate(setup.compose)).toEqual([]);
+    // Compose validates after interpolation: here with the token set and nothing else.
+    expect(validate(interpolated(setup.compose, { [TOKEN_ENV]: 'x' }))).toEqual([]);
   });
 
   it('the schema check catches what Compose would refuse', () => {
     const bad = copy(setup);
     (bad.compose.services['edge-fra'] as Record<string, unknown>).healtcheck = { test: ['CMD', 'true'] };
-    (bad.compose.services.dns!.ports![0] as unknown as Record<string, unknown>).target = 'fifty-three';
-    const errors = validate(bad.compose);
+    bad.compose.services.dns!.ports![0] = { target: 'fifty-three' } as unknown as PortMapping;
+    const errors = validate(interpolated(bad.compose, { [TOKEN_ENV]: 'x' }));
     expect(errors.join('\n')).toMatch(/services\/edge-fra.*additionalProperties|additionalProperty.*healtcheck/);
     expect(errors.join('\n')).toMatch(/services\/dns\/ports\/0/);
   });
@@ -822,9 +869,13 @@ describe('docker compose setup', () => {
     ['an edge listening elsewhere than its URL', (s) => void (s.compose.services['edge-fra']!.command as string[]).push('--listen', '10.53.0.11:8081'), /edge-fra: listens on 10\.53\.0\.11:8081, not on its edge URL/],
     ['a prober cut off from the edges', (s) => void (s.compose.services['health-sin']!.networks = { origin: { ipv4_address: '10.53.1.23' } }), /health-sin cannot reach edge-fra/],
     ['an edge cut off from the origin', (s) => void delete (s.compose.services['edge-sin']!.networks as Record<string, unknown>).origin, /edge-sin cannot reach the origin/],
-    ['DNS published on another container port', (s) => void ((s.compose.services.dns!.ports![0] as PortMapping).target = 5353), /publishes 5353\/udp, where nothing listens/],
-    ['DNS not on host port 53', (s) => void ((s.compose.services.dns!.ports![1] as PortMapping).published = 5353), /DNS 53\/tcp is not published on host port 53/],
-    ['the control port published to the world', (s) => void delete (s.compose.services.dns!.ports![2] as PortMapping).host_ip, /control port 8053 is published beyond the host's loopback/],
+    ['DNS published on another container port', (s) => void (s.compose.services.dns!.ports![0] = `${DNS_HOST_IP_FORM}:53:5353/udp`), /publishes 5353\/udp, where nothing listens/],
+    ['DNS not on host port 53', (s) => void (s.compose.services.dns!.ports![1] = `${DNS_HOST_IP_FORM}:5353:53/tcp`), /DNS 53\/tcp is not published on host port 53/],
+    ['the control port published to the world', (s) => void (s.compose.services.dns!.ports![2] = '8053:8053/tcp'), /control port 8053 is published beyond the host's loopback/],
+    ['host_ip in the long syntax (docker-compose 1.29 refuses it)', (s) => void (s.compose.services.dns!.ports![2] = { target: 8053, published: 8053, protocol: 'tcp', host_ip: '127.0.0.1' }), /host_ip 127\.0\.0\.1 in the long syntax, which docker-compose 1\.29 refuses: write "127\.0\.0\.1:8053:8053\/tcp"/],
+    ['DNS on every interface by default', (s) => void (s.compose.services.dns!.ports![0] = '53:53/udp'), /DNS 53\/udp is published on every interface by default/],
+    ['DNS that the variable does not move', (s) => void (s.compose.services.dns!.ports![1] = '127.0.0.1:53:53/tcp'), /DNS 53\/tcp does not follow MERIDIAN_DNS_HOST_IP/],
+    ['a DNS variable with a public default', (s) => void (s.compose.services.dns!.ports![0] = `\${${DNS_HOST_IP_ENV}:-0.0.0.0}:53:53/udp`), /DNS 53\/udp is published on 0\.0\.0\.0 by default/],
     ['port 53 without the sysctl', (s) => void delete s.compose.services.dns!.sysctls, /listens on port 53 as user node without sysctls/],
     ['a healthcheck on the wrong port', (s) => {
       const t = s.compose.services['edge-sin']!.healthcheck!.test as string[];
@@ -927,3 +978,57 @@ describe('docker compose healthchecks, run against real listeners', () => {
     });
   }
 });
+
+// The schema is a snapshot of one spec; the tools are what users run. docker-compose 1.29 (v1)
+// refused `host_ip` in long-syntax ports although the schema allows it: only the real tool says.
+const composeCli = composeCommand();
+describe.skipIf(skipOutsideCi('test/integration/compose.test.ts (compose config)', Array.isArray(composeCli) ? null : composeCli.reason, 'It reads docker-compose.yml with the real compose tool'))(
+  'docker compose config, by the real tool (v2 `docker compose`, else v1 `docker-compose`)',
+  () => {
+    let dir: string;
+    let emptyEnvFile: string;
+    beforeAll(() => {
+      if (!Array.isArray(composeCli)) throw new Error(composeCli.reason);
+      dir = mkdtempSync(join(tmpdir(), 'meridian-compose-'));
+      // In place of the repository's .env, which may hold a user's own settings.
+      emptyEnvFile = join(dir, 'empty.env');
+      writeFileSync(emptyEnvFile, '');
+    });
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const config = (vars: Record<string, string>, args: string[]) => {
+      const [cmd, ...pre] = composeCli as string[];
+      const env: NodeJS.ProcessEnv = { ...process.env, ...vars };
+      for (const k of [TOKEN_ENV, DNS_HOST_IP_ENV, 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME']) if (!(k in vars)) delete env[k];
+      return run(cmd!, [...pre, '--env-file', emptyEnvFile, '-f', join(REPO_ROOT, 'docker-compose.yml'), 'config', ...args], { env, cwd: REPO_ROOT, timeoutMs: 30_000 });
+    };
+    /** The dns service's published ports as the tool resolves them (v1 prints the short syntax, v2 the long one). */
+    const dnsPorts = async (vars: Record<string, string>): Promise<string[]> => {
+      const r = await config(vars, []);
+      expect(r.stderr.replace(/.*(legacy builder|DEPRECATED).*\n?/g, ''), 'config').not.toMatch(/error|invalid|unsupported/i);
+      const doc = parseYaml(r.stdout) as Compose;
+      return (doc.services.dns?.ports ?? []).map((p) => {
+        const m = portMapping(p)!;
+        return `${m.host_ip ?? '*'}:${m.published}:${m.target}/${m.protocol ?? 'tcp'}`;
+      });
+    };
+
+    it('accepts docker-compose.yml (`config -q`)', async () => {
+      const r = await config({ [TOKEN_ENV]: 'x' }, ['-q']);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/error|invalid|unsupported/i) as unknown as string });
+    });
+
+    it('refuses every command without the control token, and says where it goes', async () => {
+      const r = await config({}, ['-q']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/MERIDIAN_CONTROL_TOKEN[\s\S]*put it in \.env/);
+    });
+
+    it('publishes DNS on 127.0.0.1 by default, and on every interface with one variable', async () => {
+      expect(await dnsPorts({ [TOKEN_ENV]: 'x' })).toEqual(['127.0.0.1:53:53/udp', '127.0.0.1:53:53/tcp', '127.0.0.1:8053:8053/tcp']);
+      expect(await dnsPorts({ [TOKEN_ENV]: 'x', [DNS_HOST_IP_ENV]: '0.0.0.0' })).toEqual(['0.0.0.0:53:53/udp', '0.0.0.0:53:53/tcp', '127.0.0.1:8053:8053/tcp']);
+    });
+  },
+);
