@@ -38,7 +38,7 @@ export function composeCommand(): string[] | { reason: string } {
 
 /** Why a compose system test cannot run here (no Docker engine, no compose), or null. */
 export function dockerUnavailableReason(): string | null {
-  if (!works('docker', ['version', '--format', '{{.Client.Version}}'])) return 'the docker CLI is not installed';
+  if (!works('docker', ['--version'])) return 'the docker CLI is not installed (docker.io)';
   if (!works('docker', ['info', '--format', '{{.ServerVersion}}'])) return 'no Docker engine answers (`docker info` fails: is dockerd running?)';
   const compose = composeCommand();
   return Array.isArray(compose) ? null : compose.reason;
