@@ -78,7 +78,10 @@ export const healthSchema = z.strictObject({
   /** File holding the bearer token reports are sent with (relative to the config file);
    *  MERIDIAN_CONTROL_TOKEN in the environment takes precedence. */
   tokenFile: z.string().min(1).optional(),
-  /** Down votes needed among fresh reports: 'majority' (more than half) or a number. */
+  /** The PoPs that run a prober (default: every PoP). Quorum counts against these, not
+   *  against the reports that happen to have arrived (see dns/health/quorum.ts). */
+  vantagePoints: z.array(z.string().min(1)).min(1).optional(),
+  /** Down votes needed among the expected vantage points: 'majority' (more than half) or a number. */
   quorum: z.union([z.literal('majority'), z.number().int().min(1)]).default('majority'),
   /** A report older than this many of its prober's intervals is stale and does not vote. */
   staleAfterIntervals: z.number().int().min(1).max(100).default(3),
