@@ -85,7 +85,8 @@ export const healthSchema = z.strictObject({
   quorum: z.union([z.literal('majority'), z.number().int().min(1)]).default('majority'),
   /** A report older than this many of its prober's intervals is stale and does not vote. */
   staleAfterIntervals: z.number().int().min(1).max(100).default(3),
-  /** With no fresh report at all, the last known state holds this long, then the PoP counts as up. */
+  /** While the fresh reports decide nothing (no quorum either way), the last verdict holds this
+   *  long from the last decision, then the PoP counts as up (fail open). */
   grace: duration.default(30_000),
   /** RTT measurement to resolver networks (probers only; the DNS servers ignore it). */
   latency: latencySchema.default(latencySchema.parse({})),
