@@ -78,11 +78,15 @@ export const healthSchema = z.strictObject({
   /** File holding the bearer token reports are sent with (relative to the config file);
    *  MERIDIAN_CONTROL_TOKEN in the environment takes precedence. */
   tokenFile: z.string().min(1).optional(),
-  /** Down votes needed among fresh reports: 'majority' (more than half) or a number. */
+  /** The PoPs that run a prober (default: every PoP). Quorum counts against these, not
+   *  against the reports that happen to have arrived (see dns/health/quorum.ts). */
+  vantagePoints: z.array(z.string().min(1)).min(1).optional(),
+  /** Down votes needed among the expected vantage points: 'majority' (more than half) or a number. */
   quorum: z.union([z.literal('majority'), z.number().int().min(1)]).default('majority'),
   /** A report older than this many of its prober's intervals is stale and does not vote. */
   staleAfterIntervals: z.number().int().min(1).max(100).default(3),
-  /** With no fresh report at all, the last known state holds this long, then the PoP counts as up. */
+  /** While the fresh reports decide nothing (no quorum either way), the last verdict holds this
+   *  long from the last decision, then the PoP counts as up (fail open). */
   grace: duration.default(30_000),
   /** RTT measurement to resolver networks (probers only; the DNS servers ignore it). */
   latency: latencySchema.default(latencySchema.parse({})),

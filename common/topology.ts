@@ -3,7 +3,7 @@
 // probe it, edges find their shield in it.
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-import { healthSchema, probeSettingsSchema } from './health.js';
+import { healthSchema, probeSettingsSchema, type HealthSettings } from './health.js';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected an id of lower-case letters, digits, - and _' });
 
@@ -65,7 +65,7 @@ export interface Topology {
 }
 
 /** Cross-reference checks zod cannot express; returns problems as [path, message]. */
-export function topologyProblems(t: Topology): [string, string][] {
+export function topologyProblems(t: Topology & { readonly health?: Pick<HealthSettings, 'vantagePoints' | 'quorum'> }): [string, string][] {
   const problems: [string, string][] = [];
   const popIds = new Set<string>();
   t.pops.forEach((p, i) => {
@@ -87,5 +87,23 @@ export function topologyProblems(t: Topology): [string, string][] {
       problems.push([`pools[${i}].fallback`, `pool '${pool.id}' has no PoP member to fall back to; set a fallback`]);
     }
   });
+  if (t.health) problems.push(...vantageProblems(t.health, popIds));
+  return problems;
+}
+
+/** A vantage point that is no PoP would never report, and a quorum above the vantage points
+ *  could never be reached: either would silently keep every PoP up. */
+function vantageProblems(health: Pick<HealthSettings, 'vantagePoints' | 'quorum'>, popIds: ReadonlySet<string>): [string, string][] {
+  const problems: [string, string][] = [];
+  const listed = health.vantagePoints;
+  listed?.forEach((v, i) => {
+    if (!popIds.has(v)) problems.push([`health.vantagePoints[${i}]`, `no PoP with id '${v}'`]);
+    else if (listed.indexOf(v) !== i) problems.push([`health.vantagePoints[${i}]`, `'${v}' is listed twice`]);
+  });
+  const expected = listed?.length ?? popIds.size;
+  if (typeof health.quorum === 'number' && expected > 0 && health.quorum > expected) {
+    const what = listed ? 'health.vantagePoints lists' : 'the config has';
+    problems.push(['health.quorum', `${health.quorum} can never be reached: ${what} ${expected} vantage point${expected === 1 ? '' : 's'}`]);
+  }
   return problems;
 }

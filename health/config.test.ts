@@ -74,6 +74,14 @@ pools:
     expect(msg).toMatch(/meridian\.yaml: pops: no PoP with id 'ams' \(--pop\); known: fra, iad$/);
   });
 
+  it('refuses a --pop that health.vantagePoints does not list, and a list or quorum that cannot work', async () => {
+    const pops = `pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n  - { id: iad, location: ${loc}, ipv4: [192.0.2.2] }\n`;
+    expect(await loadProberConfig(writeConfig(`health: { vantagePoints: [fra] }\n${pops}`), 'fra')).toMatchObject({ vantage: 'fra' });
+    expect(await loadError(`health: { vantagePoints: [fra] }\n${pops}`, 'iad')).toMatch(/health\.vantagePoints: 'iad' \(--pop\) is not listed, so the DNS servers would refuse its reports; listed: fra$/);
+    expect(await loadError(`health: { vantagePoints: [fra, ams, fra] }\n${pops}`)).toMatch(/vantagePoints\[1\]: no PoP with id 'ams'\n.*vantagePoints\[2\]: 'fra' is listed twice/);
+    expect(await loadError(`health: { quorum: 3 }\n${pops}`)).toMatch(/health\.quorum: 3 can never be reached: the config has 2 vantage points$/);
+  });
+
   it('names the file and path of a bad value', async () => {
     const msg = await loadError(`health: { fall: 0 }\npops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n`);
     expect(msg).toMatch(/meridian\.yaml: health\.fall: .*>=1/);

@@ -44,6 +44,10 @@ export async function loadProberConfig(file: string, popId: string): Promise<Pro
   }
 
   const { health } = parsed;
+  // The DNS servers refuse reports from a PoP they do not expect a prober in: say so at start.
+  if (health.vantagePoints && !health.vantagePoints.includes(popId)) {
+    throw new ConfigError(`${file}: health.vantagePoints: '${popId}' (--pop) is not listed, so the DNS servers would refuse its reports; listed: ${health.vantagePoints.join(', ')}`);
+  }
   const targets: Target[] = [];
   const skipped: string[] = [];
   parsed.pops.forEach((pop, i) => {

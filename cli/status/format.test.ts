@@ -5,7 +5,7 @@ import { bytesText, formatStatus, msText, votesText } from './format.js';
 const vote = (vantage: string, up: boolean | null, fresh = true, rttMs: number | null = 5) => ({ vantage, up, rttMs, fresh, ageMs: 400 });
 
 function pop(over: Partial<PopStatus>): PopStatus {
-  return { id: 'fra', name: 'Frankfurt', enabled: true, verdict: 'up', answered: true, reason: 'up: 0 of 3 fresh vantage points see it down (quorum 2)', override: null, votes: [], rttMs: null, edge: null, ...over };
+  return { id: 'fra', name: 'Frankfurt', enabled: true, verdict: 'up', answered: true, reason: 'up: 0 of 3 expected vantage points see it down (3 report, quorum 2)', override: null, votes: [], rttMs: null, edge: null, ...over };
 }
 
 describe('meridian status table', () => {
@@ -29,7 +29,7 @@ describe('meridian status table', () => {
       pops: [
         pop({ votes: [vote('fra', true, true, 0.4), vote('iad', true, true, 80)], rttMs: 40.2, edge: { url: 'http://127.0.1.1:8080', state: 'serving', hitRatio: 0.9375, objects: 12, bytes: 1536, error: null } }),
         pop({ id: 'iad', name: 'Ashburn', answered: false, override: 'drain', reason: 'drained by an operator (still monitored)', edge: { url: 'http://127.0.2.1:8080', state: 'unreachable', hitRatio: null, objects: null, bytes: null, error: 'connection refused' } }),
-        pop({ id: 'gru', name: null, verdict: 'down', answered: false, reason: 'down: 2 of 2 fresh vantage points see it down (quorum 2)' }),
+        pop({ id: 'gru', name: null, verdict: 'down', answered: false, reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)' }),
         pop({ id: 'jnb', name: 'Johannesburg', enabled: false, answered: false, reason: 'disabled in the config (enabled: false)' }),
       ],
     };
@@ -37,9 +37,9 @@ describe('meridian status table', () => {
     expect(lines[0]).toBe('DNS server ns1.demo.test at http://127.0.0.1:8053: 4 PoPs, 1 answered, 1 edge unreachable');
     expect(lines.slice(2, 7)).toEqual([
       'POP  NAME          VERDICT  ANSWERED       OVERRIDE  VANTAGE POINTS  RTT    EDGE         HIT    OBJECTS  STORED   WHY',
-      'fra  Frankfurt     up       yes            -         fra✓ iad✓       40 ms  serving      93.8%  12       1.5 KiB  up: 0 of 3 fresh vantage points see it down (quorum 2)',
+      'fra  Frankfurt     up       yes            -         fra✓ iad✓       40 ms  serving      93.8%  12       1.5 KiB  up: 0 of 3 expected vantage points see it down (3 report, quorum 2)',
       'iad  Ashburn       up       no             drain     no reports      -      unreachable  -      -        -        drained by an operator (still monitored)',
-      'gru                down     no             -         no reports      -      no edge URL  -      -        -        down: 2 of 2 fresh vantage points see it down (quorum 2)',
+      'gru                down     no             -         no reports      -      no edge URL  -      -        -        down: 2 of 3 expected vantage points see it down (2 report, quorum 2)',
       'jnb  Johannesburg  up       no (disabled)  -         no reports      -      no edge URL  -      -        -        disabled in the config (enabled: false)',
     ]);
     expect(lines).toContain('edges not read:');

@@ -1,7 +1,7 @@
 // Admin overrides per PoP, kept in a small JSON state file next to the config so they survive
-// a restart. Written to a temporary file and renamed, so a crash never leaves half a file.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+// a restart (written atomically, see state-file.ts).
+import { readFileSync } from 'node:fs';
+import { stateFileBeside, writeStateFile } from './state-file.js';
 
 export const OVERRIDES = ['drain', 'down'] as const;
 export type Override = (typeof OVERRIDES)[number];
@@ -14,7 +14,7 @@ export interface OverrideStore {
 
 /** `config/demo.yaml` → `config/demo.state.json` */
 export function stateFileFor(configFile: string): string {
-  return join(dirname(configFile), `${basename(configFile, extname(configFile))}.state.json`);
+  return stateFileBeside(configFile);
 }
 
 export class FileOverrideStore implements OverrideStore {
@@ -32,9 +32,7 @@ export class FileOverrideStore implements OverrideStore {
   set(pop: string, override: Override | null): void {
     if (override) this.overrides.set(pop, override);
     else this.overrides.delete(pop);
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ overrides: this.all() }, null, 2)}\n`);
-    renameSync(tmp, this.file);
+    writeStateFile(this.file, { overrides: this.all() });
   }
 
   all(): Record<string, Override> {

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../common/health.js';
-import { createLogger } from '../../common/log.js';
+import { createLogger, type Logger } from '../../common/log.js';
+import { capturedLog } from '../../health/test-helpers.js';
 import { FileOverrideStore, stateFileFor, type Override, type OverrideStore } from './overrides.js';
+import { FileVerdictStore, verdictsFileFor, type VerdictStore } from './verdicts.js';
 import { HealthView, type QuorumSettings } from './view.js';
 
 const log = createLogger({ service: 'test', level: 'silent' });
@@ -24,11 +26,11 @@ class MemoryOverrides implements OverrideStore {
   }
 }
 
-function setup(settings: QuorumSettings = SETTINGS) {
-  let t = 1_000_000;
+function setup(settings: QuorumSettings = SETTINGS, opts: { store?: VerdictStore; log?: Logger; t?: number } = {}) {
+  let t = opts.t ?? 1_000_000;
   let changes = 0;
   const transitions: string[] = [];
-  const view = new HealthView(settings, ['fra', 'iad', 'sin'], new MemoryOverrides(), log, () => changes++, () => t, (pop, to) => transitions.push(`${pop}:${to}`));
+  const view = new HealthView(settings, ['fra', 'iad', 'sin'], new MemoryOverrides(), opts.log ?? log, () => changes++, () => t, (pop, to) => transitions.push(`${pop}:${to}`), opts.store);
   const seqs = new Map<string, number>();
   const report = (vantage: string, down: string[], epoch = 1): ReturnType<HealthView['report']> => {
     const seq = (seqs.get(`${vantage}/${epoch}`) ?? 0) + 1;
@@ -42,12 +44,14 @@ function setup(settings: QuorumSettings = SETTINGS) {
   };
   return {
     view, report, transitions,
+    now: () => t,
     advance: (ms: number) => {
       t += ms;
       view.update(settings, ['fra', 'iad', 'sin']);
     },
     changes: () => changes,
     eligible: (pop: string) => view.healthOf(pop)!.eligible,
+    reason: (pop: string) => view.healthOf(pop)!.reason,
   };
 }
 
@@ -66,7 +70,7 @@ describe('quorum health view', () => {
     expect(s.eligible('iad')).toBe(true); // one prober's view of three is not enough
     s.report('sin', ['iad']);
     expect(s.eligible('iad')).toBe(false);
-    expect(s.view.healthOf('iad')!.reason).toBe('down: 2 of 3 fresh vantage points see it down (quorum 2)');
+    expect(s.reason('iad')).toBe('down: 2 of 3 expected vantage points see it down (3 report, quorum 2)');
     expect(s.transitions).toEqual(['iad:down']);
     expect(s.changes()).toBe(1);
   });
@@ -87,10 +91,14 @@ describe('quorum health view', () => {
     s.report('sin', []);
     expect(s.eligible('sin')).toBe(false);
     s.advance(2000);
-    s.report('sin', []); // only this one stays fresh
-    s.advance(1500); // fra and iad are now 3.5 s old: stale
+    s.report('fra', ['sin']);
+    s.report('sin', []); // iad falls silent
+    expect(s.eligible('sin')).toBe(false);
+    s.advance(1500); // iad's report is now 3.5 s old: stale, so it no longer votes
+    expect(s.reason('sin')).toBe('down: 2 of 3 expected vantage points report, 1 sees it down, quorum 2: last verdict held for the grace period');
+    s.report('iad', []); // back, and it sees sin up: 1 down vote of 3 cannot be a quorum
     expect(s.eligible('sin')).toBe(true);
-    expect(s.view.healthOf('sin')!.reason).toMatch(/0 of 1 fresh/);
+    expect(s.reason('sin')).toBe('up: 1 of 3 expected vantage points see it down (3 report, quorum 2)');
   });
 
   it('holds the last verdict for the grace period without fresh reports, then fails open', () => {
@@ -127,11 +135,156 @@ describe('quorum health view', () => {
     s.view.setOverride('fra', 'drain');
     expect(s.view.healthOf('fra')).toEqual({ eligible: false, reason: 'drained by an operator (still monitored)' });
     s.report('iad', ['fra']);
+    s.report('sin', ['fra']);
     expect(s.view.details().find((d) => d.pop === 'fra')).toMatchObject({ verdict: 'down', override: 'drain' });
     s.view.setOverride('fra', null);
     expect(s.eligible('fra')).toBe(false); // back to the reports, which say down
     s.report('iad', []);
+    s.report('fra', []);
     expect(s.eligible('fra')).toBe(true);
+  });
+});
+
+describe('quorum over the expected vantage points', () => {
+  it('lets no single report decide: one prober alone neither takes a PoP out nor brings one back', () => {
+    const s = setup();
+    s.report('fra', ['sin']);
+    expect(s.eligible('sin')).toBe(true);
+    expect(s.reason('sin')).toBe('up: 1 of 3 expected vantage points report, 1 sees it down, quorum 2: no verdict yet (up until a quorum decides)');
+    s.report('iad', ['sin']);
+    expect(s.eligible('sin')).toBe(false);
+  });
+
+  it('counts only the vantage points in health.vantagePoints, and their majority', () => {
+    const s = setup({ ...SETTINGS, vantagePoints: ['fra', 'iad'] });
+    expect(s.report('sin', ['iad'])).toEqual({ accepted: false, reason: "vantage 'sin' is not listed in health.vantagePoints" });
+    s.report('fra', ['iad']);
+    expect(s.eligible('iad')).toBe(true);
+    s.report('iad', ['iad']);
+    expect(s.eligible('iad')).toBe(false);
+    expect(s.reason('iad')).toBe('down: 2 of 2 expected vantage points see it down (2 report, quorum 2)');
+    expect(s.view.details()[0]!.votes.map((v) => v.vantage)).toEqual(['fra', 'iad']);
+  });
+
+  it('with a fixed quorum of 1, takes a PoP out on one vote and brings it back only when every vantage point sees it up', () => {
+    const s = setup({ ...SETTINGS, quorum: 1 });
+    s.report('fra', ['iad']);
+    expect(s.eligible('iad')).toBe(false);
+    s.report('fra', []);
+    s.report('iad', []);
+    expect(s.eligible('iad')).toBe(false); // sin has not said yet, and its vote alone would take it out
+    s.report('sin', []);
+    expect(s.eligible('iad')).toBe(true);
+  });
+
+  it('does not freeze when probers die for good: 2 of 3 gone, verdicts hold for the grace period, then fail open', () => {
+    const s = setup();
+    for (const v of ['fra', 'iad', 'sin']) s.report(v, ['sin']);
+    expect(s.eligible('sin')).toBe(false);
+    // iad's and sin's probers die; fra's keeps reporting sin down every second.
+    for (let i = 0; i < 12; i++) {
+      s.advance(1000);
+      s.report('fra', ['sin']);
+    }
+    // Their reports went stale after 3 s; 1 of 3 cannot be a majority, so the verdict held for
+    // the 10 s grace from the last quorum...
+    expect(s.eligible('sin')).toBe(false);
+    expect(s.reason('sin')).toMatch(/^down: 1 of 3 expected vantage points report, 1 sees it down, quorum 2: last verdict held/);
+    for (let i = 0; i < 2; i++) {
+      s.advance(1000);
+      s.report('fra', ['sin']);
+    }
+    // ...and then fails open, as with no probers at all.
+    expect(s.eligible('sin')).toBe(true);
+    expect(s.reason('sin')).toBe('up: 1 of 3 expected vantage points report, 1 sees it down, quorum 2, for longer than the grace period (fail open)');
+    expect(s.eligible('fra')).toBe(true);
+  });
+});
+
+describe('verdicts across a restart', () => {
+  const stateDir = () => mkdtempSync(join(tmpdir(), 'meridian-verdicts-'));
+
+  it('keeps a PoP that was down out of the answers after a restart until a quorum sees it up', () => {
+    const store = new FileVerdictStore(verdictsFileFor(join(stateDir(), 'demo.yaml')));
+    const before = setup(SETTINGS, { store });
+    before.report('fra', ['sin']);
+    before.report('iad', ['sin']);
+    expect(before.eligible('sin')).toBe(false);
+    expect(JSON.parse(readFileSync(store.file, 'utf8')).verdicts.sin).toMatchObject({ up: false });
+
+    // The server restarts 2 s later (a new view over the same file).
+    const after = setup(SETTINGS, { store, t: before.now() + 2000 });
+    expect(after.eligible('sin')).toBe(false); // from the first second, before any report
+    expect(after.eligible('fra')).toBe(true);
+    after.report('sin', []); // the first prober to report sees sin up: 1 of 3 decides nothing
+    expect(after.eligible('sin')).toBe(false);
+    expect(after.reason('sin')).toBe(
+      `down: 1 of 3 expected vantage points report, 0 see it down, quorum 2: verdict from before the restart held (down since ${new Date(before.now()).toISOString()})`,
+    );
+    after.report('fra', []);
+    expect(after.eligible('sin')).toBe(true);
+    expect(after.transitions).toEqual(['sin:up']);
+  });
+
+  it('keeps a healthy PoP in after a restart when the first report sees it down', () => {
+    const store = new FileVerdictStore(verdictsFileFor(join(stateDir(), 'demo.yaml')));
+    const before = setup(SETTINGS, { store });
+    for (const v of ['fra', 'iad', 'sin']) before.report(v, []);
+    const after = setup(SETTINGS, { store, t: before.now() + 2000 });
+    after.report('iad', ['fra']);
+    expect(after.eligible('fra')).toBe(true);
+  });
+
+  it('refreshes the saved verdicts every quarter of the grace period, so a long-standing one survives a restart', () => {
+    const store = new FileVerdictStore(verdictsFileFor(join(stateDir(), 'demo.yaml')));
+    const before = setup(SETTINGS, { store });
+    for (let i = 0; i < 60; i++) {
+      before.report('fra', ['sin']);
+      before.report('iad', ['sin']);
+      before.advance(1000);
+    }
+    // Down for a minute, far longer than the 10 s grace: still down after a restart.
+    const after = setup(SETTINGS, { store, t: before.now() + 1000 });
+    expect(after.eligible('sin')).toBe(false);
+  });
+
+  it('ignores saved verdicts older than the grace period: they would have failed open by now', () => {
+    const store = new FileVerdictStore(verdictsFileFor(join(stateDir(), 'demo.yaml')));
+    const before = setup(SETTINGS, { store });
+    before.report('fra', ['sin']);
+    before.report('iad', ['sin']);
+    const { log: captured, lines } = capturedLog();
+    const after = setup(SETTINGS, { store, log: captured, t: before.now() + SETTINGS.grace + 1 });
+    expect(after.eligible('sin')).toBe(true);
+    expect(after.reason('sin')).toBe('up: no reports yet');
+    expect(lines.find((l) => String(l.msg).startsWith('health verdicts from before the restart'))).toMatchObject({ restored: {}, ignored: ['fra', 'iad', 'sin'] });
+  });
+
+  it('starts without saved verdicts when the file is missing or corrupt, saying why', () => {
+    const file = verdictsFileFor(join(stateDir(), 'demo.yaml'));
+    const { log: captured, lines } = capturedLog();
+    expect(setup(SETTINGS, { store: new FileVerdictStore(file), log: captured }).eligible('sin')).toBe(true);
+    writeFileSync(file, 'nope');
+    const s = setup(SETTINGS, { store: new FileVerdictStore(file), log: captured });
+    expect(s.eligible('sin')).toBe(true);
+    expect(lines.find((l) => l.msg === 'cannot use the saved health verdicts; starting without them')).toMatchObject({ file, error: expect.stringMatching(/^not JSON/) });
+    writeFileSync(file, '{"verdicts": {"sin": {"up": "no"}}}');
+    expect(new FileVerdictStore(file).load()).toMatchObject({ ok: false, error: expect.stringMatching(/^verdicts\.sin\.up: /) });
+    // It is rewritten whole with the next verdicts.
+    s.report('fra', ['sin']);
+    s.report('iad', ['sin']);
+    expect(new FileVerdictStore(file).load()).toMatchObject({ ok: true, verdicts: { sin: { up: false } } });
+  });
+
+  it('keeps serving when the verdicts cannot be saved, and says so once', () => {
+    const { log: captured, lines } = capturedLog();
+    const s = setup(SETTINGS, { store: new FileVerdictStore(join(stateDir(), 'missing-dir', 'x.verdicts.state.json')), log: captured });
+    s.report('fra', ['sin']);
+    s.report('iad', ['sin']);
+    s.report('iad', []);
+    s.report('sin', []);
+    expect(s.eligible('sin')).toBe(true);
+    expect(lines.filter((l) => l.msg === 'cannot save health verdicts; a restart will start without them')).toHaveLength(1);
   });
 });
 

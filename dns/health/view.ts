@@ -1,13 +1,26 @@
 // The DNS server's view of PoP health, built from every prober's latest report. A PoP is down
-// when a quorum of the FRESH reports says so: one prober with a bad network cannot take PoPs
-// out, and a prober that went silent stops voting. With no fresh report at all the last verdict
-// holds for a grace period, then the PoP counts as up (fail open: losing the probers must not
-// empty the answers). Admin overrides (drain, down) win over the reports.
+// when a quorum of the vantage points the config expects sees it down in FRESH reports, and up
+// when no such quorum can be reached any more (quorum.ts has the arithmetic): one prober with a
+// bad network cannot take PoPs out, a prober that went silent stops voting, and the first
+// report after a restart cannot decide alone. While the fresh votes decide nothing, the last
+// verdict holds for the grace period (counted from the last time a quorum decided), then the
+// PoP counts as up (fail open: losing the probers must not empty the answers). Verdicts are kept
+// across restarts (verdicts.ts). Admin overrides (drain, down) win over the reports.
+//
+// Probers that die for good cannot freeze a verdict: their reports go stale after
+// staleAfterIntervals × interval, the verdicts they leave undecided hold for `grace`, then fail
+// open. With 2 of 3 probers gone (a majority of 3 can never be reached) every PoP is answered
+// again 3 s + 30 s after they died with the defaults; with 1 of 3 gone the other two still
+// decide whenever they agree, and when they disagree the PoP stays up (or returns after grace).
+// Either way the reason says how many expected vantage points report. An operator who retires
+// probers lists the rest in `health.vantagePoints` to get decisions back.
 import type { HealthReport, HealthSettings } from '../../common/health.js';
 import type { Logger } from '../../common/log.js';
 import type { PopHealth } from '../policy/types.js';
 import type { OverrideStore, Override } from './overrides.js';
+import { decide } from './quorum.js';
 import type { HealthSnapshot } from './snapshot.js';
+import type { SavedVerdict, VerdictStore } from './verdicts.js';
 
 export type { PopHealth };
 
@@ -26,11 +39,15 @@ interface Stored {
 interface Verdict {
   up: boolean;
   reason: string;
-  /** When the verdict last rested on fresh reports (for the grace period). */
-  freshAt: number;
+  /** When a quorum last decided it (0: never); the grace period counts from here. */
+  decidedAt: number;
+  /** When it last changed. */
+  since: number;
+  /** Loaded from before a restart and not yet decided again by a quorum here. */
+  restored: boolean;
 }
 
-export type QuorumSettings = Pick<HealthSettings, 'quorum' | 'staleAfterIntervals' | 'grace'>;
+export type QuorumSettings = Pick<HealthSettings, 'quorum' | 'staleAfterIntervals' | 'grace' | 'vantagePoints'>;
 
 export class HealthView {
   private readonly latest = new Map<string, Stored>();
@@ -39,6 +56,7 @@ export class HealthView {
   private readonly verdicts = new Map<string, Verdict>();
   private readonly eligibility = new Map<string, PopHealth>();
   private timer: NodeJS.Timeout | undefined;
+  private saved = { at: Number.NEGATIVE_INFINITY, text: '', failing: false };
   /** Told after every re-evaluation (reports, overrides, time passing): serving workers follow. */
   onUpdate: (() => void) | undefined;
 
@@ -51,8 +69,44 @@ export class HealthView {
     private readonly onChange: () => void,
     private readonly now: () => number = Date.now,
     private readonly onTransition: (pop: string, to: 'up' | 'down') => void = () => {},
+    /** Where verdicts are kept across restarts; none in most tests. */
+    private readonly store?: VerdictStore,
   ) {
+    this.restore();
     this.recompute(false);
+  }
+
+  /** Vantage points whose reports vote: `health.vantagePoints`, or every PoP. */
+  expectedVantagePoints(): readonly string[] {
+    return this.settings.vantagePoints ?? this.popIds;
+  }
+
+  /**
+   * Starts from the verdicts saved before a restart, when a quorum decided them within the grace
+   * period: older ones would have failed open by now had the server kept running.
+   */
+  private restore(): void {
+    if (!this.store) return;
+    const loaded = this.store.load();
+    if (!loaded.ok) {
+      this.log.warn({ file: this.store.file, error: loaded.error }, 'cannot use the saved health verdicts; starting without them');
+      return;
+    }
+    const now = this.now();
+    const restored: Record<string, 'up' | 'down'> = {};
+    const ignored: string[] = [];
+    for (const [pop, v] of Object.entries(loaded.verdicts)) {
+      if (!this.popIds.includes(pop) || !(now - v.decidedAt <= this.settings.grace)) {
+        ignored.push(pop);
+        continue;
+      }
+      // A clock that stepped back must not stretch the grace period.
+      this.verdicts.set(pop, { up: v.up, reason: '', since: Math.min(v.since, now), decidedAt: Math.min(v.decidedAt, now), restored: true });
+      restored[pop] = v.up ? 'up' : 'down';
+    }
+    if (Object.keys(restored).length + ignored.length > 0) {
+      this.log.info({ file: this.store.file, restored, ignored }, 'health verdicts from before the restart (older than the grace period are ignored)');
+    }
   }
 
   /** Re-evaluates periodically: staleness and grace expire with time, not only with reports. */
@@ -68,11 +122,19 @@ export class HealthView {
   update(settings: QuorumSettings, popIds: readonly string[]): void {
     this.settings = settings;
     this.popIds = popIds;
+    const expected = this.expectedVantagePoints();
+    for (const vantage of [...this.latest.keys()]) {
+      if (!expected.includes(vantage)) {
+        this.latest.delete(vantage);
+        this.rttIndex.delete(vantage);
+      }
+    }
     this.recompute();
   }
 
-  /** Accepts a report unless it is older than (or the same as) the last one from its vantage. */
+  /** Accepts a report from an expected vantage point unless it is older than (or the same as) the last one from it. */
   report(r: HealthReport): { accepted: true } | { accepted: false; reason: string } {
+    if (!this.expectedVantagePoints().includes(r.vantage)) return { accepted: false, reason: `vantage '${r.vantage}' is not listed in health.vantagePoints` };
     const prev = this.latest.get(r.vantage)?.report;
     if (prev && (r.epoch < prev.epoch || (r.epoch === prev.epoch && r.seq <= prev.seq))) {
       return { accepted: false, reason: `report ${r.epoch}/${r.seq} from ${r.vantage} is not newer than ${prev.epoch}/${prev.seq}` };
@@ -146,10 +208,12 @@ export class HealthView {
   private recompute(notify = true): void {
     const now = this.now();
     let changed = false;
+    let verdictChanged = false;
     for (const pop of this.popIds) {
       const before = this.verdicts.get(pop);
       const verdict = this.verdictFor(pop, now, before);
       if (before && before.up !== verdict.up) {
+        verdictChanged = true;
         this.log.info({ pop, from: before.up ? 'up' : 'down', to: verdict.up ? 'up' : 'down', reason: verdict.reason }, 'PoP health verdict changed');
         this.onTransition(pop, verdict.up ? 'up' : 'down');
       }
@@ -165,27 +229,69 @@ export class HealthView {
         this.eligibility.delete(pop);
       }
     }
+    this.save(now, verdictChanged);
     if (changed && notify) this.onChange();
     this.onUpdate?.();
   }
 
+  /**
+   * Saves the decided verdicts when one changed, and otherwise every quarter of the grace period
+   * so their `decidedAt` stays recent: a verdict saved that way is at most grace/4 older than
+   * it should be, so after a restart it is kept for at least 3/4 of the grace period.
+   */
+  private save(now: number, verdictChanged: boolean): void {
+    if (!this.store || (!verdictChanged && now - this.saved.at < this.settings.grace / 4)) return;
+    const out: Record<string, SavedVerdict> = {};
+    for (const [pop, v] of this.verdicts) if (v.decidedAt > 0) out[pop] = { up: v.up, since: v.since, decidedAt: v.decidedAt };
+    const text = JSON.stringify(out);
+    this.saved.at = now;
+    if (text === this.saved.text) return;
+    try {
+      this.store.save(out);
+      this.saved.text = text;
+      if (this.saved.failing) this.log.info({ file: this.store.file }, 'health verdicts saved again');
+      this.saved.failing = false;
+    } catch (e) {
+      // Serving goes on; only the memory across a restart is lost. Said once, not every tick.
+      if (!this.saved.failing) this.log.warn({ file: this.store.file, error: (e as Error).message }, 'cannot save health verdicts; a restart will start without them');
+      this.saved.failing = true;
+    }
+  }
+
   private verdictFor(pop: string, now: number, before: Verdict | undefined): Verdict {
-    const votes: boolean[] = [];
-    for (const { report, receivedAt } of this.latest.values()) {
-      if (!this.isFresh(report, receivedAt, now)) continue;
-      const t = report.targets.find((x) => x.pop === pop);
-      if (t) votes.push(t.up);
+    const expected = this.expectedVantagePoints();
+    let down = 0;
+    let up = 0;
+    for (const vantage of expected) {
+      const stored = this.latest.get(vantage);
+      if (!stored || !this.isFresh(stored.report, stored.receivedAt, now)) continue;
+      const t = stored.report.targets.find((x) => x.pop === pop);
+      if (t) t.up ? up++ : down++;
     }
-    if (votes.length > 0) {
-      const down = votes.filter((up) => !up).length;
-      const needed = this.settings.quorum === 'majority' ? Math.floor(votes.length / 2) + 1 : this.settings.quorum;
-      const isDown = down >= needed;
-      return { up: !isDown, reason: `${isDown ? 'down' : 'up'}: ${down} of ${votes.length} fresh vantage points see it down (quorum ${needed})`, freshAt: now };
+    const n = expected.length;
+    const { verdict, needed } = decide({ down, up, expected: n }, this.settings.quorum);
+    const since = (isUp: boolean) => (before && before.up === isUp ? before.since : now);
+    if (verdict !== 'undecided') {
+      const isUp = verdict === 'up';
+      const reason = `${verdict}: ${down} of ${n} expected vantage points see it down (${down + up} report, quorum ${needed})`;
+      return { up: isUp, reason, decidedAt: now, since: since(isUp), restored: false };
     }
-    if (before && before.freshAt > 0 && now - before.freshAt <= this.settings.grace) {
-      return { ...before, reason: `${before.up ? 'up' : 'down'}: no fresh reports; last verdict held for the grace period` };
+    const reporting =
+      down + up === 0
+        ? `no fresh reports from the ${n} expected vantage point${n === 1 ? '' : 's'} (quorum ${needed})`
+        : `${down + up} of ${n} expected vantage points report, ${down} see${down === 1 ? 's' : ''} it down, quorum ${needed}`;
+    if (before && before.decidedAt > 0 && now - before.decidedAt <= this.settings.grace) {
+      const word = before.up ? 'up' : 'down';
+      const held = before.restored
+        ? `verdict from before the restart held (${word} since ${new Date(before.since).toISOString()})`
+        : 'last verdict held for the grace period';
+      return { ...before, reason: `${word}: ${reporting}: ${held}` };
     }
-    return { up: true, reason: before && before.freshAt > 0 ? 'up: no fresh reports for longer than the grace period (fail open)' : 'up: no reports yet', freshAt: 0 };
+    if (before && before.decidedAt > 0) {
+      return { up: true, reason: `up: ${reporting}, for longer than the grace period (fail open)`, decidedAt: before.decidedAt, since: since(true), restored: false };
+    }
+    const reason = this.latest.size === 0 ? 'up: no reports yet' : `up: ${reporting}: no verdict yet (up until a quorum decides)`;
+    return { up: true, reason, decidedAt: 0, since: since(true), restored: false };
   }
 
   private applyOverride(pop: string, verdict: Verdict): PopHealth {

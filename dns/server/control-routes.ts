@@ -58,6 +58,10 @@ export function controlRoutes(actions: ControlActions): Route[] {
           throw new HttpError(400, `invalid health report: ${formatPath(issue.path)}: ${issue.message}`);
         }
         if (!actions.knownPop(parsed.data.vantage)) throw new HttpError(400, `unknown vantage '${parsed.data.vantage}': not a PoP of this config`);
+        // Its votes would not count toward the quorum: say so to the prober rather than drop them.
+        if (!actions.health.expectedVantagePoints().includes(parsed.data.vantage)) {
+          throw new HttpError(400, `vantage '${parsed.data.vantage}' is not listed in health.vantagePoints`);
+        }
         const result = actions.health.report(parsed.data);
         return result.accepted ? { status: 200, body: result } : { status: 409, body: { error: result.reason } };
       },

@@ -19,6 +19,7 @@ import { listenRedirect, type RedirectListener } from './redirect.js';
 import { HealthView } from '../health/view.js';
 import { ResolverTable } from '../health/resolvers.js';
 import { FileOverrideStore, stateFileFor } from '../health/overrides.js';
+import { FileVerdictStore, verdictsFileFor } from '../health/verdicts.js';
 import { wireToText } from '../wire/name.js';
 import { WorkerPool } from './worker-pool.js';
 import { describeUdpIo, loadUdpBatch } from './udp-batch.js';
@@ -63,6 +64,8 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const udpIo = describeUdpIo(settings.udpBatching);
   // Overrides survive restarts; a state file we cannot understand stops start-up with its name.
   const overrides = new FileOverrideStore(stateFileFor(opts.configFile));
+  // Verdicts survive restarts too; a verdict file we cannot use is logged and started without.
+  const verdicts = new FileVerdictStore(verdictsFileFor(opts.configFile));
   let pool: WorkerPool | undefined;
   const health = new HealthView(
     config.health,
@@ -73,6 +76,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
     () => core?.clearDecisions(),
     Date.now,
     (pop, to) => metrics.popTransition(pop, to),
+    verdicts,
   );
   health.onUpdate = () => pool?.pushHealth(health.snapshot());
   const resolvers = new ResolverTable();

@@ -76,13 +76,13 @@ describe('meridian status', () => {
     expect(rowOf(r.stdout, 'POP')).toEqual(['POP', 'NAME', 'VERDICT', 'ANSWERED', 'OVERRIDE', 'VANTAGE POINTS', 'RTT', 'EDGE', 'HIT', 'OBJECTS', 'STORED', 'WHY']);
     expect(rowOf(r.stdout, 'fra')).toEqual([
       'fra', 'Frankfurt', 'up', 'yes', '-', 'fra✓ iad✓ gru✓ (sin✗)', '80 ms', 'serving', '50.0%', '1', expect.stringMatching(/^\d+(\.\d)? (B|KiB)$/),
-      'up: 0 of 3 fresh vantage points see it down (quorum 2)',
+      'up: 0 of 4 expected vantage points see it down (3 report, quorum 3)',
     ]);
     expect(rowOf(r.stdout, 'iad')).toEqual([
       'iad', 'Ashburn', 'up', 'no', 'drain', 'fra✓ iad✓ gru✓ (sin✓)', '90 ms', 'unreachable', '-', '-', '-', 'drained by an operator (still monitored)',
     ]);
     expect(rowOf(r.stdout, 'gru')).toEqual([
-      'gru', 'São Paulo', 'down', 'no', '-', 'fra✗ iad✗ gru✗ (sin✓)', '-', 'no edge URL', '-', '-', '-', 'down: 3 of 3 fresh vantage points see it down (quorum 2)',
+      'gru', 'São Paulo', 'down', 'no', '-', 'fra✗ iad✗ gru✗ (sin✓)', '-', 'no edge URL', '-', '-', '-', 'down: 3 of 4 expected vantage points see it down (3 report, quorum 3)',
     ]);
     expect(rowOf(r.stdout, 'sin')?.slice(0, 8)).toEqual(['sin', 'Singapore', 'up', 'yes', '-', 'fra✓ iad✓ gru✓ (sin✓)', '200 ms', 'no edge URL']);
     expect(r.stdout).toContain(`edges not read:\n  iad: ${iadEdge}: connection refused\n`);
@@ -111,7 +111,7 @@ describe('meridian status', () => {
   it('follows the override back: after `pop undrain` the PoP is answered again', async () => {
     expect((await runMeridian(['pop', 'undrain', 'iad', '--control', dns.controlUrl])).code).toBe(0);
     const doc = JSON.parse((await status(['--control', dns.controlUrl, '--json'])).stdout) as StatusReport;
-    expect(doc.pops.find((p) => p.id === 'iad')).toMatchObject({ override: null, answered: true, reason: 'up: 0 of 3 fresh vantage points see it down (quorum 2)' });
+    expect(doc.pops.find((p) => p.id === 'iad')).toMatchObject({ override: null, answered: true, reason: 'up: 0 of 4 expected vantage points see it down (3 report, quorum 3)' });
   });
 
   it('exits 1 naming the URL when the DNS server cannot be reached, and 2 on a bad URL', async () => {

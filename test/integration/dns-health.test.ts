@@ -1,5 +1,5 @@
 // The DNS server's side of health: reports pushed over the control API move answers, quorum
-// and overrides decide, and overrides survive a restart.
+// and overrides decide, and overrides and verdicts survive a restart.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { control, query, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
@@ -57,7 +57,7 @@ describe('health reports and overrides on the DNS server', () => {
     expect(tokyo.verdict).toBe('down');
     expect(tokyo.votes).toHaveLength(3);
     const explained = await control(server, 'GET', '/v1/explain?name=www.example.test&client=127.0.0.1');
-    expect(JSON.stringify(explained.json)).toContain('down: 2 of 3 fresh vantage points see it down (quorum 2)');
+    expect(JSON.stringify(explained.json)).toContain('down: 2 of 3 expected vantage points see it down (3 report, quorum 2)');
     await report(server, 'nyc', []);
     await report(server, 'tokyo', []);
     expect(await answer(server)).toEqual(['192.0.2.10']);
@@ -108,9 +108,35 @@ describe('health reports and overrides on the DNS server', () => {
   it('fails open when reports stop: after the grace period the PoP is answered again', async () => {
     server = await startServer(CONFIG);
     await report(server, 'nyc', ['tokyo']);
+    await report(server, 'fra', ['tokyo']);
     expect(await answer(server)).toEqual(['192.0.2.30']);
     // Reports go stale after 3 × 500 ms; the verdict then holds for the 2 s grace.
     await new Promise((r) => setTimeout(r, 4000));
+    expect(await answer(server)).toEqual(['192.0.2.10']);
+  });
+
+  it('keeps a dead PoP out across a restart: the first report saying it is up decides nothing', async () => {
+    const config = CONFIG.replace('grace: 2s', 'grace: 30s');
+    server = await startServer(config);
+    await report(server, 'nyc', ['tokyo']);
+    await report(server, 'fra', ['tokyo']);
+    expect(await answer(server)).toEqual(['192.0.2.30']);
+    const verdictsFile = server.configPath.replace(/\.ya?ml$/, '.verdicts.state.json');
+    expect(JSON.parse(readFileSync(verdictsFile, 'utf8')).verdicts.tokyo).toMatchObject({ up: false });
+
+    // A crash, not a clean stop: the verdict was saved when it changed.
+    const configPath = server.configPath;
+    server.process.kill('SIGKILL');
+    await server.exited;
+    server = await startServer({ file: configPath });
+    expect(await answer(server)).toEqual(['192.0.2.30']); // before any report
+    await report(server, 'tokyo', []); // tokyo's own prober, say, still sees its edge up
+    expect(await answer(server)).toEqual(['192.0.2.30']);
+    const h = await control(server, 'GET', '/v1/health');
+    const tokyo = (h.json as { pops: { pop: string; verdict: string; reason: string }[] }).pops.find((p) => p.pop === 'tokyo')!;
+    expect(tokyo).toMatchObject({ verdict: 'down', reason: expect.stringMatching(/^down: 1 of 3 expected vantage points report, 0 see it down, quorum 2: verdict from before the restart held/) });
+    expect(server.stdout.join('\n')).toMatch(/"restored":\{"tokyo":"down","nyc":"up","fra":"up"\}.*health verdicts from before the restart/);
+    await report(server, 'nyc', []); // a quorum (2 of 3) sees it up
     expect(await answer(server)).toEqual(['192.0.2.10']);
   });
 
