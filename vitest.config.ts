@@ -4,12 +4,20 @@ import { defineConfig } from 'vitest/config';
 // usual output through this variable (it prints the pass/fail totals from it).
 const jsonReport = process.env.MERIDIAN_TEST_REPORT;
 
+// The compose system test builds an image and runs eleven containers: on a 2-core machine that
+// would starve the timing-sensitive tests running beside it, so it runs alone, after them
+// (sequence.groupOrder).
+const COMPOSE = 'test/system/compose.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     ...(jsonReport ? { reporters: ['default', 'json'], outputFile: { json: jsonReport } } : {}),
+    projects: [
+      { extends: true, test: { name: 'unit+integration', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'dist/**', COMPOSE], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'compose', include: [COMPOSE], sequence: { groupOrder: 1 } } },
+    ],
   },
 });
