@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // .ci/run runs README's test command exactly as written and asks for a JSON report beside the
 // usual output through this variable (it prints the pass/fail totals from it).
 const jsonReport = process.env.MERIDIAN_TEST_REPORT;
+// After the usual output: what was skipped on this machine and why (a missing tool, no ::1).
+const reporters = ['default', './test/reporters/skip-summary.ts'];
 
 export default defineConfig({
   test: {
@@ -10,6 +12,7 @@ export default defineConfig({
     exclude: ['node_modules/**', 'dist/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    ...(jsonReport ? { reporters: ['default', 'json'], outputFile: { json: jsonReport } } : {}),
+    reporters: jsonReport ? [...reporters, 'json'] : reporters,
+    ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
   },
 });
