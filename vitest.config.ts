@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // .ci/run runs README's test command exactly as written and asks for a JSON report beside the
 // usual output through this variable (it prints the pass/fail totals from it).
 const jsonReport = process.env.MERIDIAN_TEST_REPORT;
+// After the usual output: what was skipped on this machine and why (a missing tool, no ::1).
+const reporters = ['default', './test/reporters/skip-summary.ts'];
 
 // The compose system test builds an image and runs eleven containers: on a 2-core machine that
 // would starve the timing-sensitive tests running beside it, so it runs alone, after them
@@ -14,7 +16,8 @@ export default defineConfig({
     exclude: ['node_modules/**', 'dist/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    ...(jsonReport ? { reporters: ['default', 'json'], outputFile: { json: jsonReport } } : {}),
+    reporters: jsonReport ? [...reporters, 'json'] : reporters,
+    ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
     projects: [
       { extends: true, test: { name: 'unit+integration', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'dist/**', COMPOSE], sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'compose', include: [COMPOSE], sequence: { groupOrder: 1 } } },

@@ -272,7 +272,7 @@ describe('startControlServer', () => {
   });
 
   it('listens on IPv6 loopback', async (ctx) => {
-    if (!(await canBind('::1'))) return ctx.skip();
+    if (!(await canBind('::1'))) return ctx.skip('no IPv6 loopback (::1) on this machine, as in a Docker container');
     const server = await start({ host: '::1' });
     expect(server.host).toBe('::1');
     expect(server.url).toBe(`http://[::1]:${server.port}`);

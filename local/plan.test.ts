@@ -69,6 +69,15 @@ describe('planFor', () => {
     await expect(planFor(variant((c) => (c.dns.listen = ['0.0.0.0:53'])), { proberPort: 8090, control: CONTROL })).rejects.toThrow(/dns\.listen\[0\]: 0\.0\.0\.0:53 is not a loopback address/);
   });
 
+  it('reads which DNS listeners the demo may do without, and refuses one that is not in dns.listen', async () => {
+    expect((await planFor(DEMO, { proberPort: 8090, control: CONTROL })).optionalDnsListen).toEqual([{ host: '::1', port: 5353 }]);
+    expect((await planFor(variant((c) => delete c.up), { proberPort: 8090, control: CONTROL })).optionalDnsListen).toEqual([]);
+    await expect(planFor(variant((c) => (c.up.optionalListen = ['[::1]:53'])), { proberPort: 8090, control: CONTROL })).rejects.toThrow(
+      /cdn\.yaml: up\.optionalListen\[0\]: \[::1\]:53 is not one of dns\.listen/,
+    );
+    await expect(planFor(variant((c) => (c.up.optionalListen = ['::1:5353'])), { proberPort: 8090, control: CONTROL })).rejects.toThrow(/up\.optionalListen\[0\]: '::1:5353' is not HOST:PORT/);
+  });
+
   it('refuses a PoP without an edge, and two services on one address', async () => {
     await expect(planFor(variant((c) => delete c.pops[2].edge), { proberPort: 8090, control: CONTROL })).rejects.toThrow(
       /pops\[2\]\.edge: PoP 'gru' has no edge URL; `meridian up` runs an edge for every PoP/,

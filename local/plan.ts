@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
-import { formatHostPort, type HostPort } from '../common/host-port.js';
+import { formatHostPort, parseHostPort, type HostPort } from '../common/host-port.js';
 import { loadDnsConfig } from '../dns/config.js';
 import { wireToText } from '../dns/wire/name.js';
 import { loadEdgeConfig } from '../edge/config.js';
@@ -50,6 +50,11 @@ export interface Plan {
   readonly configFile: string;
   readonly origin: string;
   readonly dns: { readonly listen: readonly HostPort[]; readonly control: string };
+  /**
+   * `up.optionalListen`: DNS listeners `up` may leave out on a machine that lacks their address
+   * (the demo's [::1]:5353 in a container without IPv6 loopback). Each is one of dns.listen.
+   */
+  readonly optionalDnsListen: readonly HostPort[];
   /** Routed names of the zones (www.demo.test, *.cdn.demo.test), in config order. */
   readonly routedNames: readonly string[];
   readonly pops: readonly PopPlan[];
@@ -66,7 +71,12 @@ export interface PlanOptions {
   readonly control: HostPort;
 }
 
+/** Who a dns.listen entry of `listeners` is for (also how optional-listen.ts finds them). */
+export const DNS_LISTENER = 'the DNS server (dns.listen)';
+
 const originSection = z.looseObject({ edge: z.looseObject({ origin: z.string() }) });
+// Read by `meridian up` only; the services ignore it.
+const upSection = z.looseObject({ up: z.strictObject({ optionalListen: z.array(z.string()).default([]) }).optional() });
 
 export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
   const configFile = resolvePath(file);
@@ -83,7 +93,8 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
   const edges = await Promise.all(pops.map((p) => loadEdgeConfig(configFile, p.id)));
   const health = await loadProberConfig(configFile, pops[0]!.id);
 
-  const originUrl = new URL(parseWith(configFile, originSection, await readYamlFile(configFile)).edge.origin);
+  const raw = await readYamlFile(configFile);
+  const originUrl = new URL(parseWith(configFile, originSection, raw).edge.origin);
   if (originUrl.protocol !== 'http:') fail('edge.origin', `'${originUrl.href}': the demo origin serves plain HTTP`);
   const origin = { host: bareHost(originUrl.hostname), port: originUrl.port === '' ? 80 : Number(originUrl.port) };
   requireLoopback(fail, 'edge.origin', origin, 'the demo origin');
@@ -91,6 +102,11 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
   const { settings } = dnsConfig;
   settings.listen.forEach((l, i) => requireLoopback(fail, `dns.listen[${i}]`, l, 'the DNS server'));
   requireLoopback(fail, 'dns.http', settings.http, "the DNS server's control port");
+  const optionalDnsListen = (parseWith(configFile, upSection, raw).up?.optionalListen ?? []).map((text, i) => {
+    const at = parsed(fail, `up.optionalListen[${i}]`, text);
+    if (!settings.listen.some((l) => l.host === at.host && l.port === at.port)) fail(`up.optionalListen[${i}]`, `${text} is not one of dns.listen`);
+    return at;
+  });
   const dnsControl = `http://${formatHostPort(settings.http)}`;
 
   // One prober port on every PoP address; PoPs sharing an address get consecutive ports.
@@ -104,7 +120,7 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
 
   processes.push({ name: 'dns', role: 'dns', pop: null, args: ['dns', '--config', configFile, '--workers', '1'], url: dnsControl, readyUrl: `${dnsControl}/healthz`, stage: 1 });
   for (const l of settings.listen) {
-    listeners.push({ ...l, proto: 'udp', what: 'the DNS server (dns.listen)' }, { ...l, proto: 'tcp', what: 'the DNS server (dns.listen)' });
+    listeners.push({ ...l, proto: 'udp', what: DNS_LISTENER }, { ...l, proto: 'tcp', what: DNS_LISTENER });
   }
   listeners.push({ ...settings.http, proto: 'tcp', what: "the DNS server's control port (dns.http)" });
   if (settings.redirect) listeners.push({ ...settings.redirect.listen, proto: 'tcp', what: 'HTTP redirect steering (dns.redirect.listen)' });
@@ -152,7 +168,7 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
   }
 
   const routedNames = dnsConfig.zones.flatMap((z) => (z.routes ?? []).map((r) => wireToText(r.owner.wire).replace(/\.$/, '')));
-  return { configFile, origin: originText, dns: { listen: settings.listen, control: dnsControl }, routedNames, pops: popPlans, processes, listeners, warnings };
+  return { configFile, origin: originText, dns: { listen: settings.listen, control: dnsControl }, optionalDnsListen, routedNames, pops: popPlans, processes, listeners, warnings };
 }
 
 /** Everything `up` starts runs on this machine only: a typo must not open a port to the network. */
@@ -163,6 +179,14 @@ function requireLoopback(fail: (path: string, message: string) => never, path: s
 
 export function isLoopback(host: string): boolean {
   return (isIP(host) === 4 && host.startsWith('127.')) || host === '::1' || host === 'localhost';
+}
+
+function parsed(fail: (path: string, message: string) => never, path: string, text: string): HostPort {
+  try {
+    return parseHostPort(text);
+  } catch (e) {
+    return fail(path, (e as Error).message);
+  }
 }
 
 function bareHost(hostname: string): string {

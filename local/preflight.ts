@@ -10,7 +10,7 @@ import type { Listener } from './plan.js';
 /** One message per address that cannot be bound; empty when all can. */
 export async function unavailable(listeners: readonly Listener[]): Promise<string[]> {
   const results = await Promise.all(listeners.filter((l) => l.port !== 0).map(async (l) => {
-    const code = await tryBind(l);
+    const code = await bindError(l);
     return code === undefined ? undefined : `${l.proto} ${formatHostPort(l)} for ${l.what}: ${explain(code, l)}`;
   }));
   return results.filter((r): r is string => r !== undefined);
@@ -21,6 +21,7 @@ function explain(code: string, l: Listener): string {
     case 'EADDRINUSE':
       return 'already in use (is `meridian up`, or that service, already running?)';
     case 'EADDRNOTAVAIL':
+      if (l.host === '::1') return 'this machine has no address ::1 (no IPv6 loopback, as in a Docker container)';
       return `this machine has no address ${l.host} (on macOS: sudo ifconfig lo0 alias ${l.host} up)`;
     case 'EACCES':
       return 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)';
@@ -29,7 +30,8 @@ function explain(code: string, l: Listener): string {
   }
 }
 
-function tryBind(l: Listener): Promise<string | undefined> {
+/** Binds and releases `l`: undefined when it can be bound, else the error code (EADDRNOTAVAIL…). */
+export function bindError(l: Listener): Promise<string | undefined> {
   return new Promise((resolve) => {
     if (l.proto === 'udp') {
       const socket = createSocket(isIP(l.host) === 6 ? 'udp6' : 'udp4');

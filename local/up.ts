@@ -15,6 +15,7 @@ import { renderBanner, type BannerExample } from './banner.js';
 import { upControlRoutes } from './control.js';
 import { Tail } from './lines.js';
 import { clock, viewLine } from './log-view.js';
+import { leaveOutMissing } from './optional-listen.js';
 import { planFor, type Plan, type ProcessPlan } from './plan.js';
 import { unavailable } from './preflight.js';
 import { waitForHttp } from './ready.js';
@@ -74,6 +75,9 @@ export async function up(opts: UpOptions): Promise<number> {
     return 2;
   }
   for (const w of plan.warnings) log.warn(w);
+  const trimmed = await leaveOutMissing(plan);
+  plan = trimmed.plan;
+  for (const note of trimmed.notes) log.warn(note);
   const other = await runningUp(opts.control);
   if (other) {
     process.stderr.write(`meridian up: another \`meridian up\` is running (control http://${formatHostPort(opts.control)}, config ${other}); stop it first (Ctrl-C in its terminal)\n`);

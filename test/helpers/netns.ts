@@ -4,6 +4,8 @@
 // iproute2 (`ip`). Every name starts with the caller's prefix, so two test files (or a test and
 // a bench) never touch each other's namespaces.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { TestOptions } from 'vitest';
+import { all, needs, skipFor } from './system-tools.js';
 
 /** Interface names are at most 15 bytes (IFNAMSIZ - 1). */
 const IFNAMSIZ = 15;
@@ -121,17 +123,12 @@ export function netnsUnavailableReason(): string | null {
 }
 
 /**
- * For `describe.skipIf(skipUnlessRoot('...'))`: true (skip) when system tests cannot run here,
- * with a console message saying why. As root with iproute2 it is false: the suite runs.
+ * Options for a system-test suite: skipped, with the reason in the run's skip summary, where
+ * network namespaces cannot be built (no iproute2, not root, a container without the
+ * privilege); an error instead in CI (MERIDIAN_REQUIRE_TOOLS=1), which runs them as root.
  */
-export function skipUnlessRoot(suite: string): boolean {
-  const reason = netnsUnavailableReason();
-  if (reason === null) return false;
-  console.warn(
-    `[system tests] skipping '${suite}': ${reason}. System tests build network namespaces with ` +
-      `'ip netns' and veth pairs, so they need root and iproute2 (CI runs them as root).`,
-  );
-  return true;
+export function needsNetns(): TestOptions {
+  return all(needs('ip'), skipFor(netnsUnavailableReason() && `system tests build network namespaces: ${netnsUnavailableReason()}`));
 }
 
 /** True when the kernel has the netem qdisc (tried on `lo` in a throwaway namespace). */

@@ -1,13 +1,11 @@
 // `meridian query` (the built CLI) against a real DNS server on the demo topology: the PoP a
 // client subnet gets, the ECS scope and NSID shown, TCP and IPv6, truncation, and failures.
 import { createSocket, type Socket } from 'node:dgram';
-import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort } from '../../health/test-helpers.js';
 import type { QueryResult } from '../../cli/query/format.js';
 import { query as dig, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
-
-const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === 'IPv6' && a.address === '::1'));
+import { hasLoopback6, needs, needsLoopback6 } from '../helpers/system-tools.js';
 
 // One name with more A records than fit in 1232 bytes: the UDP answer must be truncated.
 const BIG = Array.from({ length: 100 }, (_, i) => `192.0.2.${i + 1}`);
@@ -30,14 +28,14 @@ describe('meridian query', () => {
   let demo: RunningServer;
   let server: string;
   beforeAll(async () => {
-    demo = await startServer({ file: 'config/demo.yaml' }, { listen: hasLoopback6 ? ['127.0.0.1:0', '[::1]:0'] : ['127.0.0.1:0'] });
+    demo = await startServer({ file: 'config/demo.yaml' }, { listen: hasLoopback6() ? ['127.0.0.1:0', '[::1]:0'] : ['127.0.0.1:0'] });
     server = `127.0.0.1:${demo.port}`;
   });
   afterAll(async () => {
     await demo?.stop();
   });
 
-  it('shows the PoP a client subnet is answered with, the ECS scope and which server answered', async () => {
+  it('shows the PoP a client subnet is answered with, the ECS scope and which server answered', needs('dig'), async () => {
     const r = await meridianQuery(['www.demo.test', '--subnet', '203.0.113.0/24', '--server', server]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -80,7 +78,7 @@ describe('meridian query', () => {
     expect(fixed.stdout).toContain('ecs:     198.51.100.0/24, scope /0 (the same answer for every client)');
   });
 
-  it.skipIf(!hasLoopback6)('asks over TCP and over IPv6 when told to', async () => {
+  it('asks over TCP and over IPv6 when told to', needsLoopback6(), async () => {
     const v6 = demo.listeners[1]!;
     const r = await meridianQuery(['www.demo.test', 'AAAA', '--subnet', '2001:db8:5::/48', '--server', `[::1]:${v6.port}`, '--tcp', '--json']);
     expect(r.code).toBe(0);

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { control, query, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
+import { needs } from '../helpers/system-tools.js';
 
 const CONFIG = `
 dns:
@@ -44,7 +45,7 @@ describe('health reports and overrides on the DNS server', () => {
     server = undefined;
   });
 
-  it('moves the answer away from a PoP a quorum sees down, and back when it recovers', async () => {
+  it('moves the answer away from a PoP a quorum sees down, and back when it recovers', needs('dig'), async () => {
     server = await startServer(CONFIG);
     expect(await answer(server)).toEqual(['192.0.2.10']);
     await report(server, 'nyc', ['tokyo']);
@@ -64,7 +65,7 @@ describe('health reports and overrides on the DNS server', () => {
     expect(server.stdout.join('\n')).toMatch(/"pop":"tokyo","from":"up","to":"down".*PoP health verdict changed/);
   });
 
-  it('lists the resolver networks that query routed names, and steers them by measured RTT', async () => {
+  it('lists the resolver networks that query routed names, and steers them by measured RTT', needs('dig'), async () => {
     server = await startServer(CONFIG);
     expect(await answer(server)).toEqual(['192.0.2.10']); // by distance: Osaka → Tokyo
     const listed = await control(server, 'GET', '/v1/resolvers?limit=10');
@@ -105,7 +106,7 @@ describe('health reports and overrides on the DNS server', () => {
     expect((await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) })).status).toBe(409);
   });
 
-  it('fails open when reports stop: after the grace period the PoP is answered again', async () => {
+  it('fails open when reports stop: after the grace period the PoP is answered again', needs('dig'), async () => {
     server = await startServer(CONFIG);
     await report(server, 'nyc', ['tokyo']);
     await report(server, 'fra', ['tokyo']);
@@ -115,7 +116,7 @@ describe('health reports and overrides on the DNS server', () => {
     expect(await answer(server)).toEqual(['192.0.2.10']);
   });
 
-  it('keeps a dead PoP out across a restart: the first report saying it is up decides nothing', async () => {
+  it('keeps a dead PoP out across a restart: the first report saying it is up decides nothing', needs('dig'), async () => {
     const config = CONFIG.replace('grace: 2s', 'grace: 30s');
     server = await startServer(config);
     await report(server, 'nyc', ['tokyo']);
@@ -140,7 +141,7 @@ describe('health reports and overrides on the DNS server', () => {
     expect(await answer(server)).toEqual(['192.0.2.10']);
   });
 
-  it('drains with `meridian pop`, keeps the drain across a restart, and undrains', async () => {
+  it('drains with `meridian pop`, keeps the drain across a restart, and undrains', needs('dig'), async () => {
     server = await startServer(CONFIG);
     const env = { MERIDIAN_CONTROL_TOKEN: 'secret' };
     const drained = await runMeridian(['pop', 'drain', 'tokyo', '--control', server.controlUrl], 10_000, env);

@@ -1,10 +1,10 @@
 // Protocol behaviour the DNS server owes (DESIGN.md), checked with `dig` and a raw JS client
 // against the real `meridian dns` process on free loopback ports.
-import { networkInterfaces } from 'node:os';
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TcpClient, decode, encodeQuery, frame, prng, rcodeOf, udpExchange } from '../helpers/dns-client.js';
 import { dig, metricValue, parseDigAll, query, scrapeMetrics, startServer, type DigRecord, type RunningServer } from '../helpers/dns-server.js';
+import { all, needs, needsLoopback6 } from '../helpers/system-tools.js';
 
 const BIG_TXT = Array.from({ length: 60 }, (_, i) => `big-txt-record-${String(i).padStart(2, '0')}-padding-padding`);
 
@@ -70,7 +70,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe('authoritative semantics (RFC 1034/1035)', () => {
+describe('authoritative semantics (RFC 1034/1035)', needs('dig'), () => {
   it('sets AA, never sets RA, and copies RD from the query', async () => {
     const plain = await query(server, ['www.example.test', 'A']);
     expect(plain.status).toBe('NOERROR');
@@ -295,7 +295,7 @@ describe('authoritative semantics (RFC 1034/1035)', () => {
   });
 });
 
-describe('EDNS (RFC 6891), NSID (RFC 5001), CHAOS', () => {
+describe('EDNS (RFC 6891), NSID (RFC 5001), CHAOS', needs('dig'), () => {
   it('echoes OPT and advertises its own UDP payload size (1232)', async () => {
     const res = await query(server, ['www.example.test', 'A']);
     expect(res.edns).toEqual({ version: 0, flags: [], udp: 1232 });
@@ -403,7 +403,7 @@ describe('EDNS (RFC 6891), NSID (RFC 5001), CHAOS', () => {
   });
 });
 
-describe('Client Subnet (RFC 7871)', () => {
+describe('Client Subnet (RFC 7871)', needs('dig'), () => {
   it('echoes ECS with scope 0 for static answers', async () => {
     const v4 = await query(server, ['+subnet=198.51.100.0/24', 'www.example.test', 'A']);
     expect(v4.status).toBe('NOERROR');
@@ -429,7 +429,7 @@ describe('Client Subnet (RFC 7871)', () => {
 });
 
 describe('TCP (RFC 7766)', () => {
-  it('answers several queries on one connection (dig +keepopen, and pipelined in one write)', async () => {
+  it('answers several queries on one connection (dig +keepopen, and pipelined in one write)', needs('dig'), async () => {
     const before = metricValue(await scrapeMetrics(server), 'meridian_dns_tcp_connections_total');
     const out = await dig(server, ['+tcp', '+keepopen', 'www.example.test', 'A', 'ns1.example.test', 'A']);
     const [first, second] = parseDigAll(out);
@@ -525,7 +525,7 @@ describe('TCP (RFC 7766)', () => {
     }
   });
 
-  it('closes connections beyond dns.tcp.maxConnections (5) while the first 5 keep working', async () => {
+  it('closes connections beyond dns.tcp.maxConnections (5) while the first 5 keep working', needs('dig'), async () => {
     const first: TcpClient[] = [];
     const extra: TcpClient[] = [];
     try {
@@ -564,7 +564,7 @@ describe('TCP (RFC 7766)', () => {
   });
 });
 
-describe('robustness', () => {
+describe('robustness', needs('dig'), () => {
   it('malformed UDP datagrams get no answer or FORMERR, and the server keeps answering', async () => {
     const rand = prng(0x5eed);
     const garbage: Buffer[] = [Buffer.from([1, 2, 3, 4, 5]), Buffer.alloc(0), Buffer.alloc(12), Buffer.from('hello, world, this is not DNS')];
@@ -609,10 +609,7 @@ describe('robustness', () => {
 });
 
 describe('IPv6', () => {
-  const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === 'IPv6' && a.address === '::1'));
-  if (!hasLoopback6) console.warn('skipping the IPv6 listener test: ::1 is not configured on this machine');
-
-  it.skipIf(!hasLoopback6)('a listener on [::1]:0 answers over UDP and TCP', async () => {
+  it('a listener on [::1]:0 answers over UDP and TCP', all(needs('dig'), needsLoopback6()), async () => {
     const v6 = await startServer(protocolConfig(), { listen: ['127.0.0.1:0', '[::1]:0'] });
     try {
       expect(v6.listeners).toHaveLength(2);
@@ -633,7 +630,7 @@ describe('IPv6', () => {
   });
 });
 
-describe('shipped config', () => {
+describe('shipped config', needs('dig'), () => {
   it('config/demo.yaml (with its master file) loads and answers, used in place', async () => {
     const demo = await startServer({ file: 'config/demo.yaml' });
     try {

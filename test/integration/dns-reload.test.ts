@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encodeQuery } from '../helpers/dns-client.js';
 import { control, metricValue, query, runMeridian, scrapeMetrics, startServer, writeConfigDir, type Endpoint, type RunningServer } from '../helpers/dns-server.js';
+import { needs } from '../helpers/system-tools.js';
 
 interface ConfigOpts {
   www?: string;
@@ -60,7 +61,7 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
 }
 
 describe('config reload without restart', () => {
-  it('SIGHUP reloads the file: the new address is served', async () => {
+  it('SIGHUP reloads the file: the new address is served', needs('dig'), async () => {
     const server = await start(reloadConfig());
     expect(await addressOf(server)).toEqual(['192.0.2.10']);
     writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.20' }));
@@ -69,7 +70,7 @@ describe('config reload without restart', () => {
     expect(server.process.exitCode).toBeNull();
   });
 
-  it('POST /v1/reload answers 200 and the new address is served at once', async () => {
+  it('POST /v1/reload answers 200 and the new address is served at once', needs('dig'), async () => {
     const server = await start(reloadConfig());
     expect(await addressOf(server)).toEqual(['192.0.2.10']);
     writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.30', extra: '- { name: new, type: A, value: 192.0.2.31 }' }));
@@ -80,7 +81,7 @@ describe('config reload without restart', () => {
     expect(await addressOf(server, 'new.reload.test')).toEqual(['192.0.2.31']);
   });
 
-  it('a master zone file next to the config is re-read on reload', async () => {
+  it('a master zone file next to the config is re-read on reload', needs('dig'), async () => {
     const zone = (addr: string) => `$TTL 60\napi IN A ${addr}\n`;
     const server = await start(reloadConfig({ file: 'zones/reload.zone' }), { 'zones/reload.zone': zone('192.0.2.80') });
     expect(await addressOf(server, 'api.reload.test')).toEqual(['192.0.2.80']);
@@ -97,7 +98,7 @@ describe('config reload without restart', () => {
     expect(await addressOf(server, 'api.reload.test')).toEqual(['192.0.2.81']);
   });
 
-  it('a broken file is refused with 422 naming the file and path; the old answer keeps being served', async () => {
+  it('a broken file is refused with 422 naming the file and path; the old answer keeps being served', needs('dig'), async () => {
     const server = await start(reloadConfig());
     writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.300' }));
     const res = await control(server, 'POST', '/v1/reload');
@@ -126,7 +127,7 @@ describe('config reload without restart', () => {
     expect(await addressOf(server)).toEqual(['192.0.2.40']);
   });
 
-  it('with dns.control.token, POST /v1/reload needs the bearer token', async () => {
+  it('with dns.control.token, POST /v1/reload needs the bearer token', needs('dig'), async () => {
     const server = await start(reloadConfig({ token: 'secret' }));
     writeFileSync(server.configPath, reloadConfig({ token: 'secret', www: '192.0.2.50' }));
 
@@ -172,7 +173,7 @@ describe('config reload without restart', () => {
     expect(result.seen.size).toBe(2);
   });
 
-  it('GET /metrics reports meridian_dns_queries_total by transport, qtype and rcode', async () => {
+  it('GET /metrics reports meridian_dns_queries_total by transport, qtype and rcode', needs('dig'), async () => {
     const server = await start(reloadConfig());
     await query(server, ['www.reload.test', 'A']);
     await query(server, ['www.reload.test', 'A']);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMmdb } from '../../geo-data/mmdb-writer.js';
 import { control, query, REPO_ROOT, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
+import { needs } from '../helpers/system-tools.js';
 
 const POP_V4: Record<string, string> = { fra: '127.0.1.1', iad: '127.0.2.1', gru: '127.0.3.1', sin: '127.0.4.1', syd: '127.0.5.1', jnb: '127.0.6.1' };
 
@@ -29,7 +30,7 @@ describe('geo steering on the demo config', () => {
     ['Auckland', '49.224.1.0/24', 'syd'],
   ];
   for (const [city, subnet, pop] of cases) {
-    it(`answers a client in ${city} (${subnet}) with ${pop}`, async () => {
+    it(`answers a client in ${city} (${subnet}) with ${pop}`, needs('dig'), async () => {
       const r = await query(server, ['www.demo.test', 'A', `+subnet=${subnet}`]);
       expect(r.status).toBe('NOERROR');
       expect(r.flags).toContain('aa');
@@ -38,14 +39,14 @@ describe('geo steering on the demo config', () => {
     });
   }
 
-  it('answers AAAA from the chosen PoP for IPv6 clients', async () => {
+  it('answers AAAA from the chosen PoP for IPv6 clients', needs('dig'), async () => {
     const sydney = await query(server, ['www.demo.test', 'AAAA', '+subnet=2001:db8:5::/48']);
     expect(sydney.answer.map((a) => a.data)).toEqual(['2001:db8:5::1']);
     const dublin = await query(server, ['www.demo.test', 'AAAA', '+subnet=2a00:1450::/32']);
     expect(dublin.answer.map((a) => a.data)).toEqual(['2001:db8:1::1']);
   });
 
-  it('sets the ECS scope to the database network that decided, never beyond the source prefix', async () => {
+  it('sets the ECS scope to the database network that decided, never beyond the source prefix', needs('dig'), async () => {
     // 198.51.100.0/24 is one database network: a /32 source is answered for the whole /24.
     expect((await query(server, ['www.demo.test', '+subnet=198.51.100.7/32'])).clientSubnet).toBe('198.51.100.7/32/24');
     // 181.0.0.0/12 is one network (Buenos Aires): a /24 source holds for the /12.
@@ -57,22 +58,22 @@ describe('geo steering on the demo config', () => {
     expect((await query(server, ['www.demo.test', 'AAAA', '+subnet=2001:db8:5::/56'])).clientSubnet).toBe('2001:db8:5::/56/48');
   });
 
-  it('keeps scope 0 for static names, also with ECS', async () => {
+  it('keeps scope 0 for static names, also with ECS', needs('dig'), async () => {
     expect((await query(server, ['mail.demo.test', '+subnet=192.0.2.0/24'])).clientSubnet).toBe('192.0.2.0/24/0');
   });
 
-  it('uses the resolver address without ECS (the nets override places loopback in Frankfurt)', async () => {
+  it('uses the resolver address without ECS (the nets override places loopback in Frankfurt)', needs('dig'), async () => {
     const r = await query(server, ['www.demo.test']);
     expect(r.answer.map((a) => a.data)).toEqual([POP_V4['fra']]);
     expect(r.clientSubnet).toBeNull();
   });
 
-  it('falls back to the pool fallback for clients it cannot locate', async () => {
+  it('falls back to the pool fallback for clients it cannot locate', needs('dig'), async () => {
     const r = await query(server, ['www.demo.test', '+subnet=10.1.2.0/24']);
     expect(r.answer.map((a) => a.data)).toEqual([POP_V4['fra']]);
   });
 
-  it('follows a CNAME into a routed name and answers wildcard routes with two PoPs', async () => {
+  it('follows a CNAME into a routed name and answers wildcard routes with two PoPs', needs('dig'), async () => {
     const docs = await query(server, ['docs.demo.test', '+subnet=203.0.113.0/24']);
     expect(docs.answer.map((a) => `${a.type} ${a.data}`)).toEqual(['CNAME www.demo.test.', `A ${POP_V4['sin']}`]);
     expect(docs.clientSubnet).toBe('203.0.113.0/24/24');
@@ -104,7 +105,7 @@ describe('geo steering on the demo config', () => {
   });
 });
 
-describe('GeoIP database changes', () => {
+describe('GeoIP database changes', needs('dig'), () => {
   let server: RunningServer;
   let dbPath: string;
   const config = (db: string) => `

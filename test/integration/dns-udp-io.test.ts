@@ -6,14 +6,14 @@ import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { decode, encodeQuery, rcodeOf } from '../helpers/dns-client.js';
 import { control, metricValue, query, runMeridian, scrapeMetrics, startServer, writeConfigDir, type RunningServer } from '../helpers/dns-server.js';
 import { loadUdpBatch } from '../../dns/server/udp-batch.js';
+import { all, hasLoopback6 as loopback6Here, needs, needsUdpBatch, skipFor } from '../helpers/system-tools.js';
 
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.warn('skipping the source-port-0 test: sending from port 0 takes a raw socket, which takes root');
+// Sending from port 0 takes a raw socket, which takes root (CI runs as root).
+const asRoot = skipFor(process.getuid?.() === 0 ? null : 'not root: sending from source port 0 takes a raw socket');
 
 /** python3: sends argv[2] (hex) in a UDP datagram from source port 0 to 127.0.0.1:argv[1]. */
 const RAW_UDP_FROM_PORT_0 = `
@@ -23,8 +23,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
 s.sendto(struct.pack('!HHHH', 0, port, 8 + len(payload), 0) + payload, ('127.0.0.1', 0))
 `;
 
-const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === 'IPv6' && a.address === '::1'));
-const batchBuilt = loadUdpBatch() !== null;
+const hasLoopback6 = loopback6Here();
 
 function config(udpBatching: 'auto' | 'off'): string {
   return `
@@ -47,7 +46,7 @@ zones:
 }
 
 const modes = [
-  { setting: 'auto' as const, io: batchBuilt ? 'batched (recvmmsg/sendmmsg)' : 'node:dgram' },
+  { setting: 'auto' as const, io: loadUdpBatch() ? 'batched (recvmmsg/sendmmsg)' : 'node:dgram' },
   { setting: 'off' as const, io: 'node:dgram (dns.udpBatching: off)' },
 ];
 
@@ -67,7 +66,7 @@ describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => 
     expect(JSON.parse(ready!).udp).toBe(status.udp);
   });
 
-  it('answers dig over IPv4 and IPv6, and truncates a big answer with TC', async () => {
+  it('answers dig over IPv4 and IPv6, and truncates a big answer with TC', needs('dig'), async () => {
     const a = await query(server, ['www.example.test', 'A']);
     expect(a.status).toBe('NOERROR');
     expect(a.flags).toContain('aa');
@@ -105,8 +104,8 @@ describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => 
   });
 
   // Source port 0 cannot be answered and is how spoofed reflection probes look. Only a raw
-  // socket can send it, which takes root (CI runs as root).
-  it.skipIf(!isRoot)('drops a query from source port 0 unanswered and counts it as spoofed_port', async () => {
+  // socket can send it, which takes root, and python3 sends it.
+  it('drops a query from source port 0 unanswered and counts it as spoofed_port', all(asRoot, needs('python3')), async () => {
     const before = await scrapeMetrics(server);
     const sent = spawnSync('python3', ['-c', RAW_UDP_FROM_PORT_0, String(server.port), encodeQuery(77, 'www.example.test').toString('hex')], { encoding: 'utf8' });
     expect(sent.status, sent.stderr).toBe(0);
@@ -145,8 +144,8 @@ describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => 
   });
 });
 
-describe.skipIf(!batchBuilt)('batched UDP and the port it binds', () => {
-  it('a datagram longer than 4096 bytes is dropped and counted as oversize', async () => {
+describe('batched UDP and the port it binds', needsUdpBatch(), () => {
+  it('a datagram longer than 4096 bytes is dropped and counted as oversize', needs('dig'), async () => {
     const server = await startServer(config('auto'));
     try {
       const socket = dgram.createSocket('udp4');

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encodeQuery, frame, TcpClient, udpExchange } from '../helpers/dns-client.js';
 import { waitFor } from '../../health/test-helpers.js';
 import { control, metricValue, query, scrapeMetrics, startServer, type RunningServer } from '../helpers/dns-server.js';
-import { loadUdpBatch } from '../../dns/server/udp-batch.js';
+import { needs, needsUdpBatch } from '../helpers/system-tools.js';
 
 const CONFIG = `
 dns:
@@ -144,7 +144,7 @@ describe('DNS served by several worker processes', () => {
     for (const w of workers) expect(() => process.kill(w, 0)).toThrow();
   });
 
-  it.skipIf(!loadUdpBatch())('gives each worker its own batched UDP socket, and a SIGKILLed primary takes them all down', async () => {
+  it('gives each worker its own batched UDP socket, and a SIGKILLed primary takes them all down', needsUdpBatch(), async () => {
     server = await startServer(CONFIG, { workers: 2 });
     const pid = server.process.pid!;
     // SO_REUSEPORT: one socket per worker on the same port (a shared socket would wake both).
@@ -156,7 +156,7 @@ describe('DNS served by several worker processes', () => {
     expect(udpSocketsOn(server.port)).toBe(0);
   });
 
-  it('answers dig like a single process does, ECS scope included', async () => {
+  it('answers dig like a single process does, ECS scope included', needs('dig'), async () => {
     server = await startServer(CONFIG, { workers: 2 });
     const r = await query(server, ['www.example.test', '+subnet=127.0.0.0/24']);
     expect(r.answer.map((a) => a.data)).toEqual(['192.0.2.10']);

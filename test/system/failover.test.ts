@@ -3,7 +3,7 @@
 // are real: a killed edge process, a downed link, a prober cut off from the other PoPs, an edge
 // that fails a fifth of its health checks. Latency steering is checked with real, different RTTs
 // from each PoP to a resolver (netem when the kernel has it, else a responder that holds its
-// answers back per asking address). Needs root and iproute2 (CI runs as root); skipped otherwise.
+// answers back per asking address). Needs root, iproute2 and dig (CI runs as root); skipped otherwise.
 //
 //   root namespace (this test, the dig client) 10.200.0.1 ── bridge mrd-fo-br ──┬─ mrd-fo-dns 10.200.0.2  meridian dns :53, control :8053
 //                                                                              ├─ mrd-fo-a   10.200.0.11 edge :80 + prober --pop a  (Frankfurt)
@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DIG_DEFAULTS, MERIDIAN_BIN, REPO_ROOT, parseDig, query } from '../helpers/dns-server.js';
-import { netemAvailable, skipUnlessRoot, sleep, Topology, type NsProcess } from '../helpers/netns.js';
+import { needsNetns, netemAvailable, sleep, Topology, type NsProcess } from '../helpers/netns.js';
+import { all, needs } from '../helpers/system-tools.js';
 
 const PREFIX = 'mrd-fo-';
 const IP = { bridge: '10.200.0.1', dns: '10.200.0.2', a: '10.200.0.11', b: '10.200.0.12', c: '10.200.0.13', res: '10.200.1.2' } as const;
@@ -127,7 +128,7 @@ async function waitFor<T>(what: string, t0: number, boundMs: number, get: () => 
 
 // ---------------------------------------------------------------------------------------------
 
-describe.skipIf(skipUnlessRoot('test/system/failover.test.ts'))('failover across PoP namespaces (system)', () => {
+describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), needsNetns()), () => {
   let topo: Topology;
   let dir: string;
   const edges: Partial<Record<Pop, NsProcess>> = {};
