@@ -176,10 +176,38 @@ export async function removeAll(prefix: string): Promise<void> {
     await run('ip', ['link', 'del', link]);
   }
   for (const ns of namespaces) await run('ip', ['netns', 'del', ns]);
+  await forgetBridgedTraffic(`${prefix}br`);
   // A namespace's veth end vanishes with the namespace; wait for the kernel to finish so the
   // next run can reuse the names.
   const deadline = Date.now() + 5000;
   while ((await linksWithPrefix(prefix)).length > 0 && Date.now() < deadline) await sleep(50);
+}
+
+// With br_netfilter loaded and bridge-nf-call-iptables set (as Docker leaves them), frames
+// crossing a bridge pass iptables' FORWARD chain, whose policy Docker sets to DROP: namespaces on
+// our bridge could not reach each other while dockerd runs. One ACCEPT rule for traffic within
+// our bridge (the bridge is the in and out device of a bridged packet), removed with it.
+const IPTABLES = ['iptables', 'ip6tables'] as const;
+
+function bridgeRule(bridge: string): string[] {
+  return ['FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT'];
+}
+
+async function allowBridgedTraffic(bridge: string): Promise<void> {
+  for (const cmd of IPTABLES) {
+    // No iptables on the machine: nothing can filter the bridge either.
+    await run(cmd, ['-w', '-I', ...bridgeRule(bridge)]).catch(() => undefined);
+  }
+}
+
+async function forgetBridgedTraffic(bridge: string): Promise<void> {
+  for (const cmd of IPTABLES) {
+    // Every copy a crashed earlier run may have left.
+    for (let i = 0; i < 10; i++) {
+      const r = await run(cmd, ['-w', '-D', ...bridgeRule(bridge)]).catch(() => undefined);
+      if (r === undefined || r.code !== 0) break;
+    }
+  }
 }
 
 async function linksWithPrefix(prefix: string): Promise<string[]> {
@@ -238,6 +266,7 @@ export class Topology {
       await ip('link', 'set', topo.bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0');
       await ip('addr', 'add', opts.bridgeAddress, 'dev', topo.bridge);
       await ip('link', 'set', topo.bridge, 'up');
+      await allowBridgedTraffic(topo.bridge);
       for (const spec of opts.namespaces) {
         const n = names[spec.key]!;
         await ip('netns', 'add', n.name);
