@@ -3,20 +3,16 @@
 // datagrams it must drop. The protocol on top is the same handler as node:dgram's
 // (test/integration/dns-udp-io.test.ts runs both paths end to end).
 import dgram from 'node:dgram';
-import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../health/test-helpers.js';
+import { needsLoopback6, needsUdpBatch } from '../../test/helpers/system-tools.js';
 import { IN_SLOT, UdpBatcher, batchingUnavailable, loadUdpBatch, type DatagramAnswerer } from './udp-batch.js';
 
 const addon = loadUdpBatch();
 // npm install builds the addon when python3, make and g++ are present; without them the server
 // falls back to node:dgram and this file has nothing to test. CI requires it (.ci/run sets
 // MERIDIAN_REQUIRE_NATIVE), so a build that silently failed there is a failure, not a skip.
-if (!addon) {
-  if (process.env.MERIDIAN_REQUIRE_NATIVE === '1') throw new Error(`the batched UDP addon is required here but ${batchingUnavailable()}`);
-  console.warn(`skipping the batched UDP tests: ${batchingUnavailable()}`);
-}
-const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === 'IPv6' && a.address === '::1'));
+if (!addon && process.env.MERIDIAN_REQUIRE_NATIVE === '1') throw new Error(`the batched UDP addon is required here but ${batchingUnavailable()}`);
 
 const open: UdpBatcher[] = [];
 afterEach(() => {
@@ -41,7 +37,8 @@ async function client(type: 'udp4' | 'udp6' = 'udp4'): Promise<{ socket: dgram.S
 /** Answers "echo:" + the datagram, so a reply shows which datagram it answers. */
 const echo: DatagramAnswerer = (msg) => Buffer.concat([Buffer.from('echo:'), msg]);
 
-describe.skipIf(!addon)('batched UDP (recvmmsg/sendmmsg)', () => {
+// Skipped with its reason in the run's skip summary (test/helpers/system-tools.ts).
+describe('batched UDP (recvmmsg/sendmmsg)', needsUdpBatch(), () => {
   it('answers every datagram of bursts larger than one batch, each to its sender, in order', async () => {
     const seen: { port: number; address: string }[] = [];
     const b = bind('127.0.0.1', 0, (msg, port, address) => {
@@ -66,7 +63,7 @@ describe.skipIf(!addon)('batched UDP (recvmmsg/sendmmsg)', () => {
     }
   });
 
-  it.skipIf(!hasLoopback6)('hands the answerer an IPv6 client its own address and port', async () => {
+  it('hands the answerer an IPv6 client its own address and port', needsLoopback6(), async () => {
     const seen: string[] = [];
     const b = bind('::1', 0, (msg, port, address) => {
       seen.push(`[${address}]:${port}`);
