@@ -46,6 +46,36 @@ describe('Hysteresis', () => {
   });
 });
 
+describe('transition (fast cadence)', () => {
+  it('is in transition from a failure after successes until fall, or until a success abandons it', () => {
+    const h = new Hysteresis(2, 3);
+    expect(h.inTransition).toBe(false);
+    record(h, '-');
+    expect(h.inTransition).toBe(true);
+    record(h, '+'); // abandoned
+    expect(h.inTransition).toBe(false);
+    record(h, '--');
+    expect(h.inTransition).toBe(true);
+    record(h, '-'); // fall reached: down, steady again
+    expect(h).toMatchObject({ up: false, inTransition: false });
+    record(h, '--');
+    expect(h.inTransition).toBe(false);
+  });
+
+  it('is in transition from a success after failures until rise, or until a failure abandons it', () => {
+    const h = new Hysteresis(2, 1);
+    record(h, '-');
+    record(h, '+');
+    expect(h).toMatchObject({ up: false, inTransition: true });
+    record(h, '-'); // abandoned
+    expect(h.inTransition).toBe(false);
+    record(h, '+');
+    expect(h.inTransition).toBe(true);
+    record(h, '+'); // rise reached
+    expect(h).toMatchObject({ up: true, inTransition: false });
+  });
+});
+
 describe('confirming retry over hysteresis', () => {
   // Each attempt fails with probability `lossRate`, independently: packet loss, resets.
   const lossyProbe = (random: () => number, lossRate: number): Probe => async () =>
