@@ -91,6 +91,17 @@ describe('startScheduler', () => {
     expect(other.runs.map((r) => r.start - t0)).toEqual([500, 1500, 2500]);
   });
 
+  it('steady runs on a phase that is not a whole number of ms are never doubled', async () => {
+    // Three tasks: phases 0, 333.33…, 666.66… ms, which floating point cannot hold exactly.
+    const { tasks, runs } = recorder(['a', 'b', 'c'], 1000, 1);
+    scheduler = startScheduler(
+      tasks.map((t) => ({ ...t, nextInterval: () => 1000 })),
+      { concurrency: 10 },
+    );
+    await vi.advanceTimersByTimeAsync(100_000 - 1);
+    for (const id of ['a', 'b', 'c']) expect(runs.filter((r) => r.id === id)).toHaveLength(100);
+  });
+
   it('an abandoned transition goes back to the steady phase, not an interval after the fast run', async () => {
     const t0 = performance.now();
     const asks = [250, 1000];

@@ -84,8 +84,9 @@ export function startScheduler(tasks: readonly Task[], opts: SchedulerOptions): 
     const wanted = slot.task.nextInterval?.() ?? interval;
     if (wanted < interval) return slot.due + Math.max(0, wanted);
     // The first point of the phase grid after this run's due time (the run itself may have been
-    // a fast one, off the grid).
-    return slot.phase + (Math.floor((slot.due - slot.phase) / interval) + 1) * interval;
+    // a fast one, off the grid). The epsilon: a run due on the grid must not find itself a hair
+    // before it in floating point and be run again at once.
+    return slot.phase + (Math.floor((slot.due - slot.phase) / interval + 1e-6) + 1) * interval;
   };
 
   const slots: Slot[] = tasks.map((task) => ({ task, due: 0, phase: 0, timer: undefined }));
