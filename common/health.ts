@@ -28,6 +28,8 @@ export type Check = z.output<typeof checkSchema>;
 export const probeSettingsSchema = z.strictObject({
   check: checkSchema.optional(),
   interval: duration.optional(),
+  /** Probe interval while a target's state is in transition (default: interval / 4). */
+  fastInterval: duration.optional(),
   timeout: duration.optional(),
   rise: z.number().int().min(1).max(100).optional(),
   fall: z.number().int().min(1).max(100).optional(),
@@ -37,6 +39,8 @@ export type ProbeSettingsInput = z.output<typeof probeSettingsSchema>;
 export interface ProbeSettings {
   readonly check: Check;
   readonly interval: number;
+  /** While a failure follows successes, or a success failures: HAProxy's `fastinter`. */
+  readonly fastInterval: number;
   readonly timeout: number;
   readonly rise: number;
   readonly fall: number;
@@ -45,6 +49,7 @@ export interface ProbeSettings {
 export const DEFAULT_PROBE: ProbeSettings = {
   check: { type: 'http', path: '/healthz', expectStatus: 200 },
   interval: 1000,
+  fastInterval: 250,
   timeout: 500,
   rise: 2,
   fall: 3,
@@ -131,5 +136,8 @@ export function probeSettingsFor(
 ): ProbeSettings {
   const pick = <K extends keyof ProbeSettings>(k: K): ProbeSettings[K] =>
     (pop?.[k] ?? pool?.[k] ?? health[k] ?? DEFAULT_PROBE[k]) as ProbeSettings[K];
-  return { check: pick('check'), interval: pick('interval'), timeout: pick('timeout'), rise: pick('rise'), fall: pick('fall') };
+  const interval = pick('interval');
+  // Unset, it follows the interval in effect (a pool's 2 s gets 500 ms); never above it.
+  const fast = pop?.fastInterval ?? pool?.fastInterval ?? health.fastInterval ?? Math.max(1, Math.round(interval / 4));
+  return { check: pick('check'), interval, fastInterval: Math.min(fast, interval), timeout: pick('timeout'), rise: pick('rise'), fall: pick('fall') };
 }

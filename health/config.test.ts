@@ -54,7 +54,7 @@ pools:
     expect(config).toMatchObject({ interval: 2000, reportTo: ['http://127.0.0.1:8053', 'http://127.0.0.2:8053'], skipped: ['nyc'] });
     const [fra, iad, sin] = config.targets;
     expect(config.targets).toHaveLength(3);
-    expect(fra!.settings).toEqual({ check: { type: 'http', path: '/ping', expectStatus: 200, bodyMatch: '^ok' }, interval: 2000, timeout: 1000, rise: 2, fall: 4 });
+    expect(fra!.settings).toEqual({ check: { type: 'http', path: '/ping', expectStatus: 200, bodyMatch: '^ok' }, interval: 2000, fastInterval: 500, timeout: 1000, rise: 2, fall: 4 });
     expect(iad).toMatchObject({ enabled: false, settings: { check: { type: 'tcp', port: 8443 }, interval: 500, timeout: 300, rise: 5, fall: 4 } });
     expect(iad!.edge.hostname).toBe('[2001:db8::2]');
     expect(sin!.settings.check).toEqual({ type: 'dns', name: 'health.demo.test', qtype: 'A', port: 53 });

@@ -49,6 +49,16 @@ export class Hysteresis implements HysteresisState {
     return false;
   }
 
+  /**
+   * A state change is under way: a failure after successes while up, or a success after
+   * failures while down. The prober probes such a target at `fastInterval` until `fall` or
+   * `rise` is reached (the state flips, the counter that started it keeps counting in the new
+   * state, and the transition is over) or an opposite outcome abandons it.
+   */
+  get inTransition(): boolean {
+    return this.up ? this.consecutiveFailures > 0 : this.consecutiveSuccesses > 0;
+  }
+
   snapshot(): HysteresisState {
     const { up, rttMs, consecutiveSuccesses, consecutiveFailures } = this;
     return { up, rttMs, consecutiveSuccesses, consecutiveFailures };

@@ -98,4 +98,42 @@ describe('startReporter', () => {
     expect(r.status()[0]!.lastError).toMatch(/^HTTP 401: .*bearer token/);
     expect(dns.reports).toEqual([]);
   });
+
+  it('a state change while a delivery is in flight goes out when it ends, not an interval later', async () => {
+    // A DNS server that holds the first report for 150 ms.
+    const reports: { seq: number; up: boolean; at: number }[] = [];
+    let hold = true;
+    const server = await startControlServer({
+      host: '127.0.0.1',
+      port: 0,
+      log: quiet,
+      routes: [
+        {
+          method: 'POST',
+          path: '/v1/health/reports',
+          mutating: true,
+          handle: async (req) => {
+            const r = healthReportSchema.parse(req.body);
+            if (hold) {
+              hold = false;
+              await new Promise((res) => setTimeout(res, 150));
+            }
+            reports.push({ seq: r.seq, up: r.targets[0]!.up, at: performance.now() });
+            return { status: 204 };
+          },
+        },
+      ],
+    });
+    open.push(server);
+    let up = true;
+    const r = reporter({ reportTo: [server.url], interval: 5_000, targets: () => [{ pop: 'fra', up, rttMs: 1 }] });
+    r.ready();
+    await new Promise((res) => setTimeout(res, 30));
+    up = false;
+    const changedAt = performance.now();
+    r.sendNow();
+    await waitFor(() => reports.length === 2, 1000, 'the change');
+    expect(reports.map((x) => [x.seq, x.up])).toEqual([[1, true], [2, false]]);
+    expect(reports[1]!.at - changedAt).toBeLessThan(1000);
+  });
 });

@@ -54,6 +54,8 @@ interface Destination {
   readonly endpoint: string;
   /** The delivery in flight; a DNS server that is slow gets the next report, not a queue of them. */
   busy: Promise<void> | undefined;
+  /** A state change came while `busy`: send a fresh report as soon as that delivery ends. */
+  changed: boolean;
   lastDeliveredAt: Date | null;
   lastError: string | null;
   lastLoggedAt: number;
@@ -72,6 +74,7 @@ export function startReporter(opts: ReporterOptions): Reporter {
     url,
     endpoint: url.replace(/\/+$/, '') + REPORT_PATH,
     busy: undefined,
+    changed: false,
     lastDeliveredAt: null,
     lastError: null,
     lastLoggedAt: -Infinity,
@@ -112,16 +115,31 @@ export function startReporter(opts: ReporterOptions): Reporter {
     }
   };
 
-  const send = (): void => {
+  const build = (): string => {
     const report: z.input<typeof healthReportSchema> = { vantage: opts.vantage, epoch: opts.epoch, seq: ++seq, interval, targets: opts.targets() };
     // `resolvers` is optional: left out while nothing is measured (or measuring is off), which
     // also keeps those reports acceptable to DNS servers that predate the field.
     const resolvers = opts.resolvers?.() ?? [];
     if (resolvers.length > 0) report.resolvers = resolvers;
-    const body = JSON.stringify(report);
+    return JSON.stringify(report);
+  };
+
+  // A periodic report to a busy server is skipped (the next one supersedes it). A state change
+  // is not: it goes out the moment the delivery in flight ends, not an interval later.
+  const push = (dest: Destination, body: string): void => {
+    dest.busy = deliver(dest, body).finally(() => {
+      dest.busy = undefined;
+      if (!dest.changed || stopping.signal.aborted) return;
+      dest.changed = false;
+      push(dest, build());
+    });
+  };
+
+  const send = (change = false): void => {
+    let body: string | undefined;
     for (const dest of destinations) {
-      if (dest.busy) continue;
-      dest.busy = deliver(dest, body).finally(() => (dest.busy = undefined));
+      if (dest.busy) dest.changed ||= change;
+      else push(dest, (body ??= build()));
     }
   };
 
@@ -132,7 +150,7 @@ export function startReporter(opts: ReporterOptions): Reporter {
     clearTimeout(firstTimer);
     firstTimer = undefined;
     send();
-    everyInterval = setInterval(send, interval);
+    everyInterval = setInterval(() => send(), interval);
   };
 
   return {
@@ -142,7 +160,7 @@ export function startReporter(opts: ReporterOptions): Reporter {
     ready: begin,
     // A state change is news: send it now rather than up to an interval later.
     sendNow: () => {
-      if (everyInterval !== undefined) send();
+      if (everyInterval !== undefined) send(true);
     },
     status: () =>
       destinations.map((d) => ({ url: d.url, lastDeliveredAt: d.lastDeliveredAt?.toISOString() ?? null, lastError: d.lastError })),

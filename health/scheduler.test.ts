@@ -77,6 +77,52 @@ describe('startScheduler', () => {
     expect(runs.filter((r) => r.id === 'fast').map((r) => r.start - t0)).toEqual([50, 150, 250, 350, 450, 550, 650, 750, 850, 950]);
   });
 
+  it('runs a task at the delay it asks for after each run, then back on its phase', async () => {
+    const t0 = performance.now();
+    // After the run due at 1000 the task is "in transition" for three fast runs, then steady.
+    const asks = [1000, 250, 250, 250, 1000, 1000];
+    const starts: number[] = [];
+    const task: Task = { id: 'a', interval: 1000, nextInterval: () => asks.shift() ?? 1000, run: async () => void starts.push(performance.now() - t0) };
+    const other = recorder(['b'], 1000, 10);
+    scheduler = startScheduler([task, ...other.tasks], { concurrency: 10 });
+    await vi.advanceTimersByTimeAsync(3_100);
+    expect(starts).toEqual([0, 1000, 1250, 1500, 1750, 2000, 3000]);
+    // The other task keeps its own phase (half an interval later) throughout.
+    expect(other.runs.map((r) => r.start - t0)).toEqual([500, 1500, 2500]);
+  });
+
+  it('steady runs on a phase that is not a whole number of ms are never doubled', async () => {
+    // Three tasks: phases 0, 333.33…, 666.66… ms, which floating point cannot hold exactly.
+    const { tasks, runs } = recorder(['a', 'b', 'c'], 1000, 1);
+    scheduler = startScheduler(
+      tasks.map((t) => ({ ...t, nextInterval: () => 1000 })),
+      { concurrency: 10 },
+    );
+    await vi.advanceTimersByTimeAsync(100_000 - 1);
+    for (const id of ['a', 'b', 'c']) expect(runs.filter((r) => r.id === id)).toHaveLength(100);
+  });
+
+  it('an abandoned transition goes back to the steady phase, not an interval after the fast run', async () => {
+    const t0 = performance.now();
+    const asks = [250, 1000];
+    const starts: number[] = [];
+    const task: Task = { id: 'a', interval: 1000, nextInterval: () => asks.shift() ?? 1000, run: async () => void starts.push(performance.now() - t0) };
+    scheduler = startScheduler([task], { concurrency: 1 });
+    await vi.advanceTimersByTimeAsync(3_100);
+    expect(starts).toEqual([0, 250, 1000, 2000, 3000]);
+  });
+
+  it('a fast run that overruns its delay goes again at once, never twice at once', async () => {
+    const t0 = performance.now();
+    const { tasks, runs } = recorder(['a'], 1000, 600);
+    let fast = 3;
+    scheduler = startScheduler([{ ...tasks[0]!, nextInterval: () => (fast-- > 0 ? 250 : 1000) }], { concurrency: 1 });
+    await vi.advanceTimersByTimeAsync(4_100);
+    // At once after each 600 ms run while fast; the run due at 1800 overran the phase point 2000
+    // too (at once, 2400), then steady on the phase: 3000, 4000.
+    expect(runs.map((r) => r.start - t0)).toEqual([0, 600, 1200, 1800, 2400, 3000, 4000]);
+  });
+
   it('keeps running a task whose run throws, passing the error on', async () => {
     const errors: unknown[] = [];
     let calls = 0;

@@ -1,11 +1,16 @@
 // Runs each task every `interval`, with first runs spread evenly over the interval so n targets
 // make a steady trickle of probes rather than a burst every second. At most `concurrency` runs
 // are in flight; a task is never run again before its previous run has finished, so a slow
-// target is probed late, never twice at once.
+// target is probed late, never twice at once. After each run a task may ask for a shorter delay
+// (`nextInterval`: a target in transition is probed at `fastInterval`); the next steady run after
+// that goes back onto the task's phase, so steady traffic stays the even trickle it was.
 
 export interface Task {
   readonly id: string;
   readonly interval: number;
+  /** Asked after each run: the delay (ms, from when that run was due) to the next one. Below
+   *  `interval` it is a fast run; `interval` (or no method) means back on the steady phase. */
+  nextInterval?(): number;
   /** `signal` aborts when the scheduler stops. A rejection is passed to `onError`. */
   run(signal: AbortSignal): Promise<void>;
 }
@@ -25,8 +30,10 @@ export interface Scheduler {
 
 interface Slot {
   readonly task: Task;
-  /** When the current run was due (performance.now() ms); the next one is due an interval later. */
+  /** When the current run was due (performance.now() ms). */
   due: number;
+  /** When the first run was due: steady runs fall on phase + k × interval. */
+  phase: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -66,15 +73,28 @@ export function startScheduler(tasks: readonly Task[], opts: SchedulerOptions): 
         inFlight.delete(run);
         if (stopping.signal.aborted) return;
         // Keep the task's phase; if it overran its slot, go again now rather than skip a round.
-        schedule(slot, Math.max(slot.due + slot.task.interval, performance.now()));
+        schedule(slot, Math.max(nextDue(slot), performance.now()));
         pump();
       });
     inFlight.add(run);
   };
 
-  const slots: Slot[] = tasks.map((task) => ({ task, due: 0, timer: undefined }));
+  const nextDue = (slot: Slot): number => {
+    const { interval } = slot.task;
+    const wanted = slot.task.nextInterval?.() ?? interval;
+    if (wanted < interval) return slot.due + Math.max(0, wanted);
+    // The first point of the phase grid after this run's due time (the run itself may have been
+    // a fast one, off the grid). The epsilon: a run due on the grid must not find itself a hair
+    // before it in floating point and be run again at once.
+    return slot.phase + (Math.floor((slot.due - slot.phase) / interval + 1e-6) + 1) * interval;
+  };
+
+  const slots: Slot[] = tasks.map((task) => ({ task, due: 0, phase: 0, timer: undefined }));
   const t0 = performance.now();
-  slots.forEach((slot, i) => schedule(slot, t0 + (i * slot.task.interval) / slots.length));
+  slots.forEach((slot, i) => {
+    slot.phase = t0 + (i * slot.task.interval) / slots.length;
+    schedule(slot, slot.phase);
+  });
 
   return {
     get running() {

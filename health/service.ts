@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { createRegistry } from '../common/metrics.js';
 import { createChecks } from './checks/index.js';
 import { loadProberConfig, type Target } from './config.js';
-import { confirmed } from './confirm.js';
+import { confirmed, hedgeDelay } from './confirm.js';
 import { Hysteresis } from './hysteresis.js';
 import { HealthMetrics } from './metrics.js';
 import { startReporter, type DestinationStatus } from './reporter.js';
@@ -146,7 +146,7 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
   let unprobed = states.length;
   const probeOnce = async (state: TargetState, signal: AbortSignal): Promise<void> => {
     const { target, hysteresis } = state;
-    const result = await probe(target, target.settings, signal);
+    const result = await probe(target, target.settings, signal, hedgeDelay(target.settings.timeout, hysteresis.rttMs));
     // Stopping aborts probes; that says nothing about the edge.
     if (signal.aborted) return;
     const first = state.lastProbeAt === undefined;
@@ -167,7 +167,13 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
   };
 
   const scheduler = startScheduler(
-    states.map((state) => ({ id: state.target.pop, interval: state.target.settings.interval, run: (signal) => probeOnce(state, signal) })),
+    states.map((state) => ({
+      id: state.target.pop,
+      interval: state.target.settings.interval,
+      // A target in transition is probed at fastInterval until rise/fall decides (see confirm.ts).
+      nextInterval: () => (state.hysteresis.inTransition ? state.target.settings.fastInterval : state.target.settings.interval),
+      run: (signal) => probeOnce(state, signal),
+    })),
     { concurrency: config.concurrency, onError: (task, err) => log.error({ err, pop: task.id }, 'probe failed unexpectedly') },
   );
   if (states.length === 0) reporter.ready();

@@ -65,7 +65,7 @@ export function target(edge: string, pop = 'test'): ProbeTarget {
 }
 
 export function settings<C extends Check>(check: C, timings: Partial<Omit<ProbeSettings, 'check'>> = {}): Omit<ProbeSettings, 'check'> & { check: C } {
-  return { interval: 1000, timeout: 300, rise: 2, fall: 3, ...timings, check };
+  return { interval: 1000, fastInterval: 250, timeout: 300, rise: 2, fall: 3, ...timings, check };
 }
 
 export { prng as seededRandom } from '../test/helpers/prng.js';

@@ -237,7 +237,7 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     const t0 = performance.now();
     await edges.a!.stop('SIGKILL');
     const out = await waitFor('answer moves off A', t0, 10_000, answer, (ips) => ips.length > 0 && !ips.includes(IP.a));
-    console.log(`[failover] edge A killed → answer ${out.value.join(',')} after ${out.ms} ms (README: new answers stop using a dead PoP after ~4 s)`);
+    console.log(`[failover] edge A killed → answer ${out.value.join(',')} after ${out.ms} ms (README: new answers stop using a killed edge's PoP after ≤ ~1.5 s)`);
     expect(out.value).toEqual([IP.c]); // London is next nearest to Mainz
     const a = (await health()).find((p) => p.pop === 'a')!;
     expect(a.verdict).toBe('down');
@@ -260,8 +260,8 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     const t0 = performance.now();
     const t0wall = Date.now();
     await topo.linkDown('a');
-    // 15 s, not 10: against a silent address each HTTP attempt takes ~1 s rather than the 500 ms
-    // timeout (undici's coarse connect timer), so the probers need ~6 s for fall 3 (measured 6-7.4 s).
+    // 15 s, not 10: a silent edge costs each probe its timeout (with the hedged retry, ~600 ms):
+    // the probers need up to interval + 3 × 600 ms for fall 3 (~2.8 s); measured ~2-3 s, with room for a busy machine.
     const out = await waitFor('answer moves off A', t0, 15_000, answer, (ips) => ips.length > 0 && !ips.includes(IP.a));
     console.log(`[link down] A's link down → answer ${out.value.join(',')} after ${out.ms} ms`);
     console.log(timeline(t0wall));
@@ -315,7 +315,9 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
   }, 45_000);
 
   it('no flapping: an edge failing 20% of health checks at random stays up over ~60 probes per prober', async () => {
-    // 200 ms interval: 60 probes in ~12 s. fall 3, rise 2 as in the defaults.
+    // 200 ms interval: 60 probes in ~12 s. fall 3, rise 2 as in the defaults, and the default
+    // fastInterval (50 ms here): every failed probe is followed by one 50 ms later (confirm.ts
+    // has the arithmetic: a probe fails at 4%, a false `fall` run every ~16,000 probes).
     await edges.a!.stop();
     await startEdge('a', ['--fail-rate', '0.2', '--seed', '20261122']);
     await startStack(configYaml({ interval: '200ms', timeout: '150ms', fall: 3, rise: 2 }));
