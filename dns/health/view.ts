@@ -241,7 +241,8 @@ export class HealthView {
       const verdict = this.verdictFor(pop, now, before);
       if (before && before.up !== verdict.up) {
         verdictChanged = true;
-        this.log.info({ pop, from: before.up ? 'up' : 'down', to: verdict.up ? 'up' : 'down', reason: verdict.reason }, 'PoP health verdict changed');
+        const member = this.memberIds.includes(pop);
+        this.log.info({ pop, from: before.up ? 'up' : 'down', to: verdict.up ? 'up' : 'down', reason: verdict.reason }, member ? 'CNAME member health verdict changed' : 'PoP health verdict changed');
         this.onTransition(pop, verdict.up ? 'up' : 'down');
       }
       this.verdicts.set(pop, verdict);

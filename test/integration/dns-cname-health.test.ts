@@ -90,14 +90,14 @@ describe('a health-checked CNAME member (another CDN)', () => {
     const other = health.pops.find((p) => p.pop === 'other')!;
     expect(other).toMatchObject({ kind: 'member', verdict: 'up' });
     expect(other.votes.map((v) => `${v.vantage}:${v.up}`).sort()).toEqual(['fra:true', 'iad:true']);
-    expect(probers[0]!.status().targets.map((t) => t.pop)).toEqual(['other']);
+    expect(probers[0]!.status().targets.map((t) => `${t.kind}:${t.pop} ${t.edge}`)).toEqual([`member:other ${otherCdn.url}/health`]);
 
     await otherCdn.stop();
     const failover = await until((cname) => !cname);
     expect(await answer()).toEqual(['192.0.2.30']);
     const explained = JSON.stringify((await control(server, 'GET', '/v1/explain?name=www.example.test&client=127.0.0.1')).json);
     expect(explained).toContain('member other: down: 2 of 2 expected vantage points see it down (2 report, quorum 2)');
-    expect(server.stdout.join('\n')).toMatch(/"pop":"other","from":"up","to":"down".*health verdict changed/);
+    expect(server.stdout.join('\n')).toMatch(/"pop":"other","from":"up","to":"down".*CNAME member health verdict changed/);
 
     await otherCdn.start();
     const recovery = await until((cname) => cname);
