@@ -98,6 +98,8 @@ describe('a health-checked CNAME member (another CDN)', () => {
     const explained = JSON.stringify((await control(server, 'GET', '/v1/explain?name=www.example.test&client=127.0.0.1')).json);
     expect(explained).toContain('member other: down: 2 of 2 expected vantage points see it down (2 report, quorum 2)');
     expect(server.stdout.join('\n')).toMatch(/"pop":"other","from":"up","to":"down".*CNAME member health verdict changed/);
+    const cli = await runMeridian(['explain', 'www.example.test', '127.0.0.1', '--control', server.controlUrl]);
+    expect(cli.stdout).toMatch(/edge\.other-cdn\.example\. \(cname other\)\s+no\s.*member other: down: 2 of 2/);
 
     await otherCdn.start();
     const recovery = await until((cname) => cname);
