@@ -64,7 +64,8 @@ async function until(want: (cname: boolean) => boolean, timeoutMs = 15_000): Pro
 beforeAll(async () => {
   otherCdn = await localHttp((req, res) => (req.url === '/health' ? res.writeHead(200).end('ok\n') : res.writeHead(404).end()));
   const healthUrl = `${otherCdn.url}/health`;
-  server = await startServer(topology(healthUrl, []));
+  // Two serving workers: member eligibility reaches them in the health snapshots too.
+  server = await startServer(topology(healthUrl, []), { workers: 2 });
   // The probers read the same topology, with the server's control URL to report to.
   const dir = mkdtempSync(join(tmpdir(), 'meridian-cname-'));
   writeFileSync(join(dir, 'report.token'), 'secret\n');
