@@ -52,14 +52,14 @@ export function formatExplanation(e: Explanation): string {
         (c['continent'] ? `, continent ${String(c['continent'])}` : ''),
     );
   }
-  type Row = { id: string; kind: string; eligible: boolean; distanceKm: number | null; estimatedRttMs: number | null; measuredRttMs: number | null; notes: string[] };
+  type Row = { id: string; kind: string; memberId?: string; eligible: boolean; distanceKm: number | null; estimatedRttMs: number | null; measuredRttMs: number | null; notes: string[] };
   for (const d of e.decisions as { pool: string; policy: string; rankedBy: string; candidates: Row[]; chosen: string[]; usedFallback: boolean }[]) {
     lines.push('', `pool ${d.pool} (policy ${d.policy}, ranked by ${d.rankedBy})${d.usedFallback ? ' — nothing eligible, fallback used' : ''}`);
     const rows = [['', 'member', 'eligible', 'distance', 'est. RTT', 'measured', 'notes']];
     for (const m of d.candidates) {
       rows.push([
         d.chosen.includes(m.id) ? '→' : '',
-        m.kind === 'cname' ? `${m.id} (cname)` : m.id,
+        m.kind === 'cname' ? `${m.id} (cname${m.memberId ? ` ${m.memberId}` : ''})` : m.id,
         m.eligible ? 'yes' : 'no',
         m.distanceKm === null ? '-' : `${m.distanceKm} km`,
         m.estimatedRttMs === null ? '-' : `${m.estimatedRttMs} ms`,

@@ -13,6 +13,8 @@ export const checkSchema = z.discriminatedUnion('type', [
     bodyMatch: z.string().optional(),
     /** Host header, when the edge serves several names. */
     host: z.string().optional(),
+    /** A whole URL instead of edge + path: CNAME members only (another CDN's health URL). */
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   }),
   z.strictObject({ type: z.literal('tcp'), port: z.number().int().min(1).max(65535).optional() }),
   z.strictObject({

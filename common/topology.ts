@@ -28,14 +28,29 @@ const popSchema = z.strictObject({
 });
 export type Pop = z.output<typeof popSchema>;
 
-const memberSchema = z.union([
-  id.transform((pop) => ({ kind: 'pop' as const, pop, weight: undefined as number | undefined })),
-  z.strictObject({ pop: id, weight: z.number().int().min(1).max(10_000).optional() }).transform((m) => ({ kind: 'pop' as const, ...m })),
-  // Another CDN, answered as a CNAME (the multi-CDN case).
-  z
-    .strictObject({ cname: z.string().min(1), weight: z.number().int().min(1).max(10_000).default(100), location: locationSchema.optional() })
-    .transform((m) => ({ kind: 'cname' as const, ...m })),
-]);
+// The object forms are told apart by their key (`pop` or `cname`), so an error in one is
+// reported at its field rather than as "Invalid input" for the whole union.
+const memberObjectSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...v, kind: 'cname' in v ? 'cname' : 'pop' } : v),
+  z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('pop'), pop: id, weight: z.number().int().min(1).max(10_000).optional() }),
+    // Another CDN, answered as a CNAME (the multi-CDN case). With a health check it is probed by
+    // every prober like a PoP's edge and named by its `id` (drain, reports, status).
+    z.strictObject({
+      kind: z.literal('cname'),
+      cname: z.string().min(1),
+      /** Names the member in overrides, reports and status; required with a health check. */
+      id: id.optional(),
+      weight: z.number().int().min(1).max(10_000).default(100),
+      location: locationSchema.optional(),
+      /** `check: { type: http, url }` (the other CDN's health URL); interval, timeout, rise and
+       *  fall over the pool's and the `health` defaults. */
+      health: probeSettingsSchema.optional(),
+    }),
+  ]),
+);
+
+const memberSchema = z.union([id.transform((pop) => ({ kind: 'pop' as const, pop, weight: undefined as number | undefined })), memberObjectSchema]);
 export type PoolMember = z.output<typeof memberSchema>;
 
 export const POLICIES = ['nearest', 'weighted', 'ordered'] as const;
@@ -64,8 +79,33 @@ export interface Topology {
   readonly pools: readonly Pool[];
 }
 
+export type CnameMember = Extract<PoolMember, { kind: 'cname' }>;
+
+/** A CNAME member with a health check: a health subject beside the PoPs. */
+export interface CheckedMember {
+  readonly id: string;
+  readonly cname: string;
+  readonly member: CnameMember;
+  /** The first pool it is a member of (its probe settings come from there). */
+  readonly pool: Pool;
+  /** Where it is in the config, for errors: `pools[i].members[j]`. */
+  readonly where: string;
+}
+
+/** The checked CNAME members, each once (the same id may be a member of several pools). */
+export function checkedMembers(t: Pick<Topology, 'pools'>): CheckedMember[] {
+  const out = new Map<string, CheckedMember>();
+  t.pools.forEach((pool, i) =>
+    pool.members.forEach((m, j) => {
+      if (m.kind !== 'cname' || m.id === undefined || m.health?.check === undefined || out.has(m.id)) return;
+      out.set(m.id, { id: m.id, cname: m.cname, member: m, pool, where: `pools[${i}].members[${j}]` });
+    }),
+  );
+  return [...out.values()];
+}
+
 /** Cross-reference checks zod cannot express; returns problems as [path, message]. */
-export function topologyProblems(t: Topology & { readonly health?: Pick<HealthSettings, 'vantagePoints' | 'quorum'> }): [string, string][] {
+export function topologyProblems(t: Topology & { readonly health?: Pick<HealthSettings, 'vantagePoints' | 'quorum' | 'check'> }): [string, string][] {
   const problems: [string, string][] = [];
   const popIds = new Set<string>();
   t.pops.forEach((p, i) => {
@@ -80,6 +120,7 @@ export function topologyProblems(t: Topology & { readonly health?: Pick<HealthSe
     pool.members.forEach((m, j) => {
       if (m.kind === 'pop' && !popIds.has(m.pop)) problems.push([`pools[${i}].members[${j}]`, `no PoP with id '${m.pop}'`]);
     });
+    if (pool.health?.check?.type === 'http' && pool.health.check.url !== undefined) problems.push([`pools[${i}].health.check.url`, URL_ONLY_ON_MEMBERS]);
     if (pool.fallback !== undefined && !pool.members.some((m) => m.kind === 'pop' && m.pop === pool.fallback)) {
       problems.push([`pools[${i}].fallback`, `'${pool.fallback}' is not a PoP member of pool '${pool.id}'`]);
     }
@@ -87,8 +128,55 @@ export function topologyProblems(t: Topology & { readonly health?: Pick<HealthSe
       problems.push([`pools[${i}].fallback`, `pool '${pool.id}' has no PoP member to fall back to; set a fallback`]);
     }
   });
+  t.pops.forEach((p, i) => {
+    if (p.health?.check?.type === 'http' && p.health.check.url !== undefined) problems.push([`pops[${i}].health.check.url`, URL_ONLY_ON_MEMBERS]);
+  });
+  if (t.health?.check?.type === 'http' && t.health.check.url !== undefined) problems.push(['health.check.url', URL_ONLY_ON_MEMBERS]);
+  problems.push(...memberProblems(t, popIds));
   if (t.health) problems.push(...vantageProblems(t.health, popIds));
   return problems;
+}
+
+const URL_ONLY_ON_MEMBERS = "a check 'url' is for CNAME members (another CDN's health URL); a PoP's check is a 'path' on its edge";
+
+/**
+ * A checked CNAME member is a health subject named by its id: the id must be there, must not be
+ * a PoP's, and names one member (the same member may sit in several pools). Its check probes a
+ * URL of the other CDN: http with `url` (there is no edge to put a path on).
+ */
+function memberProblems(t: Topology, popIds: ReadonlySet<string>): [string, string][] {
+  const problems: [string, string][] = [];
+  const seen = new Map<string, { text: string; where: string }>();
+  t.pools.forEach((pool, i) =>
+    pool.members.forEach((m, j) => {
+      if (m.kind !== 'cname') return;
+      const where = `pools[${i}].members[${j}]`;
+      if (m.health !== undefined && m.health.check === undefined) {
+        problems.push([`${where}.health.check`, "a CNAME member's health needs a check: { type: http, url: ... }"]);
+      }
+      const check = m.health?.check;
+      if (check !== undefined && (check.type !== 'http' || check.url === undefined)) {
+        problems.push([`${where}.health.check`, "a CNAME member is checked by { type: http, url: ... } (the other CDN's health URL)"]);
+      }
+      if (check !== undefined && m.id === undefined) {
+        problems.push([`${where}.id`, `a CNAME member with a health check needs an id (drain, reports and status name it); e.g. id: ${suggestId(m.cname)}`]);
+      }
+      if (m.id === undefined) return;
+      if (popIds.has(m.id)) return void problems.push([`${where}.id`, `'${m.id}' is a PoP id; a CNAME member needs its own`]);
+      const text = JSON.stringify([m.cname, m.health ?? null]);
+      const before = seen.get(m.id);
+      if (before && before.text !== text) problems.push([`${where}.id`, `'${m.id}' already names another member (${before.where}, a different cname or health)`]);
+      else if (!before) seen.set(m.id, { text, where });
+    }),
+  );
+  return problems;
+}
+
+/** `edge.other-cdn.example.` → `other-cdn`: a hint in the error, never an implicit id. */
+function suggestId(cname: string): string {
+  const labels = cname.replace(/\.$/, '').toLowerCase().split('.');
+  const pick = labels.length >= 2 ? labels[labels.length - 2]! : labels[0]!;
+  return pick.replace(/[^a-z0-9_-]/g, '-').replace(/^[^a-z0-9]+/, '') || 'other-cdn';
 }
 
 /** A vantage point that is no PoP would never report, and a quorum above the vantage points

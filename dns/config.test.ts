@@ -138,4 +138,20 @@ describe('DNS config', () => {
     const state = await load('zones:\n  - name: example.test\n    file: z.zone\n', { 'z.zone': zone });
     expect(state.zones.get('\x07example\x04test')!.negativeTtl).toBe(60);
   });
+
+  it('reads a health-checked CNAME member, and refuses one without an id, naming file and field', async () => {
+    const pops = `pops: [{ id: fra, location: { lat: 50, lon: 8 }, ipv4: [192.0.2.30] }]\n`;
+    const member = '{ cname: edge.other-cdn.example., id: other, weight: 20, health: { check: { type: http, url: "http://127.0.0.1:9/health" }, fall: 2 } }';
+    const file = writeConfig(`${HEAD}${pops}pools: [{ id: p, members: [fra, ${member}] }]\n`);
+    const config = await loadDnsConfig(file);
+    expect(config.topology.pools[0]!.members[1]).toEqual({
+      kind: 'cname', cname: 'edge.other-cdn.example.', id: 'other', weight: 20,
+      health: { check: { type: 'http', url: 'http://127.0.0.1:9/health', path: '/healthz', expectStatus: 200 }, fall: 2 },
+    });
+    const msg = await loadError(`${HEAD}${pops}pools: [{ id: p, members: [fra, ${member.replace('id: other, ', '')}] }]\n`);
+    expect(msg).toMatch(/^\/.*meridian\.yaml: pools\[0\]\.members\[1\]\.id: a CNAME member with a health check needs an id/);
+    const bad = await loadError(`${HEAD}${pops}pools: [{ id: p, members: [fra, { cname: x.example., id: x, wieght: 2 }] }]\n`);
+    expect(bad).toMatch(/pools\[0\]\.members\[1\].*wieght/);
+  });
 });
+

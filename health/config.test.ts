@@ -27,7 +27,7 @@ describe('loadProberConfig', () => {
     const config = await loadProberConfig('config/demo.yaml', 'iad');
     expect(config.vantage).toBe('iad');
     expect(config.targets.map((t) => t.pop)).toEqual(['fra', 'iad', 'gru', 'sin', 'syd', 'jnb']);
-    expect(config.targets[0]).toEqual({ pop: 'fra', edge: new URL('http://127.0.1.1:8080'), enabled: true, settings: DEFAULT_PROBE });
+    expect(config.targets[0]).toEqual({ kind: 'pop', pop: 'fra', edge: new URL('http://127.0.1.1:8080'), enabled: true, settings: DEFAULT_PROBE });
     expect(config).toMatchObject({ interval: 1000, concurrency: 32, reportTo: ['http://127.0.0.1:8053'], skipped: [] });
     expect(config.latency).toEqual({ resolvers: 100, refresh: 30_000, method: 'dns', port: 53, rate: 20, timeout: 1000 });
   });
@@ -103,4 +103,77 @@ pools:
     const msg = await loadError(`pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.2] }\n`);
     expect(msg).toMatch(/pops\[1\]\.id: PoP id 'fra' is used twice/);
   });
+
+  describe('checked CNAME members (other CDNs)', () => {
+    const pops = `pops:
+  - { id: fra, location: ${loc}, ipv4: [192.0.2.1], edge: "http://192.0.2.1:8080" }
+  - { id: iad, location: ${loc}, ipv4: [192.0.2.2], edge: "http://192.0.2.2:8080" }`;
+
+    it('probes a member at its check url with the pool and health settings under its own', async () => {
+      const file = writeConfig(`
+health: { interval: 2s, fall: 4 }
+${pops}
+pools:
+  - id: global
+    health: { timeout: 300ms }
+    members:
+      - fra
+      - { cname: edge.other-cdn.example., id: other, weight: 10, health: { check: { type: http, url: "http://127.0.0.1:9/health" }, rise: 1 } }
+      - { cname: plain.cdn.example. }
+  - { id: eu, members: [iad, { cname: edge.other-cdn.example., id: other, weight: 10, health: { check: { type: http, url: "http://127.0.0.1:9/health" }, rise: 1 } }] }
+`);
+      const config = await loadProberConfig(file, 'fra');
+      expect(config.targets.map((t) => `${t.kind}:${t.pop}`)).toEqual(['pop:fra', 'pop:iad', 'member:other']);
+      const other = config.targets[2]!;
+      expect(other.edge.href).toBe('http://127.0.0.1:9/health');
+      expect(other.settings).toEqual({
+        check: { type: 'http', url: 'http://127.0.0.1:9/health', path: '/healthz', expectStatus: 200 },
+        interval: 2000,
+        timeout: 300,
+        rise: 1,
+        fall: 4,
+      });
+    });
+
+    it('refuses a checked member without an id, naming the field and suggesting one', async () => {
+      const msg = await loadError(`${pops}
+pools:
+  - { id: global, members: [fra, { cname: edge.other-cdn.example., health: { check: { type: http, url: "http://127.0.0.1:9/" } } }] }
+`);
+      expect(msg).toMatch(/meridian\.yaml: pools\[0\]\.members\[1\]\.id: a CNAME member with a health check needs an id .*e\.g\. id: other-cdn/);
+    });
+
+    it('refuses a member id that is a PoP id or names two different members', async () => {
+      const msg = await loadError(`${pops}
+pools:
+  - { id: a, members: [fra, { cname: x.example., id: iad }, { cname: y.example., id: other }] }
+  - { id: b, members: [fra, { cname: z.example., id: other }] }
+`);
+      expect(msg).toContain("pools[0].members[1].id: 'iad' is a PoP id; a CNAME member needs its own");
+      expect(msg).toContain("pools[1].members[1].id: 'other' already names another member (pools[0].members[2]");
+    });
+
+    it('refuses member checks other than http with a url, and a url on PoP checks', async () => {
+      const msg = await loadError(`
+health: { check: { type: http, url: "http://127.0.0.1:9/" } }
+${pops}
+pools:
+  - { id: a, members: [fra, { cname: x.example., id: x, health: { check: { type: tcp } } }, { cname: y.example., id: y, health: { rise: 2 } }] }
+  - { id: b, members: [iad], health: { check: { type: http, url: "http://127.0.0.1:9/" } } }
+`);
+      expect(msg).toContain('pools[0].members[1].health.check: a CNAME member is checked by { type: http, url: ... }');
+      expect(msg).toContain("pools[0].members[2].health.check: a CNAME member's health needs a check");
+      expect(msg).toContain("pools[1].health.check.url: a check 'url' is for CNAME members");
+      expect(msg).toContain("health.check.url: a check 'url' is for CNAME members");
+    });
+
+    it('refuses a check url that is not http(s)', async () => {
+      const msg = await loadError(`${pops}
+pools:
+  - { id: a, members: [fra, { cname: x.example., id: x, health: { check: { type: http, url: "ftp://127.0.0.1/" } } }] }
+`);
+      expect(msg).toMatch(/pools\[0\]\.members\[1\].*url/);
+    });
+  });
 });
+

@@ -5,13 +5,15 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { probeSettingsFor, type LatencySettings, type ProbeSettings } from '../common/health.js';
-import { topologyProblems, topologySchema, type Pool } from '../common/topology.js';
+import { checkedMembers, topologyProblems, topologySchema, type Pool } from '../common/topology.js';
 import type { ProbeTarget } from './checks/types.js';
 
 // Loose: the other services' sections (dns, zones, geo, edge) are theirs to check.
 const fileSchema = z.looseObject({ ...topologySchema });
 
 export interface Target extends ProbeTarget {
+  /** A PoP's edge, or a CNAME member (another CDN) probed at its check's `url` (also `edge`). */
+  readonly kind: 'pop' | 'member';
   /** Disabled PoPs are probed too, so their state is known before they are enabled again. */
   readonly enabled: boolean;
   readonly settings: ProbeSettings;
@@ -56,8 +58,17 @@ export async function loadProberConfig(file: string, popId: string): Promise<Pro
     const settings = probeSettingsFor(health, pool?.health, pop.health);
     const where = pop.health?.check ? `pops[${i}].health.check` : pool?.health?.check ? `pools[${parsed.pools.indexOf(pool)}].health.check` : 'health.check';
     checkBodyMatch(file, where, settings);
-    targets.push({ pop: pop.id, edge: new URL(pop.edge), enabled: pop.enabled, settings });
+    targets.push({ kind: 'pop', pop: pop.id, edge: new URL(pop.edge), enabled: pop.enabled, settings });
   });
+  // Other CDNs in a pool: every prober probes them too, so the DNS servers' quorum decides.
+  for (const m of checkedMembers(parsed)) {
+    const settings = probeSettingsFor(health, m.pool.health, m.member.health);
+    checkBodyMatch(file, `${m.where}.health.check`, settings);
+    const url = settings.check.type === 'http' ? settings.check.url : undefined;
+    // topologyProblems refused anything else.
+    if (url === undefined) throw new Error(`${m.where}: checked CNAME member without a check url`);
+    targets.push({ kind: 'member', pop: m.id, edge: new URL(url), enabled: true, settings });
+  }
   return {
     file,
     vantage: popId,

@@ -29,7 +29,10 @@ export interface ProberOptions {
 }
 
 export interface TargetStatus {
+  /** A PoP's id, or a checked CNAME member's (another CDN). */
   readonly pop: string;
+  readonly kind: 'pop' | 'member';
+  /** The PoP's edge URL, or the member's check URL. */
   readonly edge: string;
   readonly check: string;
   readonly enabled: boolean;
@@ -188,6 +191,7 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
     skipped: config.skipped,
     targets: states.map(({ target, hysteresis, lastDetail, lastProbeAt }) => ({
       pop: target.pop,
+      kind: target.kind,
       edge: target.edge.href,
       check: target.settings.check.type,
       enabled: target.enabled,

@@ -10,6 +10,7 @@ const WARN = 40;
 /** Info lines worth seeing without --verbose: what changes where answers go. */
 const LIFECYCLE = new Set([
   'PoP health verdict changed',
+  'CNAME member health verdict changed',
   'health state change',
   'admin override',
   'config reloaded',

@@ -17,6 +17,8 @@ export interface Vote {
 
 export interface PopStatus {
   readonly id: string;
+  /** A PoP, or a CNAME member with a health check (another CDN: no edge of ours). */
+  readonly kind: 'pop' | 'member';
   readonly name: string | null;
   /** false: `enabled: false` in the config, never answered whatever its health. */
   readonly enabled: boolean;
@@ -52,11 +54,14 @@ const statusSchema = z.object({
   serverId: z.string(),
   // Servers before `meridian status` existed do not list PoPs; edges are then not shown.
   pops: z.array(z.object({ id: z.string(), name: z.string().nullish(), edge: z.string().nullish(), enabled: z.boolean().optional() })).optional(),
+  // Checked CNAME members (other CDNs); servers before them do not list any.
+  members: z.array(z.object({ id: z.string(), cname: z.string() })).optional(),
 });
 const healthSchema = z.object({
   pops: z.array(
     z.object({
       pop: z.string(),
+      kind: z.enum(['pop', 'member']).optional(),
       verdict: z.enum(['up', 'down']),
       eligible: z.boolean(),
       reason: z.string(),
@@ -72,6 +77,7 @@ export async function collectStatus(control: URL, opts: CollectOptions): Promise
     controlGet(control, '/v1/health', healthSchema, opts.controlTimeoutMs),
   ]);
   const topology = new Map((status.pops ?? []).map((p) => [p.id, p]));
+  const members = new Map((status.members ?? []).map((m) => [m.id, m]));
   // Votes in PoP order (the server keeps them in report arrival order), so a vantage point
   // sits in the same place on every row.
   const order = new Map(health.pops.map((h, i) => [h.pop, i]));
@@ -79,11 +85,14 @@ export async function collectStatus(control: URL, opts: CollectOptions): Promise
   const pops = await Promise.all(
     health.pops.map(async (h): Promise<PopStatus> => {
       const t = topology.get(h.pop);
+      const member = members.get(h.pop);
+      const kind = h.kind ?? (member ? 'member' : 'pop');
       const enabled = t?.enabled ?? true;
       const votes = h.votes.map(({ vantage, up, rttMs, fresh, ageMs }) => ({ vantage, up, rttMs, fresh, ageMs })).sort((a, b) => rank(a.vantage) - rank(b.vantage));
       return {
         id: h.pop,
-        name: t?.name ?? null,
+        kind,
+        name: kind === 'member' ? (member?.cname ?? null) : (t?.name ?? null),
         enabled,
         verdict: h.verdict,
         answered: h.eligible && enabled,
@@ -91,7 +100,7 @@ export async function collectStatus(control: URL, opts: CollectOptions): Promise
         override: h.override,
         votes,
         rttMs: median(votes.filter((v) => v.fresh && v.rttMs !== null).map((v) => v.rttMs!)),
-        edge: t?.edge ? await probeEdge(h.pop, t.edge, opts.edgeTimeoutMs) : null,
+        edge: kind === 'pop' && t?.edge ? await probeEdge(h.pop, t.edge, opts.edgeTimeoutMs) : null,
       };
     }),
   );

@@ -5,7 +5,7 @@ import { bytesText, formatStatus, msText, votesText } from './format.js';
 const vote = (vantage: string, up: boolean | null, fresh = true, rttMs: number | null = 5) => ({ vantage, up, rttMs, fresh, ageMs: 400 });
 
 function pop(over: Partial<PopStatus>): PopStatus {
-  return { id: 'fra', name: 'Frankfurt', enabled: true, verdict: 'up', answered: true, reason: 'up: 0 of 3 expected vantage points see it down (3 report, quorum 2)', override: null, votes: [], rttMs: null, edge: null, ...over };
+  return { id: 'fra', kind: 'pop', name: 'Frankfurt', enabled: true, verdict: 'up', answered: true, reason: 'up: 0 of 3 expected vantage points see it down (3 report, quorum 2)', override: null, votes: [], rttMs: null, edge: null, ...over };
 }
 
 describe('meridian status table', () => {
@@ -50,5 +50,13 @@ describe('meridian status table', () => {
     const text = formatStatus({ control: 'http://x', serverId: 'ns1', pops: [pop({})] });
     expect(text).toContain('1 PoP, 1 answered\n');
     expect(text).not.toContain('edges not read');
+  });
+
+  it('shows a checked CNAME member as a row with its cname and no edge values', () => {
+    const member = pop({ id: 'other', kind: 'member', name: 'edge.other-cdn.example.', verdict: 'down', answered: false, reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)' });
+    const text = formatStatus({ control: 'http://x', serverId: 'ns1', pops: [pop({}), member] });
+    expect(text).toContain('1 PoP, 1 checked CNAME member, 1 answered\n');
+    const row = text.split('\n').find((l) => l.startsWith('other (member)'))!;
+    expect(row).toMatch(/^other \(member\)\s+edge\.other-cdn\.example\.\s+down\s+no\s+-\s+no reports\s+-\s+-\s+-\s+-\s+-\s+down: 2 of 3/);
   });
 });

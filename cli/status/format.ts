@@ -7,12 +7,15 @@ const HEADER = ['POP', 'NAME', 'VERDICT', 'ANSWERED', 'OVERRIDE', 'VANTAGE POINT
 
 export function formatStatus(r: StatusReport): string {
   const answered = r.pops.filter((p) => p.answered).length;
+  const pops = r.pops.filter((p) => p.kind !== 'member').length;
+  const members = r.pops.length - pops;
   const unreachable = r.pops.filter((p) => p.edge?.state === 'unreachable').length;
-  const summary = [`${r.pops.length} PoP${r.pops.length === 1 ? '' : 's'}`, `${answered} answered`, ...(unreachable ? [`${unreachable} edge${unreachable === 1 ? '' : 's'} unreachable`] : [])];
+  const summary = [`${pops} PoP${pops === 1 ? '' : 's'}`, ...(members ? [`${members} checked CNAME member${members === 1 ? '' : 's'}`] : []), `${answered} answered`, ...(unreachable ? [`${unreachable} edge${unreachable === 1 ? '' : 's'} unreachable`] : [])];
   const lines = [`DNS server ${r.serverId} at ${r.control}: ${summary.join(', ')}`, ''];
   lines.push(...table([HEADER, ...r.pops.map(row)]));
   lines.push(
     '',
+    ...(members ? ['member: a CNAME member (another CDN) with a health check; NAME is its cname, and it has no edge of ours.'] : []),
     'vantage points: ✓ sees it up, ✗ sees it down, ? has no result for it; (in parentheses) stale, not counted.',
     "RTT: median of the fresh vantage points' probe RTTs to the PoP's edge. HIT: share of cacheable requests its cache served since it started.",
   );
@@ -25,14 +28,14 @@ function row(p: PopStatus): string[] {
   const e = p.edge;
   const cache = e && e.hitRatio !== null;
   return [
-    p.id,
+    p.kind === 'member' ? `${p.id} (member)` : p.id,
     p.name ?? '',
     p.verdict,
     p.answered ? 'yes' : p.enabled ? 'no' : 'no (disabled)',
     p.override ?? '-',
     votesText(p.votes),
     p.rttMs === null ? '-' : msText(p.rttMs),
-    edgeState(e),
+    p.kind === 'member' ? '-' : edgeState(e),
     cache ? `${(e.hitRatio! * 100).toFixed(1)}%` : '-',
     cache ? String(e.objects) : '-',
     cache ? bytesText(e.bytes!) : '-',

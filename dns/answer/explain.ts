@@ -87,6 +87,8 @@ export function explain(zones: ReadonlyMap<string, Zone>, steering: Steering, na
       candidates: d.steered.ranked.map((c) => ({
         id: c.id,
         kind: c.member.kind,
+        /** A CNAME member's id (its health subject), when it has one. */
+        ...(c.member.kind === 'cname' && c.member.id !== undefined && { memberId: c.member.id }),
         eligible: c.eligible,
         distanceKm: c.distanceKm ?? null,
         estimatedRttMs: c.estimatedRttMs ?? null,

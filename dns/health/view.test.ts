@@ -307,3 +307,75 @@ describe('override state file', () => {
     expect(() => new FileOverrideStore(file)).toThrow(/state file is not JSON/);
   });
 });
+
+describe('checked CNAME members in the health view', () => {
+  function memberSetup() {
+    let t = 1_000_000;
+    const overrides = new MemoryOverrides();
+    const transitions: string[] = [];
+    const subjects = { pops: ['fra', 'iad', 'sin'], members: ['other'] };
+    const view = new HealthView(SETTINGS, subjects, overrides, log, () => {}, () => t, (id, to) => transitions.push(`${id}:${to}`));
+    const seqs = new Map<string, number>();
+    const report = (vantage: string, down: string[]) => {
+      const seq = (seqs.get(vantage) ?? 0) + 1;
+      seqs.set(vantage, seq);
+      return view.report({
+        vantage, epoch: 1, seq, interval: 1000,
+        targets: ['fra', 'iad', 'sin', 'other'].map((pop) => ({ pop, up: !down.includes(pop), rttMs: 10 })),
+        resolvers: [],
+      });
+    };
+    return { view, overrides, report, transitions, advance: (ms: number) => ((t += ms), view.update(SETTINGS, subjects)) };
+  }
+
+  it('judges a member by a quorum of the PoP vantage points, and never takes it as a vantage point', () => {
+    const s = memberSetup();
+    expect(s.view.expectedVantagePoints()).toEqual(['fra', 'iad', 'sin']);
+    expect(s.view.report({ vantage: 'other', epoch: 1, seq: 1, interval: 1000, targets: [], resolvers: [] })).toMatchObject({ accepted: false });
+    s.report('fra', ['other']);
+    expect(s.view.healthOf('other')!.eligible).toBe(true); // one vantage point of three
+    s.report('iad', ['other']);
+    expect(s.view.healthOf('other')).toEqual({ eligible: false, reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)' });
+    expect(s.transitions).toEqual(['other:down']);
+    const detail = s.view.details().find((d) => d.pop === 'other')!;
+    expect(detail).toMatchObject({ kind: 'member', verdict: 'down', override: null });
+    expect(detail.votes.map((v) => `${v.vantage}:${v.up}`)).toEqual(['fra:false', 'iad:false']);
+    expect(s.view.details().find((d) => d.pop === 'fra')!.kind).toBe('pop');
+    s.report('fra', []);
+    s.report('sin', []);
+    expect(s.view.healthOf('other')!.eligible).toBe(true);
+  });
+
+  it('fails open for a member whose reports stop, after staleness and grace', () => {
+    const s = memberSetup();
+    s.report('fra', ['other']);
+    s.report('iad', ['other']);
+    expect(s.view.healthOf('other')!.eligible).toBe(false);
+    s.advance(3_001);
+    expect(s.view.healthOf('other')!.reason).toMatch(/^down: no fresh reports .* last verdict held for the grace period$/);
+    s.advance(10_000);
+    expect(s.view.healthOf('other')!.eligible).toBe(true);
+    expect(s.view.healthOf('other')!.reason).toMatch(/fail open/);
+  });
+
+  it('takes drain, down and auto overrides by member id', () => {
+    const s = memberSetup();
+    expect(s.view.knows('other')).toBe(true);
+    expect(s.view.knows('mars')).toBe(false);
+    s.view.setOverride('other', 'drain');
+    expect(s.view.healthOf('other')).toEqual({ eligible: false, reason: 'drained by an operator (still monitored)' });
+    expect(s.view.details().find((d) => d.pop === 'other')!.override).toBe('drain');
+    s.view.setOverride('other', 'down');
+    expect(s.view.healthOf('other')!.reason).toBe('marked down by an operator');
+    s.view.setOverride('other', null);
+    expect(s.view.healthOf('other')!.eligible).toBe(true);
+  });
+
+  it('forgets a member the config no longer checks', () => {
+    const s = memberSetup();
+    s.view.update(SETTINGS, { pops: ['fra', 'iad', 'sin'], members: [] });
+    expect(s.view.healthOf('other')).toBeUndefined();
+    expect(s.view.knows('other')).toBe(false);
+  });
+});
+

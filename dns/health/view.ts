@@ -24,8 +24,17 @@ import type { SavedVerdict, VerdictStore } from './verdicts.js';
 
 export type { PopHealth };
 
+/**
+ * What the view judges: the PoPs (whose probers are the default vantage points) and the CNAME
+ * members with a health check (another CDN, probed by every prober, never a vantage point).
+ * A plain list is PoPs only.
+ */
+export type HealthSubjects = readonly string[] | { readonly pops: readonly string[]; readonly members: readonly string[] };
+
 export interface PopHealthDetail extends PopHealth {
+  /** The PoP's id, or the CNAME member's. */
   readonly pop: string;
+  readonly kind: 'pop' | 'member';
   readonly verdict: 'up' | 'down';
   readonly override: Override | null;
   readonly votes: { vantage: string; up: boolean | null; rttMs: number | null; fresh: boolean; ageMs: number; detail?: string | undefined }[];
@@ -56,13 +65,17 @@ export class HealthView {
   private readonly verdicts = new Map<string, Verdict>();
   private readonly eligibility = new Map<string, PopHealth>();
   private timer: NodeJS.Timeout | undefined;
+  private popIds: readonly string[] = [];
+  private memberIds: readonly string[] = [];
+  /** PoPs then members: everything with a verdict. */
+  private subjectIds: readonly string[] = [];
   private saved = { at: Number.NEGATIVE_INFINITY, text: '', failing: false };
   /** Told after every re-evaluation (reports, overrides, time passing): serving workers follow. */
   onUpdate: (() => void) | undefined;
 
   constructor(
     private settings: QuorumSettings,
-    private popIds: readonly string[],
+    subjects: HealthSubjects,
     private readonly overrides: OverrideStore,
     private readonly log: Logger,
     /** Called after any PoP's eligibility changed (the steering cache must be dropped). */
@@ -72,8 +85,21 @@ export class HealthView {
     /** Where verdicts are kept across restarts; none in most tests. */
     private readonly store?: VerdictStore,
   ) {
+    this.setSubjects(subjects);
     this.restore();
     this.recompute(false);
+  }
+
+  private setSubjects(subjects: HealthSubjects): void {
+    const s = Array.isArray(subjects) ? { pops: subjects as readonly string[], members: [] } : (subjects as Exclude<HealthSubjects, readonly string[]>);
+    this.popIds = s.pops;
+    this.memberIds = s.members;
+    this.subjectIds = [...s.pops, ...s.members];
+  }
+
+  /** Whether an id names a PoP or a checked CNAME member (overrides accept both). */
+  knows(id: string): boolean {
+    return this.subjectIds.includes(id);
   }
 
   /** Vantage points whose reports vote: `health.vantagePoints`, or every PoP. */
@@ -96,7 +122,7 @@ export class HealthView {
     const restored: Record<string, 'up' | 'down'> = {};
     const ignored: string[] = [];
     for (const [pop, v] of Object.entries(loaded.verdicts)) {
-      if (!this.popIds.includes(pop) || !(now - v.decidedAt <= this.settings.grace)) {
+      if (!this.subjectIds.includes(pop) || !(now - v.decidedAt <= this.settings.grace)) {
         ignored.push(pop);
         continue;
       }
@@ -119,9 +145,9 @@ export class HealthView {
     clearInterval(this.timer);
   }
 
-  update(settings: QuorumSettings, popIds: readonly string[]): void {
+  update(settings: QuorumSettings, subjects: HealthSubjects): void {
     this.settings = settings;
-    this.popIds = popIds;
+    this.setSubjects(subjects);
     const expected = this.expectedVantagePoints();
     for (const vantage of [...this.latest.keys()]) {
       if (!expected.includes(vantage)) {
@@ -178,11 +204,12 @@ export class HealthView {
 
   details(): PopHealthDetail[] {
     const now = this.now();
-    return this.popIds.map((pop) => {
+    return this.subjectIds.map((pop) => {
       const verdict = this.verdicts.get(pop)!;
       const health = this.eligibility.get(pop)!;
       return {
         pop,
+        kind: this.memberIds.includes(pop) ? ('member' as const) : ('pop' as const),
         ...health,
         verdict: verdict.up ? 'up' : 'down',
         override: this.overrides.get(pop),
@@ -209,12 +236,13 @@ export class HealthView {
     const now = this.now();
     let changed = false;
     let verdictChanged = false;
-    for (const pop of this.popIds) {
+    for (const pop of this.subjectIds) {
       const before = this.verdicts.get(pop);
       const verdict = this.verdictFor(pop, now, before);
       if (before && before.up !== verdict.up) {
         verdictChanged = true;
-        this.log.info({ pop, from: before.up ? 'up' : 'down', to: verdict.up ? 'up' : 'down', reason: verdict.reason }, 'PoP health verdict changed');
+        const member = this.memberIds.includes(pop);
+        this.log.info({ pop, from: before.up ? 'up' : 'down', to: verdict.up ? 'up' : 'down', reason: verdict.reason }, member ? 'CNAME member health verdict changed' : 'PoP health verdict changed');
         this.onTransition(pop, verdict.up ? 'up' : 'down');
       }
       this.verdicts.set(pop, verdict);
@@ -224,7 +252,7 @@ export class HealthView {
       this.eligibility.set(pop, health);
     }
     for (const pop of [...this.verdicts.keys()]) {
-      if (!this.popIds.includes(pop)) {
+      if (!this.subjectIds.includes(pop)) {
         this.verdicts.delete(pop);
         this.eligibility.delete(pop);
       }

@@ -122,3 +122,40 @@ describe('steering chain', () => {
     expect(chosen(ctx(at(0, 0), p, { answers: 2 }))).toEqual(['edge.other-cdn.example.']);
   });
 });
+
+describe('checked CNAME members (other CDNs)', () => {
+  const other = { kind: 'cname' as const, cname: 'edge.other-cdn.example.', id: 'other', weight: 1000 };
+  // Weighted, so that a heavy CNAME member comes first for most client networks.
+  const multi = pool({ policy: 'weighted', members: [{ kind: 'pop', pop: 'fra', weight: 100 }, { kind: 'pop', pop: 'iad', weight: 100 }, other] });
+  const clients = Array.from({ length: 50 }, (_, i) => ({ ...at(48.86, 2.35), network: `198.51.${i}.0/24` }));
+  const down = (ids: string[]) => (id: string) => (ids.includes(id) ? { eligible: false, reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)' } : { eligible: true, reason: 'up: 0 of 3' });
+
+  it('answers the member while its id is up, and drops it from the weighted set when it is down', () => {
+    const upAnswers = clients.map((c) => steer(ctx(c, multi, { clientKey: c.network, healthOf: down([]) }), popMap).chosen.map((x) => x.id)[0]);
+    expect(upAnswers.filter((a) => a === 'edge.other-cdn.example.').length).toBeGreaterThan(25);
+    const downAnswers = clients.map((c) => steer(ctx(c, multi, { clientKey: c.network, healthOf: down(['other']) }), popMap));
+    expect(downAnswers.every((s) => s.chosen.length === 1 && s.chosen[0]!.member.kind === 'pop')).toBe(true);
+    const note = downAnswers[0]!.ranked.find((c) => c.id === 'edge.other-cdn.example.')!;
+    expect(note.eligible).toBe(false);
+    expect(note.notes).toContain('member other: down: 2 of 3 expected vantage points see it down (2 report, quorum 2)');
+  });
+
+  it('asks the health view by member id, not by cname; a member without an id is always eligible', () => {
+    const asked: string[] = [];
+    const p = pool({ members: [{ kind: 'pop', pop: 'fra', weight: undefined }, other, { kind: 'cname', cname: 'plain.example.', weight: 100 }] });
+    steer(ctx(at(48.86, 2.35), p, { healthOf: (id) => (asked.push(id), undefined) }), popMap);
+    expect(asked).toEqual(['fra', 'other']);
+  });
+
+  it('fails open to the fallback PoP when every member, PoPs and CNAMEs, is down', () => {
+    const s = steer(ctx(at(48.86, 2.35), multi, { healthOf: down(['fra', 'iad', 'other']) }), popMap);
+    expect(s.chosen.map((c) => c.id)).toEqual(['fra']);
+    expect(s.usedFallback).toBe(true);
+  });
+
+  it('answers the member alone when only it is up', () => {
+    const s = steer(ctx(at(48.86, 2.35), multi, { healthOf: down(['fra', 'iad']) }), popMap);
+    expect(s.chosen.map((c) => c.id)).toEqual(['edge.other-cdn.example.']);
+  });
+});
+

@@ -1,4 +1,6 @@
-// Which members may be answered at all: enabled PoPs that are not down by quorum or drained.
+// Which members may be answered at all: enabled PoPs that are not down by quorum or drained, and
+// CNAME members (another CDN) that are not down or drained by their id. A CNAME member without
+// an id has no health subject and is always eligible.
 import type { PolicyStep } from './types.js';
 
 export const eligibility: PolicyStep = {
@@ -8,11 +10,13 @@ export const eligibility: PolicyStep = {
       if (c.pop && !c.pop.enabled) {
         c.eligible = false;
         c.notes.push('disabled in config');
-      } else if (c.pop) {
-        const health = ctx.healthOf(c.pop.id);
-        if (health && !health.eligible) c.eligible = false;
-        if (health) c.notes.push(health.reason);
+        continue;
       }
+      const subject = c.pop ? c.pop.id : c.member.kind === 'cname' ? c.member.id : undefined;
+      if (subject === undefined) continue;
+      const health = ctx.healthOf(subject);
+      if (health && !health.eligible) c.eligible = false;
+      if (health) c.notes.push(c.pop ? health.reason : `member ${subject}: ${health.reason}`);
     }
     return candidates;
   },

@@ -2,7 +2,7 @@
 // annotated, reordered or filtered. A step that cannot decide passes the list on unchanged.
 import type { Location, Pool, PoolMember, Pop } from '../../common/topology.js';
 
-/** What the health view says of a PoP (dns/health/view.ts). */
+/** What the health view says of a PoP or a checked CNAME member (dns/health/view.ts). */
 export interface PopHealth {
   readonly eligible: boolean;
   readonly reason: string;
@@ -48,8 +48,8 @@ export interface SteeringContext {
    * probers measure (no ECS); undefined otherwise.
    */
   readonly measuredRttMs: (popId: string) => number | undefined;
-  /** Health view (quorum of probers, admin overrides); undefined = no opinion. */
-  readonly healthOf: (popId: string) => PopHealth | undefined;
+  /** Health view (quorum of probers, admin overrides) by PoP or CNAME member id; undefined = no opinion. */
+  readonly healthOf: (id: string) => PopHealth | undefined;
 }
 
 export interface PolicyStep {

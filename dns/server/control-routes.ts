@@ -87,7 +87,7 @@ export function controlRoutes(actions: ControlActions): Route[] {
         if (typeof body.pop !== 'string' || typeof body.action !== 'string' || !(body.action in OVERRIDE_ACTIONS)) {
           throw new HttpError(400, `expected JSON {"pop": ID, "action": one of ${Object.keys(OVERRIDE_ACTIONS).join(', ')}}`);
         }
-        if (!actions.knownPop(body.pop)) throw new HttpError(404, `no PoP with id '${body.pop}'`);
+        if (!actions.health.knows(body.pop)) throw new HttpError(404, `no PoP or checked CNAME member with id '${body.pop}'`);
         actions.health.setOverride(body.pop, OVERRIDE_ACTIONS[body.action as keyof typeof OVERRIDE_ACTIONS]);
         return { status: 200, body: actions.health.details().find((d) => d.pop === body.pop) };
       },

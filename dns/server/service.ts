@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../../common/log.js';
 import { createRegistry } from '../../common/metrics.js';
 import { resolveControlToken } from '../../common/control-token.js';
 import { startControlServer, type ControlServer } from '../../common/control-server.js';
+import { checkedMembers } from '../../common/topology.js';
 import { loadDnsConfig, type DnsConfig } from '../config.js';
 import { DnsMetrics } from './metrics.js';
 import { ServingCore, type ReloadResult } from './serving.js';
@@ -57,7 +58,8 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const log = opts.log ?? createLogger({ service: 'dns', level: settings.log.level });
   const registry = createRegistry('dns');
   const metrics = new DnsMetrics(registry);
-  const popIds = (c: DnsConfig) => c.topology.pops.map((p) => p.id);
+  // Health subjects: the PoPs, and the CNAME members with a health check (another CDN).
+  const popIds = (c: DnsConfig) => ({ pops: c.topology.pops.map((p) => p.id), members: checkedMembers(c.topology).map((m) => m.id) });
   const workerSetting = opts.workers ?? settings.workers;
   const batching = settings.udpBatching === 'auto' && loadUdpBatch() !== null;
   const workerCount = workerSetting === 'auto' ? autoWorkers(batching) : workerSetting;
@@ -149,6 +151,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
       udp: udpIo,
       zones: [...core.state.zones.values()].map((z) => ({ name: wireToText(z.apex.wire), nodes: z.nodes.size })),
       pops: current.topology.pops.map((p) => ({ id: p.id, name: p.name, edge: p.edge, enabled: p.enabled })),
+      members: checkedMembers(current.topology).map((m) => ({ id: m.id, cname: m.cname })),
       lastReload: { at: loadedAt.time.toISOString(), ...loadedAt.result },
     };
   };

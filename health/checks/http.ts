@@ -48,7 +48,7 @@ export function createHttpCheck(): HttpCheck {
 
   async function attempt(target: ProbeTarget, settings: SettingsFor<'http'>, started: number, signal?: AbortSignal): Promise<ProbeResult> {
       const { check, timeout } = settings;
-      const url = target.edge.href.replace(/\/$/, '') + check.path;
+      const url = check.url ?? target.edge.href.replace(/\/$/, '') + check.path;
       try {
         const res = await request(url, {
           method: 'GET',

@@ -161,6 +161,6 @@ describe('health reports and overrides on the DNS server', () => {
     expect(existsSync(stateFile)).toBe(true);
     const wrong = await runMeridian(['pop', 'drain', 'mars', '--control', server.controlUrl], 10_000, env);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/no PoP with id 'mars'/);
+    expect(wrong.stderr).toMatch(/no PoP or checked CNAME member with id 'mars'/);
   });
 });
