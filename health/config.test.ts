@@ -129,6 +129,8 @@ pools:
       expect(other.settings).toEqual({
         check: { type: 'http', url: 'http://127.0.0.1:9/health', path: '/healthz', expectStatus: 200 },
         interval: 2000,
+        // interval / 4 (common/health.ts): a member in transition is confirmed as fast as a PoP.
+        fastInterval: 500,
         timeout: 300,
         rise: 1,
         fall: 4,
