@@ -13,10 +13,15 @@ export function headerValue(headers: IncomingHeaders, name: string): string | un
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/** The fields a Connection header names (hop-by-hop for this message), lower-case; undefined without one. */
+export function connectionNamed(headers: IncomingHeaders): ReadonlySet<string> | undefined {
+  const connection = headerValue(headers, 'connection');
+  return connection ? new Set(connection.toLowerCase().split(',').map((t) => t.trim())) : undefined;
+}
+
 /** A copy without hop-by-hop fields: the fixed set, Proxy-*, and whatever Connection names. */
 export function withoutHopByHop(headers: IncomingHeaders, drop?: ReadonlySet<string>): HeaderMap {
-  const connection = headerValue(headers, 'connection');
-  const named = connection ? new Set(connection.toLowerCase().split(',').map((t) => t.trim())) : undefined;
+  const named = connectionNamed(headers);
   const out: HeaderMap = {};
   for (const name in headers) {
     const value = headers[name];

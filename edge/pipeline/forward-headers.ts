@@ -16,7 +16,7 @@
 //   edge's to decide; the edge sends its own.
 // - Requests that are never stored (other methods, Range) forward everything else: their
 //   answers reach only the client that asked.
-import { appendForwardedFor, appendVia, headerValue, HOP_BY_HOP, type HeaderMap, type IncomingHeaders } from '../headers.js';
+import { appendForwardedFor, appendVia, connectionNamed, headerValue, HOP_BY_HOP, type HeaderMap, type IncomingHeaders } from '../headers.js';
 import type { EdgeContext } from './context.js';
 
 /** Known poisoning vectors: each makes some origin frameworks serve another URL, method, host, scheme or client. */
@@ -89,8 +89,7 @@ export function sendsBody(c: EdgeContext): boolean {
 export function forwardHeaders(c: EdgeContext, conditional: boolean): HeaderMap {
   const { req, edge } = c;
   const incoming: IncomingHeaders = req.headers;
-  const connection = headerValue(incoming, 'connection');
-  const named = connection ? new Set(connection.toLowerCase().split(',').map((t) => t.trim())) : undefined;
+  const named = connectionNamed(incoming);
   const withBody = sendsBody(c);
   const rule = edge.forwardRule;
   const headers: HeaderMap = {};
