@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { runUntilStopped } from './run-until-stopped.js';
 import { parseHostPort } from '../common/host-port.js';
-import { startDnsService } from '../dns/server/service.js';
+import { startDnsService } from '../dns/service.js';
 import { workersSetting } from '../dns/config.js';
 
 export async function runDns(args: string[]): Promise<number | undefined> {

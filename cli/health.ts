@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { runUntilStopped } from './run-until-stopped.js';
 import { parseHostPort } from '../common/host-port.js';
-import { startProber } from '../health/service.js';
+import { startProber } from '../prober/service.js';
 
 export async function runHealth(args: string[]): Promise<number | undefined> {
   const { values } = parseArgs({

@@ -3,7 +3,7 @@
 // probe it, edges find their shield in it.
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-import { healthSchema, probeSettingsSchema, type HealthSettings } from './health.js';
+import { healthSchema, probeSettingsSchema, type HealthSettings } from './health-contract.js';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected an id of lower-case letters, digits, - and _' });
 

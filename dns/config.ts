@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { allowedHosts, hostPort } from '../common/config-types.js';
 import { parseHostPort, type HostPort } from '../common/host-port.js';
-import type { HealthSettings } from '../common/health.js';
+import type { HealthSettings } from '../common/health-contract.js';
 import { locationSchema, topologyProblems, topologySchema, type Topology } from '../common/topology.js';
 import { parseCidr, type NetOverride } from '../geo-data/locator.js';
 import { Type, typeFromName, typeName } from './wire/constants.js';

@@ -2,7 +2,7 @@
 // revalidated. Time is the edge's test clock, moved by the test.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reply, sleep, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from './test-helpers.js';
+import { reply, sleep, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from '../test/helpers/edge-kit.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;

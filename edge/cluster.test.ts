@@ -4,8 +4,8 @@
 // /healthz and /metrics that speak for all workers. Requests on fresh connections alternate
 // between the workers (the primary hands out connections round-robin).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freshRequest, spawnEdge, type SpawnedEdge } from './cluster/spawned-edge.js';
-import { request, sleep, startOrigin, waitFor, type TestOrigin } from './test-helpers.js';
+import { freshRequest, spawnEdge, type SpawnedEdge } from '../test/helpers/spawned-edge.js';
+import { request, sleep, startOrigin, waitFor, type TestOrigin } from '../test/helpers/edge-kit.js';
 
 let origin: TestOrigin;
 let edge: SpawnedEdge | undefined;

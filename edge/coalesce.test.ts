@@ -2,7 +2,7 @@
 // a real origin.
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startOrigin, startTestEdge, waitFor, type TestEdge, type TestOrigin } from './test-helpers.js';
+import { sleep, startOrigin, startTestEdge, waitFor, type TestEdge, type TestOrigin } from '../test/helpers/edge-kit.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;

@@ -2,7 +2,7 @@
 // PURGE on the proxy port, /healthz on both listeners, drain, Prometheus metrics, and a shield.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_TOKEN_ENV } from '../common/control-token.js';
-import { request, sleep, startOrigin, startTestEdge, waitFor, type TestEdge, type TestOrigin } from './test-helpers.js';
+import { request, sleep, startOrigin, startTestEdge, waitFor, type TestEdge, type TestOrigin } from '../test/helpers/edge-kit.js';
 
 const TOKEN = 'edge-test-token';
 let origin: TestOrigin;

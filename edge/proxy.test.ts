@@ -3,7 +3,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, reply, sleep, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from './test-helpers.js';
+import { closedPort, reply, sleep, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from '../test/helpers/edge-kit.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;

@@ -4,7 +4,7 @@
 //
 // A purge is first resolved into a PurgeOp (checked, keyed like requests are), then applied to
 // a store. With serving workers the primary resolves it once and every worker applies the same
-// op to its own store (edge/cluster/).
+// op to its own store (edge/workers/).
 import { z } from 'zod';
 import type { CacheStore } from './cache-store.js';
 import type { EdgeMetrics } from './metrics.js';

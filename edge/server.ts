@@ -12,7 +12,7 @@ import { CDN_ONLY } from './cache-store.js';
 import { EdgeError, toEdgeError } from './errors.js';
 import { appendVia, headerValue, viaIncludes } from './headers.js';
 import { Outcome } from './metrics.js';
-import { publicHealth } from './health-view.js';
+import { publicHealth } from './status-view.js';
 import { appendCacheStatus, formatCacheStatus } from './pipeline/cache-status.js';
 import { createContext, type EdgeContext, type EdgeRequest, type EdgeResponse, type EdgeState } from './pipeline/context.js';
 import { runRequest } from './pipeline/index.js';

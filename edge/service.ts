@@ -1,5 +1,5 @@
 // The edge cache of one PoP as a whole: load the config, then serve from this process
-// (edge.workers = 1) or from forked workers coordinated by this one (edge/cluster/). In one
+// (edge.workers = 1) or from forked workers coordinated by this one (edge/workers/). In one
 // process: build the state (storage, upstream pool, metrics), start the proxy listener and,
 // when asked, the control listener.
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -9,14 +9,14 @@ import { resolveControlToken } from '../common/control-token.js';
 import type { HostPort } from '../common/host-port.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { createRegistry } from '../common/metrics.js';
-import { startEdgePrimary } from './cluster/primary.js';
+import { startEdgePrimary } from './workers/primary.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { controlRoutes } from './control-routes.js';
 import { createEdgeCore } from './core.js';
-import { healthAnswer, roundRatio, type EdgeStats } from './health-view.js';
+import { healthAnswer, roundRatio, type EdgeStats } from './status-view.js';
 import { startEdgeServer, type EdgeServer } from './server.js';
 
-export type { EdgeStats } from './health-view.js';
+export type { EdgeStats } from './status-view.js';
 
 export interface EdgeOptions {
   configFile: string;

@@ -11,7 +11,7 @@ import { formatHostPort, parseHostPort, type HostPort } from '../common/host-por
 import { loadDnsConfig } from '../dns/config.js';
 import { wireToText } from '../dns/wire/name.js';
 import { loadEdgeConfig } from '../edge/config.js';
-import { loadProberConfig } from '../health/config.js';
+import { loadProberConfig } from '../prober/config.js';
 
 export type Role = 'origin' | 'dns' | 'edge' | 'health';
 

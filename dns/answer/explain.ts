@@ -8,7 +8,7 @@ import type { RRset, SectionEntry } from '../wire/rdata.js';
 import { parseName } from '../zone/name-text.js';
 import type { Route, Zone } from '../zone/zone.js';
 import { resolve } from './resolve.js';
-import { resolverNetwork } from '../health/resolvers.js';
+import { resolverNetwork } from '../pop-health/resolvers.js';
 import type { Decision, RouteAnswerer, Steering } from './steering.js';
 
 export class ExplainError extends Error {}

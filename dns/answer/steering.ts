@@ -14,7 +14,7 @@ import { parseName } from '../zone/name-text.js';
 import type { AnswerTemplate, Route } from '../zone/zone.js';
 import { steer, type Steered } from '../policy/chain.js';
 import type { PopHealth } from '../policy/types.js';
-import { resolverNetwork, type ResolverTable } from '../health/resolvers.js';
+import { resolverNetwork, type ResolverTable } from '../pop-health/resolvers.js';
 
 export interface Decision {
   readonly a: RRset | null;

@@ -2,7 +2,7 @@
 // annotated, reordered or filtered. A step that cannot decide passes the list on unchanged.
 import type { Location, Pool, PoolMember, Pop } from '../../common/topology.js';
 
-/** What the health view says of a PoP or a checked CNAME member (dns/health/view.ts). */
+/** What the health view says of a PoP or a checked CNAME member (dns/pop-health/view.ts). */
 export interface PopHealth {
   readonly eligible: boolean;
   readonly reason: string;

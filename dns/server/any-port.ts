@@ -1,5 +1,5 @@
 // "Port 0" for a DNS listener means any port, but UDP and TCP must get the same one. Workers
-// forked by worker-pool.ts each open their own sockets, so the primary picks the port first:
+// forked by dns/workers/pool.ts each open their own sockets, so the primary picks the port first:
 // one free for both protocols at this moment (a tiny window remains before the workers bind).
 // A fixed UDP port is checked too: batched workers bind it with SO_REUSEPORT, which would
 // quietly share it with another server already there instead of failing.

@@ -1,13 +1,13 @@
 // The DNS server's endpoints on the shared control port.
 import { HttpError, type Route } from '../../common/control-server.js';
 import { ExplainError, type Explanation } from '../answer/explain.js';
-import { healthReportSchema } from '../../common/health.js';
+import { healthReportSchema } from '../../common/health-contract.js';
 import { formatPath } from '../../common/config-file.js';
-import type { HealthView } from '../health/view.js';
-import type { ResolverNetwork } from '../health/resolvers.js';
+import type { HealthView } from '../pop-health/view.js';
+import type { ResolverNetwork } from '../pop-health/resolvers.js';
 
 const OVERRIDE_ACTIONS = { drain: 'drain', down: 'down', undrain: null, auto: null } as const;
-import type { ReloadResult } from './service.js';
+import type { ReloadResult } from '../service.js';
 
 export interface ControlActions {
   reload(): Promise<ReloadResult>;

@@ -9,7 +9,7 @@ import type { Logger } from '../../common/log.js';
 import { GeoDatabases } from '../../geo-data/databases.js';
 import { loadDnsConfig, type DnsConfig } from '../config.js';
 import type { PopHealth } from '../policy/types.js';
-import type { ResolverTable } from '../health/resolvers.js';
+import type { ResolverTable } from '../pop-health/resolvers.js';
 import { QueryHandler } from './handle-query.js';
 import type { DnsMetrics } from './metrics.js';
 import { QueryLog } from './query-log.js';

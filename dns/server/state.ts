@@ -6,7 +6,7 @@ import type { DnsConfig } from '../config.js';
 import { compileZones } from '../zone/compile.js';
 import { Steering } from '../answer/steering.js';
 import type { PopHealth } from '../policy/types.js';
-import type { ResolverTable } from '../health/resolvers.js';
+import type { ResolverTable } from '../pop-health/resolvers.js';
 import { GeoLocator, type NamedReader } from '../../geo-data/locator.js';
 import type { ServingState } from './handle-query.js';
 

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from '../config.js';
 import { createEdgeCore, type EdgeCore } from '../core.js';
 import { requestHandler } from '../server.js';
-import { capturedLog, reply, startOrigin, waitFor, type TestOrigin } from '../test-helpers.js';
+import { capturedLog, reply, startOrigin, waitFor, type TestOrigin } from '../../test/helpers/edge-kit.js';
 import { attachHitFront, type HitFront } from './front.js';
 
 const KEEP_ALIVE_MS = 1000;

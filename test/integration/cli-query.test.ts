@@ -2,7 +2,7 @@
 // client subnet gets, the ECS scope and NSID shown, TCP and IPv6, truncation, and failures.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort } from '../../health/test-helpers.js';
+import { closedPort } from '../helpers/prober-kit.js';
 import type { QueryResult } from '../../cli/query/format.js';
 import { query as dig, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
 import { hasLoopback6, needs, needsLoopback6 } from '../helpers/system-tools.js';

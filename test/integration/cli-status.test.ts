@@ -3,8 +3,8 @@
 // that is down and PoPs without edges.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../cli/status/collect.js';
-import { reply, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from '../../edge/test-helpers.js';
-import { closedPort } from '../../health/test-helpers.js';
+import { reply, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from '../helpers/edge-kit.js';
+import { closedPort } from '../helpers/prober-kit.js';
 import { runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
 
 function config(fraEdge: string, iadEdge: string): string {

@@ -20,7 +20,7 @@ import { parseHostPort, type HostPort } from '../../common/host-port.js';
 import { contains, parseCidr, parseIp } from '../../common/ip.js';
 import { loadDnsConfig, workersSetting } from '../../dns/config.js';
 import { loadEdgeConfig } from '../../edge/config.js';
-import { loadProberConfig } from '../../health/config.js';
+import { loadProberConfig } from '../../prober/config.js';
 import { REPO_ROOT, spawnMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
 import { composeCommand, run, skipOutsideCi } from '../system/compose-cli.js';
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_TOKEN_ENV } from '../../common/control-token.js';
 import { createLogger } from '../../common/log.js';
-import { startProber, type Prober } from '../../health/service.js';
-import { localHttp, type LocalHttp } from '../../health/test-helpers.js';
+import { startProber, type Prober } from '../../prober/service.js';
+import { localHttp, type LocalHttp } from '../helpers/prober-kit.js';
 import { control, query, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
 import { needs } from '../helpers/system-tools.js';
 

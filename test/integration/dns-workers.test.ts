@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encodeQuery, frame, TcpClient, udpExchange } from '../helpers/dns-client.js';
-import { waitFor } from '../../health/test-helpers.js';
+import { waitFor } from '../helpers/prober-kit.js';
 import { control, metricValue, query, scrapeMetrics, startServer, type RunningServer } from '../helpers/dns-server.js';
 import { needs, needsUdpBatch } from '../helpers/system-tools.js';
 

@@ -5,8 +5,8 @@
 // same-origin in its own eyes) — while the operator's own JSON calls keep working.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshRequest, spawnEdge, type SpawnedEdge } from '../../edge/cluster/spawned-edge.js';
-import { startOrigin, waitFor, type TestOrigin } from '../../edge/test-helpers.js';
+import { freshRequest, spawnEdge, type SpawnedEdge } from '../helpers/spawned-edge.js';
+import { startOrigin, waitFor, type TestOrigin } from '../helpers/edge-kit.js';
 import { startServer, type RunningServer } from '../helpers/dns-server.js';
 
 const EVIL = 'https://evil.example';

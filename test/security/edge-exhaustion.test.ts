@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { reply, request, startOrigin, startTestEdge, waitFor, type TestEdge, type TestOrigin } from '../../edge/test-helpers.js';
+import { reply, request, startOrigin, startTestEdge, waitFor, type TestEdge, type TestOrigin } from '../helpers/edge-kit.js';
 
 const HEADERS_MS = 2000;
 const STALL_MS = 1500;

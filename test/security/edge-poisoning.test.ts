@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, request, sleep, startTestEdge, type TestEdge, type TestOrigin } from '../../edge/test-helpers.js';
+import { closedPort, request, sleep, startTestEdge, type TestEdge, type TestOrigin } from '../helpers/edge-kit.js';
 import { cleanPage, startReflectingOrigin } from './reflecting-origin.js';
 
 let origin: TestOrigin;

@@ -1,0 +1,56 @@
+// Entry point of a serving worker (forked by primary.ts when edge.workers > 1): the same proxy
+// listener as its siblings (node:cluster shares it), the same pipeline as a single process, its
+// own share of the byte budget, and the primary for everything that must be one per PoP
+// (fetch leases, purges, /healthz, draining, the control port).
+import cluster from 'node:cluster';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { Registry } from 'prom-client';
+import { resolveControlToken } from '../../common/control-token.js';
+import { createLogger } from '../../common/log.js';
+import { loadEdgeConfig } from '../config.js';
+import { createEdgeCore } from '../core.js';
+import { startEdgeServer } from '../server.js';
+import { WORKER_SETUP_ENV, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
+import { WorkerLink } from './worker-link.js';
+
+function send(msg: FromWorker, then?: () => void): void {
+  if (process.connected) process.send?.(msg, undefined, undefined, then);
+}
+
+async function main(): Promise<void> {
+  const setupText = process.env[WORKER_SETUP_ENV];
+  if (!cluster.isWorker || !setupText) throw new Error('edge/workers/worker-main.js runs only as a worker of `meridian edge --workers N`');
+  const setup = JSON.parse(setupText) as WorkerSetup;
+  const config = await loadEdgeConfig(setup.configFile, setup.pop, { listen: setup.listen });
+  const log = createLogger({ service: 'edge', level: config.logLevel }).child({ worker: cluster.worker!.id });
+  const token = resolveControlToken({
+    token: config.control.token,
+    ...(config.control.tokenFile !== undefined && { tokenFile: resolvePath(dirname(config.file), config.control.tokenFile) }),
+  });
+  const link = new WorkerLink((msg) => send(msg));
+  // Counters only: the primary serves /metrics and asks for these.
+  const core = createEdgeCore({ config, log, now: Date.now, registry: new Registry(), maxBytes: setup.maxBytes, peers: link });
+  link.attach(core);
+  process.on('message', (msg: ToWorker) => link.receive(msg));
+  const server = await startEdgeServer(
+    core.state,
+    { healthz: () => link.healthz(), purge: ({ key, soft }) => link.purge({ kind: 'url', key, soft }), token },
+    setup.listen,
+  );
+  // The primary disconnects us to stop: finish what is in flight, then exit.
+  process.once('disconnect', () => {
+    void server
+      .close()
+      .then(() => core.upstream.close())
+      .finally(() => process.exit(0));
+  });
+  send({ kind: 'ready', listen: { host: server.host, port: server.port } });
+}
+
+// Ctrl-C reaches the whole process group; the primary decides when workers stop.
+process.on('SIGINT', () => {});
+
+main().catch((e: unknown) => {
+  send({ kind: 'failed', error: (e as Error).message }, () => process.exit(1));
+  setTimeout(() => process.exit(1), 1000).unref();
+});
