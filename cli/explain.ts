@@ -1,33 +1,40 @@
 // `meridian explain NAME CLIENT`: asks a running DNS server why CLIENT gets the answer it gets
 // for NAME, and prints it as a table (or JSON with --json).
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { controlUrl } from './control-url.js';
+import { exitFor, parseCommandLine, usageError } from './flags.js';
+import { CONTROL_URL_ENV, DEFAULT_CONTROL_URL } from '../common/control-defaults.js';
 import type { Explanation } from '../dns/answer/explain.js';
 
+export const EXPLAIN_COMMAND = {
+  name: 'explain',
+  usage: `usage: meridian explain NAME CLIENT [--type A|AAAA] [--control URL] [--json]
+  CLIENT is a resolver address (192.0.2.1) or a client subnet (198.51.100.0/24)
+  --control URL     the DNS server's control port (default $${CONTROL_URL_ENV}, else ${DEFAULT_CONTROL_URL})
+`,
+  flags: {
+    type: { type: 'string', short: 't' },
+    control: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: { min: 2, max: 2, what: 'NAME and CLIENT' },
+} as const;
+
 export async function runExplain(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      type: { type: 'string', short: 't' },
-      control: { type: 'string', default: 'http://127.0.0.1:8053' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const [name, client] = positionals;
-  if (!name || !client || positionals.length > 2) {
-    process.stderr.write('usage: meridian explain NAME CLIENT [--type A|AAAA] [--control URL] [--json]\n  CLIENT is a resolver address (192.0.2.1) or a client subnet (198.51.100.0/24)\n');
-    return 2;
-  }
-  const url = new URL('/v1/explain', values.control);
+  const line = parseCommandLine(EXPLAIN_COMMAND, args);
+  if (line.kind !== 'run') return exitFor(EXPLAIN_COMMAND, line);
+  const [name, client] = line.positionals as [string, string];
+  const target = controlUrl(line.flags.control);
+  if (!target.ok) return usageError(EXPLAIN_COMMAND, target.message);
+  const url = new URL('/v1/explain', target.url);
   url.searchParams.set('name', name);
   url.searchParams.set('client', client);
-  if (values.type) url.searchParams.set('type', values.type);
+  if (line.flags.type) url.searchParams.set('type', line.flags.type);
   let res;
   try {
     res = await request(url, { headersTimeout: 5000, bodyTimeout: 5000 });
   } catch (e) {
-    process.stderr.write(`meridian explain: cannot reach the DNS server's control port at ${values.control}: ${(e as Error).message}\n`);
+    process.stderr.write(`meridian explain: cannot reach the DNS server's control port at ${target.url.href}: ${(e as Error).message}\n`);
     return 1;
   }
   const body = (await res.body.json()) as Explanation & { error?: string };
@@ -35,7 +42,7 @@ export async function runExplain(args: string[]): Promise<number> {
     process.stderr.write(`meridian explain: ${body.error ?? `HTTP ${res.statusCode}`}\n`);
     return 1;
   }
-  process.stdout.write(values.json ? `${JSON.stringify(body, null, 2)}\n` : formatExplanation(body));
+  process.stdout.write(line.flags.json ? `${JSON.stringify(body, null, 2)}\n` : formatExplanation(body));
   return 0;
 }
 

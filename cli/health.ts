@@ -1,27 +1,41 @@
 // `meridian health`: runs the prober of one PoP in the foreground until SIGINT/SIGTERM.
-import { parseArgs } from 'node:util';
 import { runUntilStopped } from './run-until-stopped.js';
-import { parseHostPort } from '../common/host-port.js';
+import { exitFor, hostPortFlag, parseCommandLine, sayDeprecatedFlags, usageError } from './flags.js';
+import type { HostPort } from '../common/host-port.js';
 import { startProber } from '../prober/service.js';
 
+export const HEALTH_COMMAND = {
+  name: 'health',
+  usage: `usage: meridian health --config FILE --pop ID [--control-listen HOST:PORT]
+  --config FILE               the topology file (its health: section and PoPs)
+  --pop ID                    the PoP this prober runs in (its vantage point)
+  --control-listen HOST:PORT  the HTTP control port: status, /healthz, metrics (overrides
+                              health.control.listen; off unless set)
+  (--http is the deprecated spelling of --control-listen)
+`,
+  flags: {
+    config: { type: 'string', short: 'c' },
+    pop: { type: 'string' },
+    'control-listen': { type: 'string', was: ['http'] },
+  },
+  required: ['config', 'pop'],
+} as const;
+
 export async function runHealth(args: string[]): Promise<number | undefined> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string', short: 'c' },
-      pop: { type: 'string' },
-      http: { type: 'string' },
-    },
-    strict: true,
-  });
-  if (!values.config || !values.pop) {
-    process.stderr.write('meridian health: --config FILE and --pop ID are required\n');
-    return 2;
+  const line = parseCommandLine(HEALTH_COMMAND, args);
+  if (line.kind !== 'run') return exitFor(HEALTH_COMMAND, line);
+  sayDeprecatedFlags(line);
+  const { flags } = line;
+  let controlListen: HostPort | undefined;
+  try {
+    controlListen = flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
+  } catch (e) {
+    return usageError(HEALTH_COMMAND, (e as Error).message);
   }
   const prober = await startProber({
-    configFile: values.config,
-    pop: values.pop,
-    ...(values.http ? { http: parseHostPort(values.http) } : {}),
+    configFile: flags.config!,
+    pop: flags.pop!,
+    ...(controlListen ? { http: controlListen } : {}),
   });
   return runUntilStopped(prober);
 }

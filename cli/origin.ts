@@ -1,28 +1,28 @@
 // `meridian origin`: the demo origin (a small shop with assets, pages, an API and a cart, each
 // with the cache headers a real site sends) in the foreground until SIGINT/SIGTERM.
-import { parseArgs } from 'node:util';
 import { runUntilStopped } from './run-until-stopped.js';
-import { parseHostPort, type HostPort } from '../common/host-port.js';
+import { exitFor, hostPortFlag, parseCommandLine, usageError } from './flags.js';
+import type { HostPort } from '../common/host-port.js';
 import { createLogger } from '../common/log.js';
 import { startOrigin } from '../origin/server.js';
 import { ASSETS } from '../origin/site.js';
 
-const USAGE = 'usage: meridian origin [--listen HOST:PORT]   (default 127.0.0.1:8081)\n';
+const DEFAULT_LISTEN = '127.0.0.1:8081';
+
+export const ORIGIN_COMMAND = {
+  name: 'origin',
+  usage: `usage: meridian origin [--listen HOST:PORT]   (default ${DEFAULT_LISTEN})\n`,
+  flags: { listen: { type: 'string', short: 'l' } },
+} as const;
 
 export async function runOrigin(args: string[]): Promise<number | undefined> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { listen: { type: 'string', short: 'l', default: '127.0.0.1:8081' } }, strict: true }));
-  } catch (e) {
-    process.stderr.write(`meridian origin: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const line = parseCommandLine(ORIGIN_COMMAND, args);
+  if (line.kind !== 'run') return exitFor(ORIGIN_COMMAND, line);
   let listen: HostPort;
   try {
-    listen = parseHostPort(values.listen);
+    listen = hostPortFlag('listen', line.flags.listen ?? DEFAULT_LISTEN);
   } catch (e) {
-    process.stderr.write(`meridian origin: --listen: ${(e as Error).message}\n`);
-    return 2;
+    return usageError(ORIGIN_COMMAND, (e as Error).message);
   }
   const log = createLogger({ service: 'origin' });
   const origin = await startOrigin({ listen, log });

@@ -1,46 +1,46 @@
-// `meridian pop ACTION ID`: PoP drills and overrides.
+// `meridian pop ACTION ID`: PoP drills and overrides. One --control URL: the control port of the
+// server the action goes to, which the action decides.
 //  - drain|undrain|down|auto: admin overrides on a running DNS server. A drained PoP gets no new
-//    answers but stays monitored; `auto` (or `undrain`) returns it to the quorum.
+//    answers but stays monitored; `auto` (or `undrain`) returns it to the quorum. --control
+//    defaults like every client's: $MERIDIAN_CONTROL, else the DNS server's default address.
 //  - kill|revive: ask `meridian up` to stop a PoP's edge and keep it down (a real outage, as the
-//    probers see it), or to start it again.
-import { parseArgs } from 'node:util';
+//    probers see it), or to start it again. --control defaults to up's own default address;
+//    $MERIDIAN_CONTROL names the DNS server, which runs no edges, so it is not used here.
 import { request } from 'undici';
+import { controlUrl } from './control-url.js';
+import { exitFor, parseCommandLine, sayDeprecatedFlags, usageError } from './flags.js';
+import { CONTROL_URL_ENV, DEFAULT_CONTROL_URL } from '../common/control-defaults.js';
 import { CONTROL_TOKEN_ENV } from '../common/control-token.js';
 import { DEFAULT_UP_CONTROL } from './up.js';
 
 const OVERRIDES = ['drain', 'undrain', 'down', 'auto'];
 const DRILLS = ['kill', 'revive'];
 
-const USAGE = `usage: meridian pop ${OVERRIDES.join('|')} ID [--control URL]   (DNS server overrides; default http://127.0.0.1:8053)
-       meridian pop ${DRILLS.join('|')} ID [--up URL]                (outage drills under \`meridian up\`; default http://${DEFAULT_UP_CONTROL})
-  (a control token, if one is set, is read from ${CONTROL_TOKEN_ENV})
-`;
+export const POP_COMMAND = {
+  name: 'pop',
+  usage: `usage: meridian pop ${OVERRIDES.join('|')} ID [--control URL]   (DNS server overrides; default $${CONTROL_URL_ENV}, else ${DEFAULT_CONTROL_URL})
+       meridian pop ${DRILLS.join('|')} ID [--control URL]                (outage drills: URL is \`meridian up\`'s; default http://${DEFAULT_UP_CONTROL})
+  (a control token, if one is set, is read from ${CONTROL_TOKEN_ENV}; --up is the deprecated spelling of --control for kill|revive)
+`,
+  flags: { control: { type: 'string', was: ['up'] } },
+  positionals: { min: 2, max: 2, what: 'ACTION and ID' },
+} as const;
 
 export async function runPop(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { control: { type: 'string' }, up: { type: 'string' } } });
-  } catch (e) {
-    process.stderr.write(`meridian pop: ${(e as Error).message}\n${USAGE}`);
-    return 2;
+  const line = parseCommandLine(POP_COMMAND, args);
+  if (line.kind !== 'run') return exitFor(POP_COMMAND, line);
+  const [action, pop] = line.positionals as [string, string];
+  const isDrill = DRILLS.includes(action);
+  if (!isDrill && !OVERRIDES.includes(action)) return usageError(POP_COMMAND, `unknown action '${action}'`);
+  // --up only ever meant `meridian up`: given to an override it is still the mistake it was.
+  if (!isDrill && line.deprecated.length > 0) {
+    return usageError(POP_COMMAND, `--up is for kill|revive; \`pop ${action}\` talks to the DNS server: use --control URL`);
   }
-  const { values, positionals } = parsed;
-  const [action, pop] = positionals;
-  const isDrill = action !== undefined && DRILLS.includes(action);
-  if (!action || !pop || positionals.length > 2 || (!isDrill && !OVERRIDES.includes(action))) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
-  // Each action talks to one server; a flag for the other one is a mistake worth saying.
-  if (isDrill && values.control !== undefined) {
-    process.stderr.write(`meridian pop ${action}: --control is the DNS server's; \`pop ${action}\` talks to \`meridian up\`: use --up URL\n`);
-    return 2;
-  }
-  if (!isDrill && values.up !== undefined) {
-    process.stderr.write(`meridian pop ${action}: --up is for kill|revive; \`pop ${action}\` talks to the DNS server: use --control URL\n`);
-    return 2;
-  }
-  return isDrill ? drill(action as 'kill' | 'revive', pop, values.up ?? `http://${DEFAULT_UP_CONTROL}`) : override(action, pop, values.control ?? 'http://127.0.0.1:8053');
+  sayDeprecatedFlags(line);
+  if (isDrill) return drill(action as 'kill' | 'revive', pop, line.flags.control ?? `http://${DEFAULT_UP_CONTROL}`);
+  const target = controlUrl(line.flags.control);
+  if (!target.ok) return usageError(POP_COMMAND, target.message);
+  return override(action, pop, target.url);
 }
 
 function authHeaders(): Record<string, string> {
@@ -48,7 +48,7 @@ function authHeaders(): Record<string, string> {
   return { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
 }
 
-async function override(action: string, pop: string, control: string): Promise<number> {
+async function override(action: string, pop: string, control: URL): Promise<number> {
   let res;
   try {
     res = await request(new URL('/v1/pops/override', control), {
@@ -59,7 +59,7 @@ async function override(action: string, pop: string, control: string): Promise<n
       bodyTimeout: 5000,
     });
   } catch (e) {
-    process.stderr.write(`meridian pop: cannot reach the DNS server's control port at ${control}: ${(e as Error).message}\n`);
+    process.stderr.write(`meridian pop: cannot reach the DNS server's control port at ${control.href}: ${(e as Error).message}\n`);
     return 1;
   }
   const body = (await res.body.json()) as { error?: string; pop?: string; eligible?: boolean; reason?: string };
@@ -76,7 +76,7 @@ async function drill(action: 'kill' | 'revive', pop: string, upUrl: string): Pro
   try {
     base = new URL(upUrl);
   } catch {
-    process.stderr.write(`meridian pop ${action}: --up '${upUrl}' is not a URL (e.g. http://${DEFAULT_UP_CONTROL})\n`);
+    process.stderr.write(`meridian pop ${action}: --control '${upUrl}' is not a URL (e.g. http://${DEFAULT_UP_CONTROL})\n`);
     return 2;
   }
   let res;
@@ -86,7 +86,7 @@ async function drill(action: 'kill' | 'revive', pop: string, upUrl: string): Pro
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ECONNREFUSED' ? 'nothing listens there' : (e as Error).message;
-    process.stderr.write(`meridian pop ${action}: cannot reach \`meridian up\` at ${base.origin} (${why}). Is it running? Start it with \`npm start\`, or give its --control address as --up URL.\n`);
+    process.stderr.write(`meridian pop ${action}: cannot reach \`meridian up\` at ${base.origin} (${why}). Is it running? Start it with \`npm start\`, or give its --control-listen address as --control URL.\n`);
     return 1;
   }
   const text = await res.body.text();

@@ -1,59 +1,53 @@
 // `meridian up --config FILE`: the whole CDN of a topology file on this machine (origin, DNS
 // server, an edge and a prober per PoP), supervised, until Ctrl-C. See local/up.ts.
-import { parseArgs } from 'node:util';
-import { parseHostPort, type HostPort } from '../common/host-port.js';
+import { exitFor, hostPortFlag, parseCommandLine, sayDeprecatedFlags, usageError } from './flags.js';
+import type { HostPort } from '../common/host-port.js';
 import { up } from '../local/up.js';
 
 export const DEFAULT_UP_CONTROL = '127.0.0.1:8054';
 const DEFAULT_PROBER_PORT = '8090';
 
-const USAGE = `usage: meridian up --config FILE [--control HOST:PORT] [--prober-port N] [--verbose] [--logs DIR]
-  --control HOST:PORT  up's control API (processes, pop kill/revive); default ${DEFAULT_UP_CONTROL}
-  --prober-port N      each PoP's prober serves its status on this port of the PoP's address; default ${DEFAULT_PROBER_PORT}
-  --verbose            show every log line of every process (default: warnings and health changes)
-  --logs DIR           also write each process's full log to DIR/<name>.log
-`;
+export const UP_COMMAND = {
+  name: 'up',
+  usage: `usage: meridian up --config FILE [--control-listen HOST:PORT] [--prober-port N] [--verbose] [--logs DIR]
+  --control-listen HOST:PORT  up's control API (processes, pop kill/revive); default ${DEFAULT_UP_CONTROL}
+  --prober-port N             each PoP's prober serves its status on this port of the PoP's address; default ${DEFAULT_PROBER_PORT}
+  --verbose                   show every log line of every process (default: warnings and health changes)
+  --logs DIR                  also write each process's full log to DIR/<name>.log
+  (--control is the deprecated spelling of --control-listen)
+`,
+  flags: {
+    config: { type: 'string', short: 'c' },
+    'control-listen': { type: 'string', was: ['control'] },
+    'prober-port': { type: 'string' },
+    verbose: { type: 'boolean', short: 'v' },
+    logs: { type: 'string' },
+  },
+  required: ['config'],
+} as const;
 
 export async function runUp(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        control: { type: 'string' },
-        'prober-port': { type: 'string', default: DEFAULT_PROBER_PORT },
-        verbose: { type: 'boolean', short: 'v', default: false },
-        logs: { type: 'string' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    process.stderr.write(`meridian up: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (!values.config) {
-    process.stderr.write(`meridian up: --config FILE is required\n${USAGE}`);
-    return 2;
-  }
+  const line = parseCommandLine(UP_COMMAND, args);
+  if (line.kind !== 'run') return exitFor(UP_COMMAND, line);
+  sayDeprecatedFlags(line);
+  const { flags } = line;
   let control: HostPort;
   try {
-    control = parseHostPort(values.control ?? DEFAULT_UP_CONTROL);
+    control = hostPortFlag('control-listen', flags['control-listen'] ?? DEFAULT_UP_CONTROL);
   } catch (e) {
-    process.stderr.write(`meridian up: --control: ${(e as Error).message}\n`);
-    return 2;
+    return usageError(UP_COMMAND, (e as Error).message);
   }
-  const proberPort = Number(values['prober-port']);
-  if (!/^\d+$/.test(values['prober-port']) || proberPort < 1 || proberPort > 65535) {
-    process.stderr.write(`meridian up: --prober-port '${values['prober-port']}': expected a port from 1 to 65535\n`);
-    return 2;
+  const proberPortText = flags['prober-port'] ?? DEFAULT_PROBER_PORT;
+  const proberPort = Number(proberPortText);
+  if (!/^\d+$/.test(proberPortText) || proberPort < 1 || proberPort > 65535) {
+    return usageError(UP_COMMAND, `--prober-port '${proberPortText}': expected a port from 1 to 65535`);
   }
   return up({
-    configFile: values.config,
+    configFile: flags.config!,
     control,
-    defaultControl: values.control === undefined,
+    defaultControl: flags['control-listen'] === undefined,
     proberPort,
-    verbose: values.verbose,
-    logDir: values.logs,
+    verbose: flags.verbose ?? false,
+    logDir: flags.logs,
   });
 }

@@ -1,7 +1,7 @@
 // The health contract between probers and DNS servers: how probing is configured (the
 // `health:` section, with per-pool and per-PoP overrides) and what a report carries.
 import { z } from 'zod';
-import { duration } from './config-types.js';
+import { duration, hostPort } from './config-types.js';
 
 export const checkSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -85,6 +85,9 @@ export const healthSchema = z.strictObject({
   /** File holding the bearer token reports are sent with (relative to the config file);
    *  MERIDIAN_CONTROL_TOKEN in the environment takes precedence. */
   tokenFile: z.string().min(1).optional(),
+  /** The prober's HTTP control port (status, /healthz, metrics): off unless set here or by
+   *  `meridian health --control-listen`. One prober per PoP, so usually given per process. */
+  control: z.strictObject({ listen: hostPort.optional() }).optional(),
   /** The PoPs that run a prober (default: every PoP). Quorum counts against these, not
    *  against the reports that happen to have arrived (see dns/pop-health/quorum.ts). */
   vantagePoints: z.array(z.string().min(1)).min(1).optional(),

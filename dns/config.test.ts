@@ -47,9 +47,27 @@ describe('DNS config', () => {
     const config = await loadDnsConfig(writeConfig(HEAD));
     expect(config.settings.maxUdpPayload).toBe(1232);
     expect(config.settings.listen.map((l) => `${l.host}:${l.port}`)).toEqual(['127.0.0.1:5353', '::1:5353']);
-    expect(config.settings.http).toEqual({ host: '127.0.0.1', port: 8053 });
+    expect(config.settings.control.listen).toEqual({ host: '127.0.0.1', port: 8053 });
     expect(config.settings.version).toBeNull();
     expect(config.settings.tcp).toEqual({ idleTimeout: 10_000, maxConnections: 1000 });
+    expect(config.deprecated).toEqual([]);
+  });
+
+  it('reads the control listener from dns.control.listen, and from the old dns.http with a deprecation', async () => {
+    const current = await loadDnsConfig(writeConfig(`dns: { control: { listen: "127.0.0.1:9053" } }\n${HEAD}`));
+    expect(current.settings.control.listen).toEqual({ host: '127.0.0.1', port: 9053 });
+    expect(current.deprecated).toEqual([]);
+    const old = await loadDnsConfig(writeConfig(`dns: { http: "127.0.0.1:9054" }\n${HEAD}`));
+    expect(old.settings.control.listen).toEqual({ host: '127.0.0.1', port: 9054 });
+    expect(old.deprecated).toEqual([{ old: 'dns.http', replacement: 'dns.control.listen' }]);
+    expect(await loadError(`dns: { http: "127.0.0.1:9054", control: { listen: "127.0.0.1:9053" } }\n${HEAD}`)).toMatch(
+      /meridian\.yaml: dns\.http: give dns\.control\.listen only/,
+    );
+  });
+
+  it("shares the workers rule with the edge: 'auto' or 1 to 64", async () => {
+    expect((await loadDnsConfig(writeConfig(`dns: { workers: 3 }\n${HEAD}`))).settings.workers).toBe(3);
+    expect(await loadError(`dns: { workers: 0 }\n${HEAD}`)).toMatch(/meridian\.yaml: dns\.workers: /);
   });
 
   it('names the file, the path and the expectation for a bad value', async () => {

@@ -8,7 +8,10 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { allowedHosts, hostPort } from '../common/config-types.js';
+import { DEFAULT_DNS_CONTROL_LISTEN } from '../common/control-defaults.js';
+import type { Deprecation } from '../common/deprecation.js';
 import { parseHostPort, type HostPort } from '../common/host-port.js';
+import { workersSetting, type WorkersSetting } from '../common/workers.js';
 import type { HealthSettings } from '../common/health-contract.js';
 import { locationSchema, topologyProblems, topologySchema, type Topology } from '../common/topology.js';
 import { parseCidr, type NetOverride } from '../geo-data/locator.js';
@@ -99,13 +102,12 @@ const geoSchema = z.strictObject({
     .default([]),
 });
 
-export const workersSetting = z.union([z.literal('auto'), z.number().int().min(1).max(64)], { error: "expected 'auto' or a whole number of workers from 1 to 64" });
-
 const dnsSchema = z.strictObject({
   serverId: z.string().min(1).max(255).optional(),
   version: z.string().max(255).nullable().default(null),
   listen: z.array(hostPort).min(1).default([parseHostPort('127.0.0.1:5353'), parseHostPort('[::1]:5353')]),
-  http: hostPort.default(parseHostPort('127.0.0.1:8053')),
+  /** Deprecated spelling of control.listen (said once at start-up by the service). */
+  http: hostPort.optional(),
   maxUdpPayload: z.number().int().min(512).max(4096).default(1232),
   /** Serving processes sharing the listeners: `auto` = one per CPU core; 1 = serve in-process. */
   workers: workersSetting.default('auto'),
@@ -117,7 +119,9 @@ const dnsSchema = z.strictObject({
       maxConnections: z.number().int().min(1).max(100_000).default(1000),
     })
     .default({ idleTimeout: 10_000, maxConnections: 1000 }),
-  control: z.strictObject({ token: z.string().min(1).optional(), tokenFile: z.string().optional(), allowedHosts }).default({ allowedHosts: [] }),
+  control: z
+    .strictObject({ listen: hostPort.optional(), token: z.string().min(1).optional(), tokenFile: z.string().optional(), allowedHosts })
+    .default({ allowedHosts: [] }),
   /** HTTP redirect steering: GET /r/<path> → 302 to the chosen PoP's edge (off unless set). */
   redirect: z.strictObject({ listen: hostPort, pool: z.string().min(1), ttl: ttl.default(30) }).optional(),
   log: z
@@ -139,15 +143,16 @@ export interface DnsSettings {
   readonly serverId: string;
   readonly version: string | null;
   readonly listen: readonly HostPort[];
-  readonly http: HostPort;
   readonly maxUdpPayload: number;
-  readonly workers: number | 'auto';
+  readonly workers: WorkersSetting;
   readonly udpBatching: 'auto' | 'off';
   readonly tcp: { readonly idleTimeout: number; readonly maxConnections: number };
   readonly control: {
+    /** The HTTP control port (`dns.control.listen`; `dns.http` before). */
+    readonly listen: HostPort;
     readonly token?: string | undefined;
     readonly tokenFile?: string | undefined;
-    /** Host names the control port (`http`) answers to besides IP addresses and localhost; read at start-up. */
+    /** Host names the control port answers to besides IP addresses and localhost; read at start-up. */
     readonly allowedHosts?: readonly string[] | undefined;
   };
   readonly log: { readonly level: string; readonly querySampleRate: number };
@@ -167,6 +172,8 @@ export interface DnsConfig {
   readonly topology: Topology;
   readonly health: HealthSettings;
   readonly geo: GeoSettings;
+  /** Old spellings this file uses, for the service to say once. */
+  readonly deprecated: readonly Deprecation[];
 }
 
 export async function loadDnsConfig(file: string): Promise<DnsConfig> {
@@ -175,6 +182,7 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
   parsed.geo.nets.forEach((n, i) => {
     if (n.pool !== undefined && !parsed.pools.some((p) => p.id === n.pool)) problems.push([`geo.nets[${i}].pool`, `no pool with id '${n.pool}'`]);
   });
+  if (parsed.dns.http && parsed.dns.control.listen) problems.push(['dns.http', 'give dns.control.listen only (dns.http is its old spelling)']);
   if (parsed.dns.redirect && !parsed.pools.some((p) => p.id === parsed.dns.redirect!.pool)) {
     problems.push(['dns.redirect.pool', `no pool with id '${parsed.dns.redirect.pool}'`]);
   }
@@ -187,13 +195,19 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
   const baseDir = dirname(file);
   const zones: ZoneSource[] = [];
   for (const [i, zone] of parsed.zones.entries()) zones.push(await zoneSource(file, baseDir, `zones[${i}]`, zone));
-  const control = parsed.dns.control;
+  const { http, ...dns } = parsed.dns;
+  const control = dns.control;
   return {
     file,
     settings: {
-      ...parsed.dns,
-      serverId: parsed.dns.serverId ?? hostname(),
-      control: { token: control.token, tokenFile: control.tokenFile && resolvePath(baseDir, control.tokenFile), allowedHosts: control.allowedHosts },
+      ...dns,
+      serverId: dns.serverId ?? hostname(),
+      control: {
+        listen: control.listen ?? http ?? DEFAULT_DNS_CONTROL_LISTEN,
+        token: control.token,
+        tokenFile: control.tokenFile && resolvePath(baseDir, control.tokenFile),
+        allowedHosts: control.allowedHosts,
+      },
     },
     zones,
     topology: { pops: parsed.pops, pools: parsed.pools },
@@ -209,6 +223,7 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
         pool: n.pool ?? null,
       })),
     },
+    deprecated: http ? [{ old: 'dns.http', replacement: 'dns.control.listen' }] : [],
   };
 }
 

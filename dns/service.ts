@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { createRegistry } from '../common/metrics.js';
 import { resolveControlToken } from '../common/control-token.js';
 import { startControlServer, type ControlServer } from '../common/control-server.js';
+import { sayDeprecated } from '../common/deprecation.js';
 import { checkedMembers } from '../common/topology.js';
 import { loadDnsConfig, type DnsConfig } from './config.js';
 import { DnsMetrics } from './server/metrics.js';
@@ -31,7 +32,7 @@ export interface DnsServiceOptions {
   configFile: string;
   /** Overrides `dns.listen` from the config (the CLI's --listen). */
   listen?: HostPort[];
-  /** Overrides `dns.http` (the CLI's --http). */
+  /** Overrides `dns.control.listen` (the CLI's --control-listen). */
   http?: HostPort;
   /** Overrides `dns.workers` (the CLI's --workers). */
   workers?: number | 'auto';
@@ -54,6 +55,7 @@ export interface DnsService {
 
 export async function startDnsService(opts: DnsServiceOptions): Promise<DnsService> {
   const config = await loadDnsConfig(opts.configFile);
+  sayDeprecated(config.deprecated);
   const settings = config.settings;
   const log = opts.log ?? createLogger({ service: 'dns', level: settings.log.level });
   const registry = createRegistry('dns');
@@ -166,7 +168,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
 
   try {
     control = await startControlServer({
-      ...(opts.http ?? settings.http),
+      ...(opts.http ?? settings.control.listen),
       token: resolveControlToken({ token: settings.control.token, tokenFile: settings.control.tokenFile }),
       routes: controlRoutes({
         reload,

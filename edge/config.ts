@@ -8,6 +8,7 @@ import { parseCidr } from '../common/ip.js';
 import type { HostPort } from '../common/host-port.js';
 import { LOG_LEVELS } from '../common/log.js';
 import { topologyProblems, topologySchema } from '../common/topology.js';
+import { workersSetting, type WorkersSetting } from '../common/workers.js';
 
 const paramPattern = z.string().regex(/^[^&=*]+\*?$|^\*$/, { error: "expected a parameter name, optionally ending in '*'" });
 
@@ -37,9 +38,6 @@ const forwardedHeader = z
 
 const positiveDuration = duration.refine((ms) => ms > 0, { error: 'expected a duration above zero' });
 
-/** Serving processes: 'auto' = one per core less one, at least one (node:cluster workers sharing the listener when > 1). */
-export const edgeWorkersSetting = z.union([z.literal('auto'), z.number().int().min(1).max(64)], { error: "expected 'auto' or a whole number of workers from 1 to 64" });
-
 const edgeSchema = z.strictObject({
   /** Where misses go (a shield PoP's edge replaces it for PoPs with `shield`). */
   origin: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
@@ -64,7 +62,8 @@ const edgeSchema = z.strictObject({
   originDownAfter: duration.default(30_000),
   /** How long an uncacheable answer lets requests for its URL skip collapsing. */
   hitForMiss: duration.default(10_000),
-  workers: edgeWorkersSetting.default('auto'),
+  /** Serving processes: 'auto' = one per core less one, at least one (node:cluster workers sharing the listener when > 1). */
+  workers: workersSetting.default('auto'),
   /** Proxies in front (a TLS terminator, a load balancer) whose X-Forwarded-Proto/-For the edge believes. */
   trustedProxies: z.array(cidr).default([]),
   /** Client headers forwarded beyond the default rule (pipeline/forward-headers.ts); each keys the cache. */
@@ -122,7 +121,7 @@ export interface EdgeConfig {
   readonly originDownAfter: number;
   readonly hitForMiss: number;
   /** Serving processes (the CLI's --workers overrides it). */
-  readonly workers: number | 'auto';
+  readonly workers: WorkersSetting;
   readonly trustedProxies: readonly string[];
   readonly forwardHeaders: readonly string[];
   readonly requestCacheControl: 'ignore' | 'obey';

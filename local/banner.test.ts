@@ -29,11 +29,11 @@ describe('renderBanner', () => {
     expect(text).toContain('  node bin/meridian.js pop kill sin\n');
   });
 
-  it('adds --up to the drill when up listens elsewhere, and falls back to the first PoP when the answer is unknown', async () => {
+  it('adds --control to the drill when up listens elsewhere, and falls back to the first PoP when the answer is unknown', async () => {
     const text = renderBanner(await input({ controlUrl: 'http://127.0.0.1:9054', defaultControl: false, example: { name: 'www.demo.test', subnet: '203.0.113.0/24' } }));
     expect(text).toContain('      a client in 203.0.113.0/24\n');
     expect(text).toContain('  curl -si http://127.0.1.1:8080/assets/');
-    expect(text).toContain('  node bin/meridian.js pop kill fra --up http://127.0.0.1:9054\n');
-    expect(text).toContain('`node bin/meridian.js pop revive fra --up http://127.0.0.1:9054`');
+    expect(text).toContain('  node bin/meridian.js pop kill fra --control http://127.0.0.1:9054\n');
+    expect(text).toContain('`node bin/meridian.js pop revive fra --control http://127.0.0.1:9054`');
   });
 });

@@ -22,7 +22,7 @@ export interface BannerInput {
   readonly plan: Plan;
   /** up's control API base URL. */
   readonly controlUrl: string;
-  /** True when --control was left at its default (the drill command needs no --up then). */
+  /** True when --control-listen was left at its default (the drill command needs no --control then). */
   readonly defaultControl: boolean;
   readonly example: BannerExample;
   /** Path of an asset on the origin, e.g. /assets/app.3f9a1c2b.js. */
@@ -50,7 +50,7 @@ export function renderBanner(b: BannerInput): string {
   const where = example.country ? `a client in ${example.country}` : `a client in ${example.subnet}`;
   const answered = example.pop ? `${where} is answered ${example.pop} (${pop.name})${example.addresses?.length ? `: ${example.addresses.join(', ')}` : ''}` : where;
   const meridian = 'node bin/meridian.js';
-  const up = b.defaultControl ? '' : ` --up ${b.controlUrl}`;
+  const up = b.defaultControl ? '' : ` --control ${b.controlUrl}`;
   out.push(
     'Try:',
     ...(example.name === undefined ? [] : [`  ${digCommand(plan.dns.listen[0]!)} ${example.name} +subnet=${example.subnet} +short`, `      ${answered}`]),

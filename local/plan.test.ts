@@ -33,7 +33,7 @@ describe('planFor', () => {
     expect(byName.get('dns')).toMatchObject({ args: ['dns', '--config', DEMO, '--workers', '1'], readyUrl: 'http://127.0.0.1:8053/healthz', stage: 1 });
     expect(byName.get('edge sin')).toMatchObject({ role: 'edge', pop: 'sin', args: ['edge', '--config', DEMO, '--pop', 'sin', '--workers', '1'], url: 'http://127.0.4.1:8080', stage: 1 });
     // Probers start once the edges serve, each on its own PoP's address.
-    expect(byName.get('health sin')).toMatchObject({ args: ['health', '--config', DEMO, '--pop', 'sin', '--http', '127.0.4.1:8090'], readyUrl: 'http://127.0.4.1:8090/healthz', stage: 2 });
+    expect(byName.get('health sin')).toMatchObject({ args: ['health', '--config', DEMO, '--pop', 'sin', '--control-listen', '127.0.4.1:8090'], readyUrl: 'http://127.0.4.1:8090/healthz', stage: 2 });
     expect(plan.pops.map((p) => p.id)).toEqual(['fra', 'iad', 'gru', 'sin', 'syd', 'jnb']);
     expect(plan.routedNames).toEqual(['www.demo.test', '*.cdn.demo.test']);
     expect(plan.dns).toEqual({ listen: [{ host: '127.0.0.1', port: 5353 }, { host: '::1', port: 5353 }], control: 'http://127.0.0.1:8053' });
@@ -42,8 +42,8 @@ describe('planFor', () => {
 
   it('a fixed edge.control port is given to each edge on its own address', async () => {
     const plan = await planFor(variant((c) => (c.edge.control = { listen: '127.0.0.1:9080' })), { proberPort: 8090, control: CONTROL });
-    expect(plan.processes.find((p) => p.name === 'edge fra')!.args.slice(-2)).toEqual(['--control', '127.0.1.1:9080']);
-    expect(plan.processes.find((p) => p.name === 'edge jnb')!.args.slice(-2)).toEqual(['--control', '127.0.6.1:9080']);
+    expect(plan.processes.find((p) => p.name === 'edge fra')!.args.slice(-2)).toEqual(['--control-listen', '127.0.1.1:9080']);
+    expect(plan.processes.find((p) => p.name === 'edge jnb')!.args.slice(-2)).toEqual(['--control-listen', '127.0.6.1:9080']);
   });
 
   it('PoPs sharing one address get consecutive prober ports', async () => {
@@ -83,7 +83,7 @@ describe('planFor', () => {
       /pops\[2\]\.edge: PoP 'gru' has no edge URL; `meridian up` runs an edge for every PoP/,
     );
     await expect(planFor(variant((c) => (c.edge.origin = 'http://127.0.0.1:8053')), { proberPort: 8090, control: CONTROL })).rejects.toThrow(
-      /tcp 127\.0\.0\.1:8053 is wanted by both the demo origin \(edge\.origin\) and the DNS server's control port \(dns\.http\)/,
+      /tcp 127\.0\.0\.1:8053 is wanted by both the demo origin \(edge\.origin\) and the DNS server's control port \(dns\.control\.listen\)/,
     );
     await expect(planFor(DEMO, { proberPort: 8080, control: CONTROL })).rejects.toThrow(
       /tcp 127\.0\.1\.1:8080 is wanted by both the edge of PoP fra \(pops\[0\]\.edge\) and the prober of PoP fra \(--prober-port\)/,

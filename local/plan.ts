@@ -1,6 +1,6 @@
 // Which processes a topology file implies on one machine, and where each listens: the demo
-// origin (at `edge.origin`), the DNS server (`dns.listen`, `dns.http`), and per PoP an edge (at
-// its `edge` URL) and a prober (an HTTP port on the PoP's own address). Every service's own
+// origin (at `edge.origin`), the DNS server (`dns.listen`, `dns.control.listen`), and per PoP an
+// edge (at its `edge` URL) and a prober (an HTTP port on the PoP's own address). Every service's own
 // loader reads the file first, so a broken config is refused here, with the service's message,
 // before a dozen processes start and fail one by one.
 import { isIP } from 'node:net';
@@ -101,19 +101,19 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
 
   const { settings } = dnsConfig;
   settings.listen.forEach((l, i) => requireLoopback(fail, `dns.listen[${i}]`, l, 'the DNS server'));
-  requireLoopback(fail, 'dns.http', settings.http, "the DNS server's control port");
+  requireLoopback(fail, 'dns.control.listen', settings.control.listen, "the DNS server's control port");
   const optionalDnsListen = (parseWith(configFile, upSection, raw).up?.optionalListen ?? []).map((text, i) => {
     const at = parsed(fail, `up.optionalListen[${i}]`, text);
     if (!settings.listen.some((l) => l.host === at.host && l.port === at.port)) fail(`up.optionalListen[${i}]`, `${text} is not one of dns.listen`);
     return at;
   });
-  const dnsControl = `http://${formatHostPort(settings.http)}`;
+  const dnsControl = `http://${formatHostPort(settings.control.listen)}`;
 
   // One prober port on every PoP address; PoPs sharing an address get consecutive ports.
   const distinctHosts = new Set(edges.map((e) => e.listen.host)).size === edges.length;
   const popPlans: PopPlan[] = [];
   const processes: ProcessPlan[] = [];
-  const listeners: Listener[] = [{ ...opts.control, proto: 'tcp', what: '`meridian up` control API (--control)' }];
+  const listeners: Listener[] = [{ ...opts.control, proto: 'tcp', what: '`meridian up` control API (--control-listen)' }];
   const originText = `http://${formatHostPort(origin)}`;
   processes.push({ name: 'origin', role: 'origin', pop: null, args: ['origin', '--listen', formatHostPort(origin)], url: originText, readyUrl: `${originText}/healthz`, stage: 1 });
   listeners.push({ ...origin, proto: 'tcp', what: 'the demo origin (edge.origin)' });
@@ -122,7 +122,7 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
   for (const l of settings.listen) {
     listeners.push({ ...l, proto: 'udp', what: DNS_LISTENER }, { ...l, proto: 'tcp', what: DNS_LISTENER });
   }
-  listeners.push({ ...settings.http, proto: 'tcp', what: "the DNS server's control port (dns.http)" });
+  listeners.push({ ...settings.control.listen, proto: 'tcp', what: "the DNS server's control port (dns.control.listen)" });
   if (settings.redirect) listeners.push({ ...settings.redirect.listen, proto: 'tcp', what: 'HTTP redirect steering (dns.redirect.listen)' });
 
   edges.forEach((edge, i) => {
@@ -136,7 +136,7 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
     const control = edge.control.listen;
     if (control && control.port !== 0) {
       const at = { host: edge.listen.host, port: control.port };
-      args.push('--control', formatHostPort(at));
+      args.push('--control-listen', formatHostPort(at));
       listeners.push({ ...at, proto: 'tcp', what: `the edge control port of PoP ${pop.id} (edge.control.listen)` });
     }
     processes.push({ name: `edge ${pop.id}`, role: 'edge', pop: pop.id, args, url: edgeUrl, readyUrl: `${edgeUrl}/healthz`, stage: 1 });
@@ -147,7 +147,7 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
       name: `health ${pop.id}`,
       role: 'health',
       pop: pop.id,
-      args: ['health', '--config', configFile, '--pop', pop.id, '--http', formatHostPort(proberAt)],
+      args: ['health', '--config', configFile, '--pop', pop.id, '--control-listen', formatHostPort(proberAt)],
       url: proberUrl,
       readyUrl: `${proberUrl}/healthz`,
       stage: 2,

@@ -24,7 +24,7 @@ import { Supervisor } from './supervisor.js';
 export interface UpOptions {
   readonly configFile: string;
   readonly control: HostPort;
-  /** True when --control was not given (the printed drill commands then need no --up). */
+  /** True when --control-listen was not given (the printed drill commands then need no --control). */
   readonly defaultControl: boolean;
   readonly proberPort: number;
   readonly verbose: boolean;

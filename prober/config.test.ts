@@ -60,6 +60,13 @@ pools:
     expect(sin!.settings.check).toEqual({ type: 'dns', name: 'health.demo.test', qtype: 'A', port: 53 });
   });
 
+  it('reads health.control.listen, off when unset (like the edge, the prober has a control port only when asked)', async () => {
+    const pops = `pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n`;
+    expect((await loadProberConfig(writeConfig(`health: { control: { listen: "127.0.0.1:8090" } }\n${pops}`), 'fra')).controlListen).toEqual({ host: '127.0.0.1', port: 8090 });
+    expect((await loadProberConfig(writeConfig(pops), 'fra')).controlListen).toBeUndefined();
+    expect(await loadError(`health: { control: { listen: "8090" } }\n${pops}`)).toMatch(/health\.control\.listen: '8090' is not HOST:PORT/);
+  });
+
   it('reads health.latency, over its defaults', async () => {
     const pops = `pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n`;
     const config = await loadProberConfig(writeConfig(`health: { latency: { method: tcp, port: 853, refresh: 2m, rate: 0.5 } }\n${pops}`), 'fra');

@@ -5,6 +5,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { probeSettingsFor, type LatencySettings, type ProbeSettings } from '../common/health-contract.js';
+import type { HostPort } from '../common/host-port.js';
 import { checkedMembers, topologyProblems, topologySchema, type Pool } from '../common/topology.js';
 import type { ProbeTarget } from './checks/types.js';
 
@@ -34,6 +35,8 @@ export interface ProberConfig {
   readonly tokenFile: string | undefined;
   /** RTT measurement to the busiest resolver networks (`health.latency`). */
   readonly latency: LatencySettings;
+  /** `health.control.listen`: the control port, unless --control-listen says otherwise. */
+  readonly controlListen: HostPort | undefined;
 }
 
 export async function loadProberConfig(file: string, popId: string): Promise<ProberConfig> {
@@ -79,6 +82,7 @@ export async function loadProberConfig(file: string, popId: string): Promise<Pro
     reportTo: health.reportTo,
     tokenFile: health.tokenFile === undefined ? undefined : resolvePath(dirname(file), health.tokenFile),
     latency: health.latency,
+    controlListen: health.control?.listen,
   };
 }
 

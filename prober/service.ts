@@ -22,7 +22,7 @@ export interface ProberOptions {
   configFile: string;
   /** This prober's PoP id (the vantage point). */
   pop: string;
-  /** Serve GET /v1/status and /metrics here. */
+  /** Serve GET /v1/status and /metrics here (overrides health.control.listen; the CLI's --control-listen). */
   http?: HostPort;
   /** For tests: where logs go (default stdout). */
   log?: Logger;
@@ -68,7 +68,7 @@ export interface LatencyStatus {
 }
 
 export interface Prober {
-  /** The control server, when `http` was given. */
+  /** The control server, when `http` or health.control.listen was given. */
   readonly control: ControlServer | undefined;
   status(): ProberStatus;
   close(): Promise<void>;
@@ -222,10 +222,11 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
       await control?.close();
     })());
 
-  if (opts.http) {
+  const controlListen = opts.http ?? config.controlListen;
+  if (controlListen) {
     try {
       control = await startControlServer({
-        ...opts.http,
+        ...controlListen,
         token,
         routes: [
           { method: 'GET', path: '/v1/status', handle: () => ({ status: 200, body: status() }) },

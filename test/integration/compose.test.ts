@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.js';
 import { parseHostPort, type HostPort } from '../../common/host-port.js';
 import { contains, parseCidr, parseIp } from '../../common/ip.js';
-import { loadDnsConfig, workersSetting } from '../../dns/config.js';
+import { workersSetting } from '../../common/workers.js';
+import { loadDnsConfig } from '../../dns/config.js';
 import { loadEdgeConfig } from '../../edge/config.js';
 import { loadProberConfig } from '../../prober/config.js';
 import { REPO_ROOT, spawnMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
@@ -385,6 +386,11 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A server's control listener flag, as parsed: --control-listen, or an old spelling (dns and health --http, edge --control). */
+function controlListenFlag(flags: Flags): string | undefined {
+  return str(flags['control-listen']) ?? str(flags.http) ?? str(flags.control);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Networks and addresses
 
@@ -593,18 +599,19 @@ async function problemsOf(setup: Setup): Promise<string[]> {
         }
         const listen = Array.isArray(flags.listen) ? (flags.listen as string[]).map(parseHostPort) : cfg.settings.listen;
         for (const l of listen) role.listeners.push({ proto: 'udp', ...l, what: 'DNS' }, { proto: 'tcp', ...l, what: 'DNS' });
-        const http = str(flags.http) ? parseHostPort(str(flags.http)!) : cfg.settings.http;
-        role.listeners.push({ proto: 'tcp', ...http, what: 'control' });
+        const control = controlListenFlag(flags) ? parseHostPort(controlListenFlag(flags)!) : cfg.settings.control.listen;
+        role.listeners.push({ proto: 'tcp', ...control, what: 'control' });
       } else if (sub === 'edge') {
         const cfg = await loadEdgeConfig(join(REPO_ROOT, configRel!), pop ?? '', {
           ...(str(flags.listen) && { listen: parseHostPort(str(flags.listen)!) }),
-          ...(str(flags.control) && { control: parseHostPort(str(flags.control)!) }),
+          ...(controlListenFlag(flags) && { control: parseHostPort(controlListenFlag(flags)!) }),
         });
         role.listeners.push({ proto: 'tcp', ...cfg.listen, what: 'edge' });
         if (cfg.control.listen) role.listeners.push({ proto: 'tcp', ...cfg.control.listen, what: 'control' });
       } else if (sub === 'health') {
-        await loadProberConfig(join(REPO_ROOT, configRel!), pop ?? '');
-        if (str(flags.http)) role.listeners.push({ proto: 'tcp', ...parseHostPort(str(flags.http)!), what: 'control' });
+        const prober = await loadProberConfig(join(REPO_ROOT, configRel!), pop ?? '');
+        const control = controlListenFlag(flags) ? parseHostPort(controlListenFlag(flags)!) : prober.controlListen;
+        if (control) role.listeners.push({ proto: 'tcp', ...control, what: 'control' });
       } else if (sub === 'origin') {
         const listen = str(flags.listen);
         if (!listen) problems.push(`${where}.command: origin without --listen`);

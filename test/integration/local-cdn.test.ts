@@ -122,7 +122,7 @@ function testConfig(): string {
   const demo = parse(readFileSync(join(REPO_ROOT, 'config', 'demo.yaml'), 'utf8')) as Record<string, any>;
   demo.dns.listen = [`127.0.0.1:${ports.dns}`];
   delete demo.up; // its optional [::1]:5353 is no longer listened on
-  demo.dns.http = `127.0.0.1:${ports.dnsHttp}`;
+  demo.dns.control = { listen: `127.0.0.1:${ports.dnsHttp}` };
   for (const pop of demo.pops as { id: Pop; ipv4: string[]; edge: string }[]) {
     pop.ipv4 = [ADDR[pop.id]];
     pop.edge = edgeUrl(pop.id);
@@ -171,7 +171,7 @@ describe('meridian up: the whole CDN on loopback', () => {
     delete env.MERIDIAN_CONTROL_TOKEN;
     const child = spawn(
       process.execPath,
-      [MERIDIAN_BIN, 'up', '--config', configPath, '--control', `127.0.0.1:${ports.up}`, '--prober-port', String(ports.prober), '--logs', join(dir, 'logs')],
+      [MERIDIAN_BIN, 'up', '--config', configPath, '--control-listen', `127.0.0.1:${ports.up}`, '--prober-port', String(ports.prober), '--logs', join(dir, 'logs')],
       { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     upProcess = child;
@@ -215,7 +215,7 @@ describe('meridian up: the whole CDN on loopback', () => {
     expect(text).toContain(`dig @127.0.0.1 -p ${ports.dns} www.demo.test +subnet=203.0.113.0/24 +short`);
     expect(text).toContain(`a client in JP is answered sin (Singapore): ${ADDR.sin}`);
     expect(text).toContain(`curl -si ${edgeUrl('sin')}${assetPath('app.js')}`);
-    expect(text).toContain(`node bin/meridian.js pop kill sin --up ${upUrl()}`);
+    expect(text).toContain(`node bin/meridian.js pop kill sin --control ${upUrl()}`);
   });
 
   it('runs every process of the topology, each ready', async () => {
@@ -243,7 +243,7 @@ describe('meridian up: the whole CDN on loopback', () => {
     expect(hit.header('cache-status')).toMatch(/^meridian-sin; hit;/);
     expect(hit.header('x-origin-time')).toBe(miss.header('x-origin-time'));
 
-    const killed = await runMeridian(['pop', 'kill', 'sin', '--up', upUrl()], 20_000);
+    const killed = await runMeridian(['pop', 'kill', 'sin', '--control', upUrl()], 20_000);
     expect(killed.stderr).toBe('');
     expect(killed.code).toBe(0);
     expect(killed.stdout).toContain('sin: edge killed');
@@ -260,8 +260,10 @@ describe('meridian up: the whole CDN on loopback', () => {
     expect(sin).toMatchObject({ state: 'killed', pid: null, restarts: 0 });
     expect(output.join('\n')).toMatch(/\[dns\] PoP health verdict changed pop=sin from=up to=down/);
 
+    // The old spelling still works, saying what to write instead.
     const revived = await runMeridian(['pop', 'revive', 'sin', '--up', upUrl()], 30_000);
     expect(revived.code).toBe(0);
+    expect(revived.stderr).toBe('meridian: --up is deprecated; use --control\n');
     expect(revived.stdout).toContain(`sin: edge serving again on ${edgeUrl('sin')}`);
     const back = await waitFor('the Tokyo answer to return to sin', FAILOVER_MS, () => answeredPop(tokyo), (pop) => pop === 'sin');
     console.log(`[drill] sin revived → Tokyo answered sin again after ${back.ms} ms`);
@@ -273,7 +275,7 @@ describe('meridian up: the whole CDN on loopback', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("runs no PoP 'xyz' (it runs: fra, iad, gru, sin, syd, jnb)");
     const closed = await freePort(['127.0.0.1']);
-    const nobody = await runMeridian(['pop', 'kill', 'sin', '--up', `http://127.0.0.1:${closed}`]);
+    const nobody = await runMeridian(['pop', 'kill', 'sin', '--control', `http://127.0.0.1:${closed}`]);
     expect(nobody.code).toBe(1);
     expect(nobody.stderr).toMatch(/cannot reach `meridian up` at http:\/\/127\.0\.0\.1:\d+ \(nothing listens there\)\. Is it running\?/);
   });
@@ -281,6 +283,7 @@ describe('meridian up: the whole CDN on loopback', () => {
   it('a second up on the same control address is refused with a clear message', async () => {
     const second = await runMeridian(['up', '--config', join(dir, 'cdn.yaml'), '--control', `127.0.0.1:${ports.up}`, '--prober-port', String(ports.prober)], 20_000);
     expect(second.code).toBe(1);
+    expect(second.stderr).toContain('meridian: --control is deprecated; use --control-listen\n');
     expect(second.stderr).toContain('another `meridian up` is running');
   });
 
