@@ -21,8 +21,10 @@ import { contains, parseCidr, parseIp } from '../../common/ip.js';
 import { loadDnsConfig, workersSetting } from '../../dns/config.js';
 import { loadEdgeConfig } from '../../edge/config.js';
 import { loadProberConfig } from '../../prober/config.js';
-import { REPO_ROOT, spawnMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
-import { composeCommand, run, skipOutsideCi } from '../system/compose-cli.js';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
+import { spawnMeridian } from '../helpers/meridian-process.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
+import { composeCommand, run, skipOutsideCi } from '../helpers/compose-cli.js';
 
 // The CLI's own flag parsing, stopped right after it: each subcommand calls node:util's
 // parseArgs (strict) with its option table first. The real parser runs and its outcome is
