@@ -2,7 +2,9 @@
 // revalidated. Time is the edge's test clock, moved by the test.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reply, sleep, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from '../test/helpers/edge-kit.js';
+import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
+import { sleep } from '../test/helpers/wait-for.js';
+import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;

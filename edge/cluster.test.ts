@@ -4,8 +4,10 @@
 // /healthz and /metrics that speak for all workers. Requests on fresh connections alternate
 // between the workers (the primary hands out connections round-robin).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freshRequest, spawnEdge, type SpawnedEdge } from '../test/helpers/spawned-edge.js';
-import { request, sleep, startOrigin, waitFor, type TestOrigin } from '../test/helpers/edge-kit.js';
+import { freshRequest, request } from '../test/helpers/http-client.js';
+import { spawnEdge, type SpawnedEdge } from '../test/helpers/spawned-edge.js';
+import { sleep, waitFor } from '../test/helpers/wait-for.js';
+import { startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
 
 let origin: TestOrigin;
 let edge: SpawnedEdge | undefined;

@@ -2,7 +2,9 @@
 // a real origin.
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startOrigin, startTestEdge, waitFor, type TestEdge, type TestOrigin } from '../test/helpers/edge-kit.js';
+import { sleep, waitFor } from '../test/helpers/wait-for.js';
+import { startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
+import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;

@@ -11,7 +11,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from './config.js';
 import { createEdgeCore, type EdgeCore } from './core.js';
 import { startEdgeServer, type EdgeServer } from './server.js';
-import { capturedLog, reply, startOrigin, waitFor, type TestOrigin } from '../test/helpers/edge-kit.js';
+import { capturedLog } from '../test/helpers/captured-log.js';
+import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 const HEADERS_MS = 1500;
 const STALL_MS = 600;

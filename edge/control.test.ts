@@ -2,7 +2,10 @@
 // PURGE on the proxy port, /healthz on both listeners, drain, Prometheus metrics, and a shield.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_TOKEN_ENV } from '../common/control-token.js';
-import { request, sleep, startOrigin, startTestEdge, waitFor, type TestEdge, type TestOrigin } from '../test/helpers/edge-kit.js';
+import { request } from '../test/helpers/http-client.js';
+import { sleep, waitFor } from '../test/helpers/wait-for.js';
+import { startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
+import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
 
 const TOKEN = 'edge-test-token';
 let origin: TestOrigin;

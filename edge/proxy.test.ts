@@ -3,7 +3,10 @@
 import { createServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, reply, sleep, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from '../test/helpers/edge-kit.js';
+import { closedPort } from '../test/helpers/closed-port.js';
+import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
+import { sleep } from '../test/helpers/wait-for.js';
+import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;

@@ -1,7 +1,8 @@
 // The supervisor with real child processes (small `node -e` scripts): restarts with backoff and
 // a report of why, kill/revive, and a stop that escalates to SIGKILL.
 import { afterEach, describe, expect, it } from 'vitest';
-import { capturedLog, waitFor } from '../test/helpers/prober-kit.js';
+import { capturedLog } from '../test/helpers/captured-log.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 import { Supervisor, type ChildSpec } from './supervisor.js';
 
 const node = (name: string, script: string, extra: Partial<ChildSpec> = {}): ChildSpec => ({ name, command: process.execPath, args: ['-e', script], ...extra });

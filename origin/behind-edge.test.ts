@@ -2,8 +2,10 @@
 // shows actually happen (immutable assets hit, pages revalidate by date, the API purges by tag,
 // the cart never stored). The edge's clock is moved by the test; the origin's is real.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capturedLog } from '../test/helpers/prober-kit.js';
-import { request, sleep, startTestEdge, type TestEdge } from '../test/helpers/edge-kit.js';
+import { capturedLog } from '../test/helpers/captured-log.js';
+import { request } from '../test/helpers/http-client.js';
+import { sleep } from '../test/helpers/wait-for.js';
+import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
 import { startOrigin, type Origin } from './server.js';
 import { assetPath } from './site.js';
 

@@ -2,7 +2,7 @@
 // conditional requests, HEAD and the X-Origin-Time that tells a fresh copy from a cached one.
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capturedLog } from '../test/helpers/prober-kit.js';
+import { capturedLog } from '../test/helpers/captured-log.js';
 import { startOrigin, type Origin } from './server.js';
 import { ASSETS, assetPath } from './site.js';
 

@@ -9,8 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_TOKEN_ENV } from '../common/control-token.js';
 import { startDnsService, type DnsService } from '../dns/service.js';
 import { decode, encodeQuery, udpExchange } from '../test/helpers/dns-client.js';
+import { capturedLog } from '../test/helpers/captured-log.js';
+import { localHttp, type LocalHttp } from '../test/helpers/local-http.js';
+import { localResolver, type LocalResolver } from '../test/helpers/local-resolver.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 import { startProber, type Prober } from './service.js';
-import { capturedLog, localHttp, localResolver, waitFor, type LocalHttp, type LocalResolver } from '../test/helpers/prober-kit.js';
 
 const INTERVAL = 150;
 const TOKEN = 'contract-token';

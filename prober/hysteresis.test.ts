@@ -3,7 +3,8 @@ import { startScheduler } from './scheduler.js';
 import type { Probe } from './checks/types.js';
 import { confirmed, hedgeDelay } from './confirm.js';
 import { Hysteresis, RTT_ALPHA } from './hysteresis.js';
-import { seededRandom, settings, target } from '../test/helpers/prober-kit.js';
+import { prng } from '../test/helpers/prng.js';
+import { settings, target } from '../test/helpers/probe-settings.js';
 
 const record = (h: Hysteresis, outcomes: string): boolean[] => [...outcomes].map((c) => h.record(c === '+', 10));
 
@@ -96,12 +97,12 @@ describe('confirming retry over hysteresis', () => {
   }
 
   it('never flips a healthy target at 20% loss over 60 probes', async () => {
-    for (const seed of SEEDS) expect(await flips(confirmed(lossyProbe(seededRandom(seed), 0.2)), 60), `seed ${seed}`).toBe(0);
+    for (const seed of SEEDS) expect(await flips(confirmed(lossyProbe(prng(seed), 0.2)), 60), `seed ${seed}`).toBe(0);
   });
 
   it('is needed: without it the same loss flips some of those targets', async () => {
     const flipped = [];
-    for (const seed of SEEDS) if ((await flips(lossyProbe(seededRandom(seed), 0.2), 60)) > 0) flipped.push(seed);
+    for (const seed of SEEDS) if ((await flips(lossyProbe(prng(seed), 0.2), 60)) > 0) flipped.push(seed);
     expect(flipped.length).toBeGreaterThan(0);
   });
 
@@ -192,7 +193,7 @@ describe('fast confirmation on the scheduler (fake time)', () => {
     let probes = 0;
     let fast = 0;
     for (const seed of SEEDS) {
-      const random = seededRandom(seed);
+      const random = prng(seed);
       const r = await run(lossyTimed(() => random() < 0.2), 120_000);
       expect(r.flips, `seed ${seed}`).toEqual([]);
       probes += r.probes;

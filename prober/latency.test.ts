@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError, startControlServer, type ControlServer } from '../common/control-server.js';
 import { healthReportSchema, type HealthReport } from '../common/health-contract.js';
 import { startProber, type Prober } from './service.js';
-import { capturedLog, localHttp, localResolver, waitFor, type LocalHttp, type LocalResolver } from '../test/helpers/prober-kit.js';
+import { capturedLog } from '../test/helpers/captured-log.js';
+import { localHttp, type LocalHttp } from '../test/helpers/local-http.js';
+import { localResolver, type LocalResolver } from '../test/helpers/local-resolver.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 const INTERVAL = 150;
 

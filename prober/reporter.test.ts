@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startControlServer, type ControlServer } from '../common/control-server.js';
 import { healthReportSchema, type HealthReport } from '../common/health-contract.js';
 import { startReporter, type Reporter, type ReporterOptions } from './reporter.js';
-import { capturedLog, closedPort, waitFor } from '../test/helpers/prober-kit.js';
+import { capturedLog } from '../test/helpers/captured-log.js';
+import { closedPort } from '../test/helpers/closed-port.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 const TOKEN = 'report-token';
 const quiet = capturedLog().log;

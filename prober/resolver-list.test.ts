@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpError, startControlServer } from '../common/control-server.js';
 import { mergeLists, startResolverList, type ResolverList, type ResolverListOptions, type ResolverTarget } from './resolver-list.js';
-import { capturedLog, closedPort, waitFor } from '../test/helpers/prober-kit.js';
+import { capturedLog } from '../test/helpers/captured-log.js';
+import { closedPort } from '../test/helpers/closed-port.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 const quiet = capturedLog().log;
 const open: { close(): Promise<void> }[] = [];

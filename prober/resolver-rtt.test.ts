@@ -1,7 +1,9 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FORGET_AFTER_FAILURES, probeDns, probeTcp, startResolverRtt, type ResolverRtt, type ResolverRttOptions, type RttProbe } from './resolver-rtt.js';
-import { closedPort, localResolver, waitFor, type LocalResolver } from '../test/helpers/prober-kit.js';
+import { closedPort } from '../test/helpers/closed-port.js';
+import { localResolver, type LocalResolver } from '../test/helpers/local-resolver.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 const open: { stop(): Promise<void> }[] = [];
 afterEach(async () => {

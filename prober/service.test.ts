@@ -6,7 +6,9 @@ import { startControlServer, type ControlServer } from '../common/control-server
 import { CONTROL_TOKEN_ENV } from '../common/control-token.js';
 import { healthReportSchema, type HealthReport } from '../common/health-contract.js';
 import { startProber, type Prober } from './service.js';
-import { capturedLog, localHttp, waitFor, type LocalHttp } from '../test/helpers/prober-kit.js';
+import { capturedLog } from '../test/helpers/captured-log.js';
+import { localHttp, type LocalHttp } from '../test/helpers/local-http.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 const INTERVAL = 150;
 const RISE = 2;

@@ -2,7 +2,8 @@
 // server's view with each edge's, and how it copes with servers that fail in each way.
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedPort, localHttp, type LocalHttp } from '../../test/helpers/prober-kit.js';
+import { closedPort } from '../../test/helpers/closed-port.js';
+import { localHttp, type LocalHttp } from '../../test/helpers/local-http.js';
 import { collectStatus, ControlError, median } from './collect.js';
 
 const FAST = { controlTimeoutMs: 1000, edgeTimeoutMs: 300 };

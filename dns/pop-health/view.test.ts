@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../common/health-contract.js';
 import { createLogger, type Logger } from '../../common/log.js';
-import { capturedLog } from '../../test/helpers/prober-kit.js';
+import { capturedLog } from '../../test/helpers/captured-log.js';
 import { FileOverrideStore, stateFileFor, type Override, type OverrideStore } from './overrides.js';
 import { FileVerdictStore, verdictsFileFor, type VerdictStore } from './verdicts.js';
 import { HealthView, type QuorumSettings } from './view.js';

@@ -4,7 +4,7 @@
 // (test/integration/dns-udp-io.test.ts runs both paths end to end).
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../../test/helpers/prober-kit.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { needsLoopback6, needsUdpBatch } from '../../test/helpers/system-tools.js';
 import { IN_SLOT, UdpBatcher, batchingUnavailable, loadUdpBatch, type DatagramAnswerer } from './udp-batch.js';
 

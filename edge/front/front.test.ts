@@ -12,7 +12,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from '../config.js';
 import { createEdgeCore, type EdgeCore } from '../core.js';
 import { requestHandler } from '../server.js';
-import { capturedLog, reply, startOrigin, waitFor, type TestOrigin } from '../../test/helpers/edge-kit.js';
+import { capturedLog } from '../../test/helpers/captured-log.js';
+import { reply, startOrigin, type TestOrigin } from '../../test/helpers/test-origin.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { attachHitFront, type HitFront } from './front.js';
 
 const KEEP_ALIVE_MS = 1000;

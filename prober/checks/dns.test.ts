@@ -1,7 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, settings, target } from '../../test/helpers/prober-kit.js';
+import { closedPort } from '../../test/helpers/closed-port.js';
+import { settings, target } from '../../test/helpers/probe-settings.js';
 import { probe } from './dns.js';
 
 // A tiny responder: ok.test → NOERROR, slow.test → never, stray.test → a reply with the wrong

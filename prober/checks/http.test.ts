@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, localHttp, settings, target, type LocalHttp } from '../../test/helpers/prober-kit.js';
+import { closedPort } from '../../test/helpers/closed-port.js';
+import { localHttp, type LocalHttp } from '../../test/helpers/local-http.js';
+import { settings, target } from '../../test/helpers/probe-settings.js';
 import { createHttpCheck } from './http.js';
 
 const http = createHttpCheck();

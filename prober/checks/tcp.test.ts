@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, settings, target } from '../../test/helpers/prober-kit.js';
+import { closedPort } from '../../test/helpers/closed-port.js';
+import { settings, target } from '../../test/helpers/probe-settings.js';
 import { probe } from './tcp.js';
 
 let server: Server;

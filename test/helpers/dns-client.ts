@@ -3,9 +3,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
-import type { Endpoint } from './dns-server.js';
-
-export { dnsPacket };
+import type { Endpoint } from './endpoint.js';
 
 /** Encodes a plain query (no EDNS unless asked) for `name`/`type`. */
 export function encodeQuery(id: number, name: string, type: dnsPacket.RecordType = 'A', opts: { edns?: boolean } = {}): Buffer {
@@ -155,5 +153,3 @@ export class TcpClient {
     this.socket.destroy();
   }
 }
-
-export { prng } from './prng.js';

@@ -6,6 +6,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { TestOptions } from 'vitest';
 import { all, needs, skipFor } from './system-tools.js';
+import { sleep } from './wait-for.js';
 
 /** Interface names are at most 15 bytes (IFNAMSIZ - 1). */
 const IFNAMSIZ = 15;
@@ -216,10 +217,6 @@ async function linksWithPrefix(prefix: string): Promise<string[]> {
     .split('\n')
     .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? '')
     .filter((n) => n.startsWith(prefix));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 // client subnet gets, the ECS scope and NSID shown, TCP and IPv6, truncation, and failures.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort } from '../helpers/prober-kit.js';
+import { closedPort } from '../helpers/closed-port.js';
+import { query as dig } from '../helpers/dig.js';
+import { runMeridian } from '../helpers/meridian-process.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import type { QueryResult } from '../../cli/query/format.js';
-import { query as dig, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
 import { hasLoopback6, needs, needsLoopback6 } from '../helpers/system-tools.js';
 
 // One name with more A records than fit in 1232 bytes: the UDP answer must be truncated.

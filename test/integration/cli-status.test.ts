@@ -3,9 +3,11 @@
 // that is down and PoPs without edges.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../cli/status/collect.js';
-import { reply, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from '../helpers/edge-kit.js';
-import { closedPort } from '../helpers/prober-kit.js';
-import { runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
+import { reply, startOrigin, type TestOrigin } from '../helpers/test-origin.js';
+import { startTestEdge, type TestEdge } from '../helpers/test-edge.js';
+import { closedPort } from '../helpers/closed-port.js';
+import { runMeridian } from '../helpers/meridian-process.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 
 function config(fraEdge: string, iadEdge: string): string {
   return `

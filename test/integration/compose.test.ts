@@ -22,8 +22,13 @@ import { workersSetting } from '../../common/workers.js';
 import { loadDnsConfig } from '../../dns/config.js';
 import { loadEdgeConfig } from '../../edge/config.js';
 import { loadProberConfig } from '../../prober/config.js';
-import { REPO_ROOT, spawnMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
-import { composeCommand, run, skipOutsideCi } from '../system/compose-cli.js';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
+import { spawnMeridian } from '../helpers/meridian-process.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
+import { composeCommand, run, skipOutsideCi } from '../helpers/compose-cli.js';
+import { interpolate, interpolated, portMapping, type PortMapping } from '../helpers/compose-file.js';
+import { dockerIgnored, parseDockerfile, stageHolds, stageLayout } from '../helpers/dockerfile.js';
+import { globRegExp } from '../helpers/glob.js';
 
 // The CLI's own flag parsing, stopped right after it: each subcommand calls node:util's
 // parseArgs (strict) with its option table first. The real parser runs and its outcome is
@@ -91,13 +96,6 @@ interface Setup {
   dependencies: Record<string, string>;
 }
 
-interface PortMapping {
-  target: number;
-  published?: number | string;
-  protocol?: string;
-  host_ip?: string;
-}
-
 interface Service {
   build?: unknown;
   image?: string;
@@ -114,36 +112,6 @@ interface Service {
 interface Compose {
   services: Record<string, Service>;
   networks?: Record<string, { internal?: boolean; ipam?: { config?: { subnet?: string; gateway?: string }[] } } | null>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Compose's own reading: variable interpolation and the short `ports` syntax
-
-/** The compose file's variables, as compose substitutes them: `${VAR}`, `${VAR:-default}`,
- *  `${VAR-default}`, `${VAR:?message}`, `${VAR?message}`, and `$$` for a literal `$`. */
-function interpolate(text: string, env: Record<string, string | undefined>): string {
-  return text.replace(/\$\$|\$\{(\w+)(?:(:?)([-?])([^}]*))?\}/g, (_all: string, name: string | undefined, colon: string, op: string, arg: string) => {
-    if (name === undefined) return '$';
-    const value = env[name];
-    const unset = value === undefined || (colon === ':' && value === '');
-    if (!unset) return value;
-    if (op === '-') return arg;
-    if (op === '?') throw new Error(`compose refuses: ${name} ${arg}`);
-    return '';
-  });
-}
-
-/** The compose document with every string interpolated (what `docker compose config` shows). */
-function interpolated<T>(doc: T, env: Record<string, string | undefined>): T {
-  return JSON.parse(JSON.stringify(doc), (_key, value: unknown) => (typeof value === 'string' ? interpolate(value, env) : value)) as T;
-}
-
-/** A `ports` entry in either syntax; the short one is `[HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]`. */
-function portMapping(p: PortMapping | string | number): PortMapping | undefined {
-  if (typeof p === 'object') return p;
-  const m = /^(?:(?:(\[[0-9A-Fa-f:.]+\]|[0-9.]+):)?(\d*):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(String(p));
-  if (!m) return undefined;
-  return { target: Number(m[3]), ...(m[2] ? { published: Number(m[2]) } : {}), ...(m[4] ? { protocol: m[4] } : {}), ...(m[1] ? { host_ip: m[1].replace(/^\[(.*)\]$/, '$1') } : {}) };
 }
 
 /** Where the DNS ports go when nothing is set, and the variable that moves them (README: one line in .env). */
@@ -163,150 +131,6 @@ function readSetup(): Setup {
 /** A deep copy without shared references (YAML aliases come back as one shared object). */
 function copy(setup: Setup): Setup {
   return JSON.parse(JSON.stringify(setup)) as Setup;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Dockerfile and .dockerignore, read the way Docker reads them (the parts used here)
-
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-interface Stage {
-  name: string | undefined;
-  base: string;
-  instructions: Instruction[];
-}
-
-function parseDockerfile(text: string): Stage[] {
-  const stages: Stage[] = [];
-  const logical = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
-  for (const raw of logical) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^(\S+)\s*(.*)$/.exec(line)!;
-    const op = m[1]!.toUpperCase();
-    const args = m[2]!.trim();
-    if (op === 'FROM') {
-      const f = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      stages.push({ base: f?.[1] ?? args, name: f?.[2], instructions: [] });
-    } else if (stages.length > 0) {
-      stages[stages.length - 1]!.instructions.push({ op, args });
-    }
-  }
-  return stages;
-}
-
-interface Copy {
-  from: string | undefined;
-  sources: string[];
-  /** Absolute destination in the image. */
-  dest: string;
-  /** Several sources or a trailing slash: the destination is a directory. */
-  destIsDir: boolean;
-}
-
-/** Working directory in force at each COPY, and the final one. */
-function stageLayout(stage: Stage): { copies: Copy[]; workdir: string; user: string | undefined; runs: string[]; entrypoint: unknown } {
-  let workdir = '/';
-  let user: string | undefined;
-  let entrypoint: unknown;
-  const copies: Copy[] = [];
-  const runs: string[] = [];
-  for (const { op, args } of stage.instructions) {
-    if (op === 'WORKDIR') workdir = posix.resolve(workdir, args);
-    else if (op === 'USER') user = args.split(':')[0];
-    else if (op === 'RUN') runs.push(args);
-    else if (op === 'ENTRYPOINT') entrypoint = args.startsWith('[') ? JSON.parse(args) : args;
-    else if (op === 'COPY' || op === 'ADD') {
-      const words = args.startsWith('[') ? (JSON.parse(args) as string[]) : args.split(/\s+/);
-      let from: string | undefined;
-      const rest = words.filter((w) => {
-        if (!w.startsWith('--')) return true;
-        const fm = /^--from=(.+)$/.exec(w);
-        if (fm) from = fm[1];
-        return false;
-      });
-      const destText = rest.pop()!;
-      copies.push({
-        from,
-        sources: rest.map((s) => s.replace(/^\.\/(?=.)/, '').replace(/\/+$/, '') || '.'),
-        dest: posix.resolve(workdir, destText),
-        destIsDir: destText.endsWith('/') || destText === '.' || rest.length > 1,
-      });
-    }
-  }
-  return { copies, workdir, user, runs, entrypoint };
-}
-
-/** Go-style glob (`*`, `?`, and `**` across directories) → RegExp over a whole relative path. */
-function globRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      i++;
-      if (glob[i + 1] === '/') {
-        i++;
-        re += '(?:.*/)?';
-      } else re += '.*';
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-/** .dockerignore: the last matching pattern decides; a pattern that matches a directory covers its contents. */
-function dockerIgnored(patterns: string, path: string): boolean {
-  const rules = patterns
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => {
-      const negate = l.startsWith('!');
-      const p = posix.normalize((negate ? l.slice(1) : l).trim()).replace(/^\/+/, '').replace(/\/+$/, '');
-      return { negate, re: globRegExp(p) };
-    });
-  const parts = path.split('/');
-  let ignored = false;
-  for (const rule of rules) {
-    for (let n = 1; n <= parts.length; n++) {
-      if (rule.re.test(parts.slice(0, n).join('/'))) {
-        ignored = !rule.negate;
-        break;
-      }
-    }
-  }
-  return ignored;
-}
-
-function hasGlob(s: string): boolean {
-  return /[*?[]/.test(s);
-}
-
-/** Where a COPY from the build context puts repo file `path`, or undefined when it does not. */
-function copiedTo(c: Copy, path: string): string | undefined {
-  for (const s of c.sources) {
-    if (s === '.') return posix.join(c.dest, path);
-    if (hasGlob(s)) {
-      if (globRegExp(s).test(path)) return posix.join(c.dest, posix.basename(path));
-    } else if (path === s) {
-      return c.destIsDir ? posix.join(c.dest, posix.basename(path)) : c.dest;
-    } else if (path.startsWith(`${s}/`)) {
-      return posix.join(c.dest, path.slice(s.length + 1));
-    }
-  }
-  return undefined;
-}
-
-/** Does `stage` hold repo file `path` at the same place relative to its final WORKDIR? */
-function stageHolds(setup: Setup, stage: Stage, path: string): boolean {
-  if (dockerIgnored(setup.dockerignore, path)) return false;
-  const layout = stageLayout(stage);
-  const wanted = posix.join(layout.workdir, path);
-  return layout.copies.some((c) => c.from === undefined && copiedTo(c, path) === wanted);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,7 +317,7 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     if (!(major >= engineMajor)) problems.push(`Dockerfile: stage '${st.name ?? st.base}' is based on ${st.base}, not a Node ${pkg.engines.node} image`);
   }
   for (const f of ['package.json', 'package-lock.json', 'bin/meridian.js']) {
-    if (!stageHolds(setup, runtime, f)) problems.push(`Dockerfile: the runtime image lacks ${f}`);
+    if (!stageHolds(setup.dockerignore, runtime, f)) problems.push(`Dockerfile: the runtime image lacks ${f}`);
   }
   if (!rt.runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))) problems.push('Dockerfile: the runtime stage does not install production dependencies (npm ci --omit=dev)');
 
@@ -515,7 +339,7 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     if (!b.runs.some((r) => /\bnpm run build\b/.test(r))) problems.push(`Dockerfile: build stage '${distCopy.from}' does not run npm run build`);
     const program = compiledProgram();
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', ...program.files]) {
-      if (!stageHolds(setup, buildStage, f)) problems.push(`Dockerfile: build stage '${distCopy.from}' lacks ${f} (not copied, or excluded by .dockerignore)`);
+      if (!stageHolds(setup.dockerignore, buildStage, f)) problems.push(`Dockerfile: build stage '${distCopy.from}' lacks ${f} (not copied, or excluded by .dockerignore)`);
     }
     for (const [name, file] of program.packages) {
       if (!(name in setup.dependencies)) problems.push(`${file} loads '${name}' at run time, but the image installs only package.json dependencies`);
@@ -534,7 +358,7 @@ async function problemsOf(setup: Setup): Promise<string[]> {
       problems.push(`Dockerfile: the runtime copies ${addonCopy.sources.join(' ')} from '${addonCopy.from}', but node-gyp writes ${posix.join(b.workdir, addon)}`);
     }
     for (const f of ['binding.gyp', 'native/udp_batch.c']) {
-      if (!stageHolds(setup, addonStage, f)) problems.push(`Dockerfile: build stage '${addonCopy.from}' lacks ${f}`);
+      if (!stageHolds(setup.dockerignore, addonStage, f)) problems.push(`Dockerfile: build stage '${addonCopy.from}' lacks ${f}`);
     }
     if (!b.runs.some((r) => /\bg\+\+/.test(r) && /\bmake\b/.test(r) && /\bpython3\b/.test(r))) problems.push(`Dockerfile: build stage '${addonCopy.from}' does not install python3, make and g++ for node-gyp`);
     if (!b.runs.some((r) => /\bnpm ci\b(?!.*--ignore-scripts)/.test(r))) problems.push(`Dockerfile: build stage '${addonCopy.from}' does not run npm ci with its install script (which builds the addon)`);
@@ -657,7 +481,7 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     problems.push(`${configRel}: the DNS loader's GeoIP databases differ from geo.databases`);
   }
   for (const f of shipped) {
-    if (!stageHolds(setup, runtime, f)) problems.push(`Dockerfile: the runtime image lacks ${f} at ${posix.join(appDir, f)} (not copied, or excluded by .dockerignore)`);
+    if (!stageHolds(setup.dockerignore, runtime, f)) problems.push(`Dockerfile: the runtime image lacks ${f} at ${posix.join(appDir, f)} (not copied, or excluded by .dockerignore)`);
   }
 
   // --- every service: the one image, restart policy, interpolation only where meant ---------

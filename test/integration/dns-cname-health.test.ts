@@ -10,8 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_TOKEN_ENV } from '../../common/control-token.js';
 import { createLogger } from '../../common/log.js';
 import { startProber, type Prober } from '../../prober/service.js';
-import { localHttp, type LocalHttp } from '../helpers/prober-kit.js';
-import { control, query, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
+import { localHttp, type LocalHttp } from '../helpers/local-http.js';
+import { control } from '../helpers/control-client.js';
+import { query } from '../helpers/dig.js';
+import { runMeridian } from '../helpers/meridian-process.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import { needs } from '../helpers/system-tools.js';
 
 const INTERVAL = 200;

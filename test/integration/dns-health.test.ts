@@ -2,7 +2,10 @@
 // and overrides decide, and overrides and verdicts survive a restart.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { control, query, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
+import { control } from '../helpers/control-client.js';
+import { query } from '../helpers/dig.js';
+import { runMeridian } from '../helpers/meridian-process.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import { needs } from '../helpers/system-tools.js';
 
 const CONFIG = `

@@ -2,8 +2,13 @@
 // against the real `meridian dns` process on free loopback ports.
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TcpClient, decode, encodeQuery, frame, prng, rcodeOf, udpExchange } from '../helpers/dns-client.js';
-import { dig, metricValue, parseDigAll, query, scrapeMetrics, startServer, type DigRecord, type RunningServer } from '../helpers/dns-server.js';
+import { decode, encodeQuery, frame, rcodeOf, TcpClient, udpExchange } from '../helpers/dns-client.js';
+import { prng } from '../helpers/prng.js';
+import { dig, query } from '../helpers/dig.js';
+import { metricValue } from '../helpers/metric-value.js';
+import { parseDigAll, type DigRecord } from '../helpers/dig-output.js';
+import { scrapeMetrics } from '../helpers/control-client.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import { all, needs, needsLoopback6 } from '../helpers/system-tools.js';
 
 const BIG_TXT = Array.from({ length: 60 }, (_, i) => `big-txt-record-${String(i).padStart(2, '0')}-padding-padding`);

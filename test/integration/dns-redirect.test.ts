@@ -1,7 +1,7 @@
 // HTTP redirect steering: the HTTP client's own address picks the PoP, by the same chain as DNS.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../helpers/dns-server.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 
 const CONFIG = `
 dns:

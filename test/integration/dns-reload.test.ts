@@ -6,7 +6,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encodeQuery } from '../helpers/dns-client.js';
-import { control, metricValue, query, runMeridian, scrapeMetrics, startServer, writeConfigDir, type Endpoint, type RunningServer } from '../helpers/dns-server.js';
+import { control, scrapeMetrics } from '../helpers/control-client.js';
+import { metricValue } from '../helpers/metric-value.js';
+import { query } from '../helpers/dig.js';
+import { runMeridian } from '../helpers/meridian-process.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
+import { writeConfigDir } from '../helpers/config-dir.js';
+import type { Endpoint } from '../helpers/endpoint.js';
 import { needs } from '../helpers/system-tools.js';
 
 interface ConfigOpts {

@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMmdb } from '../../geo-data/mmdb-writer.js';
-import { control, query, REPO_ROOT, runMeridian, startServer, type RunningServer } from '../helpers/dns-server.js';
+import { control } from '../helpers/control-client.js';
+import { query } from '../helpers/dig.js';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
+import { runMeridian } from '../helpers/meridian-process.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import { needs } from '../helpers/system-tools.js';
 
 const POP_V4: Record<string, string> = { fra: '127.0.1.1', iad: '127.0.2.1', gru: '127.0.3.1', sin: '127.0.4.1', syd: '127.0.5.1', jnb: '127.0.6.1' };

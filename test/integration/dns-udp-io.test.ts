@@ -8,7 +8,12 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { decode, encodeQuery, rcodeOf } from '../helpers/dns-client.js';
-import { control, metricValue, query, runMeridian, scrapeMetrics, startServer, writeConfigDir, type RunningServer } from '../helpers/dns-server.js';
+import { control, scrapeMetrics } from '../helpers/control-client.js';
+import { metricValue } from '../helpers/metric-value.js';
+import { query } from '../helpers/dig.js';
+import { runMeridian } from '../helpers/meridian-process.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
+import { writeConfigDir } from '../helpers/config-dir.js';
 import { loadUdpBatch } from '../../dns/server/udp-batch.js';
 import { all, hasLoopback6 as loopback6Here, needs, needsUdpBatch, skipFor } from '../helpers/system-tools.js';
 

@@ -3,8 +3,11 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encodeQuery, frame, TcpClient, udpExchange } from '../helpers/dns-client.js';
-import { waitFor } from '../helpers/prober-kit.js';
-import { control, metricValue, query, scrapeMetrics, startServer, type RunningServer } from '../helpers/dns-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { control, scrapeMetrics } from '../helpers/control-client.js';
+import { metricValue } from '../helpers/metric-value.js';
+import { query } from '../helpers/dig.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import { needs, needsUdpBatch } from '../helpers/system-tools.js';
 
 const CONFIG = `

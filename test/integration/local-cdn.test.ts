@@ -12,7 +12,9 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { assetPath } from '../../origin/site.js';
-import { MERIDIAN_BIN, REPO_ROOT, query, runMeridian } from '../helpers/dns-server.js';
+import { MERIDIAN_BIN, REPO_ROOT } from '../helpers/repo-paths.js';
+import { query } from '../helpers/dig.js';
+import { runMeridian } from '../helpers/meridian-process.js';
 import { needs } from '../helpers/system-tools.js';
 
 // Six PoP addresses on loopback (all of 127/8 is local on Linux; no root needed), apart from the

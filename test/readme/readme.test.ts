@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/dns-server.js';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
 // @ts-expect-error -- a plain .mjs script without type declarations
 import { promisedAddresses, quickStart } from './quickstart.mjs';
 

@@ -5,9 +5,11 @@
 // same-origin in its own eyes) — while the operator's own JSON calls keep working.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshRequest, spawnEdge, type SpawnedEdge } from '../helpers/spawned-edge.js';
-import { startOrigin, waitFor, type TestOrigin } from '../helpers/edge-kit.js';
-import { startServer, type RunningServer } from '../helpers/dns-server.js';
+import { freshRequest } from '../helpers/http-client.js';
+import { spawnEdge, type SpawnedEdge } from '../helpers/spawned-edge.js';
+import { startOrigin, type TestOrigin } from '../helpers/test-origin.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 
 const EVIL = 'https://evil.example';
 const ALL = '{"all":true}';

@@ -6,7 +6,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { reply, request, startOrigin, startTestEdge, waitFor, type TestEdge, type TestOrigin } from '../helpers/edge-kit.js';
+import { reply, startOrigin, type TestOrigin } from '../helpers/test-origin.js';
+import { request } from '../helpers/http-client.js';
+import { startTestEdge, type TestEdge } from '../helpers/test-edge.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const HEADERS_MS = 2000;
 const STALL_MS = 1500;

@@ -6,7 +6,11 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, request, sleep, startTestEdge, type TestEdge, type TestOrigin } from '../helpers/edge-kit.js';
+import { closedPort } from '../helpers/closed-port.js';
+import { request } from '../helpers/http-client.js';
+import { sleep } from '../helpers/wait-for.js';
+import { startTestEdge, type TestEdge } from '../helpers/test-edge.js';
+import type { TestOrigin } from '../helpers/test-origin.js';
 import { cleanPage, startReflectingOrigin } from './reflecting-origin.js';
 
 let origin: TestOrigin;

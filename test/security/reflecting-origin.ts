@@ -4,7 +4,7 @@
 // overrides, and marks everything cacheable. In front of it, any request header that reaches the
 // origin without being in the cache key poisons the stored answer for every later client.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startOrigin, type TestOrigin } from '../helpers/edge-kit.js';
+import { startOrigin, type TestOrigin } from '../helpers/test-origin.js';
 
 const CACHEABLE = 'public, max-age=600';
 

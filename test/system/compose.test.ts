@@ -20,8 +20,9 @@ import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, query } from '../helpers/dns-server.js';
-import { composeCommand, dockerUnavailableReason, run, skipOutsideCi, type RunResult } from './compose-cli.js';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
+import { query } from '../helpers/dig.js';
+import { composeCommand, dockerUnavailableReason, run, skipOutsideCi, type RunResult } from '../helpers/compose-cli.js';
 
 const SUITE = 'test/system/compose.test.ts';
 const PROJECT = `meridian-test-${process.pid}`;

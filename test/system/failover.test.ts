@@ -17,8 +17,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DIG_DEFAULTS, MERIDIAN_BIN, REPO_ROOT, parseDig, query } from '../helpers/dns-server.js';
-import { needsNetns, netemAvailable, sleep, Topology, type NsProcess } from '../helpers/netns.js';
+import { DIG_DEFAULTS, query } from '../helpers/dig.js';
+import { MERIDIAN_BIN, REPO_ROOT } from '../helpers/repo-paths.js';
+import { parseDig } from '../helpers/dig-output.js';
+import { needsNetns, netemAvailable, Topology, type NsProcess } from '../helpers/netns.js';
+import { sleep } from '../helpers/wait-for.js';
 import { all, needs } from '../helpers/system-tools.js';
 
 const PREFIX = 'mrd-fo-';
