@@ -53,7 +53,7 @@ export async function startServer(configText: string | { file: string }, opts: S
     configPath = resolvePath(REPO_ROOT, configText.file);
   }
   const listen = opts.listen ?? ['127.0.0.1:0'];
-  const args = ['dns', '--config', configPath, ...listen.flatMap((l) => ['--listen', l]), '--http', opts.http ?? '127.0.0.1:0', '--workers', String(opts.workers ?? 1)];
+  const args = ['dns', '--config', configPath, ...listen.flatMap((l) => ['--listen', l]), '--control-listen', opts.http ?? '127.0.0.1:0', '--workers', String(opts.workers ?? 1)];
   const child = spawnMeridian(args, opts.env);
   const stdout: string[] = [];
   const stderr: string[] = [];

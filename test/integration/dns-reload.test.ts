@@ -199,7 +199,7 @@ describe('config reload without restart', () => {
     const { dir, configPath } = writeConfigDir(reloadConfig({ www: '192.0.2.300' }));
     let res;
     try {
-      res = await runMeridian(['dns', '--config', configPath, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0']);
+      res = await runMeridian(['dns', '--config', configPath, '--listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

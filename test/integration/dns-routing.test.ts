@@ -174,7 +174,7 @@ describe('routing config errors', () => {
       .replace('file: zones/demo.test.extra.zone', '')
       .replace('../geo-data/test-city.mmdb', 'db.mmdb');
     writeFileSync(file, demo);
-    const r = await runMeridian(['dns', '--config', file, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0']);
+    const r = await runMeridian(['dns', '--config', file, '--listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/bad\.yaml: pools\[0\]\.members\[2\]: no PoP with id 'nope'/);
   });

@@ -180,7 +180,7 @@ describe('batched UDP and the port it binds', needsUdpBatch(), () => {
       const free = createServer();
       const http = await new Promise<number>((r) => free.listen(0, '127.0.0.1', () => r((free.address() as { port: number }).port)));
       await new Promise((r) => free.close(r));
-      const second = await runMeridian(['dns', '--config', configPath, '--listen', `127.0.0.1:${first.port}`, '--http', `127.0.0.1:${http}`, '--workers', String(workers)], 15_000);
+      const second = await runMeridian(['dns', '--config', configPath, '--listen', `127.0.0.1:${first.port}`, '--control-listen', `127.0.0.1:${http}`, '--workers', String(workers)], 15_000);
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(new RegExp(`cannot listen on udp 127\\.0\\.0\\.1:${first.port}: .*(EADDRINUSE|in use)`, 'i'));
       const still = await udpAnswer(first.port);

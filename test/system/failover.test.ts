@@ -49,8 +49,7 @@ function configYaml(h: HealthOptions = {}): string {
 dns:
   serverId: ns1.mrd.test
   listen: ["${IP.dns}:53"]
-  http: "${IP.dns}:8053"
-  control: { token: ${TOKEN} }
+  control: { listen: "${IP.dns}:8053", token: ${TOKEN} }
   log: { level: info }
 pops:
   - { id: a, name: Frankfurt, location: { lat: 50.11, lon: 8.68 }, ipv4: [${IP.a}], edge: "http://${IP.a}" }
