@@ -5,7 +5,7 @@
 //                  and load generators; starting servers and waiting until they are ready
 //   ports.mjs      free ports, waiting for a TCP port to accept
 //   cpu.mjs        CPU accounting from /proc (process trees, the machine, "other work")
-//   report.mjs     progress lines, number formats, the machine line, plain-text tables
+//   report.mjs     progress lines, number formats, medians, the machine line, plain-text tables
 //   prng.mjs       a seeded PRNG for generated inputs
 //
 // Importing it installs one 'exit' handler (processes.mjs's last-resort cleanup) and nothing else;

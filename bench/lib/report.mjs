@@ -1,5 +1,5 @@
-// Report formatting shared by the benches: progress lines on stderr, numbers, the machine line,
-// the "other work" cells and plain-text tables.
+// Report formatting shared by the benches: progress lines on stderr, numbers, medians, the machine
+// line, the "other work" cells and plain-text tables.
 import os from 'node:os';
 
 // Cores of unrelated CPU use above which a figure is flagged: during a measured run ("!" in its
@@ -14,6 +14,17 @@ export function log(msg) {
 
 export const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 export const fmt1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+export const fmt2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+/** A duration in ms, with two decimals below 10 ms and one above. */
+export const fmtMs = (ms) => (Number.isFinite(ms) ? `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms` : 'n/a');
+
+/** The median of the finite numbers in `xs` (NaN if there are none): the figure the benches compare across runs. */
+export const median = (xs) => {
+  const a = xs.filter(Number.isFinite).sort((x, y) => x - y);
+  if (a.length === 0) return NaN;
+  const mid = a.length >> 1;
+  return a.length % 2 ? a[mid] : (a[mid - 1] + a[mid]) / 2;
+};
 
 /** "machine: nproc N (CPU model), OS release, node vX" (the caller appends tool versions). */
 export function machineText() {
