@@ -9,6 +9,7 @@ export function digInstalled() {
   return installed;
 }
 
+/** `dig NAME TYPE` to HOST:`port` without recursion: status, AA flag, the ECS echo (address/source/scope) and the answer RRs. */
 export async function dig(port, name, type, extra = []) {
   if (!digInstalled()) throw new Error('dig is not installed (apt-get install bind9-dnsutils)');
   const r = await run('dig', ['+norec', '+tries=1', '+time=2', '+noall', '+comments', '+answer', ...extra, '-p', String(port), `@${HOST}`, name, type]);
@@ -25,10 +26,12 @@ export async function dig(port, name, type, extra = []) {
   return { status, aa, rrs, ecs };
 }
 
+/** Just the answer RRs. */
 export async function digRecords(port, name, type) {
   return (await dig(port, name, type)).rrs;
 }
 
+/** A query-file line ("name TYPE") asked with dig, in the form answerText() compares: TTLs dropped, RRs sorted. */
 export async function digAnswer(port, line) {
   const [name, type] = line.split(/\s+/);
   const a = await dig(port, name, type);

@@ -9,6 +9,7 @@ export const DNSPERF_CLIENTS = 4;
 export const DNSPERF_OUTSTANDING = 200;
 export const DNSPERF_BASE = ['-c', String(DNSPERF_CLIENTS), '-q', String(DNSPERF_OUTSTANDING), '-t', '1'];
 
+/** The figures of one dnsperf report (NaN for what it did not print). */
 function parseDnsperf(out) {
   const num = (re) => {
     const m = out.match(re);

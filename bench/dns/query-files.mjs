@@ -42,6 +42,7 @@ export const MIXED_KINDS = [
   [3, 'CNAME', () => 'docs.demo.test CNAME'],
 ];
 
+/** The mixed file: `count` lines drawn by weight from MIXED_KINDS with a fixed seed. */
 export function mixedLines(count = 4000) {
   const rnd = mulberry32(0x6d657269);
   const total = MIXED_KINDS.reduce((s, [w]) => s + w, 0);
@@ -54,6 +55,7 @@ export function mixedLines(count = 4000) {
   return lines;
 }
 
+/** The mixed file's share of each kind, for the report ("A 20%, AAAA 15%, ..."). */
 export function mixedDescription() {
   const total = MIXED_KINDS.reduce((s, [w]) => s + w, 0);
   const byKind = new Map();
