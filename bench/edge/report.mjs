@@ -1,0 +1,181 @@
+// The edge bench's report on stdout: what was run and how, one table row per measured run, the
+// checks that only hits were measured, the medians against the targets, and a note on cores.
+// Progress lines went to stderr while measuring.
+import { spawnSync } from 'node:child_process';
+import { busyBeforeText, fmt1, fmt2, fmtInt, fmtMs, formatTable, machineText, otherWorkCell, otherWorkLegend } from '../lib.mjs';
+import { WARM_LOAD_SECONDS, WRK_RUNS, summaryText } from './measure.mjs';
+import { OBJECT_BYTES, OBJECT_PATH, ORIGIN_CACHE_CONTROL } from './origin.mjs';
+import { POP } from './servers.mjs';
+import { hitHeader } from './warm.mjs';
+import { WRK_CONNECTIONS, WRK_SECONDS, WRK_THREADS } from './wrk.mjs';
+
+// The targets (bench/README.md, "Targets"); p99: no worse than Varnish's. A figure never fails the
+// bench; the report says whether it meets its target.
+const TARGET_RPS_RATIO = 0.75; // meridian / varnish hit req/s
+
+export const processesText = (n) => (n === 1 ? 'one Node process' : `${n} serving workers`);
+
+/** wrk's and (when `withVarnish`) varnishd's versions ("?" if not found; varnish null without it). */
+export function toolVersions(withVarnish) {
+  const wrkV = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  return {
+    wrk: `${wrkV.stdout}${wrkV.stderr}`.match(/wrk (?:\S*\/)?(\d[\w.+~-]*)/)?.[1] ?? '?',
+    varnish: withVarnish ? (spawnSync('varnishd', ['-V'], { encoding: 'utf8' }).stderr ?? '').match(/varnish-([\d.]+)/)?.[1] ?? '?' : null,
+  };
+}
+
+/**
+ * The report's lines. `run`: { versions, loadBefore (os.loadavg()), otherCpu (busyBefore()),
+ * nproc, defaultWorkers, other ({ name, workers } of the second Meridian row, or null), subjects
+ * (every server measured: name, server, runs, warm, bytes, warmLoad, summary, originDuringLoad,
+ * counters), originDuringWarmLoad, originDuringAll }.
+ */
+export function edgeReport(run) {
+  return ['', ...describeRun(run), '', ...runsTable(run), '', ...hitChecks(run), '', ...medianLines(run), '', ...noteLines(run)];
+}
+
+/** How the run was made: machine, tools, the object, the servers, the load, the warm-ups. */
+function describeRun({ versions, loadBefore, otherCpu, defaultWorkers, other, subjects }) {
+  const { wrk: wrkVersion, varnish: varnishVersion } = versions;
+  const haveVarnish = varnishVersion !== null;
+  const wantOther = other !== null;
+  const { name: otherName, workers: otherWorkers } = other ?? {};
+  const varnishSubject = subjects.find((s) => s.name === 'varnish');
+  const baselineSubject = subjects.find((s) => s.name === 'node:http');
+  const out = [];
+  out.push('Meridian edge bench: cache hits over 127.0.0.1 (wrk, the servers and the origin share this machine)');
+  out.push(
+    `${machineText()}, wrk ${wrkVersion}` +
+      (haveVarnish ? `, varnish ${varnishVersion}` : ''),
+  );
+  out.push(
+    `load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; ${busyBeforeText(otherCpu)}`,
+  );
+  out.push(`object: GET ${OBJECT_PATH}, ${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL}, from an origin inside the bench process`);
+  out.push(
+    `meridian: node bin/meridian.js edge --pop ${POP} (default edge settings: edge.workers auto = ${processesText(defaultWorkers)})` +
+      (wantOther ? `; ${otherName}: the same with --workers ${otherWorkers} (${processesText(otherWorkers)})` : '') +
+      (varnishSubject ? `; varnish: varnishd ${varnishSubject.server.argv.map((a) => (a.startsWith('/') ? '<tmp>' : a)).join(' ')} (builtin VCL, default thread pools)` : ''),
+  );
+  if (baselineSubject) {
+    out.push('node:http (--baseline): a bare node:http server, one process, answering the same bytes from memory (no cache, no pipeline): the ceiling for one Node process here');
+  }
+  out.push(`load: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, after ${WARM_LOAD_SECONDS} s unmeasured; ${WRK_RUNS} runs per server, alternating; medians compared`);
+  for (const s of subjects) {
+    out.push(
+      `warm-up ${s.name}: ${s.name === 'node:http' ? 'answers 200 with the object' : s.warm.ok ? 'second request was a hit' : 'second request was NOT a hit'} (${hitHeader[s.name](s.warm.second.headers)}); ` +
+        `${s.warm.originRequests} origin request(s); response on the wire ${fmtInt(s.bytes.total)} bytes (${fmtInt(s.bytes.head)} of status line and headers)`,
+    );
+  }
+  return out;
+}
+
+/** One row per measured run, then the legend. */
+function runsTable({ subjects }) {
+  const out = [];
+  const header = ['server', 'req/s', 'p50', 'p90', 'p99', 'avg', 'requests', 'non-2xx', 'sock err', 'origin req', 'CPU ms/1000 req', 'server CPU', 'wrk CPU', 'other work'];
+  const rows = [];
+  for (const s of subjects) {
+    s.runs.forEach((r, i) => {
+      const errs = r.socketErrors;
+      const errText = errs.connect + errs.read + errs.write + errs.timeout === 0 ? '0' : `c${errs.connect} r${errs.read} w${errs.write} t${errs.timeout}`;
+      rows.push([
+        `${s.name} #${i + 1}`,
+        fmtInt(r.rps),
+        fmtMs(r.p50Ms),
+        fmtMs(r.p90Ms),
+        fmtMs(r.p99Ms),
+        fmtMs(r.avgMs),
+        fmtInt(r.requests),
+        fmtInt(r.non2xx),
+        errText,
+        fmtInt(r.originRequests),
+        fmt1(r.cpuMsPer1000),
+        `${(r.serverCores * 100).toFixed(0)}%`,
+        `${(r.wrkCores * 100).toFixed(0)}%`,
+        otherWorkCell(r.otherCores),
+      ]);
+    });
+  }
+  out.push(...formatTable(header, rows, 1));
+  out.push('');
+  out.push(`each server's figures below are the medians of its ${WRK_RUNS} runs (a single run's p99 moves by tens of per cent with scheduling here, Varnish's too);`);
+  out.push('server CPU / wrk CPU = utime+stime over the run (server: its whole process tree) in % of one core;');
+  out.push(`other work = the machine's busy CPU minus the server's and wrk's (this script, the idle other server, anything else), +-20% of a core${otherWorkLegend(subjects.flatMap((s) => s.runs.map((r) => r.otherCores)))}`);
+  return out;
+}
+
+/** Did we measure hits, and only hits? The origin's count and each server's own counters. */
+function hitChecks({ subjects, originDuringWarmLoad, originDuringAll }) {
+  const out = [];
+
+  // Did we measure hits, and only hits?
+  for (const s of subjects) {
+    if (s.name === 'node:http') continue; // no cache, no origin
+    const c = s.counters ?? {};
+    const measured = s.runs.reduce((a, r) => a + r.requests, 0) + s.warmLoad.requests;
+    let counterText;
+    if (c.error) counterText = `own counters unavailable (${c.error})`;
+    else if (s.name.startsWith('meridian')) {
+      const other = Object.entries(c).filter(([k, v]) => k !== 'hit' && v > 0);
+      counterText = `its counters: ${fmtInt(c.hit ?? 0)} hits${other.length ? `, ${other.map(([k, v]) => `${fmtInt(v)} ${k}`).join(', ')}` : ''} (wrk counted ${fmtInt(measured)} under load; it does not count the responses in flight when it stops, nor the warm-up requests)`;
+    } else {
+      counterText = `its counters: ${fmtInt(c.client_req ?? NaN)} client requests, ${fmtInt(c.cache_hit ?? NaN)} hits, ${fmtInt(c.cache_miss ?? NaN)} misses, ${fmtInt(c.backend_req ?? NaN)} backend requests, ${fmtInt(c.threads ?? NaN)} worker threads (wrk counted ${fmtInt(measured)} under load, without those in flight at its end)`;
+    }
+    const bad = s.runs.some((r) => r.non2xx > 0 || Object.values(r.socketErrors).some((n) => n > 0));
+    out.push(
+      `hits only, ${s.name}: origin requests during its measured runs: ${s.originDuringLoad}${s.originDuringLoad === 0 ? ' (all hits)' : '  <-- the origin was asked during the measurement'}` +
+        `; ${bad ? 'ERRORS under load (see non-2xx / sock err)' : 'no non-2xx, no socket errors'}; ${counterText}`,
+    );
+  }
+  out.push(`origin requests: ${originDuringWarmLoad} during the unmeasured load, ${originDuringAll} in all after the warm-up requests${originDuringAll === 0 ? ' (the origin saw only the warm-up requests)' : ''}`);
+  return out;
+}
+
+/** Each server's medians, the targets against Varnish, the --baseline comparison. */
+function medianLines({ defaultWorkers, other: otherRow, subjects }) {
+  const otherWorkers = otherRow?.workers;
+  const m = subjects[0];
+  const other = subjects.find((s) => s.name === otherRow?.name);
+  const varnishSubject = subjects.find((s) => s.name === 'varnish');
+  const baselineSubject = subjects.find((s) => s.name === 'node:http');
+  const out = [];
+  out.push(`medians of ${WRK_RUNS} runs (range in brackets):`);
+  out.push(`meridian:   ${summaryText(m.summary)} (${processesText(defaultWorkers)})`);
+  if (other) out.push(`${other.name}: ${summaryText(other.summary)} (${processesText(otherWorkers)})`);
+  if (varnishSubject) {
+    const v = varnishSubject;
+    const ratio = m.summary.rps / v.summary.rps;
+    const cpuRatio = m.summary.cpuMsPer1000 / v.summary.cpuMsPer1000;
+    out.push(`varnish:    ${summaryText(v.summary)}`);
+    out.push(`target: meridian / varnish hit req/s >= ${TARGET_RPS_RATIO}: ${fmt2(ratio)} (${ratio >= TARGET_RPS_RATIO ? 'meets it' : 'below it'})`);
+    out.push(
+      `target: meridian p99 no worse than varnish's: ${fmtMs(m.summary.p99Ms)} vs ${fmtMs(v.summary.p99Ms)} = ${fmt2(m.summary.p99Ms / v.summary.p99Ms)}x ` +
+        `(${m.summary.p99Ms <= v.summary.p99Ms ? 'meets it' : 'worse'})`,
+    );
+    out.push(`CPU per request: meridian / varnish = ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : 'n/a'} (no target)`);
+    if (other) out.push(`${other.name} (${processesText(otherWorkers)}) / varnish hit req/s = ${fmt2(other.summary.rps / v.summary.rps)}, p99 ${fmt2(other.summary.p99Ms / v.summary.p99Ms)}x; meridian / ${other.name} req/s = ${fmt2(m.summary.rps / other.summary.rps)}`);
+  } else {
+    out.push('varnish: not measured (varnishd not installed, or --no-varnish); no ratio');
+  }
+  if (baselineSubject) {
+    const b = baselineSubject.summary;
+    out.push(
+      `node:http baseline: ${fmtInt(b.rps)} req/s, p99 ${fmtMs(b.p99Ms)}, ${fmt1(b.cpuMsPer1000)} ms CPU per 1000 requests; ` +
+        `meridian / baseline req/s = ${fmt2(m.summary.rps / b.rps)}, CPU per request ${fmt2(m.summary.cpuMsPer1000 / b.cpuMsPer1000)}x` +
+        (varnishSubject ? `; baseline / varnish req/s = ${fmt2(b.rps / varnishSubject.summary.rps)} (what one Node process can reach at best)` : ''),
+    );
+  }
+  return out;
+}
+
+/** Why the servers' figures are not only about the servers: processes, threads and wrk on the same cores. */
+function noteLines({ nproc }) {
+  const out = [];
+  out.push(
+    `note: one Node process has one JS thread (at most ~1 core plus libuv/GC threads); with more, node:cluster workers (one JS thread each) ` +
+      `serve and a primary hands out connections and coordinates; Varnish is multi-threaded. ` +
+      `wrk (-t${WRK_THREADS}) runs on the same ${nproc} cores, so the client takes CPU the servers would otherwise get.`,
+  );
+  return out;
+}
