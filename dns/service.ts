@@ -224,7 +224,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
  * `dns.workers: auto`. With batched UDP one process answers ~145k static QPS on this 2-core
  * machine, and every extra process raises the CPU per query (each wakes for fewer datagrams)
  * while taking a core from the kernel's own network work, so one core is left to it. Through
- * node:dgram (no batching) it takes every core to pass 75k. Figures: bench/README.md.
+ * node:dgram (no batching) it takes every core to pass 75k. Figures: bench/RESULTS.md.
  */
 export function autoWorkers(batching: boolean): number {
   return batching ? coresLessOne() : availableParallelism();

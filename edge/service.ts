@@ -128,7 +128,7 @@ async function startSingle(config: EdgeConfig, log: Logger, token: string | unde
  * `edge.workers: auto`. With hits answered by the raw front (front/), one process matched
  * Varnish's hit throughput on this 2-core machine under wrk with a lower p99; two workers gave
  * ~1.2x the throughput and a ~1.3-1.5x worse p99, and halve the distinct bytes cached (each
- * worker holds a copy of every object). Figures: bench/README.md.
+ * worker holds a copy of every object). Figures: bench/RESULTS.md.
  */
 export function autoEdgeWorkers(): number {
   return coresLessOne();

@@ -57,7 +57,7 @@ async function waitForDns(server, port, name, timeoutMs = STARTUP_TIMEOUT_MS) {
 
 /** `meridian dns` on `port` (control on `httpPort`) with `workers` (a number or "auto"); resolves once it answers. */
 export async function startMeridian(port, httpPort, workers, config = CONFIG) {
-  const server = spawnMeridian(['dns', '--config', config, '--listen', `${HOST}:${port}`, '--http', `${HOST}:${httpPort}`, '--workers', String(workers)]);
+  const server = spawnMeridian(['dns', '--config', config, '--listen', `${HOST}:${port}`, '--control-listen', `${HOST}:${httpPort}`, '--workers', String(workers)]);
   await waitForDns(server, port, READY_NAME);
   return server;
 }

@@ -12,8 +12,7 @@ export function configYaml() {
 dns:
   serverId: ns1.mrd.test
   listen: ["${IP.dns}:53"]
-  http: "${IP.dns}:8053"
-  control: { token: ${TOKEN} }
+  control: { listen: "${IP.dns}:8053", token: ${TOKEN} }
 pops:
   - { id: a, name: Frankfurt, location: { lat: 50.11, lon: 8.68 }, ipv4: [${IP.a}], edge: "http://${IP.a}" }
   - { id: b, name: New York, location: { lat: 40.71, lon: -74.01 }, ipv4: [${IP.b}], edge: "http://${IP.b}" }
