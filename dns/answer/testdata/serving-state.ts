@@ -10,8 +10,8 @@ import { buildServingState, type BuiltState } from '../../server/state.js';
 
 const GEO_DB = resolve(import.meta.dirname, '../../../geo-data/test-city.mmdb');
 
-/** 20 TXT strings of 62 bytes: over 512 bytes, under 1232. */
-const BIG_TXT = Array.from({ length: 20 }, (_, i) => `"${String(i).padStart(2, '0')}${'x'.repeat(60)}"`).join(', ');
+/** 20 TXT strings of 40 bytes: a response over 512 bytes and under 1232 (truncation tests). */
+const BIG_TXT = Array.from({ length: 20 }, (_, i) => `"${String(i).padStart(2, '0')}${'x'.repeat(38)}"`).join(', ');
 
 export const CONFIG = `
 dns: { serverId: ns1.example.test, version: "meridian-test", maxUdpPayload: 1232 }
