@@ -5,6 +5,7 @@ import dnsPacket from 'dns-packet';
 import { Registry } from 'prom-client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testState } from '../answer/testdata/serving-state.js';
+import { ResolverTable } from '../pop-health/resolvers.js';
 import { DnsMetrics } from './metrics.js';
 import { QueryHandler, TCP, UDP, type TransportId } from './handle-query.js';
 
@@ -222,6 +223,16 @@ describe('QueryHandler.handle', () => {
     // A routed ECS answer leaves no scope behind for the static answer that follows.
     expect(ask('198.51.100.0/24')!.opt!.ecs).toBe('198.51.100.0/24/24');
     expect(view(handler.handle(query({ name: 'mail.example.test', edns: { ecs: '198.51.100.0/24' } }), UDP, '127.0.0.1'))!.opt!.ecs).toBe('198.51.100.0/24/0');
+  });
+
+  it('counts each routed query\'s resolver once, on the pre-encoded path and in full; static answers not at all', async () => {
+    const resolvers = new ResolverTable();
+    const h = new QueryHandler(await testState(resolvers));
+    h.handle(query({ name: 'www.example.test' }), UDP, '10.0.0.1');
+    h.handle(query({ name: 'toroute.example.test' }), UDP, '10.0.0.1');
+    h.handle(query({ name: 'www.example.test', type: 'AAAA' }), UDP, '10.0.0.2');
+    h.handle(query({ name: 'mail.example.test' }), UDP, '10.0.0.3');
+    expect(resolvers.entries()).toEqual([['10.0.0.1', 2], ['10.0.0.2', 1]]);
   });
 
   it('counts truncated responses and answers by rcode in the metrics', async () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GeoDatabases } from '../../../geo-data/databases.js';
 import { loadDnsConfig } from '../../config.js';
+import type { ResolverTable } from '../../pop-health/resolvers.js';
 import { buildServingState, type BuiltState } from '../../server/state.js';
 
 const GEO_DB = resolve(import.meta.dirname, '../../../geo-data/test-city.mmdb');
@@ -50,10 +51,10 @@ zones:
       - { name: "*.r", pool: global, ttl: 20 }
 `;
 
-export async function testState(): Promise<BuiltState> {
+export async function testState(resolvers: ResolverTable | null = null): Promise<BuiltState> {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-query-path-'));
   writeFileSync(join(dir, 'meridian.yaml'), CONFIG);
   const config = await loadDnsConfig(join(dir, 'meridian.yaml'));
   const geo = await GeoDatabases.open(config.geo.databases);
-  return buildServingState(config, geo.readers);
+  return buildServingState(config, geo.readers, undefined, undefined, resolvers);
 }
