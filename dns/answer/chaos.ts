@@ -3,9 +3,11 @@
 import { Class, Rcode, Type } from '../wire/constants.js';
 import type { RRset } from '../wire/rdata.js';
 import { parseName } from '../zone/name-text.js';
-import type { Answer } from './resolve.js';
+import type { Answer, ErrorResponse } from './types.js';
 
 export type ChaosTable = ReadonlyMap<string, RRset>;
+
+const refused: ErrorResponse = { kind: 'error', rcode: Rcode.REFUSED };
 
 export function buildChaosTable(serverId: string, version: string | null): ChaosTable {
   const table = new Map<string, RRset>();
@@ -23,10 +25,8 @@ export function buildChaosTable(serverId: string, version: string | null): Chaos
   return table;
 }
 
-export function answerChaos(table: ChaosTable, qnameKey: string, qtype: number): Answer {
+export function answerChaos(table: ChaosTable, qnameKey: string, qtype: number): Answer | ErrorResponse {
   const rrset = table.get(qnameKey);
-  if (!rrset || (qtype !== Type.TXT && qtype !== Type.ANY)) {
-    return { rcode: Rcode.REFUSED, aa: false, answer: [], authority: [], additional: [] };
-  }
-  return { rcode: Rcode.NOERROR, aa: true, answer: [{ rrset, owner: null }], authority: [], additional: [] };
+  if (!rrset || (qtype !== Type.TXT && qtype !== Type.ANY)) return refused;
+  return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer: [{ rrset, owner: null }], authority: [], additional: [], scope: 0 };
 }

@@ -4,12 +4,12 @@ import { ipBytes } from '../../common/ip.js';
 import { addressText, parseCidr } from '../../geo-data/locator.js';
 import { RcodeName, Type, typeFromName, typeName } from '../wire/constants.js';
 import { wireToText } from '../wire/name.js';
-import type { RRset, SectionEntry } from '../wire/rdata.js';
+import type { SectionEntry } from '../wire/rdata.js';
 import { parseName } from '../zone/name-text.js';
 import type { Route, Zone } from '../zone/zone.js';
 import { resolve } from './resolve.js';
 import { resolverNetwork } from '../pop-health/resolvers.js';
-import type { Decision, RouteAnswerer, Steering } from './steering.js';
+import type { Decision, Router, Steering } from './steering.js';
 
 export class ExplainError extends Error {}
 
@@ -52,11 +52,12 @@ export function explain(zones: ReadonlyMap<string, Zone>, steering: Steering, na
   }
 
   const decisions: Decision[] = [];
-  const recorder: RouteAnswerer = {
-    answer(route: Route, t: number): RRset | null {
+  // Decides for the client given here (uncached, so the explanation is made fresh) and records it.
+  const recorder: Router = {
+    decide(route: Route): Decision {
       const d = steering.decideFor(route, address, prefix, isSubnet ? prefix : 0, isSubnet ? null : resolverNetwork(client));
       decisions.push(d);
-      return t === Type.A ? (d.a ?? d.cname) : t === Type.AAAA ? (d.aaaa ?? d.cname) : d.cname;
+      return d;
     },
   };
   const answer = resolve(zones, qname.key, qtype, recorder);

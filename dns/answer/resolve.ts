@@ -1,20 +1,13 @@
 // Authoritative answering (RFC 1034 §4.3.2, RFC 4592 wildcards, RFC 6604 CNAME rcodes): turns
-// a question into the RRsets of each section. Pure: no I/O, no wire bytes.
+// a question into the RRsets of each section. Pure: no I/O, no wire bytes; a routed name's part
+// comes from the router's decision, which is returned with its ECS scope rather than kept.
 import { Rcode, Type } from '../wire/constants.js';
 import type { Name } from '../wire/name.js';
+import type { ClientSubnet } from '../wire/query.js';
 import type { RRset, SectionEntry } from '../wire/rdata.js';
 import { findZone, type Zone, type ZoneNode } from '../zone/zone.js';
-import type { RouteAnswerer } from './steering.js';
-
-export interface Answer {
-  readonly rcode: number;
-  readonly aa: boolean;
-  readonly answer: SectionEntry[];
-  readonly authority: SectionEntry[];
-  readonly additional: SectionEntry[];
-  /** A routed name took part: the answer depends on the client and must not be precomputed. */
-  readonly dynamic?: boolean;
-}
+import type { Decision, Router } from './steering.js';
+import type { Answer } from './types.js';
 
 /** Types a routed name answers through steering; it may hold other types statically. */
 const ROUTED_TYPES = new Set<number>([Type.A, Type.AAAA, Type.CNAME, Type.ANY]);
@@ -34,10 +27,18 @@ type Found =
   | { kind: 'nxdomain' };
 
 /**
- * Returns null when no zone of ours contains the name (the caller answers REFUSED). Without a
- * `router`, a routed name yields an Answer marked `dynamic` (used to skip precomputing it).
+ * Returns null when no zone of ours contains the name (the caller answers REFUSED). Routed names
+ * are steered for the client (`clientIp`, or `ecs` when given); without a `router`, a routed
+ * name yields an Answer marked `dynamic` (used to skip precomputing it).
  */
-export function resolve(zones: ReadonlyMap<string, Zone>, qnameKey: string, qtype: number, router: RouteAnswerer | null = null): Answer | null {
+export function resolve(
+  zones: ReadonlyMap<string, Zone>,
+  qnameKey: string,
+  qtype: number,
+  router: Router | null = null,
+  clientIp = '',
+  ecs: ClientSubnet | null = null,
+): Answer | null {
   let zone = findZone(zones, qnameKey);
   if (!zone) return null;
   const answer: SectionEntry[] = [];
@@ -48,37 +49,41 @@ export function resolve(zones: ReadonlyMap<string, Zone>, qnameKey: string, qtyp
   let current: Name | null = null;
   const seen: string[] = [];
   let dynamic = false;
+  // ECS scope of the routed decision taken last (a chain through two routed names echoes the later).
+  let scope = 0;
 
   for (let hop = 0; ; hop++) {
     const found = lookup(zone, key, qtype);
     if (found.kind === 'nxdomain') {
       authority.push(negativeSoa(zone));
-      return { rcode: Rcode.NXDOMAIN, aa: true, answer, authority, additional, dynamic };
+      return { kind: 'answer', rcode: Rcode.NXDOMAIN, aa: true, answer, authority, additional, scope, dynamic };
     }
     if (found.kind === 'referral') {
       const ns = found.cut.rrsets.get(Type.NS)!;
       authority.push({ rrset: ns });
       addAddresses(zones, ns, additional);
-      return { rcode: Rcode.NOERROR, aa: answer.length > 0, answer, authority, additional, dynamic };
+      return { kind: 'answer', rcode: Rcode.NOERROR, aa: answer.length > 0, answer, authority, additional, scope, dynamic };
     }
     const { node } = found;
     const owner = found.wildcard ? current : node.name;
     let routed: RRset | null = null;
     if (node.route && ROUTED_TYPES.has(qtype)) {
-      if (!router) return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional, dynamic: true };
-      routed = router.answer(node.route, qtype === Type.ANY ? Type.A : qtype);
+      if (!router) return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer, authority, additional, scope, dynamic: true };
+      const decision = router.decide(node.route, clientIp, ecs);
+      routed = decided(decision, qtype === Type.ANY ? Type.A : qtype);
+      scope = decision.scope;
       dynamic = true;
     }
     const wanted = routed && (routed.type === qtype || qtype === Type.ANY) ? routed : qtype === Type.ANY ? pickForAny(node) : node.rrsets.get(qtype);
     if (wanted) {
       answer.push(entry(wanted, owner));
       if (wanted.type === Type.NS || wanted.type === Type.MX || wanted.type === Type.SRV) addAddresses(zones, wanted, additional);
-      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional, dynamic };
+      return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer, authority, additional, scope, dynamic };
     }
     const cname = routed?.type === Type.CNAME ? routed : node.rrsets.get(Type.CNAME);
     if (!cname) {
       authority.push(negativeSoa(zone));
-      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional, dynamic };
+      return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer, authority, additional, scope, dynamic };
     }
     answer.push(entry(cname, owner));
     seen.push(key);
@@ -86,7 +91,7 @@ export function resolve(zones: ReadonlyMap<string, Zone>, qnameKey: string, qtyp
     const targetZone = findZone(zones, target.key);
     // Out of our data, a loop, or too long: the resolver follows the rest itself.
     if (!targetZone || seen.includes(target.key) || hop + 1 >= MAX_CNAME_HOPS) {
-      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional, dynamic };
+      return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer, authority, additional, scope, dynamic };
     }
     zone = targetZone;
     key = target.key;
@@ -113,6 +118,18 @@ function lookup(zone: Zone, key: string, qtype: number): Found {
   const wildcard = zone.nodes.get(WILDCARD_LABEL + encloser.name.key);
   if (wildcard) return { kind: 'node', node: wildcard, wildcard: true };
   return { kind: 'nxdomain' };
+}
+
+/** A decision's records for `qtype` (A or AAAA; other types ask for its CNAME): addresses, else the CNAME member. */
+function decided(d: Decision, qtype: number): RRset | null {
+  switch (qtype) {
+    case Type.A:
+      return d.a ?? d.cname;
+    case Type.AAAA:
+      return d.aaaa ?? d.cname;
+    default:
+      return d.cname;
+  }
 }
 
 function entry(rrset: RRset, owner: Name | null): SectionEntry {

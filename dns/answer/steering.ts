@@ -1,20 +1,25 @@
 // Routed names: which PoPs answer this client. Locates the client (ECS subnet, else the
 // resolver's address), runs the policy chain over the route's pool, and caches the decision per
 // client network until the config, a database or (later) health changes — a new Steering is
-// built then, so a stale decision can never outlive what it was based on.
+// built then, so a stale decision can never outlive what it was based on. The cache is the only
+// state: a decision is returned whole (records, ECS scope, pre-encoded answer), never left behind
+// in a field for the caller to read afterwards.
 import { LRUCache } from 'lru-cache';
 import type { Pool, Pop } from '../../common/topology.js';
 import { ipBytes } from '../../common/ip.js';
 import { addressText, truncate, type GeoLocator, type Located } from '../../geo-data/locator.js';
-import { Class, Rcode, Type } from '../wire/constants.js';
+import { Type } from '../wire/constants.js';
 import type { Name } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rdata.js';
 import type { ClientSubnet } from '../wire/query.js';
+import { MessageWriter } from '../wire/writer.js';
 import { parseName } from '../zone/name-text.js';
-import type { AnswerTemplate, Route } from '../zone/zone.js';
+import type { Route } from '../zone/zone.js';
 import { steer, type Steered } from '../policy/chain.js';
 import type { PopHealth } from '../policy/types.js';
 import { resolverNetwork, type ResolverTable } from '../pop-health/resolvers.js';
+import { encodeOwnAnswer } from './encode.js';
+import type { AnswerTemplate } from './types.js';
 
 export interface Decision {
   readonly a: RRset | null;
@@ -26,14 +31,15 @@ export interface Decision {
   readonly network: string;
   readonly pool: Pool;
   readonly steered: Steered;
-  /** The A / AAAA answer pre-encoded for a question at offset 12 naming the route (see templates.ts). */
+  /** The A / AAAA answer pre-encoded (encode.ts) for a question naming the route itself (see templates.ts). */
   readonly aTemplate: AnswerTemplate | null;
   readonly aaaaTemplate: AnswerTemplate | null;
 }
 
-/** Answers routed names in `resolve`; one per handler, re-aimed at each query with `begin`. */
-export interface RouteAnswerer {
-  answer(route: Route, qtype: number): RRset | null;
+/** Decides routed names for `resolve`: Steering on the query path, a recording stand-in in explain. */
+export interface Router {
+  /** The decision for `route` and a client: the resolver at `clientIp`, or its ECS subnet when given. */
+  decide(route: Route, clientIp: string, ecs: ClientSubnet | null): Decision;
 }
 
 const DECISION_CACHE_SIZE = 50_000;
@@ -41,18 +47,14 @@ const DECISION_CACHE_SIZE = 50_000;
 const DECISION_MAX_AGE_MS = 5000;
 const placeholderOwner: Name = parseName('.', null);
 
-export class Steering implements RouteAnswerer {
+export class Steering implements Router {
   /** Per route (routes are stable objects of one config), then per client network key. */
   private readonly caches = new Map<Route, LRUCache<string, Decision>>();
   private readonly pops: ReadonlyMap<string, Pop>;
   private readonly pools: ReadonlyMap<string, Pool>;
   private readonly rdata = new Map<string, { a: RData[]; aaaa: RData[] }>();
-
-  // The query being answered.
-  private clientIp = '';
-  private ecs: ClientSubnet | null = null;
-  /** Scope to echo in the ECS option of the current response. */
-  scope = 0;
+  /** Scratch for pre-encoding each new decision's answers (used synchronously, then copied out). */
+  private readonly writer = new MessageWriter();
 
   constructor(
     pops: readonly Pop[],
@@ -79,41 +81,12 @@ export class Steering implements RouteAnswerer {
     for (const cache of this.caches.values()) cache.clear();
   }
 
-  begin(clientIp: string, ecs: ClientSubnet | null): void {
-    this.clientIp = clientIp;
-    this.ecs = ecs;
-    this.scope = 0;
+  /** Counts one routed query's resolver, for the probers to measure (once per query, by the caller). */
+  recordResolver(clientIp: string): void {
+    this.resolvers?.record(clientIp);
   }
 
-  answer(route: Route, qtype: number): RRset | null {
-    this.resolvers?.record(this.clientIp);
-    const d = this.decide(route);
-    if (this.ecs) this.scope = d.scope;
-    switch (qtype) {
-      case Type.A:
-        return d.a ?? d.cname;
-      case Type.AAAA:
-        return d.aaaa ?? d.cname;
-      default:
-        return d.cname;
-    }
-  }
-
-  /**
-   * The answer for a query asking a routed name's own A or AAAA, pre-encoded; null when the
-   * decision has no such addresses (a CNAME member or NODATA: the caller resolves in full).
-   */
-  answerTemplate(route: Route, qtype: number): AnswerTemplate | null {
-    const d = this.decide(route);
-    const t = qtype === Type.A ? d.aTemplate : qtype === Type.AAAA ? d.aaaaTemplate : null;
-    if (!t) return null;
-    this.resolvers?.record(this.clientIp);
-    if (this.ecs) this.scope = d.scope;
-    return t;
-  }
-
-  private decide(route: Route): Decision {
-    const ecs = this.ecs;
+  decide(route: Route, clientIp: string, ecs: ClientSubnet | null): Decision {
     // ECS with source prefix 0 means "do not use my client's address" (RFC 7871 §7.1.2).
     const useEcs = ecs !== null && ecs.sourcePrefix > 0;
     let cache = this.caches.get(route);
@@ -123,12 +96,12 @@ export class Steering implements RouteAnswerer {
     }
     // ECS keys start with NUL, which no address string does, so a crafted subnet cannot share a
     // resolver's entry; the source prefix as one char keeps a /24 and a /25 of one address apart.
-    const key = useEcs ? `\0${ecs.family}${String.fromCharCode(ecs.sourcePrefix)}${ecs.address.toString('latin1')}` : this.clientIp;
+    const key = useEcs ? `\0${ecs.family}${String.fromCharCode(ecs.sourcePrefix)}${ecs.address.toString('latin1')}` : clientIp;
     let d = cache.get(key);
     if (!d) {
-      const client = useEcs ? ecsAddress(ecs) : resolverAddress(this.clientIp);
+      const client = useEcs ? ecsAddress(ecs) : resolverAddress(clientIp);
       // Measured RTTs are to resolvers: they describe the client only when it is the resolver.
-      d = this.decideFor(route, client.bytes, client.prefix, useEcs ? ecs.sourcePrefix : 0, useEcs ? null : resolverNetwork(this.clientIp));
+      d = this.decideFor(route, client.bytes, client.prefix, useEcs ? ecs.sourcePrefix : 0, useEcs ? null : resolverNetwork(clientIp));
       cache.set(key, d);
     }
     return d;
@@ -161,8 +134,8 @@ export class Steering implements RouteAnswerer {
     return {
       a,
       aaaa,
-      aTemplate: a && encodedAnswer(a),
-      aaaaTemplate: aaaa && encodedAnswer(aaaa),
+      aTemplate: a && encodeOwnAnswer(this.writer, a, scope),
+      aaaaTemplate: aaaa && encodeOwnAnswer(this.writer, aaaa, scope),
       cname: cnameMember ? rrset(Type.CNAME, [[{ name: parseName(absolute(cnameMember.id), null), compress: true }]]) : null,
       scope,
       located,
@@ -171,22 +144,6 @@ export class Steering implements RouteAnswerer {
       steered,
     };
   }
-}
-
-/** Address records owned by the question's name: a pointer to offset 12, then the record. */
-function encodedAnswer(set: RRset): AnswerTemplate {
-  const parts = set.rdata.map((rd) => {
-    const addr = rd[0] as Buffer;
-    const rr = Buffer.alloc(12 + addr.length);
-    rr.writeUInt16BE(0xc00c, 0);
-    rr.writeUInt16BE(set.type, 2);
-    rr.writeUInt16BE(Class.IN, 4);
-    rr.writeUInt32BE(set.ttl, 6);
-    rr.writeUInt16BE(addr.length, 10);
-    addr.copy(rr, 12);
-    return rr;
-  });
-  return { rcode: Rcode.NOERROR, aa: true, ancount: parts.length, nscount: 0, arcount: 0, body: Buffer.concat(parts) };
 }
 
 function absolute(name: string): string {

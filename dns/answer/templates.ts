@@ -2,12 +2,12 @@
 // people ask for, the response sections are encoded as if the question were at offset 12. A
 // query for that name (in any letter case, which does not change lengths or offsets) then costs
 // one map lookup and one copy.
-import { Class, HEADER_LEN, Type } from '../wire/constants.js';
-import { keyToWire } from '../wire/name.js';
+import { Type } from '../wire/constants.js';
 import { MessageWriter } from '../wire/writer.js';
-import type { AnswerTemplate, Route, Zone } from '../zone/zone.js';
-import { writeSections } from './encode.js';
+import type { Route, Zone } from '../zone/zone.js';
+import { encodeTemplate } from './encode.js';
 import { resolve } from './resolve.js';
+import type { AnswerTemplate } from './types.js';
 
 /** QTYPEs worth precomputing for every name, besides the types a name holds. */
 const COMMON_QTYPES = [Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX, Type.TXT, Type.SRV, Type.CAA, Type.ANY, Type.HTTPS, Type.SVCB, Type.PTR, Type.DS];
@@ -33,22 +33,13 @@ export function buildTemplates(zones: ReadonlyMap<string, Zone>): Map<string, Ma
 function buildOne(w: MessageWriter, zones: ReadonlyMap<string, Zone>, key: string, qtype: number): AnswerTemplate | null {
   const answer = resolve(zones, key, qtype);
   // Answers that depend on the client (routed names) are built per query.
-  if (!answer || answer.dynamic) return null;
-  const qname = keyToWire(key);
-  const question = Buffer.alloc(HEADER_LEN + qname.length + 4);
-  qname.copy(question, HEADER_LEN);
-  question.writeUInt16BE(qtype, HEADER_LEN + qname.length);
-  question.writeUInt16BE(Class.IN, HEADER_LEN + qname.length + 2);
-  w.reset();
-  w.question(question, question.length, key);
-  const counts = writeSections(w, answer);
-  return { rcode: answer.rcode, aa: answer.aa, ...counts, body: Buffer.from(w.buf.subarray(question.length, w.off)) };
+  return !answer || answer.dynamic ? null : encodeTemplate(w, key, qtype, answer);
 }
 
 /**
  * Routed names asked for by their own name (not through a wildcard or a CNAME): for A and AAAA
  * the answer is just the decision's addresses, so the query path can copy them pre-encoded
- * (Steering.answerTemplate) instead of resolving and compressing per query.
+ * (Decision.aTemplate, built by encode.ts) instead of resolving and compressing per query.
  */
 export function buildRouteIndex(zones: ReadonlyMap<string, Zone>): Map<string, Route> {
   const out = new Map<string, Route>();

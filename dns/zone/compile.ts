@@ -1,4 +1,4 @@
-// Builds the immutable ZoneSet from parsed records and enforces the rules that make a zone
+// Builds the immutable zones from parsed records and enforces the rules that make a zone
 // servable (RFC 1034, RFC 2181, RFC 4592). Every error names where the record came from.
 import { Type, typeName } from '../wire/constants.js';
 import { isAtOrBelow, keyToText, keyToWire, nameFromWire, parentKey, type Name } from '../wire/name.js';

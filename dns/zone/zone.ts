@@ -28,25 +28,6 @@ export interface Zone {
   readonly nodes: ReadonlyMap<string, ZoneNode>;
 }
 
-/** Wire bytes of a response's sections, precomputed for one (name, type) at load time. */
-export interface AnswerTemplate {
-  readonly rcode: number;
-  readonly aa: boolean;
-  readonly ancount: number;
-  readonly nscount: number;
-  readonly arcount: number;
-  /** Valid when the question is at offset 12 and its QNAME equals the node's name (any case). */
-  readonly body: Buffer;
-}
-
-export interface ZoneSet {
-  /** Zones by apex key. */
-  readonly zones: ReadonlyMap<string, Zone>;
-  /** Precomputed answers by name key, then QTYPE (see dns/answer/templates.ts). */
-  readonly templates: ReadonlyMap<string, ReadonlyMap<number, AnswerTemplate>>;
-  readonly recordCount: number;
-}
-
 /** The deepest zone whose apex is `key` or an ancestor of it. */
 export function findZone(zones: ReadonlyMap<string, Zone>, key: string): Zone | undefined {
   for (let k: string | undefined = key; k !== undefined; k = k.length === 0 ? undefined : k.slice(k.charCodeAt(0) + 1)) {
