@@ -13,7 +13,7 @@ import { startControlServer, type ControlServer } from '../common/control-server
 import { checkedMembers } from '../common/topology.js';
 import { loadDnsConfig, type DnsConfig } from './config.js';
 import { DnsMetrics } from './server/metrics.js';
-import { ServingCore, type ReloadResult } from './server/serving.js';
+import { DnsCore, type ReloadResult } from './server/core.js';
 import { controlRoutes } from './server/control-routes.js';
 import { explain } from './answer/explain.js';
 import { listenRedirect, type RedirectListener } from './server/redirect.js';
@@ -25,7 +25,7 @@ import { wireToText } from './wire/name.js';
 import { WorkerPool } from './workers/pool.js';
 import { describeUdpIo, loadUdpBatch } from './server/udp-batch.js';
 
-export type { ReloadResult } from './server/serving.js';
+export type { ReloadResult } from './server/core.js';
 
 export interface DnsServiceOptions {
   configFile: string;
@@ -82,7 +82,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   );
   health.onUpdate = () => pool?.pushHealth(health.snapshot());
   const resolvers = new ResolverTable();
-  const core: ServingCore = await ServingCore.open({ configFile: opts.configFile, log, metrics, health, resolvers }, config);
+  const core: DnsCore = await DnsCore.open({ configFile: opts.configFile, log, metrics, health, resolvers }, config);
   health.start();
   const loadedAt = { time: new Date(), result: { ok: true } as ReloadResult };
 
