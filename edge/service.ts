@@ -12,7 +12,7 @@ import { createRegistry } from '../common/metrics.js';
 import { startEdgePrimary } from './workers/primary.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { controlRoutes } from './control-routes.js';
-import { createEdgeCore } from './core.js';
+import { EdgeCore } from './core.js';
 import { healthAnswer, roundRatio, type EdgeStats } from './status-view.js';
 import { startEdgeServer, type EdgeServer } from './server.js';
 
@@ -67,7 +67,7 @@ export async function startEdge(opts: EdgeOptions): Promise<EdgeService> {
 
 async function startSingle(config: EdgeConfig, log: Logger, token: string | undefined, now: () => number): Promise<EdgeService> {
   const registry = createRegistry('edge');
-  const core = createEdgeCore({ config, log, now, registry });
+  const core = new EdgeCore({ config, log, now, registry });
   const { cache, metrics, upstream, purger, state } = core;
 
   let draining = false;
@@ -97,7 +97,7 @@ async function startSingle(config: EdgeConfig, log: Logger, token: string | unde
     (closing ??= (async () => {
       await control?.close();
       await server?.close();
-      await upstream.close();
+      await core.close();
     })());
 
   try {
