@@ -22,7 +22,7 @@ import { ResolverTable } from './pop-health/resolvers.js';
 import { FileOverrideStore, stateFileFor } from './pop-health/overrides.js';
 import { FileVerdictStore, verdictsFileFor } from './pop-health/verdicts.js';
 import { wireToText } from './wire/name.js';
-import { WorkerPool } from './workers/pool.js';
+import { DnsPool } from './workers/pool.js';
 import { describeUdpIo, loadUdpBatch } from './server/udp-batch.js';
 
 export type { ReloadResult } from './server/core.js';
@@ -62,13 +62,13 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const popIds = (c: DnsConfig) => ({ pops: c.topology.pops.map((p) => p.id), members: checkedMembers(c.topology).map((m) => m.id) });
   const workerSetting = opts.workers ?? settings.workers;
   const batching = settings.udpBatching === 'auto' && loadUdpBatch() !== null;
-  const workerCount = workerSetting === 'auto' ? autoWorkers(batching) : workerSetting;
+  const workerCount = workerSetting === 'auto' ? autoDnsWorkers(batching) : workerSetting;
   const udpIo = describeUdpIo(settings.udpBatching);
   // Overrides survive restarts; a state file we cannot understand stops start-up with its name.
   const overrides = new FileOverrideStore(stateFileFor(opts.configFile));
   // Verdicts survive restarts too; a verdict file we cannot use is logged and started without.
   const verdicts = new FileVerdictStore(verdictsFileFor(opts.configFile));
-  let pool: WorkerPool | undefined;
+  let pool: DnsPool | undefined;
   const health = new HealthView(
     config.health,
     popIds(config),
@@ -100,7 +100,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   let listeners: readonly HostPort[];
   try {
     if (workerCount > 1) {
-      pool = await WorkerPool.start({ configFile: opts.configFile, listen: listenAt, count: workerCount, log, health: () => health.snapshot() });
+      pool = await DnsPool.start({ configFile: opts.configFile, listen: listenAt, count: workerCount, log, health: () => health.snapshot() });
       listeners = pool.listeners;
     } else {
       await core.listen(listenAt);
@@ -224,6 +224,6 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
  * while taking a core from the kernel's own network work, so one core is left to it. Through
  * node:dgram (no batching) it takes every core to pass 75k. Figures: bench/README.md.
  */
-export function autoWorkers(batching: boolean): number {
+export function autoDnsWorkers(batching: boolean): number {
   return batching ? coresLessOne() : availableParallelism();
 }
