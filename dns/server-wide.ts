@@ -103,6 +103,7 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
     await closeAll();
     throw e;
   }
+  // The same, as a const the closures below can rely on.
   const answerers = answering;
 
   // One reload at a time: this process first (it validates the file), then the workers.
