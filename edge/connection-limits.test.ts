@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from './config.js';
-import { createEdgeCore, type EdgeCore } from './core.js';
+import { EdgeCore } from './core.js';
 import { startEdgeServer, type EdgeServer } from './server.js';
 import { capturedLog } from '../test/helpers/captured-log.js';
 import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
@@ -36,7 +36,7 @@ beforeAll(async () => {
       `pops:\n  - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [127.0.0.1], edge: "http://127.0.0.1:8080" }\n`,
   );
   const config = await loadEdgeConfig(file, 'fra', { listen: { host: '127.0.0.1', port: 0 } });
-  core = createEdgeCore({ config, log: capturedLog().log, now: Date.now, registry: new Registry() });
+  core = new EdgeCore({ config, log: capturedLog().log, now: Date.now, registry: new Registry() });
   edge = await startEdgeServer(core.state, { healthz: () => ({ status: 200, body: { ok: true } }), purge: () => ({ purged: 0, soft: false }), token: undefined }, config.listen);
   // Stored by a miss on a connection that closes after it, so the tests start with none open.
   const filled = await client();

@@ -8,7 +8,8 @@
 import { z } from 'zod';
 import type { CacheStore } from './cache-store.js';
 import type { EdgeMetrics } from './metrics.js';
-import { keyOfUrl, normaliseHost, type KeepParam } from './pipeline/key.js';
+import type { KeepParam } from './pipeline/context.js';
+import { keyOfUrl, normaliseHost } from './pipeline/key.js';
 
 export const purgeRequestSchema = z
   .strictObject({

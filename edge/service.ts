@@ -1,50 +1,24 @@
 // The edge cache of one PoP as a whole: load the config, then serve from this process
-// (edge.workers = 1) or from forked workers coordinated by this one (edge/workers/). In one
-// process: build the state (storage, upstream pool, metrics), start the proxy listener and,
-// when asked, the control listener.
+// (edge.workers = 1: startSingle below) or from forked workers that this process coordinates as
+// their primary (workers/primary.ts). dns/service.ts makes the same choice the same way. In one
+// process: build the state (EdgeCore: storage, upstream pool, metrics), start the proxy
+// listener and, when asked, the control listener.
 import { dirname, resolve as resolvePath } from 'node:path';
 import { startControlServer, type ControlServer } from '../common/control-server.js';
 import { coresLessOne } from '../common/cores.js';
 import { resolveControlToken } from '../common/control-token.js';
-import type { HostPort } from '../common/host-port.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { createRegistry } from '../common/metrics.js';
 import { startEdgePrimary } from './workers/primary.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { controlRoutes } from './control-routes.js';
-import { createEdgeCore } from './core.js';
+import { EdgeCore } from './core.js';
+import type { EdgeOptions, EdgeService } from './service-contract.js';
 import { healthAnswer, roundRatio, type EdgeStats } from './status-view.js';
 import { startEdgeServer, type EdgeServer } from './server.js';
 
 export type { EdgeStats } from './status-view.js';
-
-export interface EdgeOptions {
-  configFile: string;
-  pop: string;
-  /** Overrides the PoP's edge URL host:port. */
-  listen?: HostPort;
-  /** Serve the control port here (overrides edge.control.listen). */
-  control?: HostPort;
-  /** Overrides edge.workers (the CLI's --workers). */
-  workers?: number | 'auto';
-  /** For tests: where logs go (default stdout at the configured level). */
-  log?: Logger;
-  /** For tests: the clock the cache reads (ms since the epoch); one process only. */
-  now?: () => number;
-}
-
-export interface EdgeService {
-  readonly config: EdgeConfig;
-  /** The proxy listener, e.g. 'http://127.0.0.1:8080'. */
-  readonly url: string;
-  readonly control: ControlServer | undefined;
-  /** Processes serving requests (1 = this one). */
-  readonly workers: number;
-  stats(): Promise<EdgeStats>;
-  healthz(): Promise<{ status: number; body: unknown }>;
-  setDraining(draining: boolean): void;
-  close(): Promise<void>;
-}
+export type { EdgeOptions, EdgeService } from './service-contract.js';
 
 export async function startEdge(opts: EdgeOptions): Promise<EdgeService> {
   const config = await loadEdgeConfig(opts.configFile, opts.pop, {
@@ -67,7 +41,7 @@ export async function startEdge(opts: EdgeOptions): Promise<EdgeService> {
 
 async function startSingle(config: EdgeConfig, log: Logger, token: string | undefined, now: () => number): Promise<EdgeService> {
   const registry = createRegistry('edge');
-  const core = createEdgeCore({ config, log, now, registry });
+  const core = new EdgeCore({ config, log, now, registry });
   const { cache, metrics, upstream, purger, state } = core;
 
   let draining = false;
@@ -97,7 +71,7 @@ async function startSingle(config: EdgeConfig, log: Logger, token: string | unde
     (closing ??= (async () => {
       await control?.close();
       await server?.close();
-      await upstream.close();
+      await core.close();
     })());
 
   try {

@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { HostPort } from '../../common/host-port.js';
-import { PORT_ATTEMPTS } from './serving.js';
+import { PORT_ATTEMPTS } from './core.js';
 
 export async function resolveAnyPorts(addresses: readonly HostPort[]): Promise<HostPort[]> {
   const out: HostPort[] = [];

@@ -5,9 +5,9 @@ import { healthReportSchema } from '../../common/health-contract.js';
 import { formatPath } from '../../common/config-file.js';
 import type { HealthView } from '../pop-health/view.js';
 import type { ResolverNetwork } from '../pop-health/resolvers.js';
+import type { ReloadResult } from './core.js';
 
 const OVERRIDE_ACTIONS = { drain: 'drain', down: 'down', undrain: null, auto: null } as const;
-import type { ReloadResult } from '../service.js';
 
 export interface ControlActions {
   reload(): Promise<ReloadResult>;

@@ -5,7 +5,7 @@
 import type { HostPort } from '../../common/host-port.js';
 import type { HealthSnapshot } from '../pop-health/snapshot.js';
 import type { DnsMetricsSnapshot } from '../server/metrics.js';
-import type { ReloadResult } from '../server/serving.js';
+import type { ReloadResult } from '../server/core.js';
 
 /** Given to each worker in its environment (MERIDIAN_DNS_WORKER) at fork. */
 export interface WorkerSetup {

@@ -14,7 +14,7 @@ import { WORKER_SETUP_ENV, type FromWorker, type Replies, type ToWorker, type Wo
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 
-export interface WorkerPoolOptions {
+export interface DnsPoolOptions {
   configFile: string;
   listen: readonly HostPort[];
   count: number;
@@ -23,7 +23,7 @@ export interface WorkerPoolOptions {
   health(): HealthSnapshot;
 }
 
-export class WorkerPool {
+export class DnsPool {
   private lastHealth = '';
 
   private constructor(
@@ -32,7 +32,7 @@ export class WorkerPool {
     readonly listeners: readonly HostPort[],
   ) {}
 
-  static async start(opts: WorkerPoolOptions): Promise<WorkerPool> {
+  static async start(opts: DnsPoolOptions): Promise<DnsPool> {
     // Workers must all ask for the same addresses: "any port" is settled here first.
     const listen = await resolveAnyPorts(opts.listen);
     const pool = new ProcessPool({
@@ -45,7 +45,7 @@ export class WorkerPool {
       log: opts.log,
     });
     const ready = await pool.start();
-    return new WorkerPool(pool, (ready as Extract<FromWorker, { kind: 'ready' }>).listeners);
+    return new DnsPool(pool, (ready as Extract<FromWorker, { kind: 'ready' }>).listeners);
   }
 
   get size(): number {

@@ -9,7 +9,7 @@ import { loadDnsConfig } from '../config.js';
 import { ResolverTable } from '../pop-health/resolvers.js';
 import { SnapshotHealth } from '../pop-health/snapshot.js';
 import { DnsMetrics } from '../server/metrics.js';
-import { ServingCore } from '../server/serving.js';
+import { DnsCore } from '../server/core.js';
 import { WORKER_SETUP_ENV, type FromWorker, type ToWorker, type WorkerSetup, type Replies } from './messages.js';
 
 function send(msg: FromWorker, then?: () => void): void {
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const health = new SnapshotHealth();
   health.apply(setup.health);
   const resolvers = new ResolverTable();
-  const core = await ServingCore.open({ configFile: setup.configFile, log, metrics, health, resolvers, servingWorkers: setup.workers }, config);
+  const core = await DnsCore.open({ configFile: setup.configFile, log, metrics, health, resolvers, servingWorkers: setup.workers }, config);
   await core.listen(setup.listen);
 
   const answer = async (req: Extract<ToWorker, { id: number }>): Promise<Replies[keyof Replies]> => {

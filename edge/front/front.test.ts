@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from '../config.js';
-import { createEdgeCore, type EdgeCore } from '../core.js';
+import { EdgeCore } from '../core.js';
 import { requestHandler } from '../server.js';
 import { capturedLog } from '../../test/helpers/captured-log.js';
 import { reply, startOrigin, type TestOrigin } from '../../test/helpers/test-origin.js';
@@ -47,7 +47,7 @@ beforeAll(async () => {
   const file = join(dir, 'meridian.yaml');
   writeFileSync(file, `edge:\n  origin: "${origin.url}"\n  maxObjectBytes: 32MiB\npops:\n  - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [127.0.0.1], edge: "http://127.0.0.1:8080" }\n`);
   const config = await loadEdgeConfig(file, 'fra');
-  core = createEdgeCore({ config, log: capturedLog().log, now: () => Date.now() + offset, registry: new Registry() });
+  core = new EdgeCore({ config, log: capturedLog().log, now: () => Date.now() + offset, registry: new Registry() });
   const handle = requestHandler(core.state, { healthz: () => ({ status: 200, body: { ok: true } }), purge: ({ key, soft }) => core.purger.apply({ kind: 'url', key, soft }), token: undefined });
   server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
     viaNode++;

@@ -1,21 +1,51 @@
 // What flows through the request pipeline: the parsed client request, what the steps learn
 // about it (key, stored response, origin answer) and the response to send. One context per
-// request; the shared state (cache, in-flight fetches, upstream) hangs off `edge`.
+// request; the shared state (cache, in-flight fetches, upstream) hangs off `edge`. This file is
+// the pipeline's contract: the steps import it and it imports no step, so the small types the
+// state names (the query filter, the encodings, the forwarding rule, the peers) are defined here.
 import type { Readable } from 'node:stream';
 import type { CacheStore, StoredResponse } from '../cache-store.js';
 import type { EdgeConfig } from '../config.js';
 import type { EdgeError } from '../errors.js';
 import type { HeaderMap, IncomingHeaders } from '../headers.js';
 import type { EdgeMetrics } from '../metrics.js';
-import type { Peers } from '../peers.js';
 import type { Scheme, TrustedProxy } from '../trusted-proxies.js';
 import type { Upstream } from '../upstream.js';
 import type { Logger } from '../../common/log.js';
 import type { CacheStatus } from './cache-status.js';
 import type { HitForMiss } from './hit-for-miss.js';
-import type { ForwardRule } from './forward-headers.js';
-import type { Encoding, KeepParam } from './key.js';
 import type { PolicyClass } from './policy.js';
+
+/** Which query parameters enter the cache key (key.ts's compileQueryFilter makes one). */
+export type KeepParam = (name: string) => boolean;
+
+/** The content encodings worth storing a variant for (key.ts's normaliseEncoding). */
+export type Encoding = 'br' | 'gzip' | 'identity';
+
+/** Which client headers go upstream (forward-headers.ts's forwardRule makes one). */
+export interface ForwardRule {
+  /** edge.forwardHeaders, lower-case: forwarded on every request and keyed on cacheable ones. */
+  readonly extra: ReadonlySet<string>;
+}
+
+/** The other processes serving the same PoP (edge/peers.ts says more; NO_PEERS with one process). */
+export interface Peers {
+  /**
+   * Asks for the fetch lease of `key`. true: this process fetches and must call `release`.
+   * false: another process fetches; `settle` is called with its outcome (its object, when
+   * stored, is already in this process's storage by then).
+   */
+  lease(key: string, settle: (outcome: StoreOutcome) => void): boolean | Promise<boolean>;
+  /** The fetch for `key` this process led came to `outcome`. */
+  release(key: string, outcome: StoreOutcome): void;
+  /** This process stored `entry`. */
+  stored(entry: StoredResponse): void;
+  /** This process removed every variant of a URL (invalidation) or one variant. */
+  removedUrl(primary: string): void;
+  removed(key: string): void;
+  /** This process marked (true) or cleared (false) `key` as hit-for-miss. */
+  hitForMiss(key: string, marked: boolean): void;
+}
 
 export interface EdgeRequest {
   readonly method: string;

@@ -17,7 +17,7 @@
 // - Requests that are never stored (other methods, Range) forward everything else: their
 //   answers reach only the client that asked.
 import { appendForwardedFor, appendVia, connectionNamed, headerValue, HOP_BY_HOP, type HeaderMap, type IncomingHeaders } from '../headers.js';
-import type { EdgeContext } from './context.js';
+import type { EdgeContext, ForwardRule } from './context.js';
 
 /** Known poisoning vectors: each makes some origin frameworks serve another URL, method, host, scheme or client. */
 export const OVERRIDES: ReadonlySet<string> = new Set([
@@ -61,11 +61,6 @@ const BODY_FIELDS: ReadonlySet<string> = new Set(['content-length', 'transfer-en
 
 /** undici refuses Expect; node already answered 100-continue to the client. */
 const NEVER: ReadonlySet<string> = new Set(['expect']);
-
-export interface ForwardRule {
-  /** edge.forwardHeaders, lower-case: forwarded on every request and keyed on cacheable ones. */
-  readonly extra: ReadonlySet<string>;
-}
 
 export function forwardRule(extra: readonly string[]): ForwardRule {
   return { extra: new Set(extra.map((h) => h.toLowerCase())) };

@@ -3,9 +3,7 @@
 // key; they only select among variants through Vary (lookup.ts).
 import type { QueryFilter } from '../config.js';
 import { EdgeError } from '../errors.js';
-import type { Middleware } from './context.js';
-
-export type KeepParam = (name: string) => boolean;
+import type { Encoding, KeepParam, Middleware } from './context.js';
 
 /** `{ deny: ['utm_*'] }` → a predicate keeping every parameter not denied (`*` ends a prefix). */
 export function compileQueryFilter(filter: QueryFilter): KeepParam {
@@ -91,8 +89,6 @@ export function keyOfUrl(url: string, keep: KeepParam): string | undefined {
   if (host === undefined) return undefined;
   return primaryKey(scheme, host, normaliseTarget(parsed.pathname + parsed.search, keep));
 }
-
-export type Encoding = 'br' | 'gzip' | 'identity';
 
 /** Accept-Encoding folded to the three variants worth storing: br, then gzip, else identity. */
 export function normaliseEncoding(header: string | undefined): Encoding {

@@ -5,8 +5,8 @@
 // count only with edge.requestCacheControl: obey; by default a fresh shared object is served.
 import type { StoredResponse } from '../cache-store.js';
 import { headerValue } from '../headers.js';
-import type { EdgeContext, EdgeRequest, Middleware } from './context.js';
-import { forwards, type ForwardRule } from './forward-headers.js';
+import type { EdgeContext, EdgeRequest, ForwardRule, Middleware } from './context.js';
+import { forwards } from './forward-headers.js';
 import { allowsAuthorized, freshness, parseCacheControl, requestAllows, requestRefuses, type Freshness } from './policy.js';
 
 /**

@@ -13,7 +13,7 @@ import { healthAnswer, roundRatio, worstUpstream, type EdgeStats } from '../stat
 import { EdgeMetrics, type StorageStats } from '../metrics.js';
 import { compileQueryFilter } from '../pipeline/key.js';
 import { purgeLabel, resolvePurge, type PurgeOp, type PurgeResult } from '../purge.js';
-import type { EdgeService } from '../service.js';
+import type { EdgeService } from '../service-contract.js';
 import { EdgePool } from './pool.js';
 
 export interface EdgePrimaryOptions {

@@ -3,8 +3,7 @@
 // of fetches other workers led, their storage changes, purges, questions about its counters).
 import type { EdgeCore } from '../core.js';
 import { EdgeError } from '../errors.js';
-import type { Peers } from '../peers.js';
-import type { StoreOutcome } from '../pipeline/context.js';
+import type { Peers, StoreOutcome } from '../pipeline/context.js';
 import { applyPurge, type PurgeOp, type PurgeResult } from '../purge.js';
 import type { Change, FromWorker, HealthAnswer, ToWorker, WorkerStats } from './messages.js';
 import { entryFromWire, entryToWire, outcomeFromWire, outcomeToWire } from './wire.js';

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { resolveControlToken } from '../../common/control-token.js';
 import { createLogger } from '../../common/log.js';
 import { loadEdgeConfig } from '../config.js';
-import { createEdgeCore } from '../core.js';
+import { EdgeCore } from '../core.js';
 import { startEdgeServer } from '../server.js';
 import { WORKER_SETUP_ENV, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
 import { WorkerLink } from './worker-link.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   });
   const link = new WorkerLink((msg) => send(msg));
   // Counters only: the primary serves /metrics and asks for these.
-  const core = createEdgeCore({ config, log, now: Date.now, registry: new Registry(), maxBytes: setup.maxBytes, peers: link });
+  const core = new EdgeCore({ config, log, now: Date.now, registry: new Registry(), maxBytes: setup.maxBytes, peers: link });
   link.attach(core);
   process.on('message', (msg: ToWorker) => link.receive(msg));
   const server = await startEdgeServer(
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   process.once('disconnect', () => {
     void server
       .close()
-      .then(() => core.upstream.close())
+      .then(() => core.close())
       .finally(() => process.exit(0));
   });
   send({ kind: 'ready', listen: { host: server.host, port: server.port } });

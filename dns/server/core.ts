@@ -1,9 +1,9 @@
-// What answers queries: the config, the GeoIP databases, the serving state built from them, the
-// query handler and (when asked) the UDP/TCP listeners. One process serving alone has one; with
-// `dns.workers` > 1 every worker process has one with listeners, and the primary has one
-// without listeners for /v1/explain and redirects. A reload builds the new state completely
-// before swapping one reference, so a bad file changes nothing and queries in flight (each
-// handled synchronously) never see half a config.
+// One process's serving state (the DNS twin of edge/core.ts): the config, the GeoIP databases,
+// the state built from them, the query handler and (when asked) the UDP/TCP listeners. One
+// process serving alone has one; with `dns.workers` > 1 every worker process has one with
+// listeners, and the primary has one without listeners for /v1/explain and redirects. A reload
+// builds the new state completely before swapping one reference, so a bad file changes nothing
+// and queries in flight (each handled synchronously) never see half a config.
 import type { HostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import { GeoDatabases } from '../../geo-data/databases.js';
@@ -34,7 +34,7 @@ export interface HealthSource {
   measuredRttMs(pop: string, resolverNetwork: string): number | undefined;
 }
 
-export interface ServingOptions {
+export interface DnsCoreOptions {
   configFile: string;
   log: Logger;
   metrics: DnsMetrics;
@@ -47,7 +47,9 @@ export interface ServingOptions {
   servingWorkers?: number;
 }
 
-export class ServingCore {
+// A class, like the edge's EdgeCore and the codebase's other long-lived stateful parts (HealthView,
+// Upstream, the pools); `open` is static because opening the GeoIP databases is asynchronous.
+export class DnsCore {
   readonly handler: QueryHandler;
   readonly udp: UdpListener[] = [];
   readonly tcp: TcpListener[] = [];
@@ -55,7 +57,7 @@ export class ServingCore {
   private reloading: Promise<ReloadResult> = Promise.resolve({ ok: true });
 
   private constructor(
-    private readonly opts: ServingOptions,
+    private readonly opts: DnsCoreOptions,
     private current: DnsConfig,
     private geo: GeoDatabases,
     private built: BuiltState,
@@ -66,11 +68,11 @@ export class ServingCore {
   }
 
   /** Loads the config (or takes one already loaded) and builds the first serving state. */
-  static async open(opts: ServingOptions, loaded?: DnsConfig): Promise<ServingCore> {
+  static async open(opts: DnsCoreOptions, loaded?: DnsConfig): Promise<DnsCore> {
     const config = loaded ?? (await loadDnsConfig(opts.configFile));
     const geo = await openGeo(config.geo.databases, opts.log);
     try {
-      return new ServingCore(opts, config, geo, build(config, geo, opts));
+      return new DnsCore(opts, config, geo, build(config, geo, opts));
     } catch (e) {
       geo.close();
       throw e;
@@ -170,7 +172,7 @@ function openGeo(files: readonly string[], log: Logger): Promise<GeoDatabases> {
   return GeoDatabases.open(files, (file, err) => log.error({ file, error: err.message }, 'GeoIP database update refused; keeping the previous data'));
 }
 
-function build(config: DnsConfig, geo: GeoDatabases, opts: ServingOptions): BuiltState {
+function build(config: DnsConfig, geo: GeoDatabases, opts: DnsCoreOptions): BuiltState {
   const { health } = opts;
   return buildServingState(
     config,

@@ -1,0 +1,21 @@
+// The DNS server with serving workers: this process answers no queries. It forks the workers
+// (pool.ts) and keeps what must be one per server (server-wide.ts: PoP health, the control port,
+// redirects, reloads); here it pushes health changes and reloads to the workers and gathers
+// their resolver counts and counters. The edge's twin is edge/workers/primary.ts.
+import type { DnsService } from '../service-contract.js';
+import { startServerWide, type DnsSetup } from '../server-wide.js';
+import { DnsPool } from './pool.js';
+
+export function startDnsPrimary(setup: DnsSetup): Promise<DnsService> {
+  return startServerWide(setup, async ({ health }) => {
+    const pool = await DnsPool.start({ configFile: setup.opts.configFile, listen: setup.listen, count: setup.workers, log: setup.log, health: () => health.snapshot() });
+    health.onUpdate = () => pool.pushHealth(health.snapshot());
+    return {
+      listeners: pool.listeners,
+      reload: () => pool.reload(),
+      resolverCounts: () => pool.resolverCounts(),
+      metrics: () => pool.metrics(),
+      close: () => pool.close(),
+    };
+  });
+}
