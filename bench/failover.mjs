@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MERIDIAN_BIN as BIN, distBuilt, stopOnSignals, tempDir } from './lib.mjs';
 import { SETTINGS, TOKEN, configYaml } from './failover/config.mjs';
-import { startEdge } from './failover/edges.mjs';
+import { startEdgeService } from './failover/edges.mjs';
 import { POLL_MS, measureOutage, probeRate } from './failover/measure.mjs';
 import { POPS, createTopology, ipQuiet, removeTopology, startIn } from './failover/netns.mjs';
 import { rateLine, summaryTable } from './failover/report.mjs';
@@ -58,7 +58,7 @@ async function main() {
   const configPath = join(dir, 'meridian.yaml');
   writeFileSync(configPath, configYaml());
   createTopology();
-  for (const pop of POPS) await startEdge(pop);
+  for (const pop of POPS) await startEdgeService(pop);
   // The variable wins over dns.control.token: give every process the same one.
   await startIn('dns', [BIN, 'dns', '--config', configPath], /meridian dns serving/, { MERIDIAN_CONTROL_TOKEN: TOKEN });
   for (const pop of POPS) await startIn(pop, [BIN, 'health', '--config', configPath, '--pop', pop], /meridian health probing/, { MERIDIAN_CONTROL_TOKEN: TOKEN });

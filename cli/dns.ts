@@ -51,7 +51,7 @@ export async function runDns(args: string[]): Promise<number | undefined> {
   service = await startDnsService({
     configFile: flags.config!,
     ...(listen ? { listen } : {}),
-    ...(controlListen ? { http: controlListen } : {}),
+    ...(controlListen ? { controlListen } : {}),
     ...(workers !== undefined ? { workers } : {}),
   });
   return runUntilStopped(service);

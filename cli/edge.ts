@@ -3,7 +3,7 @@ import { runUntilStopped } from './run-until-stopped.js';
 import { exitFor, hostPortFlag, parseCommandLine, sayDeprecatedFlags, usageError } from './flags.js';
 import type { HostPort } from '../common/host-port.js';
 import { parseWorkersFlag, type WorkersSetting } from '../common/workers.js';
-import { startEdge } from '../edge/service.js';
+import { startEdgeService } from '../edge/service.js';
 
 export const EDGE_COMMAND = {
   name: 'edge',
@@ -31,10 +31,10 @@ export async function runEdge(args: string[]): Promise<number | undefined> {
   sayDeprecatedFlags(line);
   const { flags } = line;
   let listen: HostPort | undefined;
-  let control: HostPort | undefined;
+  let controlListen: HostPort | undefined;
   try {
     listen = flags.listen === undefined ? undefined : hostPortFlag('listen', flags.listen);
-    control = flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
+    controlListen = flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
   } catch (e) {
     return usageError(EDGE_COMMAND, (e as Error).message);
   }
@@ -44,11 +44,11 @@ export async function runEdge(args: string[]): Promise<number | undefined> {
     if (!parsed.ok) return usageError(EDGE_COMMAND, parsed.message);
     workers = parsed.workers;
   }
-  const edge = await startEdge({
+  const edge = await startEdgeService({
     configFile: flags.config!,
     pop: flags.pop!,
     ...(listen ? { listen } : {}),
-    ...(control ? { control } : {}),
+    ...(controlListen ? { controlListen } : {}),
     ...(workers !== undefined ? { workers } : {}),
   });
   return runUntilStopped(edge);

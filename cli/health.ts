@@ -35,7 +35,7 @@ export async function runHealth(args: string[]): Promise<number | undefined> {
   const prober = await startProber({
     configFile: flags.config!,
     pop: flags.pop!,
-    ...(controlListen ? { http: controlListen } : {}),
+    ...(controlListen ? { controlListen } : {}),
   });
   return runUntilStopped(prober);
 }

@@ -31,9 +31,9 @@ export async function runUp(args: string[]): Promise<number> {
   if (line.kind !== 'run') return exitFor(UP_COMMAND, line);
   sayDeprecatedFlags(line);
   const { flags } = line;
-  let control: HostPort;
+  let controlListen: HostPort;
   try {
-    control = hostPortFlag('control-listen', flags['control-listen'] ?? DEFAULT_UP_CONTROL);
+    controlListen = hostPortFlag('control-listen', flags['control-listen'] ?? DEFAULT_UP_CONTROL);
   } catch (e) {
     return usageError(UP_COMMAND, (e as Error).message);
   }
@@ -44,7 +44,7 @@ export async function runUp(args: string[]): Promise<number> {
   }
   return up({
     configFile: flags.config!,
-    control,
+    controlListen,
     defaultControl: flags['control-listen'] === undefined,
     proberPort,
     verbose: flags.verbose ?? false,

@@ -161,7 +161,7 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
 
   try {
     control = await startControlServer({
-      ...(opts.http ?? settings.control.listen),
+      ...(opts.controlListen ?? settings.control.listen),
       token: resolveControlToken({ token: settings.control.token, tokenFile: settings.control.tokenFile }),
       routes: controlRoutes({
         reload,

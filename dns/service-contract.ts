@@ -11,7 +11,7 @@ export interface DnsServiceOptions {
   /** Overrides `dns.listen` from the config (the CLI's --listen). */
   listen?: HostPort[];
   /** Overrides `dns.control.listen` (the CLI's --control-listen). */
-  http?: HostPort;
+  controlListen?: HostPort;
   /** Overrides `dns.workers` (the CLI's --workers). */
   workers?: number | 'auto';
   /** For tests: where logs go (default stdout). */

@@ -7,13 +7,13 @@ import type { Logger } from '../common/log.js';
 import type { EdgeConfig } from './config.js';
 import type { EdgeStats } from './status-view.js';
 
-export interface EdgeOptions {
+export interface EdgeServiceOptions {
   configFile: string;
   pop: string;
   /** Overrides the PoP's edge URL host:port. */
   listen?: HostPort;
-  /** Serve the control port here (overrides edge.control.listen). */
-  control?: HostPort;
+  /** Overrides edge.control.listen (the CLI's --control-listen). */
+  controlListen?: HostPort;
   /** Overrides edge.workers (the CLI's --workers). */
   workers?: number | 'auto';
   /** For tests: where logs go (default stdout at the configured level). */

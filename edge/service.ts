@@ -13,17 +13,17 @@ import { startEdgePrimary } from './workers/primary.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { controlRoutes } from './control-routes.js';
 import { EdgeCore } from './core.js';
-import type { EdgeOptions, EdgeService } from './service-contract.js';
+import type { EdgeServiceOptions, EdgeService } from './service-contract.js';
 import { healthAnswer, roundRatio, type EdgeStats } from './status-view.js';
 import { startEdgeServer, type EdgeServer } from './server.js';
 
 export type { EdgeStats } from './status-view.js';
-export type { EdgeOptions, EdgeService } from './service-contract.js';
+export type { EdgeServiceOptions, EdgeService } from './service-contract.js';
 
-export async function startEdge(opts: EdgeOptions): Promise<EdgeService> {
+export async function startEdgeService(opts: EdgeServiceOptions): Promise<EdgeService> {
   const config = await loadEdgeConfig(opts.configFile, opts.pop, {
     ...(opts.listen && { listen: opts.listen }),
-    ...(opts.control && { control: opts.control }),
+    ...(opts.controlListen && { control: opts.controlListen }),
   });
   const log = opts.log ?? createLogger({ service: 'edge', level: config.logLevel });
   const token = resolveControlToken({

@@ -8,7 +8,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function input(over: Partial<BannerInput> = {}, plan?: Plan): Promise<BannerInput> {
   return {
-    plan: plan ?? (await planFor(join(ROOT, 'config', 'demo.yaml'), { proberPort: 8090, control: { host: '127.0.0.1', port: 8054 } })),
+    plan: plan ?? (await planFor(join(ROOT, 'config', 'demo.yaml'), { proberPort: 8090, controlListen: { host: '127.0.0.1', port: 8054 } })),
     controlUrl: 'http://127.0.0.1:8054',
     defaultControl: true,
     example: { name: 'www.demo.test', subnet: '203.0.113.0/24', country: 'JP', pop: 'sin', addresses: ['127.0.4.1'] },

@@ -14,7 +14,7 @@ const MISSING = { host: '192.0.2.77', port: 5353 };
 
 /** The demo plan with DNS on `v4` and the missing address, the latter optional when `optional`. */
 async function demoPlan(v4: { host: string; port: number }, optional = true): Promise<Plan> {
-  const plan = await planFor(DEMO, { proberPort: 8090, control: { host: '127.0.0.1', port: 8054 } });
+  const plan = await planFor(DEMO, { proberPort: 8090, controlListen: { host: '127.0.0.1', port: 8054 } });
   const dnsListeners = [v4, MISSING].flatMap((l) => (['udp', 'tcp'] as const).map((proto) => ({ ...l, proto, what: 'the DNS server (dns.listen)' })));
   return {
     ...plan,

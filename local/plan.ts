@@ -68,7 +68,7 @@ export interface PlanOptions {
   /** Each prober's HTTP port on its PoP's address. */
   readonly proberPort: number;
   /** Where up's own control API listens (checked against the children's addresses). */
-  readonly control: HostPort;
+  readonly controlListen: HostPort;
 }
 
 /** Who a dns.listen entry of `listeners` is for (also how optional-listen.ts finds them). */
@@ -113,7 +113,7 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
   const distinctHosts = new Set(edges.map((e) => e.listen.host)).size === edges.length;
   const popPlans: PopPlan[] = [];
   const processes: ProcessPlan[] = [];
-  const listeners: Listener[] = [{ ...opts.control, proto: 'tcp', what: '`meridian up` control API (--control-listen)' }];
+  const listeners: Listener[] = [{ ...opts.controlListen, proto: 'tcp', what: '`meridian up` control API (--control-listen)' }];
   const originText = `http://${formatHostPort(origin)}`;
   processes.push({ name: 'origin', role: 'origin', pop: null, args: ['origin', '--listen', formatHostPort(origin)], url: originText, readyUrl: `${originText}/healthz`, stage: 1 });
   listeners.push({ ...origin, proto: 'tcp', what: 'the demo origin (edge.origin)' });

@@ -23,7 +23,7 @@ import { Supervisor } from './supervisor.js';
 
 export interface UpOptions {
   readonly configFile: string;
-  readonly control: HostPort;
+  readonly controlListen: HostPort;
   /** True when --control-listen was not given (the printed drill commands then need no --control). */
   readonly defaultControl: boolean;
   readonly proberPort: number;
@@ -69,7 +69,7 @@ export async function up(opts: UpOptions): Promise<number> {
 
   let plan: Plan;
   try {
-    plan = await planFor(opts.configFile, { proberPort: opts.proberPort, control: opts.control });
+    plan = await planFor(opts.configFile, { proberPort: opts.proberPort, controlListen: opts.controlListen });
   } catch (e) {
     process.stderr.write(`meridian up: ${(e as Error).message}\n`);
     return 2;
@@ -78,9 +78,9 @@ export async function up(opts: UpOptions): Promise<number> {
   const trimmed = await leaveOutMissing(plan);
   plan = trimmed.plan;
   for (const note of trimmed.notes) log.warn(note);
-  const other = await runningUp(opts.control);
+  const other = await runningUp(opts.controlListen);
   if (other) {
-    process.stderr.write(`meridian up: another \`meridian up\` is running (control http://${formatHostPort(opts.control)}, config ${other}); stop it first (Ctrl-C in its terminal)\n`);
+    process.stderr.write(`meridian up: another \`meridian up\` is running (control http://${formatHostPort(opts.controlListen)}, config ${other}); stop it first (Ctrl-C in its terminal)\n`);
     return 1;
   }
   const taken = await unavailable(plan.listeners);
@@ -124,7 +124,7 @@ export async function up(opts: UpOptions): Promise<number> {
   let code = 0;
   try {
     control = await startControlServer({
-      ...opts.control,
+      ...opts.controlListen,
       token: resolveControlToken({}),
       routes: upControlRoutes({ plan, supervisor, started: () => started, log }),
       log,

@@ -95,7 +95,7 @@ async function votesFor(pop: string): Promise<Vote[]> {
 describe('prober → real DNS server', () => {
   beforeAll(async () => {
     // One prober, and the DNS server is told so: fra's reports are a quorum of one.
-    dns = await startDnsService({ configFile: writeFile(config([], '{}', ['fra'])), listen: [loopback], http: loopback, workers: 1, log: capturedLog().log });
+    dns = await startDnsService({ configFile: writeFile(config([], '{}', ['fra'])), listen: [loopback], controlListen: loopback, workers: 1, log: capturedLog().log });
     prober = await startProber({ configFile: writeFile(config([dns.control.url], '{}', ['fra'])), pop: 'fra', log: capturedLog().log });
   });
   afterAll(async () => {
@@ -135,7 +135,7 @@ describe('probers measure RTT to resolvers → real DNS server steers by it', ()
   beforeAll(async () => {
     fromFra = await localResolver({ delayMs: 5 });
     fromIad = await localResolver({ delayMs: 60 });
-    dns = await startDnsService({ configFile: writeFile(config([])), listen: [loopback], http: loopback, workers: 1, log: capturedLog().log });
+    dns = await startDnsService({ configFile: writeFile(config([])), listen: [loopback], controlListen: loopback, workers: 1, log: capturedLog().log });
   });
   afterAll(async () => {
     await Promise.all(probers.map((p) => p.close()));

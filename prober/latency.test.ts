@@ -63,7 +63,7 @@ pops:
   - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [192.0.2.30], edge: "${edge.url}" }
 `,
   );
-  prober = await startProber({ configFile: file, pop: 'fra', http: { host: '127.0.0.1', port: 0 }, log });
+  prober = await startProber({ configFile: file, pop: 'fra', controlListen: { host: '127.0.0.1', port: 0 }, log });
 });
 
 afterAll(async () => {

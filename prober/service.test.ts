@@ -61,7 +61,7 @@ pops:
 `,
   );
   delete process.env[CONTROL_TOKEN_ENV];
-  prober = await startProber({ configFile: file, pop: 'fra', http: { host: '127.0.0.1', port: 0 }, log });
+  prober = await startProber({ configFile: file, pop: 'fra', controlListen: { host: '127.0.0.1', port: 0 }, log });
 });
 
 afterAll(async () => {

@@ -23,7 +23,7 @@ export interface ProberOptions {
   /** This prober's PoP id (the vantage point). */
   pop: string;
   /** Serve GET /v1/status and /metrics here (overrides health.control.listen; the CLI's --control-listen). */
-  http?: HostPort;
+  controlListen?: HostPort;
   /** For tests: where logs go (default stdout). */
   log?: Logger;
 }
@@ -68,7 +68,7 @@ export interface LatencyStatus {
 }
 
 export interface Prober {
-  /** The control server, when `http` or health.control.listen was given. */
+  /** The control server, when `controlListen` or health.control.listen was given. */
   readonly control: ControlServer | undefined;
   status(): ProberStatus;
   close(): Promise<void>;
@@ -222,7 +222,7 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
       await control?.close();
     })());
 
-  const controlListen = opts.http ?? config.controlListen;
+  const controlListen = opts.controlListen ?? config.controlListen;
   if (controlListen) {
     try {
       control = await startControlServer({

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fmt2, sleep, stopChild } from '../lib.mjs';
 import { CONTROL, SETTINGS } from './config.mjs';
-import { edgeStats, edges, startEdge } from './edges.mjs';
+import { edgeStats, edges, startEdgeService } from './edges.mjs';
 import { IP, POPS, PREFIX, ip } from './netns.mjs';
 
 export const RATE_WINDOW_MS = 20_000;
@@ -79,7 +79,7 @@ export async function measureOutage(outage, runs) {
     // Let the outage settle a little, as a real one would last, then end it.
     await sleep(1000);
     const t1 = performance.now();
-    if (outage === 'kill') await startEdge('a');
+    if (outage === 'kill') await startEdgeService('a');
     else ip('link', 'set', `${PREFIX}a-h`, 'up');
     const restart = performance.now() - t1;
     const back = await until('answers with A again', t1, async () => (await answer()) === IP.a);

@@ -14,8 +14,8 @@ const READY_TIMEOUT_MS = 10_000;
 export interface StartOptions extends Pick<ConfigDirOptions, 'files' | 'configName'> {
   /** `--listen` values; default one IPv4 loopback listener on a free port. */
   listen?: string[];
-  /** `--http`; default a free loopback port. */
-  http?: string;
+  /** `--control-listen`; default a free loopback port. */
+  controlListen?: string;
   /** Extra environment for the process (MERIDIAN_CONTROL_TOKEN is removed unless given here). */
   env?: Record<string, string>;
   /** `--workers`; default 1 (one process; the multi-worker tests ask for more). */
@@ -53,7 +53,7 @@ export async function startServer(configText: string | { file: string }, opts: S
     configPath = resolvePath(REPO_ROOT, configText.file);
   }
   const listen = opts.listen ?? ['127.0.0.1:0'];
-  const args = ['dns', '--config', configPath, ...listen.flatMap((l) => ['--listen', l]), '--control-listen', opts.http ?? '127.0.0.1:0', '--workers', String(opts.workers ?? 1)];
+  const args = ['dns', '--config', configPath, ...listen.flatMap((l) => ['--listen', l]), '--control-listen', opts.controlListen ?? '127.0.0.1:0', '--workers', String(opts.workers ?? 1)];
   const child = spawnMeridian(args, opts.env);
   const stdout: string[] = [];
   const stderr: string[] = [];

@@ -1,6 +1,6 @@
 // An edge started in this process (edge/service.ts, one worker) from a YAML file in a temp dir,
 // with a clock the test moves and its log lines kept for assertions.
-import { startEdge, type EdgeService } from '../../edge/service.js';
+import { startEdgeService, type EdgeService } from '../../edge/service.js';
 import { capturedLog } from './captured-log.js';
 import { writeConfigDir } from './config-dir.js';
 import { edgeConfig } from './edge-config.js';
@@ -31,11 +31,11 @@ export async function startTestEdge(opts: TestEdgeOptions): Promise<TestEdge> {
   const { configPath } = writeConfigDir(edgeConfig(opts.origin, opts.edge, opts.pops), { prefix: 'meridian-edge-' });
   let offset = 0;
   const { log, lines } = capturedLog();
-  const edge = await startEdge({
+  const edge = await startEdgeService({
     configFile: configPath,
     pop: opts.pop ?? 'fra',
     listen: { host: '127.0.0.1', port: 0 },
-    control: { host: '127.0.0.1', port: 0 },
+    controlListen: { host: '127.0.0.1', port: 0 },
     // In-process tests move the clock; multi-worker tests spawn the built CLI (spawned-edge.ts).
     workers: 1,
     log,

@@ -137,7 +137,7 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
   let dns: NsProcess | undefined;
   let probers: NsProcess[] = [];
 
-  async function startEdge(pop: Pop, extra: string[] = []): Promise<NsProcess> {
+  async function startEdgeService(pop: Pop, extra: string[] = []): Promise<NsProcess> {
     const p = topo.spawnIn(pop, process.execPath, [join(FIXTURES, 'edge.mjs'), '--host', IP[pop], '--port', '80', '--name', pop, ...extra]);
     await p.waitForLine(/edge \w+ listening/, 10_000);
     edges[pop] = p;
@@ -210,7 +210,7 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
         { key: 'res', address: `${IP.res}/16` },
       ],
     });
-    for (const pop of POPS) await startEdge(pop);
+    for (const pop of POPS) await startEdgeService(pop);
   }, 60_000);
 
   afterEach(async (ctx) => {
@@ -221,7 +221,7 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
       await topo.linkUp(pop);
       if (!edges[pop] || edges[pop]!.exitCode !== null || edges[pop]!.signalCode !== null || edges[pop]!.spawnargs.includes('--fail-rate')) {
         await edges[pop]?.stop();
-        await startEdge(pop);
+        await startEdgeService(pop);
       }
     }
   }, 30_000);
@@ -248,7 +248,7 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     expect(a.votes.map((v) => v.detail).join(' ')).toMatch(/ECONNREFUSED/);
 
     const t1 = performance.now();
-    await startEdge('a');
+    await startEdgeService('a');
     const back = await waitFor('answer returns to A', t1, 10_000, answer, (ips) => ips[0] === IP.a);
     console.log(`[failover] edge A restarted → answer ${back.value.join(',')} after ${back.ms} ms (restart included)`);
     expect((await health()).find((p) => p.pop === 'a')!.verdict).toBe('up');
@@ -321,7 +321,7 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     // fastInterval (50 ms here): every failed probe is followed by one 50 ms later (confirm.ts
     // has the arithmetic: a probe fails at 4%, a false `fall` run every ~16,000 probes).
     await edges.a!.stop();
-    await startEdge('a', ['--fail-rate', '0.2', '--seed', '20261122']);
+    await startEdgeService('a', ['--fail-rate', '0.2', '--seed', '20261122']);
     await startStack(configYaml({ interval: '200ms', timeout: '150ms', fall: 3, rise: 2 }));
     const before = await getEdgeStats('a');
 
