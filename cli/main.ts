@@ -8,6 +8,7 @@ import { runUp } from './up.js';
 import { runOrigin } from './origin.js';
 import { runStatus } from './status.js';
 import { runQuery } from './query.js';
+import { runAnycast } from './anycast.js';
 
 const USAGE = `usage: meridian <command> [options]
 
@@ -35,6 +36,8 @@ commands:
         every PoP at a glance: quorum verdict, answered or why not, votes and RTT, override, edge cache
   query NAME [TYPE] [--type T] [--subnet NET] [--server HOST:PORT] [--tcp] [--json]
         a small dig: ask a DNS server with EDNS, NSID and optionally a client subnet
+  anycast --config FILE --pop ID [--http HOST:PORT] [--print-bird-config]
+        announce PoP ID's anycast prefixes through its BIRD while the local services are healthy
   help  show this text
 `;
 
@@ -59,6 +62,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return runStatus(rest);
     case 'query':
       return runQuery(rest);
+    case 'anycast':
+      return runAnycast(rest);
     case undefined:
     case 'help':
     case '--help':
