@@ -106,6 +106,7 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
     const hold = healthy ? p.damping.holdDownMs(t) : 0;
     const want = healthy && hold === 0;
     const down = p.addresses.filter((a) => !a.hysteresis.up).map((a) => `${a.config.serves} ${a.config.address}${a.lastDetail ? ` (${a.lastDetail})` : ''}`);
+    const before = p.reason;
     p.reason = stopped
       ? 'announcer stopping'
       : !healthy
@@ -113,7 +114,11 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
         : hold > 0
           ? `held down by damping for ${Math.ceil(hold / 1000)} s (penalty ${Math.round(p.damping.penalty(t))} above reuse ${opts.damping.reuse})`
           : 'healthy';
-    if (hold > 0) p.holdTimer = setTimeout(() => decide(p), hold);
+    if (hold > 0) {
+      p.holdTimer = setTimeout(() => decide(p), hold);
+      // Once per hold-down, not at every re-decision inside it.
+      if (!before.startsWith('held down')) log.warn({ pop: opts.pop, prefix: p.config.text, reason: p.reason, ...p.damping.snapshot(t) }, 'service healthy again; prefix held down by damping');
+    }
     if (want === p.announced) return;
     p.announced = want;
     const fields = { pop: opts.pop, prefix: p.config.text, reason: p.reason, ...p.damping.snapshot(t) };

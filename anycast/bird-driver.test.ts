@@ -48,8 +48,9 @@ class FakeBird {
   private answer(line: string): string {
     const [verb, name = ''] = line.split(' ');
     if (!this.protocols.includes(name)) return '8003 No protocols match\n';
-    if (verb === 'enable') return this.enabled.has(name) ? `0010 ${name}: already enabled\n` : (this.enabled.add(name), `0011 ${name}: enabled\n`);
-    if (verb === 'disable') return this.enabled.delete(name) ? `0009 ${name}: disabled\n` : `0008 ${name}: already disabled\n`;
+    // As BIRD 2 answers: a line per protocol, then 0000.
+    if (verb === 'enable') return this.enabled.has(name) ? `0010-${name}: already enabled\n0000 \n` : (this.enabled.add(name), `0011-${name}: enabled\n0000 \n`);
+    if (verb === 'disable') return this.enabled.delete(name) ? `0009-${name}: disabled\n0000 \n` : `0008-${name}: already disabled\n0000 \n`;
     return '9001 syntax error\n';
   }
 }

@@ -12,7 +12,8 @@ const RECONNECT = { initialMs: 100, maxMs: 2000, resetAfterMs: 5000 };
 /** Everything is re-sent this often too: repairs a `birdc enable` typed by hand. */
 const RESYNC_EVERY_MS = 30_000;
 
-/** BIRD's replies to enable/disable (doc/reply_codes): already disabled, disabled, already enabled, enabled. */
+/** BIRD's replies to enable/disable (doc/reply_codes): already disabled, disabled, already enabled, enabled.
+ *  One such line per matching protocol, then a final 0000 line. */
 const SWITCHED = new Set([8, 9, 10, 11]);
 
 export interface BirdDriverOptions {
@@ -65,7 +66,7 @@ export function startBirdDriver(opts: BirdDriverOptions): BirdDriver {
         const [protocol, want] = todo;
         try {
           const reply = await c.command(`${want ? 'enable' : 'disable'} ${protocol}`);
-          if (reply.ok && SWITCHED.has(reply.code)) {
+          if (reply.ok && reply.lines.some((l) => SWITCHED.has(l.code))) {
             applied.set(protocol, want);
             log.info({ protocol, announce: want, bird: reply.lines[0]?.text }, want ? 'route announced' : 'route withdrawn');
           } else {
