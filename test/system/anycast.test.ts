@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MERIDIAN_BIN } from '../helpers/dns-server.js';
-import { needsNetns, sleep, Topology, type NsProcess } from '../helpers/netns.js';
+import { needsNetns, run, sleep, Topology, type NsProcess } from '../helpers/netns.js';
 import { all, needs } from '../helpers/system-tools.js';
 
 const PREFIX = 'mrd-ac-';
@@ -90,7 +90,7 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
   }
 
   async function startAnnouncer(pop: Pop): Promise<NsProcess> {
-    const p = topo.spawnIn(pop, process.execPath, [MERIDIAN_BIN, 'anycast', '--config', config(pop), '--pop', pop]);
+    const p = topo.spawnIn(pop, process.execPath, [MERIDIAN_BIN, 'anycast', '--config', config(pop), '--pop', pop, '--http', '127.0.0.1:9180']);
     announcer[pop] = p;
     await p.waitForLine(/meridian anycast running/, 15_000);
     return p;
@@ -151,8 +151,9 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     writeFileSync(join(dir, 'r.conf'), routerConf());
     for (const pop of POPS) {
       writeFileSync(config(pop), configYaml(pop, dir));
-      const printed = await topo.exec(pop, [process.execPath, MERIDIAN_BIN, 'anycast', '--config', config(pop), '--pop', pop, '--print-bird-config']);
-      if (printed.code !== 0) throw new Error(`--print-bird-config failed: ${printed.stderr}`);
+      // Generous: a loaded CI machine can take seconds to start node.
+      const printed = await run(process.execPath, [MERIDIAN_BIN, 'anycast', '--config', config(pop), '--pop', pop, '--print-bird-config'], 60_000);
+      if (printed.code !== 0) throw new Error(`--print-bird-config failed (${printed.code}): ${printed.stderr}`);
       writeFileSync(join(dir, `${pop}.conf`), printed.stdout);
     }
     startBird('r');
@@ -160,7 +161,7 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     // The announcer first: it puts the anycast address on the host, which the DNS server binds.
     for (const pop of POPS) await startAnnouncer(pop);
     for (const pop of POPS) await startDns(pop);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await topo?.cleanup();
@@ -186,6 +187,12 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     // Healthy again after rise, but held down by damping (the flap was at the kill, moments ago).
     await announcer.a!.waitForLine(/prefix held down by damping/, 5000);
     expect(await routerPaths()).toEqual(['pop_b']);
+    // The control port listens on the PoP namespace's loopback: fetched from inside it.
+    const fetchMetrics = "fetch('http://127.0.0.1:9180/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
+    const metrics = (await topo.exec('a', [process.execPath, '-e', fetchMetrics])).stdout;
+    expect(metrics).toMatch(/^meridian_anycast_suppressed\{prefix="198\.51\.100\.0\/24",service="anycast"\} 1$/m);
+    expect(metrics).toMatch(/^meridian_anycast_announced\{prefix="198\.51\.100\.0\/24",service="anycast"\} 0$/m);
+    expect(metrics).toMatch(/^meridian_anycast_flaps_total\{prefix="198\.51\.100\.0\/24",service="anycast"\} 1$/m);
     const back = await waitFor('client served by a again', HOLD_DOWN_MS + 5000, servedBy, (s) => s === 'a');
     console.log(`anycast revive: client back on a ${back.ms} ms after the hold-down began (hold-down ${HOLD_DOWN_MS} ms from the kill)`);
     expect(back.ms).toBeGreaterThan(500);
