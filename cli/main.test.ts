@@ -36,6 +36,8 @@ describe('meridian usage errors', () => {
     [['pop', 'explode', 'fra'], 'pop'],
     [['pop', 'drain', 'fra', '--up', 'http://127.0.0.1:8054'], 'pop'],
     [['query'], 'query'],
+    [['anycast', '--config', 'f'], 'anycast'],
+    [['anycast', '--config', 'f', '--pop', 'fra', '--control-listen', 'nope'], 'anycast'],
   ])('%j exits 2 with usage', async (argv, command) => {
     const r = await run(argv);
     expect(r.code).toBe(2);

@@ -9,6 +9,7 @@ import { runOrigin } from './origin.js';
 import { runStatus } from './status.js';
 import { runQuery } from './query.js';
 import { CONTROL_URL_ENV, DEFAULT_CONTROL_URL } from '../common/control-defaults.js';
+import { runAnycast } from './anycast.js';
 
 const USAGE = `usage: meridian <command> [options]   (meridian <command> --help: that command's options)
 
@@ -26,6 +27,8 @@ servers (each listens where its config section says; --control-listen overrides 
         the whole CDN on this machine: origin, DNS server, an edge and a prober per PoP (npm start)
   origin [--listen HOST:PORT]
         the demo origin (assets, pages, an API, a cart, with real cache headers); default 127.0.0.1:8081
+  anycast --config FILE --pop ID [--control-listen HOST:PORT] [--print-bird-config]
+        announce PoP ID's anycast prefixes through its BIRD while the local services are healthy
 
 clients (--control URL: the server's control port; default $${CONTROL_URL_ENV}, else ${DEFAULT_CONTROL_URL}):
   status [--control URL] [--json]
@@ -66,6 +69,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return runStatus(rest);
     case 'query':
       return runQuery(rest);
+    case 'anycast':
+      return runAnycast(rest);
     case undefined:
     case 'help':
     case '--help':

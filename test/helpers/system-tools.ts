@@ -26,6 +26,7 @@ export const TOOL_PACKAGES = {
   dig: 'bind9-dnsutils',
   python3: 'python3',
   ip: 'iproute2',
+  bird: 'bird2',
 } as const;
 export type Tool = keyof typeof TOOL_PACKAGES;
 
