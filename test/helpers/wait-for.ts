@@ -10,6 +10,20 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
   }
 }
 
+/**
+ * Polls `probe` every 50 ms until `ok` holds for its value, and returns that value; fails after
+ * `timeoutMs` naming what it waited for and the last value seen.
+ */
+export async function waitForValue<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (performance.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
 /** Resolves after `ms` real milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

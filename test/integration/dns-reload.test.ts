@@ -14,6 +14,7 @@ import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import { writeConfigDir } from '../helpers/config-dir.js';
 import type { Endpoint } from '../helpers/endpoint.js';
 import { needs } from '../helpers/system-tools.js';
+import { waitForValue } from '../helpers/wait-for.js';
 
 interface ConfigOpts {
   www?: string;
@@ -56,23 +57,13 @@ async function addressOf(server: Endpoint, name = 'www.reload.test'): Promise<st
   return res.answer.map((r) => r.data);
 }
 
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (performance.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('config reload without restart', () => {
   it('SIGHUP reloads the file: the new address is served', needs('dig'), async () => {
     const server = await start(reloadConfig());
     expect(await addressOf(server)).toEqual(['192.0.2.10']);
     writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.20' }));
     server.process.kill('SIGHUP');
-    await until('answer after SIGHUP', () => addressOf(server), (a) => a[0] === '192.0.2.20');
+    await waitForValue(() => addressOf(server), (a) => a[0] === '192.0.2.20', 10_000, 'answer after SIGHUP');
     expect(server.process.exitCode).toBeNull();
   });
 
