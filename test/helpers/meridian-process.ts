@@ -3,6 +3,8 @@
 // ever letting a pipe fill, and stopped with SIGTERM, then SIGKILL if it lingers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { MERIDIAN_BIN, REPO_ROOT } from './repo-paths.js';
+import type { Readable } from 'node:stream';
+import { onLines } from '../../local/lines.js';
 
 /** Log lines kept per process (stdout and stderr are drained continuously so the pipe never blocks). */
 export const KEEP_LINES = 2000;
@@ -37,21 +39,13 @@ export function runMeridian(args: string[], timeoutMs = 10_000, env?: Record<str
   });
 }
 
-/** Appends each complete line of `stream` to `into` (the last KEEP_LINES), calling `onLine` for each. */
-export function collectLines(stream: NodeJS.ReadableStream | null, into: string[], onLine?: (line: string) => void): void {
+/** Appends each line of `stream` to `into` (the last KEEP_LINES), calling `onLine` for each: split as `meridian up` splits its children's output. */
+export function collectLines(stream: Readable | null, into: string[], onLine?: (line: string) => void): void {
   if (!stream) return;
-  let buf = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      into.push(line);
-      if (into.length > KEEP_LINES) into.shift();
-      onLine?.(line);
-    }
+  onLines(stream, (line) => {
+    into.push(line);
+    if (into.length > KEEP_LINES) into.shift();
+    onLine?.(line);
   });
 }
 
