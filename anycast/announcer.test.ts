@@ -25,9 +25,12 @@ describe('announcer', () => {
   let announcer: Announcer | undefined;
   afterEach(async () => announcer?.stop());
 
-  function start(healthy: { ok: boolean }) {
+  function start(healthy: { ok: boolean; probes?: number }) {
     const calls: [string, boolean, number][] = [];
-    const probe: ConfirmedProbe = async () => (healthy.ok ? { ok: true, rttMs: 1, attempts: 1 } : { ok: false, rttMs: 1, detail: 'refused', attempts: 2 });
+    const probe: ConfirmedProbe = async () => {
+      healthy.probes = (healthy.probes ?? 0) + 1;
+      return healthy.ok ? { ok: true, rttMs: 1, attempts: 1 } : { ok: false, rttMs: 1, detail: 'refused', attempts: 2 };
+    };
     announcer = startAnnouncer({
       pop: 'a',
       prefixes: [PREFIX],
@@ -75,5 +78,38 @@ describe('announcer', () => {
     await until(() => calls.length === 7, 5000);
     expect(Date.now() - heldAt).toBeGreaterThan(200);
     expect(announcer!.status()[0]).toMatchObject({ announced: true, reason: 'healthy', damping: { suppressed: false, flaps: 3 } });
+  });
+
+  it('drain withdraws at once without a flap; undrain re-announces after rise passing checks, unpenalised', async () => {
+    const healthy: { ok: boolean; probes?: number } = { ok: true };
+    const calls = start(healthy);
+    await until(() => calls.length === 1);
+    announcer!.setOverride('drain');
+    expect(calls.map((c) => c[1])).toEqual([true, false]);
+    expect(announcer!.status()[0]).toMatchObject({ announced: false, reason: 'drained by an operator (meridian pop drain)', damping: { flaps: 0, penalty: 0 } });
+    // Maintenance: the service goes down and comes back while drained. No route was up: no flap.
+    healthy.ok = false;
+    await until(() => announcer!.status()[0]!.addresses[0]!.up === false);
+    healthy.ok = true;
+    await until(() => announcer!.status()[0]!.addresses[0]!.up === true);
+    expect(calls).toHaveLength(2);
+    expect(announcer!.status()[0]).toMatchObject({ reason: 'drained by an operator (meridian pop drain)', damping: { flaps: 0, penalty: 0 } });
+    const probesAtUndrain = healthy.probes!;
+    announcer!.setOverride(null);
+    expect(announcer!.status()[0]).toMatchObject({ announced: false, reason: 'undrained: waiting for 2 passing checks (rise)' });
+    await until(() => calls.length === 3);
+    expect(calls[2]!.slice(0, 2)).toEqual(['meridian_p', true]);
+    expect(healthy.probes! - probesAtUndrain).toBeGreaterThanOrEqual(2);
+    expect(announcer!.status()[0]).toMatchObject({ announced: true, reason: 'healthy', damping: { flaps: 0, suppressed: false } });
+  });
+
+  it('marked down by an operator withdraws too, and says so', async () => {
+    const calls = start({ ok: true });
+    await until(() => calls.length === 1);
+    const changes: number[] = [];
+    announcer!.onChange = () => changes.push(1);
+    announcer!.setOverride('down');
+    expect(announcer!.status()[0]).toMatchObject({ announced: false, reason: 'marked down by an operator' });
+    expect(changes.length).toBeGreaterThan(0);
   });
 });

@@ -4,6 +4,12 @@
 // a prefix is re-decided when one of its addresses flips or its hold-down ends. What to tell
 // BIRD goes to the driver (`set`), which owns the connection.
 //
+// An operator's drain (or down) withdraws every prefix at once and counts as no flap: it is
+// planned, and damping is for a service that cannot make up its mind. A service failing while
+// drained adds no penalty either (no route was up to flap). Undrain re-announces after `rise`
+// fresh passing checks, as at start: whatever maintenance did to the service, it earns the route
+// again before it pulls in traffic.
+//
 // A prefix covers all its addresses of this PoP: with one of them failing it is withdrawn,
 // since half-serving a prefix would blackhole the failed service's traffic here. Give DNS and
 // edge addresses prefixes of their own when they should fail over apart.
@@ -50,6 +56,10 @@ export interface AnnouncerOptions {
 
 export interface Announcer {
   status(): PrefixStatus[];
+  /** The PoP's admin override (from the DNS servers): drain and down withdraw everything. */
+  setOverride(override: 'drain' | 'down' | null): void;
+  /** Called after any prefix was re-decided (the reporter sends at once). */
+  onChange: (() => void) | undefined;
   /** Stops checking and withdraws every prefix (through `announce`). */
   stop(): Promise<void>;
 }
@@ -66,6 +76,8 @@ interface PrefixState {
   readonly addresses: AddressState[];
   readonly damping: Damping;
   healthy: boolean;
+  /** Since start or undrain: not announced before `rise` passing checks, whatever the state before. */
+  awaitingRise: string | undefined;
   announced: boolean;
   reason: string;
   holdTimer: NodeJS.Timeout | undefined;
@@ -75,6 +87,8 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
   const { log } = opts;
   const now = opts.now ?? Date.now;
   let stopped = false;
+  let override: 'drain' | 'down' | null = null;
+  let onChange: (() => void) | undefined;
 
   const prefixes: PrefixState[] = opts.prefixes.map((config) => ({
     config,
@@ -88,6 +102,7 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
     }),
     damping: new Damping(opts.damping),
     healthy: false,
+    awaitingRise: `waiting for ${config.addresses[0]?.settings.rise ?? 1} passing checks (rise)`,
     announced: false,
     reason: `waiting for ${config.addresses[0]?.settings.rise ?? 1} passing checks (rise)`,
     holdTimer: undefined,
@@ -98,33 +113,59 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
     p.holdTimer = undefined;
     const t = now();
     const healthy = !stopped && p.addresses.every((a) => a.hysteresis.up);
-    if (p.healthy && !healthy && !stopped) {
+    if (healthy) p.awaitingRise = undefined;
+    if (p.healthy && !healthy && !stopped && override === null) {
       p.damping.flap(t);
       opts.onFlap?.(p.config.text);
     }
     p.healthy = healthy;
     const hold = healthy ? p.damping.holdDownMs(t) : 0;
-    const want = healthy && hold === 0;
+    const want = healthy && hold === 0 && override === null;
     const down = p.addresses.filter((a) => !a.hysteresis.up).map((a) => `${a.config.serves} ${a.config.address}${a.lastDetail ? ` (${a.lastDetail})` : ''}`);
     const before = p.reason;
     p.reason = stopped
       ? 'announcer stopping'
-      : !healthy
-        ? `service down: ${down.join(', ')}`
-        : hold > 0
-          ? `held down by damping for ${Math.ceil(hold / 1000)} s (penalty ${Math.round(p.damping.penalty(t))} above reuse ${opts.damping.reuse})`
-          : 'healthy';
-    if (hold > 0) {
+      : override === 'drain'
+        ? 'drained by an operator (meridian pop drain)'
+        : override === 'down'
+          ? 'marked down by an operator'
+          : !healthy && p.awaitingRise !== undefined
+            ? p.awaitingRise
+            : !healthy
+              ? `service down: ${down.join(', ')}`
+              : hold > 0
+                ? `held down by damping for ${Math.ceil(hold / 1000)} s (penalty ${Math.round(p.damping.penalty(t))} above reuse ${opts.damping.reuse})`
+                : 'healthy';
+    if (hold > 0 && override === null) {
       p.holdTimer = setTimeout(() => decide(p), hold);
       // Once per hold-down, not at every re-decision inside it.
       if (!before.startsWith('held down')) log.warn({ pop: opts.pop, prefix: p.config.text, reason: p.reason, ...p.damping.snapshot(t) }, 'service healthy again; prefix held down by damping');
     }
-    if (want === p.announced) return;
+    if (want === p.announced) return void (before !== p.reason && onChange?.());
     p.announced = want;
     const fields = { pop: opts.pop, prefix: p.config.text, reason: p.reason, ...p.damping.snapshot(t) };
     if (want) log.info(fields, 'announcing anycast prefix');
     else log.warn(fields, 'withdrawing anycast prefix');
     opts.announce(p.protocol, want);
+    onChange?.();
+  };
+
+  const setOverride = (next: 'drain' | 'down' | null): void => {
+    if (next === override || stopped) return;
+    const lifted = override !== null && next === null;
+    override = next;
+    for (const p of prefixes) {
+      if (lifted) {
+        // Earned again by `rise` fresh passing checks, like at start; not a flap.
+        p.healthy = false;
+        p.awaitingRise = `undrained: waiting for ${p.addresses[0]?.config.settings.rise ?? 1} passing checks (rise)`;
+        for (const a of p.addresses) {
+          a.hysteresis.up = false;
+          a.hysteresis.consecutiveSuccesses = 0;
+        }
+      }
+      decide(p);
+    }
   };
 
   const tasks: Task[] = prefixes.flatMap((p) =>
@@ -167,6 +208,13 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
         damping: p.damping.snapshot(t),
         addresses: p.addresses.map((a) => ({ address: a.config.address, serves: a.config.serves, up: a.hysteresis.up, lastDetail: a.lastDetail ?? null })),
       }));
+    },
+    setOverride,
+    get onChange() {
+      return onChange;
+    },
+    set onChange(fn) {
+      onChange = fn;
     },
     async stop() {
       stopped = true;

@@ -5,6 +5,7 @@
 // Only the shape is checked here; what needs the whole file (prefixes against PoPs' unicast
 // addresses, ASNs, a PoP without BGP) is config-problems.ts.
 import { isIPv4, isIPv6 } from 'node:net';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { duration } from '../common/config-types.js';
@@ -119,6 +120,8 @@ export const anycastSchema = z.strictObject({
     })
     .default({ interface: 'mrd-lease', timeout: 1500 }),
   pops: z.array(popSchema).min(1, { error: 'list the PoPs that announce, each with its bgp settings' }),
+  /** How often the announcer reports its state to the DNS servers (`health.reportTo`). */
+  reportInterval: duration.pipe(z.number().min(100).max(60_000)).default(1000),
 });
 
 // Loose: the other services' sections are theirs to check. `zones` only for the DNS check's default name.
@@ -157,6 +160,11 @@ export interface AnycastConfig {
   readonly damping: DampingSettings;
   readonly interface: string;
   readonly lease: { readonly interface: string; readonly timeout: number };
+  /** The DNS servers' control URLs the state is reported to: `health.reportTo`, as the probers'. */
+  readonly reportTo: readonly string[];
+  readonly reportInterval: number;
+  /** Absolute path of `health.tokenFile`, if set. */
+  readonly tokenFile: string | undefined;
   /** Worth a log line, not a refusal (a lab's /32). */
   readonly warnings: readonly string[];
 }
@@ -208,6 +216,11 @@ export function anycastConfigFrom(file: string, data: unknown, popId: string): A
     damping: section.damping,
     interface: section.interface,
     lease: section.lease,
+    // The same DNS servers the probers report to, with the same token: one list to keep, and
+    // a server that judges a PoP's health is the one that answers its anycast pools.
+    reportTo: parsed.health.reportTo,
+    reportInterval: section.reportInterval,
+    tokenFile: parsed.health.tokenFile === undefined ? undefined : resolvePath(dirname(file), parsed.health.tokenFile),
     warnings: prefixWarnings(section),
   };
 }

@@ -18,6 +18,8 @@ import { loadAnycastConfig } from './config.js';
 import { configureAddresses } from './host-address.js';
 import { takeLease, type Lease } from './lease.js';
 import { AnycastMetrics } from './metrics.js';
+import { reportedPrefixes, startAnycastReporter, type AnycastReporter, type DestinationStatus, type Override } from './reporter.js';
+import { resolveControlToken } from '../common/control-token.js';
 
 /** How long start-up waits for BIRD to confirm everything withdrawn, and close for the withdrawal. */
 const SETTLE_MS = 2000;
@@ -35,7 +37,11 @@ export interface AnycastStatus {
   readonly pop: string;
   readonly birdConnected: boolean;
   readonly leaseHeld: boolean;
+  /** The PoP's admin override, as the DNS servers last said (drain and down withdraw). */
+  readonly override: Override;
   readonly prefixes: readonly PrefixStatus[];
+  /** Where the state is reported (`health.reportTo`), and how that goes. */
+  readonly reportTo: readonly DestinationStatus[];
 }
 
 export interface AnycastService {
@@ -64,6 +70,7 @@ export async function startAnycastService(opts: AnycastServiceOptions): Promise<
   let closing = false;
   let lease: Lease | undefined;
   let announcer: Announcer | undefined;
+  let reporter: AnycastReporter | undefined;
   let control: ControlServer | undefined;
   try {
     if (!(await driver.settled(SETTLE_MS))) log.warn({ socket: config.bgp.socket }, 'BIRD not confirmed yet; a BIRD that starts later reads its protocols disabled');
@@ -109,6 +116,23 @@ export async function startAnycastService(opts: AnycastServiceOptions): Promise<
       onFlap: (prefix) => metrics.flapped(prefix),
     });
     const a = announcer;
+    if (config.reportTo.length === 0) log.warn({ pop: config.pop }, 'health.reportTo is empty: no DNS server hears of this announcer (anycast pools fall back to unicast, drain does not reach it)');
+    else {
+      // Stopped after the announcer (cleanup runs in reverse): its last report says withdrawn.
+      const r = startAnycastReporter({
+        pop: config.pop,
+        epoch: Date.now(),
+        interval: config.reportInterval,
+        reportTo: config.reportTo,
+        token: resolveControlToken({ env: process.env, tokenFile: config.tokenFile }),
+        prefixes: () => reportedPrefixes(a.status()),
+        onOverride: (o) => a.setOverride(o),
+        log,
+      });
+      reporter = r;
+      a.onChange = () => r.sendNow();
+      cleanup.push(() => r.stop());
+    }
     cleanup.push(async () => {
       await a.stop();
       if (!(await driver.settled(SETTLE_MS))) log.warn({ socket: config.bgp.socket }, 'BIRD did not confirm the withdrawal; releasing the lease withdraws anyway');
@@ -138,7 +162,9 @@ export async function startAnycastService(opts: AnycastServiceOptions): Promise<
     pop: config.pop,
     birdConnected: driver.connected,
     leaseHeld: lease?.held ?? false,
+    override: reporter?.override ?? null,
     prefixes: announcer?.status() ?? [],
+    reportTo: reporter?.status() ?? [],
   });
 
   log.info(

@@ -60,8 +60,11 @@ export function formatExplanation(e: Explanation): string {
     );
   }
   type Row = { id: string; kind: string; memberId?: string; eligible: boolean; distanceKm: number | null; estimatedRttMs: number | null; measuredRttMs: number | null; notes: string[] };
-  for (const d of e.decisions as { pool: string; policy: string; rankedBy: string; candidates: Row[]; chosen: string[]; usedFallback: boolean }[]) {
+  type Anycast = { type: string; applied: string; reason: string };
+  for (const d of e.decisions as { pool: string; policy: string; rankedBy: string; candidates: Row[]; chosen: string[]; usedFallback: boolean; anycast?: Anycast[] }[]) {
     lines.push('', `pool ${d.pool} (policy ${d.policy}, ranked by ${d.rankedBy})${d.usedFallback ? ' — nothing eligible, fallback used' : ''}`);
+    // Which applied per family, before the unicast ranking (what answers when anycast does not).
+    for (const f of d.anycast ?? []) lines.push(`  ${f.type}: ${f.applied} — ${f.reason}`);
     const rows = [['', 'member', 'eligible', 'distance', 'est. RTT', 'measured', 'notes']];
     for (const m of d.candidates) {
       rows.push([

@@ -1,7 +1,9 @@
 // `meridian pop ACTION ID`: PoP drills and overrides. One --control URL: the control port of the
 // server the action goes to, which the action decides.
 //  - drain|undrain|down|auto: admin overrides on a running DNS server. A drained PoP gets no new
-//    answers but stays monitored; `auto` (or `undrain`) returns it to the quorum. --control
+//    answers but stays monitored, and its anycast announcer (which reads the override in the
+//    reply to its reports) withdraws its routes; `auto` (or `undrain`) returns it to the quorum
+//    and the routes come back after `rise`. --control
 //    defaults like every client's: $MERIDIAN_CONTROL, else the DNS server's default address.
 //  - kill|revive: ask `meridian up` to stop a PoP's edge and keep it down (a real outage, as the
 //    probers see it), or to start it again. --control defaults to up's own default address;

@@ -53,14 +53,22 @@ const memberObjectSchema = z.preprocess(
 const memberSchema = z.union([id.transform((pop) => ({ kind: 'pop' as const, pop, weight: undefined as number | undefined })), memberObjectSchema]);
 export type PoolMember = z.output<typeof memberSchema>;
 
-export const POLICIES = ['nearest', 'weighted', 'ordered'] as const;
+export const POLICIES = ['nearest', 'weighted', 'ordered', 'anycast'] as const;
 export type Policy = (typeof POLICIES)[number];
+
+/** How a pool ranks its PoPs: `anycast` falls back to nearest PoP steering while no PoP announces. */
+export function unicastPolicy(policy: Policy): Exclude<Policy, 'anycast'> {
+  return policy === 'anycast' ? 'nearest' : policy;
+}
 
 const poolSchema = z.strictObject({
   id,
   members: z.array(memberSchema).min(1),
-  /** nearest: by distance (later measured RTT); weighted: by weight, sticky per client network; ordered: first eligible. */
+  /** nearest: by distance (later measured RTT); weighted: by weight, sticky per client network; ordered: first eligible;
+   *  anycast: the pool's anycast addresses while some PoP announces them, else as nearest. */
   policy: z.enum(POLICIES).default('nearest'),
+  /** With policy anycast: the addresses answered, from the `anycast:` section (default: its edge addresses). */
+  anycast: z.array(z.string().refine((s) => isIPv4(s) || isIPv6(s), { error: 'expected an IPv4 or IPv6 address' })).min(1).optional(),
   /** Answered when no member is eligible or the client cannot be located (default: first PoP member). */
   fallback: id.optional(),
   /** Probe settings for this pool's PoPs, over the `health` defaults. */

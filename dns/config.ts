@@ -15,6 +15,7 @@ import { workersSetting, type WorkersSetting } from '../common/workers.js';
 import type { HealthSettings } from '../common/health-contract.js';
 import { locationSchema, topologyProblems, topologySchema, type Topology } from '../common/topology.js';
 import { parseCidr, type NetOverride } from '../geo-data/locator.js';
+import { anycastAddressesSchema, anycastPoolProblems, withAnycastAddresses } from './anycast-pools.js';
 import { Type, typeFromName, typeName } from './wire/constants.js';
 import { wireToText, type Name } from './wire/name.js';
 import type { RData } from './wire/rdata.js';
@@ -137,6 +138,8 @@ const fileSchema = z.looseObject({
   ...topologySchema,
   geo: geoSchema.default({ databases: [], nets: [] }),
   zones: z.array(zoneSchema).min(1, { error: 'at least one zone is needed' }),
+  /** Only its addresses, for `policy: anycast` pools (anycast-pools.ts). */
+  anycast: anycastAddressesSchema.optional(),
 });
 
 export interface DnsSettings {
@@ -179,6 +182,7 @@ export interface DnsConfig {
 export async function loadDnsConfig(file: string): Promise<DnsConfig> {
   const parsed = parseWith(file, fileSchema, await readYamlFile(file));
   const problems = topologyProblems(parsed);
+  problems.push(...anycastPoolProblems(parsed.pools, parsed.anycast));
   parsed.geo.nets.forEach((n, i) => {
     if (n.pool !== undefined && !parsed.pools.some((p) => p.id === n.pool)) problems.push([`geo.nets[${i}].pool`, `no pool with id '${n.pool}'`]);
   });
@@ -210,7 +214,7 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
       },
     },
     zones,
-    topology: { pops: parsed.pops, pools: parsed.pools },
+    topology: { pops: parsed.pops, pools: withAnycastAddresses(parsed.pools, parsed.anycast) },
     health: parsed.health,
     geo: {
       databases: parsed.geo.databases.map((d) => resolvePath(baseDir, d)),

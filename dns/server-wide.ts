@@ -16,6 +16,7 @@ import { controlRoutes } from './server/control-routes.js';
 import { explain } from './answer/explain.js';
 import { listenRedirect, type RedirectListener } from './server/redirect.js';
 import { HealthView } from './pop-health/view.js';
+import { AnycastView } from './pop-health/anycast-view.js';
 import { ResolverTable } from './pop-health/resolvers.js';
 import { FileOverrideStore, stateFileFor } from './pop-health/overrides.js';
 import { FileVerdictStore, verdictsFileFor } from './pop-health/verdicts.js';
@@ -38,6 +39,7 @@ export interface DnsSetup {
 export interface ServerParts {
   readonly core: DnsCore;
   readonly health: HealthView;
+  readonly anycast: AnycastView;
 }
 
 /**
@@ -79,9 +81,17 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
     (pop, to) => metrics.popTransition(pop, to),
     verdicts,
   );
+  // Who announces the anycast addresses (announcers' reports); a change drops decisions too.
+  const anycast = new AnycastView(config.health.staleAfterIntervals, config.topology.pops.map((p) => p.id), log, () => core?.clearDecisions());
+  const source = {
+    healthOf: (pop: string) => health.healthOf(pop),
+    measuredRttMs: (pop: string, net: string) => health.measuredRttMs(pop, net),
+    anycastOf: (address: string) => anycast.availabilityOf(address),
+  };
   const resolvers = new ResolverTable();
-  const core: DnsCore = await DnsCore.open({ configFile: opts.configFile, log, metrics, health, resolvers }, config);
+  const core: DnsCore = await DnsCore.open({ configFile: opts.configFile, log, metrics, health: source, resolvers }, config);
   health.start();
+  anycast.start();
   const loadedAt = { time: new Date(), result: { ok: true } as ReloadResult };
 
   let answering: Answering | undefined;
@@ -89,6 +99,7 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
   let redirect: RedirectListener | undefined;
   const closeAll = async () => {
     health.stop();
+    anycast.stop();
     await answering?.close?.();
     await core.close();
     await control?.close();
@@ -97,7 +108,7 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
 
   let listeners: readonly HostPort[];
   try {
-    answering = await startAnswering({ core, health });
+    answering = await startAnswering({ core, health, anycast });
     listeners = answering.listeners;
   } catch (e) {
     await closeAll();
@@ -119,6 +130,7 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
       }
       const next = core.config;
       health.update(next.health, popIds(next));
+      anycast.update(next.health.staleAfterIntervals, next.topology.pops.map((p) => p.id));
       if (!opts.listen && next.settings.listen.map(formatHostPort).join() !== before.settings.listen.map(formatHostPort).join()) {
         log.warn('dns.listen changed: restart to apply new listeners');
       }
@@ -168,6 +180,7 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
         status,
         explain: (name, client, type) => explain(core.state.zones, core.state.steering, name, client, type),
         health,
+        anycast,
         resolvers: resolverTop,
         knownPop: (pop) => core.config.topology.pops.some((p) => p.id === pop),
       }),

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { probeEdge, type EdgeView } from './edge.js';
 import { getJson } from './http.js';
+import { collectAnycast, type AnycastView } from './anycast.js';
 
 export interface Vote {
   readonly vantage: string;
@@ -39,6 +40,8 @@ export interface StatusReport {
   readonly control: string;
   readonly serverId: string;
   readonly pops: readonly PopStatus[];
+  /** Who announces what (the announcers' reports); null when no announcer reports to this server. */
+  readonly anycast?: AnycastView | null;
 }
 
 export interface CollectOptions {
@@ -72,9 +75,11 @@ const healthSchema = z.object({
 });
 
 export async function collectStatus(control: URL, opts: CollectOptions): Promise<StatusReport> {
-  const [status, health] = await Promise.all([
+  const [status, health, anycast] = await Promise.all([
     controlGet(control, '/v1/status', statusSchema, opts.controlTimeoutMs),
     controlGet(control, '/v1/health', healthSchema, opts.controlTimeoutMs),
+    // Optional, like the edges: a failure here is said in the table, not fatal.
+    collectAnycast(control, opts.controlTimeoutMs).catch((e: Error) => ({ rows: [], addresses: [], error: e.message })),
   ]);
   const topology = new Map((status.pops ?? []).map((p) => [p.id, p]));
   const members = new Map((status.members ?? []).map((m) => [m.id, m]));
@@ -104,7 +109,7 @@ export async function collectStatus(control: URL, opts: CollectOptions): Promise
       };
     }),
   );
-  return { control: control.href.replace(/\/$/, ''), serverId: status.serverId, pops };
+  return { control: control.href.replace(/\/$/, ''), serverId: status.serverId, pops, anycast };
 }
 
 async function controlGet<T>(control: URL, path: string, schema: z.ZodType<T>, timeoutMs: number): Promise<T> {

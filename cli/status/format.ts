@@ -2,6 +2,7 @@
 // before it stay aligned however long it gets.
 import type { EdgeView } from './edge.js';
 import type { PopStatus, StatusReport, Vote } from './collect.js';
+import { formatAnycast } from './anycast.js';
 
 const HEADER = ['POP', 'NAME', 'VERDICT', 'ANSWERED', 'OVERRIDE', 'VANTAGE POINTS', 'RTT', 'EDGE', 'HIT', 'OBJECTS', 'STORED', 'WHY'];
 
@@ -19,6 +20,7 @@ export function formatStatus(r: StatusReport): string {
     'vantage points: ✓ sees it up, ✗ sees it down, ? has no result for it; (in parentheses) stale, not counted.',
     "RTT: median of the fresh vantage points' probe RTTs to the PoP's edge. HIT: share of cacheable requests its cache served since it started.",
   );
+  lines.push(...formatAnycast(r.anycast ?? null));
   const problems = r.pops.filter((p) => p.edge?.error).map((p) => `  ${p.id}: ${p.edge!.url}: ${p.edge!.error}`);
   if (problems.length > 0) lines.push('', 'edges not read:', ...problems);
   return `${lines.join('\n')}\n`;

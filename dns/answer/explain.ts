@@ -98,6 +98,10 @@ export function explain(zones: ReadonlyMap<string, Zone>, steering: Steering, na
       })),
       chosen: d.steered.chosen.map((c) => c.id),
       usedFallback: d.steered.usedFallback,
+      // policy: anycast: per family, anycast answered (who announces) or the unicast fallback and why.
+      ...(d.anycast && {
+        anycast: [d.anycast.a, d.anycast.aaaa].map((f) => ({ type: f.type, answered: f.answered, applied: f.answered.length > 0 ? 'anycast' : 'unicast', reason: f.reason, addresses: f.addresses })),
+      }),
       scope: d.scope,
     })),
     answer: answer ? [...answer.answer].flatMap((e) => rrText(e, wireToText(qname.wire))) : [],

@@ -71,7 +71,7 @@ export function resolve(
       if (!router) return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer, authority, additional, scope, dynamic: true };
       const decision = router.decide(node.route, clientIp, ecs);
       routed = decided(decision, qtype === Type.ANY ? Type.A : qtype);
-      scope = decision.scope;
+      scope = (qtype === Type.A ? decision.aScope : qtype === Type.AAAA ? decision.aaaaScope : undefined) ?? decision.scope;
       dynamic = true;
     }
     const wanted = routed && (routed.type === qtype || qtype === Type.ANY) ? routed : qtype === Type.ANY ? pickForAny(node) : node.rrsets.get(qtype);

@@ -16,6 +16,8 @@ import { MessageWriter } from '../wire/writer.js';
 import { parseName } from '../zone/name-text.js';
 import type { Route } from '../zone/zone.js';
 import { steer, type Steered } from '../policy/chain.js';
+import { chooseAnycast, type AnycastChoice } from '../policy/anycast.js';
+import type { AnycastAvailability } from '../pop-health/anycast-view.js';
 import type { PopHealth } from '../policy/types.js';
 import { resolverNetwork, type ResolverTable } from '../pop-health/resolvers.js';
 import { encodeOwnAnswer } from './encode.js';
@@ -27,10 +29,15 @@ export interface Decision {
   readonly cname: RRset | null;
   /** ECS scope this decision holds for (RFC 7871 §7.2.1). */
   readonly scope: number;
+  /** The scope of its A / AAAA answer when it differs from `scope` (an anycast answer holds for everyone: 0). */
+  readonly aScope?: number;
+  readonly aaaaScope?: number;
   readonly located: Located;
   readonly network: string;
   readonly pool: Pool;
   readonly steered: Steered;
+  /** A `policy: anycast` pool: per family whether its anycast addresses were answered, and why; else null. */
+  readonly anycast: AnycastChoice | null;
   /** The A / AAAA answer pre-encoded (encode.ts) for a question naming the route itself (see templates.ts). */
   readonly aTemplate: AnswerTemplate | null;
   readonly aaaaTemplate: AnswerTemplate | null;
@@ -65,6 +72,8 @@ export class Steering implements Router {
     private readonly measuredRtt: (popId: string, resolverNetwork: string) => number | undefined = () => undefined,
     /** Counts the resolvers that query routed names, for the probers to measure. */
     private readonly resolvers: ResolverTable | null = null,
+    /** Who announces an anycast address (policy: anycast); nobody without announcer reports. */
+    private readonly anycastOf: (address: string) => AnycastAvailability = () => NO_ANNOUNCER,
   ) {
     this.pops = new Map(pops.map((p) => [p.id, p]));
     this.pools = new Map(pools.map((p) => [p.id, p]));
@@ -76,7 +85,7 @@ export class Steering implements Router {
     }
   }
 
-  /** Forget every decision (a GeoIP database changed). */
+  /** Forget every decision (a GeoIP database, PoP health or who announces anycast changed). */
   clearCache(): void {
     for (const cache of this.caches.values()) cache.clear();
   }
@@ -129,22 +138,34 @@ export class Steering implements Router {
     const chosenPops = steered.chosen.filter((c) => c.pop).map((c) => c.pop!.id);
     const cnameMember = steered.chosen.find((c) => c.member.kind === 'cname');
     const rrset = (type: number, rdata: RData[]): RRset | null => (rdata.length ? { owner: placeholderOwner, type, ttl: route.ttl, rdata } : null);
-    const a = rrset(Type.A, chosenPops.flatMap((id) => this.rdata.get(id)!.a));
-    const aaaa = rrset(Type.AAAA, chosenPops.flatMap((id) => this.rdata.get(id)!.aaaa));
+    // An anycast pool answers its announced anycast addresses; per family, unicast otherwise.
+    const anycast = chooseAnycast(pool, this.anycastOf);
+    const anycastRdata = (answered: readonly string[] | undefined): RData[] | null => (answered?.length ? answered.map((ip) => [ipBytes(ip)!]) : null);
+    const a = rrset(Type.A, anycastRdata(anycast?.a.answered) ?? chosenPops.flatMap((id) => this.rdata.get(id)!.a));
+    const aaaa = rrset(Type.AAAA, anycastRdata(anycast?.aaaa.answered) ?? chosenPops.flatMap((id) => this.rdata.get(id)!.aaaa));
+    // An anycast answer is the same for every client: ECS scope 0 lets resolvers share it (RFC 7871 §7.2.1).
+    const aScope = anycast?.a.answered.length ? 0 : scope;
+    const aaaaScope = anycast?.aaaa.answered.length ? 0 : scope;
     return {
       a,
       aaaa,
-      aTemplate: a && encodeOwnAnswer(this.writer, a, scope),
-      aaaaTemplate: aaaa && encodeOwnAnswer(this.writer, aaaa, scope),
-      cname: cnameMember ? rrset(Type.CNAME, [[{ name: parseName(absolute(cnameMember.id), null), compress: true }]]) : null,
-      scope,
+      aTemplate: a && encodeOwnAnswer(this.writer, a, aScope),
+      aaaaTemplate: aaaa && encodeOwnAnswer(this.writer, aaaa, aaaaScope),
+      // A name answered with anycast addresses cannot also be a CNAME (RFC 1034 §3.6.2).
+      cname: cnameMember && !anycast?.a.answered.length && !anycast?.aaaa.answered.length ? rrset(Type.CNAME, [[{ name: parseName(absolute(cnameMember.id), null), compress: true }]]) : null,
+      scope: Math.max(aScope, aaaaScope),
+      aScope,
+      aaaaScope,
       located,
       network,
       pool,
       steered,
+      anycast,
     };
   }
 }
+
+const NO_ANNOUNCER: AnycastAvailability = { announcedBy: [], reason: 'no announcer reports to this server' };
 
 function absolute(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;

@@ -1,6 +1,6 @@
 // The steering chain: the ORDER of steps is here and only here (as CoreDNS's plugin.cfg).
 // Ranking steps annotate and reorder the whole list; selection narrows it to the answer.
-import type { Pool, Pop } from '../../common/topology.js';
+import { unicastPolicy, type Pool, type Pop } from '../../common/topology.js';
 import { distance } from './distance.js';
 import { eligibility } from './eligibility.js';
 import { fallbackStep } from './fallback.js';
@@ -36,6 +36,6 @@ export function steer(ctx: SteeringContext, pops: ReadonlyMap<string, Pop>): Ste
   const chosen = fallbackStep(ranked).run(ctx, selected);
   const rankedBy = ranked.some((c) => c.measuredRttMs !== undefined) && ranked.filter((c) => c.eligible && c.pop).every((c) => c.measuredRttMs !== undefined)
     ? 'measured-latency'
-    : ctx.pool.policy === 'nearest' && ctx.client.location ? 'distance' : 'policy';
+    : unicastPolicy(ctx.pool.policy) === 'nearest' && ctx.client.location ? 'distance' : 'policy';
   return { ranked, chosen, rankedBy, usedFallback: selected.length === 0 && chosen.length > 0 };
 }

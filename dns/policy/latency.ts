@@ -1,6 +1,7 @@
 // Measured latency beats estimated distance: when the probers have fresh RTTs from every
 // eligible PoP to the querying resolver's network, rank by those. A new leader must be clearly
 // better than the distance leader (by MARGIN), so answers do not flap on measurement noise.
+import { unicastPolicy } from '../../common/topology.js';
 import type { Candidate, PolicyStep } from './types.js';
 
 /** A challenger must be at least this much faster: 20% and 5 ms. */
@@ -10,7 +11,7 @@ const MARGIN_MS = 5;
 export const latency: PolicyStep = {
   name: 'latency',
   run(ctx, candidates) {
-    if (ctx.pool.policy !== 'nearest') return candidates;
+    if (unicastPolicy(ctx.pool.policy) !== 'nearest') return candidates;
     const eligible = candidates.filter((c) => c.eligible && c.pop);
     if (eligible.length < 2) return candidates;
     for (const c of eligible) {

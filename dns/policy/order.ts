@@ -1,11 +1,12 @@
 // Orders the candidates by the pool's policy. Ineligible members keep their place in the list
 // (explain shows them) but selection skips them.
+import { unicastPolicy } from '../../common/topology.js';
 import type { Candidate, PolicyStep, SteeringContext } from './types.js';
 
 export const order: PolicyStep = {
   name: 'order',
   run(ctx, candidates) {
-    switch (ctx.pool.policy) {
+    switch (unicastPolicy(ctx.pool.policy)) {
       case 'nearest':
         return nearest(ctx, candidates);
       case 'weighted':

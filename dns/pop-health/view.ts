@@ -186,6 +186,11 @@ export class HealthView {
     return this.eligibility.get(pop);
   }
 
+  /** The admin override of a PoP or member (the announcer withdraws a drained PoP's routes). */
+  overrideOf(pop: string): Override | null {
+    return this.overrides.get(pop);
+  }
+
   setOverride(pop: string, override: Override | null): void {
     this.overrides.set(pop, override);
     this.log.info({ pop, override: override ?? 'auto' }, 'admin override');

@@ -2,8 +2,10 @@
 import { HttpError, type Route } from '../../common/control-server.js';
 import { ExplainError, type Explanation } from '../answer/explain.js';
 import { healthReportSchema } from '../../common/health-contract.js';
+import { ANYCAST_REPORT_PATH, anycastReportSchema, type AnycastReply } from '../../common/anycast-contract.js';
 import { formatPath } from '../../common/config-file.js';
 import type { HealthView } from '../pop-health/view.js';
+import type { AnycastView } from '../pop-health/anycast-view.js';
 import type { ResolverNetwork } from '../pop-health/resolvers.js';
 import type { ReloadResult } from './core.js';
 
@@ -14,6 +16,7 @@ export interface ControlActions {
   status(): Record<string, unknown>;
   explain(name: string, client: string, type: string | undefined): Explanation;
   readonly health: HealthView;
+  readonly anycast: AnycastView;
   /** The busiest resolver networks (merged over serving workers). */
   resolvers(limit: number): Promise<ResolverNetwork[]> | ResolverNetwork[];
   knownPop(pop: string): boolean;
@@ -65,6 +68,30 @@ export function controlRoutes(actions: ControlActions): Route[] {
         const result = actions.health.report(parsed.data);
         return result.accepted ? { status: 200, body: result } : { status: 409, body: { error: result.reason } };
       },
+    },
+    {
+      // Announcers push their per-prefix state here; the reply carries the PoP's override, which
+      // is how `meridian pop drain` reaches the announcer (drain and down both withdraw).
+      method: 'POST',
+      path: ANYCAST_REPORT_PATH,
+      mutating: true,
+      handle(req) {
+        const parsed = anycastReportSchema.safeParse(req.body);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          throw new HttpError(400, `invalid anycast report: ${formatPath(issue.path)}: ${issue.message}`);
+        }
+        if (!actions.anycast.knows(parsed.data.pop)) throw new HttpError(400, `unknown PoP '${parsed.data.pop}': not a PoP of this config`);
+        const result = actions.anycast.report(parsed.data);
+        if (!result.accepted) return { status: 409, body: { error: result.reason } };
+        const reply: AnycastReply = { accepted: true, override: actions.health.overrideOf(parsed.data.pop) };
+        return { status: 200, body: reply };
+      },
+    },
+    { method: 'GET', path: '/v1/anycast', handle: () => ({
+        status: 200,
+        body: { pops: actions.anycast.details(), addresses: actions.anycast.snapshot().map(([address, announcedBy, reason]) => ({ address, announcedBy, reason })) },
+      }),
     },
     {
       // Probers pull this to know which resolver networks to measure RTT to.

@@ -10,6 +10,7 @@ import { GeoDatabases } from '../../geo-data/databases.js';
 import { loadDnsConfig, type DnsConfig } from '../config.js';
 import type { PopHealth } from '../policy/types.js';
 import type { ResolverTable } from '../pop-health/resolvers.js';
+import type { AnycastAvailability } from '../pop-health/anycast-view.js';
 import { QueryHandler } from './handle-query.js';
 import type { DnsMetrics } from './metrics.js';
 import { QueryLog } from './query-log.js';
@@ -32,6 +33,8 @@ export interface ReloadResult {
 export interface HealthSource {
   healthOf(pop: string): PopHealth | undefined;
   measuredRttMs(pop: string, resolverNetwork: string): number | undefined;
+  /** Who announces an anycast address (pools with `policy: anycast`); none without announcers. */
+  anycastOf?(address: string): AnycastAvailability;
 }
 
 export interface DnsCoreOptions {
@@ -168,6 +171,8 @@ export class DnsCore {
   }
 }
 
+const NO_ANNOUNCER: AnycastAvailability = { announcedBy: [], reason: 'no announcer reports to this server' };
+
 function openGeo(files: readonly string[], log: Logger): Promise<GeoDatabases> {
   return GeoDatabases.open(files, (file, err) => log.error({ file, error: err.message }, 'GeoIP database update refused; keeping the previous data'));
 }
@@ -180,5 +185,6 @@ function build(config: DnsConfig, geo: GeoDatabases, opts: DnsCoreOptions): Buil
     (pop) => health.healthOf(pop),
     (pop, net) => health.measuredRttMs(pop, net),
     opts.resolvers,
+    (address) => health.anycastOf?.(address) ?? NO_ANNOUNCER,
   );
 }

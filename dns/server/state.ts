@@ -7,6 +7,7 @@ import { compileZones } from '../zone/compile.js';
 import { Steering } from '../answer/steering.js';
 import type { PopHealth } from '../policy/types.js';
 import type { ResolverTable } from '../pop-health/resolvers.js';
+import type { AnycastAvailability } from '../pop-health/anycast-view.js';
 import { GeoLocator, type NamedReader } from '../../geo-data/locator.js';
 import type { ServingState } from './handle-query.js';
 
@@ -21,6 +22,7 @@ export function buildServingState(
   healthOf: (pop: string) => PopHealth | undefined = () => undefined,
   measuredRtt: (pop: string, resolverNetwork: string) => number | undefined = () => undefined,
   resolvers: ResolverTable | null = null,
+  anycastOf?: (address: string) => AnycastAvailability,
 ): BuiltState {
   const zones = compileZones(config.zones);
   const locator = new GeoLocator(geoReaders, config.geo.nets);
@@ -32,7 +34,7 @@ export function buildServingState(
     chaos: buildChaosTable(serverId, version),
     nsid: Buffer.from(serverId, 'utf8'),
     maxUdpPayload,
-    steering: new Steering(config.topology.pops, config.topology.pools, locator, healthOf, measuredRtt, resolvers),
+    steering: new Steering(config.topology.pops, config.topology.pools, locator, healthOf, measuredRtt, resolvers, anycastOf),
     zoneCount: zones.size,
     recordCount: config.zones.reduce((n, z) => n + z.records.length, 0),
   };

@@ -7,9 +7,12 @@ import { startServerWide, type DnsSetup } from '../server-wide.js';
 import { DnsPool } from './pool.js';
 
 export function startDnsPrimary(setup: DnsSetup): Promise<DnsService> {
-  return startServerWide(setup, async ({ health }) => {
-    const pool = await DnsPool.start({ configFile: setup.opts.configFile, listen: setup.listen, count: setup.workers, log: setup.log, health: () => health.snapshot() });
-    health.onUpdate = () => pool.pushHealth(health.snapshot());
+  return startServerWide(setup, async ({ health, anycast }) => {
+    // One snapshot carries both: workers clear their decisions once for either change.
+    const snapshot = () => ({ ...health.snapshot(), anycast: anycast.snapshot() });
+    const pool = await DnsPool.start({ configFile: setup.opts.configFile, listen: setup.listen, count: setup.workers, log: setup.log, health: snapshot });
+    health.onUpdate = () => pool.pushHealth(snapshot());
+    anycast.onUpdate = () => pool.pushHealth(snapshot());
     return {
       listeners: pool.listeners,
       reload: () => pool.reload(),

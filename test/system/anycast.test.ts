@@ -41,6 +41,8 @@ dns:
 pops:
   - { id: a, location: { lat: 50.11, lon: 8.68 }, ipv4: [${IP.a}] }
   - { id: b, location: { lat: 40.71, lon: -74.01 }, ipv4: [${IP.b}] }
+# Each announcer reports to its own PoP's DNS server (drain reaches it in the reply).
+health: { reportTo: ["http://127.0.0.1:8053"] }
 zones:
   - name: mrd.test
     soa: { mname: ns1.mrd.test., rname: hostmaster.mrd.test., serial: 1 }
@@ -53,6 +55,7 @@ anycast:
   dns: { interval: 200ms, fastInterval: 100ms, timeout: 200ms, rise: 2, fall: 2 }
   damping: { penalty: 1000, suppress: 1000, reuse: 250, halfLife: 2s, maxHoldDown: 10s }
   lease: { timeout: 600ms }
+  reportInterval: 200ms
   pops:
     - { pop: a, bgp: ${bgp('a')} }
     - { pop: b, bgp: ${bgp('b')} }
@@ -250,5 +253,35 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     await waitFor('announcer reconnected', 10_000, resynced, (ok) => ok);
     await waitFor('router back on a', 20_000, routerNextHop, (h) => h === IP.a);
     expect(announcer.a!.lines.slice(before).some((l) => l.includes('BIRD closed its control socket'))).toBe(true);
+  }, 45_000);
+
+  it('drain withdraws the PoP\'s route without a damping penalty; undrain brings it back after rise, with no hold-down', async () => {
+    await waitFor('router on a', 15_000, routerNextHop, (h) => h === IP.a);
+    // Both the DNS server and the announcer listen on the PoP namespace's loopback.
+    const inA = async (code: string): Promise<string> => (await topo.exec('a', [process.execPath, '-e', code], 15_000)).stdout;
+    const flaps = async (): Promise<string> =>
+      /^meridian_anycast_flaps_total\{[^}]*\} (\d+)$/m.exec(await inA("fetch('http://127.0.0.1:9180/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"))?.[1] ?? '?';
+    const before = await flaps();
+    const pop = async (action: string): Promise<void> => {
+      const r = await topo.exec('a', [process.execPath, MERIDIAN_BIN, 'pop', action, 'a', '--control', 'http://127.0.0.1:8053'], 30_000);
+      if (r.code !== 0) throw new Error(`meridian pop ${action} a: ${r.code} ${r.stderr}`);
+    };
+    await pop('drain');
+    const moved = await waitFor('router moved to b', 5000, routerNextHop, (h) => h === IP.b);
+    console.log(`anycast drain: route via a gone ${moved.ms} ms after \`meridian pop drain a\``);
+    expect(await servedBy()).toBe('b');
+    await announcer.a!.waitForLine(/DNS servers say this PoP is drained/, 2000);
+    expect(await flaps()).toBe(before);
+    const status = JSON.parse(await inA("fetch('http://127.0.0.1:9180/v1/status').then((r) => r.text()).then((t) => process.stdout.write(t))")) as {
+      override: string | null;
+      prefixes: { reason: string }[];
+    };
+    expect(status).toMatchObject({ override: 'drain', prefixes: [{ reason: 'drained by an operator (meridian pop drain)' }] });
+    await pop('undrain');
+    // rise 2 × 100-200 ms plus the report interval: well inside the 4 s a flap's hold-down would take.
+    const back = await waitFor('router back on a', HOLD_DOWN_MS, routerNextHop, (h) => h === IP.a);
+    console.log(`anycast undrain: route via a back ${back.ms} ms after \`meridian pop undrain a\``);
+    expect(await flaps()).toBe(before);
+    expect((await waitFor('client on a', 5000, servedBy, (s) => s === 'a')).value).toBe('a');
   }, 45_000);
 });
