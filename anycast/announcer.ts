@@ -19,7 +19,8 @@ import type { ConfirmedProbe } from '../prober/confirm.js';
 import { hedgeDelay } from '../prober/confirm.js';
 import { Hysteresis } from '../prober/hysteresis.js';
 import { startScheduler, type Scheduler, type Task } from '../prober/scheduler.js';
-import type { AnycastAddress, AnycastPrefix, DampingSettings } from './config.js';
+import type { AnycastAddress, AnycastPrefix } from './config.js';
+import type { DampingSettings } from './config-schema.js';
 import { Damping, type DampingState } from './damping.js';
 
 export interface AddressStatus {

@@ -13,7 +13,8 @@
 // Crash safety: each route is `via "<lease interface>"` with `check link yes`: it exists only
 // while the announcer's lease interface is up (lease.ts), so a SIGKILLed or hung announcer
 // takes its routes with it, whatever state the protocols were left in.
-import type { AnycastPrefix, BgpSettings } from './config.js';
+import type { AnycastPrefix } from './config.js';
+import type { BgpSettings } from './config-schema.js';
 
 /** The BIRD protocol name for a prefix: `meridian_198_51_100_0_24`, `meridian_2001_db8_53__48`. */
 export function protocolName(prefix: Pick<AnycastPrefix, 'text'>): string {

@@ -5,7 +5,7 @@
 // as topologyProblems returns them, so the file and path lead every line.
 import { contains, parseIp, type IpNetwork } from '../common/ip.js';
 import type { Topology } from '../common/topology.js';
-import type { AnycastSection } from './config.js';
+import type { AnycastSection } from './config-schema.js';
 
 /**
  * AS numbers no BGP session may use as its own or its peer's: 0 (RFC 7607), AS_TRANS 23456

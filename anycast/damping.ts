@@ -11,7 +11,7 @@
 // would damp every PoP after a routine restart. A crash-looping announcer does not escape
 // damping by restarting: each crash withdraws (lease.ts), and its supervisor's backoff
 // (local/, systemd) spaces the restarts.
-import type { DampingSettings } from './config.js';
+import type { DampingSettings } from './config-schema.js';
 
 export interface DampingState {
   /** The decayed penalty now. */
