@@ -114,6 +114,7 @@ describe(
       await settled();
       const before = await lab.popSessionStats('r1');
       const announcesBefore = await announcements('a');
+      const flapsBefore = dnsFlaps(await lab.announcerMetrics('a'));
       // Hung for 1.3 s, answering for 0.7 s: each cycle fails `fall` checks (a timed-out check
       // takes its 200 ms timeout plus the hedge), then passes `rise` (fast interval, 100 ms).
       const CYCLES = 8;
@@ -125,9 +126,7 @@ describe(
       }
       const after = await lab.popSessionStats('r1');
       const metrics = await lab.announcerMetrics('a');
-      const flaps = Number(
-        /^meridian_anycast_flaps_total\{prefix="198\.51\.100\.0\/25"[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? NaN,
-      );
+      const flaps = dnsFlaps(metrics) - flapsBefore;
       const updates = after.updates - before.updates;
       const withdraws = after.withdraws - before.withdraws;
       const announced = (await announcements('a')) - announcesBefore;
@@ -220,6 +219,13 @@ describe(
       await lab.startEdge('b');
       await settled();
     }, 60_000);
+
+    /** The DNS prefix's flaps so far, from an announcer's /metrics. */
+    function dnsFlaps(metrics: string): number {
+      return Number(
+        /^meridian_anycast_flaps_total\{prefix="198\.51\.100\.0\/25"[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? NaN,
+      );
+    }
 
     /** How many times a PoP's announcer has announced a prefix so far (its log). */
     async function announcements(pop: Pop): Promise<number> {
