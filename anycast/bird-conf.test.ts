@@ -34,7 +34,8 @@ describe('generated bird.conf', () => {
     expect(text).toContain('route 2001:db8:53::/48 via "mrd-lease";');
     expect(text).toContain('interface "*" { interval 50 ms; multiplier 3; };');
     expect(text).toContain(
-      'protocol bgp meridian_peer1 {\n  local as 65001;\n  neighbor 10.0.0.1 as 65000;\n  hold time 3;\n  keepalive time 1;\n  connect retry time 5;\n  bfd yes;\n' +
+      'protocol bgp meridian_peer1 {\n  local as 65001;\n  neighbor 10.0.0.1 as 65000;\n  hold time 3;\n  keepalive time 1;\n  connect retry time 5;\n' +
+        '  error wait time 1, 30;\n  error forget time 30;\n  bfd yes;\n' +
         '  ipv4 { import none; export where source = RTS_STATIC && proto ~ "meridian_*"; };\n}',
     );
     expect(text).toMatch(/protocol bgp meridian_peer2 \{\n  local as 65001;\n  neighbor 2001:db8::1 as 65000;\n  multihop 2;[^}]*ipv6 \{ import none;/);

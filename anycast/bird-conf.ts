@@ -60,6 +60,11 @@ export function birdConf({ pop, prefixes, bgp, leaseInterface }: BirdConfInput):
     out.push('', `protocol bgp meridian_peer${i + 1} {`, `  local as ${bgp.asn};`, `  neighbor ${n.address} as ${n.asn};`);
     if (n.multihop !== undefined) out.push(`  multihop ${n.multihop};`);
     out.push(`  hold time ${bgp.timers.hold};`, `  keepalive time ${bgp.timers.keepalive};`, '  connect retry time 5;');
+    // After a session failure (BFD or hold timer: a cut link) BIRD waits `error wait time`
+    // before it reconnects or accepts a connection; its default, 60 s doubling to 300 s, would
+    // keep a PoP dark for a minute after one blip of its link. 1 s, doubling to 30 s while errors
+    // come within 30 s of each other: back at once after a blip, backing off on a flapping link.
+    out.push('  error wait time 1, 30;', '  error forget time 30;');
     if (n.bfd) out.push('  bfd yes;');
     // A session carries the prefixes of its own address family (an IPv6 next hop needs an IPv6 session).
     if (families.has(family)) out.push(`  ipv${family} { import none; ${EXPORT_OURS}; };`);

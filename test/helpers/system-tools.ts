@@ -27,6 +27,8 @@ export const TOOL_PACKAGES = {
   python3: 'python3',
   ip: 'iproute2',
   bird: 'bird2',
+  curl: 'curl',
+  iptables: 'iptables',
 } as const;
 export type Tool = keyof typeof TOOL_PACKAGES;
 

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// The anycast lab for users: three PoPs, three transit routers and three clients in network
+// namespaces on this machine, real BIRD 2 and BGP everywhere (test/lab/README.md).
+//
+//   sudo node test/lab/anycast.mjs up       build and start it (after `npm run build`), then return
+//   sudo ip netns exec mrd-lab-c1 dig @198.51.100.53 +nsid lab.test SOA
+//   sudo node test/lab/anycast.mjs status   which PoP each client reaches, what each router has
+//   sudo node test/lab/anycast.mjs kill|stop|revive dns-a|edge-a|anycast-a   break a PoP's service, bring it back
+//   sudo node test/lab/anycast.mjs cut|restore a    a silent link failure between PoP a and its router
+//   sudo node test/lab/anycast.mjs down     stop and remove everything (also after a crash)
+//
+// `npm run lab:anycast -- up` builds first. Its processes keep running after `up` returns; their
+// logs, configs and BIRD sockets are in the lab's directory (printed by `up`).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ANYCAST, CLIENTS, Lab, POPS, PREFIX, ROUTERS, labExists, removeLab, startLab } from './anycast-lab.mjs';
+import { execIn } from './processes.mjs';
+
+const LAB_PREFIX = 'mrd-lab-';
+const DIR = process.env.MERIDIAN_LAB_DIR ?? join(tmpdir(), 'meridian-anycast-lab');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const USAGE = `usage: node test/lab/anycast.mjs up|down|status|kill NAME|stop NAME|revive NAME|cut POP|restore POP
+  (as root; files in ${DIR}, or $MERIDIAN_LAB_DIR)`;
+
+function fail(msg, code = 1) {
+  process.stderr.write(`lab: ${msg}\n`);
+  process.exit(code);
+}
+
+const PIDS = join(DIR, 'pids.json');
+const readPids = () => (existsSync(PIDS) ? JSON.parse(readFileSync(PIDS, 'utf8')) : {});
+const savePids = (lab) =>
+  writeFileSync(
+    PIDS,
+    JSON.stringify(
+      { ...readPids(), ...Object.fromEntries(Object.entries(lab.procs).map(([k, p]) => [k, p.pid])) },
+      null,
+      2,
+    ),
+  );
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function up() {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')))
+    fail('dist/ is not built: run `npm run build` first (or `npm run lab:anycast -- up`)');
+  if (labExists(LAB_PREFIX)) process.stderr.write(`lab: removing the lab already there (${LAB_PREFIX}*)\n`);
+  const lab = await startLab({ prefix: LAB_PREFIX, dir: DIR, log: (l) => process.stderr.write(`lab: ${l}\n`) });
+  savePids(lab);
+  const me = 'node test/lab/anycast.mjs';
+  console.log(`Anycast lab up: DNS on ${ANYCAST.dns} (${PREFIX.dns}), edges on ${ANYCAST.edge} (${PREFIX.edge}), announced by PoPs a, b, c.
+
+Try (as root):
+  ip netns exec ${LAB_PREFIX}c1 dig @${ANYCAST.dns} +nsid lab.test SOA      # NSID "pop-a": c1's nearest PoP
+  ip netns exec ${LAB_PREFIX}c3 curl -s http://${ANYCAST.edge}/               # served by pop-c
+  ip netns exec ${LAB_PREFIX}r1 birdc -s ${join(DIR, 'r1.ctl')} show route ${PREFIX.dns} all
+  ${me} kill dns-a       # c1 moves to PoP b within about a second
+  ${me} revive dns-a     # and back after rise plus the damping hold-down
+  ${me} cut a            # a silent link failure between PoP a and r1 (BFD notices); restore a
+  ${me} status
+
+Logs, configs and BIRD sockets: ${DIR}
+Stop and remove everything: ${me} down`);
+}
+
+async function status(lab) {
+  console.log('client  DNS answered by  edge served by');
+  for (const c of CLIENTS) {
+    const edge = await execIn(lab.ns(c), ['curl', '-s', '-m', '1', `http://${ANYCAST.edge}/`], 5000);
+    const by = /served by (\S+)/.exec(edge.stdout)?.[1] ?? '(none)';
+    console.log(`${c.padEnd(6)}  ${String((await lab.askDns(c)) ?? '(none)').padEnd(15)}  ${by}`);
+  }
+  console.log('');
+  for (const r of ROUTERS) {
+    for (const p of Object.values(PREFIX)) {
+      const routes = await lab.routes(r, p);
+      const text =
+        routes.map((x, i) => `${i === 0 ? 'best ' : ''}pop ${x.pop} [${x.path.join(' ')}]`).join(', ') || 'no route';
+      console.log(`${r}  ${p.padEnd(18)}  ${text}`);
+    }
+  }
+  console.log('');
+  const pids = readPids();
+  console.log(
+    Object.entries(pids)
+      .map(([name, pid]) => `${name} ${alive(pid) ? 'running' : 'stopped'}`)
+      .join(', '),
+  );
+}
+
+/** `kill NAME` (SIGKILL), `stop NAME` (SIGSTOP: hung), `revive NAME`: dns-a, edge-b, anycast-c. */
+async function processCommand(lab, verb, name) {
+  const m = /^(dns|edge|anycast)-([abc])$/.exec(name ?? '');
+  if (!m) fail(`${verb} needs one of dns-a, edge-a, anycast-a (or b, c)`, 2);
+  const pid = readPids()[name];
+  if (verb === 'revive') {
+    if (pid && alive(pid)) process.kill(pid, 'SIGCONT');
+    else await (m[1] === 'dns' ? lab.startDns(m[2]) : m[1] === 'edge' ? lab.startEdge(m[2]) : lab.startAnnouncer(m[2]));
+    savePids(lab);
+  } else if (pid && alive(pid)) process.kill(pid, verb === 'kill' ? 'SIGKILL' : 'SIGSTOP');
+  console.log(`${verb} ${name}: done`);
+}
+
+// `status | head` closes our stdout early: not an error worth a stack trace.
+process.stdout.on('error', () => process.exit(0));
+
+const [command, arg] = process.argv.slice(2);
+if (process.getuid?.() !== 0) fail(`needs root (network namespaces, BIRD, iptables)\n${USAGE}`);
+if (command === 'up') await up();
+else if (command === 'down') {
+  removeLab(LAB_PREFIX, DIR);
+  console.log(`anycast lab removed (${LAB_PREFIX}* namespaces and ${DIR})`);
+} else if (['status', 'kill', 'stop', 'revive', 'cut', 'restore'].includes(command)) {
+  if (!labExists(LAB_PREFIX))
+    fail(`no anycast lab running (no ${LAB_PREFIX}* namespaces): node test/lab/anycast.mjs up`);
+  const lab = new Lab(LAB_PREFIX, DIR);
+  if (command === 'status') await status(lab);
+  else if (command === 'cut' || command === 'restore') {
+    if (!POPS.includes(arg)) fail(`${command} needs a PoP: ${POPS.join(', ')}`, 2);
+    await (command === 'cut' ? lab.cutLink(arg) : lab.restoreLink(arg));
+    console.log(`${command} ${arg}: done`);
+  } else await processCommand(lab, command, arg);
+} else fail(USAGE, 2);
+// The lab's processes are detached: nothing of ours keeps running.
+process.exit(0);

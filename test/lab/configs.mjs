@@ -1,0 +1,110 @@
+// What the lab's processes read: each transit router's BIRD config (written here, by hand, as an
+// upstream's would be) and each PoP's Meridian config (its DNS server and its announcer; the
+// PoP's own BIRD config is generated from it by `meridian anycast --print-bird-config`).
+import { join } from 'node:path';
+import { ADDR, ASN, IFACE, NEIGHBOURS, POPS, ROUTER_OF } from './topology.mjs';
+
+/** The anycast addresses: DNS and edges in prefixes of their own, so each fails over apart. */
+export const ANYCAST = { dns: '198.51.100.53', edge: '198.51.100.180' };
+export const PREFIX = { dns: '198.51.100.0/25', edge: '198.51.100.128/25' };
+export const ZONE = 'lab.test';
+/** Each PoP's DNS server answers NSID (and CH TXT id.server) with this. */
+export const serverId = (pop) => `pop-${pop}`;
+/** The announcer's control port, on the PoP namespace's loopback. */
+export const ANNOUNCER_CONTROL = '127.0.0.1:9180';
+
+/** BFD between a PoP and its router: a silent link is noticed in 100 ms × 3. */
+export const BFD = { intervalMs: 100, multiplier: 3 };
+/** BGP timers everywhere: hold 3 s, the lowest RFC 4271 allows, the backstop where BFD is off. */
+export const BGP_TIMERS = { hold: 3, keepalive: 1 };
+/**
+ * Damping (RFC 2439 in spirit): one flap already suppresses, for halfLife × log2(penalty / reuse)
+ * = 2 s × log2(1000 / 250) = 4 s; flaps every 2 s keep the penalty above reuse, so the prefix
+ * stays down; never held longer than 10 s.
+ */
+export const DAMPING = { penalty: 1000, suppress: 1000, reuse: 250, halfLifeMs: 2000, maxHoldDownMs: 10_000 };
+export const HOLD_DOWN_MS = DAMPING.halfLifeMs * Math.log2(DAMPING.penalty / DAMPING.reuse);
+
+const routerNumber = (r) => Number(r.slice(1));
+
+export function routerBirdConf(router) {
+  const pop = POPS.find((p) => ROUTER_OF[p] === router);
+  const popLink = ADDR.popLink(pop);
+  const session = (name, local, neighbour, asn, extra, filters) =>
+    [
+      `protocol bgp ${name} {`,
+      `  local ${local} as ${ASN[router]};`,
+      `  neighbor ${neighbour} as ${asn};`,
+      `  hold time ${BGP_TIMERS.hold}; keepalive time ${BGP_TIMERS.keepalive}; connect retry time 1;`,
+      // As the PoPs' generated config (anycast/bird-conf.ts): back 1 s after a failed session, not BIRD's 60 s.
+      '  error wait time 1, 30; error forget time 30;',
+      ...extra,
+      `  ipv4 { ${filters} };`,
+      '}',
+    ].join('\n');
+  const out = [
+    `# Transit router ${router} (AS ${ASN[router]}) of the Meridian anycast lab.`,
+    `router id ${ADDR.routerId(router)};`,
+    'protocol device { scan time 10; }',
+    // The link networks, so every box can reach every other (replies, BGP next hops).
+    `protocol direct { ipv4; interface "to-*"; }`,
+    'protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; }',
+    `protocol bfd { interface "${IFACE.toPop}" { interval ${BFD.intervalMs} ms; multiplier ${BFD.multiplier}; }; }`,
+    // The PoP's session: take its anycast prefixes (and nothing longer than a /25), send it nothing.
+    session(
+      'pop',
+      popLink.router,
+      popLink.pop,
+      ASN[pop],
+      ['  bfd yes;'],
+      'import where net ~ [ 198.51.100.0/24{24,25} ]; export none;',
+    ),
+  ];
+  for (const other of NEIGHBOURS[router]) {
+    const l = ADDR.routerLink(router, other);
+    out.push(session(`r${routerNumber(other)}`, l[router], l[other], ASN[other], [], 'import all; export all;'));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** The whole topology file every PoP's processes read; `pop` picks its serverId. */
+export function popConfigYaml(pop, dir) {
+  const bgp = (p) => {
+    const l = ADDR.popLink(p);
+    return (
+      `{ socket: ${join(dir, `p${p}.ctl`)}, asn: ${ASN[p]}, routerId: ${l.pop}, ` +
+      `neighbors: [{ address: ${l.router}, asn: ${ASN[ROUTER_OF[p]]}, bfd: true }], ` +
+      `timers: { hold: ${BGP_TIMERS.hold}, keepalive: ${BGP_TIMERS.keepalive} }, bfd: { interval: ${BFD.intervalMs}ms, multiplier: ${BFD.multiplier} } }`
+    );
+  };
+  const check = 'interval: 200ms, fastInterval: 100ms, timeout: 200ms, rise: 2, fall: 2';
+  return `# PoP ${pop} of the Meridian anycast lab (test/lab/): its DNS server and its announcer read this.
+dns:
+  serverId: ${serverId(pop)}
+  listen: ["${ANYCAST.dns}:53"]
+  control: { listen: "127.0.0.1:8053" }
+  workers: 1
+  log: { level: warn }
+pops:
+${POPS.map((p) => `  - { id: ${p}, location: { lat: ${50 - 10 * POPS.indexOf(p)}, lon: ${10 * POPS.indexOf(p)} }, ipv4: [${ADDR.popLink(p).pop}] }`).join('\n')}
+zones:
+  - name: ${ZONE}
+    soa: { mname: ns1.${ZONE}., rname: hostmaster.${ZONE}., serial: 1 }
+    ns: [ns1.${ZONE}.]
+    records:
+      - { name: ns1, type: A, value: ${ANYCAST.dns} }
+      - { name: www, type: A, value: ${ANYCAST.edge} }
+anycast:
+  prefixes:
+    - prefix: ${PREFIX.dns}
+      addresses: [{ address: ${ANYCAST.dns}, serves: dns }]
+    - prefix: ${PREFIX.edge}
+      addresses: [{ address: ${ANYCAST.edge}, serves: edge }]
+  dns: { ${check} }
+  edge: { ${check} }
+  damping: { penalty: ${DAMPING.penalty}, suppress: ${DAMPING.suppress}, reuse: ${DAMPING.reuse}, halfLife: ${DAMPING.halfLifeMs}ms, maxHoldDown: ${DAMPING.maxHoldDownMs}ms }
+  lease: { timeout: 600ms }
+  pops:
+${POPS.map((p) => `    - { pop: ${p}, bgp: ${bgp(p)} }`).join('\n')}
+`;
+}

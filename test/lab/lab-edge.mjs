@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// The lab's small edge, one per PoP on the anycast edge address: enough to be checked by the
+// announcer (GET /healthz), to say which PoP served a request (`x-served-by` and the body, as a
+// real edge's Cache-Status names it), and to serve a long download (GET /stream?seconds=N: 64 KiB
+// every 100 ms for N seconds, then `x-bytes`-many bytes in all, so a client can tell a cut one).
+//
+//   node test/lab/lab-edge.mjs --listen 198.51.100.180:80 --name pop-a
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { listen: { type: 'string' }, name: { type: 'string' } } });
+const m = /^(.+):(\d+)$/.exec(values.listen ?? '');
+if (!m || !values.name) {
+  process.stderr.write('usage: node test/lab/lab-edge.mjs --listen HOST:PORT --name NAME\n');
+  process.exit(2);
+}
+const CHUNK = Buffer.alloc(64 * 1024, 'x');
+const MAX_SECONDS = 120;
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://edge');
+  res.setHeader('x-served-by', values.name);
+  if (url.pathname === '/healthz') return res.end('ok\n');
+  if (url.pathname === '/stream') {
+    const seconds = Math.min(MAX_SECONDS, Math.max(0, Number(url.searchParams.get('seconds')) || 1));
+    const chunks = Math.round(seconds * 10);
+    res.setHeader('content-length', String(chunks * CHUNK.length));
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent === chunks || res.destroyed) {
+        clearInterval(timer);
+        return res.end();
+      }
+      res.write(CHUNK);
+      sent++;
+    }, 100);
+    res.once('close', () => clearInterval(timer));
+    return;
+  }
+  res.end(`served by ${values.name}\n`);
+});
+server.on('clientError', (_err, socket) => socket.destroy());
+server.listen(Number(m[2]), m[1], () =>
+  process.stdout.write(`lab edge ${values.name} listening on ${values.listen}\n`),
+);
+for (const sig of ['SIGTERM', 'SIGINT']) process.once(sig, () => server.close(() => process.exit(0)));

@@ -1,0 +1,236 @@
+// System test of anycast on the lab (test/lab/, issue 16): three PoPs (BIRD + announcer + `meridian
+// dns` + an edge), three transit routers in separate ASes in a line, a client on each router.
+// Real BGP, real BFD, real damping. Needs root, iproute2, dig, curl, iptables and bird2: CI runs
+// it, elsewhere it skips with the reason.
+//
+//   c1        c2        c3
+//   r1 ────── r2 ────── r3      AS 65101 — 65102 — 65103
+//   pa        pb        pc      AS 65001, 65002, 65003: DNS 198.51.100.53 (/25), edge 198.51.100.180 (/25)
+//
+// Each case leaves the lab as it found it (every PoP announced, each client on its own PoP), so
+// they can run in any order; each waits for that state first.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needsNetns } from '../helpers/netns.js';
+import { all, needs } from '../helpers/system-tools.js';
+import { sleep } from '../helpers/wait-for.js';
+import {
+  ANYCAST,
+  ASN,
+  CLIENTS,
+  DAMPING,
+  HOLD_DOWN_MS,
+  NEAREST,
+  PREFIX,
+  ROUTER_OF,
+  startLab,
+  type Lab,
+  type Pop,
+} from '../lab/anycast-lab.mjs';
+
+/** Its own namespace names: the user's lab (mrd-lab-) and the bench (mrd-alb-) can run beside it. */
+const LAB_PREFIX = 'mrd-alt-';
+const popAddress = (pop: Pop): string => `10.211.${ROUTER_OF[pop].slice(1)}.2`;
+/** The most a healthy-again prefix is held down (DAMPING.maxHoldDownMs), plus rise and BGP. */
+const BACK_BOUND_MS = DAMPING.maxHoldDownMs + 8000;
+
+describe(
+  'anycast lab: 3 PoPs, 3 transit ASes, 3 clients (system)',
+  all(needs('dig', 'ip', 'bird', 'curl', 'iptables'), needsNetns()),
+  () => {
+    let lab: Lab;
+
+    /** Every client on its nearest PoP (DNS), every router's edge route to its own PoP: where each case starts and ends. */
+    async function settled(boundMs = BACK_BOUND_MS): Promise<void> {
+      for (const c of CLIENTS)
+        await lab.waitUntil(
+          `${c} answered by its nearest PoP ${NEAREST[c]}`,
+          boundMs,
+          async () => (await lab.servedBy(c)) === NEAREST[c],
+        );
+      for (const c of CLIENTS) {
+        const pop = NEAREST[c];
+        await lab.waitUntil(
+          `${ROUTER_OF[pop]} routes the edge prefix to ${pop}`,
+          boundMs,
+          async () => (await lab.nextHop(ROUTER_OF[pop], PREFIX.edge)) === popAddress(pop),
+        );
+      }
+    }
+
+    beforeAll(async () => {
+      lab = await startLab({ prefix: LAB_PREFIX, dir: mkdtempSync(join(tmpdir(), 'meridian-anycast-lab-')) });
+    }, 180_000);
+
+    afterAll(() => {
+      lab?.close();
+    }, 30_000);
+
+    it('each client reaches its nearest PoP by AS-path length', async () => {
+      await settled(20_000);
+      // r1 has every PoP's DNS prefix: its own PoP one AS away, b two, c three; the shortest wins.
+      const routes = await lab.routes('r1', PREFIX.dns);
+      expect(routes[0]).toEqual({ pop: 'a', path: [ASN.a] });
+      expect(routes.slice(1).map((r) => r.path)).toEqual([[ASN.r2, ASN.b]]);
+      for (const c of CLIENTS) expect(await lab.servedBy(c)).toBe(NEAREST[c]);
+      // The edges too, by the served-by they answer with.
+      for (const c of CLIENTS) {
+        const r = await lab.exec(c, ['curl', '-s', '-m', '2', `http://${ANYCAST.edge}/`]);
+        expect(r.stdout.trim()).toBe(`served by pop-${NEAREST[c]}`);
+      }
+    }, 60_000);
+
+    it("killing the DNS server in c1's PoP moves c1 to the next nearest PoP; the others stay; revive brings it back after rise + hold-down", async () => {
+      await settled();
+      const killedAt = performance.now();
+      await lab.stop('dns-a', 'SIGKILL');
+      const moved = await lab.waitUntil('c1 answered by PoP b', 5000, async () => (await lab.servedBy('c1')) === 'b');
+      console.log(`anycast lab: c1 answered by PoP b ${moved.ms} ms after the DNS server in a was killed`);
+      expect(moved.ms).toBeLessThan(2000);
+      expect(await lab.servedBy('c2')).toBe('b');
+      expect(await lab.servedBy('c3')).toBe('c');
+      // Only the DNS prefix went: a's edge still serves c1.
+      expect(await lab.nextHop('r1', PREFIX.edge)).toBe(popAddress('a'));
+
+      await lab.startDns('a');
+      // Healthy again after rise, held down by damping (one flap suppresses in the lab) until the
+      // hold-down since the kill is over: not back before it.
+      const back = await lab.waitUntil(
+        'c1 answered by PoP a again',
+        BACK_BOUND_MS,
+        async () => (await lab.servedBy('c1')) === 'a',
+      );
+      const sinceKill = performance.now() - killedAt;
+      console.log(
+        `anycast lab: c1 back on PoP a ${Math.round(sinceKill)} ms after the kill (hold-down ${HOLD_DOWN_MS} ms)`,
+      );
+      expect(sinceKill).toBeGreaterThanOrEqual(HOLD_DOWN_MS - 100);
+      expect(back.ms).toBeGreaterThan(0);
+    }, 60_000);
+
+    it('a DNS service flapping every 2 s is suppressed: no flap storm at the transit router', async () => {
+      await settled();
+      const before = await lab.popSessionStats('r1');
+      const announcesBefore = await announcements('a');
+      const flapsBefore = dnsFlaps(await lab.announcerMetrics('a'));
+      // Hung for 1.3 s, answering for 0.7 s: each cycle fails `fall` checks (a timed-out check
+      // takes its 200 ms timeout plus the hedge), then passes `rise` (fast interval, 100 ms).
+      const CYCLES = 8;
+      for (let i = 0; i < CYCLES; i++) {
+        lab.pause('dns-a', true);
+        await sleep(1300);
+        lab.pause('dns-a', false);
+        await sleep(700);
+      }
+      const after = await lab.popSessionStats('r1');
+      const metrics = await lab.announcerMetrics('a');
+      const flaps = dnsFlaps(metrics) - flapsBefore;
+      const updates = after.updates - before.updates;
+      const withdraws = after.withdraws - before.withdraws;
+      const announced = (await announcements('a')) - announcesBefore;
+      console.log(
+        `anycast lab: ${CYCLES} flaps of 2 s: ${flaps} flaps counted, r1 received ${updates} updates and ${withdraws} withdrawals from PoP a, the announcer re-announced ${announced} times`,
+      );
+      // Without damping each cycle would be a withdrawal and an announcement at r1 (16 in all).
+      expect(flaps).toBeGreaterThanOrEqual(CYCLES / 2);
+      expect(withdraws).toBeGreaterThanOrEqual(1);
+      expect(updates + withdraws).toBeLessThanOrEqual(4);
+      expect(metrics).toMatch(/^meridian_anycast_suppressed\{prefix="198\.51\.100\.0\/25"[^}]*\} 1$/m);
+      // Stable again: back within the longest hold-down.
+      await settled();
+    }, 90_000);
+
+    it("a silent cut of PoP a's link is caught by BFD; c1 moves to b, and back once the link is restored", async () => {
+      await settled();
+      const t0 = performance.now();
+      await lab.cutLink('a');
+      try {
+        const moved = await lab.waitUntil('c1 answered by PoP b', 5000, async () => (await lab.servedBy('c1')) === 'b');
+        console.log(
+          `anycast lab: link cut: c1 answered by PoP b ${moved.ms} ms after the cut (BFD ${3 * 100} ms, hold ${3} s)`,
+        );
+        // BFD (300 ms) caught it, not the 3 s hold timer.
+        expect(performance.now() - t0).toBeLessThan(2500);
+        expect((await lab.popSessionStats('r1')).state).not.toBe('up');
+      } finally {
+        await lab.restoreLink('a');
+      }
+      const back = await lab.waitUntil(
+        'c1 answered by PoP a again',
+        20_000,
+        async () => (await lab.servedBy('c1')) === 'a',
+      );
+      console.log(`anycast lab: link restored: c1 back on PoP a after ${back.ms} ms (BGP reconnect)`);
+      await settled();
+    }, 60_000);
+
+    it('SIGKILL of the announcer does not leave a dead route up', async () => {
+      await settled();
+      await lab.stop('anycast-a', 'SIGKILL');
+      // The lease went with the process: BIRD drops the routes, r1 moves to r2's path.
+      const moved = await lab.waitUntil(
+        'r1 routes DNS away from PoP a',
+        3000,
+        async () => (await lab.nextHop('r1', PREFIX.dns)) !== popAddress('a'),
+      );
+      console.log(`anycast lab: announcer SIGKILLed: r1's route via PoP a gone after ${moved.ms} ms`);
+      expect(await lab.nextHop('r1', PREFIX.edge)).not.toBe(popAddress('a'));
+      expect(await lab.servedBy('c1')).toBe('b');
+      await lab.startAnnouncer('a');
+      await settled();
+    }, 60_000);
+
+    it("a long HTTP download from c3 survives PoP b's edge being withdrawn (c3's catchment does not change)", async () => {
+      await settled();
+      const seconds = 5;
+      const download = lab.exec(
+        'c3',
+        [
+          'curl',
+          '-s',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code} %{size_download}',
+          '-m',
+          '20',
+          `http://${ANYCAST.edge}/stream?seconds=${seconds}`,
+        ],
+        30_000,
+      );
+      await sleep(1500);
+      await lab.stop('edge-b', 'SIGKILL');
+      await lab.waitUntil(
+        "r2's edge route leaves PoP b",
+        5000,
+        async () => (await lab.nextHop('r2', PREFIX.edge)) !== popAddress('b'),
+      );
+      // r3 heard about it (b's path is gone from its table) while its best stayed its own PoP.
+      await lab.waitUntil(
+        'r3 no longer has a path to b',
+        5000,
+        async () => !(await lab.routes('r3', PREFIX.edge)).some((r) => r.pop === 'b'),
+      );
+      expect((await lab.routes('r3', PREFIX.edge))[0]?.pop).toBe('c');
+      const r = await download;
+      expect(r.stdout).toBe(`200 ${seconds * 10 * 64 * 1024}`);
+      await lab.startEdge('b');
+      await settled();
+    }, 60_000);
+
+    /** The DNS prefix's flaps so far, from an announcer's /metrics. */
+    function dnsFlaps(metrics: string): number {
+      return Number(
+        /^meridian_anycast_flaps_total\{prefix="198\.51\.100\.0\/25"[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? NaN,
+      );
+    }
+
+    /** How many times a PoP's announcer has announced a prefix so far (its log). */
+    async function announcements(pop: Pop): Promise<number> {
+      const r = await lab.exec(pop, ['grep', '-c', 'announcing anycast prefix', lab.log(`anycast-${pop}`)]);
+      return Number(r.stdout.trim() || 0);
+    }
+  },
+);
