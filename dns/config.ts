@@ -246,7 +246,10 @@ async function zoneSource(file: string, baseDir: string, path: string, zone: Zon
     const where = at(`${path}.ns[${i}]`);
     add(where, origin, Type.NS, zone.ttl, textOr(where, () => parseRdata(Type.NS, tokenizeLine(ns), origin)));
   }
-  if (zone.file) records.push(...(await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl)));
+  if (zone.file) {
+    // One push per record: spreading a file's records as arguments overflows the stack at ~120k.
+    for (const rec of await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl)) records.push(rec);
+  }
   for (const [i, rec] of zone.records.entries()) {
     const recPath = `${path}.records[${i}]`;
     const owner = textOr(at(`${recPath}.name`), () => parseName(rec.name, origin));
