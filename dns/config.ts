@@ -288,10 +288,16 @@ async function masterFileRecords(path: string, origin: Name, defaultTtl: number)
     if (e instanceof MasterFileError) throw new ConfigError(e.message);
     throw e;
   }
+  // Records come in runs with one $ORIGIN and often one owner: parse each once, which also lets
+  // a name's records share one Name.
+  let lastOrigin = { text: '', name: origin };
+  let lastOwner = { text: '', name: origin };
   return parsed.map((r) => {
     const where = `${r.file}:${r.line}`;
-    const recOrigin = textOr(where, () => parseName(r.origin, null));
-    const owner = textOr(where, () => parseName(r.owner, null));
+    if (r.origin !== lastOrigin.text) lastOrigin = { text: r.origin, name: textOr(where, () => parseName(r.origin, null)) };
+    if (r.owner !== lastOwner.text) lastOwner = { text: r.owner, name: textOr(where, () => parseName(r.owner, null)) };
+    const recOrigin = lastOrigin.name;
+    const owner = lastOwner.name;
     const type = typeFromName(r.type);
     if (type === undefined) throw new ConfigError(`${where}: unknown type ${r.type}`);
     return { owner, type, ttl: r.ttl, rdata: textOr(where, () => parseRdata(type, r.rdata, recOrigin)), where };

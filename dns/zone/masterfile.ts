@@ -290,7 +290,12 @@ function checkName(text: string): { absolute: boolean } {
   return { absolute };
 }
 
+const ASCII = Array.from({ length: 0x80 }, (_, c) => ({ bytes: Uint8Array.of(c), width: 1 }));
+
 function plainChar(s: string, i: number): { bytes: Uint8Array; width: number } {
-  const ch = String.fromCodePoint(s.codePointAt(i) ?? 0);
+  const cp = s.codePointAt(i) ?? 0;
+  // ASCII needs no encoder (and nearly every name is ASCII: this runs per character of a zone).
+  if (cp < 0x80) return ASCII[cp]!;
+  const ch = String.fromCodePoint(cp);
   return { bytes: utf8.encode(ch), width: ch.length };
 }

@@ -37,6 +37,13 @@ export function parseName(text: string, origin: Name | null): Name {
       continue;
     }
     const cp = text.codePointAt(i)!;
+    // ASCII is its own UTF-8 and nearly every name is ASCII: encoding per character dominated
+    // loading a large zone.
+    if (cp < 0x80) {
+      label.push(cp);
+      i++;
+      continue;
+    }
     const ch = String.fromCodePoint(cp);
     label.push(...utf8.encode(ch));
     i += ch.length;
