@@ -300,8 +300,24 @@ async function masterFileRecords(path: string, origin: Name, defaultTtl: number)
     const owner = lastOwner.name;
     const type = typeFromName(r.type);
     if (type === undefined) throw new ConfigError(`${where}: unknown type ${r.type}`);
-    return { owner, type, ttl: r.ttl, rdata: textOr(where, () => parseRdata(type, r.rdata, recOrigin)), where };
+    return new FileRecord(owner, type, r.ttl, textOr(where, () => parseRdata(type, r.rdata, recOrigin)), r.file, r.line);
   });
+}
+
+/** A master-file record, kept for the life of the config: its `file:line` is spelled out only for an error. */
+class FileRecord implements SourceRecord {
+  constructor(
+    readonly owner: Name,
+    readonly type: number,
+    readonly ttl: number,
+    readonly rdata: RData,
+    private readonly file: string,
+    private readonly line: number,
+  ) {}
+
+  get where(): string {
+    return `${this.file}:${this.line}`;
+  }
 }
 
 /** Runs a presentation-format parse, turning its TextError into a ConfigError at `where`. */
