@@ -19,7 +19,7 @@ import { Type, typeFromName, typeName } from './wire/constants.js';
 import { wireToText, type Name } from './wire/name.js';
 import type { RData } from './wire/rdata.js';
 import type { SourceRecord, ZoneSource } from './zone/compile.js';
-import { parseMasterFile, MasterFileError } from './zone/masterfile.js';
+import { readMasterFile, MasterFileError, type MasterRecord } from './zone/masterfile.js';
 import { parseName } from './zone/name-text.js';
 import { SUPPORTED_TYPES, parseRdata, txtRdata } from './zone/rdata-text.js';
 import { TextError, parseTtl, tokenizeLine } from './zone/text.js';
@@ -246,10 +246,8 @@ async function zoneSource(file: string, baseDir: string, path: string, zone: Zon
     const where = at(`${path}.ns[${i}]`);
     add(where, origin, Type.NS, zone.ttl, textOr(where, () => parseRdata(Type.NS, tokenizeLine(ns), origin)));
   }
-  if (zone.file) {
-    // One push per record: spreading a file's records as arguments overflows the stack at ~120k.
-    for (const rec of await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl)) records.push(rec);
-  }
+  // Appended one by one: spreading a file's records as arguments overflowed the stack at ~120k.
+  if (zone.file) await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl, records);
   for (const [i, rec] of zone.records.entries()) {
     const recPath = `${path}.records[${i}]`;
     const owner = textOr(at(`${recPath}.name`), () => parseName(rec.name, origin));
@@ -269,39 +267,37 @@ async function zoneSource(file: string, baseDir: string, path: string, zone: Zon
   return { origin, where: at(path), records, routes };
 }
 
-async function masterFileRecords(path: string, origin: Name, defaultTtl: number): Promise<SourceRecord[]> {
+/** Appends a master file's records to `records`, converting each as it is read. */
+async function masterFileRecords(path: string, origin: Name, defaultTtl: number, records: SourceRecord[]): Promise<void> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw new ConfigError(`${path}: cannot read zone file: ${(e as Error).message}`);
   }
-  let parsed;
-  try {
-    parsed = parseMasterFile(text, {
-      origin: wireToText(origin.wire),
-      defaultTtl,
-      file: path,
-      readInclude: (p) => readFileSync(resolvePath(dirname(path), p), 'utf8'),
-    });
-  } catch (e) {
-    if (e instanceof MasterFileError) throw new ConfigError(e.message);
-    throw e;
-  }
   // Records come in runs with one $ORIGIN and often one owner: parse each once, which also lets
   // a name's records share one Name.
   let lastOrigin = { text: '', name: origin };
   let lastOwner = { text: '', name: origin };
-  return parsed.map((r) => {
+  const convert = (r: MasterRecord): void => {
     const where = `${r.file}:${r.line}`;
     if (r.origin !== lastOrigin.text) lastOrigin = { text: r.origin, name: textOr(where, () => parseName(r.origin, null)) };
     if (r.owner !== lastOwner.text) lastOwner = { text: r.owner, name: textOr(where, () => parseName(r.owner, null)) };
     const recOrigin = lastOrigin.name;
-    const owner = lastOwner.name;
     const type = typeFromName(r.type);
     if (type === undefined) throw new ConfigError(`${where}: unknown type ${r.type}`);
-    return new FileRecord(owner, type, r.ttl, textOr(where, () => parseRdata(type, r.rdata, recOrigin)), r.file, r.line);
-  });
+    records.push(new FileRecord(lastOwner.name, type, r.ttl, textOr(where, () => parseRdata(type, r.rdata, recOrigin)), r.file, r.line));
+  };
+  try {
+    readMasterFile(
+      text,
+      { origin: wireToText(origin.wire), defaultTtl, file: path, readInclude: (p) => readFileSync(resolvePath(dirname(path), p), 'utf8') },
+      convert,
+    );
+  } catch (e) {
+    if (e instanceof MasterFileError) throw new ConfigError(e.message);
+    throw e;
+  }
 }
 
 /** A master-file record, kept for the life of the config: its `file:line` is spelled out only for an error. */
