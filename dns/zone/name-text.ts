@@ -16,6 +16,8 @@ export function parseName(text: string, origin: Name | null): Name {
   }
   if (text === '.') return nameFromWire(Buffer.from([0]));
   if (text.length === 0) throw new TextError('empty name');
+  const plain = PLAIN_LOWER.test(text) ? plainLowerName(text, origin) : null;
+  if (plain) return plain;
   const labels: Uint8Array[] = [];
   let label: number[] = [];
   let absolute = false;
@@ -66,6 +68,26 @@ export function parseName(text: string, origin: Name | null): Name {
   const name = nameFromWire(wire);
   // Folding to the key changed nothing: the key alone holds the name.
   return wire.toString('latin1', 0, wire.length - 1) === name.key ? new LowerName(name.key) : name;
+}
+
+/** Lower-case letters, digits, `-`, `_` and `*` in non-empty labels: no escapes, nothing to fold. */
+const PLAIN_LOWER = /^[a-z0-9_*-]+(?:\.[a-z0-9_*-]+)*\.?$/;
+
+/**
+ * The common case without building wire bytes: the key is the labels themselves. Null (parse it
+ * the long way, which also says what is wrong) for an over-long label or name, or a relative
+ * name under an origin that keeps letter case.
+ */
+function plainLowerName(text: string, origin: Name | null): Name | null {
+  const absolute = text.endsWith('.');
+  if (!absolute && !(origin instanceof LowerName)) return null;
+  let key = '';
+  for (const label of (absolute ? text.slice(0, -1) : text).split('.')) {
+    if (label.length > MAX_LABEL) return null;
+    key += String.fromCharCode(label.length) + label;
+  }
+  if (!absolute) key += origin!.key;
+  return key.length + 1 > MAX_NAME_WIRE ? null : new LowerName(key);
 }
 
 /**
