@@ -24,6 +24,12 @@ const COMMON_QTYPES: ReadonlySet<number> = new Set([
  */
 export const HOT_NAMES = 50_000;
 
+/**
+ * One options object for every lookup: lru-cache writes a field of it on each get, so leaving it
+ * out would allocate a fresh `{}` per query.
+ */
+const GET_OPTIONS: LRUCache.GetOptions<string, ByType, unknown> = {};
+
 /** `null`: that QTYPE of that name is answered per query (a routed name's part). */
 type ByType = Map<number, AnswerTemplate | null>;
 
@@ -45,7 +51,7 @@ export class StaticAnswers {
    * owner, a QTYPE neither common nor held, or an answer that depends on the client.
    */
   get(qnameKey: string, qtype: number): AnswerTemplate | null {
-    const byType = this.cache.get(qnameKey);
+    const byType = this.cache.get(qnameKey, GET_OPTIONS);
     if (byType) {
       const t = byType.get(qtype);
       if (t !== undefined) return t;
