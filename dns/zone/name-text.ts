@@ -81,12 +81,15 @@ const PLAIN_LOWER = /^[a-z0-9_*-]+(?:\.[a-z0-9_*-]+)*\.?$/;
 function plainLowerName(text: string, origin: Name | null): Name | null {
   const absolute = text.endsWith('.');
   if (!absolute && !(origin instanceof LowerName)) return null;
-  let key = '';
+  const parts: string[] = [];
   for (const label of (absolute ? text.slice(0, -1) : text).split('.')) {
     if (label.length > MAX_LABEL) return null;
-    key += String.fromCharCode(label.length) + label;
+    parts.push(String.fromCharCode(label.length), label);
   }
-  if (!absolute) key += origin!.key;
+  if (!absolute) parts.push(origin!.key);
+  // join, not +=: a flat string, where concatenation would leave a rope that hashing the key
+  // flattens into a second copy (both kept, for every name of the zone).
+  const key = parts.join('');
   return key.length + 1 > MAX_NAME_WIRE ? null : new LowerName(key);
 }
 
