@@ -10,7 +10,7 @@ const reporters = ['default', './test/reporters/skip-summary.ts'];
 // would starve the timing-sensitive tests running beside it, so it runs alone, after them
 // (sequence.groupOrder).
 const COMPOSE = 'test/system/compose.test.ts';
-// A million-record zone takes ~1 GB and a core for 15-30 s: alone too, after the others.
+// A million-record zone takes ~1 GB and a core for 12-30 s: alone too, after the others.
 const ZONE_SCALE = 'dns/zone/scale.test.ts';
 
 export default defineConfig({

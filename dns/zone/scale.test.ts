@@ -2,8 +2,8 @@
 // `h<i> IN A` with a TXT for every fourth name, loaded the way the server loads it (config file →
 // loadDnsConfig → serving state) and asked a few questions. Nothing here may depend on the
 // zone's size: a spread of the records as arguments or a recursion over names would overflow
-// the stack. It takes ~15-30 s and ~1 GB on a 2-core machine, so it runs in its own vitest
-// project, after the others (vitest.config.ts).
+// the stack. It takes ~12 s (~27 s when the machine is busy) and ~1 GB on a 2-core machine, so
+// it runs in its own vitest project, after the others (vitest.config.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
