@@ -56,7 +56,12 @@ zones:
   // gdnsd: the same records in one file with the SOA and NS in front.
   const gdnsdDir = join(dir, 'gdnsd');
   for (const sub of ['zones', 'run', 'state']) mkdirSync(join(gdnsdDir, sub), { recursive: true });
-  await writeBody(join(gdnsdDir, 'zones', ZONE), names, [`$ORIGIN ${ZONE}.`, '$TTL 300', SOA, `@ 3600 IN NS ns1.${ZONE}.`]);
+  await writeBody(join(gdnsdDir, 'zones', ZONE), names, [
+    `$ORIGIN ${ZONE}.`,
+    '$TTL 300',
+    SOA,
+    `@ 3600 IN NS ns1.${ZONE}.`,
+  ]);
   writeFileSync(
     join(gdnsdDir, 'config'),
     `options => {

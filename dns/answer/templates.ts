@@ -14,7 +14,20 @@ import type { AnswerTemplate } from './types.js';
 
 /** QTYPEs answered from a template for every name, besides the types a name holds. */
 const COMMON_QTYPES: ReadonlySet<number> = new Set([
-  Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX, Type.TXT, Type.SRV, Type.CAA, Type.ANY, Type.HTTPS, Type.SVCB, Type.PTR, Type.DS,
+  Type.A,
+  Type.AAAA,
+  Type.CNAME,
+  Type.NS,
+  Type.SOA,
+  Type.MX,
+  Type.TXT,
+  Type.SRV,
+  Type.CAA,
+  Type.ANY,
+  Type.HTTPS,
+  Type.SVCB,
+  Type.PTR,
+  Type.DS,
 ]);
 
 /**

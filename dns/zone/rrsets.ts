@@ -35,11 +35,15 @@ export class RRsetsByType implements ReadonlyMap<number, RRset> {
   }
 
   entries(): MapIterator<[number, RRset]> {
-    return this.all().map((rrset): [number, RRset] => [rrset.type, rrset]).values();
+    return this.all()
+      .map((rrset): [number, RRset] => [rrset.type, rrset])
+      .values();
   }
 
   keys(): MapIterator<number> {
-    return this.all().map((rrset) => rrset.type).values();
+    return this.all()
+      .map((rrset) => rrset.type)
+      .values();
   }
 
   values(): MapIterator<RRset> {

@@ -62,7 +62,12 @@ describe('a 1,000,000-record master file', () => {
   });
 
   it.each([
-    ['the last name', `h${NAMES - 1}.big.test`, 'A', `10.${((NAMES - 1) >> 16) & 255}.${((NAMES - 1) >> 8) & 255}.${(NAMES - 1) & 255}`],
+    [
+      'the last name',
+      `h${NAMES - 1}.big.test`,
+      'A',
+      `10.${((NAMES - 1) >> 16) & 255}.${((NAMES - 1) >> 8) & 255}.${(NAMES - 1) & 255}`,
+    ],
     ['a TXT in mixed case', 'H400000.Big.Test', 'TXT', 'record 400000'],
   ] as const)('answers %s', (_, name, type, data) => {
     const r = ask(name, type);
@@ -73,6 +78,10 @@ describe('a 1,000,000-record master file', () => {
 
   it('answers NODATA and NXDOMAIN with the SOA', () => {
     expect(ask('h1.big.test', 'TXT')).toMatchObject({ rcode: 'NOERROR', answers: [], authorities: [{ type: 'SOA' }] });
-    expect(ask(`h${NAMES}.big.test`, 'A')).toMatchObject({ rcode: 'NXDOMAIN', answers: [], authorities: [{ type: 'SOA' }] });
+    expect(ask(`h${NAMES}.big.test`, 'A')).toMatchObject({
+      rcode: 'NXDOMAIN',
+      answers: [],
+      authorities: [{ type: 'SOA' }],
+    });
   });
 });
