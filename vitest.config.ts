@@ -10,6 +10,8 @@ const reporters = ['default', './test/reporters/skip-summary.ts'];
 // would starve the timing-sensitive tests running beside it, so it runs alone, after them
 // (sequence.groupOrder).
 const COMPOSE = 'test/system/compose.test.ts';
+// A million-record zone takes ~1 GB and a core for 12-30 s: alone too, after the others.
+const ZONE_SCALE = 'dns/zone/scale.test.ts';
 
 export default defineConfig({
   test: {
@@ -19,8 +21,9 @@ export default defineConfig({
     reporters: jsonReport ? [...reporters, 'json'] : reporters,
     ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
     projects: [
-      { extends: true, test: { name: 'unit+integration', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'dist/**', COMPOSE], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'unit+integration', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'dist/**', COMPOSE, ZONE_SCALE], sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'compose', include: [COMPOSE], sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'zone-scale', include: [ZONE_SCALE], sequence: { groupOrder: 2 } } },
     ],
   },
 });

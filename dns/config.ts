@@ -20,7 +20,7 @@ import { Type, typeFromName, typeName } from './wire/constants.js';
 import { wireToText, type Name } from './wire/name.js';
 import type { RData } from './wire/rdata.js';
 import type { SourceRecord, ZoneSource } from './zone/compile.js';
-import { parseMasterFile, MasterFileError } from './zone/masterfile.js';
+import { readMasterFile, MasterFileError, type MasterRecord } from './zone/masterfile.js';
 import { parseName } from './zone/name-text.js';
 import { SUPPORTED_TYPES, parseRdata, txtRdata } from './zone/rdata-text.js';
 import { TextError, parseTtl, tokenizeLine } from './zone/text.js';
@@ -250,7 +250,8 @@ async function zoneSource(file: string, baseDir: string, path: string, zone: Zon
     const where = at(`${path}.ns[${i}]`);
     add(where, origin, Type.NS, zone.ttl, textOr(where, () => parseRdata(Type.NS, tokenizeLine(ns), origin)));
   }
-  if (zone.file) records.push(...(await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl)));
+  // Appended one by one: spreading a file's records as arguments overflowed the stack at ~120k.
+  if (zone.file) await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl, records);
   for (const [i, rec] of zone.records.entries()) {
     const recPath = `${path}.records[${i}]`;
     const owner = textOr(at(`${recPath}.name`), () => parseName(rec.name, origin));
@@ -270,33 +271,57 @@ async function zoneSource(file: string, baseDir: string, path: string, zone: Zon
   return { origin, where: at(path), records, routes };
 }
 
-async function masterFileRecords(path: string, origin: Name, defaultTtl: number): Promise<SourceRecord[]> {
+/** Appends a master file's records to `records`, converting each as it is read. */
+async function masterFileRecords(path: string, origin: Name, defaultTtl: number, records: SourceRecord[]): Promise<void> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw new ConfigError(`${path}: cannot read zone file: ${(e as Error).message}`);
   }
-  let parsed;
+  // Records come in runs with one $ORIGIN and often one owner: parse each once, which also lets
+  // a name's records share one Name.
+  let lastOrigin = { text: '', name: origin };
+  let lastOwner = { text: '', name: origin };
+  // One try per record rather than textOr's closures and a file:line string: a million records.
+  const convert = (r: MasterRecord): void => {
+    const type = typeFromName(r.type);
+    if (type === undefined) throw new ConfigError(`${r.file}:${r.line}: unknown type ${r.type}`);
+    try {
+      if (r.origin !== lastOrigin.text) lastOrigin = { text: r.origin, name: parseName(r.origin, null) };
+      if (r.owner !== lastOwner.text) lastOwner = { text: r.owner, name: parseName(r.owner, null) };
+      records.push(new FileRecord(lastOwner.name, type, r.ttl, parseRdata(type, r.rdata, lastOrigin.name), r.file, r.line));
+    } catch (e) {
+      if (e instanceof TextError) throw new ConfigError(`${r.file}:${r.line}: ${e.message}`);
+      throw e;
+    }
+  };
   try {
-    parsed = parseMasterFile(text, {
-      origin: wireToText(origin.wire),
-      defaultTtl,
-      file: path,
-      readInclude: (p) => readFileSync(resolvePath(dirname(path), p), 'utf8'),
-    });
+    readMasterFile(
+      text,
+      { origin: wireToText(origin.wire), defaultTtl, file: path, readInclude: (p) => readFileSync(resolvePath(dirname(path), p), 'utf8') },
+      convert,
+    );
   } catch (e) {
     if (e instanceof MasterFileError) throw new ConfigError(e.message);
     throw e;
   }
-  return parsed.map((r) => {
-    const where = `${r.file}:${r.line}`;
-    const recOrigin = textOr(where, () => parseName(r.origin, null));
-    const owner = textOr(where, () => parseName(r.owner, null));
-    const type = typeFromName(r.type);
-    if (type === undefined) throw new ConfigError(`${where}: unknown type ${r.type}`);
-    return { owner, type, ttl: r.ttl, rdata: textOr(where, () => parseRdata(type, r.rdata, recOrigin)), where };
-  });
+}
+
+/** A master-file record, kept for the life of the config: its `file:line` is spelled out only for an error. */
+class FileRecord implements SourceRecord {
+  constructor(
+    readonly owner: Name,
+    readonly type: number,
+    readonly ttl: number,
+    readonly rdata: RData,
+    private readonly file: string,
+    private readonly line: number,
+  ) {}
+
+  get where(): string {
+    return `${this.file}:${this.line}`;
+  }
 }
 
 /** Runs a presentation-format parse, turning its TextError into a ConfigError at `where`. */

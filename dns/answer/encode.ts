@@ -1,4 +1,4 @@
-// The one encoder of answer sections: the per-query path, the static templates built at load
+// The one encoder of answer sections: the per-query path, the static templates built on first use
 // and the routed answers built per steering decision all write their records here, so a
 // precomputed answer is byte for byte what encoding it per query gives.
 import { Class, HEADER_LEN, Rcode } from '../wire/constants.js';

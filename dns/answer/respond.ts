@@ -7,13 +7,14 @@ import type { Route, Zone } from '../zone/zone.js';
 import { answerChaos, type ChaosTable } from './chaos.js';
 import { resolve } from './resolve.js';
 import type { Steering } from './steering.js';
+import type { StaticAnswers } from './templates.js';
 import type { AnswerTemplate, ErrorResponse, Response } from './types.js';
 
 /** What answering reads; the serving state (server/handle-query.ts) is a superset, swapped whole on reload. */
 export interface AnswerData {
   readonly zones: ReadonlyMap<string, Zone>;
-  /** Static answers by name key, then QTYPE (templates.ts). */
-  readonly templates: ReadonlyMap<string, ReadonlyMap<number, AnswerTemplate>>;
+  /** Static answers, pre-encoded when first asked for (templates.ts). */
+  readonly templates: StaticAnswers;
   /** Routed names (by key) whose A/AAAA answers the steering hands over pre-encoded. */
   readonly routes: ReadonlyMap<string, Route>;
   readonly chaos: ChaosTable;
@@ -30,7 +31,7 @@ const badVersion: ErrorResponse = { kind: 'error', rcode: Rcode.BADVERS };
 export function respond(data: AnswerData, q: Query, clientIp: string): Response {
   // The precomputed answers assume an ordinary question: class IN, EDNS version 0 if any.
   if (q.qclass === Class.IN && (q.edns === null || q.edns.version === 0)) {
-    const template = data.templates.get(q.qnameKey)?.get(q.qtype);
+    const template = data.templates.get(q.qnameKey, q.qtype);
     if (template) return template;
     if (q.qtype === Type.A || q.qtype === Type.AAAA) {
       const routed = routedTemplate(data, q, clientIp);

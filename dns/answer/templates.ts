@@ -1,39 +1,92 @@
-// Static answers are computed once per config load: for every name in our zones and the types
-// people ask for, the response sections are encoded as if the question were at offset 12. A
-// query for that name (in any letter case, which does not change lengths or offsets) then costs
-// one map lookup and one copy.
+// Static answers as pre-encoded templates, built the first time a name is asked for and kept in
+// a bounded cache: encoding every name's ~14 common answers at load cost ~8 KB per name (10 GB
+// for a million-record zone), while the names a server is really asked for are few. A template
+// holds the sections encoded as if the question were at offset 12, so a query for that name (in
+// any letter case, which does not change lengths or offsets) then costs two map lookups and one
+// copy, allocating nothing.
+import { LRUCache } from 'lru-cache';
 import { Type } from '../wire/constants.js';
 import { MessageWriter } from '../wire/writer.js';
-import type { Route, Zone } from '../zone/zone.js';
+import { findZone, type Route, type Zone } from '../zone/zone.js';
 import { encodeTemplate } from './encode.js';
 import { resolve } from './resolve.js';
 import type { AnswerTemplate } from './types.js';
 
-/** QTYPEs worth precomputing for every name, besides the types a name holds. */
-const COMMON_QTYPES = [Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX, Type.TXT, Type.SRV, Type.CAA, Type.ANY, Type.HTTPS, Type.SVCB, Type.PTR, Type.DS];
+/** QTYPEs answered from a template for every name, besides the types a name holds. */
+const COMMON_QTYPES: ReadonlySet<number> = new Set([
+  Type.A,
+  Type.AAAA,
+  Type.CNAME,
+  Type.NS,
+  Type.SOA,
+  Type.MX,
+  Type.TXT,
+  Type.SRV,
+  Type.CAA,
+  Type.ANY,
+  Type.HTTPS,
+  Type.SVCB,
+  Type.PTR,
+  Type.DS,
+]);
 
-export function buildTemplates(zones: ReadonlyMap<string, Zone>): Map<string, Map<number, AnswerTemplate>> {
-  const out = new Map<string, Map<number, AnswerTemplate>>();
-  const w = new MessageWriter();
-  for (const zone of zones.values()) {
-    for (const node of zone.nodes.values()) {
-      // Wildcard owners are answered for other names; they are synthesized per query.
-      if (node.name.key.startsWith('\x01*')) continue;
-      const byType = new Map<number, AnswerTemplate>();
-      for (const qtype of new Set([...COMMON_QTYPES, ...node.rrsets.keys()])) {
-        const t = buildOne(w, zones, node.name.key, qtype);
-        if (t) byType.set(qtype, t);
-      }
-      out.set(node.name.key, byType);
-    }
+/**
+ * Names whose templates are kept. A cached name holds one template per QTYPE asked (a few
+ * hundred bytes each), so this bounds the cache to tens of megabytes; a name that falls out is
+ * encoded again the next time, which is what answering it in full would cost anyway.
+ */
+export const HOT_NAMES = 50_000;
+
+/**
+ * One options object for every lookup: lru-cache writes a field of it on each get, so leaving it
+ * out would allocate a fresh `{}` per query.
+ */
+const GET_OPTIONS: LRUCache.GetOptions<string, ByType, unknown> = {};
+
+/** `null`: that QTYPE of that name is answered per query (a routed name's part). */
+type ByType = Map<number, AnswerTemplate | null>;
+
+export class StaticAnswers {
+  private readonly cache: LRUCache<string, ByType>;
+  /** Scratch for encoding templates; each is copied out. */
+  private readonly w = new MessageWriter();
+
+  constructor(
+    private readonly zones: ReadonlyMap<string, Zone>,
+    maxNames = HOT_NAMES,
+  ) {
+    this.cache = new LRUCache<string, ByType>({ max: maxNames });
   }
-  return out;
-}
 
-function buildOne(w: MessageWriter, zones: ReadonlyMap<string, Zone>, key: string, qtype: number): AnswerTemplate | null {
-  const answer = resolve(zones, key, qtype);
-  // Answers that depend on the client (routed names) are built per query.
-  return !answer || answer.dynamic ? null : encodeTemplate(w, key, qtype, answer);
+  /**
+   * The template answering (`qnameKey`, `qtype`, IN), or null when that question is answered
+   * per query: a name we do not hold as such (NXDOMAIN, wildcard, outside our zones), a wildcard
+   * owner, a QTYPE neither common nor held, or an answer that depends on the client.
+   */
+  get(qnameKey: string, qtype: number): AnswerTemplate | null {
+    const byType = this.cache.get(qnameKey, GET_OPTIONS);
+    if (byType) {
+      const t = byType.get(qtype);
+      if (t !== undefined) return t;
+    }
+    return this.build(qnameKey, qtype, byType);
+  }
+
+  private build(key: string, qtype: number, byType: ByType | undefined): AnswerTemplate | null {
+    const node = findZone(this.zones, key)?.nodes.get(key);
+    // Wildcard owners are answered for other names; they are synthesized per query.
+    if (!node || key.startsWith('\x01*')) return null;
+    if (!COMMON_QTYPES.has(qtype) && !node.rrsets.has(qtype)) return null;
+    const answer = resolve(this.zones, key, qtype);
+    // Answers that depend on the client (routed names) are built per query.
+    const t = !answer || answer.dynamic ? null : encodeTemplate(this.w, key, qtype, answer);
+    if (!byType) {
+      byType = new Map();
+      this.cache.set(key, byType);
+    }
+    byType.set(qtype, t);
+    return t;
+  }
 }
 
 /**

@@ -18,8 +18,8 @@ export interface Answer {
 }
 
 /**
- * Sections encoded ahead of time by encode.ts, copied after the question: static answers at
- * config load (templates.ts), a routed name's own A/AAAA once per decision (steering.ts).
+ * Sections encoded ahead of time by encode.ts, copied after the question: static answers when
+ * first asked for (templates.ts), a routed name's own A/AAAA once per decision (steering.ts).
  */
 export interface AnswerTemplate {
   readonly kind: 'template';

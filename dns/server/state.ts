@@ -1,7 +1,7 @@
 // Config → ServingState: everything the query path reads, built off the hot path and swapped in
 // whole. Building throws on a bad config, so the caller keeps serving the previous state.
 import { buildChaosTable } from '../answer/chaos.js';
-import { buildRouteIndex, buildTemplates } from '../answer/templates.js';
+import { buildRouteIndex, StaticAnswers } from '../answer/templates.js';
 import type { DnsConfig } from '../config.js';
 import { compileZones } from '../zone/compile.js';
 import { Steering } from '../answer/steering.js';
@@ -29,7 +29,7 @@ export function buildServingState(
   const { serverId, version, maxUdpPayload } = config.settings;
   return {
     zones,
-    templates: buildTemplates(zones),
+    templates: new StaticAnswers(zones),
     routes: buildRouteIndex(zones),
     chaos: buildChaosTable(serverId, version),
     nsid: Buffer.from(serverId, 'utf8'),

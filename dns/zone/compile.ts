@@ -3,6 +3,7 @@
 import { Type, typeName } from '../wire/constants.js';
 import { isAtOrBelow, keyToText, keyToWire, nameFromWire, parentKey, type Name } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rdata.js';
+import { RRsetsByType } from './rrsets.js';
 import type { Zone, ZoneNode } from './zone.js';
 
 export interface SourceRecord {
@@ -10,7 +11,7 @@ export interface SourceRecord {
   readonly type: number;
   readonly ttl: number;
   readonly rdata: RData;
-  /** Where it was written: `zones[0].records[3]` or `zones/demo.test.zone:12`. */
+  /** Where it was written: `zones[0].records[3]` or `zones/demo.test.zone:12` (may be computed when read). */
   readonly where: string;
 }
 
@@ -43,8 +44,14 @@ export class ZoneError extends Error {
 
 interface MutableNode {
   name: Name;
-  rrsets: Map<number, { rrset: MutableRRset; where: string }>;
+  /** Each RRset with the record that started it (for errors), in the order first written; an
+   * array rather than a Map per name, which a million names made the bulk of compiling's garbage. */
+  rrsets: MutableEntry[];
   route?: SourceRoute;
+}
+interface MutableEntry {
+  rrset: MutableRRset;
+  first: SourceRecord;
 }
 interface MutableRRset {
   owner: Name;
@@ -54,10 +61,10 @@ interface MutableRRset {
 }
 
 const WILDCARD_LABEL = '\x01*';
-/** Where each compiled RRset was written, for errors found after grouping. */
-const origins = new WeakMap<RRset, string>();
 /** Types that may sit below a zone cut: glue for the delegated name servers. */
 const GLUE_TYPES = new Set<number>([Type.A, Type.AAAA]);
+/** Types whose targets must not be aliases (RFC 2181 §10.3). */
+const TARGET_TYPES = [Type.NS, Type.MX, Type.SRV];
 
 export function compileZones(sources: readonly ZoneSource[]): Map<string, Zone> {
   const zones = new Map<string, Zone>();
@@ -65,7 +72,7 @@ export function compileZones(sources: readonly ZoneSource[]): Map<string, Zone> 
     if (zones.has(source.origin.key)) throw new ZoneError(source.where, `zone ${keyToText(source.origin.key)} is defined twice`);
     zones.set(source.origin.key, compileZone(source));
   }
-  for (const zone of zones.values()) checkTargets(zone, zones);
+  for (const zone of zones.values()) checkTargets(zone, zones, sources);
   return zones;
 }
 
@@ -78,18 +85,18 @@ function compileZone(source: ZoneSource): Zone {
     }
     let node = nodes.get(rec.owner.key);
     if (!node) {
-      node = { name: rec.owner, rrsets: new Map() };
+      node = { name: rec.owner, rrsets: [] };
       nodes.set(rec.owner.key, node);
     }
-    const existing = node.rrsets.get(rec.type);
+    const existing = entryOf(node, rec.type);
     if (!existing) {
-      node.rrsets.set(rec.type, { rrset: { owner: node.name, type: rec.type, ttl: rec.ttl, rdata: [rec.rdata] }, where: rec.where });
+      node.rrsets.push({ rrset: { owner: node.name, type: rec.type, ttl: rec.ttl, rdata: [rec.rdata] }, first: rec });
       continue;
     }
     if (existing.rrset.ttl !== rec.ttl) {
       throw new ZoneError(
         rec.where,
-        `TTL ${rec.ttl} differs from TTL ${existing.rrset.ttl} of the same ${typeName(rec.type)} RRset at ${existing.where} (RFC 2181 §5.2)`,
+        `TTL ${rec.ttl} differs from TTL ${existing.rrset.ttl} of the same ${typeName(rec.type)} RRset at ${existing.first.where} (RFC 2181 §5.2)`,
       );
     }
     // An RRset is a set (RFC 2181 §5): identical records collapse into one.
@@ -102,24 +109,24 @@ function compileZone(source: ZoneSource): Zone {
     }
     let node = nodes.get(route.owner.key);
     if (!node) {
-      node = { name: route.owner, rrsets: new Map() };
+      node = { name: route.owner, rrsets: [] };
       nodes.set(route.owner.key, node);
     }
     if (node.route) throw new ZoneError(route.where, `${keyToText(route.owner.key)} is already routed at ${node.route.where}`);
     // The apex may be routed (its SOA and NS stay); a delegation point may not.
     const conflicting = route.owner.key === apexKey ? [Type.A, Type.AAAA, Type.CNAME] : [Type.A, Type.AAAA, Type.CNAME, Type.NS];
     for (const type of conflicting) {
-      const other = node.rrsets.get(type);
-      if (other) throw new ZoneError(route.where, `routed name ${keyToText(route.owner.key)} cannot also have ${typeName(type)} records (${other.where})`);
+      const other = entryOf(node, type);
+      if (other) throw new ZoneError(route.where, `routed name ${keyToText(route.owner.key)} cannot also have ${typeName(type)} records (${other.first.where})`);
     }
     node.route = route;
   }
 
   const apex = nodes.get(apexKey);
-  const soa = apex?.rrsets.get(Type.SOA);
+  const soa = apex && entryOf(apex, Type.SOA);
   if (!apex || !soa) throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no SOA record at its apex`);
-  if (soa.rrset.rdata.length > 1) throw new ZoneError(soa.where, 'a zone has exactly one SOA record');
-  if (!apex.rrsets.has(Type.NS)) throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no NS records at its apex`);
+  if (soa.rrset.rdata.length > 1) throw new ZoneError(soa.first.where, 'a zone has exactly one SOA record');
+  if (!entryOf(apex, Type.NS)) throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no NS records at its apex`);
 
   for (const node of nodes.values()) checkNode(node, apexKey);
   addEmptyNonTerminals(nodes, apexKey);
@@ -131,17 +138,18 @@ function compileZone(source: ZoneSource): Zone {
     negativeTtl: Math.min(soa.rrset.ttl, minimum),
     nodes: new Map(),
   };
-  // Parents first, so each node can inherit the delegation above it.
-  const ordered = [...nodes.values()].sort((a, b) => a.name.key.length - b.name.key.length);
-  for (const node of ordered) {
-    const rrsets = new Map<number, RRset>();
-    for (const [type, { rrset, where }] of node.rrsets) {
-      rrsets.set(type, rrset);
-      origins.set(rrset, where);
-    }
+  // Parents first, so each node can inherit the delegation above it: by key length, bucketed
+  // (a key is at most 254 bytes), which for a million names is far cheaper than a sort.
+  const byLength: MutableNode[][] = [];
+  for (const node of nodes.values()) (byLength[node.name.key.length] ??= []).push(node);
+  for (const node of byLength.flat()) {
+    // Arrays sized exactly: one grown by push keeps room for 16 more, ~130 bytes per name.
+    const list = new Array<RRset>(node.rrsets.length);
+    for (const [i, { rrset }] of node.rrsets.entries()) list[i] = rrset.rdata.length === 1 ? rrset : { ...rrset, rdata: rrset.rdata.slice() };
+    const rrsets = list.length === 0 ? RRsetsByType.EMPTY : new RRsetsByType(list);
     const parent = node.name.key === apexKey ? undefined : zone.nodes.get(parentKey(node.name.key)!);
     const route = node.route ? { pool: node.route.pool, ttl: node.route.ttl, answers: node.route.answers } : null;
-    const built: { name: Name; zone: Zone; rrsets: Map<number, RRset>; delegation: ZoneNode | null; route: typeof route } = {
+    const built: { name: Name; zone: Zone; rrsets: RRsetsByType; delegation: ZoneNode | null; route: typeof route } = {
       name: node.name,
       zone,
       rrsets,
@@ -149,7 +157,7 @@ function compileZone(source: ZoneSource): Zone {
       route,
     };
     if (built.delegation) {
-      checkOccluded(built, built.delegation);
+      checkOccluded(node, built.delegation);
       if (node.route) throw new ZoneError(node.route.where, `routed name ${keyToText(node.name.key)} is below the delegation to ${keyToText(built.delegation.name.key)}`);
     }
     else if (node.name.key !== apexKey && rrsets.has(Type.NS)) built.delegation = built;
@@ -159,11 +167,11 @@ function compileZone(source: ZoneSource): Zone {
 }
 
 /** Below a zone cut only glue may exist: anything else would never be served (RFC 1034 §4.2.1). */
-function checkOccluded(node: ZoneNode, cut: ZoneNode): void {
-  for (const [type, rrset] of node.rrsets) {
+function checkOccluded(node: MutableNode, cut: ZoneNode): void {
+  for (const { rrset: { type }, first } of node.rrsets) {
     if (!GLUE_TYPES.has(type)) {
       throw new ZoneError(
-        origins.get(rrset)!,
+        first.where,
         `${typeName(type)} at ${keyToText(node.name.key)} is below the delegation to ${keyToText(cut.name.key)}; only A/AAAA glue may be there`,
       );
     }
@@ -172,19 +180,19 @@ function checkOccluded(node: ZoneNode, cut: ZoneNode): void {
 
 function checkNode(node: MutableNode, apexKey: string): void {
   const name = keyToText(node.name.key);
-  const cname = node.rrsets.get(Type.CNAME);
+  const cname = entryOf(node, Type.CNAME);
   if (cname) {
-    if (cname.rrset.rdata.length > 1) throw new ZoneError(cname.where, `${name} has more than one CNAME (RFC 1034 §3.6.2)`);
-    for (const [type, other] of node.rrsets) {
-      if (type !== Type.CNAME) {
-        throw new ZoneError(cname.where, `CNAME at ${name} cannot coexist with other data (${typeName(type)} at ${other.where}) (RFC 1034 §3.6.2)`);
+    if (cname.rrset.rdata.length > 1) throw new ZoneError(cname.first.where, `${name} has more than one CNAME (RFC 1034 §3.6.2)`);
+    for (const other of node.rrsets) {
+      if (other.rrset.type !== Type.CNAME) {
+        throw new ZoneError(cname.first.where, `CNAME at ${name} cannot coexist with other data (${typeName(other.rrset.type)} at ${other.first.where}) (RFC 1034 §3.6.2)`);
       }
     }
   }
-  const soa = node.rrsets.get(Type.SOA);
-  if (soa && node.name.key !== apexKey) throw new ZoneError(soa.where, `SOA at ${name} is not at the zone apex ${keyToText(apexKey)}`);
-  const ns = node.rrsets.get(Type.NS);
-  if (ns && node.name.key.startsWith(WILDCARD_LABEL)) throw new ZoneError(ns.where, `NS at wildcard ${name} is not allowed (RFC 4592 §4.2)`);
+  const soa = entryOf(node, Type.SOA);
+  if (soa && node.name.key !== apexKey) throw new ZoneError(soa.first.where, `SOA at ${name} is not at the zone apex ${keyToText(apexKey)}`);
+  const ns = entryOf(node, Type.NS);
+  if (ns && node.name.key.startsWith(WILDCARD_LABEL)) throw new ZoneError(ns.first.where, `NS at wildcard ${name} is not allowed (RFC 4592 §4.2)`);
 }
 
 /** Every ancestor of a name with data exists too (RFC 4592 §2.2.2), so it must not be NXDOMAIN. */
@@ -192,15 +200,15 @@ function addEmptyNonTerminals(nodes: Map<string, MutableNode>, apexKey: string):
   for (const key of [...nodes.keys()]) {
     for (let k = parentKey(key); k !== undefined && k.length >= apexKey.length; k = parentKey(k)) {
       if (nodes.has(k)) break;
-      nodes.set(k, { name: nameFromWire(keyToWire(k)), rrsets: new Map() });
+      nodes.set(k, { name: nameFromWire(keyToWire(k)), rrsets: [] });
     }
   }
 }
 
 /** NS, MX and SRV must not point at an alias (RFC 2181 §10.3). */
-function checkTargets(zone: Zone, zones: ReadonlyMap<string, Zone>): void {
+function checkTargets(zone: Zone, zones: ReadonlyMap<string, Zone>, sources: readonly ZoneSource[]): void {
   for (const node of zone.nodes.values()) {
-    for (const type of [Type.NS, Type.MX, Type.SRV]) {
+    for (const type of TARGET_TYPES) {
       const rrset = node.rrsets.get(type);
       if (!rrset) continue;
       for (const rdata of rrset.rdata) {
@@ -209,7 +217,7 @@ function checkTargets(zone: Zone, zones: ReadonlyMap<string, Zone>): void {
           for (const other of zones.values()) {
             if (other.nodes.get(part.name.key)?.rrsets.has(Type.CNAME)) {
               throw new ZoneError(
-                origins.get(rrset) ?? keyToText(node.name.key),
+                whereOf(sources, node.name.key, type) ?? keyToText(node.name.key),
                 `${typeName(type)} target ${keyToText(part.name.key)} is a CNAME; it must name a host with addresses (RFC 2181 §10.3)`,
               );
             }
@@ -218,6 +226,19 @@ function checkTargets(zone: Zone, zones: ReadonlyMap<string, Zone>): void {
       }
     }
   }
+}
+
+function entryOf(node: MutableNode, type: number): MutableEntry | undefined {
+  return node.rrsets.find((e) => e.rrset.type === type);
+}
+
+/** Where the first record of an RRset was written: looked up again only for an error message. */
+function whereOf(sources: readonly ZoneSource[], key: string, type: number): string | undefined {
+  for (const source of sources) {
+    const rec = source.records.find((r) => r.owner.key === key && r.type === type);
+    if (rec) return rec.where;
+  }
+  return undefined;
 }
 
 function soaMinimum(soa: RRset): number {

@@ -42,19 +42,28 @@ const MAX_INCLUDE_DEPTH = 10;
 
 /** Parse a master file into records, following $INCLUDEs through `opts.readInclude`. */
 export function parseMasterFile(text: string, opts: MasterFileOptions): MasterRecord[] {
+  const records: MasterRecord[] = [];
+  readMasterFile(text, opts, (r) => records.push(r));
+  return records;
+}
+
+/**
+ * The same, handing over each record as it is read: a large zone's records then need not all be
+ * held in this form (tokens and all, several hundred bytes each) before they are converted.
+ */
+export function readMasterFile(text: string, opts: MasterFileOptions, onRecord: (r: MasterRecord) => void): void {
   // A bad origin option is no line's fault, hence line 0.
   const fail = failAt(opts.file, 0);
   if (!guard(fail, () => checkName(opts.origin)).absolute) fail(`origin '${opts.origin}' is not absolute`);
-  const zone: ZoneState = { opts, records: [], dollarTtl: undefined, soaMinimum: undefined };
+  const zone: ZoneState = { opts, onRecord, dollarTtl: undefined, soaMinimum: undefined };
   parseFile(zone, text, { file: opts.file, origin: opts.origin, owner: undefined, depth: 0 });
-  return zone.records;
 }
 
 /** What lasts across $INCLUDE: RFC 1035 scopes only $ORIGIN to an included file, so a $TTL
  * set inside one stays in force after it. */
 interface ZoneState {
   readonly opts: MasterFileOptions;
-  readonly records: MasterRecord[];
+  readonly onRecord: (r: MasterRecord) => void;
   dollarTtl: number | undefined;
   soaMinimum: number | undefined;
 }
@@ -100,7 +109,7 @@ function parseFile(zone: ZoneState, text: string, fs: FileState): void {
     if (first && !entry.indented && !first.quoted && first.text.startsWith('$')) {
       directive(zone, fs, entry.tokens, fail);
     } else {
-      zone.records.push(record(zone, fs, entry, fail));
+      zone.onRecord(record(zone, fs, entry, fail));
     }
   }
 }
@@ -290,7 +299,12 @@ function checkName(text: string): { absolute: boolean } {
   return { absolute };
 }
 
+const ASCII = Array.from({ length: 0x80 }, (_, c) => ({ bytes: Uint8Array.of(c), width: 1 }));
+
 function plainChar(s: string, i: number): { bytes: Uint8Array; width: number } {
-  const ch = String.fromCodePoint(s.codePointAt(i) ?? 0);
+  const cp = s.codePointAt(i) ?? 0;
+  // ASCII needs no encoder (and nearly every name is ASCII: this runs per character of a zone).
+  if (cp < 0x80) return ASCII[cp]!;
+  const ch = String.fromCodePoint(cp);
   return { bytes: utf8.encode(ch), width: ch.length };
 }

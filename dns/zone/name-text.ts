@@ -16,6 +16,8 @@ export function parseName(text: string, origin: Name | null): Name {
   }
   if (text === '.') return nameFromWire(Buffer.from([0]));
   if (text.length === 0) throw new TextError('empty name');
+  const plain = PLAIN_LOWER.test(text) ? plainLowerName(text, origin) : null;
+  if (plain) return plain;
   const labels: Uint8Array[] = [];
   let label: number[] = [];
   let absolute = false;
@@ -37,6 +39,13 @@ export function parseName(text: string, origin: Name | null): Name {
       continue;
     }
     const cp = text.codePointAt(i)!;
+    // ASCII is its own UTF-8 and nearly every name is ASCII: encoding per character dominated
+    // loading a large zone.
+    if (cp < 0x80) {
+      label.push(cp);
+      i++;
+      continue;
+    }
     const ch = String.fromCodePoint(cp);
     label.push(...utf8.encode(ch));
     i += ch.length;
@@ -56,5 +65,45 @@ export function parseName(text: string, origin: Name | null): Name {
     wire = Buffer.concat([Buffer.from(parts), origin.wire]);
   }
   if (wire.length > MAX_NAME_WIRE) throw new TextError(`name '${text}' is longer than ${MAX_NAME_WIRE} bytes`);
-  return nameFromWire(wire);
+  const name = nameFromWire(wire);
+  // Folding to the key changed nothing: the key alone holds the name.
+  return wire.toString('latin1', 0, wire.length - 1) === name.key ? new LowerName(name.key) : name;
+}
+
+/** Lower-case letters, digits, `-`, `_` and `*` in non-empty labels: no escapes, nothing to fold. */
+const PLAIN_LOWER = /^[a-z0-9_*-]+(?:\.[a-z0-9_*-]+)*\.?$/;
+
+/**
+ * The common case without building wire bytes: the key is the labels themselves. Null (parse it
+ * the long way, which also says what is wrong) for an over-long label or name, or a relative
+ * name under an origin that keeps letter case.
+ */
+function plainLowerName(text: string, origin: Name | null): Name | null {
+  const absolute = text.endsWith('.');
+  if (!absolute && !(origin instanceof LowerName)) return null;
+  const parts: string[] = [];
+  for (const label of (absolute ? text.slice(0, -1) : text).split('.')) {
+    if (label.length > MAX_LABEL) return null;
+    parts.push(String.fromCharCode(label.length), label);
+  }
+  if (!absolute) parts.push(origin!.key);
+  // join, not +=: a flat string, where concatenation would leave a rope that hashing the key
+  // flattens into a second copy (both kept, for every name of the zone).
+  const key = parts.join('');
+  return key.length + 1 > MAX_NAME_WIRE ? null : new LowerName(key);
+}
+
+/**
+ * A name written in lower case, as nearly every name in a zone is: its wire form is its key's
+ * bytes, so it is made only when first written (most of a large zone's names never are). A
+ * Buffer per name cost ~100 bytes, a tenth of a large zone's memory.
+ */
+class LowerName implements Name {
+  private bytes: Buffer | undefined;
+
+  constructor(readonly key: string) {}
+
+  get wire(): Buffer {
+    return (this.bytes ??= Buffer.from(`${this.key}\0`, 'latin1'));
+  }
 }

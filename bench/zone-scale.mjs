@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// Zone-scale bench (issue 17): Meridian and gdnsd serving the same generated master file of 10k,
+// 100k and 1M records, in the same run. Per server and size: load time (spawn to the first
+// answer from the zone), RSS once loaded, and QPS of an unthrottled dnsperf over names spread
+// across the whole zone. Prints the figures and Meridian/gdnsd ratios; like bench/dns.mjs it never
+// fails because of a number, only when it cannot measure.
+//
+//   npm run bench:zone-scale     (builds first)
+//   node bench/zone-scale.mjs [--no-gdnsd] [--no-1m]
+//
+// Meridian runs one process (--workers 1) so RSS compares one serving copy of the zone with
+// gdnsd's (udp_threads 1). Not measured yet: the worst query latency during a reload (issue 17,
+// item 3, once reloads compile off the serving path).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  HOST,
+  commandExists,
+  fmt2,
+  fmtInt,
+  formatTable,
+  freePort,
+  log,
+  machineText,
+  parseFlags,
+  prerequisitesMet,
+  runMain,
+  spawnMeridian,
+  startServer,
+  stopChild,
+  stopOnSignals,
+  tempDir,
+  waitReady,
+} from './lib.mjs';
+import { dig } from './dns/dig.mjs';
+import { DNSPERF_BASE, perf, runLine } from './dns/dnsperf.mjs';
+import { ZONE, writeRow } from './zone-scale/files.mjs';
+
+const args = parseFlags(['--no-gdnsd', '--no-1m'], 'usage: node bench/zone-scale.mjs [--no-gdnsd] [--no-1m]');
+stopOnSignals();
+
+const SIZES = args.has('--no-1m') ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+const LOAD_TIMEOUT_MS = 180_000;
+const QPS_SECONDS = 5;
+
+/** Resident set of a process, from /proc (MB). */
+function rssMb(pid) {
+  const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1]);
+  return kb / 1024;
+}
+
+/** Starts a server, times it until it answers from the zone, then measures RSS and QPS; stops it. */
+async function measure(label, start, port, queries) {
+  const t0 = performance.now();
+  const server = start();
+  const answered = async () =>
+    (await dig(port, `h0.${ZONE}`, 'A').catch(() => ({ status: 'none' }))).status === 'NOERROR';
+  await waitReady(server, `answer h0.${ZONE} A`, LOAD_TIMEOUT_MS, answered, 50);
+  const loadS = (performance.now() - t0) / 1000;
+  const rss = rssMb(server.pid);
+  const r = await perf(server, port, { path: queries, procs: [DNSPERF_BASE] }, QPS_SECONDS, 0);
+  log(runLine(label, 0, r));
+  await stopChild(server.child);
+  return { loadS, rss, qps: r.qps, lost: r.lost, rcodes: r.rcodes };
+}
+
+async function main() {
+  if (!prerequisitesMet('dnsperf', 'bench:zone-scale')) return 1;
+  const withGdnsd = !args.has('--no-gdnsd') && commandExists('gdnsd');
+  const work = tempDir('meridian-bench-zone-scale-');
+  const used = new Set();
+  const rows = [];
+  for (const records of SIZES) {
+    const [mPort, mHttp, gPort] = [
+      await freePort(used, { udp: true }),
+      await freePort(used),
+      await freePort(used, { udp: true }),
+    ];
+    log(`bench: writing a ${fmtInt(records)}-record zone`);
+    const row = await writeRow(join(work, String(records)), records, gPort);
+    const listen = ['--listen', `${HOST}:${mPort}`, '--control-listen', `${HOST}:${mHttp}`, '--workers', '1'];
+    const m = await measure(
+      `meridian ${fmtInt(records)}`,
+      () => spawnMeridian(['dns', '--config', row.meridianConfig, ...listen]),
+      mPort,
+      row.queries,
+    );
+    log(`bench: meridian ${fmtInt(records)} records: load ${fmt2(m.loadS)} s, RSS ${fmtInt(m.rss)} MB`);
+    const g = withGdnsd
+      ? await measure(
+          `gdnsd ${fmtInt(records)}`,
+          () => startServer('gdnsd', 'gdnsd', ['-c', row.gdnsdDir, 'start']),
+          gPort,
+          row.queries,
+        )
+      : null;
+    if (g) log(`bench: gdnsd ${fmtInt(records)} records: load ${fmt2(g.loadS)} s, RSS ${fmtInt(g.rss)} MB`);
+    rows.push({ records, names: row.names, m, g });
+  }
+  const ratio = (a, b) => (b ? `${fmt2(a / b)}x` : 'n/a');
+  const table = formatTable(
+    [
+      'records',
+      'names',
+      'Meridian load s',
+      'RSS MB',
+      'QPS (lost)',
+      'gdnsd load s',
+      'RSS MB',
+      'QPS (lost)',
+      'load ratio',
+      'RSS ratio',
+      'QPS ratio',
+    ],
+    rows.map(({ records, names, m, g }) => [
+      fmtInt(records),
+      fmtInt(names),
+      fmt2(m.loadS),
+      fmtInt(m.rss),
+      `${fmtInt(m.qps)} (${fmtInt(m.lost)})`,
+      g ? fmt2(g.loadS) : 'n/a',
+      g ? fmtInt(g.rss) : 'n/a',
+      g ? `${fmtInt(g.qps)} (${fmtInt(g.lost)})` : 'n/a',
+      g ? ratio(m.loadS, g.loadS) : 'n/a',
+      g ? ratio(m.rss, g.rss) : 'n/a',
+      g ? ratio(m.qps, g.qps) : 'n/a',
+    ]),
+    0,
+  );
+  process.stdout.write(`\nZone scale, ${machineText()}\n${table.join('\n')}\n`);
+  process.stdout.write(
+    'Load: spawn to the first answer from the zone (includes process start). QPS: one unthrottled dnsperf, ' +
+      `${QPS_SECONDS} s, over 20,000 names spread across the zone. Meridian: one process; gdnsd: one UDP thread.\n`,
+  );
+  return 0;
+}
+
+runMain(main);

@@ -1,0 +1,54 @@
+// StaticAnswers: which questions get a template, that a hot name's template is kept (the query
+// path then allocates nothing), and that the cache stays bounded without changing any answer.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Type } from '../wire/constants.js';
+import { parseName } from '../zone/name-text.js';
+import type { BuiltState } from '../server/state.js';
+import { StaticAnswers } from './templates.js';
+import { testState } from './testdata/serving-state.js';
+
+let state: BuiltState;
+beforeAll(async () => {
+  state = await testState();
+});
+
+const key = (text: string) => parseName(text, null).key;
+
+describe('StaticAnswers', () => {
+  it.each([
+    ['a held type', 'mail.example.test.', Type.AAAA],
+    ['NODATA for a common type', 'mail.example.test.', Type.TXT],
+    ['a CNAME', 'alias.example.test.', Type.A],
+    ['a referral', 'sub.example.test.', Type.A],
+    ['the apex', 'example.test.', Type.SOA],
+  ])('builds a template for %s', (_, name, qtype) => {
+    expect(new StaticAnswers(state.zones).get(key(name), qtype)?.kind).toBe('template');
+  });
+
+  it.each([
+    ['a name not in the zone (NXDOMAIN)', 'nope.example.test.', Type.A],
+    ['a name under a wildcard', 'x.wild.example.test.', Type.A],
+    ['a wildcard owner', '*.wild.example.test.', Type.A],
+    ['a routed name (per client)', 'www.example.test.', Type.A],
+    ['a QTYPE neither common nor held', 'mail.example.test.', 35],
+    ['a name outside our zones', 'other.example.', Type.A],
+  ])('answers per query for %s', (_, name, qtype) => {
+    expect(new StaticAnswers(state.zones).get(key(name), qtype)).toBeNull();
+  });
+
+  it('keeps a hot name: the same template, not a rebuilt one', () => {
+    const answers = new StaticAnswers(state.zones);
+    const first = answers.get(key('mail.example.test.'), Type.A);
+    expect(answers.get(key('mail.example.test.'), Type.A)).toBe(first);
+  });
+
+  it('stays bounded, and a name it dropped gets the same bytes again', () => {
+    const answers = new StaticAnswers(state.zones, 2);
+    const first = answers.get(key('mail.example.test.'), Type.A)!;
+    answers.get(key('ns1.example.test.'), Type.A);
+    answers.get(key('txt.example.test.'), Type.TXT);
+    const again = answers.get(key('mail.example.test.'), Type.A)!;
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+});
