@@ -21,7 +21,15 @@ export default defineConfig({
     reporters: jsonReport ? [...reporters, 'json'] : reporters,
     ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
     projects: [
-      { extends: true, test: { name: 'unit+integration', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'dist/**', COMPOSE, ZONE_SCALE], sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        test: {
+          name: 'unit+integration',
+          include: ['**/*.test.ts'],
+          exclude: ['node_modules/**', 'dist/**', COMPOSE, ZONE_SCALE],
+          sequence: { groupOrder: 0 },
+        },
+      },
       { extends: true, test: { name: 'compose', include: [COMPOSE], sequence: { groupOrder: 1 } } },
       { extends: true, test: { name: 'zone-scale', include: [ZONE_SCALE], sequence: { groupOrder: 2 } } },
     ],

@@ -5,7 +5,14 @@ import type { ConfirmedProbe } from '../prober/confirm.js';
 import { startAnnouncer, type Announcer } from './announcer.js';
 import type { AnycastPrefix } from './config.js';
 
-const SETTINGS = { check: { type: 'dns' as const, name: 'mrd.test', qtype: 'SOA' as const, port: 53 }, interval: 20, fastInterval: 10, timeout: 50, rise: 2, fall: 2 };
+const SETTINGS = {
+  check: { type: 'dns' as const, name: 'mrd.test', qtype: 'SOA' as const, port: 53 },
+  interval: 20,
+  fastInterval: 10,
+  timeout: 50,
+  rise: 2,
+  fall: 2,
+};
 const PREFIX: AnycastPrefix = {
   text: '198.51.100.0/24',
   network: parseCidr('198.51.100.0/24'),
@@ -52,7 +59,11 @@ describe('announcer', () => {
     healthy.ok = false;
     await until(() => calls.length === 2);
     expect(calls[1]!.slice(0, 2)).toEqual(['meridian_p', false]);
-    expect(announcer!.status()[0]).toMatchObject({ announced: false, reason: 'service down: dns 198.51.100.53 (refused)', damping: { flaps: 1 } });
+    expect(announcer!.status()[0]).toMatchObject({
+      announced: false,
+      reason: 'service down: dns 198.51.100.53 (refused)',
+      damping: { flaps: 1 },
+    });
     healthy.ok = true;
     // One flap: no suppression, back after rise.
     await until(() => calls.length === 3);
@@ -77,7 +88,11 @@ describe('announcer', () => {
     expect(announcer!.status()[0]!.damping.suppressed).toBe(true);
     await until(() => calls.length === 7, 5000);
     expect(Date.now() - heldAt).toBeGreaterThan(200);
-    expect(announcer!.status()[0]).toMatchObject({ announced: true, reason: 'healthy', damping: { suppressed: false, flaps: 3 } });
+    expect(announcer!.status()[0]).toMatchObject({
+      announced: true,
+      reason: 'healthy',
+      damping: { suppressed: false, flaps: 3 },
+    });
   });
 
   it('drain withdraws at once without a flap; undrain re-announces after rise passing checks, unpenalised', async () => {
@@ -86,21 +101,35 @@ describe('announcer', () => {
     await until(() => calls.length === 1);
     announcer!.setOverride('drain');
     expect(calls.map((c) => c[1])).toEqual([true, false]);
-    expect(announcer!.status()[0]).toMatchObject({ announced: false, reason: 'drained by an operator (meridian pop drain)', damping: { flaps: 0, penalty: 0 } });
+    expect(announcer!.status()[0]).toMatchObject({
+      announced: false,
+      reason: 'drained by an operator (meridian pop drain)',
+      damping: { flaps: 0, penalty: 0 },
+    });
     // Maintenance: the service goes down and comes back while drained. No route was up: no flap.
     healthy.ok = false;
     await until(() => announcer!.status()[0]!.addresses[0]!.up === false);
     healthy.ok = true;
     await until(() => announcer!.status()[0]!.addresses[0]!.up === true);
     expect(calls).toHaveLength(2);
-    expect(announcer!.status()[0]).toMatchObject({ reason: 'drained by an operator (meridian pop drain)', damping: { flaps: 0, penalty: 0 } });
+    expect(announcer!.status()[0]).toMatchObject({
+      reason: 'drained by an operator (meridian pop drain)',
+      damping: { flaps: 0, penalty: 0 },
+    });
     const probesAtUndrain = healthy.probes!;
     announcer!.setOverride(null);
-    expect(announcer!.status()[0]).toMatchObject({ announced: false, reason: 'undrained: waiting for 2 passing checks (rise)' });
+    expect(announcer!.status()[0]).toMatchObject({
+      announced: false,
+      reason: 'undrained: waiting for 2 passing checks (rise)',
+    });
     await until(() => calls.length === 3);
     expect(calls[2]!.slice(0, 2)).toEqual(['meridian_p', true]);
     expect(healthy.probes! - probesAtUndrain).toBeGreaterThanOrEqual(2);
-    expect(announcer!.status()[0]).toMatchObject({ announced: true, reason: 'healthy', damping: { flaps: 0, suppressed: false } });
+    expect(announcer!.status()[0]).toMatchObject({
+      announced: true,
+      reason: 'healthy',
+      damping: { flaps: 0, suppressed: false },
+    });
   });
 
   it('marked down by an operator withdraws too, and says so', async () => {

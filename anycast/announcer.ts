@@ -122,7 +122,9 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
     p.healthy = healthy;
     const hold = healthy ? p.damping.holdDownMs(t) : 0;
     const want = healthy && hold === 0 && override === null;
-    const down = p.addresses.filter((a) => !a.hysteresis.up).map((a) => `${a.config.serves} ${a.config.address}${a.lastDetail ? ` (${a.lastDetail})` : ''}`);
+    const down = p.addresses
+      .filter((a) => !a.hysteresis.up)
+      .map((a) => `${a.config.serves} ${a.config.address}${a.lastDetail ? ` (${a.lastDetail})` : ''}`);
     const before = p.reason;
     p.reason = stopped
       ? 'announcer stopping'
@@ -140,7 +142,11 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
     if (hold > 0 && override === null) {
       p.holdTimer = setTimeout(() => decide(p), hold);
       // Once per hold-down, not at every re-decision inside it.
-      if (!before.startsWith('held down')) log.warn({ pop: opts.pop, prefix: p.config.text, reason: p.reason, ...p.damping.snapshot(t) }, 'service healthy again; prefix held down by damping');
+      if (!before.startsWith('held down'))
+        log.warn(
+          { pop: opts.pop, prefix: p.config.text, reason: p.reason, ...p.damping.snapshot(t) },
+          'service healthy again; prefix held down by damping',
+        );
     }
     if (want === p.announced) return void (before !== p.reason && onChange?.());
     p.announced = want;
@@ -172,7 +178,9 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
   const tasks: Task[] = prefixes.flatMap((p) =>
     p.addresses.map((a): Task => {
       const settings: ProbeSettings =
-        a.config.settings.check.type === 'dns' ? { ...a.config.settings, check: { ...a.config.settings.check, port: a.config.port } } : a.config.settings;
+        a.config.settings.check.type === 'dns'
+          ? { ...a.config.settings, check: { ...a.config.settings.check, port: a.config.port } }
+          : a.config.settings;
       const host = a.config.family === 6 ? `[${a.config.address}]` : a.config.address;
       const target = { pop: opts.pop, edge: new URL(`http://${host}:${a.config.port}`) };
       return {
@@ -186,7 +194,10 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
           a.lastDetail = result.detail;
           if (a.hysteresis.record(result.ok, result.rttMs)) {
             const to = a.hysteresis.up ? 'up' : 'down';
-            log[to === 'up' ? 'info' : 'warn']({ address: a.config.address, serves: a.config.serves, to, detail: result.detail }, `local ${a.config.serves} service ${to}`);
+            log[to === 'up' ? 'info' : 'warn'](
+              { address: a.config.address, serves: a.config.serves, to, detail: result.detail },
+              `local ${a.config.serves} service ${to}`,
+            );
             decide(p);
           }
         },
@@ -207,7 +218,12 @@ export function startAnnouncer(opts: AnnouncerOptions): Announcer {
         announced: p.announced,
         reason: p.reason,
         damping: p.damping.snapshot(t),
-        addresses: p.addresses.map((a) => ({ address: a.config.address, serves: a.config.serves, up: a.hysteresis.up, lastDetail: a.lastDetail ?? null })),
+        addresses: p.addresses.map((a) => ({
+          address: a.config.address,
+          serves: a.config.serves,
+          up: a.hysteresis.up,
+          lastDetail: a.lastDetail ?? null,
+        })),
       }));
     },
     setOverride,

@@ -31,7 +31,10 @@ export function connectBird(path: string, timeoutMs = COMMAND_TIMEOUT_MS): Promi
     let welcomed = false;
     let closedResolve!: () => void;
     const closed = new Promise<void>((r) => (closedResolve = r));
-    const welcomeTimer = setTimeout(() => socket.destroy(new Error(`no welcome from BIRD within ${timeoutMs} ms`)), timeoutMs);
+    const welcomeTimer = setTimeout(
+      () => socket.destroy(new Error(`no welcome from BIRD within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
 
     const fail = (err: Error): void => {
       clearTimeout(welcomeTimer);
@@ -46,7 +49,9 @@ export function connectBird(path: string, timeoutMs = COMMAND_TIMEOUT_MS): Promi
           clearTimeout(welcomeTimer);
           if (!reply.ok || reply.code !== 1) {
             socket.destroy();
-            return rejectConnect(new Error(`unexpected greeting from BIRD: ${reply.lines.map((l) => l.text).join(' ')}`));
+            return rejectConnect(
+              new Error(`unexpected greeting from BIRD: ${reply.lines.map((l) => l.text).join(' ')}`),
+            );
           }
           resolveConnect(connection(reply.lines[0]?.text ?? ''));
           continue;
@@ -69,7 +74,10 @@ export function connectBird(path: string, timeoutMs = COMMAND_TIMEOUT_MS): Promi
         if (socket.destroyed) return Promise.reject(new Error('BIRD control socket is closed'));
         return new Promise<Reply>((resolve, reject) => {
           // A reply that never comes means BIRD is stuck: drop the connection, the driver reconnects.
-          const timer = setTimeout(() => socket.destroy(new Error(`BIRD did not answer '${line}' within ${timeoutMs} ms`)), timeoutMs);
+          const timer = setTimeout(
+            () => socket.destroy(new Error(`BIRD did not answer '${line}' within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
           pending.push({
             resolve: (r) => (clearTimeout(timer), resolve(r)),
             reject: (e) => (clearTimeout(timer), reject(e)),

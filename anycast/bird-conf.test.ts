@@ -38,6 +38,8 @@ describe('generated bird.conf', () => {
         '  error wait time 1, 30;\n  error forget time 30;\n  bfd yes;\n' +
         '  ipv4 { import none; export where source = RTS_STATIC && proto ~ "meridian_*"; };\n}',
     );
-    expect(text).toMatch(/protocol bgp meridian_peer2 \{\n  local as 65001;\n  neighbor 2001:db8::1 as 65000;\n  multihop 2;[^}]*ipv6 \{ import none;/);
+    expect(text).toMatch(
+      /protocol bgp meridian_peer2 \{\n  local as 65001;\n  neighbor 2001:db8::1 as 65000;\n  multihop 2;[^}]*ipv6 \{ import none;/,
+    );
   });
 });

@@ -53,11 +53,21 @@ export function birdConf({ pop, prefixes, bgp, leaseInterface }: BirdConfInput):
   }
   const withBfd = bgp.neighbors.some((n) => n.bfd);
   if (withBfd) {
-    out.push('', 'protocol bfd {', `  interface "*" { interval ${bgp.bfd.interval} ms; multiplier ${bgp.bfd.multiplier}; };`, '}');
+    out.push(
+      '',
+      'protocol bfd {',
+      `  interface "*" { interval ${bgp.bfd.interval} ms; multiplier ${bgp.bfd.multiplier}; };`,
+      '}',
+    );
   }
   bgp.neighbors.forEach((n, i) => {
     const family = n.address.includes(':') ? 6 : 4;
-    out.push('', `protocol bgp meridian_peer${i + 1} {`, `  local as ${bgp.asn};`, `  neighbor ${n.address} as ${n.asn};`);
+    out.push(
+      '',
+      `protocol bgp meridian_peer${i + 1} {`,
+      `  local as ${bgp.asn};`,
+      `  neighbor ${n.address} as ${n.asn};`,
+    );
     if (n.multihop !== undefined) out.push(`  multihop ${n.multihop};`);
     out.push(`  hold time ${bgp.timers.hold};`, `  keepalive time ${bgp.timers.keepalive};`, '  connect retry time 5;');
     // After a session failure (BFD or hold timer: a cut link) BIRD waits `error wait time`

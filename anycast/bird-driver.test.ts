@@ -49,15 +49,23 @@ class FakeBird {
     const [verb, name = ''] = line.split(' ');
     if (!this.protocols.includes(name)) return '8003 No protocols match\n';
     // As BIRD 2 answers: a line per protocol, then 0000.
-    if (verb === 'enable') return this.enabled.has(name) ? `0010-${name}: already enabled\n0000 \n` : (this.enabled.add(name), `0011-${name}: enabled\n0000 \n`);
-    if (verb === 'disable') return this.enabled.delete(name) ? `0009-${name}: disabled\n0000 \n` : `0008-${name}: already disabled\n0000 \n`;
+    if (verb === 'enable')
+      return this.enabled.has(name)
+        ? `0010-${name}: already enabled\n0000 \n`
+        : (this.enabled.add(name), `0011-${name}: enabled\n0000 \n`);
+    if (verb === 'disable')
+      return this.enabled.delete(name) ? `0009-${name}: disabled\n0000 \n` : `0008-${name}: already disabled\n0000 \n`;
     return '9001 syntax error\n';
   }
 }
 
 function capture(): { log: ReturnType<typeof createLogger>; lines: { level: number; msg: string }[] } {
   const lines: { level: number; msg: string }[] = [];
-  const log = createLogger({ service: 'anycast', level: 'debug', destination: { write: (s: string) => void lines.push(JSON.parse(s)) } });
+  const log = createLogger({
+    service: 'anycast',
+    level: 'debug',
+    destination: { write: (s: string) => void lines.push(JSON.parse(s)) },
+  });
   return { log, lines };
 }
 

@@ -68,7 +68,10 @@ export function startBirdDriver(opts: BirdDriverOptions): BirdDriver {
           const reply = await c.command(`${want ? 'enable' : 'disable'} ${protocol}`);
           if (reply.ok && reply.lines.some((l) => SWITCHED.has(l.code))) {
             applied.set(protocol, want);
-            log.info({ protocol, announce: want, bird: reply.lines[0]?.text }, want ? 'route announced' : 'route withdrawn');
+            log.info(
+              { protocol, announce: want, bird: reply.lines[0]?.text },
+              want ? 'route announced' : 'route withdrawn',
+            );
           } else {
             // Not a transient fault: BIRD's config lacks the protocol. Marked so the loop moves
             // on; the periodic resync tries again (after the operator fixes bird.conf).
@@ -118,7 +121,11 @@ export function startBirdDriver(opts: BirdDriverOptions): BirdDriver {
       if (closed) return;
       const message = (err as Error).message;
       // One warning per outage; the retries after it are debug, or a stopped BIRD floods the log.
-      if (!outageLogged) log.warn({ socket, err: message }, `cannot reach BIRD's control socket (is \`bird -s ${socket}\` running?); retrying with backoff`);
+      if (!outageLogged)
+        log.warn(
+          { socket, err: message },
+          `cannot reach BIRD's control socket (is \`bird -s ${socket}\` running?); retrying with backoff`,
+        );
       else log.debug({ socket, err: message }, 'BIRD still unreachable');
       outageLogged = true;
     }

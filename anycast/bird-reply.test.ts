@@ -29,13 +29,23 @@ describe('BIRD control replies', () => {
   it('turns 8xxx and 9xxx into errors with their message, and skips spontaneous printouts', () => {
     const r = new ReplyReader();
     expect(r.push('+Reconfigured\n9001 syntax error, unexpected CF_SYM_UNDEFINED\n8003 No protocols match\n')).toEqual([
-      { ok: false, code: 9001, lines: [{ code: 9001, text: 'syntax error, unexpected CF_SYM_UNDEFINED' }], message: 'syntax error, unexpected CF_SYM_UNDEFINED' },
+      {
+        ok: false,
+        code: 9001,
+        lines: [{ code: 9001, text: 'syntax error, unexpected CF_SYM_UNDEFINED' }],
+        message: 'syntax error, unexpected CF_SYM_UNDEFINED',
+      },
       { ok: false, code: 8003, lines: [{ code: 8003, text: 'No protocols match' }], message: 'No protocols match' },
     ]);
   });
 
   it('classifies lines without throwing on garbage', () => {
-    expect(parseLine('0010 x: already enabled')).toEqual({ kind: 'line', code: 10, text: 'x: already enabled', last: true });
+    expect(parseLine('0010 x: already enabled')).toEqual({
+      kind: 'line',
+      code: 10,
+      text: 'x: already enabled',
+      last: true,
+    });
     expect(parseLine('1002-x')).toEqual({ kind: 'line', code: 1002, text: 'x', last: false });
     expect(parseLine('12 nonsense')).toEqual({ kind: 'invalid', text: '12 nonsense' });
     expect(parseLine('')).toEqual({ kind: 'invalid', text: '' });

@@ -73,5 +73,14 @@ export class ReplyReader {
 
 function complete(code: number, lines: readonly ReplyLine[]): Reply {
   if (!isError(code)) return { ok: true, code, lines };
-  return { ok: false, code, lines, message: lines.map((l) => l.text).join(' ').trim() || `error ${code}` };
+  return {
+    ok: false,
+    code,
+    lines,
+    message:
+      lines
+        .map((l) => l.text)
+        .join(' ')
+        .trim() || `error ${code}`,
+  };
 }

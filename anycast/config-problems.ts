@@ -33,7 +33,11 @@ export function anycastProblems(t: Pick<Topology, 'pops'>, section: AnycastSecti
     const where = `anycast.prefixes[${i}]`;
     const net: IpNetwork = { family: p.prefix.family, address: p.prefix.address, prefix: p.prefix.prefix };
     for (const other of nets) {
-      if (contains(other.net, net) || contains(net, other.net)) problems.push([`${where}.prefix`, `${p.prefix.text} overlaps ${other.text} (${other.where}): one route per prefix`]);
+      if (contains(other.net, net) || contains(net, other.net))
+        problems.push([
+          `${where}.prefix`,
+          `${p.prefix.text} overlaps ${other.text} (${other.where}): one route per prefix`,
+        ]);
     }
     nets.push({ net, where, text: p.prefix.text });
     p.addresses.forEach((a, j) => {
@@ -41,17 +45,28 @@ export function anycastProblems(t: Pick<Topology, 'pops'>, section: AnycastSecti
       if (!contains(net, { family: ip.family, address: ip.address, prefix: ip.family === 4 ? 32 : 128 })) {
         problems.push([`${where}.addresses[${j}].address`, `${a.address} is outside its prefix ${p.prefix.text}`]);
       }
-      if (everyAddress.has(a.address)) problems.push([`${where}.addresses[${j}].address`, `${a.address} is listed twice`]);
+      if (everyAddress.has(a.address))
+        problems.push([`${where}.addresses[${j}].address`, `${a.address} is listed twice`]);
       everyAddress.add(a.address);
     });
   });
   t.pops.forEach((pop, k) => {
-    for (const [family, list] of [['ipv4', pop.ipv4], ['ipv6', pop.ipv6]] as const) {
+    for (const [family, list] of [
+      ['ipv4', pop.ipv4],
+      ['ipv6', pop.ipv6],
+    ] as const) {
       list.forEach((text, m) => {
         const ip = parseIp(text);
-        const hit = ip && nets.find((n) => contains(n.net, { family: ip.family, address: ip.address, prefix: ip.family === 4 ? 32 : 128 }));
+        const hit =
+          ip &&
+          nets.find((n) =>
+            contains(n.net, { family: ip.family, address: ip.address, prefix: ip.family === 4 ? 32 : 128 }),
+          );
         if (hit) {
-          problems.push([`${hit.where}.prefix`, `${hit.text} contains PoP '${pop.id}''s unicast address ${text} (pops[${k}].${family}[${m}]): anycast and unicast addresses must not overlap`]);
+          problems.push([
+            `${hit.where}.prefix`,
+            `${hit.text} contains PoP '${pop.id}''s unicast address ${text} (pops[${k}].${family}[${m}]): anycast and unicast addresses must not overlap`,
+          ]);
         }
       });
     }
@@ -64,10 +79,15 @@ export function anycastProblems(t: Pick<Topology, 'pops'>, section: AnycastSecti
     if (listed.has(entry.pop)) problems.push([`${where}.pop`, `'${entry.pop}' is listed twice`]);
     listed.add(entry.pop);
     entry.addresses?.forEach((a, j) => {
-      if (!everyAddress.has(a)) problems.push([`${where}.addresses[${j}]`, `${a} is not an address of any anycast prefix`]);
+      if (!everyAddress.has(a))
+        problems.push([`${where}.addresses[${j}]`, `${a} is not an address of any anycast prefix`]);
     });
     const { bgp } = entry;
-    if (bgp === undefined) return void problems.push([`${where}.bgp`, `PoP '${entry.pop}' has no BGP settings (bgp: { socket, asn, neighbors })`]);
+    if (bgp === undefined)
+      return void problems.push([
+        `${where}.bgp`,
+        `PoP '${entry.pop}' has no BGP settings (bgp: { socket, asn, neighbors })`,
+      ]);
     const own = asnProblem(bgp.asn);
     if (own) problems.push([`${where}.bgp.asn`, own]);
     bgp.neighbors.forEach((n, j) => {
@@ -87,7 +107,9 @@ export function prefixWarnings(section: AnycastSection): string[] {
   section.prefixes.forEach((p, i) => {
     const limit = p.prefix.family === 4 ? 24 : 48;
     if (p.prefix.prefix > limit) {
-      out.push(`anycast.prefixes[${i}].prefix: ${p.prefix.text} is longer than /${limit}, which most networks filter: it will not propagate on the internet (fine in a lab)`);
+      out.push(
+        `anycast.prefixes[${i}].prefix: ${p.prefix.text} is longer than /${limit}, which most networks filter: it will not propagate on the internet (fine in a lab)`,
+      );
     }
   });
   return out;

@@ -18,13 +18,17 @@ const network = z.string().transform((s, ctx) => {
   }
 });
 
-const address = z.string().refine((s) => isIPv4(s) || (isIPv6(s) && !s.includes('%')), { error: 'expected an IPv4 or IPv6 address' });
+const address = z
+  .string()
+  .refine((s) => isIPv4(s) || (isIPv6(s) && !s.includes('%')), { error: 'expected an IPv4 or IPv6 address' });
 
 /** An ASN as a number; config-problems.ts refuses the reserved ones with a reason. */
 const asn = z.number({ error: 'expected an AS number (1 to 4294967294), e.g. 65001' }).int();
 
 /** Interface names are at most 15 bytes (IFNAMSIZ - 1) and name one interface. */
-const ifname = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: 'expected an interface name of at most 15 letters, digits, ., - and _' });
+const ifname = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: 'expected an interface name of at most 15 letters, digits, ., - and _' });
 
 const addressSchema = z.strictObject({
   address,
@@ -36,7 +40,9 @@ const addressSchema = z.strictObject({
 
 const prefixSchema = z.strictObject({
   prefix: network,
-  addresses: z.array(addressSchema).min(1, { error: 'a prefix needs at least one address (what would its route serve?)' }),
+  addresses: z
+    .array(addressSchema)
+    .min(1, { error: 'a prefix needs at least one address (what would its route serve?)' }),
 });
 
 const neighborSchema = z.strictObject({
@@ -61,7 +67,9 @@ const bgpSchema = z.strictObject({
       hold: z.number().int().min(0).max(65535).default(9),
       keepalive: z.number().int().min(1).max(21845).default(3),
     })
-    .refine((t) => t.hold === 0 || (t.hold >= 3 && t.keepalive < t.hold), { error: 'hold must be 0 or at least 3 seconds and above keepalive (RFC 4271 §4.2)' })
+    .refine((t) => t.hold === 0 || (t.hold >= 3 && t.keepalive < t.hold), {
+      error: 'hold must be 0 or at least 3 seconds and above keepalive (RFC 4271 §4.2)',
+    })
     .default({ hold: 9, keepalive: 3 }),
   /** BFD timers for neighbours with `bfd: true` (RFC 5880 §6.8.4: detection = interval × multiplier). */
   bfd: z
@@ -94,7 +102,9 @@ const dampingSchema = z
     /** The longest a healthy route is held down, whatever the penalty (RFC 2439's max suppress time). */
     maxHoldDown: duration.default(60_000),
   })
-  .refine((d) => d.reuse < d.suppress, { error: 'reuse must be below suppress, or a suppressed route could never come back' })
+  .refine((d) => d.reuse < d.suppress, {
+    error: 'reuse must be below suppress, or a suppressed route could never come back',
+  })
   .default({ penalty: 1000, suppress: 2000, reuse: 750, halfLife: 15_000, maxHoldDown: 60_000 });
 
 export const anycastSchema = z.strictObject({

@@ -43,18 +43,30 @@ function errorOf(anycast: string, pop = 'a', pops = POPS): string {
 describe('anycast config', () => {
   it('reads prefixes, the addresses this PoP serves, their checks and the BGP settings', () => {
     const a = anycastConfigFrom(FILE, config(GOOD), 'a');
-    expect(a.prefixes.map((p) => [p.text, p.addresses.map((x) => `${x.address}:${x.port}/${x.serves}/${x.settings.check.type}`)])).toEqual([
+    expect(
+      a.prefixes.map((p) => [
+        p.text,
+        p.addresses.map((x) => `${x.address}:${x.port}/${x.serves}/${x.settings.check.type}`),
+      ]),
+    ).toEqual([
       ['198.51.100.0/24', ['198.51.100.53:53/dns/dns', '198.51.100.80:80/edge/http']],
       ['2001:db8:53::/48', ['2001:db8:53::53:53/dns/dns']],
     ]);
     // The DNS check asks for the first zone's SOA unless told otherwise.
     expect(a.prefixes[0]!.addresses[0]!.settings.check).toMatchObject({ type: 'dns', name: 'mrd.test', qtype: 'SOA' });
-    expect(a.bgp).toMatchObject({ socket: '/run/bird/a.ctl', asn: 65001, timers: { hold: 9, keepalive: 3 }, bfd: { interval: 100, multiplier: 3 } });
+    expect(a.bgp).toMatchObject({
+      socket: '/run/bird/a.ctl',
+      asn: 65001,
+      timers: { hold: 9, keepalive: 3 },
+      bfd: { interval: 100, multiplier: 3 },
+    });
     expect(a.damping).toEqual({ penalty: 1000, suppress: 2000, reuse: 750, halfLife: 15_000, maxHoldDown: 60_000 });
     expect(a.warnings).toEqual([]);
     // PoP b serves only the DNS address: the IPv6 prefix has nothing of b's, so b does not announce it.
     const b = anycastConfigFrom(FILE, config(GOOD), 'b');
-    expect(b.prefixes.map((p) => [p.text, p.addresses.map((x) => x.address)])).toEqual([['198.51.100.0/24', ['198.51.100.53']]]);
+    expect(b.prefixes.map((p) => [p.text, p.addresses.map((x) => x.address)])).toEqual([
+      ['198.51.100.0/24', ['198.51.100.53']],
+    ]);
   });
 
   it('warns about prefixes longer than /24 or /48 (they do not propagate) but accepts them', () => {
@@ -78,16 +90,24 @@ describe('anycast config', () => {
       `${FILE}: anycast.prefixes[0].prefix: 198.51.100.0/24 contains PoP 'b''s unicast address 198.51.100.12 (pops[1].ipv4[0]): anycast and unicast addresses must not overlap`,
     );
     const pops6 = POPS.replace('2001:db8:1::12', '2001:db8:53::12');
-    expect(errorOf(GOOD, 'a', pops6)).toMatch(/anycast\.prefixes\[1\]\.prefix: 2001:db8:53::\/48 contains PoP 'b''s unicast address 2001:db8:53::12 \(pops\[1\]\.ipv6\[0\]\)/);
+    expect(errorOf(GOOD, 'a', pops6)).toMatch(
+      /anycast\.prefixes\[1\]\.prefix: 2001:db8:53::\/48 contains PoP 'b''s unicast address 2001:db8:53::12 \(pops\[1\]\.ipv6\[0\]\)/,
+    );
   });
 
   it('refuses bad ASNs, local and neighbour, with the reason', () => {
-    expect(errorOf(GOOD.replace('asn: 65001', 'asn: 23456'))).toBe(`${FILE}: anycast.pops[0].bgp.asn: AS 23456 is AS_TRANS, reserved for 2-byte speakers (RFC 6793)`);
-    expect(errorOf(GOOD.replace('asn: 65002', 'asn: 0'))).toBe(`${FILE}: anycast.pops[1].bgp.asn: AS 0 is reserved (RFC 7607)`);
+    expect(errorOf(GOOD.replace('asn: 65001', 'asn: 23456'))).toBe(
+      `${FILE}: anycast.pops[0].bgp.asn: AS 23456 is AS_TRANS, reserved for 2-byte speakers (RFC 6793)`,
+    );
+    expect(errorOf(GOOD.replace('asn: 65002', 'asn: 0'))).toBe(
+      `${FILE}: anycast.pops[1].bgp.asn: AS 0 is reserved (RFC 7607)`,
+    );
     expect(errorOf(GOOD.replace('asn: 65000, bfd', 'asn: 4294967296, bfd'))).toBe(
       `${FILE}: anycast.pops[0].bgp.neighbors[0].asn: 4294967296 is not an AS number (1 to 4294967294)`,
     );
-    expect(errorOf(GOOD.replace('asn: 65001', 'asn: "AS65001"'))).toMatch(/anycast\.pops\[0\]\.bgp\.asn: expected an AS number/);
+    expect(errorOf(GOOD.replace('asn: 65001', 'asn: "AS65001"'))).toMatch(
+      /anycast\.pops\[0\]\.bgp\.asn: expected an AS number/,
+    );
     expect(asnProblem(65001)).toBeUndefined();
     expect(asnProblem(4200000000)).toBeUndefined();
     expect(asnProblem(65535)).toMatch(/RFC 7300/);
@@ -95,21 +115,29 @@ describe('anycast config', () => {
 
   it('refuses a PoP without BGP settings, listed without them or not listed at all', () => {
     const noBgp = GOOD.replace(/ *bgp: \{ socket: \/run\/bird\/b\.ctl[^\n]*\n/, '');
-    expect(errorOf(noBgp)).toBe(`${FILE}: anycast.pops[1].bgp: PoP 'b' has no BGP settings (bgp: { socket, asn, neighbors })`);
+    expect(errorOf(noBgp)).toBe(
+      `${FILE}: anycast.pops[1].bgp: PoP 'b' has no BGP settings (bgp: { socket, asn, neighbors })`,
+    );
     const onlyA = GOOD.replace(/    - pop: b[\s\S]*$/, '');
-    expect(errorOf(onlyA, 'b')).toBe(`${FILE}: anycast.pops: no entry for PoP 'b' (--pop), so it has no BGP settings; listed: a`);
+    expect(errorOf(onlyA, 'b')).toBe(
+      `${FILE}: anycast.pops: no entry for PoP 'b' (--pop), so it has no BGP settings; listed: a`,
+    );
   });
 
   it('refuses unknown PoPs, overlapping prefixes, an address of no prefix and a config without the section', () => {
     expect(errorOf(GOOD.replace('pop: b', 'pop: z'))).toMatch(/anycast\.pops\[1\]\.pop: no PoP with id 'z'/);
-    expect(errorOf(GOOD.replace('2001:db8:53::/48', '198.51.100.0/25').replace('"2001:db8:53::53"', '198.51.100.54'))).toMatch(
+    expect(
+      errorOf(GOOD.replace('2001:db8:53::/48', '198.51.100.0/25').replace('"2001:db8:53::53"', '198.51.100.54')),
+    ).toMatch(
       /anycast\.prefixes\[1\]\.prefix: 198\.51\.100\.0\/25 overlaps 198\.51\.100\.0\/24 \(anycast\.prefixes\[0\]\)/,
     );
     expect(errorOf(GOOD.replace('addresses: [198.51.100.53]', 'addresses: [198.51.100.99]'))).toMatch(
       /anycast\.pops\[1\]\.addresses\[0\]: 198\.51\.100\.99 is not an address of any anycast prefix/,
     );
     expect(() => anycastConfigFrom(FILE, parse(POPS), 'a')).toThrow(`${FILE}: anycast: missing`);
-    expect(errorOf(GOOD.replace('198.51.100.0/24', '198.51.100.1/24'))).toMatch(/anycast\.prefixes\[0\]\.prefix: '198\.51\.100\.1\/24' has host bits set/);
+    expect(errorOf(GOOD.replace('198.51.100.0/24', '198.51.100.1/24'))).toMatch(
+      /anycast\.prefixes\[0\]\.prefix: '198\.51\.100\.1\/24' has host bits set/,
+    );
   });
 
   it('checks BGP timers and damping against their RFCs', () => {

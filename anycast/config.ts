@@ -13,7 +13,6 @@ import type { IpNetwork } from '../common/ip.js';
 import { fileSchema, type BgpSettings, type DampingSettings } from './config-schema.js';
 import { anycastProblems, prefixWarnings } from './config-problems.js';
 
-
 export interface AnycastAddress {
   readonly address: string;
   readonly family: 4 | 6;
@@ -56,14 +55,19 @@ export async function loadAnycastConfig(file: string, popId: string): Promise<An
 export function anycastConfigFrom(file: string, data: unknown, popId: string): AnycastConfig {
   const parsed = parseWith(file, fileSchema, data);
   const section = parsed.anycast;
-  if (section === undefined) throw new ConfigError(`${file}: anycast: missing; the announcer needs an anycast section (prefixes, addresses, pops with bgp)`);
+  if (section === undefined)
+    throw new ConfigError(
+      `${file}: anycast: missing; the announcer needs an anycast section (prefixes, addresses, pops with bgp)`,
+    );
   const problems = anycastProblems(parsed, section);
   if (problems.length > 0) throw new ConfigError(problems.map(([path, msg]) => `${file}: ${path}: ${msg}`).join('\n'));
   const popIndex = section.pops.findIndex((p) => p.pop === popId);
   const entry = section.pops[popIndex];
   if (entry === undefined) {
     const known = section.pops.map((p) => p.pop).join(', ');
-    throw new ConfigError(`${file}: anycast.pops: no entry for PoP '${popId}' (--pop), so it has no BGP settings; listed: ${known}`);
+    throw new ConfigError(
+      `${file}: anycast.pops: no entry for PoP '${popId}' (--pop), so it has no BGP settings; listed: ${known}`,
+    );
   }
   // anycastProblems refused an entry without bgp.
   const bgp = entry.bgp!;
@@ -71,7 +75,10 @@ export function anycastConfigFrom(file: string, data: unknown, popId: string): A
   const settingsFor = (serves: 'dns' | 'edge'): ProbeSettings => {
     const own = serves === 'dns' ? section.dns : section.edge;
     const zone = parsed.zones?.[0]?.name;
-    const fallbackCheck = serves === 'dns' && own?.check === undefined ? { check: { type: 'dns' as const, name: zone ?? '.', qtype: 'SOA' as const, port: 53 } } : {};
+    const fallbackCheck =
+      serves === 'dns' && own?.check === undefined
+        ? { check: { type: 'dns' as const, name: zone ?? '.', qtype: 'SOA' as const, port: 53 } }
+        : {};
     return probeSettingsFor(parsed.health, undefined, { ...fallbackCheck, ...own });
   };
   const prefixes = section.prefixes
@@ -83,7 +90,13 @@ export function anycastConfigFrom(file: string, data: unknown, popId: string): A
         .map((a) => {
           const settings = settingsFor(a.serves);
           const port = a.port ?? (settings.check.type === 'dns' ? settings.check.port : a.serves === 'dns' ? 53 : 80);
-          return { address: a.address, family: isIPv4(a.address) ? (4 as const) : (6 as const), serves: a.serves, port, settings };
+          return {
+            address: a.address,
+            family: isIPv4(a.address) ? (4 as const) : (6 as const),
+            serves: a.serves,
+            port,
+            settings,
+          };
         }),
     }))
     .filter((p) => p.addresses.length > 0);

@@ -18,12 +18,15 @@ describe('damping', () => {
     { flap: 1, at: 0, penalty: 1000, suppressed: false },
     { flap: 2, at: 2000, penalty: 1000 + 1000 * 2 ** (-2 / 15), suppressed: false },
     { flap: 3, at: 4000, penalty: 1000 + 1000 * 2 ** (-2 / 15) + 1000 * 2 ** (-4 / 15), suppressed: true },
-  ])('flapping every 2 s: flap $flap at $at ms → penalty $penalty, suppressed $suppressed', ({ flap, at, penalty, suppressed }) => {
-    const d = new Damping(DEFAULTS);
-    for (let i = 0; i < flap; i++) d.flap(i * 2000);
-    expect(d.penalty(at)).toBeCloseTo(penalty, 6);
-    expect(d.suppressed(at)).toBe(suppressed);
-  });
+  ])(
+    'flapping every 2 s: flap $flap at $at ms → penalty $penalty, suppressed $suppressed',
+    ({ flap, at, penalty, suppressed }) => {
+      const d = new Damping(DEFAULTS);
+      for (let i = 0; i < flap; i++) d.flap(i * 2000);
+      expect(d.penalty(at)).toBeCloseTo(penalty, 6);
+      expect(d.suppressed(at)).toBe(suppressed);
+    },
+  );
 
   it('holds a suppressed prefix down until the penalty decays below reuse, then lets it go', () => {
     const d = new Damping(DEFAULTS);

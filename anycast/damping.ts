@@ -65,6 +65,11 @@ export class Damping {
   }
 
   snapshot(now: number): DampingState {
-    return { penalty: this.penalty(now), suppressed: this.suppressed(now), holdDownMs: this.holdDownMs(now), flaps: this.flapCount };
+    return {
+      penalty: this.penalty(now),
+      suppressed: this.suppressed(now),
+      holdDownMs: this.holdDownMs(now),
+      flaps: this.flapCount,
+    };
   }
 }

@@ -14,7 +14,11 @@ export interface HostAddresses {
   remove(): Promise<void>;
 }
 
-export async function configureAddresses(ifname: string, addresses: readonly string[], log: Logger): Promise<HostAddresses> {
+export async function configureAddresses(
+  ifname: string,
+  addresses: readonly string[],
+  log: Logger,
+): Promise<HostAddresses> {
   let device = ifname;
   let created = false;
   if (!(await linkExists(ifname))) {
@@ -30,17 +34,26 @@ export async function configureAddresses(ifname: string, addresses: readonly str
   await runIp(['link', 'set', device, 'up']);
   for (const a of addresses) {
     // nodad: an anycast address is on every PoP by design; duplicate detection would only delay it.
-    await runIp(a.includes(':') ? ['-6', 'addr', 'replace', `${a}/128`, 'dev', device, 'nodad'] : ['addr', 'replace', `${a}/32`, 'dev', device]);
+    await runIp(
+      a.includes(':')
+        ? ['-6', 'addr', 'replace', `${a}/128`, 'dev', device, 'nodad']
+        : ['addr', 'replace', `${a}/32`, 'dev', device],
+    );
   }
   log.info({ interface: device, addresses, created }, 'anycast addresses configured on this host');
   return {
     interface: device,
     async remove() {
       // An interface we created goes whole; one we did not (the operator's, or lo) keeps everything but our addresses.
-      if (created) await runIp(['link', 'del', device]).catch((err: Error) => log.warn({ err: err.message }, 'could not remove the anycast interface'));
+      if (created)
+        await runIp(['link', 'del', device]).catch((err: Error) =>
+          log.warn({ err: err.message }, 'could not remove the anycast interface'),
+        );
       else {
         for (const a of addresses) {
-          await runIp(['addr', 'del', `${a}/${a.includes(':') ? 128 : 32}`, 'dev', device]).catch((err: Error) => log.warn({ err: err.message }, 'could not remove an anycast address'));
+          await runIp(['addr', 'del', `${a}/${a.includes(':') ? 128 : 32}`, 'dev', device]).catch((err: Error) =>
+            log.warn({ err: err.message }, 'could not remove an anycast address'),
+          );
         }
       }
       log.info({ interface: device, addresses }, 'anycast addresses removed from this host');

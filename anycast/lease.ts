@@ -75,9 +75,14 @@ export async function takeLease(opts: LeaseOptions): Promise<Lease> {
     holder.stdin!.end();
     holder.kill('SIGKILL');
     await exited;
-    throw new Error(`cannot take the anycast lease on ${name}: ${(e as Error).message}${stderr ? ` (${stderr.trim()})` : ''}`);
+    throw new Error(
+      `cannot take the anycast lease on ${name}: ${(e as Error).message}${stderr ? ` (${stderr.trim()})` : ''}`,
+    );
   }
-  log.info({ interface: name, holder: holder.pid, timeoutMs: opts.timeoutMs }, 'lease taken: anycast routes may hang on it');
+  log.info(
+    { interface: name, holder: holder.pid, timeoutMs: opts.timeoutMs },
+    'lease taken: anycast routes may hang on it',
+  );
 
   void exited.then((why) => {
     clearInterval(heartbeat);

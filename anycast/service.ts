@@ -18,7 +18,13 @@ import { loadAnycastConfig } from './config.js';
 import { configureAddresses } from './host-address.js';
 import { takeLease, type Lease } from './lease.js';
 import { AnycastMetrics } from './metrics.js';
-import { reportedPrefixes, startAnycastReporter, type AnycastReporter, type DestinationStatus, type Override } from './reporter.js';
+import {
+  reportedPrefixes,
+  startAnycastReporter,
+  type AnycastReporter,
+  type DestinationStatus,
+  type Override,
+} from './reporter.js';
 import { resolveControlToken } from '../common/control-token.js';
 
 /** How long start-up waits for BIRD to confirm everything withdrawn, and close for the withdrawal. */
@@ -55,7 +61,10 @@ export async function startAnycastService(opts: AnycastServiceOptions): Promise<
   const log = opts.log ?? createLogger({ service: 'anycast' });
   for (const w of config.warnings) log.warn({ file: config.file }, w);
   const registry = createRegistry('anycast');
-  const metrics = new AnycastMetrics(registry, config.prefixes.map((p) => ({ prefix: p.text, addresses: p.addresses.map((a) => a.address) })));
+  const metrics = new AnycastMetrics(
+    registry,
+    config.prefixes.map((p) => ({ prefix: p.text, addresses: p.addresses.map((a) => a.address) })),
+  );
   const driver = startBirdDriver({
     socket: config.bgp.socket,
     protocols: config.prefixes.map(protocolName),
@@ -73,8 +82,16 @@ export async function startAnycastService(opts: AnycastServiceOptions): Promise<
   let reporter: AnycastReporter | undefined;
   let control: ControlServer | undefined;
   try {
-    if (!(await driver.settled(SETTLE_MS))) log.warn({ socket: config.bgp.socket }, 'BIRD not confirmed yet; a BIRD that starts later reads its protocols disabled');
-    const addresses = await configureAddresses(config.interface, config.prefixes.flatMap((p) => p.addresses.map((a) => a.address)), log);
+    if (!(await driver.settled(SETTLE_MS)))
+      log.warn(
+        { socket: config.bgp.socket },
+        'BIRD not confirmed yet; a BIRD that starts later reads its protocols disabled',
+      );
+    const addresses = await configureAddresses(
+      config.interface,
+      config.prefixes.flatMap((p) => p.addresses.map((a) => a.address)),
+      log,
+    );
     cleanup.push(() => addresses.remove());
 
     // A lapsed lease (a stall longer than its timeout) is taken again: the routes come back
@@ -82,7 +99,12 @@ export async function startAnycastService(opts: AnycastServiceOptions): Promise<
     const renew = async (): Promise<void> => {
       while (!closing) {
         try {
-          lease = await takeLease({ interface: config.lease.interface, timeoutMs: config.lease.timeout, log, onLapse: onLapse });
+          lease = await takeLease({
+            interface: config.lease.interface,
+            timeoutMs: config.lease.timeout,
+            log,
+            onLapse: onLapse,
+          });
           metrics.leaseHeld(true);
           return;
         } catch (err) {
@@ -116,7 +138,11 @@ export async function startAnycastService(opts: AnycastServiceOptions): Promise<
       onFlap: (prefix) => metrics.flapped(prefix),
     });
     const a = announcer;
-    if (config.reportTo.length === 0) log.warn({ pop: config.pop }, 'health.reportTo is empty: no DNS server hears of this announcer (anycast pools fall back to unicast, drain does not reach it)');
+    if (config.reportTo.length === 0)
+      log.warn(
+        { pop: config.pop },
+        'health.reportTo is empty: no DNS server hears of this announcer (anycast pools fall back to unicast, drain does not reach it)',
+      );
     else {
       // Stopped after the announcer (cleanup runs in reverse): its last report says withdrawn.
       const r = startAnycastReporter({
@@ -135,7 +161,11 @@ export async function startAnycastService(opts: AnycastServiceOptions): Promise<
     }
     cleanup.push(async () => {
       await a.stop();
-      if (!(await driver.settled(SETTLE_MS))) log.warn({ socket: config.bgp.socket }, 'BIRD did not confirm the withdrawal; releasing the lease withdraws anyway');
+      if (!(await driver.settled(SETTLE_MS)))
+        log.warn(
+          { socket: config.bgp.socket },
+          'BIRD did not confirm the withdrawal; releasing the lease withdraws anyway',
+        );
     });
     metrics.statusFrom(() => a.status());
 
@@ -168,7 +198,13 @@ export async function startAnycastService(opts: AnycastServiceOptions): Promise<
   });
 
   log.info(
-    { pop: config.pop, prefixes: config.prefixes.map((p) => p.text), bird: config.bgp.socket, lease: config.lease.interface, ...(control && { control: control.url }) },
+    {
+      pop: config.pop,
+      prefixes: config.prefixes.map((p) => p.text),
+      bird: config.bgp.socket,
+      lease: config.lease.interface,
+      ...(control && { control: control.url }),
+    },
     'meridian anycast running',
   );
   let closed: Promise<void> | undefined;

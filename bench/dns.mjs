@@ -19,7 +19,20 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { HOST, busyBefore, clockTicks, cleanup, commandExists, freePort, log, parseFlags, prerequisitesMet, runMain, stopOnSignals, tempDir } from './lib.mjs';
+import {
+  HOST,
+  busyBefore,
+  clockTicks,
+  cleanup,
+  commandExists,
+  freePort,
+  log,
+  parseFlags,
+  prerequisitesMet,
+  runMain,
+  stopOnSignals,
+  tempDir,
+} from './lib.mjs';
 import { CHECK_QUERIES, compareAnswers } from './dns/compare-answers.mjs';
 import { answerText, digAnswer, digInstalled } from './dns/dig.mjs';
 import { checkEcs, ecsRow } from './dns/ecs.mjs';
@@ -29,7 +42,10 @@ import { ROUTED_LINES, STATIC_LINES, writeQueryFiles } from './dns/query-files.m
 import { dnsReport, toolVersions } from './dns/report.mjs';
 import { dgramConfig, meridianShape, startGdnsd, startMeridian } from './dns/servers.mjs';
 
-const args = parseFlags(['--no-gdnsd', '--ecs-parallel', '--no-single'], 'usage: node bench/dns.mjs [--no-gdnsd] [--ecs-parallel] [--no-single]');
+const args = parseFlags(
+  ['--no-gdnsd', '--ecs-parallel', '--no-single'],
+  'usage: node bench/dns.mjs [--no-gdnsd] [--ecs-parallel] [--no-single]',
+);
 // Processes and temp dirs we own (see lib.mjs) all go away on exit, error, Ctrl-C.
 stopOnSignals();
 
@@ -63,9 +79,17 @@ async function main() {
   const servers = [{ name: 'meridian', server: meridian, port: mPort }];
   if (!args.has('--no-single')) {
     const [cPort, cHttp, dPort, dHttp] = [await take(), await take(), await take(), await take()];
-    servers.push({ name: 'meridian-cores', server: await startMeridian(cPort, cHttp, availableParallelism()), port: cPort });
+    servers.push({
+      name: 'meridian-cores',
+      server: await startMeridian(cPort, cHttp, availableParallelism()),
+      port: cPort,
+    });
     log(`bench: meridian-cores (${await meridianShape(cHttp)}) on ${HOST}:${cPort}`);
-    servers.push({ name: 'meridian-dgram', server: await startMeridian(dPort, dHttp, 'auto', dgramConfig(work)), port: dPort });
+    servers.push({
+      name: 'meridian-dgram',
+      server: await startMeridian(dPort, dHttp, 'auto', dgramConfig(work)),
+      port: dPort,
+    });
     log(`bench: meridian-dgram (${await meridianShape(dHttp)}) on ${HOST}:${dPort}`);
   }
 
@@ -83,10 +107,13 @@ async function main() {
   let diffs = null;
   if (haveDig && haveGdnsd) {
     diffs = await compareAnswers(mPort, gPort);
-    log(`bench: dig: ${CHECK_QUERIES.length - diffs.length}/${CHECK_QUERIES.length} queries answered the same by both servers (TTLs ignored)`);
+    log(
+      `bench: dig: ${CHECK_QUERIES.length - diffs.length}/${CHECK_QUERIES.length} queries answered the same by both servers (TTLs ignored)`,
+    );
     for (const d of diffs) log(`  differs: ${d.q}\n    meridian: ${d.m}\n    gdnsd:    ${d.g}`);
   } else if (haveDig) {
-    for (const q of [STATIC_LINES[0], ROUTED_LINES[0]]) log(`bench: dig ${q} -> ${answerText(await digAnswer(mPort, q))}`);
+    for (const q of [STATIC_LINES[0], ROUTED_LINES[0]])
+      log(`bench: dig ${q} -> ${answerText(await digAnswer(mPort, q))}`);
   }
   // The routed + ECS row measures what it claims only if dnsperf sends the ECS option and Meridian
   // answers it per subnet; otherwise the row is left out (and the report says why).
@@ -109,7 +136,19 @@ async function main() {
   await cleanup();
 
   // 6. Report.
-  const report = dnsReport({ versions, otherCpu, haveGdnsd, haveDig, ecs, ecsCheck, files, routeCount, diffs, servers, results });
+  const report = dnsReport({
+    versions,
+    otherCpu,
+    haveGdnsd,
+    haveDig,
+    ecs,
+    ecsCheck,
+    files,
+    routeCount,
+    diffs,
+    servers,
+    results,
+  });
   process.stdout.write(`${report.join('\n')}\n`);
   return 0;
 }

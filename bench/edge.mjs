@@ -23,7 +23,20 @@
 //   5. unmeasured load, then wrk runs, servers alternating; counters      measure.mjs, wrk.mjs, counters.mjs
 //   6. the report                                                         report.mjs
 import os from 'node:os';
-import { HOST, busyBefore, clockTicks, cleanup, commandExists, freePort, log, parseFlags, prerequisitesMet, runMain, stopOnSignals, tempDir } from './lib.mjs';
+import {
+  HOST,
+  busyBefore,
+  clockTicks,
+  cleanup,
+  commandExists,
+  freePort,
+  log,
+  parseFlags,
+  prerequisitesMet,
+  runMain,
+  stopOnSignals,
+  tempDir,
+} from './lib.mjs';
 import { meridianCounters, varnishCounters } from './edge/counters.mjs';
 import { rawResponseBytes } from './edge/http.mjs';
 import { WARM_LOAD_SECONDS, WRK_RUNS, measure, summarise } from './edge/measure.mjs';
@@ -33,7 +46,10 @@ import { startBaseline, startMeridianEdge, startVarnish } from './edge/servers.m
 import { warm } from './edge/warm.mjs';
 import { WRK_CONNECTIONS, WRK_SECONDS, WRK_THREADS, wrk } from './edge/wrk.mjs';
 
-const args = parseFlags(['--no-varnish', '--baseline', '--default-only'], 'usage: node bench/edge.mjs [--no-varnish] [--baseline] [--default-only]');
+const args = parseFlags(
+  ['--no-varnish', '--baseline', '--default-only'],
+  'usage: node bench/edge.mjs [--no-varnish] [--baseline] [--default-only]',
+);
 // Processes, servers and temp dirs we own (see lib.mjs) all go away on exit, error, Ctrl-C.
 stopOnSignals({ graceMs: 5000 });
 
@@ -41,7 +57,8 @@ async function main() {
   if (!prerequisitesMet('wrk', 'bench:edge')) return 1;
   const wantVarnish = !args.has('--no-varnish');
   const haveVarnish = wantVarnish && commandExists('varnishd');
-  if (wantVarnish && !haveVarnish) log('bench: varnishd not installed (apt-get install varnish); measuring Meridian alone');
+  if (wantVarnish && !haveVarnish)
+    log('bench: varnishd not installed (apt-get install varnish); measuring Meridian alone');
   const clkTck = clockTicks();
   const versions = toolVersions(haveVarnish);
   const loadBefore = os.loadavg();
@@ -67,15 +84,24 @@ async function main() {
 
   // 1. The origin.
   const origin = await startOrigin(originPort);
-  log(`bench: origin on ${HOST}:${originPort} serving ${OBJECT_PATH} (${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL})`);
+  log(
+    `bench: origin on ${HOST}:${originPort} serving ${OBJECT_PATH} (${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL})`,
+  );
 
   // 2-3. The servers under test, "meridian" (the default) first.
-  log(`bench: starting meridian edge (default workers: auto = ${defaultWorkers}) on ${HOST}:${mPort} (control ${HOST}:${mControl})`);
+  log(
+    `bench: starting meridian edge (default workers: auto = ${defaultWorkers}) on ${HOST}:${mPort} (control ${HOST}:${mControl})`,
+  );
   const meridian = await startMeridianEdge(work, mPort, mControl, originPort);
   const subjects = [{ name: 'meridian', server: meridian, port: mPort, control: mControl }];
   if (wantOther) {
     log(`bench: starting ${otherName} (--workers ${otherWorkers}) on ${HOST}:${sPort} (control ${HOST}:${sControl})`);
-    subjects.push({ name: otherName, server: await startMeridianEdge(work, sPort, sControl, originPort, otherWorkers), port: sPort, control: sControl });
+    subjects.push({
+      name: otherName,
+      server: await startMeridianEdge(work, sPort, sControl, originPort, otherWorkers),
+      port: sPort,
+      control: sControl,
+    });
   }
   if (haveVarnish) {
     log(`bench: starting varnishd on ${HOST}:${vPort}`);
@@ -99,10 +125,13 @@ async function main() {
   for (const s of subjects) {
     log(`bench: ${s.name}: ${WARM_LOAD_SECONDS} s of unmeasured load`);
     s.warmLoad = await wrk(s.port, WARM_LOAD_SECONDS);
-    if (s.server.exited()) throw new Error(`${s.name} died during the warm-up load (${s.server.exitText()}):\n${s.server.output()}`);
+    if (s.server.exited())
+      throw new Error(`${s.name} died during the warm-up load (${s.server.exitText()}):\n${s.server.output()}`);
   }
   const originAfterWarmLoad = origin.total;
-  log(`bench: measuring: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, ${WRK_RUNS} runs each, servers alternating`);
+  log(
+    `bench: measuring: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, ${WRK_RUNS} runs each, servers alternating`,
+  );
   for (let i = 0; i < WRK_RUNS; i++) {
     for (const s of subjects) s.runs.push(await measure(s, origin, clkTck));
   }
@@ -118,7 +147,17 @@ async function main() {
 
   // 6. Report.
   const other = wantOther ? { name: otherName, workers: otherWorkers } : null;
-  const report = edgeReport({ versions, loadBefore, otherCpu, nproc, defaultWorkers, other, subjects, originDuringWarmLoad, originDuringAll });
+  const report = edgeReport({
+    versions,
+    loadBefore,
+    otherCpu,
+    nproc,
+    defaultWorkers,
+    other,
+    subjects,
+    originDuringWarmLoad,
+    originDuringAll,
+  });
   process.stdout.write(`${report.join('\n')}\n`);
   return 0;
 }

@@ -31,10 +31,13 @@ import { POLL_MS, measureOutage, probeRate } from './failover/measure.mjs';
 import { POPS, createTopology, ipQuiet, removeTopology, startIn } from './failover/netns.mjs';
 import { rateLine, summaryTable } from './failover/report.mjs';
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' }, outage: { type: 'string', default: 'both' } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, outage: { type: 'string', default: 'both' } },
+});
 const RUNS = Number(args.runs);
 const OUTAGES = args.outage === 'both' ? ['kill', 'link'] : [args.outage];
-if (!(RUNS >= 1) || !OUTAGES.every((o) => ['kill', 'link'].includes(o))) die('usage: node bench/failover.mjs [--runs N] [--outage both|kill|link]');
+if (!(RUNS >= 1) || !OUTAGES.every((o) => ['kill', 'link'].includes(o)))
+  die('usage: node bench/failover.mjs [--runs N] [--outage both|kill|link]');
 
 function die(msg) {
   process.stderr.write(`bench:failover: ${msg}\n`);
@@ -61,12 +64,19 @@ async function main() {
   for (const pop of POPS) await startEdgeService(pop);
   // The variable wins over dns.control.token: give every process the same one.
   await startIn('dns', [BIN, 'dns', '--config', configPath], /meridian dns serving/, { MERIDIAN_CONTROL_TOKEN: TOKEN });
-  for (const pop of POPS) await startIn(pop, [BIN, 'health', '--config', configPath, '--pop', pop], /meridian health probing/, { MERIDIAN_CONTROL_TOKEN: TOKEN });
+  for (const pop of POPS)
+    await startIn(pop, [BIN, 'health', '--config', configPath, '--pop', pop], /meridian health probing/, {
+      MERIDIAN_CONTROL_TOKEN: TOKEN,
+    });
 
   const [load1] = os.loadavg();
   console.log(`bench:failover — ${RUNS} runs per outage (${OUTAGES.join(', ')}); median of ${RUNS}`);
-  console.log(`health: interval ${SETTINGS.interval} ms, timeout ${SETTINGS.timeout} ms, fall ${SETTINGS.fall}, rise ${SETTINGS.rise} (fastInterval: the default); dig polled every ${POLL_MS} ms`);
-  console.log(`machine: ${os.cpus().length} CPUs, load average ${load1.toFixed(2)}, Node ${process.version}, ${os.release()}`);
+  console.log(
+    `health: interval ${SETTINGS.interval} ms, timeout ${SETTINGS.timeout} ms, fall ${SETTINGS.fall}, rise ${SETTINGS.rise} (fastInterval: the default); dig polled every ${POLL_MS} ms`,
+  );
+  console.log(
+    `machine: ${os.cpus().length} CPUs, load average ${load1.toFixed(2)}, Node ${process.version}, ${os.release()}`,
+  );
 
   // Steady-state probe traffic first, then each outage RUNS times.
   const rate = rateLine(await probeRate());
@@ -78,7 +88,8 @@ async function main() {
   for (const l of summaryTable(summary)) console.log(l);
   console.log('');
   console.log(rate);
-  if (OUTAGES.includes('kill')) console.log('"back" for a killed edge includes restarting the edge process (node start-up).');
+  if (OUTAGES.includes('kill'))
+    console.log('"back" for a killed edge includes restarting the edge process (node start-up).');
 }
 
 main().then(

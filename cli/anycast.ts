@@ -31,15 +31,22 @@ export async function runAnycast(args: string[]): Promise<number | undefined> {
   const { flags } = line;
   let controlListen: HostPort | undefined;
   try {
-    controlListen = flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
+    controlListen =
+      flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
   } catch (e) {
     return usageError(ANYCAST_COMMAND, (e as Error).message);
   }
   if (flags['print-bird-config']) {
     const config = await loadAnycastConfig(flags.config!, flags.pop!);
-    process.stdout.write(birdConf({ pop: config.pop, prefixes: config.prefixes, bgp: config.bgp, leaseInterface: config.lease.interface }));
+    process.stdout.write(
+      birdConf({ pop: config.pop, prefixes: config.prefixes, bgp: config.bgp, leaseInterface: config.lease.interface }),
+    );
     return 0;
   }
-  const service = await startAnycastService({ configFile: flags.config!, pop: flags.pop!, ...(controlListen ? { controlListen } : {}) });
+  const service = await startAnycastService({
+    configFile: flags.config!,
+    pop: flags.pop!,
+    ...(controlListen ? { controlListen } : {}),
+  });
   return runUntilStopped(service);
 }

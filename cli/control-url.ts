@@ -4,7 +4,11 @@ import { CONTROL_URL_ENV, DEFAULT_CONTROL_URL } from '../common/control-defaults
 
 export type ControlUrl = { readonly ok: true; readonly url: URL } | { readonly ok: false; readonly message: string };
 
-export function controlUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, fallback: string = DEFAULT_CONTROL_URL): ControlUrl {
+export function controlUrl(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  fallback: string = DEFAULT_CONTROL_URL,
+): ControlUrl {
   // An empty variable counts as unset (`MERIDIAN_CONTROL= meridian status`).
   const fromEnv = env[CONTROL_URL_ENV] === '' ? undefined : env[CONTROL_URL_ENV];
   const text = flag ?? fromEnv ?? fallback;

@@ -33,7 +33,8 @@ export async function runDns(args: string[]): Promise<number | undefined> {
   let controlListen: HostPort | undefined;
   try {
     listen = flags.listen?.map((l) => hostPortFlag('listen', l));
-    controlListen = flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
+    controlListen =
+      flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
   } catch (e) {
     return usageError(DNS_COMMAND, (e as Error).message);
   }

@@ -34,7 +34,8 @@ export async function runEdge(args: string[]): Promise<number | undefined> {
   let controlListen: HostPort | undefined;
   try {
     listen = flags.listen === undefined ? undefined : hostPortFlag('listen', flags.listen);
-    controlListen = flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
+    controlListen =
+      flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
   } catch (e) {
     return usageError(EDGE_COMMAND, (e as Error).message);
   }

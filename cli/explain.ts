@@ -34,7 +34,9 @@ export async function runExplain(args: string[]): Promise<number> {
   try {
     res = await request(url, { headersTimeout: 5000, bodyTimeout: 5000 });
   } catch (e) {
-    process.stderr.write(`meridian explain: cannot reach the DNS server's control port at ${target.url.href}: ${(e as Error).message}\n`);
+    process.stderr.write(
+      `meridian explain: cannot reach the DNS server's control port at ${target.url.href}: ${(e as Error).message}\n`,
+    );
     return 1;
   }
   const body = (await res.body.json()) as Explanation & { error?: string };
@@ -59,10 +61,30 @@ export function formatExplanation(e: Explanation): string {
         (c['continent'] ? `, continent ${String(c['continent'])}` : ''),
     );
   }
-  type Row = { id: string; kind: string; memberId?: string; eligible: boolean; distanceKm: number | null; estimatedRttMs: number | null; measuredRttMs: number | null; notes: string[] };
+  type Row = {
+    id: string;
+    kind: string;
+    memberId?: string;
+    eligible: boolean;
+    distanceKm: number | null;
+    estimatedRttMs: number | null;
+    measuredRttMs: number | null;
+    notes: string[];
+  };
   type Anycast = { type: string; applied: string; reason: string };
-  for (const d of e.decisions as { pool: string; policy: string; rankedBy: string; candidates: Row[]; chosen: string[]; usedFallback: boolean; anycast?: Anycast[] }[]) {
-    lines.push('', `pool ${d.pool} (policy ${d.policy}, ranked by ${d.rankedBy})${d.usedFallback ? ' — nothing eligible, fallback used' : ''}`);
+  for (const d of e.decisions as {
+    pool: string;
+    policy: string;
+    rankedBy: string;
+    candidates: Row[];
+    chosen: string[];
+    usedFallback: boolean;
+    anycast?: Anycast[];
+  }[]) {
+    lines.push(
+      '',
+      `pool ${d.pool} (policy ${d.policy}, ranked by ${d.rankedBy})${d.usedFallback ? ' — nothing eligible, fallback used' : ''}`,
+    );
     // Which applied per family, before the unicast ranking (what answers when anycast does not).
     for (const f of d.anycast ?? []) lines.push(`  ${f.type}: ${f.applied} — ${f.reason}`);
     const rows = [['', 'member', 'eligible', 'distance', 'est. RTT', 'measured', 'notes']];

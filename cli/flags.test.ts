@@ -13,20 +13,46 @@ const SERVER = {
   required: ['config'],
 } as const;
 
-
 describe('parseCommandLine', () => {
   it('reads the current spellings, with nothing deprecated', () => {
-    const line = parseCommandLine(SERVER, ['-c', 'f.yaml', '--listen', 'a:1', '--listen', 'b:2', '--control-listen', '127.0.0.1:1', '--json']);
-    expect(line).toEqual({ kind: 'run', flags: { config: 'f.yaml', listen: ['a:1', 'b:2'], 'control-listen': '127.0.0.1:1', json: true }, positionals: [], deprecated: [] });
+    const line = parseCommandLine(SERVER, [
+      '-c',
+      'f.yaml',
+      '--listen',
+      'a:1',
+      '--listen',
+      'b:2',
+      '--control-listen',
+      '127.0.0.1:1',
+      '--json',
+    ]);
+    expect(line).toEqual({
+      kind: 'run',
+      flags: { config: 'f.yaml', listen: ['a:1', 'b:2'], 'control-listen': '127.0.0.1:1', json: true },
+      positionals: [],
+      deprecated: [],
+    });
   });
 
   it('takes an old spelling as the current flag and names the deprecation', () => {
     const line = parseCommandLine(SERVER, ['--config', 'f.yaml', '--http', '127.0.0.1:2']);
-    expect(line).toEqual({ kind: 'run', flags: { config: 'f.yaml', 'control-listen': '127.0.0.1:2' }, positionals: [], deprecated: [{ old: '--http', replacement: '--control-listen' }] });
+    expect(line).toEqual({
+      kind: 'run',
+      flags: { config: 'f.yaml', 'control-listen': '127.0.0.1:2' },
+      positionals: [],
+      deprecated: [{ old: '--http', replacement: '--control-listen' }],
+    });
   });
 
   it('lets the current spelling win when both are given', () => {
-    const line = parseCommandLine(SERVER, ['--control', '127.0.0.1:2', '--config', 'f', '--control-listen', '127.0.0.1:1']);
+    const line = parseCommandLine(SERVER, [
+      '--control',
+      '127.0.0.1:2',
+      '--config',
+      'f',
+      '--control-listen',
+      '127.0.0.1:1',
+    ]);
     expect(line.kind === 'run' && line.flags['control-listen']).toBe('127.0.0.1:1');
   });
 

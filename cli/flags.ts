@@ -29,13 +29,23 @@ export interface Command<T extends Record<string, Flag>> {
 }
 
 export type CommandLine<T extends Record<string, Flag>> =
-  | { readonly kind: 'run'; readonly flags: FlagValues<T>; readonly positionals: string[]; readonly deprecated: Deprecation[] }
+  | {
+      readonly kind: 'run';
+      readonly flags: FlagValues<T>;
+      readonly positionals: string[];
+      readonly deprecated: Deprecation[];
+    }
   | { readonly kind: 'help' }
   | { readonly kind: 'usage'; readonly message: string };
 
-export function parseCommandLine<T extends Record<string, Flag>>(command: Command<T>, args: readonly string[]): CommandLine<T> {
+export function parseCommandLine<T extends Record<string, Flag>>(
+  command: Command<T>,
+  args: readonly string[],
+): CommandLine<T> {
   // Each old spelling is an option of its own, so parseArgs accepts it and we can tell it was used.
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
   const oldOf = new Map<string, string>();
   for (const [name, flag] of Object.entries(command.flags)) {
     const { type, short, multiple } = flag;
@@ -73,12 +83,16 @@ export function parseCommandLine<T extends Record<string, Flag>>(command: Comman
   const { positionals } = parsed;
   const allowed = command.positionals ?? { min: 0, max: 0, what: '' };
   if (positionals.length < allowed.min) return { kind: 'usage', message: `${allowed.what} is missing` };
-  if (positionals.length > allowed.max) return { kind: 'usage', message: `unexpected argument '${positionals[allowed.max]}'` };
+  if (positionals.length > allowed.max)
+    return { kind: 'usage', message: `unexpected argument '${positionals[allowed.max]}'` };
   return { kind: 'run', flags: flags as FlagValues<T>, positionals, deprecated };
 }
 
 /** A flag given in both spellings: both count (lists join), the new one wins for a single value. */
-function mergeValue(before: string | string[] | boolean | undefined, value: string | string[] | boolean): string | string[] | boolean {
+function mergeValue(
+  before: string | string[] | boolean | undefined,
+  value: string | string[] | boolean,
+): string | string[] | boolean {
   if (Array.isArray(before) && Array.isArray(value)) return [...before, ...value];
   return before ?? value;
 }
@@ -91,7 +105,11 @@ export interface Output {
 const STDIO: Output = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
 /** The exit of a command line that is not one to run: usage on stdout (0) or the error and usage on stderr (2). */
-export function exitFor(command: Command<Record<string, Flag>>, line: { kind: 'help' } | { kind: 'usage'; message: string }, io: Output = STDIO): number {
+export function exitFor(
+  command: Command<Record<string, Flag>>,
+  line: { kind: 'help' } | { kind: 'usage'; message: string },
+  io: Output = STDIO,
+): number {
   if (line.kind === 'help') {
     io.out(command.usage);
     return 0;

@@ -28,7 +28,8 @@ export async function runHealth(args: string[]): Promise<number | undefined> {
   const { flags } = line;
   let controlListen: HostPort | undefined;
   try {
-    controlListen = flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
+    controlListen =
+      flags['control-listen'] === undefined ? undefined : hostPortFlag('control-listen', flags['control-listen']);
   } catch (e) {
     return usageError(HEALTH_COMMAND, (e as Error).message);
   }

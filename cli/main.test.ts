@@ -44,11 +44,14 @@ describe('meridian usage errors', () => {
     expect(r.err).toMatch(new RegExp(`^meridian ${command}: .*\\n[\\s\\S]*usage: meridian ${command}`));
   });
 
-  it.each(['dns', 'edge', 'health', 'up', 'origin', 'status', 'explain', 'pop', 'query'])('%s --help prints its usage and exits 0', async (command) => {
-    const r = await run([command, '--help']);
-    expect(r).toMatchObject({ code: 0, err: '' });
-    expect(r.out).toMatch(new RegExp(`usage: meridian ${command}`));
-  });
+  it.each(['dns', 'edge', 'health', 'up', 'origin', 'status', 'explain', 'pop', 'query'])(
+    '%s --help prints its usage and exits 0',
+    async (command) => {
+      const r = await run([command, '--help']);
+      expect(r).toMatchObject({ code: 0, err: '' });
+      expect(r.out).toMatch(new RegExp(`usage: meridian ${command}`));
+    },
+  );
 
   it('the old pop --up still drives `meridian up`, saying it is deprecated', async () => {
     const r = await run(['pop', 'kill', 'fra', '--up', 'not a url']);
@@ -67,9 +70,21 @@ describe('meridian usage errors', () => {
 
 describe('controlUrl', () => {
   it('--control, else MERIDIAN_CONTROL, else the default address', () => {
-    expect(controlUrl('http://10.0.0.1:8053', { MERIDIAN_CONTROL: 'http://10.0.0.2:8053' })).toEqual({ ok: true, url: new URL('http://10.0.0.1:8053') });
-    expect(controlUrl(undefined, { MERIDIAN_CONTROL: 'http://10.0.0.2:8053' })).toEqual({ ok: true, url: new URL('http://10.0.0.2:8053') });
-    expect(controlUrl(undefined, { MERIDIAN_CONTROL: '' })).toEqual({ ok: true, url: new URL('http://127.0.0.1:8053') });
-    expect(controlUrl(undefined, { MERIDIAN_CONTROL: 'localhost:1' })).toEqual({ ok: false, message: "MERIDIAN_CONTROL 'localhost:1' is not an http(s) URL (e.g. http://127.0.0.1:8053)" });
+    expect(controlUrl('http://10.0.0.1:8053', { MERIDIAN_CONTROL: 'http://10.0.0.2:8053' })).toEqual({
+      ok: true,
+      url: new URL('http://10.0.0.1:8053'),
+    });
+    expect(controlUrl(undefined, { MERIDIAN_CONTROL: 'http://10.0.0.2:8053' })).toEqual({
+      ok: true,
+      url: new URL('http://10.0.0.2:8053'),
+    });
+    expect(controlUrl(undefined, { MERIDIAN_CONTROL: '' })).toEqual({
+      ok: true,
+      url: new URL('http://127.0.0.1:8053'),
+    });
+    expect(controlUrl(undefined, { MERIDIAN_CONTROL: 'localhost:1' })).toEqual({
+      ok: false,
+      message: "MERIDIAN_CONTROL 'localhost:1' is not an http(s) URL (e.g. http://127.0.0.1:8053)",
+    });
   });
 });

@@ -26,6 +26,14 @@ export async function runOrigin(args: string[]): Promise<number | undefined> {
   }
   const log = createLogger({ service: 'origin' });
   const origin = await startOrigin({ listen, log });
-  log.info({ url: origin.url, assets: ASSETS.map((a) => a.path), pages: ['/', '/about'], api: ['/api/products', '/api/products/42', '/api/cart'] }, 'meridian origin serving');
+  log.info(
+    {
+      url: origin.url,
+      assets: ASSETS.map((a) => a.path),
+      pages: ['/', '/about'],
+      api: ['/api/products', '/api/products/42', '/api/cart'],
+    },
+    'meridian origin serving',
+  );
   return runUntilStopped(origin);
 }

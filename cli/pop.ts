@@ -36,7 +36,10 @@ export async function runPop(args: string[]): Promise<number> {
   if (!isDrill && !OVERRIDES.includes(action)) return usageError(POP_COMMAND, `unknown action '${action}'`);
   // --up only ever meant `meridian up`: given to an override it is still the mistake it was.
   if (!isDrill && line.deprecated.length > 0) {
-    return usageError(POP_COMMAND, `--up is for kill|revive; \`pop ${action}\` talks to the DNS server: use --control URL`);
+    return usageError(
+      POP_COMMAND,
+      `--up is for kill|revive; \`pop ${action}\` talks to the DNS server: use --control URL`,
+    );
   }
   sayDeprecatedFlags(line);
   if (isDrill) return drill(action as 'kill' | 'revive', pop, line.flags.control ?? `http://${DEFAULT_UP_CONTROL}`);
@@ -61,7 +64,9 @@ async function override(action: string, pop: string, control: URL): Promise<numb
       bodyTimeout: 5000,
     });
   } catch (e) {
-    process.stderr.write(`meridian pop: cannot reach the DNS server's control port at ${control.href}: ${(e as Error).message}\n`);
+    process.stderr.write(
+      `meridian pop: cannot reach the DNS server's control port at ${control.href}: ${(e as Error).message}\n`,
+    );
     return 1;
   }
   const body = (await res.body.json()) as { error?: string; pop?: string; eligible?: boolean; reason?: string };
@@ -78,21 +83,31 @@ async function drill(action: 'kill' | 'revive', pop: string, upUrl: string): Pro
   try {
     base = new URL(upUrl);
   } catch {
-    process.stderr.write(`meridian pop ${action}: --control '${upUrl}' is not a URL (e.g. http://${DEFAULT_UP_CONTROL})\n`);
+    process.stderr.write(
+      `meridian pop ${action}: --control '${upUrl}' is not a URL (e.g. http://${DEFAULT_UP_CONTROL})\n`,
+    );
     return 2;
   }
   let res;
   try {
     // Revive answers once the edge serves again (bounded on up's side), hence the longer wait.
-    res = await request(new URL(`/v1/pops/${encodeURIComponent(pop)}/${action}`, base), { method: 'POST', headers: authHeaders(), headersTimeout: 20_000, bodyTimeout: 20_000 });
+    res = await request(new URL(`/v1/pops/${encodeURIComponent(pop)}/${action}`, base), {
+      method: 'POST',
+      headers: authHeaders(),
+      headersTimeout: 20_000,
+      bodyTimeout: 20_000,
+    });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ECONNREFUSED' ? 'nothing listens there' : (e as Error).message;
-    process.stderr.write(`meridian pop ${action}: cannot reach \`meridian up\` at ${base.origin} (${why}). Is it running? Start it with \`npm start\`, or give its --control-listen address as --control URL.\n`);
+    process.stderr.write(
+      `meridian pop ${action}: cannot reach \`meridian up\` at ${base.origin} (${why}). Is it running? Start it with \`npm start\`, or give its --control-listen address as --control URL.\n`,
+    );
     return 1;
   }
   const text = await res.body.text();
-  let body: { error?: string; pop?: string; edge?: string; state?: string; changed?: boolean; pid?: number | null } = {};
+  let body: { error?: string; pop?: string; edge?: string; state?: string; changed?: boolean; pid?: number | null } =
+    {};
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
@@ -101,7 +116,9 @@ async function drill(action: 'kill' | 'revive', pop: string, upUrl: string): Pro
   if (res.statusCode === 404) {
     const known = await knownPops(base);
     process.stderr.write(
-      known ? `meridian pop ${action}: \`meridian up\` at ${base.origin} runs no PoP '${pop}' (it runs: ${known.join(', ')})\n` : `meridian pop ${action}: ${base.origin} does not look like \`meridian up\`'s control API (HTTP 404)\n`,
+      known
+        ? `meridian pop ${action}: \`meridian up\` at ${base.origin} runs no PoP '${pop}' (it runs: ${known.join(', ')})\n`
+        : `meridian pop ${action}: ${base.origin} does not look like \`meridian up\`'s control API (HTTP 404)\n`,
     );
     return 1;
   }

@@ -44,7 +44,11 @@ export async function runQuery(args: string[]): Promise<number> {
   const spec = { name: request.name, type: request.type, subnet: request.subnet };
   let result: QueryResult;
   try {
-    const sent = await exchange(request.server, buildQuery(spec), { tcp: request.tcp, timeoutMs: TIMEOUT_MS, tries: TRIES });
+    const sent = await exchange(request.server, buildQuery(spec), {
+      tcp: request.tcp,
+      timeoutMs: TIMEOUT_MS,
+      tries: TRIES,
+    });
     result = {
       server: formatHostPort(sent.server),
       transport: sent.transport,
@@ -69,9 +73,16 @@ export function parseQueryArgs(args: string[]) {
   return checkedRequest(line);
 }
 
-function checkedRequest({ flags, positionals }: { flags: FlagValues<typeof QUERY_COMMAND.flags>; positionals: string[] }) {
+function checkedRequest({
+  flags,
+  positionals,
+}: {
+  flags: FlagValues<typeof QUERY_COMMAND.flags>;
+  positionals: string[];
+}) {
   const [name, typeWord] = positionals as [string, string | undefined];
-  if (typeWord !== undefined && flags.type !== undefined) throw new UsageError(`the type is given twice ('${typeWord}' and --type ${flags.type})`);
+  if (typeWord !== undefined && flags.type !== undefined)
+    throw new UsageError(`the type is given twice ('${typeWord}' and --type ${flags.type})`);
   return {
     name: parseName(name),
     type: parseType(typeWord ?? flags.type ?? 'A'),

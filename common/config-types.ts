@@ -4,7 +4,18 @@ import { z } from 'zod';
 import { parseHostPort } from './host-port.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const UNIT_BYTES: Record<string, number> = { b: 1, k: 1000, kb: 1000, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+const UNIT_BYTES: Record<string, number> = {
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+};
 
 /** Milliseconds, as a number or with a unit ('500ms', '2s', '1m', '1h'). */
 export const duration = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {

@@ -5,19 +5,35 @@ const none = { allowedHosts: new Set<string>() };
 const named = { allowedHosts: new Set(['dns.internal']), setting: 'dns.control.allowedHosts' };
 
 describe('checkHost', () => {
-  it.each(['127.0.0.1:8053', '127.0.0.1', '10.53.0.53:8053', '[::1]:8053', '[::1]', '[2001:db8::1]:80', 'localhost:8053', 'localhost', 'LocalHost:8053'])(
-    'accepts %s',
-    (host) => expect(checkHost(host, none)).toBeUndefined(),
-  );
+  it.each([
+    '127.0.0.1:8053',
+    '127.0.0.1',
+    '10.53.0.53:8053',
+    '[::1]:8053',
+    '[::1]',
+    '[2001:db8::1]:80',
+    'localhost:8053',
+    'localhost',
+    'LocalHost:8053',
+  ])('accepts %s', (host) => expect(checkHost(host, none)).toBeUndefined());
 
   it('accepts a request without Host (HTTP/1.0)', () => {
     expect(checkHost(undefined, none)).toBeUndefined();
   });
 
-  it.each(['evil.example:8053', 'evil.example', '127.0.0.1.evil.example', 'localhost.evil.example:8053', 'dns.internal:8053', '[localhost]:8053', '[127.0.0.1]', '::1', '127.0.0.1:', '', 'a:b:c'])(
-    'refuses %j without allowed names',
-    (host) => expect(checkHost(host, none)?.status).toBe(403),
-  );
+  it.each([
+    'evil.example:8053',
+    'evil.example',
+    '127.0.0.1.evil.example',
+    'localhost.evil.example:8053',
+    'dns.internal:8053',
+    '[localhost]:8053',
+    '[127.0.0.1]',
+    '::1',
+    '127.0.0.1:',
+    '',
+    'a:b:c',
+  ])('refuses %j without allowed names', (host) => expect(checkHost(host, none)?.status).toBe(403));
 
   it('accepts a listed name on any port, in any case', () => {
     expect(checkHost('dns.internal:8053', named)).toBeUndefined();
@@ -62,7 +78,14 @@ describe('checkCrossSite', () => {
     expect(checkCrossSite({ host: '[::1]:9080', origin: 'http://[::1]:9080' })).toBeUndefined();
   });
 
-  it.each(['https://evil.example', 'http://127.0.0.1:9081', 'https://127.0.0.1:9080', 'http://localhost:9080', 'null', 'garbage'])('refuses Origin: %s', (origin) => {
+  it.each([
+    'https://evil.example',
+    'http://127.0.0.1:9081',
+    'https://127.0.0.1:9080',
+    'http://localhost:9080',
+    'null',
+    'garbage',
+  ])('refuses Origin: %s', (origin) => {
     const refusal = checkCrossSite({ host, origin });
     expect(refusal?.status).toBe(403);
     expect(refusal?.reason).toContain(origin);
@@ -74,19 +97,29 @@ describe('checkCrossSite', () => {
 });
 
 describe('checkContentType', () => {
-  it.each(['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8', ' application/json '])('accepts %j', (type) => {
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'Application/JSON;charset=UTF-8',
+    ' application/json ',
+  ])('accepts %j', (type) => {
     expect(checkContentType({ 'content-length': '12', 'content-type': type })).toBeUndefined();
   });
 
-  it.each([undefined, 'text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/merge-patch+json'])(
-    'refuses a body sent as %j with 415',
-    (type) => {
-      const headers = { 'content-length': '12', ...(type !== undefined && { 'content-type': type }) };
-      const refusal = checkContentType(headers);
-      expect(refusal?.status).toBe(415);
-      expect(refusal?.reason).toContain("-H 'content-type: application/json'");
-    },
-  );
+  it.each([
+    undefined,
+    'text/plain',
+    'text/plain;charset=UTF-8',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/jsonx',
+    'application/merge-patch+json',
+  ])('refuses a body sent as %j with 415', (type) => {
+    const headers = { 'content-length': '12', ...(type !== undefined && { 'content-type': type }) };
+    const refusal = checkContentType(headers);
+    expect(refusal?.status).toBe(415);
+    expect(refusal?.reason).toContain("-H 'content-type: application/json'");
+  });
 
   it('checks a chunked body as well', () => {
     expect(checkContentType({ 'transfer-encoding': 'chunked', 'content-type': 'text/plain' })?.status).toBe(415);

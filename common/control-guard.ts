@@ -46,10 +46,19 @@ export function checkHost(host: string | undefined, rule: HostRule): Refusal | u
   if (host === undefined) return undefined;
   const name = hostName(host);
   // Brackets are how a URL (and so a Host header) writes IPv6, and only IPv6.
-  const allowed = host.startsWith('[') ? isIPv6(name ?? '') : name !== undefined && (isIPv4(name) || name === 'localhost' || rule.allowedHosts.has(name));
+  const allowed = host.startsWith('[')
+    ? isIPv6(name ?? '')
+    : name !== undefined && (isIPv4(name) || name === 'localhost' || rule.allowedHosts.has(name));
   if (allowed) return undefined;
-  const hint = !name ? '' : rule.setting ? `; to use the name '${name}', add it to ${rule.setting}` : '; use its IP address';
-  return { status: 403, reason: `Host '${host}' is not allowed on this control port: it answers to IP addresses and localhost${hint}` };
+  const hint = !name
+    ? ''
+    : rule.setting
+      ? `; to use the name '${name}', add it to ${rule.setting}`
+      : '; use its IP address';
+  return {
+    status: 403,
+    reason: `Host '${host}' is not allowed on this control port: it answers to IP addresses and localhost${hint}`,
+  };
 }
 
 /** Refuses a request a browser marks as coming from another site (checked on mutating routes). */
@@ -59,14 +68,20 @@ export function checkCrossSite(headers: IncomingHttpHeaders): Refusal | undefine
   // subdomains of the same host, which are other programs.
   const site = headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    return { status: 403, reason: `cross-site request refused (Sec-Fetch-Site: ${site}): control endpoints are not for web pages` };
+    return {
+      status: 403,
+      reason: `cross-site request refused (Sec-Fetch-Site: ${site}): control endpoints are not for web pages`,
+    };
   }
   const origin = headers.origin;
   if (origin === undefined) return undefined;
   // The control port serves no pages, so the only origin a legitimate browser request can have
   // is the port itself. 'null' (sandboxed frames, file: pages, some redirects) is never it.
   if (!sameOrigin(origin, headers.host)) {
-    return { status: 403, reason: `cross-origin request refused (Origin: ${origin}): control endpoints are not for web pages` };
+    return {
+      status: 403,
+      reason: `cross-origin request refused (Origin: ${origin}): control endpoints are not for web pages`,
+    };
   }
   return undefined;
 }

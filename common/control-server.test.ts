@@ -14,8 +14,17 @@ const TOKEN = 'test-token';
 const purges: unknown[] = [];
 
 const routes: Route[] = [
-  { method: 'POST', path: '/purge', mutating: true, handle: (req) => (purges.push(req.body ?? null), { status: 200, body: { purged: true } }) },
-  { method: 'GET', path: '/status', handle: (req) => ({ status: 200, body: { ok: true, pop: req.url.searchParams.get('pop') } }) },
+  {
+    method: 'POST',
+    path: '/purge',
+    mutating: true,
+    handle: (req) => (purges.push(req.body ?? null), { status: 200, body: { purged: true } }),
+  },
+  {
+    method: 'GET',
+    path: '/status',
+    handle: (req) => ({ status: 200, body: { ok: true, pop: req.url.searchParams.get('pop') } }),
+  },
   { method: 'POST', path: '/echo', handle: (req) => ({ status: 200, body: { echoed: req.body ?? null } }) },
   { method: 'POST', path: '/drain', mutating: true, handle: (req) => ({ status: 202, body: { drained: req.body } }) },
   { method: 'DELETE', path: '/drain', mutating: true, handle: () => ({ status: 204 }) },
@@ -200,7 +209,10 @@ describe('startControlServer', () => {
       expect(res.status).toBe(202);
       expect(await json(res)).toEqual({ drained: { pop: 'fra' } });
 
-      const del = await fetch(`${server.url}/drain`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+      const del = await fetch(`${server.url}/drain`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(del.status).toBe(204);
     });
 
@@ -218,7 +230,15 @@ describe('startControlServer', () => {
 
   it('allows mutating routes when no token is configured', async () => {
     const server = await start();
-    expect((await fetch(`${server.url}/drain`, { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } })).status).toBe(202);
+    expect(
+      (
+        await fetch(`${server.url}/drain`, {
+          method: 'POST',
+          body: '1',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(202);
   });
 
   it('serves /metrics from the registry without a token', async () => {
@@ -290,7 +310,13 @@ describe('startControlServer', () => {
 });
 
 /** A request with exactly these headers (Host included: fetch would set its own). */
-function send(server: ControlServer, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; json: { error?: string } }> {
+function send(
+  server: ControlServer,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; json: { error?: string } }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: server.host, port: server.port, method, path, headers, setHost: false }, (res) => {
       let text = '';
@@ -322,7 +348,10 @@ describe('what a web page could send', () => {
   it('accepts application/json with parameters, and a bodiless POST without Origin', async () => {
     const server = await start();
     const host = { host: `127.0.0.1:${server.port}` };
-    expect((await send(server, 'POST', '/purge', { ...host, 'content-type': 'Application/JSON; charset=utf-8' }, ALL)).status).toBe(200);
+    expect(
+      (await send(server, 'POST', '/purge', { ...host, 'content-type': 'Application/JSON; charset=utf-8' }, ALL))
+        .status,
+    ).toBe(200);
     expect((await send(server, 'POST', '/purge', host)).status).toBe(200);
     // What README's `curl -X POST http://127.0.0.1:8053/v1/reload` sends.
     expect((await send(server, 'POST', '/purge', { ...host, 'content-length': '0' })).status).toBe(200);
@@ -331,10 +360,13 @@ describe('what a web page could send', () => {
 
   it('leaves the content type of non-mutating routes alone', async () => {
     const server = await start();
-    expect((await send(server, 'POST', '/echo', { host: `127.0.0.1:${server.port}`, 'content-type': 'text/plain' }, '{}')).status).toBe(200);
+    expect(
+      (await send(server, 'POST', '/echo', { host: `127.0.0.1:${server.port}`, 'content-type': 'text/plain' }, '{}'))
+        .status,
+    ).toBe(200);
   });
 
-  it('refuses a cross-site Origin and Origin: null, and accepts the port\'s own origin', async () => {
+  it("refuses a cross-site Origin and Origin: null, and accepts the port's own origin", async () => {
     const server = await start();
     const host = `127.0.0.1:${server.port}`;
     for (const origin of ['https://evil.example', 'null', `http://127.0.0.1:${server.port + 1}`]) {
@@ -345,24 +377,38 @@ describe('what a web page could send', () => {
       expect((await send(server, 'POST', '/purge', { host, origin })).status).toBe(403);
     }
     expect(purges).toEqual([]);
-    expect((await send(server, 'POST', '/purge', { host, origin: `http://${host}`, ...JSON_TYPE }, ALL)).status).toBe(200);
+    expect((await send(server, 'POST', '/purge', { host, origin: `http://${host}`, ...JSON_TYPE }, ALL)).status).toBe(
+      200,
+    );
   });
 
   it('refuses Sec-Fetch-Site cross-site and same-site, and accepts same-origin and none', async () => {
     const server = await start();
     const host = `127.0.0.1:${server.port}`;
     for (const site of ['cross-site', 'same-site']) {
-      expect((await send(server, 'POST', '/purge', { host, 'sec-fetch-site': site, ...JSON_TYPE }, ALL)).status).toBe(403);
+      expect((await send(server, 'POST', '/purge', { host, 'sec-fetch-site': site, ...JSON_TYPE }, ALL)).status).toBe(
+        403,
+      );
     }
     expect(purges).toEqual([]);
     for (const site of ['same-origin', 'none']) {
-      expect((await send(server, 'POST', '/purge', { host, 'sec-fetch-site': site, ...JSON_TYPE }, ALL)).status).toBe(200);
+      expect((await send(server, 'POST', '/purge', { host, 'sec-fetch-site': site, ...JSON_TYPE }, ALL)).status).toBe(
+        200,
+      );
     }
   });
 
   it('lets read-only routes be read cross-site (the browser keeps the answer from the page)', async () => {
     const server = await start();
-    expect((await send(server, 'GET', '/status', { host: `127.0.0.1:${server.port}`, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })).status).toBe(200);
+    expect(
+      (
+        await send(server, 'GET', '/status', {
+          host: `127.0.0.1:${server.port}`,
+          origin: 'https://evil.example',
+          'sec-fetch-site': 'cross-site',
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('refuses a rebinding Host on GET and POST, naming it', async () => {
@@ -372,13 +418,21 @@ describe('what a web page could send', () => {
     expect(get.status).toBe(403);
     expect(get.json.error).toContain(`Host '${host}'`);
     expect((await send(server, 'GET', '/no-such-path', { host })).status).toBe(403);
-    expect((await send(server, 'POST', '/purge', { host, authorization: `Bearer ${TOKEN}`, ...JSON_TYPE }, ALL)).status).toBe(403);
+    expect(
+      (await send(server, 'POST', '/purge', { host, authorization: `Bearer ${TOKEN}`, ...JSON_TYPE }, ALL)).status,
+    ).toBe(403);
     expect(purges).toEqual([]);
   });
 
   it('answers to IP literals and localhost', async () => {
     const server = await start();
-    for (const host of [`127.0.0.1:${server.port}`, `[::1]:${server.port}`, `localhost:${server.port}`, 'LOCALHOST', '192.0.2.1']) {
+    for (const host of [
+      `127.0.0.1:${server.port}`,
+      `[::1]:${server.port}`,
+      `localhost:${server.port}`,
+      'LOCALHOST',
+      '192.0.2.1',
+    ]) {
       expect((await send(server, 'GET', '/status', { host })).status).toBe(200);
       expect((await send(server, 'POST', '/purge', { host, ...JSON_TYPE }, ALL)).status).toBe(200);
     }
@@ -389,7 +443,7 @@ describe('what a web page could send', () => {
     expect((await send(server, 'GET', '/status', { host: `edge.internal:${server.port}` })).status).toBe(200);
     const other = await send(server, 'GET', '/status', { host: `other.internal:${server.port}` });
     expect(other.status).toBe(403);
-    expect(other.json.error).toContain("add it to edge.control.allowedHosts");
+    expect(other.json.error).toContain('add it to edge.control.allowedHosts');
   });
 });
 

@@ -92,7 +92,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   if (opts.token === '') throw new Error('control token is empty; omit it to disable auth');
   const routes = buildRouteTable(opts.routes, opts.registry, opts.beforeScrape);
   const { log, token } = opts;
-  const hostRule: HostRule = { allowedHosts: new Set(opts.allowedHosts?.map((h) => h.toLowerCase())), setting: opts.allowedHostsSetting };
+  const hostRule: HostRule = {
+    allowedHosts: new Set(opts.allowedHosts?.map((h) => h.toLowerCase())),
+    setting: opts.allowedHostsSetting,
+  };
 
   const server = createServer((req, res) => {
     handleRequest(req, res, routes, { token, hostRule }, log).catch((err: unknown) => {
@@ -137,7 +140,11 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   };
 }
 
-function buildRouteTable(routes: Route[], registry: Registry | undefined, beforeScrape: (() => Promise<void>) | undefined): RouteTable {
+function buildRouteTable(
+  routes: Route[],
+  registry: Registry | undefined,
+  beforeScrape: (() => Promise<void>) | undefined,
+): RouteTable {
   const all = [...routes];
   if (registry) {
     all.push({
@@ -180,7 +187,10 @@ async function handleRequest(
     reply(render({ status, body: { error: message }, ...(headers && { headers }) }));
 
   const refuse = (refusal: Refusal): void => {
-    log.warn({ method, path: req.url, host: req.headers.host, origin: req.headers.origin, remote: req.socket.remoteAddress }, `control request refused: ${refusal.reason}`);
+    log.warn(
+      { method, path: req.url, host: req.headers.host, origin: req.headers.origin, remote: req.socket.remoteAddress },
+      `control request refused: ${refusal.reason}`,
+    );
     replyError(refusal.status, refusal.reason);
   };
 
@@ -209,7 +219,10 @@ async function handleRequest(
 
   // Checked before the body is read, so an unauthenticated client cannot make us buffer 1 MiB.
   if (route.mutating && token !== undefined && !tokenMatches(token, req.headers.authorization)) {
-    log.warn({ method, path: url.pathname, remote: req.socket.remoteAddress }, 'control request rejected: bad or missing token');
+    log.warn(
+      { method, path: url.pathname, remote: req.socket.remoteAddress },
+      'control request rejected: bad or missing token',
+    );
     return replyError(401, 'missing or invalid bearer token (send "Authorization: Bearer <token>")', {
       'www-authenticate': 'Bearer',
     });
@@ -321,7 +334,9 @@ function listen(server: Server, host: string, port: number): Promise<void> {
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
       const code = err.code ? ` (${err.code})` : '';
-      reject(new Error(`control server cannot listen on ${hostPort(host, port)}: ${err.message}${code}`, { cause: err }));
+      reject(
+        new Error(`control server cannot listen on ${hostPort(host, port)}: ${err.message}${code}`, { cause: err }),
+      );
     };
     const onListening = (): void => {
       server.off('error', onError);

@@ -12,6 +12,9 @@ export function deprecationLine(d: Deprecation): string {
   return `meridian: ${d.old} is deprecated; use ${d.replacement}\n`;
 }
 
-export function sayDeprecated(ds: readonly Deprecation[], write: (text: string) => void = (t) => void process.stderr.write(t)): void {
+export function sayDeprecated(
+  ds: readonly Deprecation[],
+  write: (text: string) => void = (t) => void process.stderr.write(t),
+): void {
   for (const d of ds) write(deprecationLine(d));
 }

@@ -144,5 +144,12 @@ export function probeSettingsFor(
   const interval = pick('interval');
   // Unset, it follows the interval in effect (a pool's 2 s gets 500 ms); never above it.
   const fast = pop?.fastInterval ?? pool?.fastInterval ?? health.fastInterval ?? Math.max(1, Math.round(interval / 4));
-  return { check: pick('check'), interval, fastInterval: Math.min(fast, interval), timeout: pick('timeout'), rise: pick('rise'), fall: pick('fall') };
+  return {
+    check: pick('check'),
+    interval,
+    fastInterval: Math.min(fast, interval),
+    timeout: pick('timeout'),
+    rise: pick('rise'),
+    fall: pick('fall'),
+  };
 }

@@ -7,7 +7,11 @@ describe('parseCidr', () => {
     expect(parseCidr('192.0.2.0/24')).toEqual({ family: 4, address: 0xc0000200n, prefix: 24 });
     expect(parseCidr('0.0.0.0/0')).toEqual({ family: 4, address: 0n, prefix: 0 });
     expect(parseCidr('2001:db8::/32')).toEqual({ family: 6, address: 0x2001_0db8n << 96n, prefix: 32 });
-    expect(parseCidr('::ffff:192.0.2.0/120')).toEqual({ family: 6, address: (0xffffn << 32n) | 0xc0000200n, prefix: 120 });
+    expect(parseCidr('::ffff:192.0.2.0/120')).toEqual({
+      family: 6,
+      address: (0xffffn << 32n) | 0xc0000200n,
+      prefix: 120,
+    });
     expect(parseCidr('::/0')).toEqual({ family: 6, address: 0n, prefix: 0 });
   });
 
@@ -28,7 +32,9 @@ describe('parseCidr', () => {
   });
 
   it('refuses host bits and suggests the network', () => {
-    expect(() => parseCidr('192.0.2.1/24')).toThrow("'192.0.2.1/24' has host bits set beyond /24 (did you mean 192.0.2.0/24?)");
+    expect(() => parseCidr('192.0.2.1/24')).toThrow(
+      "'192.0.2.1/24' has host bits set beyond /24 (did you mean 192.0.2.0/24?)",
+    );
     expect(() => parseCidr('2001:db8::1/32')).toThrow('did you mean 2001:db8::/32?');
   });
 });
@@ -47,10 +53,14 @@ describe('formatIp', () => {
 
   it('round-trips every address', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (v6, v4) => {
-        expect(parseIp(formatIp(6, v6))).toEqual({ family: 6, address: v6 });
-        expect(parseIp(formatIp(4, BigInt(v4)))).toEqual({ family: 4, address: BigInt(v4) });
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        (v6, v4) => {
+          expect(parseIp(formatIp(6, v6))).toEqual({ family: 6, address: v6 });
+          expect(parseIp(formatIp(4, BigInt(v4)))).toEqual({ family: 4, address: BigInt(v4) });
+        },
+      ),
     );
   });
 });

@@ -137,7 +137,10 @@ export class ProcessPool {
     const slot: Slot = { worker, startedAt: Date.now() };
     this.slots[index] = slot;
     return new Promise<WorkerMessage>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${label} ${worker.id} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${label} ${worker.id} did not start within ${START_TIMEOUT_MS / 1000} s`)),
+        START_TIMEOUT_MS,
+      );
       worker.on('message', (msg: WorkerMessage) => {
         if (msg.kind === 'ready') {
           clearTimeout(timer);

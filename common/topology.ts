@@ -5,7 +5,9 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { healthSchema, probeSettingsSchema, type HealthSettings } from './health-contract.js';
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected an id of lower-case letters, digits, - and _' });
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected an id of lower-case letters, digits, - and _' });
 
 export const locationSchema = z.strictObject({
   lat: z.number().min(-90).max(90),
@@ -18,7 +20,9 @@ const popSchema = z.strictObject({
   name: z.string().optional(),
   location: locationSchema,
   ipv4: z.array(z.string().refine(isIPv4, { error: 'expected an IPv4 address' })).default([]),
-  ipv6: z.array(z.string().refine((s) => isIPv6(s) && !s.includes('%'), { error: 'expected an IPv6 address' })).default([]),
+  ipv6: z
+    .array(z.string().refine((s) => isIPv6(s) && !s.includes('%'), { error: 'expected an IPv6 address' }))
+    .default([]),
   edge: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   /** Relative capacity: the share of answers under the weighted policy. */
   weight: z.number().int().min(1).max(10_000).default(100),
@@ -31,7 +35,8 @@ export type Pop = z.output<typeof popSchema>;
 // The object forms are told apart by their key (`pop` or `cname`), so an error in one is
 // reported at its field rather than as "Invalid input" for the whole union.
 const memberObjectSchema = z.preprocess(
-  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...v, kind: 'cname' in v ? 'cname' : 'pop' } : v),
+  (v) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...v, kind: 'cname' in v ? 'cname' : 'pop' } : v,
   z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('pop'), pop: id, weight: z.number().int().min(1).max(10_000).optional() }),
     // Another CDN, answered as a CNAME (the multi-CDN case). With a health check it is probed by
@@ -50,7 +55,10 @@ const memberObjectSchema = z.preprocess(
   ]),
 );
 
-const memberSchema = z.union([id.transform((pop) => ({ kind: 'pop' as const, pop, weight: undefined as number | undefined })), memberObjectSchema]);
+const memberSchema = z.union([
+  id.transform((pop) => ({ kind: 'pop' as const, pop, weight: undefined as number | undefined })),
+  memberObjectSchema,
+]);
 export type PoolMember = z.output<typeof memberSchema>;
 
 export const POLICIES = ['nearest', 'weighted', 'ordered', 'anycast'] as const;
@@ -68,7 +76,10 @@ const poolSchema = z.strictObject({
    *  anycast: the pool's anycast addresses while some PoP announces them, else as nearest. */
   policy: z.enum(POLICIES).default('nearest'),
   /** With policy anycast: the addresses answered, from the `anycast:` section (default: its edge addresses). */
-  anycast: z.array(z.string().refine((s) => isIPv4(s) || isIPv6(s), { error: 'expected an IPv4 or IPv6 address' })).min(1).optional(),
+  anycast: z
+    .array(z.string().refine((s) => isIPv4(s) || isIPv6(s), { error: 'expected an IPv4 or IPv6 address' }))
+    .min(1)
+    .optional(),
   /** Answered when no member is eligible or the client cannot be located (default: first PoP member). */
   fallback: id.optional(),
   /** Probe settings for this pool's PoPs, over the `health` defaults. */
@@ -113,22 +124,27 @@ export function checkedMembers(t: Pick<Topology, 'pools'>): CheckedMember[] {
 }
 
 /** Cross-reference checks zod cannot express; returns problems as [path, message]. */
-export function topologyProblems(t: Topology & { readonly health?: Pick<HealthSettings, 'vantagePoints' | 'quorum' | 'check'> }): [string, string][] {
+export function topologyProblems(
+  t: Topology & { readonly health?: Pick<HealthSettings, 'vantagePoints' | 'quorum' | 'check'> },
+): [string, string][] {
   const problems: [string, string][] = [];
   const popIds = new Set<string>();
   t.pops.forEach((p, i) => {
     if (popIds.has(p.id)) problems.push([`pops[${i}].id`, `PoP id '${p.id}' is used twice`]);
     popIds.add(p.id);
-    if (p.ipv4.length === 0 && p.ipv6.length === 0) problems.push([`pops[${i}]`, `PoP '${p.id}' has no ipv4 or ipv6 service address`]);
+    if (p.ipv4.length === 0 && p.ipv6.length === 0)
+      problems.push([`pops[${i}]`, `PoP '${p.id}' has no ipv4 or ipv6 service address`]);
   });
   const poolIds = new Set<string>();
   t.pools.forEach((pool, i) => {
     if (poolIds.has(pool.id)) problems.push([`pools[${i}].id`, `pool id '${pool.id}' is used twice`]);
     poolIds.add(pool.id);
     pool.members.forEach((m, j) => {
-      if (m.kind === 'pop' && !popIds.has(m.pop)) problems.push([`pools[${i}].members[${j}]`, `no PoP with id '${m.pop}'`]);
+      if (m.kind === 'pop' && !popIds.has(m.pop))
+        problems.push([`pools[${i}].members[${j}]`, `no PoP with id '${m.pop}'`]);
     });
-    if (pool.health?.check?.type === 'http' && pool.health.check.url !== undefined) problems.push([`pools[${i}].health.check.url`, URL_ONLY_ON_MEMBERS]);
+    if (pool.health?.check?.type === 'http' && pool.health.check.url !== undefined)
+      problems.push([`pools[${i}].health.check.url`, URL_ONLY_ON_MEMBERS]);
     if (pool.fallback !== undefined && !pool.members.some((m) => m.kind === 'pop' && m.pop === pool.fallback)) {
       problems.push([`pools[${i}].fallback`, `'${pool.fallback}' is not a PoP member of pool '${pool.id}'`]);
     }
@@ -137,15 +153,18 @@ export function topologyProblems(t: Topology & { readonly health?: Pick<HealthSe
     }
   });
   t.pops.forEach((p, i) => {
-    if (p.health?.check?.type === 'http' && p.health.check.url !== undefined) problems.push([`pops[${i}].health.check.url`, URL_ONLY_ON_MEMBERS]);
+    if (p.health?.check?.type === 'http' && p.health.check.url !== undefined)
+      problems.push([`pops[${i}].health.check.url`, URL_ONLY_ON_MEMBERS]);
   });
-  if (t.health?.check?.type === 'http' && t.health.check.url !== undefined) problems.push(['health.check.url', URL_ONLY_ON_MEMBERS]);
+  if (t.health?.check?.type === 'http' && t.health.check.url !== undefined)
+    problems.push(['health.check.url', URL_ONLY_ON_MEMBERS]);
   problems.push(...memberProblems(t, popIds));
   if (t.health) problems.push(...vantageProblems(t.health, popIds));
   return problems;
 }
 
-const URL_ONLY_ON_MEMBERS = "a check 'url' is for CNAME members (another CDN's health URL); a PoP's check is a 'path' on its edge";
+const URL_ONLY_ON_MEMBERS =
+  "a check 'url' is for CNAME members (another CDN's health URL); a PoP's check is a 'path' on its edge";
 
 /**
  * A checked CNAME member is a health subject named by its id: the id must be there, must not be
@@ -164,16 +183,27 @@ function memberProblems(t: Topology, popIds: ReadonlySet<string>): [string, stri
       }
       const check = m.health?.check;
       if (check !== undefined && (check.type !== 'http' || check.url === undefined)) {
-        problems.push([`${where}.health.check`, "a CNAME member is checked by { type: http, url: ... } (the other CDN's health URL)"]);
+        problems.push([
+          `${where}.health.check`,
+          "a CNAME member is checked by { type: http, url: ... } (the other CDN's health URL)",
+        ]);
       }
       if (check !== undefined && m.id === undefined) {
-        problems.push([`${where}.id`, `a CNAME member with a health check needs an id (drain, reports and status name it); e.g. id: ${suggestId(m.cname)}`]);
+        problems.push([
+          `${where}.id`,
+          `a CNAME member with a health check needs an id (drain, reports and status name it); e.g. id: ${suggestId(m.cname)}`,
+        ]);
       }
       if (m.id === undefined) return;
-      if (popIds.has(m.id)) return void problems.push([`${where}.id`, `'${m.id}' is a PoP id; a CNAME member needs its own`]);
+      if (popIds.has(m.id))
+        return void problems.push([`${where}.id`, `'${m.id}' is a PoP id; a CNAME member needs its own`]);
       const text = JSON.stringify([m.cname, m.health ?? null]);
       const before = seen.get(m.id);
-      if (before && before.text !== text) problems.push([`${where}.id`, `'${m.id}' already names another member (${before.where}, a different cname or health)`]);
+      if (before && before.text !== text)
+        problems.push([
+          `${where}.id`,
+          `'${m.id}' already names another member (${before.where}, a different cname or health)`,
+        ]);
       else if (!before) seen.set(m.id, { text, where });
     }),
   );
@@ -189,7 +219,10 @@ function suggestId(cname: string): string {
 
 /** A vantage point that is no PoP would never report, and a quorum above the vantage points
  *  could never be reached: either would silently keep every PoP up. */
-function vantageProblems(health: Pick<HealthSettings, 'vantagePoints' | 'quorum'>, popIds: ReadonlySet<string>): [string, string][] {
+function vantageProblems(
+  health: Pick<HealthSettings, 'vantagePoints' | 'quorum'>,
+  popIds: ReadonlySet<string>,
+): [string, string][] {
   const problems: [string, string][] = [];
   const listed = health.vantagePoints;
   listed?.forEach((v, i) => {
@@ -199,7 +232,10 @@ function vantageProblems(health: Pick<HealthSettings, 'vantagePoints' | 'quorum'
   const expected = listed?.length ?? popIds.size;
   if (typeof health.quorum === 'number' && expected > 0 && health.quorum > expected) {
     const what = listed ? 'health.vantagePoints lists' : 'the config has';
-    problems.push(['health.quorum', `${health.quorum} can never be reached: ${what} ${expected} vantage point${expected === 1 ? '' : 's'}`]);
+    problems.push([
+      'health.quorum',
+      `${health.quorum} can never be reached: ${what} ${expected} vantage point${expected === 1 ? '' : 's'}`,
+    ]);
   }
   return problems;
 }

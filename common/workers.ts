@@ -14,5 +14,7 @@ export const workersSetting = z.union([z.literal('auto'), z.number().int().min(1
 /** --workers TEXT → the setting, or why not (said the same way as the config error). */
 export function parseWorkersFlag(text: string): { ok: true; workers: WorkersSetting } | { ok: false; message: string } {
   const parsed = workersSetting.safeParse(text === 'auto' ? 'auto' : /^\d+$/.test(text) ? Number(text) : NaN);
-  return parsed.success ? { ok: true, workers: parsed.data } : { ok: false, message: `--workers '${text}': ${MESSAGE}` };
+  return parsed.success
+    ? { ok: true, workers: parsed.data }
+    : { ok: false, message: `--workers '${text}': ${MESSAGE}` };
 }

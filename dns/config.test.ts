@@ -81,10 +81,16 @@ describe('DNS config', () => {
   });
 
   it('rejects unknown keys and types with their path', async () => {
-    expect(await loadError(`${HEAD}      - { name: www, type: A, valeu: 192.0.2.1 }\n`)).toMatch(/zones\[0\]\.records\[1\]: .*valeu/);
-    expect(await loadError(`${HEAD}      - { name: www, type: SPF, value: x }\n`)).toMatch(/zones\[0\]\.records\[1\]\.type: expected one of A, AAAA/);
+    expect(await loadError(`${HEAD}      - { name: www, type: A, valeu: 192.0.2.1 }\n`)).toMatch(
+      /zones\[0\]\.records\[1\]: .*valeu/,
+    );
+    expect(await loadError(`${HEAD}      - { name: www, type: SPF, value: x }\n`)).toMatch(
+      /zones\[0\]\.records\[1\]\.type: expected one of A, AAAA/,
+    );
     expect(await loadError(`dns: { maxUdpPayload: 100 }\n${HEAD}`)).toMatch(/dns\.maxUdpPayload/);
-    expect(await loadError(`dns: { listen: ["localhost"] }\n${HEAD}`)).toMatch(/dns\.listen\[0\]: 'localhost' is not HOST:PORT/);
+    expect(await loadError(`dns: { listen: ["localhost"] }\n${HEAD}`)).toMatch(
+      /dns\.listen\[0\]: 'localhost' is not HOST:PORT/,
+    );
   });
 
   it('reads dns.control.allowedHosts, naming the file and field of a bad name', async () => {
@@ -101,50 +107,74 @@ describe('DNS config', () => {
   });
 
   it('rejects CNAME beside other data, naming both places', async () => {
-    const msg = await loadError(`${HEAD}      - { name: www, type: A, value: 192.0.2.2 }\n      - { name: www, type: CNAME, value: ns1 }\n`);
-    expect(msg).toMatch(/records\[2\]\.value: CNAME at www\.example\.test\. cannot coexist with other data \(A at .*records\[1\]\.value\)/);
+    const msg = await loadError(
+      `${HEAD}      - { name: www, type: A, value: 192.0.2.2 }\n      - { name: www, type: CNAME, value: ns1 }\n`,
+    );
+    expect(msg).toMatch(
+      /records\[2\]\.value: CNAME at www\.example\.test\. cannot coexist with other data \(A at .*records\[1\]\.value\)/,
+    );
   });
 
   it('rejects a CNAME at the apex', async () => {
-    expect(await loadError(`${HEAD}      - { name: "@", type: CNAME, value: elsewhere.test. }\n`)).toMatch(/CNAME at example\.test\. cannot coexist/);
+    expect(await loadError(`${HEAD}      - { name: "@", type: CNAME, value: elsewhere.test. }\n`)).toMatch(
+      /CNAME at example\.test\. cannot coexist/,
+    );
   });
 
   it('rejects records outside the zone', async () => {
-    expect(await loadError(`${HEAD}      - { name: www.other.test., type: A, value: 192.0.2.2 }\n`)).toMatch(/records\[1\]\.value: www\.other\.test\. is outside zone example\.test\./);
+    expect(await loadError(`${HEAD}      - { name: www.other.test., type: A, value: 192.0.2.2 }\n`)).toMatch(
+      /records\[1\]\.value: www\.other\.test\. is outside zone example\.test\./,
+    );
   });
 
   it('rejects data below a delegation other than glue', async () => {
-    const msg = await loadError(`${HEAD}      - { name: sub, type: NS, value: ns.sub }\n      - { name: ns.sub, type: A, value: 192.0.2.3 }\n      - { name: www.sub, type: TXT, value: hidden }\n`);
-    expect(msg).toMatch(/records\[3\]\.value: TXT at www\.sub\.example\.test\. is below the delegation to sub\.example\.test\./);
+    const msg = await loadError(
+      `${HEAD}      - { name: sub, type: NS, value: ns.sub }\n      - { name: ns.sub, type: A, value: 192.0.2.3 }\n      - { name: www.sub, type: TXT, value: hidden }\n`,
+    );
+    expect(msg).toMatch(
+      /records\[3\]\.value: TXT at www\.sub\.example\.test\. is below the delegation to sub\.example\.test\./,
+    );
   });
 
   it('rejects differing TTLs inside one RRset', async () => {
-    const msg = await loadError(`${HEAD}      - { name: www, type: A, ttl: 60, value: 192.0.2.2 }\n      - { name: www, type: A, ttl: 30, value: 192.0.2.3 }\n`);
+    const msg = await loadError(
+      `${HEAD}      - { name: www, type: A, ttl: 60, value: 192.0.2.2 }\n      - { name: www, type: A, ttl: 30, value: 192.0.2.3 }\n`,
+    );
     expect(msg).toMatch(/records\[2\]\.value: TTL 30 differs from TTL 60/);
   });
 
   it('rejects MX and NS targets that are aliases', async () => {
-    const msg = await loadError(`${HEAD}      - { name: alias, type: CNAME, value: ns1 }\n      - { name: "@", type: MX, value: "10 alias" }\n`);
+    const msg = await loadError(
+      `${HEAD}      - { name: alias, type: CNAME, value: ns1 }\n      - { name: "@", type: MX, value: "10 alias" }\n`,
+    );
     expect(msg).toMatch(/MX target alias\.example\.test\. is a CNAME/);
   });
 
   it('rejects NS at a wildcard, a zone without SOA, and a zone defined twice', async () => {
     expect(await loadError(`${HEAD}      - { name: "*.w", type: NS, value: ns1 }\n`)).toMatch(/NS at wildcard/);
-    expect(await loadError('zones:\n  - name: x.test\n    ns: [ns.x.test.]\n')).toMatch(/zones\[0\]: zone x\.test\. has no SOA/);
-    expect(await loadError(`${HEAD}${HEAD.replace('\nzones:\n', '')}`)).toMatch(/zones\[1\]: zone example\.test\. is defined twice/);
+    expect(await loadError('zones:\n  - name: x.test\n    ns: [ns.x.test.]\n')).toMatch(
+      /zones\[0\]: zone x\.test\. has no SOA/,
+    );
+    expect(await loadError(`${HEAD}${HEAD.replace('\nzones:\n', '')}`)).toMatch(
+      /zones\[1\]: zone example\.test\. is defined twice/,
+    );
   });
 
   it('rejects TXT strings longer than 255 bytes in master files but splits YAML text', async () => {
     const long = 'x'.repeat(300);
     const state = await load(`${HEAD}      - { name: long, type: TXT, value: ${long} }\n`);
-    expect(state.zones.get('\x07example\x04test')!.nodes.get('\x04long\x07example\x04test')!.rrsets.get(16)!.rdata[0]![0]).toHaveLength(302);
+    expect(
+      state.zones.get('\x07example\x04test')!.nodes.get('\x04long\x07example\x04test')!.rrsets.get(16)!.rdata[0]![0],
+    ).toHaveLength(302);
     const msg = await loadError(`${HEAD}    file: extra.zone\n`, { 'extra.zone': `long IN TXT "${long}"\n` });
     expect(msg).toMatch(/extra\.zone:1: string of 300 bytes/);
   });
 
   it('reads master files with $ORIGIN, $TTL and relative names, naming file:line on errors', async () => {
     const zone = '$TTL 60\nhost IN A 192.0.2.9\n$ORIGIN sub.example.test.\nx IN A 192.0.2.10\nbad IN A 1.2.3\n';
-    expect(await loadError(`${HEAD}    file: extra.zone\n`, { 'extra.zone': zone })).toMatch(/extra\.zone:5: '1\.2\.3' is not an IPv4 address/);
+    expect(await loadError(`${HEAD}    file: extra.zone\n`, { 'extra.zone': zone })).toMatch(
+      /extra\.zone:5: '1\.2\.3' is not an IPv4 address/,
+    );
     const state = await load(`${HEAD}    file: extra.zone\n`, { 'extra.zone': zone.replace('bad IN A 1.2.3\n', '') });
     const nodes = state.zones.get('\x07example\x04test')!.nodes;
     expect(nodes.get('\x04host\x07example\x04test')!.rrsets.get(1)!.ttl).toBe(60);
@@ -159,17 +189,29 @@ describe('DNS config', () => {
 
   it('reads a health-checked CNAME member, and refuses one without an id, naming file and field', async () => {
     const pops = `pops: [{ id: fra, location: { lat: 50, lon: 8 }, ipv4: [192.0.2.30] }]\n`;
-    const member = '{ cname: edge.other-cdn.example., id: other, weight: 20, health: { check: { type: http, url: "http://127.0.0.1:9/health" }, fall: 2 } }';
+    const member =
+      '{ cname: edge.other-cdn.example., id: other, weight: 20, health: { check: { type: http, url: "http://127.0.0.1:9/health" }, fall: 2 } }';
     const file = writeConfig(`${HEAD}${pops}pools: [{ id: p, members: [fra, ${member}] }]\n`);
     const config = await loadDnsConfig(file);
     expect(config.topology.pools[0]!.members[1]).toEqual({
-      kind: 'cname', cname: 'edge.other-cdn.example.', id: 'other', weight: 20,
-      health: { check: { type: 'http', url: 'http://127.0.0.1:9/health', path: '/healthz', expectStatus: 200 }, fall: 2 },
+      kind: 'cname',
+      cname: 'edge.other-cdn.example.',
+      id: 'other',
+      weight: 20,
+      health: {
+        check: { type: 'http', url: 'http://127.0.0.1:9/health', path: '/healthz', expectStatus: 200 },
+        fall: 2,
+      },
     });
-    const msg = await loadError(`${HEAD}${pops}pools: [{ id: p, members: [fra, ${member.replace('id: other, ', '')}] }]\n`);
-    expect(msg).toMatch(/^\/.*meridian\.yaml: pools\[0\]\.members\[1\]\.id: a CNAME member with a health check needs an id/);
-    const bad = await loadError(`${HEAD}${pops}pools: [{ id: p, members: [fra, { cname: x.example., id: x, wieght: 2 }] }]\n`);
+    const msg = await loadError(
+      `${HEAD}${pops}pools: [{ id: p, members: [fra, ${member.replace('id: other, ', '')}] }]\n`,
+    );
+    expect(msg).toMatch(
+      /^\/.*meridian\.yaml: pools\[0\]\.members\[1\]\.id: a CNAME member with a health check needs an id/,
+    );
+    const bad = await loadError(
+      `${HEAD}${pops}pools: [{ id: p, members: [fra, { cname: x.example., id: x, wieght: 2 }] }]\n`,
+    );
     expect(bad).toMatch(/pools\[0\]\.members\[1\].*wieght/);
   });
 });
-

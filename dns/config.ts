@@ -43,13 +43,18 @@ const recordSchema = z
   .strictObject({
     name: z.string().min(1),
     type: z.string().refine((t) => typeFromName(t) !== undefined && SUPPORTED_TYPES.has(typeFromName(t)!), {
-      error: `expected one of ${[...SUPPORTED_TYPES].filter((t) => t !== Type.SOA).map(typeName).join(', ')} (SOA is set with 'soa')`,
+      error: `expected one of ${[...SUPPORTED_TYPES]
+        .filter((t) => t !== Type.SOA)
+        .map(typeName)
+        .join(', ')} (SOA is set with 'soa')`,
     }),
     ttl: ttl.optional(),
     value: recordValue.optional(),
     values: z.array(recordValue).min(1).optional(),
   })
-  .refine((r) => (r.value === undefined) !== (r.values === undefined), { error: "give exactly one of 'value' or 'values'" });
+  .refine((r) => (r.value === undefined) !== (r.values === undefined), {
+    error: "give exactly one of 'value' or 'values'",
+  });
 
 /** A name answered per client with the addresses of the chosen PoPs of a pool (A/AAAA). */
 const routeSchema = z.strictObject({
@@ -106,7 +111,10 @@ const geoSchema = z.strictObject({
 const dnsSchema = z.strictObject({
   serverId: z.string().min(1).max(255).optional(),
   version: z.string().max(255).nullable().default(null),
-  listen: z.array(hostPort).min(1).default([parseHostPort('127.0.0.1:5353'), parseHostPort('[::1]:5353')]),
+  listen: z
+    .array(hostPort)
+    .min(1)
+    .default([parseHostPort('127.0.0.1:5353'), parseHostPort('[::1]:5353')]),
   /** Deprecated spelling of control.listen (said once at start-up by the service). */
   http: hostPort.optional(),
   maxUdpPayload: z.number().int().min(512).max(4096).default(1232),
@@ -121,7 +129,12 @@ const dnsSchema = z.strictObject({
     })
     .default({ idleTimeout: 10_000, maxConnections: 1000 }),
   control: z
-    .strictObject({ listen: hostPort.optional(), token: z.string().min(1).optional(), tokenFile: z.string().optional(), allowedHosts })
+    .strictObject({
+      listen: hostPort.optional(),
+      token: z.string().min(1).optional(),
+      tokenFile: z.string().optional(),
+      allowedHosts,
+    })
     .default({ allowedHosts: [] }),
   /** HTTP redirect steering: GET /r/<path> → 302 to the chosen PoP's edge (off unless set). */
   redirect: z.strictObject({ listen: hostPort, pool: z.string().min(1), ttl: ttl.default(30) }).optional(),
@@ -184,15 +197,18 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
   const problems = topologyProblems(parsed);
   problems.push(...anycastPoolProblems(parsed.pools, parsed.anycast));
   parsed.geo.nets.forEach((n, i) => {
-    if (n.pool !== undefined && !parsed.pools.some((p) => p.id === n.pool)) problems.push([`geo.nets[${i}].pool`, `no pool with id '${n.pool}'`]);
+    if (n.pool !== undefined && !parsed.pools.some((p) => p.id === n.pool))
+      problems.push([`geo.nets[${i}].pool`, `no pool with id '${n.pool}'`]);
   });
-  if (parsed.dns.http && parsed.dns.control.listen) problems.push(['dns.http', 'give dns.control.listen only (dns.http is its old spelling)']);
+  if (parsed.dns.http && parsed.dns.control.listen)
+    problems.push(['dns.http', 'give dns.control.listen only (dns.http is its old spelling)']);
   if (parsed.dns.redirect && !parsed.pools.some((p) => p.id === parsed.dns.redirect!.pool)) {
     problems.push(['dns.redirect.pool', `no pool with id '${parsed.dns.redirect.pool}'`]);
   }
   parsed.zones.forEach((z, i) =>
     z.routes.forEach((r, j) => {
-      if (!parsed.pools.some((p) => p.id === r.pool)) problems.push([`zones[${i}].routes[${j}].pool`, `no pool with id '${r.pool}'`]);
+      if (!parsed.pools.some((p) => p.id === r.pool))
+        problems.push([`zones[${i}].routes[${j}].pool`, `no pool with id '${r.pool}'`]);
     }),
   );
   if (problems.length > 0) throw new ConfigError(problems.map(([path, msg]) => `${file}: ${path}: ${msg}`).join('\n'));
@@ -235,7 +251,9 @@ type ZoneInput = z.output<typeof zoneSchema>;
 
 async function zoneSource(file: string, baseDir: string, path: string, zone: ZoneInput): Promise<ZoneSource> {
   const at = (p: string) => `${file}: ${p}`;
-  const origin = textOr(at(`${path}.name`), () => parseName(zone.name.endsWith('.') ? zone.name : `${zone.name}.`, null));
+  const origin = textOr(at(`${path}.name`), () =>
+    parseName(zone.name.endsWith('.') ? zone.name : `${zone.name}.`, null),
+  );
   const records: SourceRecord[] = [];
   const add = (where: string, owner: Name, type: number, recordTtl: number, rdata: RData) =>
     records.push({ owner, type, ttl: recordTtl, rdata, where });
@@ -244,11 +262,23 @@ async function zoneSource(file: string, baseDir: string, path: string, zone: Zon
     const s = zone.soa;
     const where = at(`${path}.soa`);
     const tokens = tokenizeLine(`${s.mname} ${s.rname} ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`);
-    add(where, origin, Type.SOA, s.ttl ?? zone.ttl, textOr(where, () => parseRdata(Type.SOA, tokens, origin)));
+    add(
+      where,
+      origin,
+      Type.SOA,
+      s.ttl ?? zone.ttl,
+      textOr(where, () => parseRdata(Type.SOA, tokens, origin)),
+    );
   }
   for (const [i, ns] of (zone.ns ?? []).entries()) {
     const where = at(`${path}.ns[${i}]`);
-    add(where, origin, Type.NS, zone.ttl, textOr(where, () => parseRdata(Type.NS, tokenizeLine(ns), origin)));
+    add(
+      where,
+      origin,
+      Type.NS,
+      zone.ttl,
+      textOr(where, () => parseRdata(Type.NS, tokenizeLine(ns), origin)),
+    );
   }
   // Appended one by one: spreading a file's records as arguments overflowed the stack at ~120k.
   if (zone.file) await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl, records);
@@ -260,19 +290,32 @@ async function zoneSource(file: string, baseDir: string, path: string, zone: Zon
     for (const [j, value] of values.entries()) {
       const where = at(rec.values ? `${recPath}.values[${j}]` : `${recPath}.value`);
       // In YAML a TXT value is the text itself, not zone-file syntax: no quoting needed.
-      const rdata = textOr(where, () => (type === Type.TXT ? txtRdata(value) : parseRdata(type, tokenizeLine(value), origin)));
+      const rdata = textOr(where, () =>
+        type === Type.TXT ? txtRdata(value) : parseRdata(type, tokenizeLine(value), origin),
+      );
       add(where, owner, type, rec.ttl ?? zone.ttl, rdata);
     }
   }
   const routes = zone.routes.map((r, i) => {
     const where = at(`${path}.routes[${i}]`);
-    return { owner: textOr(`${where}.name`, () => parseName(r.name, origin)), pool: r.pool, ttl: r.ttl, answers: r.answers, where };
+    return {
+      owner: textOr(`${where}.name`, () => parseName(r.name, origin)),
+      pool: r.pool,
+      ttl: r.ttl,
+      answers: r.answers,
+      where,
+    };
   });
   return { origin, where: at(path), records, routes };
 }
 
 /** Appends a master file's records to `records`, converting each as it is read. */
-async function masterFileRecords(path: string, origin: Name, defaultTtl: number, records: SourceRecord[]): Promise<void> {
+async function masterFileRecords(
+  path: string,
+  origin: Name,
+  defaultTtl: number,
+  records: SourceRecord[],
+): Promise<void> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -290,7 +333,9 @@ async function masterFileRecords(path: string, origin: Name, defaultTtl: number,
     try {
       if (r.origin !== lastOrigin.text) lastOrigin = { text: r.origin, name: parseName(r.origin, null) };
       if (r.owner !== lastOwner.text) lastOwner = { text: r.owner, name: parseName(r.owner, null) };
-      records.push(new FileRecord(lastOwner.name, type, r.ttl, parseRdata(type, r.rdata, lastOrigin.name), r.file, r.line));
+      records.push(
+        new FileRecord(lastOwner.name, type, r.ttl, parseRdata(type, r.rdata, lastOrigin.name), r.file, r.line),
+      );
     } catch (e) {
       if (e instanceof TextError) throw new ConfigError(`${r.file}:${r.line}: ${e.message}`);
       throw e;
@@ -299,7 +344,12 @@ async function masterFileRecords(path: string, origin: Name, defaultTtl: number,
   try {
     readMasterFile(
       text,
-      { origin: wireToText(origin.wire), defaultTtl, file: path, readInclude: (p) => readFileSync(resolvePath(dirname(path), p), 'utf8') },
+      {
+        origin: wireToText(origin.wire),
+        defaultTtl,
+        file: path,
+        readInclude: (p) => readFileSync(resolvePath(dirname(path), p), 'utf8'),
+      },
       convert,
     );
   } catch (e) {

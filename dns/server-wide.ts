@@ -58,13 +58,19 @@ export interface Answering {
   close?(): Promise<void>;
 }
 
-export async function startServerWide(setup: DnsSetup, startAnswering: (parts: ServerParts) => Promise<Answering>): Promise<DnsService> {
+export async function startServerWide(
+  setup: DnsSetup,
+  startAnswering: (parts: ServerParts) => Promise<Answering>,
+): Promise<DnsService> {
   const { opts, config, log, workers: workerCount } = setup;
   const settings = config.settings;
   const registry = createRegistry('dns');
   const metrics = new DnsMetrics(registry);
   // Health subjects: the PoPs, and the CNAME members with a health check (another CDN).
-  const popIds = (c: DnsConfig) => ({ pops: c.topology.pops.map((p) => p.id), members: checkedMembers(c.topology).map((m) => m.id) });
+  const popIds = (c: DnsConfig) => ({
+    pops: c.topology.pops.map((p) => p.id),
+    members: checkedMembers(c.topology).map((m) => m.id),
+  });
   const udpIo = describeUdpIo(settings.udpBatching);
   // Overrides survive restarts; a state file we cannot understand stops start-up with its name.
   const overrides = new FileOverrideStore(stateFileFor(opts.configFile));
@@ -82,14 +88,22 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
     verdicts,
   );
   // Who announces the anycast addresses (announcers' reports); a change drops decisions too.
-  const anycast = new AnycastView(config.health.staleAfterIntervals, config.topology.pops.map((p) => p.id), log, () => core?.clearDecisions());
+  const anycast = new AnycastView(
+    config.health.staleAfterIntervals,
+    config.topology.pops.map((p) => p.id),
+    log,
+    () => core?.clearDecisions(),
+  );
   const source = {
     healthOf: (pop: string) => health.healthOf(pop),
     measuredRttMs: (pop: string, net: string) => health.measuredRttMs(pop, net),
     anycastOf: (address: string) => anycast.availabilityOf(address),
   };
   const resolvers = new ResolverTable();
-  const core: DnsCore = await DnsCore.open({ configFile: opts.configFile, log, metrics, health: source, resolvers }, config);
+  const core: DnsCore = await DnsCore.open(
+    { configFile: opts.configFile, log, metrics, health: source, resolvers },
+    config,
+  );
   health.start();
   anycast.start();
   const loadedAt = { time: new Date(), result: { ok: true } as ReloadResult };
@@ -130,17 +144,32 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
       }
       const next = core.config;
       health.update(next.health, popIds(next));
-      anycast.update(next.health.staleAfterIntervals, next.topology.pops.map((p) => p.id));
-      if (!opts.listen && next.settings.listen.map(formatHostPort).join() !== before.settings.listen.map(formatHostPort).join()) {
+      anycast.update(
+        next.health.staleAfterIntervals,
+        next.topology.pops.map((p) => p.id),
+      );
+      if (
+        !opts.listen &&
+        next.settings.listen.map(formatHostPort).join() !== before.settings.listen.map(formatHostPort).join()
+      ) {
         log.warn('dns.listen changed: restart to apply new listeners');
       }
-      if (next.settings.workers !== before.settings.workers && opts.workers === undefined) log.warn('dns.workers changed: restart to apply');
-      if (next.settings.udpBatching !== before.settings.udpBatching) log.warn('dns.udpBatching changed: restart to apply');
+      if (next.settings.workers !== before.settings.workers && opts.workers === undefined)
+        log.warn('dns.workers changed: restart to apply');
+      if (next.settings.udpBatching !== before.settings.udpBatching)
+        log.warn('dns.udpBatching changed: restart to apply');
       const refused = (await answerers.reload?.()) ?? [];
       // The file was good a moment ago; a worker can only disagree if it changed in between.
-      const final: ReloadResult = refused.length === 0 ? result : { ok: false, error: `workers ${refused.map((r) => `${r.worker}: ${r.error}`).join('; ')}` };
+      const final: ReloadResult =
+        refused.length === 0
+          ? result
+          : { ok: false, error: `workers ${refused.map((r) => `${r.worker}: ${r.error}`).join('; ')}` };
       if (final.ok) log.info(final, 'config reloaded');
-      else log.error({ error: final.error }, 'config reloaded here but refused by serving workers; they keep the previous config');
+      else
+        log.error(
+          { error: final.error },
+          'config reloaded here but refused by serving workers; they keep the previous config',
+        );
       loadedAt.time = new Date();
       loadedAt.result = final;
       return final;
@@ -193,7 +222,11 @@ export async function startServerWide(setup: DnsSetup, startAnswering: (parts: S
     });
     if (settings.redirect) {
       // The pool and TTL follow reloads; the listen address is fixed at start-up.
-      redirect = await listenRedirect(settings.redirect.listen, () => ({ steering: core.state.steering, target: core.config.settings.redirect ?? settings.redirect! }), log);
+      redirect = await listenRedirect(
+        settings.redirect.listen,
+        () => ({ steering: core.state.steering, target: core.config.settings.redirect ?? settings.redirect! }),
+        log,
+      );
     }
   } catch (e) {
     await closeAll();

@@ -3,7 +3,10 @@ import { CacheStore, storedResponse } from './cache-store.js';
 import { createPolicy, policyClass } from './pipeline/policy.js';
 
 const Policy = policyClass(Date.now);
-function entry(primary: string, opts: { variant?: string; vary?: string[]; tags?: string; body?: number; headers?: Record<string, string> } = {}) {
+function entry(
+  primary: string,
+  opts: { variant?: string; vary?: string[]; tags?: string; body?: number; headers?: Record<string, string> } = {},
+) {
   const headers = { 'cache-control': 'max-age=60', ...(opts.tags && { 'surrogate-key': opts.tags }), ...opts.headers };
   return storedResponse({
     key: opts.variant === undefined ? primary : `${primary}\n${opts.variant}`,
@@ -30,7 +33,11 @@ describe('cache store', () => {
   });
 
   it('counts headers in the size and prepares client and internal header sets', () => {
-    const e = entry('k', { body: 100, tags: 'a b', headers: { 'cdn-cache-control': 'max-age=5', 'set-cookie': 'x', age: '3', via: '1.1 up' } });
+    const e = entry('k', {
+      body: 100,
+      tags: 'a b',
+      headers: { 'cdn-cache-control': 'max-age=5', 'set-cookie': 'x', age: '3', via: '1.1 up' },
+    });
     expect(e.size).toBeGreaterThan(100 + 50);
     expect(e.headers['set-cookie']).toBeUndefined();
     expect(e.headers['content-length']).toBe('100');

@@ -23,7 +23,14 @@ const settle = () => sleep(15);
 
 describe('CDN-Cache-Control and Surrogate-Control', () => {
   it('CDN-Cache-Control overrides Cache-Control for this cache and is not sent downstream', async () => {
-    origin.route('/cdn', reply(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60', expires: 'Thu, 01 Jan 1970 00:00:00 GMT' }, 'cdn'));
+    origin.route(
+      '/cdn',
+      reply(
+        200,
+        { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60', expires: 'Thu, 01 Jan 1970 00:00:00 GMT' },
+        'cdn',
+      ),
+    );
     const first = await edge.get('/cdn');
     expect(first.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; fwd-status=200; stored; ttl=60');
     expect(first.header('cdn-cache-control')).toBeUndefined();
@@ -37,7 +44,10 @@ describe('CDN-Cache-Control and Surrogate-Control', () => {
   });
 
   it('CDN-Cache-Control: no-store keeps a browser-cacheable response out of the CDN', async () => {
-    origin.route('/cdn-nostore', reply(200, { 'cache-control': 'public, max-age=600', 'cdn-cache-control': 'no-store' }, 'x'));
+    origin.route(
+      '/cdn-nostore',
+      reply(200, { 'cache-control': 'public, max-age=600', 'cdn-cache-control': 'no-store' }, 'x'),
+    );
     await edge.get('/cdn-nostore');
     const second = await edge.get('/cdn-nostore');
     expect(origin.count('/cdn-nostore')).toBe(2);
@@ -57,7 +67,13 @@ describe('CDN-Cache-Control and Surrogate-Control', () => {
 describe('must-revalidate', () => {
   it('does not force revalidation of a fresh response, and forbids serving it stale', async () => {
     let n = 0;
-    origin.route('/mr', (_req, res) => void res.writeHead(200, { 'cache-control': 'max-age=10, must-revalidate, stale-while-revalidate=100', etag: '"v"' }).end(`mr${++n}`));
+    origin.route(
+      '/mr',
+      (_req, res) =>
+        void res
+          .writeHead(200, { 'cache-control': 'max-age=10, must-revalidate, stale-while-revalidate=100', etag: '"v"' })
+          .end(`mr${++n}`),
+    );
     await edge.get('/mr');
     await settle();
     expect((await edge.get('/mr')).header('cache-status')).toBe('meridian-fra; hit; ttl=10');
@@ -83,7 +99,11 @@ describe('Authorization', () => {
   });
 
   it('a stored response is not used for an authorised request unless it allows it', async () => {
-    origin.route('/anon-first', (req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600' }).end(req.headers.authorization ? 'authed' : 'anon'));
+    origin.route(
+      '/anon-first',
+      (req, res) =>
+        void res.writeHead(200, { 'cache-control': 'max-age=600' }).end(req.headers.authorization ? 'authed' : 'anon'),
+    );
     await edge.get('/anon-first');
     await settle();
     const authed = await edge.get('/anon-first', { authorization: 'Bearer bob' });
@@ -104,13 +124,23 @@ describe('Authorization', () => {
 describe('Set-Cookie', () => {
   it('responses with Set-Cookie are not stored unless public, and a stored one never carries it', async () => {
     let n = 0;
-    origin.route('/cookie', (_req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600', 'set-cookie': `session=${++n}` }).end('c'));
+    origin.route(
+      '/cookie',
+      (_req, res) =>
+        void res.writeHead(200, { 'cache-control': 'max-age=600', 'set-cookie': `session=${++n}` }).end('c'),
+    );
     const a = await edge.get('/cookie');
     const b = await edge.get('/cookie');
     expect([a.header('set-cookie'), b.header('set-cookie')]).toEqual(['session=1', 'session=2']);
     expect(origin.count('/cookie')).toBe(2);
 
-    origin.route('/cookie-public', (_req, res) => void res.writeHead(200, { 'cache-control': 'public, max-age=600', 'set-cookie': [`id=${++n}`, 'x=1'] }).end('p'));
+    origin.route(
+      '/cookie-public',
+      (_req, res) =>
+        void res
+          .writeHead(200, { 'cache-control': 'public, max-age=600', 'set-cookie': [`id=${++n}`, 'x=1'] })
+          .end('p'),
+    );
     const first = await edge.get('/cookie-public');
     expect(first.headers['set-cookie']).toEqual([`id=${n}`, 'x=1']);
     await settle();
@@ -148,7 +178,13 @@ describe('error responses', () => {
 describe('Vary', () => {
   it('stores one response per variant, Accept-Encoding folded to br / gzip / identity', async () => {
     origin.route('/v', (req: IncomingMessage, res: ServerResponse) => {
-      res.writeHead(200, { 'cache-control': 'max-age=600', vary: 'Accept-Encoding', 'x-got': String(req.headers['accept-encoding']) }).end(`enc:${req.headers['accept-encoding']}`);
+      res
+        .writeHead(200, {
+          'cache-control': 'max-age=600',
+          vary: 'Accept-Encoding',
+          'x-got': String(req.headers['accept-encoding']),
+        })
+        .end(`enc:${req.headers['accept-encoding']}`);
     });
     const br = await edge.get('/v', { 'accept-encoding': 'gzip, deflate, br' });
     expect(br.text).toBe('enc:br');
@@ -169,7 +205,13 @@ describe('Vary', () => {
   });
 
   it('varies on other request headers by value, and never stores Vary: *', async () => {
-    origin.route('/lang', (req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600', vary: 'Accept-Language' }).end(`l:${req.headers['accept-language'] ?? '-'}`));
+    origin.route(
+      '/lang',
+      (req, res) =>
+        void res
+          .writeHead(200, { 'cache-control': 'max-age=600', vary: 'Accept-Language' })
+          .end(`l:${req.headers['accept-language'] ?? '-'}`),
+    );
     expect((await edge.get('/lang', { 'accept-language': 'de' })).text).toBe('l:de');
     await settle();
     expect((await edge.get('/lang', { 'accept-language': 'fr' })).text).toBe('l:fr');
@@ -181,7 +223,13 @@ describe('Vary', () => {
     // A header the edge does not forward by default never reaches the origin, so its value
     // cannot choose the stored variant: every client gets the one answer (edge.forwardHeaders
     // forwards and keys it; test/security/edge-poisoning.test.ts).
-    origin.route('/device', (req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600', vary: 'X-Device' }).end(`d:${req.headers['x-device'] ?? '-'}`));
+    origin.route(
+      '/device',
+      (req, res) =>
+        void res
+          .writeHead(200, { 'cache-control': 'max-age=600', vary: 'X-Device' })
+          .end(`d:${req.headers['x-device'] ?? '-'}`),
+    );
     expect((await edge.get('/device', { 'x-device': 'phone' })).text).toBe('d:-');
     await settle();
     const desk = await edge.get('/device', { 'x-device': 'desk' });
@@ -202,7 +250,10 @@ describe('revalidation', () => {
   it('revalidates with If-None-Match; a 304 refreshes the stored headers', async () => {
     let version = 1;
     origin.route('/etag', (req, res) => {
-      if (req.headers['if-none-match'] === '"e1"') return void res.writeHead(304, { etag: '"e1"', 'cache-control': 'max-age=100', 'x-version': String(++version) }).end();
+      if (req.headers['if-none-match'] === '"e1"')
+        return void res
+          .writeHead(304, { etag: '"e1"', 'cache-control': 'max-age=100', 'x-version': String(++version) })
+          .end();
       res.writeHead(200, { etag: '"e1"', 'cache-control': 'max-age=1', 'x-version': String(version) }).end('etag body');
     });
     await edge.get('/etag');
@@ -217,13 +268,17 @@ describe('revalidation', () => {
     const hit = await edge.get('/etag');
     expect(hit.header('cache-status')).toBe('meridian-fra; hit; ttl=100');
     expect(hit.header('x-version')).toBe('2');
-    expect(origin.seen.filter((r) => r.url === '/etag').map((r) => r.headers['if-none-match'])).toEqual([undefined, '"e1"']);
+    expect(origin.seen.filter((r) => r.url === '/etag').map((r) => r.headers['if-none-match'])).toEqual([
+      undefined,
+      '"e1"',
+    ]);
   });
 
   it('revalidates with If-Modified-Since when there is only Last-Modified', async () => {
     const lastModified = 'Mon, 01 Jan 2024 00:00:00 GMT';
     origin.route('/lm', (req, res) => {
-      if (req.headers['if-modified-since'] === lastModified) return void res.writeHead(304, { 'cache-control': 'max-age=50' }).end();
+      if (req.headers['if-modified-since'] === lastModified)
+        return void res.writeHead(304, { 'cache-control': 'max-age=50' }).end();
       res.writeHead(200, { 'last-modified': lastModified, 'cache-control': 'max-age=1' }).end('lm body');
     });
     await edge.get('/lm');
@@ -250,7 +305,12 @@ describe('revalidation', () => {
     origin.route('/nocache-req', reply(200, { etag: '"n"', 'cache-control': 'max-age=600' }, 'n'));
     await edge.get('/nocache-req');
     await settle();
-    const directives: Record<string, string>[] = [{ 'cache-control': 'no-cache' }, { 'cache-control': 'max-age=0' }, { 'cache-control': 'min-fresh=9999' }, { pragma: 'no-cache' }];
+    const directives: Record<string, string>[] = [
+      { 'cache-control': 'no-cache' },
+      { 'cache-control': 'max-age=0' },
+      { 'cache-control': 'min-fresh=9999' },
+      { pragma: 'no-cache' },
+    ];
     for (const headers of directives) {
       const r = await edge.get('/nocache-req', headers);
       expect(r.text).toBe('n');
@@ -265,7 +325,16 @@ describe('revalidation', () => {
       origin.route('/nocache-obey', reply(200, { etag: '"n"', 'cache-control': 'max-age=600' }, 'n'));
       await obeying.get('/nocache-obey');
       await settle();
-      origin.route('/nocache-obey', (req, res) => void res.writeHead(req.headers['if-none-match'] === '"n"' ? 304 : 200, { etag: '"n"', 'cache-control': 'max-age=600' }).end());
+      origin.route(
+        '/nocache-obey',
+        (req, res) =>
+          void res
+            .writeHead(req.headers['if-none-match'] === '"n"' ? 304 : 200, {
+              etag: '"n"',
+              'cache-control': 'max-age=600',
+            })
+            .end(),
+      );
       const r = await obeying.get('/nocache-obey', { 'cache-control': 'no-cache' });
       expect(r.text).toBe('n');
       expect(r.header('cache-status')).toBe('meridian-fra; fwd=request; fwd-status=304; stored; ttl=600');
@@ -302,7 +371,10 @@ describe('invalidation by unsafe methods', () => {
     for (const p of ['/item', '/item/2', '/item/3']) await edge.get(p);
     await settle();
     origin.route('/item', (req, res) => {
-      if (req.method === 'POST') return void res.writeHead(201, { location: '/item/2', 'content-location': 'http://elsewhere.test/item/3' }).end();
+      if (req.method === 'POST')
+        return void res
+          .writeHead(201, { location: '/item/2', 'content-location': 'http://elsewhere.test/item/3' })
+          .end();
       res.writeHead(200, { 'cache-control': 'max-age=600' }).end('/item');
     });
     expect((await edge.get('/item', {}, 'POST', 'new')).status).toBe(201);
@@ -311,7 +383,10 @@ describe('invalidation by unsafe methods', () => {
     expect((await edge.get('/item/3')).header('cache-status')).toMatch(/; hit;/);
 
     await settle();
-    origin.route('/item', (req, res) => void res.writeHead(req.method === 'DELETE' ? 500 : 200, { 'cache-control': 'max-age=600' }).end());
+    origin.route(
+      '/item',
+      (req, res) => void res.writeHead(req.method === 'DELETE' ? 500 : 200, { 'cache-control': 'max-age=600' }).end(),
+    );
     await edge.get('/item', {}, 'DELETE');
     expect((await edge.get('/item')).header('cache-status')).toMatch(/; hit;/);
   });

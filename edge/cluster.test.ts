@@ -30,8 +30,17 @@ async function inTurn(n: number, path: string, headers: Record<string, string> =
   return out;
 }
 
-async function controlJson(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await request(edge!.controlUrl + path, { 'content-type': 'application/json' }, method, body === undefined ? undefined : JSON.stringify(body));
+async function controlJson(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await request(
+    edge!.controlUrl + path,
+    { 'content-type': 'application/json' },
+    method,
+    body === undefined ? undefined : JSON.stringify(body),
+  );
   return { status: res.status, json: JSON.parse(res.text) as Record<string, unknown> };
 }
 
@@ -67,7 +76,10 @@ describe('edge with 2 workers', () => {
 
     // /metrics is the sum over workers: every client request counted once.
     const text = (await request(`${edge.controlUrl}/metrics`)).text;
-    expect(metricSum(text, 'meridian_edge_requests_total') - metricSum(text, 'meridian_edge_requests_total', 'cache="local"')).toBe(1006);
+    expect(
+      metricSum(text, 'meridian_edge_requests_total') -
+        metricSum(text, 'meridian_edge_requests_total', 'cache="local"'),
+    ).toBe(1006);
     expect(metricSum(text, 'meridian_edge_requests_total', 'cache="miss"')).toBe(1);
     expect(metricSum(text, 'meridian_edge_origin_fetches_total', 'status="2xx"')).toBe(1);
     expect(metricSum(text, 'meridian_edge_stored_objects')).toBe(1);
@@ -75,15 +87,42 @@ describe('edge with 2 workers', () => {
 
   it('purges (API by URL, tag, soft all, and PURGE on the proxy port) reach every worker before they answer', async () => {
     let version = 1;
-    origin.route('/p', (_req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600', 'surrogate-key': 'product-7', etag: `"v${version}"` }).end(`v${version}`));
+    origin.route(
+      '/p',
+      (_req, res) =>
+        void res
+          .writeHead(200, { 'cache-control': 'max-age=600', 'surrogate-key': 'product-7', etag: `"v${version}"` })
+          .end(`v${version}`),
+    );
     // PURGE on the proxy port from loopback without a token: only when the operator says so.
     edge = await spawnEdge(origin.url, 2, '  control: { trustLoopback: true }');
     expect((await inTurn(4, '/p')).map((r) => r.text)).toEqual(['v1', 'v1', 'v1', 'v1']);
 
     const steps: [string, () => Promise<unknown>][] = [
-      ['url', async () => expect((await controlJson('POST', '/v1/purge', { url: 'http://www.test/p' })).json).toEqual({ purged: 1, soft: false })],
-      ['tag', async () => expect((await controlJson('POST', '/v1/purge', { tag: 'product-7' })).json).toEqual({ purged: 1, soft: false })],
-      ['soft all', async () => expect((await controlJson('POST', '/v1/purge', { all: true, soft: true })).json).toEqual({ purged: 1, soft: true })],
+      [
+        'url',
+        async () =>
+          expect((await controlJson('POST', '/v1/purge', { url: 'http://www.test/p' })).json).toEqual({
+            purged: 1,
+            soft: false,
+          }),
+      ],
+      [
+        'tag',
+        async () =>
+          expect((await controlJson('POST', '/v1/purge', { tag: 'product-7' })).json).toEqual({
+            purged: 1,
+            soft: false,
+          }),
+      ],
+      [
+        'soft all',
+        async () =>
+          expect((await controlJson('POST', '/v1/purge', { all: true, soft: true })).json).toEqual({
+            purged: 1,
+            soft: true,
+          }),
+      ],
       ['PURGE', async () => expect((await freshRequest(`${edge!.url}/p`, {}, 'PURGE')).status).toBe(200)],
     ];
     for (const [, purge] of steps) {
@@ -125,7 +164,11 @@ describe('edge with 2 workers', () => {
     await sleep(2100);
     const stale = await Promise.all(Array.from({ length: 20 }, () => freshRequest(`${edge!.url}/swr`)));
     expect(stale.every((r) => r.text === 's1' && r.cacheStatus.includes('detail=stale-while-revalidate'))).toBe(true);
-    await waitFor(async () => (await inTurn(2, '/swr')).every((r) => r.text === 's2'), 10_000, 'the refreshed copy in both workers');
+    await waitFor(
+      async () => (await inTurn(2, '/swr')).every((r) => r.text === 's2'),
+      10_000,
+      'the refreshed copy in both workers',
+    );
     expect(origin.count('/swr')).toBe(2);
   });
 

@@ -19,7 +19,10 @@ afterAll(async () => {
 });
 
 /** An origin route that holds each response until released. */
-function gated(path: string, respond: (res: ServerResponse, n: number) => void): { release(): void; arrived: () => number } {
+function gated(
+  path: string,
+  respond: (res: ServerResponse, n: number) => void,
+): { release(): void; arrived: () => number } {
   let open = false;
   let n = 0;
   const held: (() => void)[] = [];
@@ -39,7 +42,9 @@ function gated(path: string, respond: (res: ServerResponse, n: number) => void):
 
 describe('request coalescing', () => {
   it('1000 concurrent cold requests make exactly one origin request', async () => {
-    const gate = gated('/hot', (res) => res.writeHead(200, { 'cache-control': 'public, max-age=600', 'set-cookie': 'leader=only' }).end('hot object'));
+    const gate = gated('/hot', (res) =>
+      res.writeHead(200, { 'cache-control': 'public, max-age=600', 'set-cookie': 'leader=only' }).end('hot object'),
+    );
     const all = Promise.all(Array.from({ length: 1000 }, () => edge.get('/hot')));
     await waitFor(() => gate.arrived() === 1, 5_000, 'the first origin request');
     await sleep(300);
@@ -74,12 +79,20 @@ describe('request coalescing', () => {
     await waitFor(() => slow.arrived() === 10, 2_000, 'all ten at the origin');
     slow.release();
     const again = await second;
-    expect(again.every((r) => /detail=hit-for-miss/.test(r.header('cache-status')!) || /detail=not-storable/.test(r.header('cache-status')!))).toBe(true);
+    expect(
+      again.every(
+        (r) =>
+          /detail=hit-for-miss/.test(r.header('cache-status')!) ||
+          /detail=not-storable/.test(r.header('cache-status')!),
+      ),
+    ).toBe(true);
     expect(again.some((r) => /collapsed/.test(r.header('cache-status')!))).toBe(false);
 
     // Once it expires, misses collapse again.
     edge.advance(11_000);
-    const third = gated('/nostore', (res) => res.writeHead(200, { 'cache-control': 'max-age=60' }).end('cacheable now'));
+    const third = gated('/nostore', (res) =>
+      res.writeHead(200, { 'cache-control': 'max-age=60' }).end('cacheable now'),
+    );
     const later = Promise.all(Array.from({ length: 10 }, () => edge.get('/nostore')));
     await waitFor(() => third.arrived() === 1, 2_000, 'the leader');
     await sleep(100);
@@ -104,11 +117,17 @@ describe('request coalescing', () => {
 describe('stale-while-revalidate', () => {
   it('serves stale at once and refreshes exactly once in the background', async () => {
     let version = 1;
-    origin.route('/swr', (_req, res) => void res.writeHead(200, { 'cache-control': 'max-age=1, stale-while-revalidate=60' }).end(`v${version}`));
+    origin.route(
+      '/swr',
+      (_req, res) =>
+        void res.writeHead(200, { 'cache-control': 'max-age=1, stale-while-revalidate=60' }).end(`v${version}`),
+    );
     await edge.get('/swr');
     await sleep(15);
     version = 2;
-    const gate = gated('/swr', (res) => res.writeHead(200, { 'cache-control': 'max-age=100, stale-while-revalidate=60' }).end('v2'));
+    const gate = gated('/swr', (res) =>
+      res.writeHead(200, { 'cache-control': 'max-age=100, stale-while-revalidate=60' }).end('v2'),
+    );
     edge.advance(5_000);
     const started = performance.now();
     const stale = await Promise.all(Array.from({ length: 50 }, () => edge.get('/swr')));
@@ -130,18 +149,29 @@ describe('stale-while-revalidate', () => {
 describe('stale-if-error', () => {
   it('serves stale while the origin is down or failing, within the window only', async () => {
     const down = await startOrigin();
-    const sie = await startTestEdge({ origin: down.url, edge: '  timeouts: { connect: 300ms, headers: 1s, body: 1s }' });
+    const sie = await startTestEdge({
+      origin: down.url,
+      edge: '  timeouts: { connect: 300ms, headers: 1s, body: 1s }',
+    });
     try {
-      down.route('/sie', (_req, res) => void res.writeHead(200, { 'cache-control': 'max-age=1, stale-if-error=60' }).end('good copy'));
+      down.route(
+        '/sie',
+        (_req, res) => void res.writeHead(200, { 'cache-control': 'max-age=1, stale-if-error=60' }).end('good copy'),
+      );
       await sie.get('/sie');
       await sleep(15);
       sie.advance(5_000);
 
-      down.route('/sie', (_req, res) => void res.writeHead(503, { 'cache-control': 'no-store' }).end('down for maintenance'));
+      down.route(
+        '/sie',
+        (_req, res) => void res.writeHead(503, { 'cache-control': 'no-store' }).end('down for maintenance'),
+      );
       const on5xx = await sie.get('/sie');
       expect(on5xx.status).toBe(200);
       expect(on5xx.text).toBe('good copy');
-      expect(on5xx.header('cache-status')).toBe('meridian-fra; fwd=stale; fwd-status=503; ttl=-4; detail=stale-if-error');
+      expect(on5xx.header('cache-status')).toBe(
+        'meridian-fra; fwd=stale; fwd-status=503; ttl=-4; detail=stale-if-error',
+      );
 
       await down.stop();
       const closed = await sie.get('/sie');

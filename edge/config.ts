@@ -10,7 +10,9 @@ import { LOG_LEVELS } from '../common/log.js';
 import { topologyProblems, topologySchema } from '../common/topology.js';
 import { workersSetting, type WorkersSetting } from '../common/workers.js';
 
-const paramPattern = z.string().regex(/^[^&=*]+\*?$|^\*$/, { error: "expected a parameter name, optionally ending in '*'" });
+const paramPattern = z
+  .string()
+  .regex(/^[^&=*]+\*?$|^\*$/, { error: "expected a parameter name, optionally ending in '*'" });
 
 const querySchema = z.union([
   z.strictObject({ deny: z.array(paramPattern) }),
@@ -20,7 +22,21 @@ const querySchema = z.union([
 const DEFAULT_DENY = ['utm_*', 'fbclid', 'gclid'];
 
 // Set by the edge itself or hop-by-hop: listing one would be a promise the edge cannot keep.
-const NOT_LISTABLE = new Set(['host', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'content-length']);
+const NOT_LISTABLE = new Set([
+  'host',
+  'via',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'content-length',
+]);
 
 const cidr = z.string().superRefine((text, ctx) => {
   try {
@@ -34,7 +50,9 @@ const forwardedHeader = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected an HTTP header name' })
   .transform((h) => h.toLowerCase())
-  .refine((h) => !NOT_LISTABLE.has(h), { error: 'the edge sets or strips this header itself; it cannot be forwarded from clients' });
+  .refine((h) => !NOT_LISTABLE.has(h), {
+    error: 'the edge sets or strips this header itself; it cannot be forwarded from clients',
+  });
 
 const positiveDuration = duration.refine((ms) => ms > 0, { error: 'expected a duration above zero' });
 
@@ -46,7 +64,11 @@ const edgeSchema = z.strictObject({
   maxBytes: byteSize.default(256 * 1024 * 1024),
   maxObjectBytes: byteSize.default(8 * 1024 * 1024),
   timeouts: z
-    .strictObject({ connect: duration.default(2000), headers: duration.default(10_000), body: duration.default(30_000) })
+    .strictObject({
+      connect: duration.default(2000),
+      headers: duration.default(10_000),
+      body: duration.default(30_000),
+    })
     .default({ connect: 2000, headers: 10_000, body: 30_000 }),
   /**
    * Client side: a request head must arrive within `headers`; a connection whose queued answer
@@ -158,7 +180,8 @@ export function edgeConfigFrom(file: string, data: unknown, popId: string, overr
 
   const { edge, pops } = parsed;
   const index = pops.findIndex((p) => p.id === popId);
-  if (index < 0) fail('pops', `no PoP with id '${popId}' (--pop); known: ${pops.map((p) => p.id).join(', ') || 'none'}`);
+  if (index < 0)
+    fail('pops', `no PoP with id '${popId}' (--pop); known: ${pops.map((p) => p.id).join(', ') || 'none'}`);
   const pop = pops[index]!;
 
   pops.forEach((p, i) => {
@@ -174,13 +197,16 @@ export function edgeConfigFrom(file: string, data: unknown, popId: string, overr
     }
   });
 
-  if (edge.maxObjectBytes > edge.maxBytes) fail('edge.maxObjectBytes', `${edge.maxObjectBytes} is larger than edge.maxBytes (${edge.maxBytes})`);
+  if (edge.maxObjectBytes > edge.maxBytes)
+    fail('edge.maxObjectBytes', `${edge.maxObjectBytes} is larger than edge.maxBytes (${edge.maxBytes})`);
 
   let listen = overrides.listen;
   if (!listen) {
-    if (pop.edge === undefined) fail(`pops[${index}].edge`, `PoP '${popId}' has no edge URL to listen on; give --listen`);
+    if (pop.edge === undefined)
+      fail(`pops[${index}].edge`, `PoP '${popId}' has no edge URL to listen on; give --listen`);
     const url = new URL(pop.edge!);
-    if (url.protocol !== 'http:') fail(`pops[${index}].edge`, `the edge serves plain HTTP; '${pop.edge}' needs TLS in front, or give --listen`);
+    if (url.protocol !== 'http:')
+      fail(`pops[${index}].edge`, `the edge serves plain HTTP; '${pop.edge}' needs TLS in front, or give --listen`);
     listen = { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port === '' ? 80 : Number(url.port) };
   }
 

@@ -37,7 +37,15 @@ beforeAll(async () => {
   );
   const config = await loadEdgeConfig(file, 'fra', { listen: { host: '127.0.0.1', port: 0 } });
   core = new EdgeCore({ config, log: capturedLog().log, now: Date.now, registry: new Registry() });
-  edge = await startEdgeServer(core.state, { healthz: () => ({ status: 200, body: { ok: true } }), purge: () => ({ purged: 0, soft: false }), token: undefined }, config.listen);
+  edge = await startEdgeServer(
+    core.state,
+    {
+      healthz: () => ({ status: 200, body: { ok: true } }),
+      purge: () => ({ purged: 0, soft: false }),
+      token: undefined,
+    },
+    config.listen,
+  );
   // Stored by a miss on a connection that closes after it, so the tests start with none open.
   const filled = await client();
   filled.socket.write(get('/large', 'Connection: close\r\n'));
@@ -96,7 +104,11 @@ describe('client connections that node:http cannot read', () => {
     for (const c of cs) expect(c.text()).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     // The clients have not closed their side: the server has let go of its own, at once (not
     // later, when node's headers timeout finds the connection stuck).
-    await waitFor(async () => (await edge.connections()) === 0, HEADERS_MS / 2, 'the server closing the rejected connections');
+    await waitFor(
+      async () => (await edge.connections()) === 0,
+      HEADERS_MS / 2,
+      'the server closing the rejected connections',
+    );
   });
 
   it('answers a head that stalls past the headers timeout with 408 and closes the connection', async () => {

@@ -19,7 +19,13 @@ export function controlRoutes(deps: ControlDeps): Route[] {
       mutating: true,
       handle: async (req) => {
         const parsed = purgeRequestSchema.safeParse(req.body ?? {});
-        if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '));
+        if (!parsed.success)
+          throw new HttpError(
+            400,
+            parsed.error.issues
+              .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+              .join('; '),
+          );
         try {
           return { status: 200, body: await deps.purge(parsed.data) };
         } catch (e) {

@@ -22,7 +22,10 @@ beforeAll(async () => {
     if (url.startsWith('/product/2')) tags['cache-tag'] = 'product-2,catalogue';
     res.writeHead(200, { 'cache-control': 'max-age=600', etag: `"${url}"`, ...tags }).end(`body of ${url}`);
   });
-  edge = await startTestEdge({ origin: origin.url, edge: '  originDownAfter: 1s\n  timeouts: { connect: 300ms, headers: 1s, body: 1s }' });
+  edge = await startTestEdge({
+    origin: origin.url,
+    edge: '  originDownAfter: 1s\n  timeouts: { connect: 300ms, headers: 1s, body: 1s }',
+  });
 });
 afterAll(async () => {
   if (savedToken === undefined) delete process.env[CONTROL_TOKEN_ENV];
@@ -32,7 +35,12 @@ afterAll(async () => {
 });
 
 const purge = (body: unknown, headers: Record<string, string> = auth) =>
-  request(`${edge.controlUrl}/v1/purge`, { 'content-type': 'application/json', ...headers }, 'POST', JSON.stringify(body));
+  request(
+    `${edge.controlUrl}/v1/purge`,
+    { 'content-type': 'application/json', ...headers },
+    'POST',
+    JSON.stringify(body),
+  );
 const cached = async (path: string): Promise<boolean> => /; hit;/.test((await edge.get(path)).header('cache-status')!);
 async function warm(...paths: string[]): Promise<void> {
   for (const p of paths) await edge.get(p);
@@ -72,8 +80,20 @@ describe('purge', () => {
 
   it('soft purge marks stale: the next request revalidates instead of refetching', async () => {
     await warm('/soft');
-    expect(JSON.parse((await purge({ url: 'http://www.test/soft', soft: true })).text)).toEqual({ purged: 1, soft: true });
-    origin.route('/soft', (req, res) => void res.writeHead(req.headers['if-none-match'] === '"/soft"' ? 304 : 200, { etag: '"/soft"', 'cache-control': 'max-age=600' }).end());
+    expect(JSON.parse((await purge({ url: 'http://www.test/soft', soft: true })).text)).toEqual({
+      purged: 1,
+      soft: true,
+    });
+    origin.route(
+      '/soft',
+      (req, res) =>
+        void res
+          .writeHead(req.headers['if-none-match'] === '"/soft"' ? 304 : 200, {
+            etag: '"/soft"',
+            'cache-control': 'max-age=600',
+          })
+          .end(),
+    );
     const r = await edge.get('/soft');
     expect(r.text).toBe('body of /soft');
     expect(r.header('cache-status')).toBe('meridian-fra; fwd=stale; fwd-status=304; stored; ttl=600');
@@ -103,7 +123,14 @@ describe('health and drain', () => {
     for (const base of [edge.url, edge.controlUrl]) {
       const h = await request(`${base}/healthz`);
       expect(h.status).toBe(200);
-      expect(JSON.parse(h.text)).toMatchObject({ ok: true, state: 'serving', pop: 'fra', objects: expect.any(Number), bytes: expect.any(Number), hitRatio: expect.any(Number) });
+      expect(JSON.parse(h.text)).toMatchObject({
+        ok: true,
+        state: 'serving',
+        pop: 'fra',
+        objects: expect.any(Number),
+        bytes: expect.any(Number),
+        hitRatio: expect.any(Number),
+      });
     }
     expect((await request(`${edge.controlUrl}/v1/drain`, {}, 'POST')).status).toBe(401);
     expect((await request(`${edge.controlUrl}/v1/drain`, auth, 'POST')).status).toBe(200);
@@ -143,7 +170,8 @@ describe('metrics and status', () => {
     await warm('/metered');
     await edge.get('/metered');
     const text = (await request(`${edge.controlUrl}/metrics`)).text;
-    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    const value = (series: string): number =>
+      Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(value('meridian_edge_requests_total{cache="hit",service="edge"}')).toBeGreaterThan(0);
     expect(value('meridian_edge_requests_total{cache="miss",service="edge"}')).toBeGreaterThan(0);
     expect(value('meridian_edge_response_bytes_total{cache="hit",service="edge"}')).toBeGreaterThan(0);
@@ -163,7 +191,13 @@ describe('metrics and status', () => {
 describe('shield', () => {
   it('a PoP with a shield sends its misses to the shield, which keeps the CDN-only headers for it', async () => {
     const shieldOrigin = await startOrigin((_req, res) => {
-      res.writeHead(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=300', 'surrogate-key': 'shielded' }).end('from origin');
+      res
+        .writeHead(200, {
+          'cache-control': 'no-store',
+          'cdn-cache-control': 'max-age=300',
+          'surrogate-key': 'shielded',
+        })
+        .end('from origin');
     });
     // Every service reads the same file; the shield's copy only lacks its own (port 0) URL.
     const popsWith = (fraEdge: string) =>
@@ -171,12 +205,18 @@ describe('shield', () => {
         `  - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [127.0.0.1], edge: "${fraEdge}" }`,
         `  - { id: iad, location: { lat: 39.04, lon: -77.49 }, ipv4: [127.0.0.2], edge: "http://127.0.0.2:8080", shield: fra }`,
       ].join('\n');
-    const shield = await startTestEdge({ origin: shieldOrigin.url, pop: 'fra', pops: popsWith('http://127.0.0.1:8080') });
+    const shield = await startTestEdge({
+      origin: shieldOrigin.url,
+      pop: 'fra',
+      pops: popsWith('http://127.0.0.1:8080'),
+    });
     const child = await startTestEdge({ origin: shieldOrigin.url, pop: 'iad', pops: popsWith(shield.url) });
     try {
       const first = await child.get('/s');
       expect(first.text).toBe('from origin');
-      expect(first.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; fwd-status=200; stored; ttl=300, meridian-iad; fwd=uri-miss; fwd-status=200; stored; ttl=300');
+      expect(first.header('cache-status')).toBe(
+        'meridian-fra; fwd=uri-miss; fwd-status=200; stored; ttl=300, meridian-iad; fwd=uri-miss; fwd-status=200; stored; ttl=300',
+      );
       expect(first.header('cdn-cache-control')).toBeUndefined();
       expect(first.header('surrogate-key')).toBeUndefined();
       expect(first.header('via')).toBe('1.1 meridian-fra, 1.1 meridian-iad');
@@ -185,10 +225,23 @@ describe('shield', () => {
       // A second child miss (another URL variant) is answered by the shield's storage.
       await shield.get('/t');
       await sleep(15);
-      expect((await child.get('/t')).header('cache-status')).toMatch(/^meridian-fra; hit; ttl=300, meridian-iad; fwd=uri-miss/);
+      expect((await child.get('/t')).header('cache-status')).toMatch(
+        /^meridian-fra; hit; ttl=300, meridian-iad; fwd=uri-miss/,
+      );
       expect(shieldOrigin.seen.map((r) => r.url)).toEqual(['/s', '/t']);
       // Purging the child by tag works from the shield's Surrogate-Key.
-      expect(JSON.parse((await request(`${child.controlUrl}/v1/purge`, { ...auth, 'content-type': 'application/json' }, 'POST', '{"tag":"shielded"}')).text).purged).toBe(2);
+      expect(
+        JSON.parse(
+          (
+            await request(
+              `${child.controlUrl}/v1/purge`,
+              { ...auth, 'content-type': 'application/json' },
+              'POST',
+              '{"tag":"shielded"}',
+            )
+          ).text,
+        ).purged,
+      ).toBe(2);
     } finally {
       await child.close();
       await shield.close();

@@ -51,8 +51,18 @@ export class EdgeCore {
   constructor(opts: EdgeCoreOptions) {
     const { config, log, now } = opts;
     const cache = new CacheStore(opts.maxBytes ?? config.maxBytes);
-    const metrics = new EdgeMetrics(opts.registry, () => ({ objects: cache.objects, bytes: cache.bytes, evictions: cache.evictions }));
-    const upstream = new Upstream({ url: config.upstream, connections: config.connections, timeouts: config.timeouts, now, log });
+    const metrics = new EdgeMetrics(opts.registry, () => ({
+      objects: cache.objects,
+      bytes: cache.bytes,
+      evictions: cache.evictions,
+    }));
+    const upstream = new Upstream({
+      url: config.upstream,
+      connections: config.connections,
+      timeouts: config.timeouts,
+      now,
+      log,
+    });
     const keepParam = compileQueryFilter(config.query);
     this.state = {
       config,

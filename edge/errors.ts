@@ -89,17 +89,32 @@ export class EdgeError extends Error {
   }
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
 
 /** Turns what undici (or node) throws for an upstream request into an EdgeError. */
 export function upstreamError(err: unknown, upstream: string): EdgeError {
   if (err instanceof EdgeError) return err;
   const code = errorCode(err);
   const detail = err instanceof Error ? err.message : String(err);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new EdgeError('origin-timeout', `connect to ${upstream} timed out`, { cause: err });
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return new EdgeError('origin-timeout', `${upstream} sent no response headers in time`, { cause: err });
-  if (code === 'UND_ERR_BODY_TIMEOUT') return new EdgeError('origin-timeout', `${upstream} stalled sending the body`, { cause: err });
-  if (code !== undefined && UNREACHABLE.has(code)) return new EdgeError('origin-unreachable', `${upstream} unreachable (${code})`, { cause: err });
+  if (code === 'UND_ERR_CONNECT_TIMEOUT')
+    return new EdgeError('origin-timeout', `connect to ${upstream} timed out`, { cause: err });
+  if (code === 'UND_ERR_HEADERS_TIMEOUT')
+    return new EdgeError('origin-timeout', `${upstream} sent no response headers in time`, { cause: err });
+  if (code === 'UND_ERR_BODY_TIMEOUT')
+    return new EdgeError('origin-timeout', `${upstream} stalled sending the body`, { cause: err });
+  if (code !== undefined && UNREACHABLE.has(code))
+    return new EdgeError('origin-unreachable', `${upstream} unreachable (${code})`, { cause: err });
   return new EdgeError('origin-error', `${upstream}: ${detail}`, { cause: err });
 }
 

@@ -33,7 +33,13 @@ export interface FreshHit {
  * is not plain or nothing fresh is stored for it. Shared by both ways in: node:http (below) and
  * the raw front (front/front.ts).
  */
-export function freshHit(state: EdgeState, method: string | undefined, url: string | undefined, h: IncomingHeaders, scheme: Scheme = 'http'): FreshHit | undefined {
+export function freshHit(
+  state: EdgeState,
+  method: string | undefined,
+  url: string | undefined,
+  h: IncomingHeaders,
+  scheme: Scheme = 'http',
+): FreshHit | undefined {
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   if (url === undefined || url.charCodeAt(0) !== SLASH || isHealthzTarget(url)) return undefined;
   if (
@@ -55,7 +61,16 @@ export function freshHit(state: EdgeState, method: string | undefined, url: stri
   const key = `${scheme}://${host}${normaliseTarget(url, state.keepParam)}`;
   const vary = cache.varyOf(key);
   if (vary === undefined) return undefined;
-  const entry = cache.get(vary.length === 0 ? key : variantKey(key, vary, { headers: h, encoding: normaliseEncoding(headerValue(h, 'accept-encoding')) }, state.forwardRule));
+  const entry = cache.get(
+    vary.length === 0
+      ? key
+      : variantKey(
+          key,
+          vary,
+          { headers: h, encoding: normaliseEncoding(headerValue(h, 'accept-encoding')) },
+          state.forwardRule,
+        ),
+  );
   if (entry === undefined || entry.invalidatedAt !== undefined) return undefined;
   const f = freshness(entry, state.now());
   if (!f.fresh) return undefined;
@@ -66,7 +81,9 @@ export function freshHit(state: EdgeState, method: string | undefined, url: stri
 export function answerFreshHit(state: EdgeState, req: IncomingMessage, res: ServerResponse, started: number): boolean {
   if (res.destroyed) return false;
   // Behind a trusted proxy the scheme it reports is part of the key (trusted-proxies.ts).
-  const scheme = state.trustedProxy?.(req.socket.remoteAddress) ? forwardedScheme(req.headers['x-forwarded-proto']) : 'http';
+  const scheme = state.trustedProxy?.(req.socket.remoteAddress)
+    ? forwardedScheme(req.headers['x-forwarded-proto'])
+    : 'http';
   const hit = freshHit(state, req.method, req.url, req.headers, scheme);
   if (hit === undefined) return false;
   const { entry } = hit;

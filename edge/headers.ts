@@ -5,7 +5,14 @@
 export type HeaderMap = Record<string, string | string[]>;
 export type IncomingHeaders = Record<string, string | string[] | undefined>;
 
-export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** One header's value, repeated fields joined with ', ' (never for Set-Cookie). */
 export function headerValue(headers: IncomingHeaders, name: string): string | undefined {
@@ -16,7 +23,14 @@ export function headerValue(headers: IncomingHeaders, name: string): string | un
 /** The fields a Connection header names (hop-by-hop for this message), lower-case; undefined without one. */
 export function connectionNamed(headers: IncomingHeaders): ReadonlySet<string> | undefined {
   const connection = headerValue(headers, 'connection');
-  return connection ? new Set(connection.toLowerCase().split(',').map((t) => t.trim())) : undefined;
+  return connection
+    ? new Set(
+        connection
+          .toLowerCase()
+          .split(',')
+          .map((t) => t.trim()),
+      )
+    : undefined;
 }
 
 /** A copy without hop-by-hop fields: the fixed set, Proxy-*, and whatever Connection names. */
@@ -40,7 +54,10 @@ export function appendVia(existing: string | string[] | undefined, hop: string):
 }
 
 /** `X-Forwarded-For` with the client's address appended. */
-export function appendForwardedFor(existing: string | string[] | undefined, address: string | undefined): string | undefined {
+export function appendForwardedFor(
+  existing: string | string[] | undefined,
+  address: string | undefined,
+): string | undefined {
   const prior = Array.isArray(existing) ? existing.join(', ') : existing;
   const client = address?.startsWith('::ffff:') ? address.slice(7) : address;
   if (!client) return prior;

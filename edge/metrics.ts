@@ -5,7 +5,17 @@ import { FastHistogram, type HistogramSnapshot } from '../common/histogram.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** How a response was produced; the `cache` label. */
-export const OUTCOMES = ['hit', 'stale', 'collapsed', 'revalidated', 'miss', 'pass', 'bypass', 'error', 'local'] as const;
+export const OUTCOMES = [
+  'hit',
+  'stale',
+  'collapsed',
+  'revalidated',
+  'miss',
+  'pass',
+  'bypass',
+  'error',
+  'local',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 export const Outcome = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as { readonly [K in Outcome]: number };
 
@@ -46,8 +56,18 @@ export class EdgeMetrics {
   private readonly purges = new Map<string, number>();
   private remote: readonly EdgeMetricsSnapshot[] = [];
   /** Time to the response head, split by whether the upstream was waited on. */
-  readonly responseSeconds = new FastHistogram('meridian_edge_response_seconds', 'Time from a request to its response head, by whether it waited on the upstream', RESPONSE_BOUNDS, { name: 'upstream', values: ['no', 'yes'] });
-  readonly originSeconds = new FastHistogram('meridian_edge_origin_seconds', 'Time from sending an upstream request to its response head', RESPONSE_BOUNDS, { name: 'upstream', values: ['origin'] });
+  readonly responseSeconds = new FastHistogram(
+    'meridian_edge_response_seconds',
+    'Time from a request to its response head, by whether it waited on the upstream',
+    RESPONSE_BOUNDS,
+    { name: 'upstream', values: ['no', 'yes'] },
+  );
+  readonly originSeconds = new FastHistogram(
+    'meridian_edge_origin_seconds',
+    'Time from sending an upstream request to its response head',
+    RESPONSE_BOUNDS,
+    { name: 'upstream', values: ['origin'] },
+  );
 
   constructor(registry: Registry, storage: () => StorageStats) {
     const self = this;
@@ -110,9 +130,31 @@ export class EdgeMetrics {
         for (const [kind, v] of self.purges) this.inc({ kind }, v);
       },
     });
-    new Gauge({ name: 'meridian_edge_stored_bytes', help: 'Bytes held by the cache (bodies and headers)', registers, collect() { this.set(storage().bytes); } });
-    new Gauge({ name: 'meridian_edge_stored_objects', help: 'Objects held by the cache', registers, collect() { this.set(storage().objects); } });
-    new Counter({ name: 'meridian_edge_evictions_total', help: 'Objects evicted to stay within the byte budget', registers, collect() { this.reset(); this.inc(storage().evictions); } });
+    new Gauge({
+      name: 'meridian_edge_stored_bytes',
+      help: 'Bytes held by the cache (bodies and headers)',
+      registers,
+      collect() {
+        this.set(storage().bytes);
+      },
+    });
+    new Gauge({
+      name: 'meridian_edge_stored_objects',
+      help: 'Objects held by the cache',
+      registers,
+      collect() {
+        this.set(storage().objects);
+      },
+    });
+    new Counter({
+      name: 'meridian_edge_evictions_total',
+      help: 'Objects evicted to stay within the byte budget',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(storage().evictions);
+      },
+    });
     for (const h of [this.responseSeconds, this.originSeconds]) h.register(registry);
   }
 

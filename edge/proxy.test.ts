@@ -13,7 +13,10 @@ let edge: TestEdge;
 
 beforeAll(async () => {
   origin = await startOrigin();
-  edge = await startTestEdge({ origin: origin.url, edge: '  maxObjectBytes: 64KiB\n  timeouts: { connect: 300ms, headers: 400ms, body: 400ms }' });
+  edge = await startTestEdge({
+    origin: origin.url,
+    edge: '  maxObjectBytes: 64KiB\n  timeouts: { connect: 300ms, headers: 400ms, body: 400ms }',
+  });
 });
 afterAll(async () => {
   await edge?.close();
@@ -23,7 +26,14 @@ afterAll(async () => {
 describe('proxying', () => {
   it('removes hop-by-hop headers both ways and adds Via, X-Forwarded-For and Age', async () => {
     origin.route('/hop', (_req, res) => {
-      res.writeHead(200, { connection: 'x-secret, keep-alive', 'x-secret': 'no', 'keep-alive': 'timeout=5', 'proxy-authenticate': 'Basic', 'x-fine': 'yes', 'cache-control': 'max-age=60' });
+      res.writeHead(200, {
+        connection: 'x-secret, keep-alive',
+        'x-secret': 'no',
+        'keep-alive': 'timeout=5',
+        'proxy-authenticate': 'Basic',
+        'x-fine': 'yes',
+        'cache-control': 'max-age=60',
+      });
       res.end('hop');
     });
     const raw = await rawRequest(
@@ -57,7 +67,10 @@ describe('proxying', () => {
   });
 
   it('streams request bodies to the origin and passes unsafe methods through', async () => {
-    origin.route('/upload', (_req, res, body) => void res.writeHead(201, { 'content-type': 'text/plain' }).end(`got ${body.length}`));
+    origin.route(
+      '/upload',
+      (_req, res, body) => void res.writeHead(201, { 'content-type': 'text/plain' }).end(`got ${body.length}`),
+    );
     const big = 'x'.repeat(300_000);
     const res = await edge.get('/upload', { 'content-type': 'text/plain' }, 'POST', big);
     expect(res.status).toBe(201);
@@ -158,7 +171,10 @@ describe('proxying', () => {
   it('accepts absolute-form targets and keys them like origin-form ones', async () => {
     origin.route('/abs', reply(200, { 'cache-control': 'max-age=60' }, 'abs'));
     await edge.get('/abs');
-    const raw = await rawRequest(edge.url, 'GET http://WWW.TEST:80/abs HTTP/1.1\r\nHost: ignored\r\nConnection: close\r\n\r\n');
+    const raw = await rawRequest(
+      edge.url,
+      'GET http://WWW.TEST:80/abs HTTP/1.1\r\nHost: ignored\r\nConnection: close\r\n\r\n',
+    );
     expect(raw).toMatch(/cache-status: meridian-fra; hit/i);
     expect(origin.count('/abs')).toBe(1);
   });
@@ -183,7 +199,10 @@ describe('robustness', () => {
       });
     });
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-    const bad = await startTestEdge({ origin: `http://127.0.0.1:${(raw.address() as AddressInfo).port}`, edge: '  timeouts: { connect: 300ms, headers: 500ms, body: 500ms }' });
+    const bad = await startTestEdge({
+      origin: `http://127.0.0.1:${(raw.address() as AddressInfo).port}`,
+      edge: '  timeouts: { connect: 300ms, headers: 500ms, body: 500ms }',
+    });
     try {
       for (const path of ['/garbage', '/bad-header', '/close']) {
         const res = await bad.get(path);
@@ -211,7 +230,10 @@ describe('robustness', () => {
       }),
       { numRuns: 40, seed: 7 },
     );
-    const prefixes = ['GET / HTTP/1.1\r\nHost: www.test\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'GET /%zz%%/..//? HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n'];
+    const prefixes = [
+      'GET / HTTP/1.1\r\nHost: www.test\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'GET /%zz%%/..//? HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n',
+    ];
     for (const p of prefixes) await rawRequest(edge.url, p, 300);
     expect((await edge.get('/hop')).status).toBe(200);
   });

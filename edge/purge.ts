@@ -56,7 +56,8 @@ export function resolvePurge(p: PurgeRequest, keep: KeepParam): PurgeOp {
     }
     const scheme = parsed.protocol.slice(0, -1);
     const host = normaliseHost(parsed.host, scheme === 'https' ? 'https' : 'http');
-    if ((scheme !== 'http' && scheme !== 'https') || host === undefined) throw new PurgeError(`'${p.prefix}' is not an absolute http(s) URL`);
+    if ((scheme !== 'http' && scheme !== 'https') || host === undefined)
+      throw new PurgeError(`'${p.prefix}' is not an absolute http(s) URL`);
     // The query as given: a prefix may end inside it.
     return { kind: 'prefix', prefix: `${scheme}://${host}${parsed.pathname}${parsed.search}`, soft };
   }

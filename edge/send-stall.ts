@@ -82,6 +82,7 @@ interface StreamHandle {
  */
 function sentBytes(socket: Socket): number {
   const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
-  if (typeof handle?.bytesWritten === 'number' && typeof handle.writeQueueSize === 'number') return handle.bytesWritten - handle.writeQueueSize;
+  if (typeof handle?.bytesWritten === 'number' && typeof handle.writeQueueSize === 'number')
+    return handle.bytesWritten - handle.writeQueueSize;
   return socket.bytesWritten - socket.writableLength;
 }

@@ -2,7 +2,13 @@
 // error) is written: Via, Age and Cache-Status added, CDN-only fields kept from clients,
 // bodies streamed. Also answers GET /healthz and PURGE locally. Nothing a client or an
 // upstream sends may crash it.
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
@@ -14,7 +20,13 @@ import { appendVia, headerValue, viaIncludes } from './headers.js';
 import { Outcome } from './metrics.js';
 import { publicHealth } from './status-view.js';
 import { appendCacheStatus, formatCacheStatus } from './pipeline/cache-status.js';
-import { createContext, type EdgeContext, type EdgeRequest, type EdgeResponse, type EdgeState } from './pipeline/context.js';
+import {
+  createContext,
+  type EdgeContext,
+  type EdgeRequest,
+  type EdgeResponse,
+  type EdgeState,
+} from './pipeline/context.js';
 import { runRequest } from './pipeline/index.js';
 import { normaliseEncoding, normaliseHost, normaliseTarget, primaryKey } from './pipeline/key.js';
 import { discard } from './pipeline/tee.js';
@@ -65,21 +77,29 @@ export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, l
   const front = attachHitFront(server, state);
   if (front === undefined) state.log.warn('raw hit front not attached: node:http answers every request');
   // After the front: it takes over node:http's 'connection' listener, this one only watches.
-  guardSendStalls(server, sendStall, (socket) => state.log.debug({ client: socket.remoteAddress, queued: socket.writableLength }, 'client took nothing for the send-stall timeout: closed'));
+  guardSendStalls(server, sendStall, (socket) =>
+    state.log.debug(
+      { client: socket.remoteAddress, queued: socket.writableLength },
+      'client took nothing for the send-stall timeout: closed',
+    ),
+  );
   server.on('clientError', (err, socket) => {
     // Malformed HTTP or a head too slow: node's answer if the socket can still take it, then closed.
     state.log.debug({ err: (err as Error).message }, 'malformed client request');
     rejectClient(err as Error, socket);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`edge cannot listen on ${formatHostPort(listen)}: ${err.message}`, { cause: err })));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`edge cannot listen on ${formatHostPort(listen)}: ${err.message}`, { cause: err })),
+    );
     // A deep accept queue: a burst of new connections is the normal case for an edge.
     server.listen({ host: listen.host, port: listen.port, backlog: 4096 }, resolve);
   });
   server.on('error', (err) => state.log.error({ err }, 'edge server error'));
   const address = server.address() as AddressInfo;
   const url = `http://${formatHostPort({ host: address.address, port: address.port })}`;
-  const connections = (): Promise<number> => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  const connections = (): Promise<number> =>
+    new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
   return { host: address.address, port: address.port, url, connections, close: () => closeServer(server, front) };
 }
 
@@ -91,7 +111,10 @@ function closeServer(server: Server, front: HitFront | undefined): Promise<void>
   });
 }
 
-export function requestHandler(state: EdgeState, local: LocalEndpoints): (req: IncomingMessage, res: ServerResponse) => void {
+export function requestHandler(
+  state: EdgeState,
+  local: LocalEndpoints,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const ownVia = new Set(state.config.popIds.map((id) => `meridian-${id}`));
   return (req, res) => {
     const started = performance.now();
@@ -159,11 +182,14 @@ function parseRequest(req: IncomingMessage, state: EdgeState, ownVia: ReadonlySe
   const host = normaliseHost(rawHost);
   if (host === undefined) throw new EdgeError('bad-request', rawHost ? 'invalid Host header' : 'missing Host header');
   const via = req.headers.via;
-  if (viaIncludes(via, state.pseudonym)) throw new EdgeError('loop-detected', `request already passed through ${state.pseudonym} (shield loop?)`);
+  if (viaIncludes(via, state.pseudonym))
+    throw new EdgeError('loop-detected', `request already passed through ${state.pseudonym} (shield loop?)`);
   let internal = false;
   if (via !== undefined) for (const p of ownVia) if (viaIncludes(via, p)) internal = true;
   const trustedPeer = state.trustedProxy?.(req.socket.remoteAddress) ?? false;
-  const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
+    req.headers['transfer-encoding'] !== undefined;
   return {
     method: req.method ?? 'GET',
     // A child PoP passes on what its proxy said; the scheme is keyed, so a forged one only picks
@@ -186,7 +212,8 @@ function parseRequest(req: IncomingMessage, state: EdgeState, ownVia: ReadonlySe
 /** The `cache` label for metrics. */
 function classify(c: EdgeContext): number {
   const s = c.status;
-  if (s.hit) return s.detail === 'stale-while-revalidate' || (s.ttl !== undefined && s.ttl <= 0) ? Outcome.stale : Outcome.hit;
+  if (s.hit)
+    return s.detail === 'stale-while-revalidate' || (s.ttl !== undefined && s.ttl <= 0) ? Outcome.stale : Outcome.hit;
   if (s.detail === 'stale-if-error') return Outcome.stale;
   if (s.collapsed && c.response?.entry) return Outcome.collapsed;
   if (s.fwd === 'bypass') return Outcome.bypass;
@@ -204,7 +231,12 @@ function send(req: IncomingMessage, res: ServerResponse, c: EdgeContext, outcome
     const stored = c.req.internal ? r.entry.internalHead : r.entry.publicHead;
     // No body follows a 304, whatever length the full response has.
     const head = r.status === 304 ? withoutField(stored, 'content-length') : stored;
-    headers = head.concat('age', String(Math.floor(r.entry.policy.age())), 'cache-status', formatCacheStatus(edge.pseudonym, c.status));
+    headers = head.concat(
+      'age',
+      String(Math.floor(r.entry.policy.age())),
+      'cache-status',
+      formatCacheStatus(edge.pseudonym, c.status),
+    );
   } else {
     const h: OutgoingHttpHeaders = { ...r.headers };
     if (!c.req.internal) for (const name of CDN_ONLY) delete h[name];
@@ -226,7 +258,11 @@ function send(req: IncomingMessage, res: ServerResponse, c: EdgeContext, outcome
     edge.log.warn({ err: (err as Error).message, key: c.key }, 'upstream response headers cannot be sent');
     if (r.body !== undefined && !Buffer.isBuffer(r.body)) discard(r.body);
     const e = new EdgeError('origin-error', 'upstream sent headers that cannot be forwarded').getResponse();
-    res.writeHead(e.status, { ...e.headers, 'content-length': Buffer.byteLength(e.body), 'cache-status': `${edge.pseudonym}; detail=origin-error` });
+    res.writeHead(e.status, {
+      ...e.headers,
+      'content-length': Buffer.byteLength(e.body),
+      'cache-status': `${edge.pseudonym}; detail=origin-error`,
+    });
     res.end(e.body);
     edge.metrics.request(Outcome.error, 0);
     return;
@@ -275,14 +311,23 @@ interface LocalAnswer {
 
 function answerLocal(res: ServerResponse, a: LocalAnswer): void {
   const payload = `${JSON.stringify(a.body)}\n`;
-  res.writeHead(a.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(payload), ...a.headers });
+  res.writeHead(a.status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(payload),
+    ...a.headers,
+  });
   res.end(payload);
 }
 
 function answerError(res: ServerResponse, e: EdgeError, state: EdgeState): void {
   const r = e.getResponse();
   state.metrics.request(Outcome.error, 0);
-  res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body), 'cache-status': `${state.pseudonym}; detail=${e.kind}` });
+  res.writeHead(r.status, {
+    ...r.headers,
+    'content-length': Buffer.byteLength(r.body),
+    'cache-status': `${state.pseudonym}; detail=${e.kind}`,
+  });
   res.end(r.body);
 }
 
@@ -311,7 +356,10 @@ function answerFailure(res: ServerResponse, err: unknown, state: EdgeState): voi
 async function purge(req: IncomingMessage, state: EdgeState, local: LocalEndpoints): Promise<LocalAnswer> {
   if (local.token !== undefined) {
     if (!tokenMatches(local.token, req.headers.authorization)) {
-      throw new EdgeError('forbidden', 'missing or invalid bearer token (send "Authorization: Bearer <token>")', { status: 401, headers: { 'www-authenticate': 'Bearer' } });
+      throw new EdgeError('forbidden', 'missing or invalid bearer token (send "Authorization: Bearer <token>")', {
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer' },
+      });
     }
   } else if (!(state.config.control.trustLoopback && isLoopback(req.socket.remoteAddress ?? ''))) {
     throw new EdgeError('forbidden', 'PURGE on the proxy port needs the control token (edge.control.token)');
@@ -327,4 +375,3 @@ async function purge(req: IncomingMessage, state: EdgeState, local: LocalEndpoin
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
 }
-

@@ -28,7 +28,9 @@ export async function startEdgeService(opts: EdgeServiceOptions): Promise<EdgeSe
   const log = opts.log ?? createLogger({ service: 'edge', level: config.logLevel });
   const token = resolveControlToken({
     token: config.control.token,
-    ...(config.control.tokenFile !== undefined && { tokenFile: resolvePath(dirname(config.file), config.control.tokenFile) }),
+    ...(config.control.tokenFile !== undefined && {
+      tokenFile: resolvePath(dirname(config.file), config.control.tokenFile),
+    }),
   });
   const setting = opts.workers ?? config.workers;
   const workers = setting === 'auto' ? autoEdgeWorkers() : setting;
@@ -39,16 +41,33 @@ export async function startEdgeService(opts: EdgeServiceOptions): Promise<EdgeSe
   return startSingle(config, log, token, opts.now ?? Date.now);
 }
 
-async function startSingle(config: EdgeConfig, log: Logger, token: string | undefined, now: () => number): Promise<EdgeService> {
+async function startSingle(
+  config: EdgeConfig,
+  log: Logger,
+  token: string | undefined,
+  now: () => number,
+): Promise<EdgeService> {
   const registry = createRegistry('edge');
   const core = new EdgeCore({ config, log, now, registry });
   const { cache, metrics, upstream, purger, state } = core;
 
   let draining = false;
-  const stats = (): EdgeStats => ({ objects: cache.objects, bytes: cache.bytes, hitRatio: roundRatio(metrics.hitRatio()) });
-  const healthz = () => healthAnswer({ pop: config.pop, draining, originDownAfter: config.originDownAfter, stats: stats(), cores: [core.stats()] });
+  const stats = (): EdgeStats => ({
+    objects: cache.objects,
+    bytes: cache.bytes,
+    hitRatio: roundRatio(metrics.hitRatio()),
+  });
+  const healthz = () =>
+    healthAnswer({
+      pop: config.pop,
+      draining,
+      originDownAfter: config.originDownAfter,
+      stats: stats(),
+      cores: [core.stats()],
+    });
   const setDraining = (on: boolean): void => {
-    if (on !== draining) log.info({ pop: config.pop, draining: on }, on ? 'draining: /healthz answers 503' : 'undrained');
+    if (on !== draining)
+      log.info({ pop: config.pop, draining: on }, on ? 'draining: /healthz answers 503' : 'undrained');
     draining = on;
   };
   const status = () => ({
@@ -75,17 +94,39 @@ async function startSingle(config: EdgeConfig, log: Logger, token: string | unde
     })());
 
   try {
-    server = await startEdgeServer(state, { healthz, purge: ({ key, soft }) => purger.apply({ kind: 'url', key, soft }), token }, config.listen);
+    server = await startEdgeServer(
+      state,
+      { healthz, purge: ({ key, soft }) => purger.apply({ kind: 'url', key, soft }), token },
+      config.listen,
+    );
     const controlAt = config.control.listen;
     if (controlAt) {
       const routes = controlRoutes({ purge: (p) => purger.run(p), healthz, status, setDraining });
-      control = await startControlServer({ ...controlAt, token, routes, registry, allowedHosts: config.control.allowedHosts, allowedHostsSetting: 'edge.control.allowedHosts', log });
+      control = await startControlServer({
+        ...controlAt,
+        token,
+        routes,
+        registry,
+        allowedHosts: config.control.allowedHosts,
+        allowedHostsSetting: 'edge.control.allowedHosts',
+        log,
+      });
     }
   } catch (e) {
     await close();
     throw e;
   }
-  log.info({ pop: config.pop, url: server.url, upstream: config.upstream.href, shield: config.shield, workers: 1, ...(control && { control: control.url }) }, 'meridian edge serving');
+  log.info(
+    {
+      pop: config.pop,
+      url: server.url,
+      upstream: config.upstream.href,
+      shield: config.shield,
+      workers: 1,
+      ...(control && { control: control.url }),
+    },
+    'meridian edge serving',
+  );
   return {
     config,
     url: server.url,

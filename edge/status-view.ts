@@ -26,7 +26,10 @@ export function roundRatio(r: number): number {
  * The upstream as the most pessimistic process sees it: the one that has found it unreachable
  * longest (each process learns reachability from its own fetches and rechecks).
  */
-export function worstUpstream(cores: readonly CoreStats[]): { downFor: number; upstream: CoreStats['upstream'] | undefined } {
+export function worstUpstream(cores: readonly CoreStats[]): {
+  downFor: number;
+  upstream: CoreStats['upstream'] | undefined;
+} {
   let worst: CoreStats | undefined;
   for (const c of cores) if (!worst || c.downFor > worst.downFor) worst = c;
   return { downFor: worst?.downFor ?? 0, upstream: worst?.upstream };
@@ -36,7 +39,10 @@ export function healthAnswer(h: HealthInput): { status: number; body: unknown } 
   const { downFor, upstream } = worstUpstream(h.cores);
   const originDown = downFor > h.originDownAfter;
   const state = h.draining ? 'draining' : originDown ? 'origin-down' : 'serving';
-  return { status: state === 'serving' ? 200 : 503, body: { ok: state === 'serving', state, pop: h.pop, ...h.stats, upstream: upstream ?? null } };
+  return {
+    status: state === 'serving' ? 200 : 503,
+    body: { ok: state === 'serving', state, pop: h.pop, ...h.stats, upstream: upstream ?? null },
+  };
 }
 
 /**

@@ -104,7 +104,11 @@ export class Upstream {
   private scheduleRecheck(): void {
     this.recheck = setTimeout(() => {
       const port = Number(this.opts.url.port) || (this.opts.url.protocol === 'https:' ? 443 : 80);
-      const socket = connect({ host: this.opts.url.hostname.replace(/^\[(.*)\]$/, '$1'), port, timeout: this.opts.timeouts.connect });
+      const socket = connect({
+        host: this.opts.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port,
+        timeout: this.opts.timeouts.connect,
+      });
       let settled = false;
       const done = (ok: boolean): void => {
         if (settled) return;

@@ -34,7 +34,8 @@ function defaultDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the repository root (no package.json above this file); pass the geo-data directory');
+    if (parent === dir)
+      throw new Error('cannot find the repository root (no package.json above this file); pass the geo-data directory');
     dir = parent;
   }
   return join(dir, 'geo-data');

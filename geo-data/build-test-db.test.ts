@@ -17,15 +17,21 @@ const built = buildTestDatabases(csv);
 const committed = (key: keyof typeof TEST_DB_FILES): Buffer => readFileSync(join(here, TEST_DB_FILES[key]));
 
 describe('committed test databases', () => {
-  it.each(Object.keys(TEST_DB_FILES) as (keyof typeof TEST_DB_FILES)[])('%s equals a fresh build from networks.csv', (key) => {
-    const stale = `geo-data/${TEST_DB_FILES[key]} is stale: run npm run build && node dist/geo-data/build-test-db-cli.js`;
-    expect(committed(key).equals(built[key]), stale).toBe(true);
-  });
+  it.each(Object.keys(TEST_DB_FILES) as (keyof typeof TEST_DB_FILES)[])(
+    '%s equals a fresh build from networks.csv',
+    (key) => {
+      const stale = `geo-data/${TEST_DB_FILES[key]} is stale: run npm run build && node dist/geo-data/build-test-db-cli.js`;
+      expect(committed(key).equals(built[key]), stale).toBe(true);
+    },
+  );
 
   it('are small and reproducible', () => {
-    for (const key of Object.keys(TEST_DB_FILES) as (keyof typeof TEST_DB_FILES)[]) expect(built[key].length).toBeLessThan(16 * 1024);
+    for (const key of Object.keys(TEST_DB_FILES) as (keyof typeof TEST_DB_FILES)[])
+      expect(built[key].length).toBeLessThan(16 * 1024);
     const again = buildTestDatabases(csv);
-    expect(again.city.equals(built.city) && again.flatV4.equals(built.flatV4) && again.flatV6.equals(built.flatV6)).toBe(true);
+    expect(
+      again.city.equals(built.city) && again.flatV4.equals(built.flatV4) && again.flatV6.equals(built.flatV6),
+    ).toBe(true);
   });
 
   it('carry the expected metadata', () => {
@@ -63,21 +69,27 @@ describe('lookups', () => {
   const flatV4 = new Reader<Data>(built.flatV4);
   const flatV6 = new Reader<Data>(built.flatV6);
 
-  it.each(EXPECTED)('GeoLite2-City schema: $ip is $city, $country', ({ ip, prefix, country, continent, lat, lon, city: name }) => {
-    expect(city.getWithPrefixLength(ip)).toEqual([
-      {
-        city: { names: { en: name } },
-        continent: { code: continent },
-        country: { iso_code: country },
-        location: { accuracy_radius: 50, latitude: lat, longitude: lon },
-      },
-      prefix,
-    ]);
-  });
+  it.each(EXPECTED)(
+    'GeoLite2-City schema: $ip is $city, $country',
+    ({ ip, prefix, country, continent, lat, lon, city: name }) => {
+      expect(city.getWithPrefixLength(ip)).toEqual([
+        {
+          city: { names: { en: name } },
+          continent: { code: continent },
+          country: { iso_code: country },
+          location: { accuracy_radius: 50, latitude: lat, longitude: lon },
+        },
+        prefix,
+      ]);
+    },
+  );
 
   it.each(EXPECTED)('flat schema: $ip is $city, $country', ({ ip, prefix, country, lat, lon, city: name }) => {
     const flat = ip.includes(':') ? flatV6 : flatV4;
-    expect(flat.getWithPrefixLength(ip)).toEqual([{ country_code: country, city: name, latitude: lat, longitude: lon }, prefix]);
+    expect(flat.getWithPrefixLength(ip)).toEqual([
+      { country_code: country, city: name, latitude: lat, longitude: lon },
+      prefix,
+    ]);
   });
 
   it('finds IPv4 through the IPv4-mapped alias in the city database', () => {
@@ -112,7 +124,10 @@ describe('networks.csv', () => {
     for (const continent of ['NA', 'SA', 'EU', 'AF', 'AS', 'OC']) {
       const here = rows.filter((r) => r.continent === continent);
       expect(here.filter((r) => r.net.family === 4).length, continent).toBeGreaterThanOrEqual(3);
-      expect(here.some((r) => r.net.family === 6), continent).toBe(true);
+      expect(
+        here.some((r) => r.net.family === 6),
+        continent,
+      ).toBe(true);
     }
   });
 
@@ -139,7 +154,9 @@ describe('networks.csv', () => {
   });
 
   it('reads quoted fields', () => {
-    const [row] = parseNetworksCsv('network,country,continent,latitude,longitude,city\r\n192.0.2.0/24,US,NA,1,2,"Washington, ""D.C."""\r\n');
+    const [row] = parseNetworksCsv(
+      'network,country,continent,latitude,longitude,city\r\n192.0.2.0/24,US,NA,1,2,"Washington, ""D.C."""\r\n',
+    );
     expect(row?.city).toBe('Washington, "D.C."');
   });
 });
@@ -147,7 +164,7 @@ describe('networks.csv', () => {
 describe('build-test-db-cli', () => {
   let dir: string | undefined;
 
-  it('checks the repository\'s geo-data folder by default', () => {
+  it("checks the repository's geo-data folder by default", () => {
     const lines: string[] = [];
     expect(main(['--check'], (l) => lines.push(l))).toBe(0);
     expect(lines.map((l) => l.replace(/^.*\//, ''))).toEqual(Object.values(TEST_DB_FILES));

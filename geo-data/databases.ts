@@ -15,7 +15,10 @@ export class GeoDatabases {
   ) {}
 
   /** Throws naming the file when one cannot be read or is not a MaxMind DB. */
-  static async open(files: readonly string[], onError: (file: string, err: Error) => void = () => {}): Promise<GeoDatabases> {
+  static async open(
+    files: readonly string[],
+    onError: (file: string, err: Error) => void = () => {},
+  ): Promise<GeoDatabases> {
     const entries = [];
     for (const file of files) entries.push({ file, reader: await load(file) });
     return new GeoDatabases(entries, onError);

@@ -10,26 +10,53 @@ const city = open('geo-data/test-city.mmdb');
 const flatV4 = open('geo-data/test-flat-ipv4.mmdb');
 const flatV6 = open('geo-data/test-flat-ipv6.mmdb');
 const at = (ip: string) => ipBytes(ip)!;
-const net = (cidr: string, extra: Partial<NetOverride>): NetOverride => ({ ...parseCidr(cidr), text: cidr, location: null, pool: null, ...extra });
+const net = (cidr: string, extra: Partial<NetOverride>): NetOverride => ({
+  ...parseCidr(cidr),
+  text: cidr,
+  location: null,
+  pool: null,
+  ...extra,
+});
 
 describe('locating a client', () => {
   it('reads MaxMind City records: location, country, continent and the deciding prefix', () => {
     const got = new GeoLocator([city], []).locate(at('203.0.113.9'), 32);
-    expect(got).toMatchObject({ source: 'database', country: 'JP', continent: 'AS', location: { lat: 35.68, lon: 139.69 }, prefixLength: 24 });
+    expect(got).toMatchObject({
+      source: 'database',
+      country: 'JP',
+      continent: 'AS',
+      location: { lat: 35.68, lon: 139.69 },
+      prefixLength: 24,
+    });
   });
 
   it('reads the flat ip-location-db schema, choosing the file by address family', () => {
     const locator = new GeoLocator([flatV4, flatV6], []);
-    expect(locator.locate(at('198.51.100.1'), 32)).toMatchObject({ source: 'database', country: 'DE', location: { lat: 50.11, lon: 8.68 } });
+    expect(locator.locate(at('198.51.100.1'), 32)).toMatchObject({
+      source: 'database',
+      country: 'DE',
+      location: { lat: 50.11, lon: 8.68 },
+    });
     // The IPv4-only file is skipped for IPv6 (it would answer with garbage).
-    expect(locator.locate(at('2001:db8:5::1'), 128)).toMatchObject({ source: 'database', country: 'AU', database: 'geo-data/test-flat-ipv6.mmdb' });
+    expect(locator.locate(at('2001:db8:5::1'), 128)).toMatchObject({
+      source: 'database',
+      country: 'AU',
+      database: 'geo-data/test-flat-ipv6.mmdb',
+    });
   });
 
   it('merges databases: the first that knows a field wins, location decides the prefix', () => {
-    const countryOnly = writeMmdb([{ network: '192.0.2.0/24', data: { country: { iso_code: 'CA' } } }], { databaseType: 'Test-Country' });
+    const countryOnly = writeMmdb([{ network: '192.0.2.0/24', data: { country: { iso_code: 'CA' } } }], {
+      databaseType: 'Test-Country',
+    });
     const first: NamedReader = { file: 'country.mmdb', reader: new Reader<Record<string, unknown>>(countryOnly) };
     const got = new GeoLocator([first, city], []).locate(at('192.0.2.1'), 32);
-    expect(got).toMatchObject({ country: 'CA', continent: 'NA', location: { lat: 40.71, lon: -74.01 }, database: 'geo-data/test-city.mmdb' });
+    expect(got).toMatchObject({
+      country: 'CA',
+      continent: 'NA',
+      location: { lat: 40.71, lon: -74.01 },
+      database: 'geo-data/test-city.mmdb',
+    });
   });
 
   it('falls back to the country centroid when the database has no coordinates', () => {
@@ -41,8 +68,13 @@ describe('locating a client', () => {
   });
 
   it('falls back to the continent centroid when only the continent is known', () => {
-    const db = writeMmdb([{ network: '192.0.2.0/24', data: { continent: { code: 'OC' } } }], { databaseType: 'Test-Continent' });
-    const got = new GeoLocator([{ file: 'c.mmdb', reader: new Reader<Record<string, unknown>>(db) }], []).locate(at('192.0.2.1'), 32);
+    const db = writeMmdb([{ network: '192.0.2.0/24', data: { continent: { code: 'OC' } } }], {
+      databaseType: 'Test-Continent',
+    });
+    const got = new GeoLocator([{ file: 'c.mmdb', reader: new Reader<Record<string, unknown>>(db) }], []).locate(
+      at('192.0.2.1'),
+      32,
+    );
     expect(got.source).toBe('continent-centroid');
     expect(got.location!.lat).toBeLessThan(0);
   });
@@ -55,12 +87,19 @@ describe('locating a client', () => {
   });
 
   it('checks nets overrides first, most specific first, and only when the source prefix covers them', () => {
-    const locator = new GeoLocator([city], [
-      net('198.51.0.0/16', { location: { lat: 1, lon: 1 } }),
-      net('198.51.100.0/24', { pool: 'europe', location: null }),
-    ]);
+    const locator = new GeoLocator(
+      [city],
+      [
+        net('198.51.0.0/16', { location: { lat: 1, lon: 1 } }),
+        net('198.51.100.0/24', { pool: 'europe', location: null }),
+      ],
+    );
     expect(locator.locate(at('198.51.100.7'), 32)).toMatchObject({ source: 'nets', pool: 'europe', prefixLength: 24 });
-    expect(locator.locate(at('198.51.7.7'), 32)).toMatchObject({ source: 'nets', location: { lat: 1, lon: 1 }, prefixLength: 16 });
+    expect(locator.locate(at('198.51.7.7'), 32)).toMatchObject({
+      source: 'nets',
+      location: { lat: 1, lon: 1 },
+      prefixLength: 16,
+    });
     // A /8 ECS subnet does not say which /16 the client is in: the override cannot apply.
     expect(locator.locate(at('198.0.0.0'), 8).source).not.toBe('nets');
   });

@@ -53,8 +53,20 @@ export class GeoLocator {
   locate(address: Buffer, sourcePrefix: number): Located {
     const family = address.length === 4 ? 4 : 6;
     for (const net of this.nets) {
-      if (net.family === family && sourcePrefix >= net.prefixLength && equalPrefix(address, net.bytes, net.prefixLength)) {
-        return { location: net.location, country: null, continent: null, source: 'nets', prefixLength: net.prefixLength, pool: net.pool, database: null };
+      if (
+        net.family === family &&
+        sourcePrefix >= net.prefixLength &&
+        equalPrefix(address, net.bytes, net.prefixLength)
+      ) {
+        return {
+          location: net.location,
+          country: null,
+          continent: null,
+          source: 'nets',
+          prefixLength: net.prefixLength,
+          pool: net.pool,
+          database: null,
+        };
       }
     }
     const ip = addressText(address);
@@ -86,20 +98,44 @@ export class GeoLocator {
     prefixLength = Math.max(0, prefixLength);
     if (location) return { location, country, continent, source: 'database', prefixLength, pool: null, database };
     const byCountry = country ? countryCentroid(country) : undefined;
-    if (byCountry) return { location: { lat: byCountry.latitude, lon: byCountry.longitude }, country, continent, source: 'country-centroid', prefixLength, pool: null, database: null };
+    if (byCountry)
+      return {
+        location: { lat: byCountry.latitude, lon: byCountry.longitude },
+        country,
+        continent,
+        source: 'country-centroid',
+        prefixLength,
+        pool: null,
+        database: null,
+      };
     const byContinent = continent ? continentCentroid(continent as ContinentCode) : undefined;
-    if (byContinent) return { location: { lat: byContinent.latitude, lon: byContinent.longitude }, country, continent, source: 'continent-centroid', prefixLength, pool: null, database: null };
+    if (byContinent)
+      return {
+        location: { lat: byContinent.latitude, lon: byContinent.longitude },
+        country,
+        continent,
+        source: 'continent-centroid',
+        prefixLength,
+        pool: null,
+        database: null,
+      };
     return { location: null, country, continent, source: 'none', prefixLength, pool: null, database: null };
   }
 }
 
 /** Both schemas: MaxMind GeoIP2/GeoLite2 City/Country, and the flat ip-location-db one. */
-function readFields(r: Record<string, unknown>): { location: Location | null; country: string | null; continent: string | null } {
+function readFields(r: Record<string, unknown>): {
+  location: Location | null;
+  country: string | null;
+  continent: string | null;
+} {
   const loc = r['location'] as { latitude?: number; longitude?: number } | undefined;
   const lat = loc?.latitude ?? (r['latitude'] as number | undefined);
   const lon = loc?.longitude ?? (r['longitude'] as number | undefined);
-  const country = (r['country'] as { iso_code?: string } | undefined)?.iso_code ?? (r['country_code'] as string | undefined) ?? null;
-  const continent = (r['continent'] as { code?: string } | undefined)?.code ?? (r['continent_code'] as string | undefined) ?? null;
+  const country =
+    (r['country'] as { iso_code?: string } | undefined)?.iso_code ?? (r['country_code'] as string | undefined) ?? null;
+  const continent =
+    (r['continent'] as { code?: string } | undefined)?.code ?? (r['continent_code'] as string | undefined) ?? null;
   return { location: typeof lat === 'number' && typeof lon === 'number' ? { lat, lon } : null, country, continent };
 }
 

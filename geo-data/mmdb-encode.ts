@@ -166,7 +166,8 @@ function writeTyped({ type, value }: MmdbTypedNumber, path: string, sink: Sink):
 }
 
 function checkedInteger(value: number | bigint, min: bigint, max: bigint, type: string, path: string): bigint {
-  if (typeof value === 'number' && !Number.isInteger(value)) throw new Error(`${path}: ${value} is not an integer, so not a ${type}`);
+  if (typeof value === 'number' && !Number.isInteger(value))
+    throw new Error(`${path}: ${value} is not an integer, so not a ${type}`);
   const n = BigInt(value);
   if (n < min || n > max) throw new Error(`${path}: ${value} is outside the ${type} range ${min}..${max}`);
   return n;

@@ -98,7 +98,9 @@ describe('writeMmdb: lookups', () => {
     expect(r.metadata.treeDepth).toBe(32);
     expect(r.getWithPrefixLength('192.0.2.1')).toEqual([{ n: 'doc' }, 24]);
     expect(r.get('192.0.3.1')).toBeNull();
-    expect(() => write([{ network: '2001:db8::/32', data: {} }], { ipVersion: 4 })).toThrow(/'2001:db8::\/32' is IPv6 but the database is IPv4-only/);
+    expect(() => write([{ network: '2001:db8::/32', data: {} }], { ipVersion: 4 })).toThrow(
+      /'2001:db8::\/32' is IPv6 but the database is IPv4-only/,
+    );
   });
 
   it('covers everything with /0 networks', () => {
@@ -154,7 +156,11 @@ describe('writeMmdb: values', () => {
   });
 
   it.each<[string, MmdbValue, RegExp]>([
-    ['uint16 above range', { type: 'uint16', value: 65_536 }, /data of 192.0.2.0\/24\.v: 65536 is outside the uint16 range/],
+    [
+      'uint16 above range',
+      { type: 'uint16', value: 65_536 },
+      /data of 192.0.2.0\/24\.v: 65536 is outside the uint16 range/,
+    ],
     ['negative uint32', { type: 'uint32', value: -1 }, /outside the uint32 range/],
     ['negative uint64', { type: 'uint64', value: -1n }, /outside the uint64 range/],
     ['int32 above range', { type: 'int32', value: 2 ** 31 }, /outside the int32 range/],
@@ -181,7 +187,14 @@ describe('writeMmdb: values', () => {
 
   it('reaches far values with the longer pointer forms', () => {
     // value-x sits below offset 2048 (2-byte pointer), value-y past it (3 bytes), value-z past 526336 (4 bytes).
-    const data = { x: 'value-x', pad1: 'a'.repeat(3000), y: 'value-y', pad2: 'b'.repeat(600_000), z: 'value-z', again: ['value-x', 'value-y', 'value-z'] };
+    const data = {
+      x: 'value-x',
+      pad1: 'a'.repeat(3000),
+      y: 'value-y',
+      pad2: 'b'.repeat(600_000),
+      z: 'value-z',
+      again: ['value-x', 'value-y', 'value-z'],
+    };
     const buf = write([{ network: '192.0.2.0/24', data }]);
     expect(occurrences(buf, 'value-y')).toBe(1);
     expect(occurrences(buf, 'value-z')).toBe(1);
@@ -230,7 +243,11 @@ describe('writeMmdb: file format', () => {
   });
 
   it('writes the metadata', () => {
-    const r = open(networks, { description: { en: 'test data', de: 'Testdaten' }, languages: ['en', 'de'], buildEpoch: 1_700_000_000 });
+    const r = open(networks, {
+      description: { en: 'test data', de: 'Testdaten' },
+      languages: ['en', 'de'],
+      buildEpoch: 1_700_000_000,
+    });
     expect(r.metadata).toMatchObject({
       binaryFormatMajorVersion: 2,
       binaryFormatMinorVersion: 0,
@@ -272,8 +289,16 @@ describe('writeMmdb: property', () => {
     .tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 32 }))
     .map(([a, prefix]): IpNetwork => ({ family: 4, address: BigInt(a) & networkMask(32, prefix), prefix }));
   const v6 = fc
-    .tuple(fc.integer({ min: 0x24, max: 0xff }), fc.bigInt({ min: 0n, max: (1n << 120n) - 1n }), fc.integer({ min: 8, max: 128 }))
-    .map(([top, rest, prefix]): IpNetwork => ({ family: 6, address: ((BigInt(top) << 120n) | rest) & networkMask(128, prefix), prefix }));
+    .tuple(
+      fc.integer({ min: 0x24, max: 0xff }),
+      fc.bigInt({ min: 0n, max: (1n << 120n) - 1n }),
+      fc.integer({ min: 8, max: 128 }),
+    )
+    .map(([top, rest, prefix]): IpNetwork => ({
+      family: 6,
+      address: ((BigInt(top) << 120n) | rest) & networkMask(128, prefix),
+      prefix,
+    }));
 
   const key = fc.string({ unit: 'grapheme', maxLength: 6 }).filter((k) => k !== '__proto__');
   const scalar = fc.oneof(
@@ -294,7 +319,8 @@ describe('writeMmdb: property', () => {
   const record = fc.dictionary(key, value, { maxKeys: 5, noNullPrototype: true });
 
   const overlaps = (a: IpNetwork, b: IpNetwork): boolean => contains(a, b) || contains(b, a);
-  const within = (net: IpNetwork, offset: bigint): bigint => net.address | (offset & ((1n << BigInt((net.family === 4 ? 32 : 128) - net.prefix)) - 1n));
+  const within = (net: IpNetwork, offset: bigint): bigint =>
+    net.address | (offset & ((1n << BigInt((net.family === 4 ? 32 : 128) - net.prefix)) - 1n));
 
   it('reads back random non-overlapping networks exactly, and nothing elsewhere', () => {
     fc.assert(
@@ -305,9 +331,15 @@ describe('writeMmdb: property', () => {
         fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
         (candidates, recordSize, probes, offset) => {
           const entries: [IpNetwork, { [k: string]: MmdbValue }][] = [];
-          for (const [net, data] of candidates) if (!entries.some(([kept]) => overlaps(kept, net))) entries.push([net, data]);
+          for (const [net, data] of candidates)
+            if (!entries.some(([kept]) => overlaps(kept, net))) entries.push([net, data]);
           const text = (net: IpNetwork): string => `${formatIp(net.family, net.address)}/${net.prefix}`;
-          const r = new Reader<Data>(writeMmdb(entries.map(([net, data]) => ({ network: text(net), data })), { databaseType: 'prop', recordSize }));
+          const r = new Reader<Data>(
+            writeMmdb(
+              entries.map(([net, data]) => ({ network: text(net), data })),
+              { databaseType: 'prop', recordSize },
+            ),
+          );
 
           for (const [net, data] of entries) {
             for (const address of [net.address, within(net, -1n), within(net, offset)]) {

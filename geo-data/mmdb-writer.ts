@@ -55,7 +55,8 @@ export function writeMmdb(networks: MmdbNetwork[], opts: MmdbOptions): Buffer {
   const recordIds = new Map<string, number>();
   const placed: Placed[] = networks.map(({ network, data }) => {
     const net = parseCidr(network);
-    if (net.family === 6 && ipVersion === 4) throw new Error(`'${network}' is IPv6 but the database is IPv4-only (ipVersion: 4)`);
+    if (net.family === 6 && ipVersion === 4)
+      throw new Error(`'${network}' is IPv6 but the database is IPv4-only (ipVersion: 4)`);
     const key = encodeValue(data, `data of ${network}`).toString('latin1');
     let record = recordIds.get(key);
     if (record === undefined) {
@@ -72,7 +73,8 @@ export function writeMmdb(networks: MmdbNetwork[], opts: MmdbOptions): Buffer {
   placed.sort((a, b) => a.depth - b.depth);
   const tree = new SearchTree(familyBits(ipVersion));
   for (const p of placed) tree.set(p.net.address, p.depth, p.record);
-  if (ipVersion === 6 && opts.ipv4Aliases !== false && placed.some((p) => p.net.family === 4)) addIpv4Aliases(tree, placed);
+  if (ipVersion === 6 && opts.ipv4Aliases !== false && placed.some((p) => p.net.family === 4))
+    addIpv4Aliases(tree, placed);
 
   return assemble(tree, records, opts, ipVersion);
 }
@@ -81,7 +83,9 @@ function addIpv4Aliases(tree: SearchTree, placed: readonly Placed[]): void {
   for (const alias of IPV4_ALIASES) {
     const inside = placed.find((p) => contains(alias.net, p.net));
     if (inside) {
-      throw new Error(`'${inside.text}' lies in the IPv4 alias range ${alias.text}; pass ipv4Aliases: false to store it as given`);
+      throw new Error(
+        `'${inside.text}' lies in the IPv4 alias range ${alias.text}; pass ipv4Aliases: false to store it as given`,
+      );
     }
   }
   const ipv4 = tree.get(0n, 96);
@@ -134,7 +138,8 @@ function assemble(tree: SearchTree, records: readonly MmdbValue[], opts: MmdbOpt
 function chooseRecordSize(limit: number, requested: 24 | 28 | 32 | undefined): 24 | 28 | 32 {
   const fits = (size: number): boolean => limit <= 2 ** size;
   if (requested !== undefined) {
-    if (!fits(requested)) throw new Error(`${requested}-bit records cannot address ${limit} nodes and data bytes; use a larger recordSize`);
+    if (!fits(requested))
+      throw new Error(`${requested}-bit records cannot address ${limit} nodes and data bytes; use a larger recordSize`);
     return requested;
   }
   const size = ([24, 28, 32] as const).find(fits);
@@ -143,11 +148,13 @@ function chooseRecordSize(limit: number, requested: 24 | 28 | 32 | undefined): 2
 }
 
 function checkOptions(opts: MmdbOptions, ipVersion: number): void {
-  if (typeof opts.databaseType !== 'string' || opts.databaseType === '') throw new Error('databaseType must be a non-empty string');
+  if (typeof opts.databaseType !== 'string' || opts.databaseType === '')
+    throw new Error('databaseType must be a non-empty string');
   if (ipVersion !== 4 && ipVersion !== 6) throw new Error(`ipVersion must be 4 or 6, not ${ipVersion}`);
   if (opts.recordSize !== undefined && ![24, 28, 32].includes(opts.recordSize)) {
     throw new Error(`recordSize must be 24, 28 or 32, not ${opts.recordSize}`);
   }
   const epoch = opts.buildEpoch;
-  if (epoch !== undefined && !(Number.isSafeInteger(epoch) && epoch >= 0)) throw new Error(`buildEpoch must be whole seconds since 1970, not ${epoch}`);
+  if (epoch !== undefined && !(Number.isSafeInteger(epoch) && epoch >= 0))
+    throw new Error(`buildEpoch must be whole seconds since 1970, not ${epoch}`);
 }

@@ -39,18 +39,30 @@ export function parseNetworksCsv(text: string): NetworkRow[] {
 
 function parseRow(fields: string[]): NetworkRow {
   if (fields.length !== 6) throw new Error(`expected 6 fields, got ${fields.length}`);
-  const [network, country, continent, lat, lon, city] = fields.map((f) => f.trim()) as [string, string, string, string, string, string];
+  const [network, country, continent, lat, lon, city] = fields.map((f) => f.trim()) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const net = parseCidr(network);
   if (!/^[A-Z]{2}$/.test(country)) throw new Error(`country '${country}' is not an upper-case ISO 3166-1 alpha-2 code`);
-  if (!CONTINENTS.has(continent)) throw new Error(`continent '${continent}' is not one of ${[...CONTINENTS].join(' ')}`);
+  if (!CONTINENTS.has(continent))
+    throw new Error(`continent '${continent}' is not one of ${[...CONTINENTS].join(' ')}`);
   if ((lat === '') !== (lon === '')) throw new Error('latitude and longitude must both be given or both be empty');
-  const location = lat === '' ? undefined : { latitude: coordinate(lat, 90, 'latitude'), longitude: coordinate(lon, 180, 'longitude') };
+  const location =
+    lat === ''
+      ? undefined
+      : { latitude: coordinate(lat, 90, 'latitude'), longitude: coordinate(lon, 180, 'longitude') };
   return { network, net, country, continent, ...(location && { location }), ...(city !== '' && { city }) };
 }
 
 function coordinate(text: string, limit: number, name: string): number {
   const n = Number(text);
-  if (!/^-?\d+(\.\d+)?$/.test(text) || Math.abs(n) > limit) throw new Error(`${name} '${text}' is not a number from -${limit} to ${limit}`);
+  if (!/^-?\d+(\.\d+)?$/.test(text) || Math.abs(n) > limit)
+    throw new Error(`${name} '${text}' is not a number from -${limit} to ${limit}`);
   return n;
 }
 

@@ -8,7 +8,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function input(over: Partial<BannerInput> = {}, plan?: Plan): Promise<BannerInput> {
   return {
-    plan: plan ?? (await planFor(join(ROOT, 'config', 'demo.yaml'), { proberPort: 8090, controlListen: { host: '127.0.0.1', port: 8054 } })),
+    plan:
+      plan ??
+      (await planFor(join(ROOT, 'config', 'demo.yaml'), {
+        proberPort: 8090,
+        controlListen: { host: '127.0.0.1', port: 8054 },
+      })),
     controlUrl: 'http://127.0.0.1:8054',
     defaultControl: true,
     example: { name: 'www.demo.test', subnet: '203.0.113.0/24', country: 'JP', pop: 'sin', addresses: ['127.0.4.1'] },
@@ -24,13 +29,23 @@ describe('renderBanner', () => {
     const text = renderBanner(await input());
     expect(text).toContain('Meridian is up: 14 processes from config/demo.yaml (Ctrl-C stops them all)');
     expect(text).toContain('  sin  Singapore     http://127.0.4.1:8080  http://127.0.4.1:8090\n');
-    expect(text).toContain('  dig @127.0.0.1 -p 5353 www.demo.test +subnet=203.0.113.0/24 +short\n      a client in JP is answered sin (Singapore): 127.0.4.1\n');
-    expect(text).toContain("  curl -si http://127.0.4.1:8080/assets/app.12345678.js | grep -iE '^(HTTP|cache-status|x-origin-time)'\n");
+    expect(text).toContain(
+      '  dig @127.0.0.1 -p 5353 www.demo.test +subnet=203.0.113.0/24 +short\n      a client in JP is answered sin (Singapore): 127.0.4.1\n',
+    );
+    expect(text).toContain(
+      "  curl -si http://127.0.4.1:8080/assets/app.12345678.js | grep -iE '^(HTTP|cache-status|x-origin-time)'\n",
+    );
     expect(text).toContain('  node bin/meridian.js pop kill sin\n');
   });
 
   it('adds --control to the drill when up listens elsewhere, and falls back to the first PoP when the answer is unknown', async () => {
-    const text = renderBanner(await input({ controlUrl: 'http://127.0.0.1:9054', defaultControl: false, example: { name: 'www.demo.test', subnet: '203.0.113.0/24' } }));
+    const text = renderBanner(
+      await input({
+        controlUrl: 'http://127.0.0.1:9054',
+        defaultControl: false,
+        example: { name: 'www.demo.test', subnet: '203.0.113.0/24' },
+      }),
+    );
     expect(text).toContain('      a client in 203.0.113.0/24\n');
     expect(text).toContain('  curl -si http://127.0.1.1:8080/assets/');
     expect(text).toContain('  node bin/meridian.js pop kill fra --control http://127.0.0.1:9054\n');

@@ -35,7 +35,10 @@ export function renderBanner(b: BannerInput): string {
   const { plan, example } = b;
   const out: string[] = [];
   const file = relative(b.cwd, plan.configFile);
-  out.push(`Meridian is up: ${plan.processes.length} processes from ${file.startsWith('..') ? plan.configFile : file} (Ctrl-C stops them all)`, '');
+  out.push(
+    `Meridian is up: ${plan.processes.length} processes from ${file.startsWith('..') ? plan.configFile : file} (Ctrl-C stops them all)`,
+    '',
+  );
   out.push(
     ...table([
       ['origin', plan.origin],
@@ -44,22 +47,31 @@ export function renderBanner(b: BannerInput): string {
     ]),
     '',
   );
-  out.push(...table([['PoP', 'name', 'edge', 'prober'], ...plan.pops.map((p) => [p.id, p.name, p.edge, p.prober])]), '');
+  out.push(
+    ...table([['PoP', 'name', 'edge', 'prober'], ...plan.pops.map((p) => [p.id, p.name, p.edge, p.prober])]),
+    '',
+  );
 
   const pop = plan.pops.find((p) => p.id === example.pop) ?? plan.pops[0]!;
   const where = example.country ? `a client in ${example.country}` : `a client in ${example.subnet}`;
-  const answered = example.pop ? `${where} is answered ${example.pop} (${pop.name})${example.addresses?.length ? `: ${example.addresses.join(', ')}` : ''}` : where;
+  const answered = example.pop
+    ? `${where} is answered ${example.pop} (${pop.name})${example.addresses?.length ? `: ${example.addresses.join(', ')}` : ''}`
+    : where;
   const meridian = 'node bin/meridian.js';
   const up = b.defaultControl ? '' : ` --control ${b.controlUrl}`;
   out.push(
     'Try:',
-    ...(example.name === undefined ? [] : [`  ${digCommand(plan.dns.listen[0]!)} ${example.name} +subnet=${example.subnet} +short`, `      ${answered}`]),
+    ...(example.name === undefined
+      ? []
+      : [`  ${digCommand(plan.dns.listen[0]!)} ${example.name} +subnet=${example.subnet} +short`, `      ${answered}`]),
     `  curl -si ${pop.edge}${b.asset} | grep -iE '^(HTTP|cache-status|x-origin-time)'`,
     `      twice: first fwd=uri-miss (fetched from the origin), then hit (same X-Origin-Time)`,
     `  ${meridian} pop kill ${pop.id}${up}`,
     `      ${pop.id}'s edge stops; within seconds dig answers another PoP. \`${meridian} pop revive ${pop.id}${up}\` brings it back`,
     '',
-    b.verbose ? 'Showing every log line (--verbose).' : 'Showing warnings and health changes only (--verbose shows every log line).',
+    b.verbose
+      ? 'Showing every log line (--verbose).'
+      : 'Showing warnings and health changes only (--verbose shows every log line).',
   );
   return `${out.join('\n')}\n`;
 }

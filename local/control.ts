@@ -50,13 +50,19 @@ export function upControlRoutes(deps: UpControlDeps): Route[] {
         changed = before.state !== 'killed';
         if (changed) {
           await supervisor.kill(name);
-          log.info({ lifecycle: true, pop, childPid: before.pid }, `edge ${pop} killed on request; it stays down until revived (pop revive ${pop})`);
+          log.info(
+            { lifecycle: true, pop, childPid: before.pid },
+            `edge ${pop} killed on request; it stays down until revived (pop revive ${pop})`,
+          );
         }
       } else {
         changed = await supervisor.revive(name);
         if (changed) {
           const ready = await supervisor.waitReady(name, REVIVE_READY_MS);
-          log.info({ lifecycle: true, pop, ready }, ready ? `edge ${pop} revived and serving` : `edge ${pop} revived, not serving yet`);
+          log.info(
+            { lifecycle: true, pop, ready },
+            ready ? `edge ${pop} revived and serving` : `edge ${pop} revived, not serving yet`,
+          );
         }
       }
       const after = supervisor.status(name)[0]!;

@@ -40,9 +40,12 @@ export function viewLine(who: string, line: string, opts: ViewOptions): string[]
   if (!opts.verbose && level < WARN && !LIFECYCLE.has(msg) && parsed.lifecycle !== true) return [];
   const time = typeof parsed.time === 'number' ? parsed.time : Date.now();
   const levelText = level === 30 ? '' : ` ${LEVELS[level] ?? `L${level}`}`;
-  const fields = opts.fields === false ? [] : Object.entries(parsed)
-    .filter(([k]) => !HIDDEN.has(k) && k !== 'tail' && k !== 'lifecycle')
-    .map(([k, v]) => `${k}=${fieldText(k, v)}`);
+  const fields =
+    opts.fields === false
+      ? []
+      : Object.entries(parsed)
+          .filter(([k]) => !HIDDEN.has(k) && k !== 'tail' && k !== 'lifecycle')
+          .map(([k, v]) => `${k}=${fieldText(k, v)}`);
   const out = [`${clock(time)} [${who}]${levelText} ${msg}${fields.length ? ` ${fields.join(' ')}` : ''}`];
   if (Array.isArray(parsed.tail)) for (const t of parsed.tail) out.push(`      | ${String(t)}`);
   return out;
@@ -62,7 +65,8 @@ function fieldText(key: string, value: unknown): string {
   if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   // pino serialises errors as { type, message, stack }: the message is what a reader needs.
-  if (key === 'err' && typeof value === 'object' && value !== null && 'message' in value) return JSON.stringify(String((value as { message: unknown }).message));
+  if (key === 'err' && typeof value === 'object' && value !== null && 'message' in value)
+    return JSON.stringify(String((value as { message: unknown }).message));
   const json = JSON.stringify(value) ?? String(value);
   return json.length > 200 ? `${json.slice(0, 199)}…` : json;
 }

@@ -15,7 +15,9 @@ const MISSING = { host: '192.0.2.77', port: 5353 };
 /** The demo plan with DNS on `v4` and the missing address, the latter optional when `optional`. */
 async function demoPlan(v4: { host: string; port: number }, optional = true): Promise<Plan> {
   const plan = await planFor(DEMO, { proberPort: 8090, controlListen: { host: '127.0.0.1', port: 8054 } });
-  const dnsListeners = [v4, MISSING].flatMap((l) => (['udp', 'tcp'] as const).map((proto) => ({ ...l, proto, what: 'the DNS server (dns.listen)' })));
+  const dnsListeners = [v4, MISSING].flatMap((l) =>
+    (['udp', 'tcp'] as const).map((proto) => ({ ...l, proto, what: 'the DNS server (dns.listen)' })),
+  );
   return {
     ...plan,
     dns: { ...plan.dns, listen: [v4, MISSING] },
@@ -33,7 +35,9 @@ afterEach(() => {
 describe('leaveOutMissing', () => {
   it('leaves out an optional listener whose address the machine lacks, says so, and tells the DNS server what remains', async () => {
     const { plan, notes } = await leaveOutMissing(await demoPlan({ host: '127.0.0.1', port: 5353 }));
-    expect(notes).toEqual(['dns.listen 192.0.2.77:5353 left out: this machine has no address 192.0.2.77; DNS answers on 127.0.0.1:5353 (up.optionalListen)']);
+    expect(notes).toEqual([
+      'dns.listen 192.0.2.77:5353 left out: this machine has no address 192.0.2.77; DNS answers on 127.0.0.1:5353 (up.optionalListen)',
+    ]);
     expect(plan.dns.listen).toEqual([{ host: '127.0.0.1', port: 5353 }]);
     expect(plan.processes.find((p) => p.role === 'dns')!.args.slice(-2)).toEqual(['--listen', '127.0.0.1:5353']);
     expect(plan.listeners.filter((l) => l.host === MISSING.host)).toEqual([]);
@@ -56,7 +60,11 @@ describe('leaveOutMissing', () => {
     await new Promise<void>((r) => held!.bind(0, '127.0.0.1', r));
     const taken = { host: '127.0.0.1', port: held.address().port };
     const before = await demoPlan({ host: '127.0.0.2', port: taken.port });
-    const plan = { ...before, dns: { ...before.dns, listen: [before.dns.listen[0]!, taken] }, optionalDnsListen: [taken] };
+    const plan = {
+      ...before,
+      dns: { ...before.dns, listen: [before.dns.listen[0]!, taken] },
+      optionalDnsListen: [taken],
+    };
     const result = await leaveOutMissing(plan);
     expect(result.notes).toEqual([]);
     expect(result.plan).toBe(plan);

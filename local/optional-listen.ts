@@ -17,7 +17,8 @@ export async function leaveOutMissing(plan: Plan): Promise<Trimmed> {
   const missing: HostPort[] = [];
   for (const at of plan.optionalDnsListen) {
     const left = plan.dns.listen.length - missing.length;
-    if (left > 1 && (await bindError({ ...at, proto: 'udp', what: 'the DNS server' })) === 'EADDRNOTAVAIL') missing.push(at);
+    if (left > 1 && (await bindError({ ...at, proto: 'udp', what: 'the DNS server' })) === 'EADDRNOTAVAIL')
+      missing.push(at);
   }
   if (missing.length === 0) return { plan, notes: [] };
 
@@ -25,7 +26,8 @@ export async function leaveOutMissing(plan: Plan): Promise<Trimmed> {
   const listen = plan.dns.listen.filter((l) => !gone(l));
   const serving = listen.map(formatHostPort).join(', ');
   const notes = missing.map(
-    (m) => `dns.listen ${formatHostPort(m)} left out: this machine has no address ${m.host}${m.host === '::1' ? ' (no IPv6 loopback, as in a Docker container)' : ''}; DNS answers on ${serving} (up.optionalListen)`,
+    (m) =>
+      `dns.listen ${formatHostPort(m)} left out: this machine has no address ${m.host}${m.host === '::1' ? ' (no IPv6 loopback, as in a Docker container)' : ''}; DNS answers on ${serving} (up.optionalListen)`,
   );
   return {
     notes,
@@ -33,7 +35,9 @@ export async function leaveOutMissing(plan: Plan): Promise<Trimmed> {
       ...plan,
       dns: { ...plan.dns, listen },
       // The DNS server reads dns.listen from the file: tell it the listeners that remain.
-      processes: plan.processes.map((p) => (p.role === 'dns' ? { ...p, args: [...p.args, ...listen.flatMap((l) => ['--listen', formatHostPort(l)])] } : p)),
+      processes: plan.processes.map((p) =>
+        p.role === 'dns' ? { ...p, args: [...p.args, ...listen.flatMap((l) => ['--listen', formatHostPort(l)])] } : p,
+      ),
       listeners: plan.listeners.filter((l) => !(l.what === DNS_LISTENER && gone(l))),
     },
   };

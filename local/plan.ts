@@ -88,7 +88,8 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
   const { pops } = dnsConfig.topology;
   if (pops.length === 0) fail('pops', '`meridian up` runs an edge and a prober per PoP, and this file has no PoPs');
   pops.forEach((p, i) => {
-    if (p.edge === undefined) fail(`pops[${i}].edge`, `PoP '${p.id}' has no edge URL; \`meridian up\` runs an edge for every PoP`);
+    if (p.edge === undefined)
+      fail(`pops[${i}].edge`, `PoP '${p.id}' has no edge URL; \`meridian up\` runs an edge for every PoP`);
   });
   const edges = await Promise.all(pops.map((p) => loadEdgeConfig(configFile, p.id)));
   const health = await loadProberConfig(configFile, pops[0]!.id);
@@ -104,7 +105,8 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
   requireLoopback(fail, 'dns.control.listen', settings.control.listen, "the DNS server's control port");
   const optionalDnsListen = (parseWith(configFile, upSection, raw).up?.optionalListen ?? []).map((text, i) => {
     const at = parsed(fail, `up.optionalListen[${i}]`, text);
-    if (!settings.listen.some((l) => l.host === at.host && l.port === at.port)) fail(`up.optionalListen[${i}]`, `${text} is not one of dns.listen`);
+    if (!settings.listen.some((l) => l.host === at.host && l.port === at.port))
+      fail(`up.optionalListen[${i}]`, `${text} is not one of dns.listen`);
     return at;
   });
   const dnsControl = `http://${formatHostPort(settings.control.listen)}`;
@@ -113,17 +115,40 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
   const distinctHosts = new Set(edges.map((e) => e.listen.host)).size === edges.length;
   const popPlans: PopPlan[] = [];
   const processes: ProcessPlan[] = [];
-  const listeners: Listener[] = [{ ...opts.controlListen, proto: 'tcp', what: '`meridian up` control API (--control-listen)' }];
+  const listeners: Listener[] = [
+    { ...opts.controlListen, proto: 'tcp', what: '`meridian up` control API (--control-listen)' },
+  ];
   const originText = `http://${formatHostPort(origin)}`;
-  processes.push({ name: 'origin', role: 'origin', pop: null, args: ['origin', '--listen', formatHostPort(origin)], url: originText, readyUrl: `${originText}/healthz`, stage: 1 });
+  processes.push({
+    name: 'origin',
+    role: 'origin',
+    pop: null,
+    args: ['origin', '--listen', formatHostPort(origin)],
+    url: originText,
+    readyUrl: `${originText}/healthz`,
+    stage: 1,
+  });
   listeners.push({ ...origin, proto: 'tcp', what: 'the demo origin (edge.origin)' });
 
-  processes.push({ name: 'dns', role: 'dns', pop: null, args: ['dns', '--config', configFile, '--workers', '1'], url: dnsControl, readyUrl: `${dnsControl}/healthz`, stage: 1 });
+  processes.push({
+    name: 'dns',
+    role: 'dns',
+    pop: null,
+    args: ['dns', '--config', configFile, '--workers', '1'],
+    url: dnsControl,
+    readyUrl: `${dnsControl}/healthz`,
+    stage: 1,
+  });
   for (const l of settings.listen) {
     listeners.push({ ...l, proto: 'udp', what: DNS_LISTENER }, { ...l, proto: 'tcp', what: DNS_LISTENER });
   }
-  listeners.push({ ...settings.control.listen, proto: 'tcp', what: "the DNS server's control port (dns.control.listen)" });
-  if (settings.redirect) listeners.push({ ...settings.redirect.listen, proto: 'tcp', what: 'HTTP redirect steering (dns.redirect.listen)' });
+  listeners.push({
+    ...settings.control.listen,
+    proto: 'tcp',
+    what: "the DNS server's control port (dns.control.listen)",
+  });
+  if (settings.redirect)
+    listeners.push({ ...settings.redirect.listen, proto: 'tcp', what: 'HTTP redirect steering (dns.redirect.listen)' });
 
   edges.forEach((edge, i) => {
     const pop = pops[i]!;
@@ -139,7 +164,15 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
       args.push('--control-listen', formatHostPort(at));
       listeners.push({ ...at, proto: 'tcp', what: `the edge control port of PoP ${pop.id} (edge.control.listen)` });
     }
-    processes.push({ name: `edge ${pop.id}`, role: 'edge', pop: pop.id, args, url: edgeUrl, readyUrl: `${edgeUrl}/healthz`, stage: 1 });
+    processes.push({
+      name: `edge ${pop.id}`,
+      role: 'edge',
+      pop: pop.id,
+      args,
+      url: edgeUrl,
+      readyUrl: `${edgeUrl}/healthz`,
+      stage: 1,
+    });
 
     const proberAt = { host: edge.listen.host, port: opts.proberPort + (distinctHosts ? 0 : i) };
     const proberUrl = `http://${formatHostPort(proberAt)}`;
@@ -164,17 +197,39 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
 
   const warnings: string[] = [];
   if (!health.reportTo.some((u) => sameOrigin(u, dnsControl))) {
-    warnings.push(`health.reportTo does not list the DNS server's control port (${dnsControl}): probers will not move answers away from a dead PoP`);
+    warnings.push(
+      `health.reportTo does not list the DNS server's control port (${dnsControl}): probers will not move answers away from a dead PoP`,
+    );
   }
 
-  const routedNames = dnsConfig.zones.flatMap((z) => (z.routes ?? []).map((r) => wireToText(r.owner.wire).replace(/\.$/, '')));
-  return { configFile, origin: originText, dns: { listen: settings.listen, control: dnsControl }, optionalDnsListen, routedNames, pops: popPlans, processes, listeners, warnings };
+  const routedNames = dnsConfig.zones.flatMap((z) =>
+    (z.routes ?? []).map((r) => wireToText(r.owner.wire).replace(/\.$/, '')),
+  );
+  return {
+    configFile,
+    origin: originText,
+    dns: { listen: settings.listen, control: dnsControl },
+    optionalDnsListen,
+    routedNames,
+    pops: popPlans,
+    processes,
+    listeners,
+    warnings,
+  };
 }
 
 /** Everything `up` starts runs on this machine only: a typo must not open a port to the network. */
-function requireLoopback(fail: (path: string, message: string) => never, path: string, at: HostPort, what: string): void {
+function requireLoopback(
+  fail: (path: string, message: string) => never,
+  path: string,
+  at: HostPort,
+  what: string,
+): void {
   if (isLoopback(at.host)) return;
-  fail(path, `${formatHostPort(at)} is not a loopback address: \`meridian up\` runs ${what} on this machine only (use 127.0.0.0/8 or ::1)`);
+  fail(
+    path,
+    `${formatHostPort(at)} is not a loopback address: \`meridian up\` runs ${what} on this machine only (use 127.0.0.0/8 or ::1)`,
+  );
 }
 
 export function isLoopback(host: string): boolean {

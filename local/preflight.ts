@@ -9,10 +9,14 @@ import type { Listener } from './plan.js';
 
 /** One message per address that cannot be bound; empty when all can. */
 export async function unavailable(listeners: readonly Listener[]): Promise<string[]> {
-  const results = await Promise.all(listeners.filter((l) => l.port !== 0).map(async (l) => {
-    const code = await bindError(l);
-    return code === undefined ? undefined : `${l.proto} ${formatHostPort(l)} for ${l.what}: ${explain(code, l)}`;
-  }));
+  const results = await Promise.all(
+    listeners
+      .filter((l) => l.port !== 0)
+      .map(async (l) => {
+        const code = await bindError(l);
+        return code === undefined ? undefined : `${l.proto} ${formatHostPort(l)} for ${l.what}: ${explain(code, l)}`;
+      }),
+  );
   return results.filter((r): r is string => r !== undefined);
 }
 

@@ -11,7 +11,12 @@ export async function waitForHttp(url: string, signal: AbortSignal): Promise<voi
   for (;;) {
     signal.throwIfAborted();
     try {
-      const res = await request(url, { signal, headersTimeout: ATTEMPT_TIMEOUT_MS, bodyTimeout: ATTEMPT_TIMEOUT_MS, reset: true });
+      const res = await request(url, {
+        signal,
+        headersTimeout: ATTEMPT_TIMEOUT_MS,
+        bodyTimeout: ATTEMPT_TIMEOUT_MS,
+        reset: true,
+      });
       await res.body.dump();
       return;
     } catch {

@@ -5,7 +5,12 @@ import { capturedLog } from '../test/helpers/captured-log.js';
 import { waitFor } from '../test/helpers/wait-for.js';
 import { Supervisor, type ChildSpec } from './supervisor.js';
 
-const node = (name: string, script: string, extra: Partial<ChildSpec> = {}): ChildSpec => ({ name, command: process.execPath, args: ['-e', script], ...extra });
+const node = (name: string, script: string, extra: Partial<ChildSpec> = {}): ChildSpec => ({
+  name,
+  command: process.execPath,
+  args: ['-e', script],
+  ...extra,
+});
 const FOREVER = 'setInterval(() => {}, 1000);';
 const alive = (pid: number): boolean => {
   try {
@@ -26,13 +31,26 @@ describe('Supervisor', () => {
   it('restarts a child that dies, with growing delays, and reports its exit code and last stderr lines', async () => {
     const { log, lines } = capturedLog();
     sup = new Supervisor({ log, backoff: { initialMs: 40, maxMs: 160, resetAfterMs: 60_000 } });
-    const never = (signal: AbortSignal) => new Promise<void>((_resolve, reject) => signal.addEventListener('abort', reject));
-    sup.add(node('edge fra', "console.error('Error: listen EADDRINUSE 127.0.1.1:8080'); process.exit(3);", { ready: never }));
+    const never = (signal: AbortSignal) =>
+      new Promise<void>((_resolve, reject) => signal.addEventListener('abort', reject));
+    sup.add(
+      node('edge fra', "console.error('Error: listen EADDRINUSE 127.0.1.1:8080'); process.exit(3);", { ready: never }),
+    );
     sup.start('edge fra');
-    await waitFor(() => lines.filter((l) => l.msg?.toString().includes('exited unexpectedly')).length >= 4, 5000, 'four crashes');
+    await waitFor(
+      () => lines.filter((l) => l.msg?.toString().includes('exited unexpectedly')).length >= 4,
+      5000,
+      'four crashes',
+    );
     const crashes = lines.filter((l) => String(l.msg).includes('exited unexpectedly'));
     expect(crashes.slice(0, 4).map((l) => l.restartInMs)).toEqual([40, 80, 160, 160]);
-    expect(crashes[0]).toMatchObject({ level: 50, process: 'edge fra', code: 3, signal: null, tail: ['Error: listen EADDRINUSE 127.0.1.1:8080'] });
+    expect(crashes[0]).toMatchObject({
+      level: 50,
+      process: 'edge fra',
+      code: 3,
+      signal: null,
+      tail: ['Error: listen EADDRINUSE 127.0.1.1:8080'],
+    });
     expect(crashes[0]!.msg).toBe('edge fra exited unexpectedly (code 3); restarting in 0.0 s');
     const [status] = sup.status('edge fra');
     expect(status!.restarts).toBeGreaterThanOrEqual(4);
@@ -49,7 +67,11 @@ describe('Supervisor', () => {
     const first = sup.status('dns')[0]!.pid!;
     process.kill(first, 'SIGKILL');
     await waitFor(() => lines.some((l) => l.msg === 'dns ready again (restart 1)'), 5000, 'dns ready again');
-    expect(lines.find((l) => String(l.msg).includes('exited unexpectedly'))).toMatchObject({ process: 'dns', code: null, signal: 'SIGKILL' });
+    expect(lines.find((l) => String(l.msg).includes('exited unexpectedly'))).toMatchObject({
+      process: 'dns',
+      code: null,
+      signal: 'SIGKILL',
+    });
     const now = sup.status('dns')[0]!;
     expect(now).toMatchObject({ state: 'running', ready: true, restarts: 1, failedStarts: 0 });
     expect(now.pid).not.toBe(first);
@@ -77,7 +99,13 @@ describe('Supervisor', () => {
     await sup.kill('edge sin');
     expect(alive(pid)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(sup.status('edge sin')[0]).toMatchObject({ state: 'killed', pid: null, ready: false, restarts: 0, lastExit: { signal: 'SIGTERM' } });
+    expect(sup.status('edge sin')[0]).toMatchObject({
+      state: 'killed',
+      pid: null,
+      ready: false,
+      restarts: 0,
+      lastExit: { signal: 'SIGTERM' },
+    });
     expect(lines.some((l) => String(l.msg).includes('exited unexpectedly'))).toBe(false);
     expect(await sup.revive('edge sin')).toBe(true);
     expect(await sup.waitReady('edge sin', 5000)).toBe(true);
@@ -102,9 +130,17 @@ describe('Supervisor', () => {
   it('stopAll sends SIGTERM, then SIGKILL to a child that ignores it', async () => {
     const { log, lines } = capturedLog();
     let armed = false;
-    sup = new Supervisor({ log, stopTimeoutMs: 300, onLine: (_name, _stream, line) => void (armed ||= line === 'armed') });
+    sup = new Supervisor({
+      log,
+      stopTimeoutMs: 300,
+      onLine: (_name, _stream, line) => void (armed ||= line === 'armed'),
+    });
     // Ready once it says its handler is in place, so the SIGTERM cannot arrive before it.
-    sup.add(node('stubborn', "process.on('SIGTERM', () => console.log('ignored')); console.log('armed');" + FOREVER, { ready: () => waitFor(() => armed, 5000, 'armed') }));
+    sup.add(
+      node('stubborn', "process.on('SIGTERM', () => console.log('ignored')); console.log('armed');" + FOREVER, {
+        ready: () => waitFor(() => armed, 5000, 'armed'),
+      }),
+    );
     sup.add(node('polite', FOREVER));
     sup.start('stubborn');
     sup.start('polite');

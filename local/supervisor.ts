@@ -146,10 +146,12 @@ export class Supervisor {
 
   /** SIGTERM to every child at once, SIGKILL to those still there after the timeout. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.slots.values()].map(async (slot) => {
-      await this.stop(slot);
-      if (slot.state !== 'killed') slot.state = 'stopped';
-    }));
+    await Promise.all(
+      [...this.slots.values()].map(async (slot) => {
+        await this.stop(slot);
+        if (slot.state !== 'killed') slot.state = 'stopped';
+      }),
+    );
   }
 
   /** Synchronous last resort for process exit: SIGKILL whatever is still running. */
@@ -174,7 +176,11 @@ export class Supervisor {
     slot.stderr.clear();
     // Not detached: the children stay in our process group, so a Ctrl-C in the terminal reaches
     // them too, and nothing outlives the group by accident.
-    const child = spawn(spec.command, [...spec.args], { cwd: this.opts.cwd, env: this.opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(spec.command, [...spec.args], {
+      cwd: this.opts.cwd,
+      env: this.opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     slot.child = child;
     slot.state = 'starting';
     slot.ready = false;
@@ -200,7 +206,11 @@ export class Supervisor {
         slot.state = 'running';
         slot.ready = true;
         slot.failedStarts = 0;
-        if (slot.restarts > 0) log.info({ lifecycle: true, process: spec.name, childPid: child.pid, restarts: slot.restarts }, `${spec.name} ready again (restart ${slot.restarts})`);
+        if (slot.restarts > 0)
+          log.info(
+            { lifecycle: true, process: spec.name, childPid: child.pid, restarts: slot.restarts },
+            `${spec.name} ready again (restart ${slot.restarts})`,
+          );
       },
       // Aborted because the child exited: its exit is reported on its own.
       () => undefined,
@@ -221,7 +231,13 @@ export class Supervisor {
     slot.timer = setTimeout(() => this.crashed(slot, code, signal, ranForMs, wasReady), SIGNAL_GRACE_MS);
   }
 
-  private crashed(slot: Slot, code: number | null, signal: NodeJS.Signals | null, ranForMs: number, wasReady: boolean): void {
+  private crashed(
+    slot: Slot,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    ranForMs: number,
+    wasReady: boolean,
+  ): void {
     if (!wasReady) slot.failedStarts++;
     slot.restarts++;
     const delay = slot.backoff.next(ranForMs);
@@ -241,7 +257,10 @@ export class Supervisor {
     if (!child) return;
     child.kill('SIGTERM');
     const killer = setTimeout(() => {
-      this.opts.log.warn({ process: slot.spec.name, childPid: child.pid }, `${slot.spec.name} did not stop within ${this.stopTimeoutMs} ms; SIGKILL`);
+      this.opts.log.warn(
+        { process: slot.spec.name, childPid: child.pid },
+        `${slot.spec.name} did not stop within ${this.stopTimeoutMs} ms; SIGKILL`,
+      );
       child.kill('SIGKILL');
     }, this.stopTimeoutMs);
     await slot.exited;

@@ -53,7 +53,8 @@ export async function up(opts: UpOptions): Promise<number> {
   const fileFor = (name: string): WriteStream | undefined => {
     if (!opts.logDir) return undefined;
     let f = files.get(name);
-    if (!f) files.set(name, (f = createWriteStream(join(opts.logDir, `${name.replace(/\s+/g, '-')}.log`), { flags: 'a' })));
+    if (!f)
+      files.set(name, (f = createWriteStream(join(opts.logDir, `${name.replace(/\s+/g, '-')}.log`), { flags: 'a' })));
     return f;
   };
   // up's own log is pino too, rendered like the children's lines.
@@ -80,14 +81,21 @@ export async function up(opts: UpOptions): Promise<number> {
   for (const note of trimmed.notes) log.warn(note);
   const other = await runningUp(opts.controlListen);
   if (other) {
-    process.stderr.write(`meridian up: another \`meridian up\` is running (control http://${formatHostPort(opts.controlListen)}, config ${other}); stop it first (Ctrl-C in its terminal)\n`);
+    process.stderr.write(
+      `meridian up: another \`meridian up\` is running (control http://${formatHostPort(opts.controlListen)}, config ${other}); stop it first (Ctrl-C in its terminal)\n`,
+    );
     return 1;
   }
   const taken = await unavailable(plan.listeners);
   if (taken.length > 0) {
-    const shown = taken.slice(0, SHOWN_PROBLEMS).map((t) => `  ${t}\n`).join('');
+    const shown = taken
+      .slice(0, SHOWN_PROBLEMS)
+      .map((t) => `  ${t}\n`)
+      .join('');
     const more = taken.length > SHOWN_PROBLEMS ? `  … and ${taken.length - SHOWN_PROBLEMS} more\n` : '';
-    process.stderr.write(`meridian up: cannot start, ${taken.length === 1 ? 'an address is' : 'addresses are'} not available:\n${shown}${more}`);
+    process.stderr.write(
+      `meridian up: cannot start, ${taken.length === 1 ? 'an address is' : 'addresses are'} not available:\n${shown}${more}`,
+    );
     return 1;
   }
   if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
@@ -105,7 +113,12 @@ export async function up(opts: UpOptions): Promise<number> {
     },
   });
   for (const p of plan.processes) {
-    supervisor.add({ name: p.name, command: process.execPath, args: ['--import', ORPHAN_GUARD, MERIDIAN_BIN, ...p.args], ready: (signal) => waitForHttp(p.readyUrl, signal) });
+    supervisor.add({
+      name: p.name,
+      command: process.execPath,
+      args: ['--import', ORPHAN_GUARD, MERIDIAN_BIN, ...p.args],
+      ready: (signal) => waitForHttp(p.readyUrl, signal),
+    });
   }
 
   // From here on, whatever happens to `up`, its children go with it.
@@ -140,9 +153,19 @@ export async function up(opts: UpOptions): Promise<number> {
     const example = await exampleAnswer(plan);
     out([
       '',
-      renderBanner({ plan, controlUrl: control.url, defaultControl: opts.defaultControl, example, asset: assetPath('app.js'), verbose: opts.verbose, cwd: process.cwd() }),
+      renderBanner({
+        plan,
+        controlUrl: control.url,
+        defaultControl: opts.defaultControl,
+        example,
+        asset: assetPath('app.js'),
+        verbose: opts.verbose,
+        cwd: process.cwd(),
+      }),
     ]);
-    await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve())));
+    await new Promise<void>((resolve) =>
+      stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve()),
+    );
   } catch (e) {
     if (!stop.signal.aborted) {
       process.stderr.write(`meridian up: ${(e as Error).message}\n`);
@@ -169,13 +192,22 @@ function describe(batch: readonly ProcessPlan[]): string {
   return parts.join(', ');
 }
 
-async function allReady(supervisor: Supervisor, batch: readonly ProcessPlan[], deadline: number, stop: AbortSignal, recent: Map<string, Tail>): Promise<void> {
+async function allReady(
+  supervisor: Supervisor,
+  batch: readonly ProcessPlan[],
+  deadline: number,
+  stop: AbortSignal,
+  recent: Map<string, Tail>,
+): Promise<void> {
   for (;;) {
     if (stop.aborted) throw new StartError('stopped during start-up');
     const status = batch.map((p) => supervisor.status(p.name)[0]!);
     if (status.every((s) => s.ready)) return;
     const failing = status.find((s) => s.failedStarts >= MAX_FAILED_STARTS);
-    if (failing) throw new StartError(`${failing.name} exited ${failing.failedStarts} times before serving; giving up (its errors are above)`);
+    if (failing)
+      throw new StartError(
+        `${failing.name} exited ${failing.failedStarts} times before serving; giving up (its errors are above)`,
+      );
     if (performance.now() > deadline) {
       const late = status.filter((s) => !s.ready);
       throw new StartError(
@@ -190,9 +222,14 @@ async function allReady(supervisor: Supervisor, batch: readonly ProcessPlan[], d
 /** The config file of a `meridian up` already answering on our control address, if one is. */
 async function runningUp(control: HostPort): Promise<string | undefined> {
   try {
-    const res = await request(`http://${formatHostPort(control)}/v1/processes`, { headersTimeout: 1000, bodyTimeout: 1000 });
+    const res = await request(`http://${formatHostPort(control)}/v1/processes`, {
+      headersTimeout: 1000,
+      bodyTimeout: 1000,
+    });
     const body = (await res.body.json()) as { config?: unknown; processes?: unknown };
-    return res.statusCode === 200 && typeof body.config === 'string' && Array.isArray(body.processes) ? body.config : undefined;
+    return res.statusCode === 200 && typeof body.config === 'string' && Array.isArray(body.processes)
+      ? body.config
+      : undefined;
   } catch {
     return undefined;
   }
@@ -209,7 +246,11 @@ async function exampleAnswer(plan: Plan): Promise<BannerExample> {
     url.searchParams.set('name', name);
     url.searchParams.set('client', EXAMPLE_SUBNET);
     const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
-    const body = (await res.body.json()) as { client?: { country?: string }; decisions?: { chosen?: string[] }[]; answer?: { type: string; data: string }[] };
+    const body = (await res.body.json()) as {
+      client?: { country?: string };
+      decisions?: { chosen?: string[] }[];
+      answer?: { type: string; data: string }[];
+    };
     if (res.statusCode !== 200) return example;
     return {
       ...example,

@@ -62,7 +62,12 @@ describe('the demo origin behind the edge', () => {
     expect(miss.header('cdn-cache-control')).toBeUndefined();
     await settle();
     expect((await edge.get('/api/products/42')).header('cache-status')).toMatch(/^meridian-fra; hit;/);
-    const purge = await request(`${edge.controlUrl}/v1/purge`, { 'content-type': 'application/json' }, 'POST', JSON.stringify({ tag: 'product-42' }));
+    const purge = await request(
+      `${edge.controlUrl}/v1/purge`,
+      { 'content-type': 'application/json' },
+      'POST',
+      JSON.stringify({ tag: 'product-42' }),
+    );
     expect(JSON.parse(purge.text)).toMatchObject({ purged: 1 });
     expect((await edge.get('/api/products/42')).header('cache-status')).toMatch(/^meridian-fra; fwd=uri-miss;/);
   });

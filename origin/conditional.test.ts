@@ -23,7 +23,9 @@ describe('isNotModified', () => {
   });
 
   it('If-Modified-Since: not modified at or after Last-Modified (whole seconds), modified before', () => {
-    expect(isNotModified({ 'if-modified-since': 'Sun, 22 Nov 2026 10:00:00 GMT' }, { lastModified: LM + 999 })).toBe(true);
+    expect(isNotModified({ 'if-modified-since': 'Sun, 22 Nov 2026 10:00:00 GMT' }, { lastModified: LM + 999 })).toBe(
+      true,
+    );
     expect(isNotModified({ 'if-modified-since': 'Sun, 22 Nov 2026 11:00:00 GMT' }, { lastModified: LM })).toBe(true);
     expect(isNotModified({ 'if-modified-since': 'Sun, 22 Nov 2026 09:59:59 GMT' }, { lastModified: LM })).toBe(false);
   });

@@ -29,11 +29,24 @@ const PRODUCT_PATH = /^\/api\/products\/([^/]+)$/;
 export function route(path: string, ctx: RouteContext): Resource {
   const asset = assets.get(path);
   if (asset) {
-    return resource(200, { 'content-type': asset.contentType, 'cache-control': IMMUTABLE, etag: etagOf(asset.body), 'last-modified': httpDate(ctx.deployedAt) }, asset.body);
+    return resource(
+      200,
+      {
+        'content-type': asset.contentType,
+        'cache-control': IMMUTABLE,
+        etag: etagOf(asset.body),
+        'last-modified': httpDate(ctx.deployedAt),
+      },
+      asset.body,
+    );
   }
   const html = PAGES.get(path);
   if (html !== undefined) {
-    return resource(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': PAGE, 'last-modified': httpDate(ctx.deployedAt) }, html);
+    return resource(
+      200,
+      { 'content-type': 'text/html; charset=utf-8', 'cache-control': PAGE, 'last-modified': httpDate(ctx.deployedAt) },
+      html,
+    );
   }
   if (path === '/api/products') return api({ products: PRODUCTS }, PRODUCTS);
   const m = PRODUCT_PATH.exec(path);
@@ -45,7 +58,11 @@ export function route(path: string, ctx: RouteContext): Resource {
   }
   if (path === '/api/cart') return cart(ctx.headers);
   if (path === '/healthz') return json(200, { 'cache-control': 'no-store' }, { ok: true });
-  return resource(404, { 'content-type': 'text/html; charset=utf-8', 'cache-control': NOT_FOUND }, '<!doctype html><title>Not found</title><h1>Not found</h1>\n');
+  return resource(
+    404,
+    { 'content-type': 'text/html; charset=utf-8', 'cache-control': NOT_FOUND },
+    '<!doctype html><title>Not found</title><h1>Not found</h1>\n',
+  );
 }
 
 function api(data: unknown, products: readonly Product[]): Resource {
@@ -82,6 +99,11 @@ function cart(headers: RequestHeaders): Resource {
   );
 }
 
-function json(status: number, headers: Record<string, string>, data: unknown, body = `${JSON.stringify(data)}\n`): Resource {
+function json(
+  status: number,
+  headers: Record<string, string>,
+  data: unknown,
+  body = `${JSON.stringify(data)}\n`,
+): Resource {
   return resource(status, { 'content-type': 'application/json; charset=utf-8', ...headers }, body);
 }

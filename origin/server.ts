@@ -45,11 +45,21 @@ export async function startOrigin(opts: OriginOptions): Promise<Origin> {
     } else {
       answer = route(path, { deployedAt, headers: req.headers });
     }
-    const headers: Record<string, string | number> = { ...answer.headers, 'x-origin': originId, 'x-origin-time': new Date(now()).toISOString() };
+    const headers: Record<string, string | number> = {
+      ...answer.headers,
+      'x-origin': originId,
+      'x-origin-time': new Date(now()).toISOString(),
+    };
     let status = answer.status;
     let body: Buffer | undefined = method === 'HEAD' ? undefined : answer.body;
     const lastModified = answer.headers['last-modified'];
-    if (status === 200 && isNotModified(req.headers, { etag: answer.headers.etag, lastModified: lastModified === undefined ? undefined : Date.parse(lastModified) })) {
+    if (
+      status === 200 &&
+      isNotModified(req.headers, {
+        etag: answer.headers.etag,
+        lastModified: lastModified === undefined ? undefined : Date.parse(lastModified),
+      })
+    ) {
       status = 304;
       body = undefined;
       for (const name of NOT_IN_304) delete headers[name];
@@ -67,7 +77,9 @@ export async function startOrigin(opts: OriginOptions): Promise<Origin> {
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`origin cannot listen on ${formatHostPort(opts.listen)}: ${err.message}`, { cause: err })));
+    server.once('error', (err) =>
+      reject(new Error(`origin cannot listen on ${formatHostPort(opts.listen)}: ${err.message}`, { cause: err })),
+    );
     server.listen({ host: opts.listen.host, port: opts.listen.port }, resolve);
   });
   server.on('error', (err) => log.error({ err }, 'origin server error'));
@@ -99,5 +111,9 @@ function pathOf(target: string | undefined): string | undefined {
 }
 
 function plain(status: number, text: string, extra: Record<string, string> = {}): Resource {
-  return { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra }, body: Buffer.from(text, 'utf8') };
+  return {
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra },
+    body: Buffer.from(text, 'utf8'),
+  };
 }

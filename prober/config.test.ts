@@ -27,9 +27,22 @@ describe('loadProberConfig', () => {
     const config = await loadProberConfig('config/demo.yaml', 'iad');
     expect(config.vantage).toBe('iad');
     expect(config.targets.map((t) => t.pop)).toEqual(['fra', 'iad', 'gru', 'sin', 'syd', 'jnb']);
-    expect(config.targets[0]).toEqual({ kind: 'pop', pop: 'fra', edge: new URL('http://127.0.1.1:8080'), enabled: true, settings: DEFAULT_PROBE });
+    expect(config.targets[0]).toEqual({
+      kind: 'pop',
+      pop: 'fra',
+      edge: new URL('http://127.0.1.1:8080'),
+      enabled: true,
+      settings: DEFAULT_PROBE,
+    });
     expect(config).toMatchObject({ interval: 1000, concurrency: 32, reportTo: ['http://127.0.0.1:8053'], skipped: [] });
-    expect(config.latency).toEqual({ resolvers: 100, refresh: 30_000, method: 'dns', port: 53, rate: 20, timeout: 1000 });
+    expect(config.latency).toEqual({
+      resolvers: 100,
+      refresh: 30_000,
+      method: 'dns',
+      port: 53,
+      rate: 20,
+      timeout: 1000,
+    });
   });
 
   it('resolves settings PoP over first pool over health, and keeps disabled PoPs', async () => {
@@ -51,42 +64,84 @@ pools:
   - { id: other, members: [fra, iad], health: { timeout: 1s } }
 `);
     const config = await loadProberConfig(file, 'fra');
-    expect(config).toMatchObject({ interval: 2000, reportTo: ['http://127.0.0.1:8053', 'http://127.0.0.2:8053'], skipped: ['nyc'] });
+    expect(config).toMatchObject({
+      interval: 2000,
+      reportTo: ['http://127.0.0.1:8053', 'http://127.0.0.2:8053'],
+      skipped: ['nyc'],
+    });
     const [fra, iad, sin] = config.targets;
     expect(config.targets).toHaveLength(3);
-    expect(fra!.settings).toEqual({ check: { type: 'http', path: '/ping', expectStatus: 200, bodyMatch: '^ok' }, interval: 2000, fastInterval: 500, timeout: 1000, rise: 2, fall: 4 });
-    expect(iad).toMatchObject({ enabled: false, settings: { check: { type: 'tcp', port: 8443 }, interval: 500, timeout: 300, rise: 5, fall: 4 } });
+    expect(fra!.settings).toEqual({
+      check: { type: 'http', path: '/ping', expectStatus: 200, bodyMatch: '^ok' },
+      interval: 2000,
+      fastInterval: 500,
+      timeout: 1000,
+      rise: 2,
+      fall: 4,
+    });
+    expect(iad).toMatchObject({
+      enabled: false,
+      settings: { check: { type: 'tcp', port: 8443 }, interval: 500, timeout: 300, rise: 5, fall: 4 },
+    });
     expect(iad!.edge.hostname).toBe('[2001:db8::2]');
     expect(sin!.settings.check).toEqual({ type: 'dns', name: 'health.demo.test', qtype: 'A', port: 53 });
   });
 
   it('reads health.control.listen, off when unset (like the edge, the prober has a control port only when asked)', async () => {
     const pops = `pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n`;
-    expect((await loadProberConfig(writeConfig(`health: { control: { listen: "127.0.0.1:8090" } }\n${pops}`), 'fra')).controlListen).toEqual({ host: '127.0.0.1', port: 8090 });
+    expect(
+      (await loadProberConfig(writeConfig(`health: { control: { listen: "127.0.0.1:8090" } }\n${pops}`), 'fra'))
+        .controlListen,
+    ).toEqual({ host: '127.0.0.1', port: 8090 });
     expect((await loadProberConfig(writeConfig(pops), 'fra')).controlListen).toBeUndefined();
-    expect(await loadError(`health: { control: { listen: "8090" } }\n${pops}`)).toMatch(/health\.control\.listen: '8090' is not HOST:PORT/);
+    expect(await loadError(`health: { control: { listen: "8090" } }\n${pops}`)).toMatch(
+      /health\.control\.listen: '8090' is not HOST:PORT/,
+    );
   });
 
   it('reads health.latency, over its defaults', async () => {
     const pops = `pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n`;
-    const config = await loadProberConfig(writeConfig(`health: { latency: { method: tcp, port: 853, refresh: 2m, rate: 0.5 } }\n${pops}`), 'fra');
-    expect(config.latency).toEqual({ resolvers: 100, refresh: 120_000, method: 'tcp', port: 853, rate: 0.5, timeout: 1000 });
+    const config = await loadProberConfig(
+      writeConfig(`health: { latency: { method: tcp, port: 853, refresh: 2m, rate: 0.5 } }\n${pops}`),
+      'fra',
+    );
+    expect(config.latency).toEqual({
+      resolvers: 100,
+      refresh: 120_000,
+      method: 'tcp',
+      port: 853,
+      rate: 0.5,
+      timeout: 1000,
+    });
     expect(await loadError(`health: { latency: { rate: 0 } }\n${pops}`)).toMatch(/health\.latency\.rate: .*>0/);
     expect(await loadError(`health: { latency: { method: icmp } }\n${pops}`)).toMatch(/health\.latency\.method: /);
-    expect(await loadError(`health: { latency: { refresh: 0 } }\n${pops}`)).toMatch(/health\.latency\.refresh: must be at least 1 ms/);
+    expect(await loadError(`health: { latency: { refresh: 0 } }\n${pops}`)).toMatch(
+      /health\.latency\.refresh: must be at least 1 ms/,
+    );
   });
 
   it('refuses an unknown --pop, listing the known ones', async () => {
-    const msg = await loadError(`pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n  - { id: iad, location: ${loc}, ipv4: [192.0.2.2] }\n`, 'ams');
+    const msg = await loadError(
+      `pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n  - { id: iad, location: ${loc}, ipv4: [192.0.2.2] }\n`,
+      'ams',
+    );
     expect(msg).toMatch(/meridian\.yaml: pops: no PoP with id 'ams' \(--pop\); known: fra, iad$/);
   });
 
   it('refuses a --pop that health.vantagePoints does not list, and a list or quorum that cannot work', async () => {
     const pops = `pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n  - { id: iad, location: ${loc}, ipv4: [192.0.2.2] }\n`;
-    expect(await loadProberConfig(writeConfig(`health: { vantagePoints: [fra] }\n${pops}`), 'fra')).toMatchObject({ vantage: 'fra' });
-    expect(await loadError(`health: { vantagePoints: [fra] }\n${pops}`, 'iad')).toMatch(/health\.vantagePoints: 'iad' \(--pop\) is not listed, so the DNS servers would refuse its reports; listed: fra$/);
-    expect(await loadError(`health: { vantagePoints: [fra, ams, fra] }\n${pops}`)).toMatch(/vantagePoints\[1\]: no PoP with id 'ams'\n.*vantagePoints\[2\]: 'fra' is listed twice/);
-    expect(await loadError(`health: { quorum: 3 }\n${pops}`)).toMatch(/health\.quorum: 3 can never be reached: the config has 2 vantage points$/);
+    expect(await loadProberConfig(writeConfig(`health: { vantagePoints: [fra] }\n${pops}`), 'fra')).toMatchObject({
+      vantage: 'fra',
+    });
+    expect(await loadError(`health: { vantagePoints: [fra] }\n${pops}`, 'iad')).toMatch(
+      /health\.vantagePoints: 'iad' \(--pop\) is not listed, so the DNS servers would refuse its reports; listed: fra$/,
+    );
+    expect(await loadError(`health: { vantagePoints: [fra, ams, fra] }\n${pops}`)).toMatch(
+      /vantagePoints\[1\]: no PoP with id 'ams'\n.*vantagePoints\[2\]: 'fra' is listed twice/,
+    );
+    expect(await loadError(`health: { quorum: 3 }\n${pops}`)).toMatch(
+      /health\.quorum: 3 can never be reached: the config has 2 vantage points$/,
+    );
   });
 
   it('names the file and path of a bad value', async () => {
@@ -107,7 +162,9 @@ pools:
   });
 
   it('applies the shared topology rules', async () => {
-    const msg = await loadError(`pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.2] }\n`);
+    const msg = await loadError(
+      `pops:\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.1] }\n  - { id: fra, location: ${loc}, ipv4: [192.0.2.2] }\n`,
+    );
     expect(msg).toMatch(/pops\[1\]\.id: PoP id 'fra' is used twice/);
   });
 
@@ -149,7 +206,9 @@ pools:
 pools:
   - { id: global, members: [fra, { cname: edge.other-cdn.example., health: { check: { type: http, url: "http://127.0.0.1:9/" } } }] }
 `);
-      expect(msg).toMatch(/meridian\.yaml: pools\[0\]\.members\[1\]\.id: a CNAME member with a health check needs an id .*e\.g\. id: other-cdn/);
+      expect(msg).toMatch(
+        /meridian\.yaml: pools\[0\]\.members\[1\]\.id: a CNAME member with a health check needs an id .*e\.g\. id: other-cdn/,
+      );
     });
 
     it('refuses a member id that is a PoP id or names two different members', async () => {
@@ -185,4 +244,3 @@ pools:
     });
   });
 });
-

@@ -51,7 +51,9 @@ export async function loadProberConfig(file: string, popId: string): Promise<Pro
   const { health } = parsed;
   // The DNS servers refuse reports from a PoP they do not expect a prober in: say so at start.
   if (health.vantagePoints && !health.vantagePoints.includes(popId)) {
-    throw new ConfigError(`${file}: health.vantagePoints: '${popId}' (--pop) is not listed, so the DNS servers would refuse its reports; listed: ${health.vantagePoints.join(', ')}`);
+    throw new ConfigError(
+      `${file}: health.vantagePoints: '${popId}' (--pop) is not listed, so the DNS servers would refuse its reports; listed: ${health.vantagePoints.join(', ')}`,
+    );
   }
   const targets: Target[] = [];
   const skipped: string[] = [];
@@ -59,7 +61,11 @@ export async function loadProberConfig(file: string, popId: string): Promise<Pro
     if (pop.edge === undefined) return void skipped.push(pop.id);
     const pool = firstPoolWith(parsed.pools, pop.id);
     const settings = probeSettingsFor(health, pool?.health, pop.health);
-    const where = pop.health?.check ? `pops[${i}].health.check` : pool?.health?.check ? `pools[${parsed.pools.indexOf(pool)}].health.check` : 'health.check';
+    const where = pop.health?.check
+      ? `pops[${i}].health.check`
+      : pool?.health?.check
+        ? `pools[${parsed.pools.indexOf(pool)}].health.check`
+        : 'health.check';
     checkBodyMatch(file, where, settings);
     targets.push({ kind: 'pop', pop: pop.id, edge: new URL(pop.edge), enabled: pop.enabled, settings });
   });

@@ -55,7 +55,9 @@ export function confirmed(probe: Probe<ProbeSettings>): ConfirmedProbe {
     };
     const first = attempt();
     let timer: NodeJS.Timeout | undefined;
-    const late = Number.isFinite(hedgeAfter) ? new Promise<'late'>((resolve) => (timer = setTimeout(resolve, hedgeAfter, 'late'))) : new Promise<never>(() => {});
+    const late = Number.isFinite(hedgeAfter)
+      ? new Promise<'late'>((resolve) => (timer = setTimeout(resolve, hedgeAfter, 'late')))
+      : new Promise<never>(() => {});
     const early = await Promise.race([first.result, late]).finally(() => clearTimeout(timer));
     if (early !== 'late') {
       if (early.ok || signal?.aborted) return { ...early, attempts: 1 };

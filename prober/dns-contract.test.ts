@@ -88,15 +88,27 @@ interface Vote {
   detail?: string;
 }
 async function votesFor(pop: string): Promise<Vote[]> {
-  const body = (await (await fetch(`${dns.control.url}/v1/health`)).json()) as { pops: { pop: string; votes: Vote[] }[] };
+  const body = (await (await fetch(`${dns.control.url}/v1/health`)).json()) as {
+    pops: { pop: string; votes: Vote[] }[];
+  };
   return body.pops.find((p) => p.pop === pop)?.votes ?? [];
 }
 
 describe('prober → real DNS server', () => {
   beforeAll(async () => {
     // One prober, and the DNS server is told so: fra's reports are a quorum of one.
-    dns = await startDnsService({ configFile: writeFile(config([], '{}', ['fra'])), listen: [loopback], controlListen: loopback, workers: 1, log: capturedLog().log });
-    prober = await startProber({ configFile: writeFile(config([dns.control.url], '{}', ['fra'])), pop: 'fra', log: capturedLog().log });
+    dns = await startDnsService({
+      configFile: writeFile(config([], '{}', ['fra'])),
+      listen: [loopback],
+      controlListen: loopback,
+      workers: 1,
+      log: capturedLog().log,
+    });
+    prober = await startProber({
+      configFile: writeFile(config([dns.control.url], '{}', ['fra'])),
+      pop: 'fra',
+      log: capturedLog().log,
+    });
   });
   afterAll(async () => {
     await prober?.close();
@@ -112,7 +124,9 @@ describe('prober → real DNS server', () => {
     await iad.stop();
     const deadline = 3 * INTERVAL + 600;
     await waitFor(async () => (await answer())[0] === '192.0.2.30', deadline, 'the answer to move to fra');
-    expect(await votesFor('iad')).toEqual([expect.objectContaining({ vantage: 'fra', up: false, detail: expect.stringMatching(/ECONNREFUSED/) })]);
+    expect(await votesFor('iad')).toEqual([
+      expect.objectContaining({ vantage: 'fra', up: false, detail: expect.stringMatching(/ECONNREFUSED/) }),
+    ]);
 
     await iad.start();
     await waitFor(async () => (await answer())[0] === '192.0.2.20', deadline, 'the answer to move back to iad');
@@ -135,7 +149,13 @@ describe('probers measure RTT to resolvers → real DNS server steers by it', ()
   beforeAll(async () => {
     fromFra = await localResolver({ delayMs: 5 });
     fromIad = await localResolver({ delayMs: 60 });
-    dns = await startDnsService({ configFile: writeFile(config([])), listen: [loopback], controlListen: loopback, workers: 1, log: capturedLog().log });
+    dns = await startDnsService({
+      configFile: writeFile(config([])),
+      listen: [loopback],
+      controlListen: loopback,
+      workers: 1,
+      log: capturedLog().log,
+    });
   });
   afterAll(async () => {
     await Promise.all(probers.map((p) => p.close()));
@@ -146,25 +166,39 @@ describe('probers measure RTT to resolvers → real DNS server steers by it', ()
   it('ranks PoPs by the RTTs the probers measured, over distance', async () => {
     // By distance the Washington resolver gets iad; the query also puts it on the resolver list.
     expect(await answer()).toEqual(['192.0.2.20']);
-    const listed = (await (await fetch(`${dns.control.url}/v1/resolvers?limit=10`)).json()) as { resolvers: { network: string; sample: string }[] };
+    const listed = (await (await fetch(`${dns.control.url}/v1/resolvers?limit=10`)).json()) as {
+      resolvers: { network: string; sample: string }[];
+    };
     expect(listed.resolvers).toEqual([expect.objectContaining({ network: '127.0.0.0/24', sample: '127.0.0.1' })]);
 
-    for (const [pop, r] of [['fra', fromFra], ['iad', fromIad]] as const) {
+    for (const [pop, r] of [
+      ['fra', fromFra],
+      ['iad', fromIad],
+    ] as const) {
       const latency = `{ refresh: 100ms, port: ${r.port}, rate: 20, timeout: 300ms }`;
-      probers.push(await startProber({ configFile: writeFile(config([dns.control.url], latency)), pop, log: capturedLog().log }));
+      probers.push(
+        await startProber({ configFile: writeFile(config([dns.control.url], latency)), pop, log: capturedLog().log }),
+      );
     }
 
     const explain = async (): Promise<Explained['decisions'][number]> => {
       const res = await fetch(`${dns.control.url}/v1/explain?name=www.example.test&client=127.0.0.1`);
       return ((await res.json()) as Explained).decisions[0]!;
     };
-    await waitFor(async () => (await explain()).rankedBy === 'measured-latency', 3000, 'explain to rank by measured RTT');
+    await waitFor(
+      async () => (await explain()).rankedBy === 'measured-latency',
+      3000,
+      'explain to rank by measured RTT',
+    );
     // A few more probes into the moving averages (the first one includes no set-up, but be fair).
     await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL));
     const decision = await explain();
     expect(decision.rankedBy).toBe('measured-latency');
     const [first, second] = decision.candidates;
-    expect(first).toMatchObject({ id: 'fra', notes: expect.arrayContaining([expect.stringMatching(/^measured RTT .* ms beats iad/)]) });
+    expect(first).toMatchObject({
+      id: 'fra',
+      notes: expect.arrayContaining([expect.stringMatching(/^measured RTT .* ms beats iad/)]),
+    });
     expect(second!.id).toBe('iad');
     expect(first!.measuredRttMs).toBeGreaterThanOrEqual(4.5);
     expect(first!.measuredRttMs).toBeLessThan(60);

@@ -10,7 +10,12 @@ const record = (h: Hysteresis, outcomes: string): boolean[] => [...outcomes].map
 
 describe('Hysteresis', () => {
   it('starts up (fail open) with no RTT', () => {
-    expect(new Hysteresis(2, 3).snapshot()).toEqual({ up: true, rttMs: null, consecutiveSuccesses: 0, consecutiveFailures: 0 });
+    expect(new Hysteresis(2, 3).snapshot()).toEqual({
+      up: true,
+      rttMs: null,
+      consecutiveSuccesses: 0,
+      consecutiveFailures: 0,
+    });
   });
 
   it('goes down on exactly the fall-th consecutive failure', () => {
@@ -80,8 +85,10 @@ describe('transition (fast cadence)', () => {
 
 describe('confirming retry over hysteresis', () => {
   // Each attempt fails with probability `lossRate`, independently: packet loss, resets.
-  const lossyProbe = (random: () => number, lossRate: number): Probe => async () =>
-    random() < lossRate ? { ok: false, rttMs: 1, detail: 'ECONNRESET' } : { ok: true, rttMs: 5 };
+  const lossyProbe =
+    (random: () => number, lossRate: number): Probe =>
+    async () =>
+      random() < lossRate ? { ok: false, rttMs: 1, detail: 'ECONNRESET' } : { ok: true, rttMs: 5 };
 
   const SEEDS = Array.from({ length: 20 }, (_, i) => 1000 + i * 7919);
   const s = settings({ type: 'tcp' as const }, { rise: 2, fall: 3 });
@@ -126,7 +133,9 @@ describe('confirming retry over hysteresis', () => {
 
   it('does not retry a success, and a retry that passes counts as a success', async () => {
     const outcomes = [true, false, true];
-    const probe = confirmed(async () => (outcomes.shift() ? { ok: true, rttMs: 3 } : { ok: false, rttMs: 1, detail: 'reset' }));
+    const probe = confirmed(async () =>
+      outcomes.shift() ? { ok: true, rttMs: 3 } : { ok: false, rttMs: 1, detail: 'reset' },
+    );
     expect(await probe(target('http://127.0.0.1:1'), s)).toEqual({ ok: true, rttMs: 3, attempts: 1 });
     expect(await probe(target('http://127.0.0.1:1'), s)).toEqual({ ok: true, rttMs: 3, attempts: 2 });
     expect(outcomes).toEqual([]);
@@ -154,8 +163,20 @@ describe('fast confirmation on the scheduler (fake time)', () => {
     (_t, settings, signal) =>
       new Promise((resolve) => {
         const isLost = lost();
-        const timer = setTimeout(() => resolve(isLost ? { ok: false, rttMs: settings.timeout, detail: `timeout after ${settings.timeout} ms` } : { ok: true, rttMs: 5 }), isLost ? settings.timeout : 5);
-        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve({ ok: false, rttMs: 0, detail: 'aborted' })), { once: true });
+        const timer = setTimeout(
+          () =>
+            resolve(
+              isLost
+                ? { ok: false, rttMs: settings.timeout, detail: `timeout after ${settings.timeout} ms` }
+                : { ok: true, rttMs: 5 },
+            ),
+          isLost ? settings.timeout : 5,
+        );
+        signal?.addEventListener(
+          'abort',
+          () => (clearTimeout(timer), resolve({ ok: false, rttMs: 0, detail: 'aborted' })),
+          { once: true },
+        );
       });
 
   /** Runs one target through confirm + hysteresis on the scheduler for `ms` of fake time. */
@@ -194,7 +215,10 @@ describe('fast confirmation on the scheduler (fake time)', () => {
     let fast = 0;
     for (const seed of SEEDS) {
       const random = prng(seed);
-      const r = await run(lossyTimed(() => random() < 0.2), 120_000);
+      const r = await run(
+        lossyTimed(() => random() < 0.2),
+        120_000,
+      );
       expect(r.flips, `seed ${seed}`).toEqual([]);
       probes += r.probes;
       fast += r.fast;
@@ -206,7 +230,10 @@ describe('fast confirmation on the scheduler (fake time)', () => {
   });
 
   it('a silent target never seen up goes down after 3 × (timeout/2 + timeout) at fast cadence', async () => {
-    const r = await run(lossyTimed(() => true), 3_000);
+    const r = await run(
+      lossyTimed(() => true),
+      3_000,
+    );
     // No RTT known: each probe hedges at timeout/2, 250 + 500 = 750 ms; the fast runs overran
     // their 250 ms and go at once after each other.
     expect(r.flips).toEqual([2250]);
@@ -215,7 +242,10 @@ describe('fast confirmation on the scheduler (fake time)', () => {
   it('a silent target with a known RTT: hedged at timeout/5, down after 3 × 600 ms', async () => {
     let n = 0;
     // Healthy for 10 s (RTT 5 ms known), then silent at a random phase.
-    const r = await run(lossyTimed(() => n++ >= 10), 13_000);
+    const r = await run(
+      lossyTimed(() => n++ >= 10),
+      13_000,
+    );
     expect(r.flips).toHaveLength(1);
     expect(r.flips[0]! - 10_000).toBe(1800);
   });
@@ -235,7 +265,16 @@ describe('fast confirmation on the scheduler (fake time)', () => {
     const h = new Hysteresis(s.rise, s.fall);
     let at = -1;
     const scheduler = startScheduler(
-      [{ id: 'x', interval: s.interval, run: async (signal) => void (h.record((await confirm(target('http://127.0.0.1:1'), s, signal)).ok, 0) && (at = performance.now() - t0)) }],
+      [
+        {
+          id: 'x',
+          interval: s.interval,
+          run: async (signal) =>
+            void (
+              h.record((await confirm(target('http://127.0.0.1:1'), s, signal)).ok, 0) && (at = performance.now() - t0)
+            ),
+        },
+      ],
       { concurrency: 1 },
     );
     await vi.advanceTimersByTimeAsync(4_000);
@@ -257,10 +296,25 @@ describe('hedged retry (confirm.ts)', () => {
       new Promise((resolve) => {
         const i = n++;
         let done = false;
-        const timer = setTimeout(() => ((done = true), resolve(i === 0 ? { ok: true, rttMs: 150 } : { ok: false, rttMs: 500, detail: 'timeout' })), i === 0 ? 150 : 500);
-        signal?.addEventListener('abort', () => done || (clearTimeout(timer), aborted.push(i), resolve({ ok: false, rttMs: 0, detail: 'aborted' })), { once: true });
+        const timer = setTimeout(
+          () => (
+            (done = true),
+            resolve(i === 0 ? { ok: true, rttMs: 150 } : { ok: false, rttMs: 500, detail: 'timeout' })
+          ),
+          i === 0 ? 150 : 500,
+        );
+        signal?.addEventListener(
+          'abort',
+          () => done || (clearTimeout(timer), aborted.push(i), resolve({ ok: false, rttMs: 0, detail: 'aborted' })),
+          { once: true },
+        );
       });
-    const p = confirmed(probe)(target('http://127.0.0.1:1'), settings({ type: 'tcp' as const }, { timeout: 500 }), undefined, 100);
+    const p = confirmed(probe)(
+      target('http://127.0.0.1:1'),
+      settings({ type: 'tcp' as const }, { timeout: 500 }),
+      undefined,
+      100,
+    );
     await vi.advanceTimersByTimeAsync(200);
     expect(await p).toEqual({ ok: true, rttMs: 150, attempts: 1 });
     expect(n).toBe(2);

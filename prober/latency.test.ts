@@ -39,7 +39,12 @@ beforeAll(async () => {
     port: 0,
     log: capturedLog().log,
     routes: [
-      { method: 'POST', path: '/v1/health/reports', mutating: true, handle: (req) => (reports.push(healthReportSchema.parse(req.body)), { status: 200, body: {} }) },
+      {
+        method: 'POST',
+        path: '/v1/health/reports',
+        mutating: true,
+        handle: (req) => (reports.push(healthReportSchema.parse(req.body)), { status: 200, body: {} }),
+      },
       {
         method: 'GET',
         path: '/v1/resolvers',
@@ -76,7 +81,11 @@ const rtt = (r: HealthReport | undefined, network: string) => r?.resolvers.find(
 
 describe('latency measurement in the prober', () => {
   it('reports RTT to each resolver network, the far one clearly larger, none for a dead sample', async () => {
-    await waitFor(() => rtt(last(), '127.0.0.3/32') !== undefined && rtt(last(), '127.0.0.2/32') !== undefined, 3000, 'both figures in a report');
+    await waitFor(
+      () => rtt(last(), '127.0.0.3/32') !== undefined && rtt(last(), '127.0.0.2/32') !== undefined,
+      3000,
+      'both figures in a report',
+    );
     // Let the moving average settle over a few more probes (and the dead sample fail a few times).
     await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL));
     const report = last()!;
@@ -97,13 +106,18 @@ describe('latency measurement in the prober', () => {
     const status = prober.status();
     expect(status.latency).toMatchObject({ method: 'dns', sources: [{ url: dns.url, lastError: null, networks: 3 }] });
     expect(status.latency!.gapMs).toBe(50); // 150 ms / 3 networks (the rate would allow 25 ms)
-    expect(status.latency!.resolvers.find((r) => r.network === '127.0.0.4/32')).toMatchObject({ rttMs: null, lastDetail: expect.stringMatching(/ECONNREFUSED/) });
+    expect(status.latency!.resolvers.find((r) => r.network === '127.0.0.4/32')).toMatchObject({
+      rttMs: null,
+      lastDetail: expect.stringMatching(/ECONNREFUSED/),
+    });
     const metrics = await (await fetch(`${prober.control!.url}/metrics`)).text();
     expect(metrics).toMatch(/^meridian_health_resolver_networks\{state="listed",service="health"\} 3$/m);
     expect(metrics).toMatch(/^meridian_health_resolver_networks\{state="measured",service="health"\} 2$/m);
     expect(metrics).toMatch(/^meridian_health_resolver_probes_total\{result="ok",service="health"\} [1-9]/m);
     expect(metrics).toMatch(/^meridian_health_resolver_probes_total\{result="fail",service="health"\} [1-9]/m);
-    expect(lines.find((l) => l.msg === 'meridian health probing')).toMatchObject({ latency: { resolvers: 10, method: 'dns', rate: 40 } });
+    expect(lines.find((l) => l.msg === 'meridian health probing')).toMatchObject({
+      latency: { resolvers: 10, method: 'dns', rate: 40 },
+    });
   });
 
   it('keeps measuring the last list when the list cannot be pulled', async () => {
@@ -112,7 +126,10 @@ describe('latency measurement in the prober', () => {
     const seq = last()!.seq;
     await waitFor(() => last()!.seq >= seq + 3, 2000, 'three more reports');
     expect(last()!.resolvers.map((r) => r.network)).toEqual(['127.0.0.2/32', '127.0.0.3/32']);
-    expect(prober.status().latency!.sources[0]).toMatchObject({ lastError: expect.stringMatching(/HTTP 500/), networks: 3 });
+    expect(prober.status().latency!.sources[0]).toMatchObject({
+      lastError: expect.stringMatching(/HTTP 500/),
+      networks: 3,
+    });
     expect(lines.filter((l) => l.msg === 'resolver list not pulled')).toHaveLength(1);
     listFails = false;
   });

@@ -20,18 +20,53 @@ export class HealthMetrics {
 
   constructor(registry: Registry, pops: readonly string[], reportTo: readonly string[]) {
     const registers = [registry];
-    this.probes = new Counter({ name: 'meridian_health_probes_total', help: 'Probes by target PoP and result (ok, retried: ok on the confirming retry, fail)', labelNames: ['pop', 'result'], registers });
-    this.changes = new Counter({ name: 'meridian_health_state_changes_total', help: 'Up/down state changes by target PoP and new state', labelNames: ['pop', 'to'], registers });
-    this.rtt = new Gauge({ name: 'meridian_health_rtt_ms', help: 'Moving average of successful probe RTTs (ms) by target PoP', labelNames: ['pop'], registers });
-    this.upGauge = new Gauge({ name: 'meridian_health_up', help: '1 when this vantage sees the target PoP up, else 0', labelNames: ['pop'], registers });
-    this.reports = new Counter({ name: 'meridian_health_reports_total', help: 'Report deliveries by DNS server URL and result', labelNames: ['url', 'result'], registers });
+    this.probes = new Counter({
+      name: 'meridian_health_probes_total',
+      help: 'Probes by target PoP and result (ok, retried: ok on the confirming retry, fail)',
+      labelNames: ['pop', 'result'],
+      registers,
+    });
+    this.changes = new Counter({
+      name: 'meridian_health_state_changes_total',
+      help: 'Up/down state changes by target PoP and new state',
+      labelNames: ['pop', 'to'],
+      registers,
+    });
+    this.rtt = new Gauge({
+      name: 'meridian_health_rtt_ms',
+      help: 'Moving average of successful probe RTTs (ms) by target PoP',
+      labelNames: ['pop'],
+      registers,
+    });
+    this.upGauge = new Gauge({
+      name: 'meridian_health_up',
+      help: '1 when this vantage sees the target PoP up, else 0',
+      labelNames: ['pop'],
+      registers,
+    });
+    this.reports = new Counter({
+      name: 'meridian_health_reports_total',
+      help: 'Report deliveries by DNS server URL and result',
+      labelNames: ['url', 'result'],
+      registers,
+    });
     for (const pop of pops) {
       for (const result of OUTCOMES) this.probes.inc({ pop, result }, 0);
       for (const to of ['up', 'down']) this.changes.inc({ pop, to }, 0);
       this.upGauge.set({ pop }, 1);
     }
-    this.resolverProbes = new Counter({ name: 'meridian_health_resolver_probes_total', help: 'RTT probes to resolver networks by result (ok, fail)', labelNames: ['result'], registers });
-    this.resolverLists = new Counter({ name: 'meridian_health_resolver_list_pulls_total', help: 'Resolver list pulls (GET /v1/resolvers) by DNS server URL and result', labelNames: ['url', 'result'], registers });
+    this.resolverProbes = new Counter({
+      name: 'meridian_health_resolver_probes_total',
+      help: 'RTT probes to resolver networks by result (ok, fail)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.resolverLists = new Counter({
+      name: 'meridian_health_resolver_list_pulls_total',
+      help: 'Resolver list pulls (GET /v1/resolvers) by DNS server URL and result',
+      labelNames: ['url', 'result'],
+      registers,
+    });
     const counts = (): { listed: number; measured: number } => this.resolverCounts();
     new Gauge({
       name: 'meridian_health_resolver_networks',

@@ -12,7 +12,13 @@ export interface Timed {
 }
 
 /** Settles once: the first of success, failure, timeout or abort wins; `cleanup` runs once. */
-function settleOnce(timeoutMs: number, signal: AbortSignal | undefined, since: () => number, cleanup: () => void, resolve: (t: Timed) => void) {
+function settleOnce(
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  since: () => number,
+  cleanup: () => void,
+  resolve: (t: Timed) => void,
+) {
   let done = false;
   const finish = (result: Timed): void => {
     if (done) return;
@@ -35,7 +41,13 @@ export function tcpConnect(host: string, port: number, timeoutMs: number, signal
   return new Promise((resolve) => {
     const started = performance.now();
     const socket = connect({ host, port });
-    const { finish, fail } = settleOnce(timeoutMs, signal, () => started, () => socket.destroy(), resolve);
+    const { finish, fail } = settleOnce(
+      timeoutMs,
+      signal,
+      () => started,
+      () => socket.destroy(),
+      resolve,
+    );
     socket.once('connect', () => finish({ ok: true, rttMs: elapsedMs(started) }));
     socket.on('error', (err) => fail(describeError(err, timeoutMs)));
   });
@@ -59,7 +71,13 @@ export function udpExchange(
     // A host name resolves like dgram does by default: IPv4 unless it is an IPv6 literal.
     const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     let started = performance.now();
-    const { finish, fail } = settleOnce(timeoutMs, signal, () => started, () => socket.close(), resolve);
+    const { finish, fail } = settleOnce(
+      timeoutMs,
+      signal,
+      () => started,
+      () => socket.close(),
+      resolve,
+    );
     socket.on('error', (err) => fail(describeError(err, timeoutMs)));
     socket.on('message', (msg) => {
       const verdict = judge(msg);

@@ -21,7 +21,14 @@ async function fakeDns(token?: string): Promise<ControlServer & { reports: unkno
     port: 0,
     ...(token !== undefined && { token }),
     log: quiet,
-    routes: [{ method: 'POST', path: '/v1/health/reports', mutating: true, handle: (req) => (reports.push(req.body), { status: 204 }) }],
+    routes: [
+      {
+        method: 'POST',
+        path: '/v1/health/reports',
+        mutating: true,
+        handle: (req) => (reports.push(req.body), { status: 204 }),
+      },
+    ],
   });
   open.push(server);
   return Object.assign(server, { reports });
@@ -33,7 +40,14 @@ const TARGETS: HealthReport['targets'] = [
 ];
 
 function reporter(opts: Partial<ReporterOptions> & Pick<ReporterOptions, 'reportTo'>): Reporter {
-  const r = startReporter({ vantage: 'fra', epoch: 1_700_000_000_000, interval: 100, targets: () => TARGETS, log: quiet, ...opts });
+  const r = startReporter({
+    vantage: 'fra',
+    epoch: 1_700_000_000_000,
+    interval: 100,
+    targets: () => TARGETS,
+    log: quiet,
+    ...opts,
+  });
   open.push({ close: () => r.stop() });
   return r;
 }
@@ -45,7 +59,13 @@ describe('startReporter', () => {
     await waitFor(() => dns.reports.length >= 3, 1000, 'three reports');
     const reports = dns.reports.map((r) => healthReportSchema.parse(r));
     expect(reports.map((r) => r.seq)).toEqual(reports.map((_, i) => i + 1));
-    expect(dns.reports[0]).toEqual({ vantage: 'fra', epoch: 1_700_000_000_000, seq: 1, interval: 100, targets: TARGETS });
+    expect(dns.reports[0]).toEqual({
+      vantage: 'fra',
+      epoch: 1_700_000_000_000,
+      seq: 1,
+      interval: 100,
+      targets: TARGETS,
+    });
   });
 
   it('carries resolver RTTs when there are any, and leaves the field out when there are none', async () => {
@@ -135,7 +155,10 @@ describe('startReporter', () => {
     const changedAt = performance.now();
     r.sendNow();
     await waitFor(() => reports.length === 2, 1000, 'the change');
-    expect(reports.map((x) => [x.seq, x.up])).toEqual([[1, true], [2, false]]);
+    expect(reports.map((x) => [x.seq, x.up])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
     expect(reports[1]!.at - changedAt).toBeLessThan(1000);
   });
 });

@@ -109,14 +109,23 @@ export function startReporter(opts: ReporterOptions): Reporter {
         dest.notLogged++;
         return;
       }
-      log.warn({ url: dest.url, error: dest.lastError, seq, failuresNotLogged: dest.notLogged }, 'health report not delivered');
+      log.warn(
+        { url: dest.url, error: dest.lastError, seq, failuresNotLogged: dest.notLogged },
+        'health report not delivered',
+      );
       dest.lastLoggedAt = now;
       dest.notLogged = 0;
     }
   };
 
   const build = (): string => {
-    const report: z.input<typeof healthReportSchema> = { vantage: opts.vantage, epoch: opts.epoch, seq: ++seq, interval, targets: opts.targets() };
+    const report: z.input<typeof healthReportSchema> = {
+      vantage: opts.vantage,
+      epoch: opts.epoch,
+      seq: ++seq,
+      interval,
+      targets: opts.targets(),
+    };
     // `resolvers` is optional: left out while nothing is measured (or measuring is off), which
     // also keeps those reports acceptable to DNS servers that predate the field.
     const resolvers = opts.resolvers?.() ?? [];
@@ -163,7 +172,11 @@ export function startReporter(opts: ReporterOptions): Reporter {
       if (everyInterval !== undefined) send(true);
     },
     status: () =>
-      destinations.map((d) => ({ url: d.url, lastDeliveredAt: d.lastDeliveredAt?.toISOString() ?? null, lastError: d.lastError })),
+      destinations.map((d) => ({
+        url: d.url,
+        lastDeliveredAt: d.lastDeliveredAt?.toISOString() ?? null,
+        lastError: d.lastError,
+      })),
     async stop() {
       stopping.abort();
       clearTimeout(firstTimer);

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpError, startControlServer } from '../common/control-server.js';
-import { mergeLists, startResolverList, type ResolverList, type ResolverListOptions, type ResolverTarget } from './resolver-list.js';
+import {
+  mergeLists,
+  startResolverList,
+  type ResolverList,
+  type ResolverListOptions,
+  type ResolverTarget,
+} from './resolver-list.js';
 import { capturedLog } from '../test/helpers/captured-log.js';
 import { closedPort } from '../test/helpers/closed-port.js';
 import { waitFor } from '../test/helpers/wait-for.js';
@@ -34,7 +40,8 @@ async function fakeDns(serve: FakeDns['serve']): Promise<FakeDns> {
         handle(req) {
           limits.push(req.url.searchParams.get('limit') ?? '');
           if (typeof fake.serve === 'number') throw new HttpError(fake.serve, 'not today');
-          if (fake.serve === 'garbage') return { status: 200, body: { resolvers: [{ network: '192.0.2.0/24', sample: 'not-an-ip', queries: 1 }] } };
+          if (fake.serve === 'garbage')
+            return { status: 200, body: { resolvers: [{ network: '192.0.2.0/24', sample: 'not-an-ip', queries: 1 }] } };
           return { status: 200, body: { resolvers: fake.serve } };
         },
       },
@@ -46,7 +53,9 @@ async function fakeDns(serve: FakeDns['serve']): Promise<FakeDns> {
   return result;
 }
 
-function list(opts: Partial<ResolverListOptions> & Pick<ResolverListOptions, 'reportTo'>): ResolverList & { lists: ResolverTarget[][] } {
+function list(
+  opts: Partial<ResolverListOptions> & Pick<ResolverListOptions, 'reportTo'>,
+): ResolverList & { lists: ResolverTarget[][] } {
   const lists: ResolverTarget[][] = [];
   const l = startResolverList({ limit: 100, refresh: 50, log: quiet, onList: (x) => lists.push([...x]), ...opts });
   open.push({ close: () => l.stop() });
@@ -67,8 +76,13 @@ describe('startResolverList', () => {
     dns.serve = [B, C];
     await waitFor(() => l.current()[0]?.network === B.network, 1000, 'the new list');
     expect(l.current()).toEqual([B, C]);
-    expect(l.lists).toEqual([[A, B], [B, C]]); // onList only when the list changed
-    expect(l.status()).toEqual([{ url: `${dns.url}/`, lastPulledAt: expect.any(String), lastError: null, networks: 2 }]);
+    expect(l.lists).toEqual([
+      [A, B],
+      [B, C],
+    ]); // onList only when the list changed
+    expect(l.status()).toEqual([
+      { url: `${dns.url}/`, lastPulledAt: expect.any(String), lastError: null, networks: 2 },
+    ]);
   });
 
   it('merges several DNS servers: one entry per network, counts added, cut to the limit', async () => {
@@ -93,7 +107,9 @@ describe('startResolverList', () => {
     dns.serve = 'garbage';
     await waitFor(() => /sample/.test(l.status()[0]!.lastError ?? ''), 1000, 'a refused response');
     expect(l.current()).toEqual([A]);
-    expect(lines.filter((x) => x.msg === 'resolver list not pulled')).toEqual([expect.objectContaining({ url: dns.url, keeping: 1 })]);
+    expect(lines.filter((x) => x.msg === 'resolver list not pulled')).toEqual([
+      expect.objectContaining({ url: dns.url, keeping: 1 }),
+    ]);
     dns.serve = [A, B];
     await waitFor(() => l.current().length === 2, 1000, 'the list again');
     expect(lines.filter((x) => x.msg === 'resolver list pulled again')).toHaveLength(1);
@@ -128,7 +144,11 @@ describe('startResolverList', () => {
 
 describe('mergeLists', () => {
   it('orders by queries and keeps the first of equals', () => {
-    expect(mergeLists([[B], [A, { ...C, queries: 20 }]], 10).map((t) => t.network)).toEqual([A.network, B.network, C.network]);
+    expect(mergeLists([[B], [A, { ...C, queries: 20 }]], 10).map((t) => t.network)).toEqual([
+      A.network,
+      B.network,
+      C.network,
+    ]);
     expect(mergeLists([[A, B]], 1)).toEqual([A]);
   });
 });

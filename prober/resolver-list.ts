@@ -123,13 +123,18 @@ export function startResolverList(opts: ResolverListOptions): ResolverList {
       const issue = parsed.error.issues[0]!;
       throw new Error(`unexpected response: ${issue.path.join('.')}: ${issue.message}`);
     }
-    return parsed.data.resolvers.map((r) => ({ network: r.network, sample: plainAddress(r.sample), queries: r.queries }));
+    return parsed.data.resolvers.map((r) => ({
+      network: r.network,
+      sample: plainAddress(r.sample),
+      queries: r.queries,
+    }));
   };
 
   const pullFrom = async (source: Source): Promise<void> => {
     try {
       source.list = await fetchList(source);
-      if (source.lastError !== null) log.info({ url: source.url, networks: source.list.length }, 'resolver list pulled again');
+      if (source.lastError !== null)
+        log.info({ url: source.url, networks: source.list.length }, 'resolver list pulled again');
       source.lastPulledAt = new Date();
       source.lastError = null;
       opts.onResult?.(source.url, true);
@@ -153,7 +158,10 @@ export function startResolverList(opts: ResolverListOptions): ResolverList {
   };
 
   const remerge = (): void => {
-    const next = mergeLists(sources.map((s) => s.list), limit);
+    const next = mergeLists(
+      sources.map((s) => s.list),
+      limit,
+    );
     const key = next.map((t) => `${t.network} ${t.sample}`).join('\n');
     merged = next;
     if (key === mergedKey) return;
@@ -176,7 +184,12 @@ export function startResolverList(opts: ResolverListOptions): ResolverList {
   return {
     current: () => merged,
     status: () =>
-      sources.map((s) => ({ url: s.url, lastPulledAt: s.lastPulledAt?.toISOString() ?? null, lastError: s.lastError, networks: s.list.length })),
+      sources.map((s) => ({
+        url: s.url,
+        lastPulledAt: s.lastPulledAt?.toISOString() ?? null,
+        lastError: s.lastError,
+        networks: s.list.length,
+      })),
     pull,
     async stop() {
       stopping.abort();

@@ -1,6 +1,14 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FORGET_AFTER_FAILURES, probeDns, probeTcp, startResolverRtt, type ResolverRtt, type ResolverRttOptions, type RttProbe } from './resolver-rtt.js';
+import {
+  FORGET_AFTER_FAILURES,
+  probeDns,
+  probeTcp,
+  startResolverRtt,
+  type ResolverRtt,
+  type ResolverRttOptions,
+  type RttProbe,
+} from './resolver-rtt.js';
 import { closedPort } from '../test/helpers/closed-port.js';
 import { localResolver, type LocalResolver } from '../test/helpers/local-resolver.js';
 import { waitFor } from '../test/helpers/wait-for.js';
@@ -48,7 +56,10 @@ describe('probeDns', () => {
     const refused = await probeDns('127.0.0.1', await closedPort(), 500, never);
     expect(refused).toMatchObject({ ok: false, detail: expect.stringMatching(/ECONNREFUSED/) });
     const silent = await resolver({ silent: true });
-    expect(await probeDns('127.0.0.1', silent.port, 80, never)).toMatchObject({ ok: false, detail: 'timeout after 80 ms' });
+    expect(await probeDns('127.0.0.1', silent.port, 80, never)).toMatchObject({
+      ok: false,
+      detail: 'timeout after 80 ms',
+    });
   });
 });
 
@@ -57,8 +68,14 @@ describe('probeTcp', () => {
     const server = createServer((s) => s.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     open.push({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
-    expect(await probeTcp('127.0.0.1', (server.address() as AddressInfo).port, 500, never)).toEqual({ ok: true, rttMs: expect.any(Number) });
-    expect(await probeTcp('127.0.0.1', await closedPort(), 500, never)).toMatchObject({ ok: false, detail: expect.stringMatching(/ECONNREFUSED/) });
+    expect(await probeTcp('127.0.0.1', (server.address() as AddressInfo).port, 500, never)).toEqual({
+      ok: true,
+      rttMs: expect.any(Number),
+    });
+    expect(await probeTcp('127.0.0.1', await closedPort(), 500, never)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/ECONNREFUSED/),
+    });
   });
 });
 
@@ -71,7 +88,11 @@ describe('startResolverRtt', () => {
       { network: '127.0.0.2/32', sample: '127.0.0.2' },
       { network: '127.0.0.3/32', sample: '127.0.0.3' },
     ]);
-    await waitFor(() => m.figures().length === 2 && m.status().every((s) => s.lastProbeAt !== null), 2000, 'both measured');
+    await waitFor(
+      () => m.figures().length === 2 && m.status().every((s) => s.lastProbeAt !== null),
+      2000,
+      'both measured',
+    );
     await sleep(300); // a few rounds into the moving average
     const [a, b] = m.figures();
     expect(a).toEqual({ network: '127.0.0.2/32', rttMs: expect.any(Number) });
@@ -92,7 +113,11 @@ describe('startResolverRtt', () => {
       { network: 'silent', sample: '127.0.0.3' },
       { network: 'closed', sample: '127.0.0.4' }, // nothing bound: ICMP port unreachable
     ]);
-    await waitFor(() => m.status().every((s) => s.consecutiveFailures >= 2 || s.rttMs !== null), 3000, 'every network probed');
+    await waitFor(
+      () => m.status().every((s) => s.consecutiveFailures >= 2 || s.rttMs !== null),
+      3000,
+      'every network probed',
+    );
     expect(m.figures().map((f) => f.network)).toEqual(['live']);
     const byNet = Object.fromEntries(m.status().map((s) => [s.network, s]));
     expect(byNet.silent).toMatchObject({ rttMs: null, lastDetail: 'timeout after 100 ms' });
@@ -125,7 +150,11 @@ describe('startResolverRtt', () => {
   it('keeps a moving average (α = 0.3) of successes', async () => {
     const rtts = [10, 20, 20];
     let i = 0;
-    const m = measurer({ probe: async () => ({ ok: true, rttMs: rtts[Math.min(i++, rtts.length - 1)]! }), interval: 30, rate: 1000 });
+    const m = measurer({
+      probe: async () => ({ ok: true, rttMs: rtts[Math.min(i++, rtts.length - 1)]! }),
+      interval: 30,
+      rate: 1000,
+    });
     m.setTargets([{ network: 'n', sample: '192.0.2.1' }]);
     await waitFor(() => i >= 3, 1000, 'three probes');
     await m.stop();
@@ -155,7 +184,10 @@ describe('startResolverRtt', () => {
     expect(r.queries.length).toBeGreaterThanOrEqual(starts.length - 1);
     expect(mostInWindow(r.queries, 1000)).toBeLessThanOrEqual(21);
     // Round-robin: the list's head, in order, none skipped (fewer probes than networks: none twice).
-    const probed = m.status().filter((s) => s.lastProbeAt !== null).map((s) => s.network);
+    const probed = m
+      .status()
+      .filter((s) => s.lastProbeAt !== null)
+      .map((s) => s.network);
     expect(probed).toEqual(list.slice(0, probed.length).map((t) => t.network));
     expect(probed.length).toBeGreaterThanOrEqual(starts.length - 1);
     expect(m.status().every((s) => s.consecutiveFailures === 0)).toBe(true);
@@ -178,9 +210,15 @@ describe('startResolverRtt', () => {
     const order: string[] = [];
     const probe: RttProbe = async (host) => (order.push(host), { ok: true, rttMs: 1 });
     const m = measurer({ probe, rate: 1000, interval: 40 });
-    m.setTargets([{ network: 'a', sample: 'A' }, { network: 'b', sample: 'B' }]);
+    m.setTargets([
+      { network: 'a', sample: 'A' },
+      { network: 'b', sample: 'B' },
+    ]);
     await waitFor(() => m.figures().length === 2, 1000, 'a and b measured');
-    m.setTargets([{ network: 'c', sample: 'C' }, { network: 'b', sample: 'B2' }]);
+    m.setTargets([
+      { network: 'c', sample: 'C' },
+      { network: 'b', sample: 'B2' },
+    ]);
     expect(m.figures()).toEqual([{ network: 'b', rttMs: 1 }]);
     const from = order.length;
     await waitFor(() => order.length >= from + 2, 1000, 'two more probes');

@@ -151,7 +151,15 @@ export function startResolverRtt(opts: ResolverRttOptions): ResolverRtt {
         const state = states.get(network);
         if (state) state.sample = sample;
         else {
-          states.set(network, { network, sample, rttMs: null, consecutiveFailures: 0, lastDetail: undefined, lastProbeAt: undefined, inFlight: false });
+          states.set(network, {
+            network,
+            sample,
+            rttMs: null,
+            consecutiveFailures: 0,
+            lastDetail: undefined,
+            lastProbeAt: undefined,
+            inFlight: false,
+          });
           fresh.push(network);
         }
       }
@@ -204,7 +212,8 @@ export const probeDns: RttProbe = (host, port, timeoutMs, signal) => {
   const id = randomInt(0, 0x10000);
   const query = dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type: 'NS', name: '.', class: 'IN' }] });
   // Header only: our id and the QR bit. Anything else (a late reply to an earlier probe) is ignored.
-  const judge = (msg: Buffer) => (msg.length >= 12 && msg.readUInt16BE(0) === id && (msg[2]! & 0x80) !== 0 ? { ok: true } : undefined);
+  const judge = (msg: Buffer) =>
+    msg.length >= 12 && msg.readUInt16BE(0) === id && (msg[2]! & 0x80) !== 0 ? { ok: true } : undefined;
   return udpExchange(host, port, query, judge, timeoutMs, signal);
 };
 

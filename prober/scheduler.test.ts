@@ -74,7 +74,9 @@ describe('startScheduler', () => {
     for (let i = 1; i < slow.length; i++) expect(slow[i]!.start).toBeGreaterThanOrEqual(slow[i - 1]!.end!);
     expect(slow.map((r) => r.start - t0)).toEqual([0, 250, 500, 750]);
     // The fast task is not held back by the slow one.
-    expect(runs.filter((r) => r.id === 'fast').map((r) => r.start - t0)).toEqual([50, 150, 250, 350, 450, 550, 650, 750, 850, 950]);
+    expect(runs.filter((r) => r.id === 'fast').map((r) => r.start - t0)).toEqual([
+      50, 150, 250, 350, 450, 550, 650, 750, 850, 950,
+    ]);
   });
 
   it('runs a task at the delay it asks for after each run, then back on its phase', async () => {
@@ -82,7 +84,12 @@ describe('startScheduler', () => {
     // After the run due at 1000 the task is "in transition" for three fast runs, then steady.
     const asks = [1000, 250, 250, 250, 1000, 1000];
     const starts: number[] = [];
-    const task: Task = { id: 'a', interval: 1000, nextInterval: () => asks.shift() ?? 1000, run: async () => void starts.push(performance.now() - t0) };
+    const task: Task = {
+      id: 'a',
+      interval: 1000,
+      nextInterval: () => asks.shift() ?? 1000,
+      run: async () => void starts.push(performance.now() - t0),
+    };
     const other = recorder(['b'], 1000, 10);
     scheduler = startScheduler([task, ...other.tasks], { concurrency: 10 });
     await vi.advanceTimersByTimeAsync(3_100);
@@ -106,7 +113,12 @@ describe('startScheduler', () => {
     const t0 = performance.now();
     const asks = [250, 1000];
     const starts: number[] = [];
-    const task: Task = { id: 'a', interval: 1000, nextInterval: () => asks.shift() ?? 1000, run: async () => void starts.push(performance.now() - t0) };
+    const task: Task = {
+      id: 'a',
+      interval: 1000,
+      nextInterval: () => asks.shift() ?? 1000,
+      run: async () => void starts.push(performance.now() - t0),
+    };
     scheduler = startScheduler([task], { concurrency: 1 });
     await vi.advanceTimersByTimeAsync(3_100);
     expect(starts).toEqual([0, 250, 1000, 2000, 3000]);
@@ -134,7 +146,10 @@ describe('startScheduler', () => {
         throw new Error('kaboom');
       },
     };
-    scheduler = startScheduler([task], { concurrency: 1, onError: (t, err) => errors.push([t.id, (err as Error).message]) });
+    scheduler = startScheduler([task], {
+      concurrency: 1,
+      onError: (t, err) => errors.push([t.id, (err as Error).message]),
+    });
     await vi.advanceTimersByTimeAsync(350);
     expect(calls).toBe(4);
     expect(errors).toEqual(Array(4).fill(['boom', 'kaboom']));

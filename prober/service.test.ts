@@ -76,8 +76,14 @@ const target = (r: HealthReport | undefined, pop: string) => r?.targets.find((t)
 
 describe('startProber end to end', () => {
   it('logs what it probes and where it reports, and skips PoPs without an edge once', () => {
-    expect(lines.find((l) => l.msg === 'meridian health probing')).toMatchObject({ vantage: 'fra', targets: 2, reportTo: [dns.url] });
-    expect(lines.filter((l) => l.msg === 'PoPs without an edge URL are not probed')).toEqual([expect.objectContaining({ pops: ['gru'] })]);
+    expect(lines.find((l) => l.msg === 'meridian health probing')).toMatchObject({
+      vantage: 'fra',
+      targets: 2,
+      reportTo: [dns.url],
+    });
+    expect(lines.filter((l) => l.msg === 'PoPs without an edge URL are not probed')).toEqual([
+      expect.objectContaining({ pops: ['gru'] }),
+    ]);
   });
 
   it('reports every target up, with RTTs, within one interval', async () => {
@@ -97,12 +103,22 @@ describe('startProber end to end', () => {
     expect(target(last(), 'iad')!.detail).toMatch(/ECONNREFUSED/);
     expect(target(last(), 'fra')!.up).toBe(true);
     expect(lines.filter((l) => l.msg === 'health state change')).toEqual([
-      expect.objectContaining({ vantage: 'fra', pop: 'iad', from: 'up', to: 'down', detail: expect.stringMatching(/ECONNREFUSED/) }),
+      expect.objectContaining({
+        vantage: 'fra',
+        pop: 'iad',
+        from: 'up',
+        to: 'down',
+        detail: expect.stringMatching(/ECONNREFUSED/),
+      }),
     ]);
 
     await iad.start();
     started = performance.now();
-    await waitFor(() => target(last(), 'iad')?.up === true, RISE * INTERVAL + INTERVAL + SLACK, 'iad reported up again');
+    await waitFor(
+      () => target(last(), 'iad')?.up === true,
+      RISE * INTERVAL + INTERVAL + SLACK,
+      'iad reported up again',
+    );
     const upAfter = performance.now() - started;
     // Not sooner than hysteresis allows: rise successes are rise - 1 full intervals apart.
     expect(upAfter).toBeGreaterThanOrEqual((RISE - 1) * INTERVAL - 20);
@@ -119,9 +135,20 @@ describe('startProber end to end', () => {
 
   it('serves status and metrics on the control port', async () => {
     const status = (await (await fetch(`${prober.control!.url}/v1/status`)).json()) as ReturnType<Prober['status']>;
-    expect(status).toMatchObject({ vantage: 'fra', interval: INTERVAL, skipped: ['gru'], reportTo: [{ url: dns.url, lastError: null }] });
+    expect(status).toMatchObject({
+      vantage: 'fra',
+      interval: INTERVAL,
+      skipped: ['gru'],
+      reportTo: [{ url: dns.url, lastError: null }],
+    });
     expect(status.targets.map((t) => t.pop)).toEqual(['fra', 'iad']);
-    expect(status.targets[1]).toMatchObject({ edge: `${iad.url}/`, check: 'http', enabled: true, up: true, consecutiveFailures: 0 });
+    expect(status.targets[1]).toMatchObject({
+      edge: `${iad.url}/`,
+      check: 'http',
+      enabled: true,
+      up: true,
+      consecutiveFailures: 0,
+    });
     expect(status.targets[1]!.consecutiveSuccesses).toBeGreaterThanOrEqual(RISE);
     expect(status.targets[1]!.lastProbeAt).toEqual(expect.any(String));
 

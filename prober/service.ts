@@ -89,12 +89,17 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
   const epoch = Date.now();
   const token = resolveControlToken({ env: process.env, tokenFile: config.tokenFile });
   const registry = createRegistry('health');
-  const metrics = new HealthMetrics(registry, config.targets.map((t) => t.pop), config.reportTo);
+  const metrics = new HealthMetrics(
+    registry,
+    config.targets.map((t) => t.pop),
+    config.reportTo,
+  );
   const checks = createChecks();
   const probe = confirmed(checks.probe);
 
   if (config.skipped.length > 0) log.warn({ vantage, pops: config.skipped }, 'PoPs without an edge URL are not probed');
-  if (config.reportTo.length === 0) log.warn({ vantage }, 'health.reportTo is empty: probing without reporting to any DNS server');
+  if (config.reportTo.length === 0)
+    log.warn({ vantage }, 'health.reportTo is empty: probing without reporting to any DNS server');
 
   const states: TargetState[] = config.targets.map((target) => ({
     target,
@@ -157,7 +162,12 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
     const changed = hysteresis.record(result.ok, result.rttMs);
     state.lastDetail = result.detail;
     state.lastProbeAt = new Date();
-    metrics.probed(target.pop, result.ok ? (result.attempts === 1 ? 'ok' : 'retried') : 'fail', hysteresis.up, hysteresis.rttMs);
+    metrics.probed(
+      target.pop,
+      result.ok ? (result.attempts === 1 ? 'ok' : 'retried') : 'fail',
+      hysteresis.up,
+      hysteresis.rttMs,
+    );
     if (changed) {
       const to = hysteresis.up ? 'up' : 'down';
       metrics.stateChanged(target.pop, to);
@@ -174,10 +184,14 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
       id: state.target.pop,
       interval: state.target.settings.interval,
       // A target in transition is probed at fastInterval until rise/fall decides (see confirm.ts).
-      nextInterval: () => (state.hysteresis.inTransition ? state.target.settings.fastInterval : state.target.settings.interval),
+      nextInterval: () =>
+        state.hysteresis.inTransition ? state.target.settings.fastInterval : state.target.settings.interval,
       run: (signal) => probeOnce(state, signal),
     })),
-    { concurrency: config.concurrency, onError: (task, err) => log.error({ err, pop: task.id }, 'probe failed unexpectedly') },
+    {
+      concurrency: config.concurrency,
+      onError: (task, err) => log.error({ err, pop: task.id }, 'probe failed unexpectedly'),
+    },
   );
   if (states.length === 0) reporter.ready();
 
@@ -246,7 +260,9 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
       vantage,
       targets: states.length,
       reportTo: config.reportTo,
-      ...(resolverRtt && { latency: { resolvers: latency.resolvers, method: latency.method, port: latency.port, rate: latency.rate } }),
+      ...(resolverRtt && {
+        latency: { resolvers: latency.resolvers, method: latency.method, port: latency.port, rate: latency.rate },
+      }),
       ...(control && { control: control.url }),
     },
     'meridian health probing',

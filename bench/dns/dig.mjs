@@ -12,7 +12,20 @@ export function digInstalled() {
 /** `dig NAME TYPE` to HOST:`port` without recursion: status, AA flag, the ECS echo (address/source/scope) and the answer RRs. */
 export async function dig(port, name, type, extra = []) {
   if (!digInstalled()) throw new Error('dig is not installed (apt-get install bind9-dnsutils)');
-  const r = await run('dig', ['+norec', '+tries=1', '+time=2', '+noall', '+comments', '+answer', ...extra, '-p', String(port), `@${HOST}`, name, type]);
+  const r = await run('dig', [
+    '+norec',
+    '+tries=1',
+    '+time=2',
+    '+noall',
+    '+comments',
+    '+answer',
+    ...extra,
+    '-p',
+    String(port),
+    `@${HOST}`,
+    name,
+    type,
+  ]);
   const status = r.out.match(/status: (\w+)/)?.[1] ?? 'NO-ANSWER';
   const aa = /flags:[^;]*\baa\b/.test(r.out);
   const ecs = r.out.match(/CLIENT-SUBNET: (\S+)/)?.[1] ?? null; // address/source/scope

@@ -64,7 +64,9 @@ function mergeRcodes(lines) {
  */
 export async function perf(server, port, f, seconds, rate) {
   const n = f.procs.length;
-  const rs = await Promise.all(f.procs.map((opts) => dnsperf(server, port, f.path, seconds, rate ? Math.max(1, Math.round(rate / n)) : 0, opts)));
+  const rs = await Promise.all(
+    f.procs.map((opts) => dnsperf(server, port, f.path, seconds, rate ? Math.max(1, Math.round(rate / n)) : 0, opts)),
+  );
   if (n === 1) return rs[0];
   const sum = (k) => rs.reduce((a, r) => a + r[k], 0);
   const completed = sum('completed');

@@ -39,7 +39,13 @@ export function ecsOption(cidr) {
   // last one as they are; RFC 7871 wants them zero.
   const bitsIn = (i) => Math.max(0, Math.min(8, prefix - 8 * i)); // bits of octet i inside the prefix
   const masked = octets.map((o, i) => o & (0xff00 >> bitsIn(i)) & 0xff);
-  const encoded = dnsPacket.option.encode({ code: 'CLIENT_SUBNET', family: 1, sourcePrefixLength: prefix, scopePrefixLength: 0, ip: masked.join('.') });
+  const encoded = dnsPacket.option.encode({
+    code: 'CLIENT_SUBNET',
+    family: 1,
+    sourcePrefixLength: prefix,
+    scopePrefixLength: 0,
+    ip: masked.join('.'),
+  });
   const data = encoded.subarray(4); // after the option's code and length
   return { cidr, data, arg: `8:${data.toString('hex')}` };
 }
@@ -53,13 +59,23 @@ export function ecsOption(cidr) {
 export function ecsRow(parallel) {
   const list = (parallel ? ECS_SUBNETS : ECS_SUBNETS.slice(0, 1)).map((s) => ({ ...s, ...ecsOption(s.cidr) }));
   const procs = parallel
-    ? list.map((e) => ['-c', String(Math.max(1, Math.floor(DNSPERF_CLIENTS / list.length))), '-q', String(Math.max(1, Math.floor(DNSPERF_OUTSTANDING / list.length))), '-t', '1', '-E', e.arg])
+    ? list.map((e) => [
+        '-c',
+        String(Math.max(1, Math.floor(DNSPERF_CLIENTS / list.length))),
+        '-q',
+        String(Math.max(1, Math.floor(DNSPERF_OUTSTANDING / list.length))),
+        '-t',
+        '1',
+        '-E',
+        e.arg,
+      ])
     : [[...DNSPERF_BASE, '-E', list[0].arg]];
   return { single: !parallel, list, procs };
 }
 
 /** The ECS options (code 8) in a decoded message's OPT record. */
-const ecsOptions = (msg) => msg.additionals.filter((rr) => rr.type === 'OPT').flatMap((rr) => rr.options.filter((o) => o.code === 8));
+const ecsOptions = (msg) =>
+  msg.additionals.filter((rr) => rr.type === 'OPT').flatMap((rr) => rr.options.filter((o) => o.code === 8));
 
 /**
  * Before the "routed + ECS" row is measured: for each subnet, dnsperf (with the row's -E option)
@@ -96,7 +112,22 @@ export async function checkEcs(meridianPort, file, ecsList) {
   try {
     for (const ecs of ecsList) {
       seen = null;
-      const argv = ['-s', HOST, '-p', String(relay.address().port), '-d', file, '-n', '1', '-c', '1', '-t', '2', '-E', ecs.arg];
+      const argv = [
+        '-s',
+        HOST,
+        '-p',
+        String(relay.address().port),
+        '-d',
+        file,
+        '-n',
+        '1',
+        '-c',
+        '1',
+        '-t',
+        '2',
+        '-E',
+        ecs.arg,
+      ];
       const r = await run('dnsperf', argv);
       if (r.code !== 0) {
         fail(`dnsperf ${argv.join(' ')} failed (exit ${r.code}; does this dnsperf support -E?):\n${r.out}${r.err}`);
@@ -108,7 +139,9 @@ export async function checkEcs(meridianPort, file, ecsList) {
       }
       const sent = ecsOptions(dnsPacket.decode(seen.query));
       if (sent.length !== 1 || !sent[0].data.equals(ecs.data)) {
-        fail(`${ecs.cidr}: dnsperf -E ${ecs.arg} sent ECS ${sent.map((o) => o.data.toString('hex')).join(', ') || 'none'}, expected ${ecs.data.toString('hex')}`);
+        fail(
+          `${ecs.cidr}: dnsperf -E ${ecs.arg} sent ECS ${sent.map((o) => o.data.toString('hex')).join(', ') || 'none'}, expected ${ecs.data.toString('hex')}`,
+        );
         continue;
       }
       if (!seen.response) {
@@ -130,9 +163,14 @@ export async function checkEcs(meridianPort, file, ecsList) {
         }
       }
       // The echo must name the subnet sent (family, source prefix, address: all but the scope).
-      const sameSubnet = got && got.data.subarray(0, 3).equals(ecs.data.subarray(0, 3)) && got.data.subarray(4).equals(ecs.data.subarray(4));
+      const sameSubnet =
+        got &&
+        got.data.subarray(0, 3).equals(ecs.data.subarray(0, 3)) &&
+        got.data.subarray(4).equals(ecs.data.subarray(4));
       if (a.rcode !== 'NOERROR' || !addrs.length || !sameSubnet || !(scope > 0)) {
-        fail(`${line}: not a routed answer to this subnet (rcode ${a.rcode}, ECS ${got ? got.data.toString('hex') : 'missing'})`);
+        fail(
+          `${line}: not a routed answer to this subnet (rcode ${a.rcode}, ECS ${got ? got.data.toString('hex') : 'missing'})`,
+        );
         continue;
       }
       lines.push(line);

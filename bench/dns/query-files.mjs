@@ -71,7 +71,14 @@ export function mixedDescription() {
 export function writeQueryFiles(dir, routedProcs) {
   const files = [
     { key: 'static', label: 'static A', path: join(dir, 'static-a.txt'), lines: STATIC_LINES, procs: [DNSPERF_BASE] },
-    { key: 'routed', label: 'routed + ECS', path: join(dir, 'routed-ecs.txt'), lines: ROUTED_LINES, procs: routedProcs, meridianOnly: true },
+    {
+      key: 'routed',
+      label: 'routed + ECS',
+      path: join(dir, 'routed-ecs.txt'),
+      lines: ROUTED_LINES,
+      procs: routedProcs,
+      meridianOnly: true,
+    },
     { key: 'mixed', label: 'mixed', path: join(dir, 'mixed.txt'), lines: mixedLines(), procs: [DNSPERF_BASE] },
   ];
   for (const f of files) writeFileSync(f.path, `${f.lines.join('\n')}\n`);

@@ -38,12 +38,15 @@ function describeRun({ versions, otherCpu, haveGdnsd, haveDig, ecs, ecsCheck, fi
   const out = [];
   out.push('Meridian DNS bench (UDP over 127.0.0.1; dnsperf and the server share this machine)');
   out.push(
-    `${machineText()}, ` +
-      `dnsperf ${versions.dnsperf}${haveGdnsd ? `, gdnsd ${versions.gdnsd} (udp_threads 1)` : ''}`,
+    `${machineText()}, ` + `dnsperf ${versions.dnsperf}${haveGdnsd ? `, gdnsd ${versions.gdnsd} (udp_threads 1)` : ''}`,
   );
   out.push(busyBeforeText(otherCpu));
-  out.push(`dnsperf: ${DNSPERF_BASE.join(' ')}; max QPS = highest -Q with 0 lost and >= ${ACHIEVED_FRACTION * 100}% achieved (-l ${SEARCH_SECONDS}, <= ${MAX_SEARCH_RUNS} runs); CPU at -Q ${CPU_RATE} -l ${CPU_SECONDS}`);
-  out.push(`query files: static A = ${STATIC_LINES.length} case variants of ${STATIC_NAME} A (a static record, both servers)`);
+  out.push(
+    `dnsperf: ${DNSPERF_BASE.join(' ')}; max QPS = highest -Q with 0 lost and >= ${ACHIEVED_FRACTION * 100}% achieved (-l ${SEARCH_SECONDS}, <= ${MAX_SEARCH_RUNS} runs); CPU at -Q ${CPU_RATE} -l ${CPU_SECONDS}`,
+  );
+  out.push(
+    `query files: static A = ${STATIC_LINES.length} case variants of ${STATIC_NAME} A (a static record, both servers)`,
+  );
   out.push(
     `             routed + ECS = ${ROUTED_LINES.length} case variants of ${ROUTED_NAME} A (a routed name) with EDNS Client Subnet, ` +
       (ecsSingle
@@ -54,24 +57,44 @@ function describeRun({ versions, otherCpu, haveGdnsd, haveDig, ecs, ecsCheck, fi
   );
   out.push(`             mixed = ${mixedFile.lines.length} lines: ${mixedDescription()}; no ECS`);
   if (ecsCheck.ok) {
-    out.push(`ECS check: each subnet's dnsperf query carries the ECS option meant, and meridian answers it per subnet (scope > 0${haveDig ? ', same A as dig +subnet' : ''})`);
+    out.push(
+      `ECS check: each subnet's dnsperf query carries the ECS option meant, and meridian answers it per subnet (scope > 0${haveDig ? ', same A as dig +subnet' : ''})`,
+    );
   } else {
     out.push(`ECS check FAILED, routed + ECS not measured: ${ecsCheck.lines.at(-1) ?? '?'}`);
   }
   if (routeCount) {
-    out.push(`routes: the zone has ${routeCount} routed name(s) (answered per client from a pool); in the mixed file gdnsd serves Meridian's answer to 127.0.0.1 for them as static records`);
+    out.push(
+      `routes: the zone has ${routeCount} routed name(s) (answered per client from a pool); in the mixed file gdnsd serves Meridian's answer to 127.0.0.1 for them as static records`,
+    );
   }
   if (haveGdnsd) {
-    out.push('gdnsd has no routed + ECS row: answering per client subnet would need its geoip plugin (and a GeoIP database and map equivalent to Meridian\'s), which this bench does not set up');
+    out.push(
+      "gdnsd has no routed + ECS row: answering per client subnet would need its geoip plugin (and a GeoIP database and map equivalent to Meridian's), which this bench does not set up",
+    );
   }
-  if (diffs) out.push(`answers: ${CHECK_QUERIES.length - diffs.length}/${CHECK_QUERIES.length} check queries identical on both servers (rcode, aa, answer RRs; TTLs ignored)`);
+  if (diffs)
+    out.push(
+      `answers: ${CHECK_QUERIES.length - diffs.length}/${CHECK_QUERIES.length} check queries identical on both servers (rcode, aa, answer RRs; TTLs ignored)`,
+    );
   return out;
 }
 
 /** One row per server and query file measured, then the "other work" legend. */
 function resultsTable({ servers, files, results }) {
   const out = [];
-  const header = ['server', 'queries', 'max QPS (0 lost)', 'at -Q', `CPU µs/query @${CPU_RATE / 1000}k`, 'achieved @40k', 'lost @40k', 'server CPU', 'other work', 'resp bytes'];
+  const header = [
+    'server',
+    'queries',
+    'max QPS (0 lost)',
+    'at -Q',
+    `CPU µs/query @${CPU_RATE / 1000}k`,
+    'achieved @40k',
+    'lost @40k',
+    'server CPU',
+    'other work',
+    'resp bytes',
+  ];
   const rows = [];
   for (const { name } of servers) {
     for (const f of files) {
@@ -94,7 +117,9 @@ function resultsTable({ servers, files, results }) {
   }
   out.push(...formatTable(header, rows, 2));
   out.push('');
-  out.push(`other work = CPU used on the machine during the 40k run by anything but the server and dnsperf, in % of a core (+-20%)${otherWorkLegend([...results.values()].map((x) => x.cpu.otherCores))}`);
+  out.push(
+    `other work = CPU used on the machine during the 40k run by anything but the server and dnsperf, in % of a core (+-20%)${otherWorkLegend([...results.values()].map((x) => x.cpu.otherCores))}`,
+  );
   return out;
 }
 
@@ -104,7 +129,9 @@ function targetLines({ haveGdnsd, ecs, files, results }) {
   const out = [];
   const ms = results.get('meridian/static');
   const msQps = ms.search.best?.r.qps ?? 0;
-  out.push(`target: meridian static A >= ${fmtInt(TARGET_STATIC_QPS)} QPS with no loss: ${fmtInt(msQps)} (${msQps >= TARGET_STATIC_QPS ? 'meets it' : 'below it'})`);
+  out.push(
+    `target: meridian static A >= ${fmtInt(TARGET_STATIC_QPS)} QPS with no loss: ${fmtInt(msQps)} (${msQps >= TARGET_STATIC_QPS ? 'meets it' : 'below it'})`,
+  );
   const mr = results.get('meridian/routed');
   if (mr) {
     const mrQps = mr.search.best?.r.qps ?? 0;
@@ -130,16 +157,25 @@ function targetLines({ haveGdnsd, ecs, files, results }) {
       const cpuText = Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(1)}x` : 'n/a';
       out.push(`${f.label}: meridian / gdnsd QPS: ${gq ? (mq / gq).toFixed(2) : 'n/a'}`);
       if (f.key === 'static') {
-        out.push(`${f.label}: meridian / gdnsd CPU per query: ${cpuText} (target <= ${TARGET_CPU_RATIO}x: ${cpuRatio <= TARGET_CPU_RATIO ? 'meets it' : 'above it'})`);
+        out.push(
+          `${f.label}: meridian / gdnsd CPU per query: ${cpuText} (target <= ${TARGET_CPU_RATIO}x: ${cpuRatio <= TARGET_CPU_RATIO ? 'meets it' : 'above it'})`,
+        );
       } else {
-        out.push(`${f.label}: meridian / gdnsd CPU per query: ${cpuText} (not like-for-like: Meridian routes the routed names per query, gdnsd serves them static; the ${TARGET_CPU_RATIO}x target is for static A)`);
+        out.push(
+          `${f.label}: meridian / gdnsd CPU per query: ${cpuText} (not like-for-like: Meridian routes the routed names per query, gdnsd serves them static; the ${TARGET_CPU_RATIO}x target is for static A)`,
+        );
       }
     }
     for (const name of ['meridian-cores', 'meridian-dgram']) {
       const other = results.get(`${name}/static`);
-      if (other) out.push(`static A: ${name} / gdnsd CPU per query: ${(other.cpu.usPerQuery / results.get('gdnsd/static').cpu.usPerQuery).toFixed(1)}x`);
+      if (other)
+        out.push(
+          `static A: ${name} / gdnsd CPU per query: ${(other.cpu.usPerQuery / results.get('gdnsd/static').cpu.usPerQuery).toFixed(1)}x`,
+        );
     }
-    out.push('note: gdnsd near ~140k QPS is usually limited by dnsperf on a 2-core machine, not by gdnsd; the CPU ratio is the steadier figure.');
+    out.push(
+      'note: gdnsd near ~140k QPS is usually limited by dnsperf on a 2-core machine, not by gdnsd; the CPU ratio is the steadier figure.',
+    );
   }
   return out;
 }

@@ -57,7 +57,17 @@ async function waitForDns(server, port, name, timeoutMs = STARTUP_TIMEOUT_MS) {
 
 /** `meridian dns` on `port` (control on `httpPort`) with `workers` (a number or "auto"); resolves once it answers. */
 export async function startMeridian(port, httpPort, workers, config = CONFIG) {
-  const server = spawnMeridian(['dns', '--config', config, '--listen', `${HOST}:${port}`, '--control-listen', `${HOST}:${httpPort}`, '--workers', String(workers)]);
+  const server = spawnMeridian([
+    'dns',
+    '--config',
+    config,
+    '--listen',
+    `${HOST}:${port}`,
+    '--control-listen',
+    `${HOST}:${httpPort}`,
+    '--workers',
+    String(workers),
+  ]);
   await waitForDns(server, port, READY_NAME);
   return server;
 }
@@ -70,7 +80,8 @@ export async function meridianShape(httpPort) {
       const status = await (await fetch(`http://${HOST}:${httpPort}/v1/status`)).json();
       return `${status.workers} worker${status.workers === 1 ? '' : 's'}, udp ${status.udp}`;
     } catch (e) {
-      if (tries === 50) throw new Error(`meridian's control port ${HOST}:${httpPort} did not answer /v1/status: ${e.message}`);
+      if (tries === 50)
+        throw new Error(`meridian's control port ${HOST}:${httpPort} did not answer /v1/status: ${e.message}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -17,7 +17,8 @@ export async function meridianCounters(controlPort) {
       req.on('error', rej);
     });
     const counts = {};
-    for (const m of text.matchAll(/^meridian_edge_requests_total\{[^}]*cache="(\w+)"[^}]*\}\s+([\d.e+]+)$/gm)) counts[m[1]] = Number(m[2]);
+    for (const m of text.matchAll(/^meridian_edge_requests_total\{[^}]*cache="(\w+)"[^}]*\}\s+([\d.e+]+)$/gm))
+      counts[m[1]] = Number(m[2]);
     return counts;
   } catch (e) {
     return { error: e.message };
@@ -27,7 +28,9 @@ export async function meridianCounters(controlPort) {
 /** Varnish's request, hit, miss, backend and thread counters from varnishstat; { error } if unreadable. */
 export async function varnishCounters(dir) {
   const fields = ['MAIN.client_req', 'MAIN.cache_hit', 'MAIN.cache_miss', 'MAIN.backend_req', 'MAIN.threads'];
-  const r = await run('varnishstat', ['-n', dir, '-1', ...fields.flatMap((f) => ['-f', f])], { timeoutMs: 10_000 }).catch((e) => ({ code: -1, out: '', err: e.message }));
+  const r = await run('varnishstat', ['-n', dir, '-1', ...fields.flatMap((f) => ['-f', f])], {
+    timeoutMs: 10_000,
+  }).catch((e) => ({ code: -1, out: '', err: e.message }));
   if (r.code !== 0) return { error: (r.err || `exit ${r.code}`).trim() };
   const counts = {};
   for (const m of r.out.matchAll(/^MAIN\.(\w+)\s+(\d+)/gm)) counts[m[1]] = Number(m[2]);

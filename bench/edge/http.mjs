@@ -9,13 +9,18 @@ export const REQUEST_TIMEOUT_MS = 5_000;
 /** One GET with a fresh connection (no agent, nothing left open); resolves with status, headers and body size. */
 export function httpGet(port, path) {
   return new Promise((res, rej) => {
-    const req = http.request({ host: HOST, port, path, method: 'GET', agent: false, headers: { connection: 'close' } }, (r) => {
-      let bytes = 0;
-      r.on('data', (d) => (bytes += d.length));
-      r.on('end', () => res({ status: r.statusCode, headers: r.headers, bytes }));
-      r.on('error', rej);
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`GET ${path} on port ${port}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    const req = http.request(
+      { host: HOST, port, path, method: 'GET', agent: false, headers: { connection: 'close' } },
+      (r) => {
+        let bytes = 0;
+        r.on('data', (d) => (bytes += d.length));
+        r.on('end', () => res({ status: r.statusCode, headers: r.headers, bytes }));
+        r.on('error', rej);
+      },
+    );
+    req.setTimeout(REQUEST_TIMEOUT_MS, () =>
+      req.destroy(new Error(`GET ${path} on port ${port}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+    );
     req.on('error', rej);
     req.end();
   });
@@ -35,7 +40,12 @@ export function rawResponseBytes(port, path) {
       buf = Buffer.concat([buf, d]);
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) return;
-      const length = Number(buf.subarray(0, end).toString('latin1').match(/\r\ncontent-length:\s*(\d+)/i)?.[1] ?? NaN);
+      const length = Number(
+        buf
+          .subarray(0, end)
+          .toString('latin1')
+          .match(/\r\ncontent-length:\s*(\d+)/i)?.[1] ?? NaN,
+      );
       if (Number.isFinite(length) && buf.length >= end + 4 + length) {
         clearTimeout(timer);
         s.destroy();

@@ -2,7 +2,17 @@
 // checks that only hits were measured, the medians against the targets, and a note on cores.
 // Progress lines went to stderr while measuring.
 import { spawnSync } from 'node:child_process';
-import { busyBeforeText, fmt1, fmt2, fmtInt, fmtMs, formatTable, machineText, otherWorkCell, otherWorkLegend } from '../lib.mjs';
+import {
+  busyBeforeText,
+  fmt1,
+  fmt2,
+  fmtInt,
+  fmtMs,
+  formatTable,
+  machineText,
+  otherWorkCell,
+  otherWorkLegend,
+} from '../lib.mjs';
 import { WARM_LOAD_SECONDS, WRK_RUNS, summaryText } from './measure.mjs';
 import { OBJECT_BYTES, OBJECT_PATH, ORIGIN_CACHE_CONTROL } from './origin.mjs';
 import { POP } from './servers.mjs';
@@ -20,7 +30,9 @@ export function toolVersions(withVarnish) {
   const wrkV = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
   return {
     wrk: `${wrkV.stdout}${wrkV.stderr}`.match(/wrk (?:\S*\/)?(\d[\w.+~-]*)/)?.[1] ?? '?',
-    varnish: withVarnish ? (spawnSync('varnishd', ['-V'], { encoding: 'utf8' }).stderr ?? '').match(/varnish-([\d.]+)/)?.[1] ?? '?' : null,
+    varnish: withVarnish
+      ? ((spawnSync('varnishd', ['-V'], { encoding: 'utf8' }).stderr ?? '').match(/varnish-([\d.]+)/)?.[1] ?? '?')
+      : null,
   };
 }
 
@@ -31,7 +43,18 @@ export function toolVersions(withVarnish) {
  * counters), originDuringWarmLoad, originDuringAll }.
  */
 export function edgeReport(run) {
-  return ['', ...describeRun(run), '', ...runsTable(run), '', ...hitChecks(run), '', ...medianLines(run), '', ...noteLines(run)];
+  return [
+    '',
+    ...describeRun(run),
+    '',
+    ...runsTable(run),
+    '',
+    ...hitChecks(run),
+    '',
+    ...medianLines(run),
+    '',
+    ...noteLines(run),
+  ];
 }
 
 /** How the run was made: machine, tools, the object, the servers, the load, the warm-ups. */
@@ -44,23 +67,26 @@ function describeRun({ versions, loadBefore, otherCpu, defaultWorkers, other, su
   const baselineSubject = subjects.find((s) => s.name === 'node:http');
   const out = [];
   out.push('Meridian edge bench: cache hits over 127.0.0.1 (wrk, the servers and the origin share this machine)');
+  out.push(`${machineText()}, wrk ${wrkVersion}` + (haveVarnish ? `, varnish ${varnishVersion}` : ''));
+  out.push(`load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; ${busyBeforeText(otherCpu)}`);
   out.push(
-    `${machineText()}, wrk ${wrkVersion}` +
-      (haveVarnish ? `, varnish ${varnishVersion}` : ''),
+    `object: GET ${OBJECT_PATH}, ${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL}, from an origin inside the bench process`,
   );
-  out.push(
-    `load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; ${busyBeforeText(otherCpu)}`,
-  );
-  out.push(`object: GET ${OBJECT_PATH}, ${OBJECT_BYTES} bytes, Cache-Control: ${ORIGIN_CACHE_CONTROL}, from an origin inside the bench process`);
   out.push(
     `meridian: node bin/meridian.js edge --pop ${POP} (default edge settings: edge.workers auto = ${processesText(defaultWorkers)})` +
       (wantOther ? `; ${otherName}: the same with --workers ${otherWorkers} (${processesText(otherWorkers)})` : '') +
-      (varnishSubject ? `; varnish: varnishd ${varnishSubject.server.argv.map((a) => (a.startsWith('/') ? '<tmp>' : a)).join(' ')} (builtin VCL, default thread pools)` : ''),
+      (varnishSubject
+        ? `; varnish: varnishd ${varnishSubject.server.argv.map((a) => (a.startsWith('/') ? '<tmp>' : a)).join(' ')} (builtin VCL, default thread pools)`
+        : ''),
   );
   if (baselineSubject) {
-    out.push('node:http (--baseline): a bare node:http server, one process, answering the same bytes from memory (no cache, no pipeline): the ceiling for one Node process here');
+    out.push(
+      'node:http (--baseline): a bare node:http server, one process, answering the same bytes from memory (no cache, no pipeline): the ceiling for one Node process here',
+    );
   }
-  out.push(`load: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, after ${WARM_LOAD_SECONDS} s unmeasured; ${WRK_RUNS} runs per server, alternating; medians compared`);
+  out.push(
+    `load: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency, after ${WARM_LOAD_SECONDS} s unmeasured; ${WRK_RUNS} runs per server, alternating; medians compared`,
+  );
   for (const s of subjects) {
     out.push(
       `warm-up ${s.name}: ${s.name === 'node:http' ? 'answers 200 with the object' : s.warm.ok ? 'second request was a hit' : 'second request was NOT a hit'} (${hitHeader[s.name](s.warm.second.headers)}); ` +
@@ -73,12 +99,30 @@ function describeRun({ versions, loadBefore, otherCpu, defaultWorkers, other, su
 /** One row per measured run, then the legend. */
 function runsTable({ subjects }) {
   const out = [];
-  const header = ['server', 'req/s', 'p50', 'p90', 'p99', 'avg', 'requests', 'non-2xx', 'sock err', 'origin req', 'CPU ms/1000 req', 'server CPU', 'wrk CPU', 'other work'];
+  const header = [
+    'server',
+    'req/s',
+    'p50',
+    'p90',
+    'p99',
+    'avg',
+    'requests',
+    'non-2xx',
+    'sock err',
+    'origin req',
+    'CPU ms/1000 req',
+    'server CPU',
+    'wrk CPU',
+    'other work',
+  ];
   const rows = [];
   for (const s of subjects) {
     s.runs.forEach((r, i) => {
       const errs = r.socketErrors;
-      const errText = errs.connect + errs.read + errs.write + errs.timeout === 0 ? '0' : `c${errs.connect} r${errs.read} w${errs.write} t${errs.timeout}`;
+      const errText =
+        errs.connect + errs.read + errs.write + errs.timeout === 0
+          ? '0'
+          : `c${errs.connect} r${errs.read} w${errs.write} t${errs.timeout}`;
       rows.push([
         `${s.name} #${i + 1}`,
         fmtInt(r.rps),
@@ -99,9 +143,13 @@ function runsTable({ subjects }) {
   }
   out.push(...formatTable(header, rows, 1));
   out.push('');
-  out.push(`each server's figures below are the medians of its ${WRK_RUNS} runs (a single run's p99 moves by tens of per cent with scheduling here, Varnish's too);`);
+  out.push(
+    `each server's figures below are the medians of its ${WRK_RUNS} runs (a single run's p99 moves by tens of per cent with scheduling here, Varnish's too);`,
+  );
   out.push('server CPU / wrk CPU = utime+stime over the run (server: its whole process tree) in % of one core;');
-  out.push(`other work = the machine's busy CPU minus the server's and wrk's (this script, the idle other server, anything else), +-20% of a core${otherWorkLegend(subjects.flatMap((s) => s.runs.map((r) => r.otherCores)))}`);
+  out.push(
+    `other work = the machine's busy CPU minus the server's and wrk's (this script, the idle other server, anything else), +-20% of a core${otherWorkLegend(subjects.flatMap((s) => s.runs.map((r) => r.otherCores)))}`,
+  );
   return out;
 }
 
@@ -128,7 +176,9 @@ function hitChecks({ subjects, originDuringWarmLoad, originDuringAll }) {
         `; ${bad ? 'ERRORS under load (see non-2xx / sock err)' : 'no non-2xx, no socket errors'}; ${counterText}`,
     );
   }
-  out.push(`origin requests: ${originDuringWarmLoad} during the unmeasured load, ${originDuringAll} in all after the warm-up requests${originDuringAll === 0 ? ' (the origin saw only the warm-up requests)' : ''}`);
+  out.push(
+    `origin requests: ${originDuringWarmLoad} during the unmeasured load, ${originDuringAll} in all after the warm-up requests${originDuringAll === 0 ? ' (the origin saw only the warm-up requests)' : ''}`,
+  );
   return out;
 }
 
@@ -148,13 +198,20 @@ function medianLines({ defaultWorkers, other: otherRow, subjects }) {
     const ratio = m.summary.rps / v.summary.rps;
     const cpuRatio = m.summary.cpuMsPer1000 / v.summary.cpuMsPer1000;
     out.push(`varnish:    ${summaryText(v.summary)}`);
-    out.push(`target: meridian / varnish hit req/s >= ${TARGET_RPS_RATIO}: ${fmt2(ratio)} (${ratio >= TARGET_RPS_RATIO ? 'meets it' : 'below it'})`);
+    out.push(
+      `target: meridian / varnish hit req/s >= ${TARGET_RPS_RATIO}: ${fmt2(ratio)} (${ratio >= TARGET_RPS_RATIO ? 'meets it' : 'below it'})`,
+    );
     out.push(
       `target: meridian p99 no worse than varnish's: ${fmtMs(m.summary.p99Ms)} vs ${fmtMs(v.summary.p99Ms)} = ${fmt2(m.summary.p99Ms / v.summary.p99Ms)}x ` +
         `(${m.summary.p99Ms <= v.summary.p99Ms ? 'meets it' : 'worse'})`,
     );
-    out.push(`CPU per request: meridian / varnish = ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : 'n/a'} (no target)`);
-    if (other) out.push(`${other.name} (${processesText(otherWorkers)}) / varnish hit req/s = ${fmt2(other.summary.rps / v.summary.rps)}, p99 ${fmt2(other.summary.p99Ms / v.summary.p99Ms)}x; meridian / ${other.name} req/s = ${fmt2(m.summary.rps / other.summary.rps)}`);
+    out.push(
+      `CPU per request: meridian / varnish = ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : 'n/a'} (no target)`,
+    );
+    if (other)
+      out.push(
+        `${other.name} (${processesText(otherWorkers)}) / varnish hit req/s = ${fmt2(other.summary.rps / v.summary.rps)}, p99 ${fmt2(other.summary.p99Ms / v.summary.p99Ms)}x; meridian / ${other.name} req/s = ${fmt2(m.summary.rps / other.summary.rps)}`,
+      );
   } else {
     out.push('varnish: not measured (varnishd not installed, or --no-varnish); no ratio');
   }
@@ -163,7 +220,9 @@ function medianLines({ defaultWorkers, other: otherRow, subjects }) {
     out.push(
       `node:http baseline: ${fmtInt(b.rps)} req/s, p99 ${fmtMs(b.p99Ms)}, ${fmt1(b.cpuMsPer1000)} ms CPU per 1000 requests; ` +
         `meridian / baseline req/s = ${fmt2(m.summary.rps / b.rps)}, CPU per request ${fmt2(m.summary.cpuMsPer1000 / b.cpuMsPer1000)}x` +
-        (varnishSubject ? `; baseline / varnish req/s = ${fmt2(b.rps / varnishSubject.summary.rps)} (what one Node process can reach at best)` : ''),
+        (varnishSubject
+          ? `; baseline / varnish req/s = ${fmt2(b.rps / varnishSubject.summary.rps)} (what one Node process can reach at best)`
+          : ''),
     );
   }
   return out;

@@ -31,7 +31,18 @@ function edgeConfigYaml(edgePort, originPort) {
 export async function startMeridianEdge(work, port, controlPort, originPort, workers) {
   const config = join(work, `edge-${port}.yaml`);
   writeFileSync(config, edgeConfigYaml(port, originPort));
-  const server = spawnMeridian(['edge', '--config', config, '--pop', POP, '--listen', `${HOST}:${port}`, '--control', `${HOST}:${controlPort}`, ...(workers === undefined ? [] : ['--workers', String(workers)])]);
+  const server = spawnMeridian([
+    'edge',
+    '--config',
+    config,
+    '--pop',
+    POP,
+    '--listen',
+    `${HOST}:${port}`,
+    '--control',
+    `${HOST}:${controlPort}`,
+    ...(workers === undefined ? [] : ['--workers', String(workers)]),
+  ]);
   await waitForPort(server, port, STARTUP_TIMEOUT_MS);
   return server;
 }
@@ -42,7 +53,21 @@ export async function startVarnish(work, port, originPort) {
   // -F: foreground (the manager stays our child, the cache process its child). -j none: no
   // privilege-separation jail (we run it as whoever runs the bench, root or not). -T none: no
   // management CLI port. -n: its working dir (VSM for varnishstat) under our temp dir.
-  const argv = ['-F', '-j', 'none', '-T', 'none', '-a', `${HOST}:${port}`, '-b', `${HOST}:${originPort}`, '-n', dir, '-s', VARNISH_STORAGE];
+  const argv = [
+    '-F',
+    '-j',
+    'none',
+    '-T',
+    'none',
+    '-a',
+    `${HOST}:${port}`,
+    '-b',
+    `${HOST}:${originPort}`,
+    '-n',
+    dir,
+    '-s',
+    VARNISH_STORAGE,
+  ];
   const server = startServer('varnish', 'varnishd', argv);
   server.argv = argv;
   server.dir = dir;
@@ -73,7 +98,13 @@ process.once('SIGTERM', () => process.exit(0));`;
 
 /** The --baseline server on `port`; resolves once it accepts. */
 export async function startBaseline(port) {
-  const server = startServer('node:http', process.execPath, ['-e', BASELINE_JS, String(port), String(OBJECT_BYTES), ORIGIN_CACHE_CONTROL]);
+  const server = startServer('node:http', process.execPath, [
+    '-e',
+    BASELINE_JS,
+    String(port),
+    String(OBJECT_BYTES),
+    ORIGIN_CACHE_CONTROL,
+  ]);
   await waitForPort(server, port, STARTUP_TIMEOUT_MS);
   return server;
 }

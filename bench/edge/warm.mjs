@@ -4,7 +4,12 @@ import { log } from '../lib.mjs';
 import { httpGet } from './http.mjs';
 import { OBJECT_BYTES, OBJECT_PATH } from './origin.mjs';
 
-const meridianHit = (h) => /;\s*hit\b/.test(String(h['cache-status'] ?? '').split(',').at(-1) ?? '');
+const meridianHit = (h) =>
+  /;\s*hit\b/.test(
+    String(h['cache-status'] ?? '')
+      .split(',')
+      .at(-1) ?? '',
+  );
 const meridianHitHeader = (h) => `Cache-Status: ${h['cache-status'] ?? '(none)'}`;
 /** Whether a response was served from cache, by server name (each says so its own way). */
 const isHit = {
@@ -31,7 +36,10 @@ export async function warm(name, port, origin) {
   const before = origin.total;
   const first = await httpGet(port, OBJECT_PATH);
   const second = await httpGet(port, OBJECT_PATH);
-  const ok = first.status === 200 && second.status === 200 && second.bytes === OBJECT_BYTES && isHit[name](second.headers);
-  log(`bench: ${name} warm-up: 1st ${first.status} (${hitHeader[name](first.headers)}), 2nd ${second.status} (${hitHeader[name](second.headers)}) -> ${name === 'node:http' ? (ok ? 'ok' : 'NOT OK') : ok ? 'hit' : 'NOT A HIT'}`);
+  const ok =
+    first.status === 200 && second.status === 200 && second.bytes === OBJECT_BYTES && isHit[name](second.headers);
+  log(
+    `bench: ${name} warm-up: 1st ${first.status} (${hitHeader[name](first.headers)}), 2nd ${second.status} (${hitHeader[name](second.headers)}) -> ${name === 'node:http' ? (ok ? 'ok' : 'NOT OK') : ok ? 'hit' : 'NOT A HIT'}`,
+  );
   return { ok, originRequests: origin.total - before, second };
 }

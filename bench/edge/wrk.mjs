@@ -30,14 +30,22 @@ function parseWrk(out) {
     p50Ms: pct(50),
     p90Ms: pct(90),
     p99Ms: pct(99),
-    socketErrors: errs ? { connect: Number(errs[1]), read: Number(errs[2]), write: Number(errs[3]), timeout: Number(errs[4]) } : { connect: 0, read: 0, write: 0, timeout: 0 },
+    socketErrors: errs
+      ? { connect: Number(errs[1]), read: Number(errs[2]), write: Number(errs[3]), timeout: Number(errs[4]) }
+      : { connect: 0, read: 0, write: 0, timeout: 0 },
     non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0,
   };
 }
 
 /** One wrk run; under `sh`, whose `times` reports wrk's CPU (see runClient). */
 export async function wrk(port, seconds) {
-  const argv = [`-t${WRK_THREADS}`, `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://${HOST}:${port}${OBJECT_PATH}`];
+  const argv = [
+    `-t${WRK_THREADS}`,
+    `-c${WRK_CONNECTIONS}`,
+    `-d${seconds}s`,
+    '--latency',
+    `http://${HOST}:${port}${OBJECT_PATH}`,
+  ];
   const r = await runClient('wrk', argv, { timeoutMs: (seconds + 20) * 1000 });
   const res = parseWrk(r.out);
   res.clientCpuSeconds = r.cpuSeconds;

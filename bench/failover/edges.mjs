@@ -18,7 +18,8 @@ process.once('SIGTERM', () => process.exit(0));`;
 /** The running edge of each PoP (startIn()'s child), by PoP id. */
 export const edges = {};
 /** Starts PoP `pop`'s edge in its namespace; resolves once it listens. */
-export const startEdgeService = async (pop) => (edges[pop] = await startIn(pop, ['-e', EDGE_JS, IP[pop], pop], /edge \w+ listening/));
+export const startEdgeService = async (pop) =>
+  (edges[pop] = await startIn(pop, ['-e', EDGE_JS, IP[pop], pop], /edge \w+ listening/));
 /** Health checks every PoP's edge has answered since it started. */
 export async function edgeStats() {
   let n = 0;

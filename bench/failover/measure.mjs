@@ -14,7 +14,18 @@ const BOUND_MS = 30_000;
 /** www's A answer for a client in Mainz (ECS), or null when dig got no answer. */
 function answer() {
   return new Promise((res) => {
-    const c = spawn('dig', [`@${IP.dns}`, '-p', '53', '+norec', '+time=1', '+tries=1', '+short', '+subnet=10.77.0.0/24', 'www.mrd.test', 'A']);
+    const c = spawn('dig', [
+      `@${IP.dns}`,
+      '-p',
+      '53',
+      '+norec',
+      '+time=1',
+      '+tries=1',
+      '+short',
+      '+subnet=10.77.0.0/24',
+      'www.mrd.test',
+      'A',
+    ]);
     let out = '';
     c.stdout.setEncoding('utf8').on('data', (d) => (out += d));
     c.once('exit', (code) => res(code === 0 ? out.trim().split('\n').filter(Boolean).join(',') : null));
@@ -41,7 +52,10 @@ async function until(what, t0, check) {
 const steady = () =>
   until('steady state (every PoP up in three fresh votes, answer A)', performance.now(), async () => {
     const pops = await health();
-    return pops.every((p) => p.verdict === 'up' && p.votes.filter((v) => v.fresh && v.up === true).length === 3) && (await answer()) === IP.a;
+    return (
+      pops.every((p) => p.verdict === 'up' && p.votes.filter((v) => v.fresh && v.up === true).length === 3) &&
+      (await answer()) === IP.a
+    );
   });
 
 /**
@@ -63,7 +77,9 @@ export async function probeRate() {
  */
 export async function measureOutage(outage, runs) {
   console.log('');
-  console.log(`outage: ${outage === 'kill' ? "SIGKILL PoP A's edge, then restart it" : "PoP A's link down (edge silent, A's prober cut off), then up"}`);
+  console.log(
+    `outage: ${outage === 'kill' ? "SIGKILL PoP A's edge, then restart it" : "PoP A's link down (edge silent, A's prober cut off), then up"}`,
+  );
   const rows = [];
   for (let run = 1; run <= runs; run++) {
     await steady();
@@ -84,7 +100,9 @@ export async function measureOutage(outage, runs) {
     const restart = performance.now() - t1;
     const back = await until('answers with A again', t1, async () => (await answer()) === IP.a);
     rows.push({ run, out, back, restart });
-    console.log(`  run ${run}: out ${fmt2(out / 1000)} s, back ${fmt2(back / 1000)} s${outage === 'kill' ? ` (edge restart took ${fmt2(restart / 1000)} s of it)` : ''}`);
+    console.log(
+      `  run ${run}: out ${fmt2(out / 1000)} s, back ${fmt2(back / 1000)} s${outage === 'kill' ? ` (edge restart took ${fmt2(restart / 1000)} s of it)` : ''}`,
+    );
   }
   return { outage, outs: rows.map((r) => r.out), backs: rows.map((r) => r.back) };
 }

@@ -22,7 +22,10 @@ export const ipQuiet = (...a) => spawnSync('ip', a, { encoding: 'utf8' });
  * processes this script started).
  */
 export function removeTopology() {
-  const namespaces = (ipQuiet('netns', 'list').stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((n) => n?.startsWith(PREFIX));
+  const namespaces = (ipQuiet('netns', 'list').stdout ?? '')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((n) => n?.startsWith(PREFIX));
   for (const ns of namespaces) {
     // Left by an earlier run of this bench that crashed: ours by name.
     for (const pid of (ipQuiet('netns', 'pids', ns).stdout ?? '').split(/\s+/).filter((p) => /^\d+$/.test(p))) {
@@ -33,7 +36,10 @@ export function removeTopology() {
       }
     }
   }
-  const links = (ipQuiet('-o', 'link', 'show').stdout ?? '').split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((n) => n?.startsWith(PREFIX));
+  const links = (ipQuiet('-o', 'link', 'show').stdout ?? '')
+    .split('\n')
+    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+    .filter((n) => n?.startsWith(PREFIX));
   for (const l of links) ipQuiet('link', 'del', l);
   forgetBridgedTraffic();
   for (const ns of namespaces) ipQuiet('netns', 'del', ns);
@@ -80,7 +86,10 @@ export function startIn(key, nodeArgs, ready, env = {}) {
   track(child);
   child.lines = [];
   return new Promise((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${key}: not ready within 10 s:\n${child.lines.slice(-20).join('\n')}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${key}: not ready within 10 s:\n${child.lines.slice(-20).join('\n')}`)),
+      10_000,
+    );
     let buf = '';
     const onData = (chunk) => {
       buf += chunk;

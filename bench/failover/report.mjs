@@ -16,12 +16,24 @@ export const rateLine = (perPair) =>
 /** The table (a Markdown table, ready for bench/RESULTS.md): one row per measureOutage() result. */
 export function summaryTable(summary) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
-  const out = [line(['outage', 'out: median (min–max) s', 'target', 'back: median (min–max) s', 'target']), line(['---', '---', '---', '---', '---'])];
+  const out = [
+    line(['outage', 'out: median (min–max) s', 'target', 'back: median (min–max) s', 'target']),
+    line(['---', '---', '---', '---', '---']),
+  ];
   for (const { outage, outs, backs } of summary) {
     const t = TARGETS[outage];
     const cell = (xs) => `${seconds(median(xs))} (${seconds(Math.min(...xs))}–${seconds(Math.max(...xs))})`;
-    const meets = (xs, target) => (target === undefined ? '—' : `≤ ${seconds(target)} ${median(xs) <= target ? 'meets' : 'MISSES'}`);
-    out.push(line([outage === 'kill' ? 'edge killed (RST)' : 'link down (silent)', cell(outs), meets(outs, t.out), cell(backs), meets(backs, t.back)]));
+    const meets = (xs, target) =>
+      target === undefined ? '—' : `≤ ${seconds(target)} ${median(xs) <= target ? 'meets' : 'MISSES'}`;
+    out.push(
+      line([
+        outage === 'kill' ? 'edge killed (RST)' : 'link down (silent)',
+        cell(outs),
+        meets(outs, t.out),
+        cell(backs),
+        meets(backs, t.back),
+      ]),
+    );
   }
   return out;
 }

@@ -88,6 +88,9 @@ export function machineWindow(clkTck) {
  */
 export async function busyBefore() {
   const cores = await machineBusyCores(1000);
-  if (cores > BUSY_BEFORE_LIMIT) log(`bench: warning: the machine is already busy (${(cores * 100).toFixed(0)}% of a core in use before starting); other work skews every figure`);
+  if (cores > BUSY_BEFORE_LIMIT)
+    log(
+      `bench: warning: the machine is already busy (${(cores * 100).toFixed(0)}% of a core in use before starting); other work skews every figure`,
+    );
   return cores;
 }

@@ -154,7 +154,7 @@ export function run(cmd, argv, { timeoutMs, ...opts } = {}) {
 
 // Runs a load generator, passes a stop signal on to it, then prints its CPU time (`times`).
 const TIMES_SH = [
-  'trap \'kill $p 2>/dev/null; wait $p; exit 143\' TERM INT HUP',
+  "trap 'kill $p 2>/dev/null; wait $p; exit 143' TERM INT HUP",
   '"$@" & p=$!',
   'wait $p; s=$?',
   'echo @@times >&2; times >&2; exit $s',
@@ -193,20 +193,29 @@ export function startServer(label, cmd, argv, opts = {}) {
     pid: child.pid,
     child,
     exited: () => exitInfo !== null,
-    exitText: () => (exitInfo?.error ? String(exitInfo.error.message) : `code ${exitInfo?.code}, signal ${exitInfo?.signal}`),
+    exitText: () =>
+      exitInfo?.error ? String(exitInfo.error.message) : `code ${exitInfo?.code}, signal ${exitInfo?.signal}`,
     output: () => {
       const s = `${out.text}${err.text}`.trim();
-      return s ? s.split('\n').slice(-30).map((l) => `    | ${l}`).join('\n') : '    (no output)';
+      return s
+        ? s
+            .split('\n')
+            .slice(-30)
+            .map((l) => `    | ${l}`)
+            .join('\n')
+        : '    (no output)';
     },
     assertAlive: (during) => {
-      if (server.exited()) throw new Error(`${label} died during ${during} (${server.exitText()}):\n${server.output()}`);
+      if (server.exited())
+        throw new Error(`${label} died during ${during} (${server.exitText()}):\n${server.output()}`);
     },
   };
   return server;
 }
 
 /** startServer() for `node bin/meridian.js ...argv`, run from the repository root, labelled "meridian". */
-export const spawnMeridian = (argv) => startServer('meridian', process.execPath, [MERIDIAN_BIN, ...argv], { cwd: ROOT });
+export const spawnMeridian = (argv) =>
+  startServer('meridian', process.execPath, [MERIDIAN_BIN, ...argv], { cwd: ROOT });
 
 /**
  * Resolves once `probe()` resolves true, retrying after `pauseMs`; rejects when `server` exits or
@@ -215,8 +224,10 @@ export const spawnMeridian = (argv) => startServer('meridian', process.execPath,
 export async function waitReady(server, what, timeoutMs, probe, pauseMs = 0) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (server.exited()) throw new Error(`${server.label} exited during startup (${server.exitText()}):\n${server.output()}`);
-    if (Date.now() > deadline) throw new Error(`${server.label} did not ${what} within ${timeoutMs / 1000} s:\n${server.output()}`);
+    if (server.exited())
+      throw new Error(`${server.label} exited during startup (${server.exitText()}):\n${server.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${server.label} did not ${what} within ${timeoutMs / 1000} s:\n${server.output()}`);
     if (await probe()) return;
     if (pauseMs) await sleep(pauseMs);
   }

@@ -38,7 +38,8 @@ export const busyBeforeText = (cores) =>
   (cores > BUSY_BEFORE_LIMIT ? '  <-- the machine was busy: treat these figures as unreliable' : '');
 
 /** An "other work" table cell: % of a core, "!" above OTHER_WORK_LIMIT. */
-export const otherWorkCell = (cores) => (Number.isFinite(cores) ? `${Math.max(0, cores * 100).toFixed(0)}%${cores > OTHER_WORK_LIMIT ? ' !' : ''}` : 'n/a');
+export const otherWorkCell = (cores) =>
+  Number.isFinite(cores) ? `${Math.max(0, cores * 100).toFixed(0)}%${cores > OTHER_WORK_LIMIT ? ' !' : ''}` : 'n/a';
 
 /** The legend for otherWorkCell()'s "!", when any row has one. */
 export const otherWorkLegend = (coresList) =>

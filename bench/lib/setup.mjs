@@ -29,7 +29,8 @@ export function prerequisitesMet(tool, npmScript) {
   let missing = null;
   if (!commandExists(tool)) missing = `${tool} is not installed. Install it with:  apt-get install ${tool}`;
   else if (!distBuilt()) missing = `dist/ is not built. Run \`npm run build\` first (or use \`npm run ${npmScript}\`).`;
-  else if (process.platform !== 'linux' || !existsSync('/proc/self/stat')) missing = 'needs Linux /proc to read server CPU time';
+  else if (process.platform !== 'linux' || !existsSync('/proc/self/stat'))
+    missing = 'needs Linux /proc to read server CPU time';
   if (missing) process.stderr.write(`bench: ${missing}\n`);
   return !missing;
 }

@@ -11,7 +11,9 @@ describe('meridian query arguments', () => {
   });
 
   it('refuses bad subnets with what is wrong, and suggests the network for host bits', () => {
-    expect(() => parseSubnet('203.0.113.7/24')).toThrow("--subnet: '203.0.113.7/24' has host bits set beyond /24 (did you mean 203.0.113.0/24?)");
+    expect(() => parseSubnet('203.0.113.7/24')).toThrow(
+      "--subnet: '203.0.113.7/24' has host bits set beyond /24 (did you mean 203.0.113.0/24?)",
+    );
     expect(() => parseSubnet('10.0.0.0/33')).toThrow(/not a prefix length from 0 to 32/);
     expect(() => parseSubnet('300.1.1.1/8')).toThrow(/'300.1.1.1' in '300.1.1.1\/8' is not an IPv4 or IPv6 address/);
     expect(() => parseSubnet('tokyo')).toThrow(UsageError);
@@ -64,9 +66,20 @@ describe('meridian query arguments', () => {
 
   it('reads the command line: defaults, a positional type, and conflicts', () => {
     const plain = parseQueryArgs(['www.demo.test']);
-    expect(plain).toEqual({ name: 'www.demo.test', type: 1, subnet: null, server: { host: '127.0.0.1', port: 5353 }, tcp: false, json: false });
+    expect(plain).toEqual({
+      name: 'www.demo.test',
+      type: 1,
+      subnet: null,
+      server: { host: '127.0.0.1', port: 5353 },
+      tcp: false,
+      json: false,
+    });
     expect(parseQueryArgs(['demo.test', 'mx', '--tcp', '--json']).type).toBe(15);
-    expect(parseQueryArgs(['demo.test', '--type', 'AAAA', '--subnet', '2001:db8::/32']).subnet).toEqual({ family: 6, address: '2001:db8::', prefix: 32 });
+    expect(parseQueryArgs(['demo.test', '--type', 'AAAA', '--subnet', '2001:db8::/32']).subnet).toEqual({
+      family: 6,
+      address: '2001:db8::',
+      prefix: 32,
+    });
     expect(() => parseQueryArgs([])).toThrow('NAME is missing');
     expect(() => parseQueryArgs(['demo.test', 'MX', '--type', 'A'])).toThrow(/type is given twice/);
     expect(() => parseQueryArgs(['demo.test', 'MX', 'extra'])).toThrow("unexpected argument 'extra'");

@@ -26,7 +26,8 @@ export function parseName(text: string): string {
   const labels = body.split('.');
   if (body === '' || labels.some((l) => l === '')) throw new UsageError(`'${text}' is not a domain name (empty label)`);
   // dns-packet writes labels as they are: an escape or a space would go out as literal bytes.
-  if (/[\s\\]/.test(body)) throw new UsageError(`'${text}' is not a domain name (spaces and backslash escapes are not supported)`);
+  if (/[\s\\]/.test(body))
+    throw new UsageError(`'${text}' is not a domain name (spaces and backslash escapes are not supported)`);
   for (const label of labels) {
     if (Buffer.byteLength(label) > 63) throw new UsageError(`label '${label}' in '${text}' is longer than 63 bytes`);
   }
@@ -38,7 +39,10 @@ export function parseName(text: string): string {
 /** `A`, `aaaa`, `TYPE65` (RFC 3597) → the type number. */
 export function parseType(text: string): number {
   const code = typeCode(text);
-  if (code === undefined) throw new UsageError(`unknown record type '${text}' (e.g. A, AAAA, CNAME, MX, TXT, SOA, NS, SRV, CAA, ANY, or TYPE<number>)`);
+  if (code === undefined)
+    throw new UsageError(
+      `unknown record type '${text}' (e.g. A, AAAA, CNAME, MX, TXT, SOA, NS, SRV, CAA, ANY, or TYPE<number>)`,
+    );
   const why = unaskable(code);
   if (why) throw new UsageError(`type '${text}' (${why}) is not a question meridian query can ask`);
   return code;
@@ -73,6 +77,7 @@ export function parseServer(text: string): HostPort {
     throw new UsageError(`--server: ${(e as Error).message}`);
   }
   if (hp.port === 0) throw new UsageError(`--server: port 0 in '${text}' is not a port a server listens on`);
-  if (isIP(hp.host) === 0 && !HOST_NAME.test(hp.host)) throw new UsageError(`--server: '${hp.host}' is neither an IP address nor a host name`);
+  if (isIP(hp.host) === 0 && !HOST_NAME.test(hp.host))
+    throw new UsageError(`--server: '${hp.host}' is neither an IP address nor a host name`);
   return hp;
 }

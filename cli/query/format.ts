@@ -39,7 +39,8 @@ export function formatQueryResult(r: QueryResult): string {
 
 /** An empty NOERROR answer is either NODATA (authoritative) or a referral to a child zone. */
 function emptyAnswer(reply: DnsReply): string {
-  if (!reply.flags.includes('aa') && reply.authority.some((rr) => rr.type === 'NS')) return '(none: a referral; the servers in AUTHORITY answer for this name)';
+  if (!reply.flags.includes('aa') && reply.authority.some((rr) => rr.type === 'NS'))
+    return '(none: a referral; the servers in AUTHORITY answer for this name)';
   return '(none: the name exists but has no records of this type, NODATA)';
 }
 
@@ -60,6 +61,8 @@ function section(lines: string[], title: string, records: readonly ResourceRecor
   const rows = records.map((rr) => [rr.name, String(rr.ttl), rr.class, rr.type, rr.data]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) {
-    lines.push(`  ${row.map((cell, i) => (i < 4 ? (i === 1 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)) : cell)).join('  ')}`);
+    lines.push(
+      `  ${row.map((cell, i) => (i < 4 ? (i === 1 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)) : cell)).join('  ')}`,
+    );
   }
 }

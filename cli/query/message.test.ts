@@ -13,18 +13,36 @@ function optRdata(wire: Buffer, questionName: string): Buffer {
 }
 
 function reply(packet: Partial<dnsPacket.Packet> & { rcode?: string }): Buffer {
-  return dnsPacket.encode({ type: 'response', id: 7, questions: [{ name: 'www.demo.test', type: 'A', class: 'IN' }], ...packet } as dnsPacket.Packet);
+  return dnsPacket.encode({
+    type: 'response',
+    id: 7,
+    questions: [{ name: 'www.demo.test', type: 'A', class: 'IN' }],
+    ...packet,
+  } as dnsPacket.Packet);
 }
 
 const opt = (options: unknown[], extendedRcode = 0): dnsPacket.Answer =>
-  ({ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode, ednsVersion: 0, flags: 0, options }) as unknown as dnsPacket.Answer;
+  ({
+    type: 'OPT',
+    name: '.',
+    udpPayloadSize: 1232,
+    extendedRcode,
+    ednsVersion: 0,
+    flags: 0,
+    options,
+  }) as unknown as dnsPacket.Answer;
 
 describe('the query meridian query sends', () => {
   it('asks with RD, EDNS(0), an empty NSID option and the client subnet as RFC 7871 lays it out', () => {
-    const wire = buildQuery({ name: 'www.demo.test', type: 28, subnet: { family: 4, address: '203.0.113.0', prefix: 24 } }, 0x1234);
+    const wire = buildQuery(
+      { name: 'www.demo.test', type: 28, subnet: { family: 4, address: '203.0.113.0', prefix: 24 } },
+      0x1234,
+    );
     expect(wire.readUInt16BE(0)).toBe(0x1234);
     expect(wire.readUInt16BE(2)).toBe(0x0100); // a query, RD only
-    expect([wire.readUInt16BE(4), wire.readUInt16BE(6), wire.readUInt16BE(8), wire.readUInt16BE(10)]).toEqual([1, 0, 0, 1]);
+    expect([wire.readUInt16BE(4), wire.readUInt16BE(6), wire.readUInt16BE(8), wire.readUInt16BE(10)]).toEqual([
+      1, 0, 0, 1,
+    ]);
     const qtype = 12 + 'www.demo.test'.length + 2;
     expect(wire.readUInt16BE(qtype)).toBe(28);
     const rdata = optRdata(wire, 'www.demo.test');
@@ -33,7 +51,10 @@ describe('the query meridian query sends', () => {
   });
 
   it('sends only the bytes of an IPv6 prefix, and no ECS option without a subnet', () => {
-    const v6 = optRdata(buildQuery({ name: 'x.test', type: 1, subnet: { family: 6, address: '2001:db8:5::', prefix: 48 } }, 1), 'x.test');
+    const v6 = optRdata(
+      buildQuery({ name: 'x.test', type: 1, subnet: { family: 6, address: '2001:db8:5::', prefix: 48 } }, 1),
+      'x.test',
+    );
     expect(v6.subarray(4).toString('hex')).toBe('0008000a' + '0002' + '30' + '00' + '20010db80005');
     const none = optRdata(buildQuery({ name: 'x.test', type: 1, subnet: null }, 1), 'x.test');
     expect(none.toString('hex')).toBe('00030000');
@@ -51,7 +72,12 @@ describe('reading a reply', () => {
       reply({
         flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_DESIRED,
         answers: [{ name: 'www.demo.test', type: 'A', ttl: 30, class: 'IN', data: '127.0.4.1' }],
-        additionals: [opt([{ code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 20, ip: '203.0.113.0' }, { code: 3, data: Buffer.from('ns1.demo.test') }])],
+        additionals: [
+          opt([
+            { code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 20, ip: '203.0.113.0' },
+            { code: 3, data: Buffer.from('ns1.demo.test') },
+          ]),
+        ],
       }),
     );
     expect(r.rcode).toBe('NOERROR');
@@ -69,7 +95,16 @@ describe('reading a reply', () => {
   });
 
   it('keeps a binary NSID as hex only, and lists options it does not show', () => {
-    const r = readReply(reply({ additionals: [opt([{ code: 3, data: Buffer.from([0, 1, 0xfe]) }, { code: 10, data: Buffer.alloc(8) }])] }));
+    const r = readReply(
+      reply({
+        additionals: [
+          opt([
+            { code: 3, data: Buffer.from([0, 1, 0xfe]) },
+            { code: 10, data: Buffer.alloc(8) },
+          ]),
+        ],
+      }),
+    );
     expect(r.edns?.nsid).toEqual({ text: null, hex: '0001fe' });
     expect(r.edns?.otherOptions).toEqual([10]);
   });
@@ -86,12 +121,37 @@ describe('reading a reply', () => {
       reply({
         answers: [
           { name: 'demo.test', type: 'MX', ttl: 1, data: { preference: 10, exchange: 'mail.demo.test' } },
-          { name: 'demo.test', type: 'SRV', ttl: 1, data: { priority: 10, weight: 5, port: 443, target: 'www.demo.test' } },
+          {
+            name: 'demo.test',
+            type: 'SRV',
+            ttl: 1,
+            data: { priority: 10, weight: 5, port: 443, target: 'www.demo.test' },
+          },
           { name: 'demo.test', type: 'TXT', ttl: 1, data: ['v=spf1 "quoted" \\ ok', Buffer.from([7])] },
           { name: 'demo.test', type: 'CAA', ttl: 1, data: { flags: 0, tag: 'issue', value: 'letsencrypt.org' } },
-          { name: 'demo.test', type: 'UNKNOWN_65' as dnsPacket.RecordType, ttl: 1, data: Buffer.from([1, 0, 0]) } as dnsPacket.Answer,
+          {
+            name: 'demo.test',
+            type: 'UNKNOWN_65' as dnsPacket.RecordType,
+            ttl: 1,
+            data: Buffer.from([1, 0, 0]),
+          } as dnsPacket.Answer,
         ],
-        authorities: [{ name: 'demo.test', type: 'SOA', ttl: 300, data: { mname: 'ns1.demo.test', rname: 'hostmaster.demo.test', serial: 2026112201, refresh: 7200, retry: 3600, expire: 1209600, minimum: 300 } }],
+        authorities: [
+          {
+            name: 'demo.test',
+            type: 'SOA',
+            ttl: 300,
+            data: {
+              mname: 'ns1.demo.test',
+              rname: 'hostmaster.demo.test',
+              serial: 2026112201,
+              refresh: 7200,
+              retry: 3600,
+              expire: 1209600,
+              minimum: 300,
+            },
+          },
+        ],
       }),
     );
     expect(r.answer.map((rr) => `${rr.type} ${rr.data}`)).toEqual([

@@ -71,7 +71,18 @@ export function buildQuery(spec: QuerySpec, id = randomInt(0, 65536)): Buffer {
     // RD as dig sets it: an authoritative server ignores it, a recursive one needs it.
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ name: spec.name, type: `UNKNOWN_${spec.type}` as dnsPacket.RecordType, class: 'IN' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: UDP_PAYLOAD_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: options as dnsPacket.PacketOpt[] }],
+    additionals: [
+      {
+        type: 'OPT',
+        name: '.',
+        udpPayloadSize: UDP_PAYLOAD_SIZE,
+        extendedRcode: 0,
+        ednsVersion: 0,
+        flags: 0,
+        flag_do: false,
+        options: options as dnsPacket.PacketOpt[],
+      },
+    ],
   });
 }
 
@@ -100,8 +111,14 @@ export function readReply(wire: Buffer): DnsReply {
     id: p.id ?? 0,
     opcode: raw.opcode ?? 'QUERY',
     rcode: rcodeName(((opt?.extendedRcode ?? 0) << 4) | lowRcode),
-    flags: (['qr', 'aa', 'tc', 'rd', 'ra', 'ad', 'cd'] as const).filter((f) => (p as unknown as Record<string, boolean>)[`flag_${f}`]),
-    question: (raw.questions ?? []).map((q) => ({ name: absolute(q.name), type: fromPacketType(q.type), class: q.class })),
+    flags: (['qr', 'aa', 'tc', 'rd', 'ra', 'ad', 'cd'] as const).filter(
+      (f) => (p as unknown as Record<string, boolean>)[`flag_${f}`],
+    ),
+    question: (raw.questions ?? []).map((q) => ({
+      name: absolute(q.name),
+      type: fromPacketType(q.type),
+      class: q.class,
+    })),
     answer: records(p.answers),
     authority: records(p.authorities),
     additional: records((p.additionals ?? []).filter((a) => a.type !== 'OPT')),
@@ -122,12 +139,27 @@ function ednsInfo(opt: dnsPacket.OptAnswer): EdnsInfo {
   let nsid: EdnsInfo['nsid'] = null;
   const otherOptions: number[] = [];
   // dns-packet decodes every option's code as a number and keeps its raw bytes in `data`.
-  for (const o of opt.options as unknown as { code: number; data?: Buffer; family?: number; sourcePrefixLength?: number; scopePrefixLength?: number; ip?: string }[]) {
+  for (const o of opt.options as unknown as {
+    code: number;
+    data?: Buffer;
+    family?: number;
+    sourcePrefixLength?: number;
+    scopePrefixLength?: number;
+    ip?: string;
+  }[]) {
     if (o.code === OPTION_CLIENT_SUBNET) {
-      clientSubnet = { family: o.family ?? 0, address: o.ip ?? '', sourcePrefix: o.sourcePrefixLength ?? 0, scopePrefix: o.scopePrefixLength ?? 0 };
+      clientSubnet = {
+        family: o.family ?? 0,
+        address: o.ip ?? '',
+        sourcePrefix: o.sourcePrefixLength ?? 0,
+        scopePrefix: o.scopePrefixLength ?? 0,
+      };
     } else if (o.code === OPTION_NSID) {
       const data = o.data ?? Buffer.alloc(0);
-      nsid = { text: /^[\x20-\x7e]*$/.test(data.toString('latin1')) ? data.toString('latin1') : null, hex: data.toString('hex') };
+      nsid = {
+        text: /^[\x20-\x7e]*$/.test(data.toString('latin1')) ? data.toString('latin1') : null,
+        hex: data.toString('hex'),
+      };
     } else {
       otherOptions.push(o.code);
     }
@@ -135,7 +167,19 @@ function ednsInfo(opt: dnsPacket.OptAnswer): EdnsInfo {
   return { version: opt.ednsVersion, udpPayloadSize: opt.udpPayloadSize, clientSubnet, nsid, otherOptions };
 }
 
-const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+const RCODES = [
+  'NOERROR',
+  'FORMERR',
+  'SERVFAIL',
+  'NXDOMAIN',
+  'NOTIMP',
+  'REFUSED',
+  'YXDOMAIN',
+  'YXRRSET',
+  'NXRRSET',
+  'NOTAUTH',
+  'NOTZONE',
+];
 
 function rcodeName(code: number): string {
   if (code === 16) return 'BADVERS';

@@ -20,14 +20,20 @@ export function rdataText(type: string, data: unknown): string {
     case 'MX':
       return `${num(d.preference)} ${absolute(String(d.exchange))}`;
     case 'SOA':
-      return [absolute(String(d.mname)), absolute(String(d.rname)), ...['serial', 'refresh', 'retry', 'expire', 'minimum'].map((k) => num(d[k]))].join(' ');
+      return [
+        absolute(String(d.mname)),
+        absolute(String(d.rname)),
+        ...['serial', 'refresh', 'retry', 'expire', 'minimum'].map((k) => num(d[k])),
+      ].join(' ');
     case 'SRV':
       return `${num(d.priority)} ${num(d.weight)} ${num(d.port)} ${absolute(String(d.target))}`;
     case 'CAA':
       return `${num(d.flags)} ${String(d.tag)} ${quoted(Buffer.from(String(d.value)))}`;
     case 'TXT':
     case 'SPF':
-      return (Array.isArray(data) ? data : [data]).map((s) => quoted(Buffer.isBuffer(s) ? s : Buffer.from(String(s)))).join(' ');
+      return (Array.isArray(data) ? data : [data])
+        .map((s) => quoted(Buffer.isBuffer(s) ? s : Buffer.from(String(s))))
+        .join(' ');
     case 'HINFO':
       return `${quoted(Buffer.from(String(d.cpu)))} ${quoted(Buffer.from(String(d.os)))}`;
   }
@@ -52,5 +58,10 @@ function num(v: unknown): string {
 }
 
 function isBufferJson(v: unknown): v is { type: 'Buffer'; data: number[] } {
-  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((v as { data?: unknown }).data)
+  );
 }

@@ -48,20 +48,30 @@ async function resolve(server: HostPort): Promise<HostPort> {
 }
 
 /** Runs `once` up to `tries` times while it times out; a refusal is final (nothing listens). */
-async function attempt(label: string, server: HostPort, opts: ExchangeOptions, once: () => Promise<Buffer | null>): Promise<{ reply: Buffer; rttMs: number }> {
+async function attempt(
+  label: string,
+  server: HostPort,
+  opts: ExchangeOptions,
+  once: () => Promise<Buffer | null>,
+): Promise<{ reply: Buffer; rttMs: number }> {
   for (let i = 0; i < opts.tries; i++) {
     const started = performance.now();
     let reply: Buffer | null;
     try {
       reply = await once();
     } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? `refused (nothing listens on ${label} port ${server.port})` : (e as Error).message;
+      const why =
+        (e as NodeJS.ErrnoException).code === 'ECONNREFUSED'
+          ? `refused (nothing listens on ${label} port ${server.port})`
+          : (e as Error).message;
       throw new NoReply(`no reply from ${formatHostPort(server)} over ${label}: ${why}`);
     }
     if (reply) return { reply, rttMs: performance.now() - started };
   }
   const tries = opts.tries === 1 ? '1 try' : `${opts.tries} tries`;
-  throw new NoReply(`no reply from ${formatHostPort(server)} over ${label} (${tries}, ${opts.timeoutMs / 1000} s each)`);
+  throw new NoReply(
+    `no reply from ${formatHostPort(server)} over ${label} (${tries}, ${opts.timeoutMs / 1000} s each)`,
+  );
 }
 
 /** One datagram out, the matching reply back; null on timeout. */

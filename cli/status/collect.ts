@@ -56,7 +56,16 @@ export class ControlError extends Error {}
 const statusSchema = z.object({
   serverId: z.string(),
   // Servers before `meridian status` existed do not list PoPs; edges are then not shown.
-  pops: z.array(z.object({ id: z.string(), name: z.string().nullish(), edge: z.string().nullish(), enabled: z.boolean().optional() })).optional(),
+  pops: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string().nullish(),
+        edge: z.string().nullish(),
+        enabled: z.boolean().optional(),
+      }),
+    )
+    .optional(),
   // Checked CNAME members (other CDNs); servers before them do not list any.
   members: z.array(z.object({ id: z.string(), cname: z.string() })).optional(),
 });
@@ -69,7 +78,15 @@ const healthSchema = z.object({
       eligible: z.boolean(),
       reason: z.string(),
       override: z.string().nullable(),
-      votes: z.array(z.object({ vantage: z.string(), up: z.boolean().nullable(), rttMs: z.number().nullable(), fresh: z.boolean(), ageMs: z.number() })),
+      votes: z.array(
+        z.object({
+          vantage: z.string(),
+          up: z.boolean().nullable(),
+          rttMs: z.number().nullable(),
+          fresh: z.boolean(),
+          ageMs: z.number(),
+        }),
+      ),
     }),
   ),
 });
@@ -93,7 +110,9 @@ export async function collectStatus(control: URL, opts: CollectOptions): Promise
       const member = members.get(h.pop);
       const kind = h.kind ?? (member ? 'member' : 'pop');
       const enabled = t?.enabled ?? true;
-      const votes = h.votes.map(({ vantage, up, rttMs, fresh, ageMs }) => ({ vantage, up, rttMs, fresh, ageMs })).sort((a, b) => rank(a.vantage) - rank(b.vantage));
+      const votes = h.votes
+        .map(({ vantage, up, rttMs, fresh, ageMs }) => ({ vantage, up, rttMs, fresh, ageMs }))
+        .sort((a, b) => rank(a.vantage) - rank(b.vantage));
       return {
         id: h.pop,
         kind,
@@ -120,9 +139,13 @@ async function controlGet<T>(control: URL, path: string, schema: z.ZodType<T>, t
     throw new ControlError(`cannot reach the DNS server's control port at ${control.href}: ${(e as Error).message}`);
   }
   const error = (answer.body as { error?: unknown } | undefined)?.error;
-  if (answer.status !== 200) throw new ControlError(`GET ${path} on ${control.href}: HTTP ${answer.status}${typeof error === 'string' ? `: ${error}` : ''}`);
+  if (answer.status !== 200)
+    throw new ControlError(
+      `GET ${path} on ${control.href}: HTTP ${answer.status}${typeof error === 'string' ? `: ${error}` : ''}`,
+    );
   const parsed = schema.safeParse(answer.body);
-  if (!parsed.success) throw new ControlError(`${control.href} answered GET ${path}, but not as a Meridian DNS control port does`);
+  if (!parsed.success)
+    throw new ControlError(`${control.href} answered GET ${path}, but not as a Meridian DNS control port does`);
   return parsed.data;
 }
 

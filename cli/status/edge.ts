@@ -32,10 +32,17 @@ export async function probeEdge(pop: string, url: string, timeoutMs: number): Pr
     return { url, state: 'unreachable', ...none, error: (e as Error).message };
   }
   const parsed = healthzSchema.safeParse(answer.body);
-  if (!parsed.success) return { url, state: 'invalid', ...none, error: `HTTP ${answer.status} from /healthz is not a Meridian edge's answer` };
+  if (!parsed.success)
+    return {
+      url,
+      state: 'invalid',
+      ...none,
+      error: `HTTP ${answer.status} from /healthz is not a Meridian edge's answer`,
+    };
   const h = parsed.data;
   // A wrong URL in the topology (two PoPs pointing at one edge) would otherwise show another
   // PoP's figures under this one's name.
-  if (h.pop !== pop) return { url, state: 'invalid', ...none, error: `this is the edge of PoP '${h.pop}', not '${pop}'` };
+  if (h.pop !== pop)
+    return { url, state: 'invalid', ...none, error: `this is the edge of PoP '${h.pop}', not '${pop}'` };
   return { url, state: h.state, hitRatio: h.hitRatio, objects: h.objects, bytes: h.bytes, error: null };
 }

@@ -2,15 +2,36 @@ import { describe, expect, it } from 'vitest';
 import type { PopStatus, StatusReport } from './collect.js';
 import { bytesText, formatStatus, msText, votesText } from './format.js';
 
-const vote = (vantage: string, up: boolean | null, fresh = true, rttMs: number | null = 5) => ({ vantage, up, rttMs, fresh, ageMs: 400 });
+const vote = (vantage: string, up: boolean | null, fresh = true, rttMs: number | null = 5) => ({
+  vantage,
+  up,
+  rttMs,
+  fresh,
+  ageMs: 400,
+});
 
 function pop(over: Partial<PopStatus>): PopStatus {
-  return { id: 'fra', kind: 'pop', name: 'Frankfurt', enabled: true, verdict: 'up', answered: true, reason: 'up: 0 of 3 expected vantage points see it down (3 report, quorum 2)', override: null, votes: [], rttMs: null, edge: null, ...over };
+  return {
+    id: 'fra',
+    kind: 'pop',
+    name: 'Frankfurt',
+    enabled: true,
+    verdict: 'up',
+    answered: true,
+    reason: 'up: 0 of 3 expected vantage points see it down (3 report, quorum 2)',
+    override: null,
+    votes: [],
+    rttMs: null,
+    edge: null,
+    ...over,
+  };
 }
 
 describe('meridian status table', () => {
   it('marks each vantage point up, down or without a result, and stale ones in parentheses', () => {
-    expect(votesText([vote('fra', true), vote('iad', false), vote('gru', null), vote('sin', true, false)])).toBe('fra✓ iad✗ gru? (sin✓)');
+    expect(votesText([vote('fra', true), vote('iad', false), vote('gru', null), vote('sin', true, false)])).toBe(
+      'fra✓ iad✗ gru? (sin✓)',
+    );
     expect(votesText([])).toBe('no reports');
   });
 
@@ -27,10 +48,47 @@ describe('meridian status table', () => {
       control: 'http://127.0.0.1:8053',
       serverId: 'ns1.demo.test',
       pops: [
-        pop({ votes: [vote('fra', true, true, 0.4), vote('iad', true, true, 80)], rttMs: 40.2, edge: { url: 'http://127.0.1.1:8080', state: 'serving', hitRatio: 0.9375, objects: 12, bytes: 1536, error: null } }),
-        pop({ id: 'iad', name: 'Ashburn', answered: false, override: 'drain', reason: 'drained by an operator (still monitored)', edge: { url: 'http://127.0.2.1:8080', state: 'unreachable', hitRatio: null, objects: null, bytes: null, error: 'connection refused' } }),
-        pop({ id: 'gru', name: null, verdict: 'down', answered: false, reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)' }),
-        pop({ id: 'jnb', name: 'Johannesburg', enabled: false, answered: false, reason: 'disabled in the config (enabled: false)' }),
+        pop({
+          votes: [vote('fra', true, true, 0.4), vote('iad', true, true, 80)],
+          rttMs: 40.2,
+          edge: {
+            url: 'http://127.0.1.1:8080',
+            state: 'serving',
+            hitRatio: 0.9375,
+            objects: 12,
+            bytes: 1536,
+            error: null,
+          },
+        }),
+        pop({
+          id: 'iad',
+          name: 'Ashburn',
+          answered: false,
+          override: 'drain',
+          reason: 'drained by an operator (still monitored)',
+          edge: {
+            url: 'http://127.0.2.1:8080',
+            state: 'unreachable',
+            hitRatio: null,
+            objects: null,
+            bytes: null,
+            error: 'connection refused',
+          },
+        }),
+        pop({
+          id: 'gru',
+          name: null,
+          verdict: 'down',
+          answered: false,
+          reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)',
+        }),
+        pop({
+          id: 'jnb',
+          name: 'Johannesburg',
+          enabled: false,
+          answered: false,
+          reason: 'disabled in the config (enabled: false)',
+        }),
       ],
     };
     const lines = formatStatus(report).split('\n');
@@ -53,10 +111,19 @@ describe('meridian status table', () => {
   });
 
   it('shows a checked CNAME member as a row with its cname and no edge values', () => {
-    const member = pop({ id: 'other', kind: 'member', name: 'edge.other-cdn.example.', verdict: 'down', answered: false, reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)' });
+    const member = pop({
+      id: 'other',
+      kind: 'member',
+      name: 'edge.other-cdn.example.',
+      verdict: 'down',
+      answered: false,
+      reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)',
+    });
     const text = formatStatus({ control: 'http://x', serverId: 'ns1', pops: [pop({}), member] });
     expect(text).toContain('1 PoP, 1 checked CNAME member, 1 answered\n');
     const row = text.split('\n').find((l) => l.startsWith('other (member)'))!;
-    expect(row).toMatch(/^other \(member\)\s+edge\.other-cdn\.example\.\s+down\s+no\s+-\s+no reports\s+-\s+-\s+-\s+-\s+-\s+down: 2 of 3/);
+    expect(row).toMatch(
+      /^other \(member\)\s+edge\.other-cdn\.example\.\s+down\s+no\s+-\s+no reports\s+-\s+-\s+-\s+-\s+-\s+down: 2 of 3/,
+    );
   });
 });

@@ -4,19 +4,39 @@ import type { EdgeView } from './edge.js';
 import type { PopStatus, StatusReport, Vote } from './collect.js';
 import { formatAnycast } from './anycast.js';
 
-const HEADER = ['POP', 'NAME', 'VERDICT', 'ANSWERED', 'OVERRIDE', 'VANTAGE POINTS', 'RTT', 'EDGE', 'HIT', 'OBJECTS', 'STORED', 'WHY'];
+const HEADER = [
+  'POP',
+  'NAME',
+  'VERDICT',
+  'ANSWERED',
+  'OVERRIDE',
+  'VANTAGE POINTS',
+  'RTT',
+  'EDGE',
+  'HIT',
+  'OBJECTS',
+  'STORED',
+  'WHY',
+];
 
 export function formatStatus(r: StatusReport): string {
   const answered = r.pops.filter((p) => p.answered).length;
   const pops = r.pops.filter((p) => p.kind !== 'member').length;
   const members = r.pops.length - pops;
   const unreachable = r.pops.filter((p) => p.edge?.state === 'unreachable').length;
-  const summary = [`${pops} PoP${pops === 1 ? '' : 's'}`, ...(members ? [`${members} checked CNAME member${members === 1 ? '' : 's'}`] : []), `${answered} answered`, ...(unreachable ? [`${unreachable} edge${unreachable === 1 ? '' : 's'} unreachable`] : [])];
+  const summary = [
+    `${pops} PoP${pops === 1 ? '' : 's'}`,
+    ...(members ? [`${members} checked CNAME member${members === 1 ? '' : 's'}`] : []),
+    `${answered} answered`,
+    ...(unreachable ? [`${unreachable} edge${unreachable === 1 ? '' : 's'} unreachable`] : []),
+  ];
   const lines = [`DNS server ${r.serverId} at ${r.control}: ${summary.join(', ')}`, ''];
   lines.push(...table([HEADER, ...r.pops.map(row)]));
   lines.push(
     '',
-    ...(members ? ['member: a CNAME member (another CDN) with a health check; NAME is its cname, and it has no edge of ours.'] : []),
+    ...(members
+      ? ['member: a CNAME member (another CDN) with a health check; NAME is its cname, and it has no edge of ours.']
+      : []),
     'vantage points: ✓ sees it up, ✗ sees it down, ? has no result for it; (in parentheses) stale, not counted.',
     "RTT: median of the fresh vantage points' probe RTTs to the PoP's edge. HIT: share of cacheable requests its cache served since it started.",
   );
@@ -77,5 +97,10 @@ export function bytesText(n: number): string {
 /** Columns padded to their widest cell; widths count characters, which ✓ and ✗ are one of. */
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }

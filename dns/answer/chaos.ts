@@ -14,7 +14,13 @@ export function buildChaosTable(serverId: string, version: string | null): Chaos
   const add = (name: string, text: string) => {
     const owner = parseName(name, null);
     const bytes = Buffer.from(text, 'utf8').subarray(0, 255);
-    table.set(owner.key, { owner, type: Type.TXT, ttl: 0, cls: Class.CH, rdata: [[Buffer.concat([Buffer.from([bytes.length]), bytes])]] });
+    table.set(owner.key, {
+      owner,
+      type: Type.TXT,
+      ttl: 0,
+      cls: Class.CH,
+      rdata: [[Buffer.concat([Buffer.from([bytes.length]), bytes])]],
+    });
   };
   add('id.server.', serverId);
   add('hostname.bind.', serverId);
@@ -28,5 +34,13 @@ export function buildChaosTable(serverId: string, version: string | null): Chaos
 export function answerChaos(table: ChaosTable, qnameKey: string, qtype: number): Answer | ErrorResponse {
   const rrset = table.get(qnameKey);
   if (!rrset || (qtype !== Type.TXT && qtype !== Type.ANY)) return refused;
-  return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer: [{ rrset, owner: null }], authority: [], additional: [], scope: 0 };
+  return {
+    kind: 'answer',
+    rcode: Rcode.NOERROR,
+    aa: true,
+    answer: [{ rrset, owner: null }],
+    authority: [],
+    additional: [],
+    scope: 0,
+  };
 }

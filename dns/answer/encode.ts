@@ -50,7 +50,23 @@ export function encodeOwnAnswer(w: MessageWriter, rrset: RRset, scope: number): 
   return template(w, HEADER_LEN, Rcode.NOERROR, true, { ancount, nscount: 0, arcount: 0 }, scope);
 }
 
-function template(w: MessageWriter, bodyStart: number, rcode: number, aa: boolean, counts: SectionCounts, scope: number): AnswerTemplate {
+function template(
+  w: MessageWriter,
+  bodyStart: number,
+  rcode: number,
+  aa: boolean,
+  counts: SectionCounts,
+  scope: number,
+): AnswerTemplate {
   const { ancount, nscount, arcount } = counts;
-  return { kind: 'template', rcode, aa, ancount, nscount, arcount, body: Buffer.from(w.buf.subarray(bodyStart, w.off)), scope };
+  return {
+    kind: 'template',
+    rcode,
+    aa,
+    ancount,
+    nscount,
+    arcount,
+    body: Buffer.from(w.buf.subarray(bodyStart, w.off)),
+    scope,
+  };
 }

@@ -24,7 +24,13 @@ export interface Explanation {
 }
 
 /** `client` is an address (as a resolver's) or a CIDR (as an ECS subnet). */
-export function explain(zones: ReadonlyMap<string, Zone>, steering: Steering, name: string, client: string, type = 'A'): Explanation {
+export function explain(
+  zones: ReadonlyMap<string, Zone>,
+  steering: Steering,
+  name: string,
+  client: string,
+  type = 'A',
+): Explanation {
   const qtype = typeFromName(type);
   if (qtype === undefined) throw new ExplainError(`unknown type '${type}'`);
   let qname;
@@ -55,7 +61,13 @@ export function explain(zones: ReadonlyMap<string, Zone>, steering: Steering, na
   // Decides for the client given here (uncached, so the explanation is made fresh) and records it.
   const recorder: Router = {
     decide(route: Route): Decision {
-      const d = steering.decideFor(route, address, prefix, isSubnet ? prefix : 0, isSubnet ? null : resolverNetwork(client));
+      const d = steering.decideFor(
+        route,
+        address,
+        prefix,
+        isSubnet ? prefix : 0,
+        isSubnet ? null : resolverNetwork(client),
+      );
       decisions.push(d);
       return d;
     },
@@ -100,7 +112,13 @@ export function explain(zones: ReadonlyMap<string, Zone>, steering: Steering, na
       usedFallback: d.steered.usedFallback,
       // policy: anycast: per family, anycast answered (who announces) or the unicast fallback and why.
       ...(d.anycast && {
-        anycast: [d.anycast.a, d.anycast.aaaa].map((f) => ({ type: f.type, answered: f.answered, applied: f.answered.length > 0 ? 'anycast' : 'unicast', reason: f.reason, addresses: f.addresses })),
+        anycast: [d.anycast.a, d.anycast.aaaa].map((f) => ({
+          type: f.type,
+          answered: f.answered,
+          applied: f.answered.length > 0 ? 'anycast' : 'unicast',
+          reason: f.reason,
+          addresses: f.addresses,
+        })),
       }),
       scope: d.scope,
     })),

@@ -22,9 +22,7 @@ const ADDRESS_TYPES = [Type.A, Type.AAAA] as const;
 const ANY_PREFERENCE = [Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.TXT, Type.NS, Type.SOA];
 
 type Found =
-  | { kind: 'node'; node: ZoneNode; wildcard: boolean }
-  | { kind: 'referral'; cut: ZoneNode }
-  | { kind: 'nxdomain' };
+  { kind: 'node'; node: ZoneNode; wildcard: boolean } | { kind: 'referral'; cut: ZoneNode } | { kind: 'nxdomain' };
 
 /**
  * Returns null when no zone of ours contains the name (the caller answers REFUSED). Routed names
@@ -62,22 +60,39 @@ export function resolve(
       const ns = found.cut.rrsets.get(Type.NS)!;
       authority.push({ rrset: ns });
       addAddresses(zones, ns, additional);
-      return { kind: 'answer', rcode: Rcode.NOERROR, aa: answer.length > 0, answer, authority, additional, scope, dynamic };
+      return {
+        kind: 'answer',
+        rcode: Rcode.NOERROR,
+        aa: answer.length > 0,
+        answer,
+        authority,
+        additional,
+        scope,
+        dynamic,
+      };
     }
     const { node } = found;
     const owner = found.wildcard ? current : node.name;
     let routed: RRset | null = null;
     if (node.route && ROUTED_TYPES.has(qtype)) {
-      if (!router) return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer, authority, additional, scope, dynamic: true };
+      if (!router)
+        return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer, authority, additional, scope, dynamic: true };
       const decision = router.decide(node.route, clientIp, ecs);
       routed = decided(decision, qtype === Type.ANY ? Type.A : qtype);
-      scope = (qtype === Type.A ? decision.aScope : qtype === Type.AAAA ? decision.aaaaScope : undefined) ?? decision.scope;
+      scope =
+        (qtype === Type.A ? decision.aScope : qtype === Type.AAAA ? decision.aaaaScope : undefined) ?? decision.scope;
       dynamic = true;
     }
-    const wanted = routed && (routed.type === qtype || qtype === Type.ANY) ? routed : qtype === Type.ANY ? pickForAny(node) : node.rrsets.get(qtype);
+    const wanted =
+      routed && (routed.type === qtype || qtype === Type.ANY)
+        ? routed
+        : qtype === Type.ANY
+          ? pickForAny(node)
+          : node.rrsets.get(qtype);
     if (wanted) {
       answer.push(entry(wanted, owner));
-      if (wanted.type === Type.NS || wanted.type === Type.MX || wanted.type === Type.SRV) addAddresses(zones, wanted, additional);
+      if (wanted.type === Type.NS || wanted.type === Type.MX || wanted.type === Type.SRV)
+        addAddresses(zones, wanted, additional);
       return { kind: 'answer', rcode: Rcode.NOERROR, aa: true, answer, authority, additional, scope, dynamic };
     }
     const cname = routed?.type === Type.CNAME ? routed : node.rrsets.get(Type.CNAME);

@@ -38,7 +38,8 @@ async function handler() {
 function ask(h: QueryHandler, name: string, type: dnsPacket.RecordType, from = '10.1.2.3') {
   const q = dnsPacket.encode({ type: 'query', id: 7, flags: 0, questions: [{ type, name, class: 'IN' }] });
   const r = dnsPacket.decode(h.handle(q, UDP, from)!) as dnsPacket.DecodedPacket & { rcode: string };
-  const records = (list: dnsPacket.Answer[] | undefined) => (list ?? []) as { type: string; data: unknown; ttl: number }[];
+  const records = (list: dnsPacket.Answer[] | undefined) =>
+    (list ?? []) as { type: string; data: unknown; ttl: number }[];
   return { rcode: r.rcode, answers: records(r.answers), authorities: records(r.authorities) };
 }
 
@@ -68,13 +69,21 @@ describe('routed answers', () => {
   });
 });
 
-describe('pre-encoded routed answers (the fast path for a routed name\'s own A/AAAA)', () => {
+describe("pre-encoded routed answers (the fast path for a routed name's own A/AAAA)", () => {
   /** EDNS with an optional Client Subnet (and NSID) so scopes and options are compared too. */
-  function query(id: number, name: string, type: dnsPacket.RecordType, ecs?: { family: 1 | 2; ip: string; prefix: number }) {
+  function query(
+    id: number,
+    name: string,
+    type: dnsPacket.RecordType,
+    ecs?: { family: 1 | 2; ip: string; prefix: number },
+  ) {
     const options: unknown[] = [{ code: 3, data: Buffer.alloc(0) }];
-    if (ecs) options.push({ code: 8, family: ecs.family, sourcePrefixLength: ecs.prefix, scopePrefixLength: 0, ip: ecs.ip });
+    if (ecs)
+      options.push({ code: 8, family: ecs.family, sourcePrefixLength: ecs.prefix, scopePrefixLength: 0, ip: ecs.ip });
     return dnsPacket.encode({
-      type: 'query', id, flags: dnsPacket.RECURSION_DESIRED,
+      type: 'query',
+      id,
+      flags: dnsPacket.RECURSION_DESIRED,
       questions: [{ type, name, class: 'IN' }],
       additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options } as unknown as dnsPacket.Answer],
     });
@@ -82,15 +91,32 @@ describe('pre-encoded routed answers (the fast path for a routed name\'s own A/A
 
   it('are byte for byte what resolving in full gives, for every case, type, subnet and answer count', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meridian-steer-'));
-    writeFileSync(join(dir, 'c.yaml'), CONFIG.replace('      - { name: multi, pool: cdn }', '      - { name: multi, pool: cdn }\n      - { name: two, pool: p, answers: 2, ttl: 45 }'));
+    writeFileSync(
+      join(dir, 'c.yaml'),
+      CONFIG.replace(
+        '      - { name: multi, pool: cdn }',
+        '      - { name: multi, pool: cdn }\n      - { name: two, pool: p, answers: 2, ttl: 45 }',
+      ),
+    );
     const config = await loadDnsConfig(join(dir, 'c.yaml'));
     const fast = new QueryHandler(buildServingState(config));
     const full = new QueryHandler({ ...buildServingState(config), routes: new Map() });
     expect([...buildServingState(config).routes.keys()].length).toBe(3);
     let id = 1;
-    for (const name of ['www.example.test', 'WwW.Example.TEST', 'two.example.test', 'tWo.eXample.test', 'multi.example.test']) {
+    for (const name of [
+      'www.example.test',
+      'WwW.Example.TEST',
+      'two.example.test',
+      'tWo.eXample.test',
+      'multi.example.test',
+    ]) {
       for (const type of ['A', 'AAAA'] as const) {
-        for (const ecs of [undefined, { family: 1 as const, ip: '10.9.0.0', prefix: 16 }, { family: 1 as const, ip: '192.0.2.0', prefix: 24 }, { family: 2 as const, ip: '2001:db8::', prefix: 32 }]) {
+        for (const ecs of [
+          undefined,
+          { family: 1 as const, ip: '10.9.0.0', prefix: 16 },
+          { family: 1 as const, ip: '192.0.2.0', prefix: 24 },
+          { family: 2 as const, ip: '2001:db8::', prefix: 32 },
+        ]) {
           for (const from of ['10.1.2.3', '198.51.100.9']) {
             const q = query(id++, name, type, ecs);
             const a = fast.handle(q, UDP, from)!;

@@ -105,24 +105,40 @@ export class Steering implements Router {
     }
     // ECS keys start with NUL, which no address string does, so a crafted subnet cannot share a
     // resolver's entry; the source prefix as one char keeps a /24 and a /25 of one address apart.
-    const key = useEcs ? `\0${ecs.family}${String.fromCharCode(ecs.sourcePrefix)}${ecs.address.toString('latin1')}` : clientIp;
+    const key = useEcs
+      ? `\0${ecs.family}${String.fromCharCode(ecs.sourcePrefix)}${ecs.address.toString('latin1')}`
+      : clientIp;
     let d = cache.get(key);
     if (!d) {
       const client = useEcs ? ecsAddress(ecs) : resolverAddress(clientIp);
       // Measured RTTs are to resolvers: they describe the client only when it is the resolver.
-      d = this.decideFor(route, client.bytes, client.prefix, useEcs ? ecs.sourcePrefix : 0, useEcs ? null : resolverNetwork(clientIp));
+      d = this.decideFor(
+        route,
+        client.bytes,
+        client.prefix,
+        useEcs ? ecs.sourcePrefix : 0,
+        useEcs ? null : resolverNetwork(clientIp),
+      );
       cache.set(key, d);
     }
     return d;
   }
 
   /** The full decision for a client network, uncached (also what explain shows). */
-  decideFor(route: Route, address: Buffer | null, sourcePrefix: number, scopeCap: number, resolverNet: string | null = null): Decision {
+  decideFor(
+    route: Route,
+    address: Buffer | null,
+    sourcePrefix: number,
+    scopeCap: number,
+    resolverNet: string | null = null,
+  ): Decision {
     const located: Located = address
       ? this.locator.locate(address, sourcePrefix)
       : { location: null, country: null, continent: null, source: 'none', prefixLength: 0, pool: null, database: null };
     const pool = (located.pool !== null ? this.pools.get(located.pool) : undefined) ?? this.pools.get(route.pool)!;
-    const network = address ? `${addressText(truncate(address, located.prefixLength))}/${located.prefixLength}` : 'unknown';
+    const network = address
+      ? `${addressText(truncate(address, located.prefixLength))}/${located.prefixLength}`
+      : 'unknown';
     const steered = steer(
       {
         pool,
@@ -137,12 +153,17 @@ export class Steering implements Router {
     const scope = Math.min(located.prefixLength, scopeCap);
     const chosenPops = steered.chosen.filter((c) => c.pop).map((c) => c.pop!.id);
     const cnameMember = steered.chosen.find((c) => c.member.kind === 'cname');
-    const rrset = (type: number, rdata: RData[]): RRset | null => (rdata.length ? { owner: placeholderOwner, type, ttl: route.ttl, rdata } : null);
+    const rrset = (type: number, rdata: RData[]): RRset | null =>
+      rdata.length ? { owner: placeholderOwner, type, ttl: route.ttl, rdata } : null;
     // An anycast pool answers its announced anycast addresses; per family, unicast otherwise.
     const anycast = chooseAnycast(pool, this.anycastOf);
-    const anycastRdata = (answered: readonly string[] | undefined): RData[] | null => (answered?.length ? answered.map((ip) => [ipBytes(ip)!]) : null);
+    const anycastRdata = (answered: readonly string[] | undefined): RData[] | null =>
+      answered?.length ? answered.map((ip) => [ipBytes(ip)!]) : null;
     const a = rrset(Type.A, anycastRdata(anycast?.a.answered) ?? chosenPops.flatMap((id) => this.rdata.get(id)!.a));
-    const aaaa = rrset(Type.AAAA, anycastRdata(anycast?.aaaa.answered) ?? chosenPops.flatMap((id) => this.rdata.get(id)!.aaaa));
+    const aaaa = rrset(
+      Type.AAAA,
+      anycastRdata(anycast?.aaaa.answered) ?? chosenPops.flatMap((id) => this.rdata.get(id)!.aaaa),
+    );
     // An anycast answer is the same for every client: ECS scope 0 lets resolvers share it (RFC 7871 §7.2.1).
     const aScope = anycast?.a.answered.length ? 0 : scope;
     const aaaaScope = anycast?.aaaa.answered.length ? 0 : scope;
@@ -152,7 +173,10 @@ export class Steering implements Router {
       aTemplate: a && encodeOwnAnswer(this.writer, a, aScope),
       aaaaTemplate: aaaa && encodeOwnAnswer(this.writer, aaaa, aaaaScope),
       // A name answered with anycast addresses cannot also be a CNAME (RFC 1034 §3.6.2).
-      cname: cnameMember && !anycast?.a.answered.length && !anycast?.aaaa.answered.length ? rrset(Type.CNAME, [[{ name: parseName(absolute(cnameMember.id), null), compress: true }]]) : null,
+      cname:
+        cnameMember && !anycast?.a.answered.length && !anycast?.aaaa.answered.length
+          ? rrset(Type.CNAME, [[{ name: parseName(absolute(cnameMember.id), null), compress: true }]])
+          : null,
       scope: Math.max(aScope, aaaaScope),
       aScope,
       aaaaScope,

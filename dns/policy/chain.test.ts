@@ -5,19 +5,54 @@ import { greatCircleKm } from './distance.js';
 import type { ClientLocation, SteeringContext } from './types.js';
 
 const pop = (id: string, lat: number, lon: number, extra: Partial<Pop> = {}): Pop => ({
-  id, location: { lat, lon }, ipv4: ['192.0.2.1'], ipv6: [], weight: 100, enabled: true, ...extra,
+  id,
+  location: { lat, lon },
+  ipv4: ['192.0.2.1'],
+  ipv6: [],
+  weight: 100,
+  enabled: true,
+  ...extra,
 });
-const POPS = [pop('fra', 50.11, 8.68), pop('iad', 39.04, -77.49), pop('sin', 1.35, 103.82), pop('gru', -23.55, -46.63), pop('syd', -33.87, 151.21)];
+const POPS = [
+  pop('fra', 50.11, 8.68),
+  pop('iad', 39.04, -77.49),
+  pop('sin', 1.35, 103.82),
+  pop('gru', -23.55, -46.63),
+  pop('syd', -33.87, 151.21),
+];
 const popMap = new Map(POPS.map((p) => [p.id, p]));
 const pool = (extra: Partial<Pool> = {}): Pool => ({
-  id: 'global', policy: 'nearest', members: POPS.map((p) => ({ kind: 'pop' as const, pop: p.id, weight: undefined })), ...extra,
+  id: 'global',
+  policy: 'nearest',
+  members: POPS.map((p) => ({ kind: 'pop' as const, pop: p.id, weight: undefined })),
+  ...extra,
 });
 const at = (lat: number, lon: number): ClientLocation => ({
-  location: { lat, lon }, country: null, continent: null, source: 'database', network: '192.0.2.0/24', prefixLength: 24, pool: null,
+  location: { lat, lon },
+  country: null,
+  continent: null,
+  source: 'database',
+  network: '192.0.2.0/24',
+  prefixLength: 24,
+  pool: null,
 });
-const nowhere: ClientLocation = { location: null, country: null, continent: null, source: 'none', network: '0.0.0.0/0', prefixLength: 0, pool: null };
+const nowhere: ClientLocation = {
+  location: null,
+  country: null,
+  continent: null,
+  source: 'none',
+  network: '0.0.0.0/0',
+  prefixLength: 0,
+  pool: null,
+};
 const ctx = (client: ClientLocation, p: Pool = pool(), extra: Partial<SteeringContext> = {}): SteeringContext => ({
-  pool: p, client, clientKey: client.network, answers: 1, healthOf: () => undefined, measuredRttMs: () => undefined, ...extra,
+  pool: p,
+  client,
+  clientKey: client.network,
+  answers: 1,
+  healthOf: () => undefined,
+  measuredRttMs: () => undefined,
+  ...extra,
 });
 const chosen = (c: SteeringContext) => steer(c, popMap).chosen.map((x) => x.id);
 
@@ -55,14 +90,22 @@ describe('steering chain', () => {
   it('skips disabled and down PoPs, noting why', () => {
     const pops = new Map(popMap);
     pops.set('fra', { ...popMap.get('fra')!, enabled: false });
-    const s = steer(ctx(at(48.86, 2.35), pool(), { healthOf: (id) => (id === 'iad' ? { eligible: false, reason: 'down: 2 of 3' } : undefined) }), pops);
+    const s = steer(
+      ctx(at(48.86, 2.35), pool(), {
+        healthOf: (id) => (id === 'iad' ? { eligible: false, reason: 'down: 2 of 3' } : undefined),
+      }),
+      pops,
+    );
     expect(s.chosen.map((c) => c.id)).toEqual(['gru']);
     expect(s.ranked.find((c) => c.id === 'fra')!.notes).toContain('disabled in config');
     expect(s.ranked.find((c) => c.id === 'iad')!.notes).toContain('down: 2 of 3');
   });
 
   it('fails open to the fallback when nothing is eligible', () => {
-    const s = steer(ctx(at(48.86, 2.35), pool({ fallback: 'syd' }), { healthOf: () => ({ eligible: false, reason: 'down' }) }), popMap);
+    const s = steer(
+      ctx(at(48.86, 2.35), pool({ fallback: 'syd' }), { healthOf: () => ({ eligible: false, reason: 'down' }) }),
+      popMap,
+    );
     expect(s.chosen.map((c) => c.id)).toEqual(['syd']);
     expect(s.usedFallback).toBe(true);
   });
@@ -73,7 +116,13 @@ describe('steering chain', () => {
 
   it('ordered policy takes the first eligible member regardless of distance', () => {
     expect(chosen(ctx(at(-33.87, 151.21), pool({ policy: 'ordered' })))).toEqual(['fra']);
-    expect(chosen(ctx(at(-33.87, 151.21), pool({ policy: 'ordered' }), { healthOf: (id) => (id === 'fra' ? { eligible: false, reason: 'down' } : undefined) }))).toEqual(['iad']);
+    expect(
+      chosen(
+        ctx(at(-33.87, 151.21), pool({ policy: 'ordered' }), {
+          healthOf: (id) => (id === 'fra' ? { eligible: false, reason: 'down' } : undefined),
+        }),
+      ),
+    ).toEqual(['iad']);
   });
 
   it('weighted policy sticks per client network and follows the weights', () => {
@@ -126,14 +175,24 @@ describe('steering chain', () => {
 describe('checked CNAME members (other CDNs)', () => {
   const other = { kind: 'cname' as const, cname: 'edge.other-cdn.example.', id: 'other', weight: 1000 };
   // Weighted, so that a heavy CNAME member comes first for most client networks.
-  const multi = pool({ policy: 'weighted', members: [{ kind: 'pop', pop: 'fra', weight: 100 }, { kind: 'pop', pop: 'iad', weight: 100 }, other] });
+  const multi = pool({
+    policy: 'weighted',
+    members: [{ kind: 'pop', pop: 'fra', weight: 100 }, { kind: 'pop', pop: 'iad', weight: 100 }, other],
+  });
   const clients = Array.from({ length: 50 }, (_, i) => ({ ...at(48.86, 2.35), network: `198.51.${i}.0/24` }));
-  const down = (ids: string[]) => (id: string) => (ids.includes(id) ? { eligible: false, reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)' } : { eligible: true, reason: 'up: 0 of 3' });
+  const down = (ids: string[]) => (id: string) =>
+    ids.includes(id)
+      ? { eligible: false, reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)' }
+      : { eligible: true, reason: 'up: 0 of 3' };
 
   it('answers the member while its id is up, and drops it from the weighted set when it is down', () => {
-    const upAnswers = clients.map((c) => steer(ctx(c, multi, { clientKey: c.network, healthOf: down([]) }), popMap).chosen.map((x) => x.id)[0]);
+    const upAnswers = clients.map(
+      (c) => steer(ctx(c, multi, { clientKey: c.network, healthOf: down([]) }), popMap).chosen.map((x) => x.id)[0],
+    );
     expect(upAnswers.filter((a) => a === 'edge.other-cdn.example.').length).toBeGreaterThan(25);
-    const downAnswers = clients.map((c) => steer(ctx(c, multi, { clientKey: c.network, healthOf: down(['other']) }), popMap));
+    const downAnswers = clients.map((c) =>
+      steer(ctx(c, multi, { clientKey: c.network, healthOf: down(['other']) }), popMap),
+    );
     expect(downAnswers.every((s) => s.chosen.length === 1 && s.chosen[0]!.member.kind === 'pop')).toBe(true);
     const note = downAnswers[0]!.ranked.find((c) => c.id === 'edge.other-cdn.example.')!;
     expect(note.eligible).toBe(false);
@@ -142,7 +201,13 @@ describe('checked CNAME members (other CDNs)', () => {
 
   it('asks the health view by member id, not by cname; a member without an id is always eligible', () => {
     const asked: string[] = [];
-    const p = pool({ members: [{ kind: 'pop', pop: 'fra', weight: undefined }, other, { kind: 'cname', cname: 'plain.example.', weight: 100 }] });
+    const p = pool({
+      members: [
+        { kind: 'pop', pop: 'fra', weight: undefined },
+        other,
+        { kind: 'cname', cname: 'plain.example.', weight: 100 },
+      ],
+    });
     steer(ctx(at(48.86, 2.35), p, { healthOf: (id) => (asked.push(id), undefined) }), popMap);
     expect(asked).toEqual(['fra', 'other']);
   });
@@ -158,4 +223,3 @@ describe('checked CNAME members (other CDNs)', () => {
     expect(s.chosen.map((c) => c.id)).toEqual(['edge.other-cdn.example.']);
   });
 });
-

@@ -34,8 +34,12 @@ export function steer(ctx: SteeringContext, pops: ReadonlyMap<string, Pop>): Ste
   for (const step of RANKING) ranked = step.run(ctx, ranked);
   const selected = select.run(ctx, ranked);
   const chosen = fallbackStep(ranked).run(ctx, selected);
-  const rankedBy = ranked.some((c) => c.measuredRttMs !== undefined) && ranked.filter((c) => c.eligible && c.pop).every((c) => c.measuredRttMs !== undefined)
-    ? 'measured-latency'
-    : unicastPolicy(ctx.pool.policy) === 'nearest' && ctx.client.location ? 'distance' : 'policy';
+  const rankedBy =
+    ranked.some((c) => c.measuredRttMs !== undefined) &&
+    ranked.filter((c) => c.eligible && c.pop).every((c) => c.measuredRttMs !== undefined)
+      ? 'measured-latency'
+      : unicastPolicy(ctx.pool.policy) === 'nearest' && ctx.client.location
+        ? 'distance'
+        : 'policy';
   return { ranked, chosen, rankedBy, usedFallback: selected.length === 0 && chosen.length > 0 };
 }

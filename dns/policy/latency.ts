@@ -23,9 +23,14 @@ export const latency: PolicyStep = {
     const leader = eligible[0]!;
     const byRtt = [...eligible].sort((a, b) => a.measuredRttMs! - b.measuredRttMs!);
     const best = byRtt[0]!;
-    const clearlyBetter = best.measuredRttMs! < leader.measuredRttMs! - Math.max(MARGIN_MS, leader.measuredRttMs! * MARGIN_RATIO);
+    const clearlyBetter =
+      best.measuredRttMs! < leader.measuredRttMs! - Math.max(MARGIN_MS, leader.measuredRttMs! * MARGIN_RATIO);
     const ordered = best === leader || clearlyBetter ? byRtt : [leader, ...byRtt.filter((c) => c !== leader)];
-    ordered[0]!.notes.push(clearlyBetter ? `measured RTT ${ordered[0]!.measuredRttMs} ms beats ${leader.id} (${leader.measuredRttMs} ms)` : 'ranked by measured RTT');
+    ordered[0]!.notes.push(
+      clearlyBetter
+        ? `measured RTT ${ordered[0]!.measuredRttMs} ms beats ${leader.id} (${leader.measuredRttMs} ms)`
+        : 'ranked by measured RTT',
+    );
     return [...ordered, ...candidates.filter((c) => !ordered.includes(c))] as Candidate[];
   },
 };

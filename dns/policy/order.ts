@@ -30,7 +30,10 @@ function nearest(ctx: SteeringContext, candidates: Candidate[]): Candidate[] {
  */
 function weighted(ctx: SteeringContext, candidates: Candidate[]): Candidate[] {
   const score = (c: Candidate) => -Math.log(unitHash(`${ctx.clientKey}|${c.id}`)) / weightOf(c);
-  return candidates.map((c) => [score(c), c] as const).sort((a, b) => a[0] - b[0]).map(([, c]) => c);
+  return candidates
+    .map((c) => [score(c), c] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, c]) => c);
 }
 
 function weightOf(c: Candidate): number {

@@ -55,9 +55,11 @@ function readState(file: string): Record<string, Override> {
     throw new Error(`${file}: state file is not JSON: ${(e as Error).message}`);
   }
   const overrides = (data as { overrides?: unknown })?.overrides;
-  if (typeof overrides !== 'object' || overrides === null) throw new Error(`${file}: state file has no 'overrides' object`);
+  if (typeof overrides !== 'object' || overrides === null)
+    throw new Error(`${file}: state file has no 'overrides' object`);
   for (const [pop, o] of Object.entries(overrides)) {
-    if (!OVERRIDES.includes(o as Override)) throw new Error(`${file}: overrides.${pop}: '${String(o)}' is not one of ${OVERRIDES.join(', ')}`);
+    if (!OVERRIDES.includes(o as Override))
+      throw new Error(`${file}: overrides.${pop}: '${String(o)}' is not one of ${OVERRIDES.join(', ')}`);
   }
   return overrides as Record<string, Override>;
 }

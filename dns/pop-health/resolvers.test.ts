@@ -25,7 +25,8 @@ describe('resolver networks', () => {
 
   it('stays bounded under a flood of distinct sources', () => {
     const t = new ResolverTable();
-    for (let i = 0; i < 20_000; i++) t.record(`10.${(i >> 8) & 255}.${i & 255}.1`.replace(/^10\./, `${10 + (i >> 16)}.`));
+    for (let i = 0; i < 20_000; i++)
+      t.record(`10.${(i >> 8) & 255}.${i & 255}.1`.replace(/^10\./, `${10 + (i >> 16)}.`));
     expect(t.top(100_000).length).toBeLessThanOrEqual(10_000);
   });
 });

@@ -68,7 +68,10 @@ export function resolverNetwork(ip: string): string | null {
   const [head = '', tail] = ip.split('::');
   const groups = head === '' ? [] : head.split(':');
   // Fewer than three groups before '::' means the rest of the /48 is zeros.
-  const first3 = tail === undefined || groups.length >= 3 ? groups.slice(0, 3) : [...groups, ...new Array(3 - groups.length).fill('0')];
+  const first3 =
+    tail === undefined || groups.length >= 3
+      ? groups.slice(0, 3)
+      : [...groups, ...new Array(3 - groups.length).fill('0')];
   if (first3.length < 3) return null;
   return `${first3.map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/48`;
 }

@@ -23,7 +23,9 @@ export class SnapshotHealth {
   /** Takes a new snapshot; true when any PoP's eligibility changed (decisions must go). */
   apply(s: HealthSnapshot): boolean {
     const next = new Map(s.eligibility.map(([pop, eligible, reason]) => [pop, { eligible, reason }]));
-    const changed = next.size !== this.eligibility.size || [...next].some(([pop, h]) => this.eligibility.get(pop)?.eligible !== h.eligible);
+    const changed =
+      next.size !== this.eligibility.size ||
+      [...next].some(([pop, h]) => this.eligibility.get(pop)?.eligible !== h.eligible);
     this.eligibility = next;
     this.rtt = new Map(s.rtt.map(([pop, nets]) => [pop, new Map(nets)]));
     const anycastChanged = this.anycast.apply(s.anycast);

@@ -30,20 +30,34 @@ function setup(settings: QuorumSettings = SETTINGS, opts: { store?: VerdictStore
   let t = opts.t ?? 1_000_000;
   let changes = 0;
   const transitions: string[] = [];
-  const view = new HealthView(settings, ['fra', 'iad', 'sin'], new MemoryOverrides(), opts.log ?? log, () => changes++, () => t, (pop, to) => transitions.push(`${pop}:${to}`), opts.store);
+  const view = new HealthView(
+    settings,
+    ['fra', 'iad', 'sin'],
+    new MemoryOverrides(),
+    opts.log ?? log,
+    () => changes++,
+    () => t,
+    (pop, to) => transitions.push(`${pop}:${to}`),
+    opts.store,
+  );
   const seqs = new Map<string, number>();
   const report = (vantage: string, down: string[], epoch = 1): ReturnType<HealthView['report']> => {
     const seq = (seqs.get(`${vantage}/${epoch}`) ?? 0) + 1;
     seqs.set(`${vantage}/${epoch}`, seq);
     const r: HealthReport = {
-      vantage, epoch, seq, interval: 1000,
+      vantage,
+      epoch,
+      seq,
+      interval: 1000,
       targets: ['fra', 'iad', 'sin'].map((pop) => ({ pop, up: !down.includes(pop), rttMs: 10 })),
       resolvers: [{ network: '198.51.100.0/24', rttMs: 20 }],
     };
     return view.report(r);
   };
   return {
-    view, report, transitions,
+    view,
+    report,
+    transitions,
     now: () => t,
     advance: (ms: number) => {
       t += ms;
@@ -78,7 +92,14 @@ describe('quorum health view', () => {
   it('ignores a replayed or reordered report, and accepts a restarted prober (new epoch)', () => {
     const s = setup();
     expect(s.report('fra', [])).toEqual({ accepted: true });
-    const r: HealthReport = { vantage: 'fra', epoch: 1, seq: 1, interval: 1000, targets: [{ pop: 'iad', up: false, rttMs: null }], resolvers: [] };
+    const r: HealthReport = {
+      vantage: 'fra',
+      epoch: 1,
+      seq: 1,
+      interval: 1000,
+      targets: [{ pop: 'iad', up: false, rttMs: null }],
+      resolvers: [],
+    };
     expect(s.view.report(r)).toMatchObject({ accepted: false });
     expect(s.view.report({ ...r, epoch: 0, seq: 99 })).toMatchObject({ accepted: false });
     expect(s.view.report({ ...r, epoch: 2, seq: 1 })).toEqual({ accepted: true });
@@ -95,7 +116,9 @@ describe('quorum health view', () => {
     s.report('sin', []); // iad falls silent
     expect(s.eligible('sin')).toBe(false);
     s.advance(1500); // iad's report is now 3.5 s old: stale, so it no longer votes
-    expect(s.reason('sin')).toBe('down: 2 of 3 expected vantage points report, 1 sees it down, quorum 2: last verdict held for the grace period');
+    expect(s.reason('sin')).toBe(
+      'down: 2 of 3 expected vantage points report, 1 sees it down, quorum 2: last verdict held for the grace period',
+    );
     s.report('iad', []); // back, and it sees sin up: 1 down vote of 3 cannot be a quorum
     expect(s.eligible('sin')).toBe(true);
     expect(s.reason('sin')).toBe('up: 1 of 3 expected vantage points see it down (3 report, quorum 2)');
@@ -150,14 +173,19 @@ describe('quorum over the expected vantage points', () => {
     const s = setup();
     s.report('fra', ['sin']);
     expect(s.eligible('sin')).toBe(true);
-    expect(s.reason('sin')).toBe('up: 1 of 3 expected vantage points report, 1 sees it down, quorum 2: no verdict yet (up until a quorum decides)');
+    expect(s.reason('sin')).toBe(
+      'up: 1 of 3 expected vantage points report, 1 sees it down, quorum 2: no verdict yet (up until a quorum decides)',
+    );
     s.report('iad', ['sin']);
     expect(s.eligible('sin')).toBe(false);
   });
 
   it('counts only the vantage points in health.vantagePoints, and their majority', () => {
     const s = setup({ ...SETTINGS, vantagePoints: ['fra', 'iad'] });
-    expect(s.report('sin', ['iad'])).toEqual({ accepted: false, reason: "vantage 'sin' is not listed in health.vantagePoints" });
+    expect(s.report('sin', ['iad'])).toEqual({
+      accepted: false,
+      reason: "vantage 'sin' is not listed in health.vantagePoints",
+    });
     s.report('fra', ['iad']);
     expect(s.eligible('iad')).toBe(true);
     s.report('iad', ['iad']);
@@ -189,14 +217,18 @@ describe('quorum over the expected vantage points', () => {
     // Their reports went stale after 3 s; 1 of 3 cannot be a majority, so the verdict held for
     // the 10 s grace from the last quorum...
     expect(s.eligible('sin')).toBe(false);
-    expect(s.reason('sin')).toMatch(/^down: 1 of 3 expected vantage points report, 1 sees it down, quorum 2: last verdict held/);
+    expect(s.reason('sin')).toMatch(
+      /^down: 1 of 3 expected vantage points report, 1 sees it down, quorum 2: last verdict held/,
+    );
     for (let i = 0; i < 2; i++) {
       s.advance(1000);
       s.report('fra', ['sin']);
     }
     // ...and then fails open, as with no probers at all.
     expect(s.eligible('sin')).toBe(true);
-    expect(s.reason('sin')).toBe('up: 1 of 3 expected vantage points report, 1 sees it down, quorum 2, for longer than the grace period (fail open)');
+    expect(s.reason('sin')).toBe(
+      'up: 1 of 3 expected vantage points report, 1 sees it down, quorum 2, for longer than the grace period (fail open)',
+    );
     expect(s.eligible('fra')).toBe(true);
   });
 });
@@ -257,7 +289,10 @@ describe('verdicts across a restart', () => {
     const after = setup(SETTINGS, { store, log: captured, t: before.now() + SETTINGS.grace + 1 });
     expect(after.eligible('sin')).toBe(true);
     expect(after.reason('sin')).toBe('up: no reports yet');
-    expect(lines.find((l) => String(l.msg).startsWith('health verdicts from before the restart'))).toMatchObject({ restored: {}, ignored: ['fra', 'iad', 'sin'] });
+    expect(lines.find((l) => String(l.msg).startsWith('health verdicts from before the restart'))).toMatchObject({
+      restored: {},
+      ignored: ['fra', 'iad', 'sin'],
+    });
   });
 
   it('starts without saved verdicts when the file is missing or corrupt, saying why', () => {
@@ -267,9 +302,15 @@ describe('verdicts across a restart', () => {
     writeFileSync(file, 'nope');
     const s = setup(SETTINGS, { store: new FileVerdictStore(file), log: captured });
     expect(s.eligible('sin')).toBe(true);
-    expect(lines.find((l) => l.msg === 'cannot use the saved health verdicts; starting without them')).toMatchObject({ file, error: expect.stringMatching(/^not JSON/) });
+    expect(lines.find((l) => l.msg === 'cannot use the saved health verdicts; starting without them')).toMatchObject({
+      file,
+      error: expect.stringMatching(/^not JSON/),
+    });
     writeFileSync(file, '{"verdicts": {"sin": {"up": "no"}}}');
-    expect(new FileVerdictStore(file).load()).toMatchObject({ ok: false, error: expect.stringMatching(/^verdicts\.sin\.up: /) });
+    expect(new FileVerdictStore(file).load()).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^verdicts\.sin\.up: /),
+    });
     // It is rewritten whole with the next verdicts.
     s.report('fra', ['sin']);
     s.report('iad', ['sin']);
@@ -278,13 +319,18 @@ describe('verdicts across a restart', () => {
 
   it('keeps serving when the verdicts cannot be saved, and says so once', () => {
     const { log: captured, lines } = capturedLog();
-    const s = setup(SETTINGS, { store: new FileVerdictStore(join(stateDir(), 'missing-dir', 'x.verdicts.state.json')), log: captured });
+    const s = setup(SETTINGS, {
+      store: new FileVerdictStore(join(stateDir(), 'missing-dir', 'x.verdicts.state.json')),
+      log: captured,
+    });
     s.report('fra', ['sin']);
     s.report('iad', ['sin']);
     s.report('iad', []);
     s.report('sin', []);
     expect(s.eligible('sin')).toBe(true);
-    expect(lines.filter((l) => l.msg === 'cannot save health verdicts; a restart will start without them')).toHaveLength(1);
+    expect(
+      lines.filter((l) => l.msg === 'cannot save health verdicts; a restart will start without them'),
+    ).toHaveLength(1);
   });
 });
 
@@ -302,7 +348,9 @@ describe('override state file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meridian-state-'));
     const file = join(dir, 'x.state.json');
     writeFileSync(file, '{"overrides": {"fra": "sideways"}}');
-    expect(() => new FileOverrideStore(file)).toThrow(/x\.state\.json: overrides\.fra: 'sideways' is not one of drain, down/);
+    expect(() => new FileOverrideStore(file)).toThrow(
+      /x\.state\.json: overrides\.fra: 'sideways' is not one of drain, down/,
+    );
     writeFileSync(file, 'nope');
     expect(() => new FileOverrideStore(file)).toThrow(/state file is not JSON/);
   });
@@ -314,28 +362,50 @@ describe('checked CNAME members in the health view', () => {
     const overrides = new MemoryOverrides();
     const transitions: string[] = [];
     const subjects = { pops: ['fra', 'iad', 'sin'], members: ['other'] };
-    const view = new HealthView(SETTINGS, subjects, overrides, log, () => {}, () => t, (id, to) => transitions.push(`${id}:${to}`));
+    const view = new HealthView(
+      SETTINGS,
+      subjects,
+      overrides,
+      log,
+      () => {},
+      () => t,
+      (id, to) => transitions.push(`${id}:${to}`),
+    );
     const seqs = new Map<string, number>();
     const report = (vantage: string, down: string[]) => {
       const seq = (seqs.get(vantage) ?? 0) + 1;
       seqs.set(vantage, seq);
       return view.report({
-        vantage, epoch: 1, seq, interval: 1000,
+        vantage,
+        epoch: 1,
+        seq,
+        interval: 1000,
         targets: ['fra', 'iad', 'sin', 'other'].map((pop) => ({ pop, up: !down.includes(pop), rttMs: 10 })),
         resolvers: [],
       });
     };
-    return { view, overrides, report, transitions, advance: (ms: number) => ((t += ms), view.update(SETTINGS, subjects)) };
+    return {
+      view,
+      overrides,
+      report,
+      transitions,
+      advance: (ms: number) => ((t += ms), view.update(SETTINGS, subjects)),
+    };
   }
 
   it('judges a member by a quorum of the PoP vantage points, and never takes it as a vantage point', () => {
     const s = memberSetup();
     expect(s.view.expectedVantagePoints()).toEqual(['fra', 'iad', 'sin']);
-    expect(s.view.report({ vantage: 'other', epoch: 1, seq: 1, interval: 1000, targets: [], resolvers: [] })).toMatchObject({ accepted: false });
+    expect(
+      s.view.report({ vantage: 'other', epoch: 1, seq: 1, interval: 1000, targets: [], resolvers: [] }),
+    ).toMatchObject({ accepted: false });
     s.report('fra', ['other']);
     expect(s.view.healthOf('other')!.eligible).toBe(true); // one vantage point of three
     s.report('iad', ['other']);
-    expect(s.view.healthOf('other')).toEqual({ eligible: false, reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)' });
+    expect(s.view.healthOf('other')).toEqual({
+      eligible: false,
+      reason: 'down: 2 of 3 expected vantage points see it down (2 report, quorum 2)',
+    });
     expect(s.transitions).toEqual(['other:down']);
     const detail = s.view.details().find((d) => d.pop === 'other')!;
     expect(detail).toMatchObject({ kind: 'member', verdict: 'down', override: null });
@@ -352,7 +422,9 @@ describe('checked CNAME members in the health view', () => {
     s.report('iad', ['other']);
     expect(s.view.healthOf('other')!.eligible).toBe(false);
     s.advance(3_001);
-    expect(s.view.healthOf('other')!.reason).toMatch(/^down: no fresh reports .* last verdict held for the grace period$/);
+    expect(s.view.healthOf('other')!.reason).toMatch(
+      /^down: no fresh reports .* last verdict held for the grace period$/,
+    );
     s.advance(10_000);
     expect(s.view.healthOf('other')!.eligible).toBe(true);
     expect(s.view.healthOf('other')!.reason).toMatch(/fail open/);
@@ -378,4 +450,3 @@ describe('checked CNAME members in the health view', () => {
     expect(s.view.knows('other')).toBe(false);
   });
 });
-

@@ -29,7 +29,8 @@ export type { PopHealth };
  * members with a health check (another CDN, probed by every prober, never a vantage point).
  * A plain list is PoPs only.
  */
-export type HealthSubjects = readonly string[] | { readonly pops: readonly string[]; readonly members: readonly string[] };
+export type HealthSubjects =
+  readonly string[] | { readonly pops: readonly string[]; readonly members: readonly string[] };
 
 export interface PopHealthDetail extends PopHealth {
   /** The PoP's id, or the CNAME member's. */
@@ -37,7 +38,14 @@ export interface PopHealthDetail extends PopHealth {
   readonly kind: 'pop' | 'member';
   readonly verdict: 'up' | 'down';
   readonly override: Override | null;
-  readonly votes: { vantage: string; up: boolean | null; rttMs: number | null; fresh: boolean; ageMs: number; detail?: string | undefined }[];
+  readonly votes: {
+    vantage: string;
+    up: boolean | null;
+    rttMs: number | null;
+    fresh: boolean;
+    ageMs: number;
+    detail?: string | undefined;
+  }[];
 }
 
 interface Stored {
@@ -91,7 +99,9 @@ export class HealthView {
   }
 
   private setSubjects(subjects: HealthSubjects): void {
-    const s = Array.isArray(subjects) ? { pops: subjects as readonly string[], members: [] } : (subjects as Exclude<HealthSubjects, readonly string[]>);
+    const s = Array.isArray(subjects)
+      ? { pops: subjects as readonly string[], members: [] }
+      : (subjects as Exclude<HealthSubjects, readonly string[]>);
     this.popIds = s.pops;
     this.memberIds = s.members;
     this.subjectIds = [...s.pops, ...s.members];
@@ -115,7 +125,10 @@ export class HealthView {
     if (!this.store) return;
     const loaded = this.store.load();
     if (!loaded.ok) {
-      this.log.warn({ file: this.store.file, error: loaded.error }, 'cannot use the saved health verdicts; starting without them');
+      this.log.warn(
+        { file: this.store.file, error: loaded.error },
+        'cannot use the saved health verdicts; starting without them',
+      );
       return;
     }
     const now = this.now();
@@ -127,11 +140,20 @@ export class HealthView {
         continue;
       }
       // A clock that stepped back must not stretch the grace period.
-      this.verdicts.set(pop, { up: v.up, reason: '', since: Math.min(v.since, now), decidedAt: Math.min(v.decidedAt, now), restored: true });
+      this.verdicts.set(pop, {
+        up: v.up,
+        reason: '',
+        since: Math.min(v.since, now),
+        decidedAt: Math.min(v.decidedAt, now),
+        restored: true,
+      });
       restored[pop] = v.up ? 'up' : 'down';
     }
     if (Object.keys(restored).length + ignored.length > 0) {
-      this.log.info({ file: this.store.file, restored, ignored }, 'health verdicts from before the restart (older than the grace period are ignored)');
+      this.log.info(
+        { file: this.store.file, restored, ignored },
+        'health verdicts from before the restart (older than the grace period are ignored)',
+      );
     }
   }
 
@@ -160,10 +182,14 @@ export class HealthView {
 
   /** Accepts a report from an expected vantage point unless it is older than (or the same as) the last one from it. */
   report(r: HealthReport): { accepted: true } | { accepted: false; reason: string } {
-    if (!this.expectedVantagePoints().includes(r.vantage)) return { accepted: false, reason: `vantage '${r.vantage}' is not listed in health.vantagePoints` };
+    if (!this.expectedVantagePoints().includes(r.vantage))
+      return { accepted: false, reason: `vantage '${r.vantage}' is not listed in health.vantagePoints` };
     const prev = this.latest.get(r.vantage)?.report;
     if (prev && (r.epoch < prev.epoch || (r.epoch === prev.epoch && r.seq <= prev.seq))) {
-      return { accepted: false, reason: `report ${r.epoch}/${r.seq} from ${r.vantage} is not newer than ${prev.epoch}/${prev.seq}` };
+      return {
+        accepted: false,
+        reason: `report ${r.epoch}/${r.seq} from ${r.vantage} is not newer than ${prev.epoch}/${prev.seq}`,
+      };
     }
     this.latest.set(r.vantage, { report: r, receivedAt: this.now() });
     this.rttIndex.set(r.vantage, new Map(r.resolvers.map((x) => [x.network, x.rttMs])));
@@ -247,7 +273,10 @@ export class HealthView {
       if (before && before.up !== verdict.up) {
         verdictChanged = true;
         const member = this.memberIds.includes(pop);
-        this.log.info({ pop, from: before.up ? 'up' : 'down', to: verdict.up ? 'up' : 'down', reason: verdict.reason }, member ? 'CNAME member health verdict changed' : 'PoP health verdict changed');
+        this.log.info(
+          { pop, from: before.up ? 'up' : 'down', to: verdict.up ? 'up' : 'down', reason: verdict.reason },
+          member ? 'CNAME member health verdict changed' : 'PoP health verdict changed',
+        );
         this.onTransition(pop, verdict.up ? 'up' : 'down');
       }
       this.verdicts.set(pop, verdict);
@@ -275,7 +304,8 @@ export class HealthView {
   private save(now: number, verdictChanged: boolean): void {
     if (!this.store || (!verdictChanged && now - this.saved.at < this.settings.grace / 4)) return;
     const out: Record<string, SavedVerdict> = {};
-    for (const [pop, v] of this.verdicts) if (v.decidedAt > 0) out[pop] = { up: v.up, since: v.since, decidedAt: v.decidedAt };
+    for (const [pop, v] of this.verdicts)
+      if (v.decidedAt > 0) out[pop] = { up: v.up, since: v.since, decidedAt: v.decidedAt };
     const text = JSON.stringify(out);
     this.saved.at = now;
     if (text === this.saved.text) return;
@@ -286,7 +316,11 @@ export class HealthView {
       this.saved.failing = false;
     } catch (e) {
       // Serving goes on; only the memory across a restart is lost. Said once, not every tick.
-      if (!this.saved.failing) this.log.warn({ file: this.store.file, error: (e as Error).message }, 'cannot save health verdicts; a restart will start without them');
+      if (!this.saved.failing)
+        this.log.warn(
+          { file: this.store.file, error: (e as Error).message },
+          'cannot save health verdicts; a restart will start without them',
+        );
       this.saved.failing = true;
     }
   }
@@ -321,9 +355,16 @@ export class HealthView {
       return { ...before, reason: `${word}: ${reporting}: ${held}` };
     }
     if (before && before.decidedAt > 0) {
-      return { up: true, reason: `up: ${reporting}, for longer than the grace period (fail open)`, decidedAt: before.decidedAt, since: since(true), restored: false };
+      return {
+        up: true,
+        reason: `up: ${reporting}, for longer than the grace period (fail open)`,
+        decidedAt: before.decidedAt,
+        since: since(true),
+        restored: false,
+      };
     }
-    const reason = this.latest.size === 0 ? 'up: no reports yet' : `up: ${reporting}: no verdict yet (up until a quorum decides)`;
+    const reason =
+      this.latest.size === 0 ? 'up: no reports yet' : `up: ${reporting}: no verdict yet (up until a quorum decides)`;
     return { up: true, reason, decidedAt: 0, since: since(true), restored: false };
   }
 

@@ -41,7 +41,11 @@ export function controlRoutes(actions: ControlActions): Route[] {
       handle(req) {
         const name = req.url.searchParams.get('name');
         const client = req.url.searchParams.get('client');
-        if (!name || !client) throw new HttpError(400, "query parameters 'name' and 'client' are required, e.g. ?name=www.demo.test&client=198.51.100.7");
+        if (!name || !client)
+          throw new HttpError(
+            400,
+            "query parameters 'name' and 'client' are required, e.g. ?name=www.demo.test&client=198.51.100.7",
+          );
         try {
           return { status: 200, body: actions.explain(name, client, req.url.searchParams.get('type') ?? undefined) };
         } catch (e) {
@@ -60,7 +64,8 @@ export function controlRoutes(actions: ControlActions): Route[] {
           const issue = parsed.error.issues[0]!;
           throw new HttpError(400, `invalid health report: ${formatPath(issue.path)}: ${issue.message}`);
         }
-        if (!actions.knownPop(parsed.data.vantage)) throw new HttpError(400, `unknown vantage '${parsed.data.vantage}': not a PoP of this config`);
+        if (!actions.knownPop(parsed.data.vantage))
+          throw new HttpError(400, `unknown vantage '${parsed.data.vantage}': not a PoP of this config`);
         // Its votes would not count toward the quorum: say so to the prober rather than drop them.
         if (!actions.health.expectedVantagePoints().includes(parsed.data.vantage)) {
           throw new HttpError(400, `vantage '${parsed.data.vantage}' is not listed in health.vantagePoints`);
@@ -81,16 +86,25 @@ export function controlRoutes(actions: ControlActions): Route[] {
           const issue = parsed.error.issues[0]!;
           throw new HttpError(400, `invalid anycast report: ${formatPath(issue.path)}: ${issue.message}`);
         }
-        if (!actions.anycast.knows(parsed.data.pop)) throw new HttpError(400, `unknown PoP '${parsed.data.pop}': not a PoP of this config`);
+        if (!actions.anycast.knows(parsed.data.pop))
+          throw new HttpError(400, `unknown PoP '${parsed.data.pop}': not a PoP of this config`);
         const result = actions.anycast.report(parsed.data);
         if (!result.accepted) return { status: 409, body: { error: result.reason } };
         const reply: AnycastReply = { accepted: true, override: actions.health.overrideOf(parsed.data.pop) };
         return { status: 200, body: reply };
       },
     },
-    { method: 'GET', path: '/v1/anycast', handle: () => ({
+    {
+      method: 'GET',
+      path: '/v1/anycast',
+      handle: () => ({
         status: 200,
-        body: { pops: actions.anycast.details(), addresses: actions.anycast.snapshot().map(([address, announcedBy, reason]) => ({ address, announcedBy, reason })) },
+        body: {
+          pops: actions.anycast.details(),
+          addresses: actions.anycast
+            .snapshot()
+            .map(([address, announcedBy, reason]) => ({ address, announcedBy, reason })),
+        },
       }),
     },
     {
@@ -100,7 +114,8 @@ export function controlRoutes(actions: ControlActions): Route[] {
       async handle(req) {
         const limitText = req.url.searchParams.get('limit') ?? '100';
         const limit = Number(limitText);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new HttpError(400, `limit '${limitText}' must be a whole number from 1 to 10000`);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+          throw new HttpError(400, `limit '${limitText}' must be a whole number from 1 to 10000`);
         return { status: 200, body: { resolvers: await actions.resolvers(limit) } };
       },
     },
@@ -112,9 +127,13 @@ export function controlRoutes(actions: ControlActions): Route[] {
       handle(req) {
         const body = (req.body ?? {}) as { pop?: unknown; action?: unknown };
         if (typeof body.pop !== 'string' || typeof body.action !== 'string' || !(body.action in OVERRIDE_ACTIONS)) {
-          throw new HttpError(400, `expected JSON {"pop": ID, "action": one of ${Object.keys(OVERRIDE_ACTIONS).join(', ')}}`);
+          throw new HttpError(
+            400,
+            `expected JSON {"pop": ID, "action": one of ${Object.keys(OVERRIDE_ACTIONS).join(', ')}}`,
+          );
         }
-        if (!actions.health.knows(body.pop)) throw new HttpError(404, `no PoP or checked CNAME member with id '${body.pop}'`);
+        if (!actions.health.knows(body.pop))
+          throw new HttpError(404, `no PoP or checked CNAME member with id '${body.pop}'`);
         actions.health.setOverride(body.pop, OVERRIDE_ACTIONS[body.action as keyof typeof OVERRIDE_ACTIONS]);
         return { status: 200, body: actions.health.details().find((d) => d.pop === body.pop) };
       },

@@ -102,9 +102,21 @@ export class DnsCore {
       // With port 0 the kernel picks a UDP port whose TCP twin may be taken by someone else:
       // then try another one rather than fail.
       for (let attempt = 1; ; attempt++) {
-        const udp = await listenUdp(at, this.handler, metrics, log, this.queryLog, { batching: this.current.settings.udpBatching === 'auto', reusePort: (this.opts.servingWorkers ?? 1) > 1 });
+        const udp = await listenUdp(at, this.handler, metrics, log, this.queryLog, {
+          batching: this.current.settings.udpBatching === 'auto',
+          reusePort: (this.opts.servingWorkers ?? 1) > 1,
+        });
         try {
-          this.tcp.push(await listenTcp({ host: at.host, port: udp.address.port }, this.handler, metrics, log, this.queryLog, this.tcpLimits(this.current)));
+          this.tcp.push(
+            await listenTcp(
+              { host: at.host, port: udp.address.port },
+              this.handler,
+              metrics,
+              log,
+              this.queryLog,
+              this.tcpLimits(this.current),
+            ),
+          );
           this.udp.push(udp);
           break;
         } catch (e) {
@@ -151,7 +163,12 @@ export class DnsCore {
       for (const t of this.tcp) t.setLimits(this.tcpLimits(next));
       this.queryLog.sampleRate = next.settings.log.querySampleRate;
       log.level = next.settings.log.level;
-      return { ok: true, zones: built.zoneCount, records: built.recordCount, ms: Math.round(performance.now() - started) };
+      return {
+        ok: true,
+        zones: built.zoneCount,
+        records: built.recordCount,
+        ms: Math.round(performance.now() - started),
+      };
     } catch (e) {
       return { ok: false, error: (e as Error).message };
     }
@@ -174,7 +191,9 @@ export class DnsCore {
 const NO_ANNOUNCER: AnycastAvailability = { announcedBy: [], reason: 'no announcer reports to this server' };
 
 function openGeo(files: readonly string[], log: Logger): Promise<GeoDatabases> {
-  return GeoDatabases.open(files, (file, err) => log.error({ file, error: err.message }, 'GeoIP database update refused; keeping the previous data'));
+  return GeoDatabases.open(files, (file, err) =>
+    log.error({ file, error: err.message }, 'GeoIP database update refused; keeping the previous data'),
+  );
 }
 
 function build(config: DnsConfig, geo: GeoDatabases, opts: DnsCoreOptions): BuiltState {

@@ -32,7 +32,14 @@ const NO_SECTIONS: SectionCounts = { ancount: 0, nscount: 0, arcount: 0 };
  * `msg` is the query's message (its question is copied), `limit` the largest response the
  * transport takes. `w` is scratch: the result is copied out of it.
  */
-export function encodeResponse(w: MessageWriter, msg: Buffer, q: Query, response: Response, limit: number, opts: EncodeOptions): Buffer {
+export function encodeResponse(
+  w: MessageWriter,
+  msg: Buffer,
+  q: Query,
+  response: Response,
+  limit: number,
+  opts: EncodeOptions,
+): Buffer {
   w.reset();
   let counts: SectionCounts;
   let aa = false;
@@ -69,8 +76,16 @@ export function encodeResponse(w: MessageWriter, msg: Buffer, q: Query, response
   }
   if (opt) writeOpt(w, opt);
   writeHeader(w.buf, {
-    id: q.id, opcode: q.opcode, rd: q.rd, aa, tc, rcode,
-    qdcount: 1, ancount: counts.ancount, nscount: counts.nscount, arcount: counts.arcount + (opt ? 1 : 0),
+    id: q.id,
+    opcode: q.opcode,
+    rd: q.rd,
+    aa,
+    tc,
+    rcode,
+    qdcount: 1,
+    ancount: counts.ancount,
+    nscount: counts.nscount,
+    arcount: counts.arcount + (opt ? 1 : 0),
   });
   return w.finish();
 }
@@ -80,14 +95,37 @@ export function encodeResponse(w: MessageWriter, msg: Buffer, q: Query, response
  * `rcode` alone, the question when it was readable, and a plain OPT when the query had one
  * (RFC 6891 §7) — nothing of the query's options is echoed.
  */
-export function encodeFailure(w: MessageWriter, msg: Buffer, e: Echo, rcode: number, withOpt: boolean, opts: EncodeOptions): Buffer {
+export function encodeFailure(
+  w: MessageWriter,
+  msg: Buffer,
+  e: Echo,
+  rcode: number,
+  withOpt: boolean,
+  opts: EncodeOptions,
+): Buffer {
   w.reset();
   if (e.questionEnd > 0) w.question(msg, e.questionEnd, null);
   else w.off = HEADER_LEN;
-  if (withOpt) writeOpt(w, { udpSize: opts.maxUdpPayload, rcode, dnssecOk: false, nsid: null, clientSubnet: null, scopePrefix: 0 });
+  if (withOpt)
+    writeOpt(w, {
+      udpSize: opts.maxUdpPayload,
+      rcode,
+      dnssecOk: false,
+      nsid: null,
+      clientSubnet: null,
+      scopePrefix: 0,
+    });
   writeHeader(w.buf, {
-    id: e.id, opcode: e.opcode, rd: e.rd, aa: false, tc: false, rcode,
-    qdcount: e.questionEnd > 0 ? 1 : 0, ancount: 0, nscount: 0, arcount: withOpt ? 1 : 0,
+    id: e.id,
+    opcode: e.opcode,
+    rd: e.rd,
+    aa: false,
+    tc: false,
+    rcode,
+    qdcount: e.questionEnd > 0 ? 1 : 0,
+    ancount: 0,
+    nscount: 0,
+    arcount: withOpt ? 1 : 0,
   });
   return w.finish();
 }

@@ -27,7 +27,13 @@ function query(a: Ask): Buffer {
   if (a.edns?.nsid) options.push({ code: 3, data: Buffer.alloc(0) });
   if (a.edns?.ecs) {
     const [ip, prefix] = a.edns.ecs.split('/') as [string, string];
-    options.push({ code: 8, family: ip.includes(':') ? 2 : 1, sourcePrefixLength: Number(prefix), scopePrefixLength: 0, ip });
+    options.push({
+      code: 8,
+      family: ip.includes(':') ? 2 : 1,
+      sourcePrefixLength: Number(prefix),
+      scopePrefixLength: 0,
+      ip,
+    });
   }
   const msg = dnsPacket.encode({
     type: 'query',
@@ -35,7 +41,16 @@ function query(a: Ask): Buffer {
     flags: (a.rd === false ? 0 : dnsPacket.RECURSION_DESIRED) | ((a.opcode ?? 0) << 11),
     questions: [{ name: a.name, type: (a.type ?? 'A') as 'A', class: (a.class ?? 'IN') as 'IN' }],
     additionals: a.edns
-      ? [{ type: 'OPT', name: '.', udpPayloadSize: a.edns.size ?? 1232, ednsVersion: a.edns.version ?? 0, flags: a.edns.do ? dnsPacket.DNSSEC_OK : 0, options } as unknown as dnsPacket.Answer]
+      ? [
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: a.edns.size ?? 1232,
+            ednsVersion: a.edns.version ?? 0,
+            flags: a.edns.do ? dnsPacket.DNSSEC_OK : 0,
+            options,
+          } as unknown as dnsPacket.Answer,
+        ]
       : [],
   });
   // The question is the only one and starts at 12: QTYPE follows the QNAME's terminating zero.
@@ -63,8 +78,12 @@ function dataText(rr: Rr): string {
 function view(bytes: Buffer | null) {
   if (!bytes) return null;
   const r = dnsPacket.decode(bytes) as dnsPacket.DecodedPacket & Record<string, unknown>;
-  const rrs = (list: dnsPacket.Answer[] | undefined) => ((list ?? []) as Rr[]).filter((rr) => rr.type !== 'OPT').map((rr) => `${rr.name} ${rr.type} ${rr.ttl} ${dataText(rr)}`);
-  const opt = (r.additionals ?? []).find((rr) => rr.type === 'OPT') as (Record<string, unknown> & { options: Record<string, unknown>[] }) | undefined;
+  const rrs = (list: dnsPacket.Answer[] | undefined) =>
+    ((list ?? []) as Rr[])
+      .filter((rr) => rr.type !== 'OPT')
+      .map((rr) => `${rr.name} ${rr.type} ${rr.ttl} ${dataText(rr)}`);
+  const opt = (r.additionals ?? []).find((rr) => rr.type === 'OPT') as
+    (Record<string, unknown> & { options: Record<string, unknown>[] }) | undefined;
   const ecs = opt?.options.find((o) => o.code === 8);
   const nsid = opt?.options.find((o) => o.code === 3);
   const flags = ['qr', 'aa', 'tc', 'rd', 'ra'].filter((f) => r[`flag_${f}`]).join(' ');
@@ -102,94 +121,293 @@ interface Row {
 const NOERROR = 0;
 const ROWS: Row[] = [
   // Static answers (precomputed templates).
-  { case: 'static A, RD echoed, AA set, RA never', ask: { name: 'mail.example.test' },
-    out: { id: 4660, rcode: NOERROR, flags: 'qr aa rd', question: ['mail.example.test A IN'], answer: ['mail.example.test A 3600 192.0.2.25'], authority: [], additional: [], opt: null } },
-  { case: 'static AAAA, RD clear stays clear', ask: { name: 'mail.example.test', type: 'AAAA', rd: false },
-    out: { rcode: NOERROR, flags: 'qr aa', answer: ['mail.example.test AAAA 3600 2001:db8::25'] } },
-  { case: 'static MX with additional addresses', ask: { name: 'example.test', type: 'MX' },
-    out: { rcode: NOERROR, flags: 'qr aa rd', answer: ['example.test MX 3600 10 mail.example.test'], additional: ['mail.example.test A 3600 192.0.2.25', 'mail.example.test AAAA 3600 2001:db8::25'] } },
-  { case: 'static TXT', ask: { name: 'txt.example.test', type: 'TXT' }, out: { rcode: NOERROR, answer: ['txt.example.test TXT 3600 "hello"'] } },
-  { case: 'CNAME chased in the zone', ask: { name: 'alias.example.test', type: 'TXT' },
-    out: { rcode: NOERROR, flags: 'qr aa rd', answer: ['alias.example.test CNAME 3600 txt.example.test', 'txt.example.test TXT 3600 "hello"'] } },
-  { case: 'wildcard, owned by the name asked', ask: { name: 'x.y.wild.example.test' },
-    out: { rcode: NOERROR, flags: 'qr aa rd', question: ['x.y.wild.example.test A IN'], answer: ['x.y.wild.example.test A 3600 192.0.2.99'] } },
-  { case: 'NXDOMAIN with the SOA', ask: { name: 'nope.example.test' },
-    out: { rcode: 3, flags: 'qr aa rd', answer: [], authority: [SOA] } },
-  { case: 'NODATA with the SOA', ask: { name: 'txt.example.test', type: 'MX' },
-    out: { rcode: NOERROR, flags: 'qr aa rd', answer: [], authority: [SOA] } },
-  { case: 'out of our zones: REFUSED, not authoritative', ask: { name: 'www.other.test' },
-    out: { rcode: 5, flags: 'qr rd', question: ['www.other.test A IN'], answer: [], authority: [], additional: [] } },
-  { case: 'zone transfer: REFUSED', ask: { name: 'example.test', type: 'AXFR' }, out: { rcode: 5, flags: 'qr rd', answer: [] } },
-  { case: 'QTYPE OPT in the question: FORMERR', ask: { name: 'example.test', type: 'OPT' }, out: { rcode: 1, flags: 'qr rd', answer: [] } },
+  {
+    case: 'static A, RD echoed, AA set, RA never',
+    ask: { name: 'mail.example.test' },
+    out: {
+      id: 4660,
+      rcode: NOERROR,
+      flags: 'qr aa rd',
+      question: ['mail.example.test A IN'],
+      answer: ['mail.example.test A 3600 192.0.2.25'],
+      authority: [],
+      additional: [],
+      opt: null,
+    },
+  },
+  {
+    case: 'static AAAA, RD clear stays clear',
+    ask: { name: 'mail.example.test', type: 'AAAA', rd: false },
+    out: { rcode: NOERROR, flags: 'qr aa', answer: ['mail.example.test AAAA 3600 2001:db8::25'] },
+  },
+  {
+    case: 'static MX with additional addresses',
+    ask: { name: 'example.test', type: 'MX' },
+    out: {
+      rcode: NOERROR,
+      flags: 'qr aa rd',
+      answer: ['example.test MX 3600 10 mail.example.test'],
+      additional: ['mail.example.test A 3600 192.0.2.25', 'mail.example.test AAAA 3600 2001:db8::25'],
+    },
+  },
+  {
+    case: 'static TXT',
+    ask: { name: 'txt.example.test', type: 'TXT' },
+    out: { rcode: NOERROR, answer: ['txt.example.test TXT 3600 "hello"'] },
+  },
+  {
+    case: 'CNAME chased in the zone',
+    ask: { name: 'alias.example.test', type: 'TXT' },
+    out: {
+      rcode: NOERROR,
+      flags: 'qr aa rd',
+      answer: ['alias.example.test CNAME 3600 txt.example.test', 'txt.example.test TXT 3600 "hello"'],
+    },
+  },
+  {
+    case: 'wildcard, owned by the name asked',
+    ask: { name: 'x.y.wild.example.test' },
+    out: {
+      rcode: NOERROR,
+      flags: 'qr aa rd',
+      question: ['x.y.wild.example.test A IN'],
+      answer: ['x.y.wild.example.test A 3600 192.0.2.99'],
+    },
+  },
+  {
+    case: 'NXDOMAIN with the SOA',
+    ask: { name: 'nope.example.test' },
+    out: { rcode: 3, flags: 'qr aa rd', answer: [], authority: [SOA] },
+  },
+  {
+    case: 'NODATA with the SOA',
+    ask: { name: 'txt.example.test', type: 'MX' },
+    out: { rcode: NOERROR, flags: 'qr aa rd', answer: [], authority: [SOA] },
+  },
+  {
+    case: 'out of our zones: REFUSED, not authoritative',
+    ask: { name: 'www.other.test' },
+    out: { rcode: 5, flags: 'qr rd', question: ['www.other.test A IN'], answer: [], authority: [], additional: [] },
+  },
+  {
+    case: 'zone transfer: REFUSED',
+    ask: { name: 'example.test', type: 'AXFR' },
+    out: { rcode: 5, flags: 'qr rd', answer: [] },
+  },
+  {
+    case: 'QTYPE OPT in the question: FORMERR',
+    ask: { name: 'example.test', type: 'OPT' },
+    out: { rcode: 1, flags: 'qr rd', answer: [] },
+  },
   { case: 'MAILB: NOTIMP', ask: { name: 'example.test', qtype: 253 }, out: { rcode: 4, flags: 'qr rd', answer: [] } },
-  { case: 'class HS: REFUSED', ask: { name: 'mail.example.test', class: 'HS' }, out: { rcode: 5, flags: 'qr rd', answer: [] } },
+  {
+    case: 'class HS: REFUSED',
+    ask: { name: 'mail.example.test', class: 'HS' },
+    out: { rcode: 5, flags: 'qr rd', answer: [] },
+  },
 
   // Case of the question preserved, in the echo and in compressed owners pointing at it.
-  { case: 'QNAME case preserved on a static answer', ask: { name: 'MaIL.eXaMpLe.TeST' },
-    out: { rcode: NOERROR, question: ['MaIL.eXaMpLe.TeST A IN'], answer: ['MaIL.eXaMpLe.TeST A 3600 192.0.2.25'] } },
-  { case: 'QNAME case preserved on a routed answer', ask: { name: 'WWW.Example.Test', edns: { ecs: '203.0.113.0/24' } },
-    out: { rcode: NOERROR, question: ['WWW.Example.Test A IN'], answer: ['WWW.Example.Test A 30 192.0.2.3'] } },
+  {
+    case: 'QNAME case preserved on a static answer',
+    ask: { name: 'MaIL.eXaMpLe.TeST' },
+    out: { rcode: NOERROR, question: ['MaIL.eXaMpLe.TeST A IN'], answer: ['MaIL.eXaMpLe.TeST A 3600 192.0.2.25'] },
+  },
+  {
+    case: 'QNAME case preserved on a routed answer',
+    ask: { name: 'WWW.Example.Test', edns: { ecs: '203.0.113.0/24' } },
+    out: { rcode: NOERROR, question: ['WWW.Example.Test A IN'], answer: ['WWW.Example.Test A 30 192.0.2.3'] },
+  },
 
   // Routed names.
-  { case: 'routed A without ECS: the resolver\'s address decides (nets: Tokyo)', ask: { name: 'www.example.test' }, from: '10.9.9.9',
-    out: { rcode: NOERROR, flags: 'qr aa rd', answer: ['www.example.test A 30 192.0.2.3'], authority: [], opt: null } },
-  { case: 'routed A without ECS, EDNS: no ECS option invented', ask: { name: 'www.example.test', edns: {} }, from: '10.9.9.9',
-    out: { rcode: NOERROR, answer: ['www.example.test A 30 192.0.2.3'], opt: { size: 1232, do: false } } },
-  { case: 'routed A with ECS: the subnet decides, scope echoed', ask: { name: 'www.example.test', edns: { ecs: '198.51.100.0/24' } }, from: '10.9.9.9',
-    out: { rcode: NOERROR, answer: ['www.example.test A 30 192.0.2.1'], opt: { size: 1232, do: false, ecs: '198.51.100.0/24/24' } } },
-  { case: 'routed AAAA with IPv6 ECS', ask: { name: 'www.example.test', type: 'AAAA', edns: { ecs: '2001:db8:1::/48' } },
-    out: { rcode: NOERROR, answer: ['www.example.test AAAA 30 2001:db8:1::1'], opt: { size: 1232, do: false, ecs: '2001:db8:1::/48/48' } } },
-  { case: 'ECS source prefix 0: scope 0 (RFC 7871 §7.1.2)', ask: { name: 'www.example.test', edns: { ecs: '0.0.0.0/0' } }, from: '10.9.9.9',
-    out: { rcode: NOERROR, answer: ['www.example.test A 30 192.0.2.3'], opt: { size: 1232, do: false, ecs: '0.0.0.0/0/0' } } },
-  { case: 'routed AAAA with no address at the chosen PoP: NODATA, scope still echoed', ask: { name: 'www.example.test', type: 'AAAA', edns: { ecs: '203.0.113.0/24' } },
-    out: { rcode: NOERROR, answer: [], authority: [SOA], opt: { size: 1232, do: false, ecs: '203.0.113.0/24/24' } } },
-  { case: 'routed name via a CNAME, scope echoed', ask: { name: 'toroute.example.test', edns: { ecs: '198.51.100.0/24' } },
-    out: { rcode: NOERROR, answer: ['toroute.example.test CNAME 3600 www.example.test', 'www.example.test A 30 192.0.2.1'], opt: { size: 1232, do: false, ecs: '198.51.100.0/24/24' } } },
-  { case: 'routed wildcard', ask: { name: 'img.r.example.test', edns: { ecs: '198.51.100.0/24' } },
-    out: { rcode: NOERROR, answer: ['img.r.example.test A 20 192.0.2.1'], opt: { size: 1232, do: false, ecs: '198.51.100.0/24/24' } } },
-  { case: 'routed to an external CDN: a CNAME', ask: { name: 'multi.example.test' },
-    out: { rcode: NOERROR, answer: ['multi.example.test CNAME 30 edge.other-cdn.example'] } },
-  { case: 'ECS narrower than the database network: the scope is the network\'s (the decision boundary)', ask: { name: 'www.example.test', edns: { ecs: '198.51.100.128/25' } },
-    out: { rcode: NOERROR, answer: ['www.example.test A 30 192.0.2.1'], opt: { size: 1232, do: false, ecs: '198.51.100.128/25/24' } } },
-  { case: 'static answer with ECS: scope 0 (the same for every client)', ask: { name: 'mail.example.test', edns: { ecs: '198.51.100.0/24' } },
-    out: { rcode: NOERROR, answer: ['mail.example.test A 3600 192.0.2.25'], opt: { size: 1232, do: false, ecs: '198.51.100.0/24/0' } } },
+  {
+    case: "routed A without ECS: the resolver's address decides (nets: Tokyo)",
+    ask: { name: 'www.example.test' },
+    from: '10.9.9.9',
+    out: { rcode: NOERROR, flags: 'qr aa rd', answer: ['www.example.test A 30 192.0.2.3'], authority: [], opt: null },
+  },
+  {
+    case: 'routed A without ECS, EDNS: no ECS option invented',
+    ask: { name: 'www.example.test', edns: {} },
+    from: '10.9.9.9',
+    out: { rcode: NOERROR, answer: ['www.example.test A 30 192.0.2.3'], opt: { size: 1232, do: false } },
+  },
+  {
+    case: 'routed A with ECS: the subnet decides, scope echoed',
+    ask: { name: 'www.example.test', edns: { ecs: '198.51.100.0/24' } },
+    from: '10.9.9.9',
+    out: {
+      rcode: NOERROR,
+      answer: ['www.example.test A 30 192.0.2.1'],
+      opt: { size: 1232, do: false, ecs: '198.51.100.0/24/24' },
+    },
+  },
+  {
+    case: 'routed AAAA with IPv6 ECS',
+    ask: { name: 'www.example.test', type: 'AAAA', edns: { ecs: '2001:db8:1::/48' } },
+    out: {
+      rcode: NOERROR,
+      answer: ['www.example.test AAAA 30 2001:db8:1::1'],
+      opt: { size: 1232, do: false, ecs: '2001:db8:1::/48/48' },
+    },
+  },
+  {
+    case: 'ECS source prefix 0: scope 0 (RFC 7871 §7.1.2)',
+    ask: { name: 'www.example.test', edns: { ecs: '0.0.0.0/0' } },
+    from: '10.9.9.9',
+    out: {
+      rcode: NOERROR,
+      answer: ['www.example.test A 30 192.0.2.3'],
+      opt: { size: 1232, do: false, ecs: '0.0.0.0/0/0' },
+    },
+  },
+  {
+    case: 'routed AAAA with no address at the chosen PoP: NODATA, scope still echoed',
+    ask: { name: 'www.example.test', type: 'AAAA', edns: { ecs: '203.0.113.0/24' } },
+    out: { rcode: NOERROR, answer: [], authority: [SOA], opt: { size: 1232, do: false, ecs: '203.0.113.0/24/24' } },
+  },
+  {
+    case: 'routed name via a CNAME, scope echoed',
+    ask: { name: 'toroute.example.test', edns: { ecs: '198.51.100.0/24' } },
+    out: {
+      rcode: NOERROR,
+      answer: ['toroute.example.test CNAME 3600 www.example.test', 'www.example.test A 30 192.0.2.1'],
+      opt: { size: 1232, do: false, ecs: '198.51.100.0/24/24' },
+    },
+  },
+  {
+    case: 'routed wildcard',
+    ask: { name: 'img.r.example.test', edns: { ecs: '198.51.100.0/24' } },
+    out: {
+      rcode: NOERROR,
+      answer: ['img.r.example.test A 20 192.0.2.1'],
+      opt: { size: 1232, do: false, ecs: '198.51.100.0/24/24' },
+    },
+  },
+  {
+    case: 'routed to an external CDN: a CNAME',
+    ask: { name: 'multi.example.test' },
+    out: { rcode: NOERROR, answer: ['multi.example.test CNAME 30 edge.other-cdn.example'] },
+  },
+  {
+    case: "ECS narrower than the database network: the scope is the network's (the decision boundary)",
+    ask: { name: 'www.example.test', edns: { ecs: '198.51.100.128/25' } },
+    out: {
+      rcode: NOERROR,
+      answer: ['www.example.test A 30 192.0.2.1'],
+      opt: { size: 1232, do: false, ecs: '198.51.100.128/25/24' },
+    },
+  },
+  {
+    case: 'static answer with ECS: scope 0 (the same for every client)',
+    ask: { name: 'mail.example.test', edns: { ecs: '198.51.100.0/24' } },
+    out: {
+      rcode: NOERROR,
+      answer: ['mail.example.test A 3600 192.0.2.25'],
+      opt: { size: 1232, do: false, ecs: '198.51.100.0/24/0' },
+    },
+  },
 
   // EDNS (RFC 6891).
-  { case: 'OPT echoed with our payload size, DO echoed (RFC 3225)', ask: { name: 'mail.example.test', edns: { size: 4096, do: true } },
-    out: { rcode: NOERROR, answer: ['mail.example.test A 3600 192.0.2.25'], opt: { size: 1232, do: true } } },
-  { case: 'NSID answered (RFC 5001)', ask: { name: 'mail.example.test', edns: { nsid: true } },
-    out: { rcode: NOERROR, opt: { size: 1232, do: false, nsid: 'ns1.example.test' } } },
-  { case: 'EDNS version 1: BADVERS with an OPT, no answer', ask: { name: 'mail.example.test', edns: { version: 1, do: true } },
-    out: { rcode: 16, flags: 'qr rd', answer: [], authority: [], opt: { size: 1232, do: true } } },
-  { case: 'REFUSED keeps the OPT, DO and ECS echo', ask: { name: 'www.other.test', edns: { do: true, ecs: '198.51.100.0/24' } },
-    out: { rcode: 5, flags: 'qr rd', opt: { size: 1232, do: true, ecs: '198.51.100.0/24/0' } } },
+  {
+    case: 'OPT echoed with our payload size, DO echoed (RFC 3225)',
+    ask: { name: 'mail.example.test', edns: { size: 4096, do: true } },
+    out: { rcode: NOERROR, answer: ['mail.example.test A 3600 192.0.2.25'], opt: { size: 1232, do: true } },
+  },
+  {
+    case: 'NSID answered (RFC 5001)',
+    ask: { name: 'mail.example.test', edns: { nsid: true } },
+    out: { rcode: NOERROR, opt: { size: 1232, do: false, nsid: 'ns1.example.test' } },
+  },
+  {
+    case: 'EDNS version 1: BADVERS with an OPT, no answer',
+    ask: { name: 'mail.example.test', edns: { version: 1, do: true } },
+    out: { rcode: 16, flags: 'qr rd', answer: [], authority: [], opt: { size: 1232, do: true } },
+  },
+  {
+    case: 'REFUSED keeps the OPT, DO and ECS echo',
+    ask: { name: 'www.other.test', edns: { do: true, ecs: '198.51.100.0/24' } },
+    out: { rcode: 5, flags: 'qr rd', opt: { size: 1232, do: true, ecs: '198.51.100.0/24/0' } },
+  },
 
   // Truncation.
-  { case: 'too big for plain UDP (512): TC, empty, question kept', ask: { name: 'big.example.test', type: 'TXT' },
-    out: { rcode: NOERROR, flags: 'qr aa tc rd', question: ['big.example.test TXT IN'], answer: [], authority: [], additional: [], opt: null } },
-  { case: 'too big for a 512-byte EDNS payload: TC keeps the OPT', ask: { name: 'big.example.test', type: 'TXT', edns: { size: 512 } },
-    out: { rcode: NOERROR, flags: 'qr aa tc rd', answer: [], opt: { size: 1232, do: false } } },
-  { case: 'fits a 1232-byte EDNS payload', ask: { name: 'big.example.test', type: 'TXT', edns: { size: 1232 } },
-    out: { rcode: NOERROR, flags: 'qr aa rd', opt: { size: 1232, do: false } } },
-  { case: 'over TCP nothing is truncated', ask: { name: 'big.example.test', type: 'TXT' }, transport: TCP,
-    out: { rcode: NOERROR, flags: 'qr aa rd', opt: null } },
+  {
+    case: 'too big for plain UDP (512): TC, empty, question kept',
+    ask: { name: 'big.example.test', type: 'TXT' },
+    out: {
+      rcode: NOERROR,
+      flags: 'qr aa tc rd',
+      question: ['big.example.test TXT IN'],
+      answer: [],
+      authority: [],
+      additional: [],
+      opt: null,
+    },
+  },
+  {
+    case: 'too big for a 512-byte EDNS payload: TC keeps the OPT',
+    ask: { name: 'big.example.test', type: 'TXT', edns: { size: 512 } },
+    out: { rcode: NOERROR, flags: 'qr aa tc rd', answer: [], opt: { size: 1232, do: false } },
+  },
+  {
+    case: 'fits a 1232-byte EDNS payload',
+    ask: { name: 'big.example.test', type: 'TXT', edns: { size: 1232 } },
+    out: { rcode: NOERROR, flags: 'qr aa rd', opt: { size: 1232, do: false } },
+  },
+  {
+    case: 'over TCP nothing is truncated',
+    ask: { name: 'big.example.test', type: 'TXT' },
+    transport: TCP,
+    out: { rcode: NOERROR, flags: 'qr aa rd', opt: null },
+  },
 
   // CHAOS (RFC 4892).
-  { case: 'CH TXT id.server', ask: { name: 'id.server', type: 'TXT', class: 'CH' },
-    out: { rcode: NOERROR, flags: 'qr aa rd', question: ['id.server TXT CH'], answer: ['id.server TXT 0 "ns1.example.test"'] } },
-  { case: 'CH TXT version.bind, configured', ask: { name: 'VERSION.bind', type: 'TXT', class: 'CH' },
-    out: { rcode: NOERROR, question: ['VERSION.bind TXT CH'], answer: ['VERSION.bind TXT 0 "meridian-test"'] } },
-  { case: 'CH A id.server: REFUSED', ask: { name: 'id.server', type: 'A', class: 'CH' }, out: { rcode: 5, flags: 'qr rd', answer: [] } },
-  { case: 'CH TXT of an unknown name: REFUSED', ask: { name: 'nope.bind', type: 'TXT', class: 'CH' }, out: { rcode: 5, flags: 'qr rd', answer: [] } },
+  {
+    case: 'CH TXT id.server',
+    ask: { name: 'id.server', type: 'TXT', class: 'CH' },
+    out: {
+      rcode: NOERROR,
+      flags: 'qr aa rd',
+      question: ['id.server TXT CH'],
+      answer: ['id.server TXT 0 "ns1.example.test"'],
+    },
+  },
+  {
+    case: 'CH TXT version.bind, configured',
+    ask: { name: 'VERSION.bind', type: 'TXT', class: 'CH' },
+    out: { rcode: NOERROR, question: ['VERSION.bind TXT CH'], answer: ['VERSION.bind TXT 0 "meridian-test"'] },
+  },
+  {
+    case: 'CH A id.server: REFUSED',
+    ask: { name: 'id.server', type: 'A', class: 'CH' },
+    out: { rcode: 5, flags: 'qr rd', answer: [] },
+  },
+  {
+    case: 'CH TXT of an unknown name: REFUSED',
+    ask: { name: 'nope.bind', type: 'TXT', class: 'CH' },
+    out: { rcode: 5, flags: 'qr rd', answer: [] },
+  },
 
   // Other opcodes and malformed messages.
-  { case: 'opcode STATUS: NOTIMP, question echoed', ask: { name: 'mail.example.test', opcode: 2 },
-    out: { rcode: 4, flags: 'qr rd', question: ['mail.example.test A IN'], answer: [] } },
-  { case: 'no question (QDCOUNT 0): FORMERR, nothing echoed', ask: Buffer.from('abcd01000000000000000000', 'hex'),
-    out: { id: 0xabcd, rcode: 1, flags: 'qr rd', question: [], answer: [], opt: null } },
-  { case: 'question cut short: FORMERR', ask: Buffer.from('abcd0100000100000000000003777777', 'hex'),
-    out: { id: 0xabcd, rcode: 1, flags: 'qr rd', question: [] } },
-  { case: 'a response is never answered', ask: Buffer.from('abcd8100000100000000000000' + '00010001', 'hex'), out: null },
+  {
+    case: 'opcode STATUS: NOTIMP, question echoed',
+    ask: { name: 'mail.example.test', opcode: 2 },
+    out: { rcode: 4, flags: 'qr rd', question: ['mail.example.test A IN'], answer: [] },
+  },
+  {
+    case: 'no question (QDCOUNT 0): FORMERR, nothing echoed',
+    ask: Buffer.from('abcd01000000000000000000', 'hex'),
+    out: { id: 0xabcd, rcode: 1, flags: 'qr rd', question: [], answer: [], opt: null },
+  },
+  {
+    case: 'question cut short: FORMERR',
+    ask: Buffer.from('abcd0100000100000000000003777777', 'hex'),
+    out: { id: 0xabcd, rcode: 1, flags: 'qr rd', question: [] },
+  },
+  {
+    case: 'a response is never answered',
+    ask: Buffer.from('abcd8100000100000000000000' + '00010001', 'hex'),
+    out: null,
+  },
   { case: 'shorter than a header: nothing', ask: Buffer.from('abcd01', 'hex'), out: null },
 ];
 
@@ -208,12 +426,23 @@ describe('QueryHandler.handle', () => {
 
   it('a trailing byte after a valid query with an OPT: FORMERR with a plain OPT, nothing of the query echoed', () => {
     const msg = Buffer.concat([query({ name: 'mail.example.test', edns: { do: true, nsid: true } }), Buffer.from([0])]);
-    expect(view(handler.handle(msg, UDP, '127.0.0.1'))).toMatchObject({ rcode: 1, question: ['mail.example.test A IN'], answer: [], opt: { size: 1232, do: false } });
+    expect(view(handler.handle(msg, UDP, '127.0.0.1'))).toMatchObject({
+      rcode: 1,
+      question: ['mail.example.test A IN'],
+      answer: [],
+      opt: { size: 1232, do: false },
+    });
   });
 
   it('keeps nothing between queries: two clients interleaved each get their own answer and scope', () => {
-    const ask = (ecs: string) => view(handler.handle(query({ name: 'www.example.test', edns: { ecs } }), UDP, '127.0.0.1'));
-    const [tokyo, frankfurt, wide, tokyoAgain] = [ask('203.0.113.0/24'), ask('198.51.100.0/24'), ask('198.51.100.0/23'), ask('203.0.113.0/24')];
+    const ask = (ecs: string) =>
+      view(handler.handle(query({ name: 'www.example.test', edns: { ecs } }), UDP, '127.0.0.1'));
+    const [tokyo, frankfurt, wide, tokyoAgain] = [
+      ask('203.0.113.0/24'),
+      ask('198.51.100.0/24'),
+      ask('198.51.100.0/23'),
+      ask('203.0.113.0/24'),
+    ];
     expect([tokyo, frankfurt, wide, tokyoAgain].map((r) => [r!.answer, r!.opt!.ecs])).toEqual([
       [['www.example.test A 30 192.0.2.3'], '203.0.113.0/24/24'],
       [['www.example.test A 30 192.0.2.1'], '198.51.100.0/24/24'],
@@ -222,17 +451,23 @@ describe('QueryHandler.handle', () => {
     ]);
     // A routed ECS answer leaves no scope behind for the static answer that follows.
     expect(ask('198.51.100.0/24')!.opt!.ecs).toBe('198.51.100.0/24/24');
-    expect(view(handler.handle(query({ name: 'mail.example.test', edns: { ecs: '198.51.100.0/24' } }), UDP, '127.0.0.1'))!.opt!.ecs).toBe('198.51.100.0/24/0');
+    expect(
+      view(handler.handle(query({ name: 'mail.example.test', edns: { ecs: '198.51.100.0/24' } }), UDP, '127.0.0.1'))!
+        .opt!.ecs,
+    ).toBe('198.51.100.0/24/0');
   });
 
-  it('counts each routed query\'s resolver once, on the pre-encoded path and in full; static answers not at all', async () => {
+  it("counts each routed query's resolver once, on the pre-encoded path and in full; static answers not at all", async () => {
     const resolvers = new ResolverTable();
     const h = new QueryHandler(await testState(resolvers));
     h.handle(query({ name: 'www.example.test' }), UDP, '10.0.0.1');
     h.handle(query({ name: 'toroute.example.test' }), UDP, '10.0.0.1');
     h.handle(query({ name: 'www.example.test', type: 'AAAA' }), UDP, '10.0.0.2');
     h.handle(query({ name: 'mail.example.test' }), UDP, '10.0.0.3');
-    expect(resolvers.entries()).toEqual([['10.0.0.1', 2], ['10.0.0.2', 1]]);
+    expect(resolvers.entries()).toEqual([
+      ['10.0.0.1', 2],
+      ['10.0.0.2', 1],
+    ]);
   });
 
   it('counts truncated responses and answers by rcode in the metrics', async () => {

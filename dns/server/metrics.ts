@@ -8,7 +8,24 @@ export type Transport = 'udp' | 'tcp';
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
 
 /** QTYPEs reported by name; the rest are counted as "other" so label cardinality stays bounded. */
-const REPORTED_TYPES = [Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX, Type.TXT, Type.SRV, Type.CAA, Type.PTR, Type.ANY, Type.HTTPS, Type.SVCB, Type.DS, Type.AXFR, Type.IXFR];
+const REPORTED_TYPES = [
+  Type.A,
+  Type.AAAA,
+  Type.CNAME,
+  Type.NS,
+  Type.SOA,
+  Type.MX,
+  Type.TXT,
+  Type.SRV,
+  Type.CAA,
+  Type.PTR,
+  Type.ANY,
+  Type.HTTPS,
+  Type.SVCB,
+  Type.DS,
+  Type.AXFR,
+  Type.IXFR,
+];
 const TYPE_LABELS = [...REPORTED_TYPES.map(typeName), 'other'];
 const typeIndex = new Uint8Array(65536).fill(REPORTED_TYPES.length);
 REPORTED_TYPES.forEach((t, i) => (typeIndex[t] = i));
@@ -42,7 +59,11 @@ export class DnsMetrics {
   private tcpTotal = 0;
   private tcpRefused = 0;
   private readonly popTransitions = new Map<string, number>();
-  readonly latency = new FastHistogram('meridian_dns_answer_seconds', 'Time from receiving a query to handing its response to the socket', [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2]);
+  readonly latency = new FastHistogram(
+    'meridian_dns_answer_seconds',
+    'Time from receiving a query to handing its response to the socket',
+    [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2],
+  );
 
   /** The serving workers' latest counters, when this process is a primary that serves none. */
   remote: readonly DnsMetricsSnapshot[] = [];

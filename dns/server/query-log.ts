@@ -30,7 +30,9 @@ export class QueryLog {
         client,
         qname: keyToText(q.qnameKey),
         qtype: typeName(q.qtype),
-        ecs: q.edns?.clientSubnet ? `${q.edns.clientSubnet.address.toString('hex')}/${q.edns.clientSubnet.sourcePrefix}` : undefined,
+        ecs: q.edns?.clientSubnet
+          ? `${q.edns.clientSubnet.address.toString('hex')}/${q.edns.clientSubnet.sourcePrefix}`
+          : undefined,
         rcode: rcode === undefined ? 'dropped' : (RcodeName[rcode] ?? String(rcode)),
         bytes: response?.length ?? 0,
         tc: response ? (response[2]! & 0x02) !== 0 : false,

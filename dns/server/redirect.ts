@@ -20,7 +20,11 @@ export interface RedirectTarget {
   readonly ttl: number;
 }
 
-export function listenRedirect(at: HostPort, current: () => { steering: Steering; target: RedirectTarget }, log: Logger): Promise<RedirectListener> {
+export function listenRedirect(
+  at: HostPort,
+  current: () => { steering: Steering; target: RedirectTarget },
+  log: Logger,
+): Promise<RedirectListener> {
   const server = createServer((req, res) => {
     try {
       handle(req, res, current());
@@ -31,7 +35,9 @@ export function listenRedirect(at: HostPort, current: () => { steering: Steering
   });
   server.requestTimeout = 10_000;
   return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`cannot listen for redirects on ${at.host}:${at.port}: ${err.message}`)));
+    server.once('error', (err) =>
+      reject(new Error(`cannot listen for redirects on ${at.host}:${at.port}: ${err.message}`)),
+    );
     server.listen(at.port, at.host, () => {
       server.removeAllListeners('error');
       const bound = server.address() as AddressInfo;
@@ -47,7 +53,11 @@ export function listenRedirect(at: HostPort, current: () => { steering: Steering
   });
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, { steering, target }: { steering: Steering; target: RedirectTarget }): void {
+function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { steering, target }: { steering: Steering; target: RedirectTarget },
+): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'only GET and HEAD are redirected\n');
@@ -56,9 +66,15 @@ function handle(req: IncomingMessage, res: ServerResponse, { steering, target }:
   if (!url.pathname.startsWith('/r/')) return send(res, 404, 'redirects are served under /r/<path>\n');
   const remote = (req.socket.remoteAddress ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
   const client = ipBytes(remote) ?? null;
-  const decision = steering.decideFor({ pool: target.pool, ttl: target.ttl, answers: 1 }, client, client ? client.length * 8 : 0, 0);
+  const decision = steering.decideFor(
+    { pool: target.pool, ttl: target.ttl, answers: 1 },
+    client,
+    client ? client.length * 8 : 0,
+    0,
+  );
   const chosen = decision.steered.chosen[0];
-  const base = chosen?.pop?.edge ?? (chosen?.member.kind === 'cname' ? `http://${chosen.id.replace(/\.$/, '')}` : undefined);
+  const base =
+    chosen?.pop?.edge ?? (chosen?.member.kind === 'cname' ? `http://${chosen.id.replace(/\.$/, '')}` : undefined);
   if (!chosen || !base) return send(res, 503, `no PoP of pool '${target.pool}' has an edge URL to redirect to\n`);
   const location = new URL(base);
   location.pathname = `${location.pathname.replace(/\/$/, '')}${url.pathname.slice(2)}`;

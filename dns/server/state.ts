@@ -34,7 +34,15 @@ export function buildServingState(
     chaos: buildChaosTable(serverId, version),
     nsid: Buffer.from(serverId, 'utf8'),
     maxUdpPayload,
-    steering: new Steering(config.topology.pops, config.topology.pools, locator, healthOf, measuredRtt, resolvers, anycastOf),
+    steering: new Steering(
+      config.topology.pops,
+      config.topology.pools,
+      locator,
+      healthOf,
+      measuredRtt,
+      resolvers,
+      anycastOf,
+    ),
     zoneCount: zones.size,
     recordCount: config.zones.reduce((n, z) => n + z.records.length, 0),
   };

@@ -23,7 +23,14 @@ export interface TcpListener extends Listener {
   setLimits(limits: TcpLimits): void;
 }
 
-export function listenTcp(at: HostPort, handler: QueryHandler, metrics: DnsMetrics, log: Logger, queryLog: QueryLog, initial: TcpLimits): Promise<TcpListener> {
+export function listenTcp(
+  at: HostPort,
+  handler: QueryHandler,
+  metrics: DnsMetrics,
+  log: Logger,
+  queryLog: QueryLog,
+  initial: TcpLimits,
+): Promise<TcpListener> {
   let limits = initial;
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => serve(socket));
@@ -86,7 +93,9 @@ export function listenTcp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
     server.once('error', (err) => reject(new Error(`cannot listen on tcp ${at.host}:${at.port}: ${err.message}`)));
     server.listen({ port: at.port, host: at.host, ipv6Only: net.isIP(at.host) === 6 }, () => {
       server.removeAllListeners('error');
-      server.on('error', (err) => log.warn({ err: err.message, listener: `tcp ${at.host}:${at.port}` }, 'tcp server error'));
+      server.on('error', (err) =>
+        log.warn({ err: err.message, listener: `tcp ${at.host}:${at.port}` }, 'tcp server error'),
+      );
       const bound = server.address() as net.AddressInfo;
       resolve({
         address: { host: at.host, port: bound.port },

@@ -12,21 +12,29 @@ const addon = loadUdpBatch();
 // npm install builds the addon when python3, make and g++ are present; without them the server
 // falls back to node:dgram and this file has nothing to test. CI requires it (.ci/run sets
 // MERIDIAN_REQUIRE_NATIVE), so a build that silently failed there is a failure, not a skip.
-if (!addon && process.env.MERIDIAN_REQUIRE_NATIVE === '1') throw new Error(`the batched UDP addon is required here but ${batchingUnavailable()}`);
+if (!addon && process.env.MERIDIAN_REQUIRE_NATIVE === '1')
+  throw new Error(`the batched UDP addon is required here but ${batchingUnavailable()}`);
 
 const open: UdpBatcher[] = [];
 afterEach(() => {
   for (const b of open.splice(0)) b.close();
 });
 
-function bind(host: string, port: number, answer: DatagramAnswerer, opts: { reusePort?: boolean; oversize?: () => void } = {}): UdpBatcher {
+function bind(
+  host: string,
+  port: number,
+  answer: DatagramAnswerer,
+  opts: { reusePort?: boolean; oversize?: () => void } = {},
+): UdpBatcher {
   const b = UdpBatcher.bind(addon!, host, port, opts.reusePort ?? false, answer, opts.oversize ?? (() => {}));
   open.push(b);
   return b;
 }
 
 /** A client socket that collects every reply. */
-async function client(type: 'udp4' | 'udp6' = 'udp4'): Promise<{ socket: dgram.Socket; replies: Buffer[]; port: number; close(): void }> {
+async function client(
+  type: 'udp4' | 'udp6' = 'udp4',
+): Promise<{ socket: dgram.Socket; replies: Buffer[]; port: number; close(): void }> {
   const socket = dgram.createSocket(type);
   const replies: Buffer[] = [];
   socket.on('message', (m) => replies.push(m));
@@ -81,7 +89,9 @@ describe('batched UDP (recvmmsg/sendmmsg)', needsUdpBatch(), () => {
   });
 
   it('sends nothing for a null answer and still answers the rest of the batch', async () => {
-    const b = bind('127.0.0.1', 0, (msg, port, address) => (String(msg).startsWith('drop') ? null : echo(msg, port, address)));
+    const b = bind('127.0.0.1', 0, (msg, port, address) =>
+      String(msg).startsWith('drop') ? null : echo(msg, port, address),
+    );
     const c = await client();
     try {
       for (const m of ['a', 'drop1', 'b', 'drop2', 'c']) c.socket.send(m, b.port, '127.0.0.1');

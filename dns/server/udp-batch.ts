@@ -13,7 +13,17 @@ interface NativeUdpBatch {
   bindUdp(host: string, port: number, v6: boolean, reusePort: boolean): number;
   localPort(fd: number): number;
   closeFd(fd: number): void;
-  open(fd: number, batch: number, inSlot: number, outSlot: number, inArena: ArrayBuffer, outArena: ArrayBuffer, meta: ArrayBuffer, addr: ArrayBuffer, onBatch: (n: number) => void): object;
+  open(
+    fd: number,
+    batch: number,
+    inSlot: number,
+    outSlot: number,
+    inArena: ArrayBuffer,
+    outArena: ArrayBuffer,
+    meta: ArrayBuffer,
+    addr: ArrayBuffer,
+    onBatch: (n: number) => void,
+  ): object;
   close(handle: object): void;
   stats(handle: object): [received: number, sent: number, sendFailed: number, oversize: number];
   readonly ADDR_TEXT: number;
@@ -48,7 +58,8 @@ export function loadUdpBatch(): NativeUdpBatch | null {
   }
   const file = addonPath();
   if (!file) {
-    unavailable = 'build/Release/udp_batch.node was not built (npm install builds it when python3, make and g++ are present)';
+    unavailable =
+      'build/Release/udp_batch.node was not built (npm install builds it when python3, make and g++ are present)';
     return native;
   }
   try {
@@ -98,7 +109,14 @@ export class UdpBatcher {
    * `reusePort`: one of several serving workers binding the same address (the caller has made
    * sure nobody else holds it). `oversize` counts datagrams longer than IN_SLOT (dropped).
    */
-  static bind(addon: NativeUdpBatch, host: string, port: number, reusePort: boolean, answer: DatagramAnswerer, oversize: () => void): UdpBatcher {
+  static bind(
+    addon: NativeUdpBatch,
+    host: string,
+    port: number,
+    reusePort: boolean,
+    answer: DatagramAnswerer,
+    oversize: () => void,
+  ): UdpBatcher {
     const fd = addon.bindUdp(host, port, host.includes(':'), reusePort);
     const inArena = Buffer.alloc(BATCH * IN_SLOT);
     const outArena = Buffer.alloc(BATCH * OUT_SLOT);
@@ -124,7 +142,11 @@ export class UdpBatcher {
       }
     };
     try {
-      return new UdpBatcher(addon, addon.open(fd, BATCH, IN_SLOT, OUT_SLOT, inArena.buffer, outArena.buffer, metaArena, addr.buffer, onBatch), addon.localPort(fd));
+      return new UdpBatcher(
+        addon,
+        addon.open(fd, BATCH, IN_SLOT, OUT_SLOT, inArena.buffer, outArena.buffer, metaArena, addr.buffer, onBatch),
+        addon.localPort(fd),
+      );
     } catch (e) {
       addon.closeFd(fd);
       throw e;

@@ -29,7 +29,14 @@ export interface UdpOptions {
   readonly reusePort: boolean;
 }
 
-export function listenUdp(at: HostPort, handler: QueryHandler, metrics: DnsMetrics, log: Logger, queryLog: QueryLog, opts: UdpOptions = { batching: true, reusePort: false }): Promise<UdpListener> {
+export function listenUdp(
+  at: HostPort,
+  handler: QueryHandler,
+  metrics: DnsMetrics,
+  log: Logger,
+  queryLog: QueryLog,
+  opts: UdpOptions = { batching: true, reusePort: false },
+): Promise<UdpListener> {
   const listener = `udp ${at.host}:${at.port}`;
   let lastErrorLog = 0;
   // Send errors (unreachable client, full buffer) are the client's problem, never fatal; log at
@@ -57,7 +64,9 @@ export function listenUdp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
   if (addon) {
     let batcher: UdpBatcher;
     try {
-      batcher = UdpBatcher.bind(addon, at.host, at.port, opts.reusePort, answerDatagram, () => metrics.drop('oversize'));
+      batcher = UdpBatcher.bind(addon, at.host, at.port, opts.reusePort, answerDatagram, () =>
+        metrics.drop('oversize'),
+      );
     } catch (e) {
       return Promise.reject(new Error(`cannot listen on ${listener}: ${(e as Error).message}`));
     }
@@ -65,7 +74,8 @@ export function listenUdp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
     let failed = 0;
     const watch = setInterval(() => {
       const now = batcher.stats().sendFailed;
-      if (now > failed) sendTrouble(`${now - failed} answers could not be sent (full send buffer or unreachable client)`);
+      if (now > failed)
+        sendTrouble(`${now - failed} answers could not be sent (full send buffer or unreachable client)`);
       failed = now;
     }, 1000).unref();
     return Promise.resolve({
@@ -78,7 +88,12 @@ export function listenUdp(at: HostPort, handler: QueryHandler, metrics: DnsMetri
     });
   }
   const v6 = isIP(at.host) === 6;
-  const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  const socket = dgram.createSocket({
+    type: v6 ? 'udp6' : 'udp4',
+    ipv6Only: v6,
+    recvBufferSize: 4 << 20,
+    sendBufferSize: 4 << 20,
+  });
   socket.on('message', (msg, rinfo) => {
     const response = answerDatagram(msg, rinfo.port, rinfo.address);
     if (response) socket.send(response, rinfo.port, rinfo.address);

@@ -29,9 +29,19 @@ interface QueryOpts {
 }
 
 function query(o: QueryOpts = {}): Buffer {
-  const additionals = o.edns || o.options
-    ? [{ type: 'OPT', name: '.', udpPayloadSize: o.udpPayloadSize ?? 1232, ednsVersion: o.ednsVersion ?? 0, flags: o.ednsFlags ?? 0, options: o.options ?? [] }]
-    : [];
+  const additionals =
+    o.edns || o.options
+      ? [
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: o.udpPayloadSize ?? 1232,
+            ednsVersion: o.ednsVersion ?? 0,
+            flags: o.ednsFlags ?? 0,
+            options: o.options ?? [],
+          },
+        ]
+      : [];
   return encode({
     type: 'query',
     id: o.id ?? 0xbeef,
@@ -97,7 +107,11 @@ function ecsData(family: number, source: number, scope: number, address: number[
 
 /** A hand-built query for www.demo.test A with the given additional section. */
 function withAdditional(arcount: number, ...records: Buffer[]): Buffer {
-  return Buffer.concat([header(0x1234, 0x0100, 1, 0, 0, arcount), questionBytes(wireName('www', 'demo', 'test')), ...records]);
+  return Buffer.concat([
+    header(0x1234, 0x0100, 1, 0, 0, arcount),
+    questionBytes(wireName('www', 'demo', 'test')),
+    ...records,
+  ]);
 }
 
 const WWW_QUESTION_END = 12 + wireName('www', 'demo', 'test').length + 4;
@@ -165,7 +179,10 @@ describe('decodeQuery: header errors', () => {
     const msg = encode({
       type: 'query',
       id: 78,
-      questions: [{ type: 'A', name: 'a.demo.test' }, { type: 'AAAA', name: 'b.demo.test' }],
+      questions: [
+        { type: 'A', name: 'a.demo.test' },
+        { type: 'AAAA', name: 'b.demo.test' },
+      ],
     });
     const e = expectError(decodeQuery(msg), Rcode.FORMERR);
     expect(e).toMatchObject({ id: 78, rd: false, questionEnd: 0 });
@@ -180,8 +197,21 @@ describe('decodeQuery: header errors', () => {
 
 describe('decodeQuery: the question', () => {
   it('decodes a plain query', () => {
-    const q = expectQuery(decodeQuery(query({ id: 0xabcd, type: 'AAAA', flags: dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED })));
-    expect(q).toMatchObject({ id: 0xabcd, opcode: 0, rd: true, cd: true, qtype: 28, qclass: 1, questionEnd: WWW_QUESTION_END, edns: null });
+    const q = expectQuery(
+      decodeQuery(
+        query({ id: 0xabcd, type: 'AAAA', flags: dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED }),
+      ),
+    );
+    expect(q).toMatchObject({
+      id: 0xabcd,
+      opcode: 0,
+      rd: true,
+      cd: true,
+      qtype: 28,
+      qclass: 1,
+      questionEnd: WWW_QUESTION_END,
+      edns: null,
+    });
     expect(q.qnameKey).toBe('\x03www\x04demo\x04test');
   });
 
@@ -218,11 +248,19 @@ describe('decodeQuery: the question', () => {
     }
   });
 
-  it.each([0x40, 0x41, 0x7f, 0x80, 0xa5, 0xbf].map((b) => [b.toString(16), b] as const))('rejects label length byte 0x%s (extended label types)', (_hex, lenByte) => {
-    const label = Buffer.alloc(Math.min(lenByte, 0x3f), 0x61);
-    const msg = Buffer.concat([header(5, 0, 1, 0, 0, 0), Buffer.from([lenByte]), label, Buffer.from([0, 0, 1, 0, 1])]);
-    expectError(decodeQuery(msg), Rcode.FORMERR);
-  });
+  it.each([0x40, 0x41, 0x7f, 0x80, 0xa5, 0xbf].map((b) => [b.toString(16), b] as const))(
+    'rejects label length byte 0x%s (extended label types)',
+    (_hex, lenByte) => {
+      const label = Buffer.alloc(Math.min(lenByte, 0x3f), 0x61);
+      const msg = Buffer.concat([
+        header(5, 0, 1, 0, 0, 0),
+        Buffer.from([lenByte]),
+        label,
+        Buffer.from([0, 0, 1, 0, 1]),
+      ]);
+      expectError(decodeQuery(msg), Rcode.FORMERR);
+    },
+  );
 
   it('accepts 63-byte labels and a 255-byte name, rejects a 256-byte name', () => {
     const l63 = 'a'.repeat(63);
@@ -322,7 +360,14 @@ describe('decodeQuery: EDNS(0)', () => {
   });
 
   it('raises a UDP payload size below 512 to 512 and keeps larger ones', () => {
-    for (const [sent, seen] of [[1, 512], [100, 512], [511, 512], [512, 512], [513, 513], [65535, 65535]] as const) {
+    for (const [sent, seen] of [
+      [1, 512],
+      [100, 512],
+      [511, 512],
+      [512, 512],
+      [513, 513],
+      [65535, 65535],
+    ] as const) {
       const q = expectQuery(decodeQuery(query({ edns: true, udpPayloadSize: sent })));
       expect(q.edns?.udpSize, `sent ${sent}`).toBe(seen);
     }
@@ -408,7 +453,11 @@ describe('decodeQuery: EDNS(0)', () => {
 
   describe('Client Subnet (RFC 7871)', () => {
     it('parses a valid IPv4 option', () => {
-      const q = expectQuery(decodeQuery(query({ options: [{ code: ECS, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: '192.0.2.0' }] })));
+      const q = expectQuery(
+        decodeQuery(
+          query({ options: [{ code: ECS, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: '192.0.2.0' }] }),
+        ),
+      );
       const ecs = q.edns?.clientSubnet;
       expect(ecs).toMatchObject({ family: 1, sourcePrefix: 24, scopePrefix: 0 });
       expect([...ecs!.address]).toEqual([192, 0, 2]);
@@ -424,7 +473,11 @@ describe('decodeQuery: EDNS(0)', () => {
         [2, 0, '::', []],
       ];
       for (const [family, source, ip, address] of cases) {
-        const q = expectQuery(decodeQuery(query({ options: [{ code: ECS, family, sourcePrefixLength: source, scopePrefixLength: 0, ip }] })));
+        const q = expectQuery(
+          decodeQuery(
+            query({ options: [{ code: ECS, family, sourcePrefixLength: source, scopePrefixLength: 0, ip }] }),
+          ),
+        );
         const ecs = q.edns?.clientSubnet;
         expect(ecs, `${ip}/${source}`).toMatchObject({ family, sourcePrefix: source, scopePrefix: 0 });
         expect([...ecs!.address], `${ip}/${source}`).toEqual(address);
@@ -447,8 +500,24 @@ describe('decodeQuery: EDNS(0)', () => {
 
     it('rejects a source prefix longer than the address', () => {
       formerr({ family: 1, sourcePrefixLength: 33, scopePrefixLength: 0, ip: '192.0.2.1' }, /source prefix 33/);
-      formerr(ecsData(2, 129, 0, Array.from({ length: 17 }, () => 0)), /source prefix 129/);
-      formerr(ecsData(1, 255, 0, Array.from({ length: 32 }, () => 0)), /source prefix/);
+      formerr(
+        ecsData(
+          2,
+          129,
+          0,
+          Array.from({ length: 17 }, () => 0),
+        ),
+        /source prefix 129/,
+      );
+      formerr(
+        ecsData(
+          1,
+          255,
+          0,
+          Array.from({ length: 32 }, () => 0),
+        ),
+        /source prefix/,
+      );
     });
 
     it('rejects an address whose length does not match the source prefix', () => {
@@ -493,7 +562,9 @@ describe('decodeQuery: EDNS(0)', () => {
     expect(e.hadEdns).toBe(true);
     // Also behind an authority record (UPDATE-shaped), and not when there is none.
     const update = encode({
-      type: 'query', flags: 5 << 11, questions: [{ type: 'SOA', name: 'demo.test' }],
+      type: 'query',
+      flags: 5 << 11,
+      questions: [{ type: 'SOA', name: 'demo.test' }],
       authorities: [{ type: 'A', name: 'x.demo.test', ttl: 0, data: '192.0.2.1' }],
       additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, options: [] }],
     });
@@ -507,6 +578,9 @@ describe('decodeQuery: EDNS(0)', () => {
     expect(e).toMatchObject({ id: 21, questionEnd: 0, hadEdns: true });
     // Without an OPT, or with an unreadable additional section, there is none to remember.
     expect(expectError(decodeQuery(header(22, 0, 0, 0, 0, 0)), Rcode.FORMERR).hadEdns).toBe(false);
-    expect(expectError(decodeQuery(Buffer.concat([header(23, 0, 0, 0, 0, 1), Buffer.from([0, 0, 41])])), Rcode.FORMERR).hadEdns).toBe(false);
+    expect(
+      expectError(decodeQuery(Buffer.concat([header(23, 0, 0, 0, 0, 1), Buffer.from([0, 0, 41])])), Rcode.FORMERR)
+        .hadEdns,
+    ).toBe(false);
   });
 });

@@ -31,9 +31,20 @@ export function decodeQuery(msg: Buffer): Decoded {
   if (nameEnd > 0 && nameEnd + 4 <= len) questionEnd = nameEnd + 4;
 
   if (opcode !== Opcode.QUERY) {
-    return error(Rcode.NOTIMP, `opcode ${opcode} not implemented`, questionEnd, sendsOpt(msg, qdcount, questionEnd, ancount + nscount, arcount));
+    return error(
+      Rcode.NOTIMP,
+      `opcode ${opcode} not implemented`,
+      questionEnd,
+      sendsOpt(msg, qdcount, questionEnd, ancount + nscount, arcount),
+    );
   }
-  if (qdcount !== 1) return error(Rcode.FORMERR, `QDCOUNT is ${qdcount}, expected 1`, 0, sendsOpt(msg, qdcount, questionEnd, ancount + nscount, arcount));
+  if (qdcount !== 1)
+    return error(
+      Rcode.FORMERR,
+      `QDCOUNT is ${qdcount}, expected 1`,
+      0,
+      sendsOpt(msg, qdcount, questionEnd, ancount + nscount, arcount),
+    );
   if (questionEnd === 0) return error(Rcode.FORMERR, 'question unreadable', 0, false);
 
   let off = skipRecords(msg, questionEnd, ancount + nscount);
@@ -52,7 +63,8 @@ export function decodeQuery(msg: Buffer): Decoded {
     if (type === Type.OPT) {
       if (sawOpt) return error(Rcode.FORMERR, 'more than one OPT record', questionEnd, true);
       sawOpt = true;
-      if (msg[rrStart] !== 0 || off !== rrStart + 1) return error(Rcode.FORMERR, 'OPT owner is not the root', questionEnd, true);
+      if (msg[rrStart] !== 0 || off !== rrStart + 1)
+        return error(Rcode.FORMERR, 'OPT owner is not the root', questionEnd, true);
       const parsed = parseOpt(msg, off, rdata, rdlength);
       if (parsed instanceof Malformed) return error(Rcode.FORMERR, parsed.reason, questionEnd, true);
       edns = parsed;
@@ -142,11 +154,14 @@ function parseClientSubnet(msg: Buffer, off: number, len: number): ClientSubnet 
   const scopePrefix = msg[off + 3]!;
   if (family !== 1 && family !== 2) return new Malformed(`Client Subnet family ${family} unknown`);
   const maxPrefix = family === 1 ? 32 : 128;
-  if (sourcePrefix > maxPrefix) return new Malformed(`Client Subnet source prefix ${sourcePrefix} exceeds ${maxPrefix}`);
+  if (sourcePrefix > maxPrefix)
+    return new Malformed(`Client Subnet source prefix ${sourcePrefix} exceeds ${maxPrefix}`);
   if (scopePrefix !== 0) return new Malformed('Client Subnet scope prefix must be 0 in a query');
   const addrLen = len - 4;
   if (addrLen !== Math.ceil(sourcePrefix / 8)) {
-    return new Malformed(`Client Subnet address is ${addrLen} bytes, source prefix ${sourcePrefix} needs ${Math.ceil(sourcePrefix / 8)}`);
+    return new Malformed(
+      `Client Subnet address is ${addrLen} bytes, source prefix ${sourcePrefix} needs ${Math.ceil(sourcePrefix / 8)}`,
+    );
   }
   const spareBits = addrLen * 8 - sourcePrefix;
   if (spareBits > 0 && (msg[off + 4 + addrLen - 1]! & ((1 << spareBits) - 1)) !== 0) {

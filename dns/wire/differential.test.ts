@@ -31,7 +31,14 @@ interface DpRecord {
   extendedRcode?: number;
   ednsVersion?: number;
   flag_do?: boolean;
-  options?: { code: number; data: Buffer; family?: number; sourcePrefixLength?: number; scopePrefixLength?: number; ip?: string }[];
+  options?: {
+    code: number;
+    data: Buffer;
+    family?: number;
+    sourcePrefixLength?: number;
+    scopePrefixLength?: number;
+    ip?: string;
+  }[];
 }
 interface DpPacket {
   id: number;
@@ -49,13 +56,30 @@ interface DpPacket {
 }
 const dpDecode = (buf: Buffer): DpPacket => dnsPacket.decode(buf) as unknown as DpPacket;
 /** dns-packet's name codec (exported, but not in its typings). */
-const dpName = (dnsPacket as unknown as {
-  name: { encode(n: string): Buffer; decode(buf: Buffer, offset: number): string; encodingLength(n: string): number };
-}).name;
+const dpName = (
+  dnsPacket as unknown as {
+    name: { encode(n: string): Buffer; decode(buf: Buffer, offset: number): string; encodingLength(n: string): number };
+  }
+).name;
 
 const TYPE_CODES: Record<string, number> = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DS: 43, SSHFP: 44,
-  TLSA: 52, AXFR: 252, IXFR: 251, ANY: 255, CAA: 257,
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  HINFO: 13,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  DS: 43,
+  SSHFP: 44,
+  TLSA: 52,
+  AXFR: 252,
+  IXFR: 251,
+  ANY: 255,
+  CAA: 257,
 };
 const CLASS_CODES: Record<string, number> = { IN: 1, CH: 3, HS: 4, ANY: 255 };
 
@@ -73,19 +97,43 @@ function code(table: Record<string, number>, s: string): number {
 const LDH = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-'];
 const label = fc.string({ unit: fc.constantFrom(...LDH), minLength: 1, maxLength: 63 });
 const name = fc.array(label, { minLength: 1, maxLength: 5 }).map((labels) => labels.join('.'));
-const QTYPES = ['A', 'AAAA', 'NS', 'SOA', 'MX', 'TXT', 'SRV', 'CAA', 'CNAME', 'PTR', 'ANY', 'DS', 'HINFO', 'TLSA', 'UNKNOWN_65', 'UNKNOWN_64'];
+const QTYPES = [
+  'A',
+  'AAAA',
+  'NS',
+  'SOA',
+  'MX',
+  'TXT',
+  'SRV',
+  'CAA',
+  'CNAME',
+  'PTR',
+  'ANY',
+  'DS',
+  'HINFO',
+  'TLSA',
+  'UNKNOWN_65',
+  'UNKNOWN_64',
+];
 
 function masked(bytes: Uint8Array, prefix: number): number[] {
   return [...bytes].map((b, i) => b & ((0xff << (8 - Math.max(0, Math.min(8, prefix - i * 8)))) & 0xff));
 }
 const ecs = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 32 }), fc.uint8Array({ minLength: 4, maxLength: 4 })).map(([p, b]) => ({
-    code: 8, family: 1, sourcePrefixLength: p, scopePrefixLength: 0, ip: masked(b, p).join('.'),
+    code: 8,
+    family: 1,
+    sourcePrefixLength: p,
+    scopePrefixLength: 0,
+    ip: masked(b, p).join('.'),
   })),
   fc.tuple(fc.integer({ min: 0, max: 128 }), fc.uint8Array({ minLength: 16, maxLength: 16 })).map(([p, b]) => {
     const m = masked(b, p);
     return {
-      code: 8, family: 2, sourcePrefixLength: p, scopePrefixLength: 0,
+      code: 8,
+      family: 2,
+      sourcePrefixLength: p,
+      scopePrefixLength: 0,
       ip: Array.from({ length: 8 }, (_, i) => ((m[2 * i]! << 8) | m[2 * i + 1]!).toString(16)).join(':'),
     };
   }),
@@ -93,7 +141,10 @@ const ecs = fc.oneof(
 const ednsArb = fc.option(
   fc.record({
     udpPayloadSize: fc.integer({ min: 1, max: 65535 }),
-    ednsVersion: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, { arbitrary: fc.integer({ min: 1, max: 255 }), weight: 1 }),
+    ednsVersion: fc.oneof(
+      { arbitrary: fc.constant(0), weight: 4 },
+      { arbitrary: fc.integer({ min: 1, max: 255 }), weight: 1 },
+    ),
     dnssecOk: fc.boolean(),
     ecs: fc.option(ecs),
     nsid: fc.boolean(),
@@ -107,10 +158,25 @@ function optRecord(e: EdnsSpec): object {
   if (e.cookie) options.push({ code: 10, data: Buffer.from(e.cookie) });
   if (e.nsid) options.push({ code: 3, data: Buffer.alloc(0) });
   if (e.ecs) options.push(e.ecs);
-  return { type: 'OPT', name: '.', udpPayloadSize: e.udpPayloadSize, ednsVersion: e.ednsVersion, flags: e.dnssecOk ? dnsPacket.DNSSEC_OK : 0, options };
+  return {
+    type: 'OPT',
+    name: '.',
+    udpPayloadSize: e.udpPayloadSize,
+    ednsVersion: e.ednsVersion,
+    flags: e.dnssecOk ? dnsPacket.DNSSEC_OK : 0,
+    options,
+  };
 }
 
-function buildQuery(q: { id: number; rd: boolean; cd: boolean; name: string; type: string; cls?: string; edns: EdnsSpec | null }): Buffer {
+function buildQuery(q: {
+  id: number;
+  rd: boolean;
+  cd: boolean;
+  name: string;
+  type: string;
+  cls?: string;
+  edns: EdnsSpec | null;
+}): Buffer {
   return encode({
     type: 'query',
     id: q.id,
@@ -138,7 +204,8 @@ describe('decodeQuery agrees with dns-packet on valid queries', () => {
         const msg = buildQuery(spec);
         const oracle = dpDecode(msg);
         const d = decodeQuery(msg);
-        if (d.kind !== 'query') throw new Error(`not decoded as a query: ${JSON.stringify(d)} for ${msg.toString('hex')}`);
+        if (d.kind !== 'query')
+          throw new Error(`not decoded as a query: ${JSON.stringify(d)} for ${msg.toString('hex')}`);
         const q: Query = d.query;
         const oq = oracle.questions[0]!;
 
@@ -150,7 +217,11 @@ describe('decodeQuery agrees with dns-packet on valid queries', () => {
         expect(q.qtype).toBe(code(TYPE_CODES, oq.type));
         expect(q.qclass).toBe(code(CLASS_CODES, oq.class));
         // The question bytes are the name as sent, case included.
-        expect(msg.subarray(12, q.questionEnd).equals(Buffer.concat([dpName.encode(oq.name), msg.subarray(q.questionEnd - 4, q.questionEnd)]))).toBe(true);
+        expect(
+          msg
+            .subarray(12, q.questionEnd)
+            .equals(Buffer.concat([dpName.encode(oq.name), msg.subarray(q.questionEnd - 4, q.questionEnd)])),
+        ).toBe(true);
         expect(dpName.decode(msg, 12)).toBe(spec.name);
 
         const opt = oracle.additionals.find((r) => r.type === 'OPT');
@@ -207,7 +278,15 @@ const SOA: Rec = {
   name: 'demo.test',
   type: 'SOA',
   ttl: 3600,
-  data: { mname: 'ns1.demo.test', rname: 'hostmaster.demo.test', serial: 2026112201, refresh: 7200, retry: 3600, expire: 1209600, minimum: 300 },
+  data: {
+    mname: 'ns1.demo.test',
+    rname: 'hostmaster.demo.test',
+    serial: 2026112201,
+    refresh: 7200,
+    retry: 3600,
+    expire: 1209600,
+    minimum: 300,
+  },
 };
 /** The SOA in negative answers carries min(SOA TTL, MINIMUM) = 300 (RFC 2308 §5). */
 const NEG_SOA: Rec = { ...SOA, ttl: 300 };
@@ -227,12 +306,52 @@ const LAB_REFERRAL: Expected = {
 const CASES: [string, string, Expected, string?][] = [
   ['www.demo.test', 'A', { rcode: 'NOERROR', aa: true, answers: WWW_A }],
   ['www.demo.test', 'AAAA', { rcode: 'NOERROR', aa: true, answers: [WWW_AAAA] }],
-  ['docs.demo.test', 'A', { rcode: 'NOERROR', aa: true, answers: [{ name: 'docs.demo.test', type: 'CNAME', ttl: 3600, data: 'www.demo.test' }, ...WWW_A] }],
-  ['docs.demo.test', 'AAAA', { rcode: 'NOERROR', aa: true, answers: [{ name: 'docs.demo.test', type: 'CNAME', ttl: 3600, data: 'www.demo.test' }, WWW_AAAA] }],
-  ['status.demo.test', 'A', { rcode: 'NOERROR', aa: true, answers: [{ name: 'status.demo.test', type: 'CNAME', ttl: 3600, data: 'www.demo.test' }, ...WWW_A] }],
-  ['foo.cdn.demo.test', 'A', { rcode: 'NOERROR', aa: true, answers: [{ name: 'foo.cdn.demo.test', type: 'A', ttl: 30, data: '127.0.1.1' }] }],
-  ['foo.cdn.demo.test', 'AAAA', { rcode: 'NOERROR', aa: true, answers: [{ name: 'foo.cdn.demo.test', type: 'AAAA', ttl: 30, data: '2001:db8:1::1' }] }],
-  ['a.b.cdn.demo.test', 'A', { rcode: 'NOERROR', aa: true, answers: [{ name: 'a.b.cdn.demo.test', type: 'A', ttl: 30, data: '127.0.1.1' }] }],
+  [
+    'docs.demo.test',
+    'A',
+    {
+      rcode: 'NOERROR',
+      aa: true,
+      answers: [{ name: 'docs.demo.test', type: 'CNAME', ttl: 3600, data: 'www.demo.test' }, ...WWW_A],
+    },
+  ],
+  [
+    'docs.demo.test',
+    'AAAA',
+    {
+      rcode: 'NOERROR',
+      aa: true,
+      answers: [{ name: 'docs.demo.test', type: 'CNAME', ttl: 3600, data: 'www.demo.test' }, WWW_AAAA],
+    },
+  ],
+  [
+    'status.demo.test',
+    'A',
+    {
+      rcode: 'NOERROR',
+      aa: true,
+      answers: [{ name: 'status.demo.test', type: 'CNAME', ttl: 3600, data: 'www.demo.test' }, ...WWW_A],
+    },
+  ],
+  [
+    'foo.cdn.demo.test',
+    'A',
+    { rcode: 'NOERROR', aa: true, answers: [{ name: 'foo.cdn.demo.test', type: 'A', ttl: 30, data: '127.0.1.1' }] },
+  ],
+  [
+    'foo.cdn.demo.test',
+    'AAAA',
+    {
+      rcode: 'NOERROR',
+      aa: true,
+      answers: [{ name: 'foo.cdn.demo.test', type: 'AAAA', ttl: 30, data: '2001:db8:1::1' }],
+    },
+  ],
+  [
+    'a.b.cdn.demo.test',
+    'A',
+    { rcode: 'NOERROR', aa: true, answers: [{ name: 'a.b.cdn.demo.test', type: 'A', ttl: 30, data: '127.0.1.1' }] },
+  ],
   ['foo.cdn.demo.test', 'TXT', { rcode: 'NOERROR', aa: true, authorities: [NEG_SOA] }],
   [
     'static.demo.test',
@@ -266,8 +385,22 @@ const CASES: [string, string, Expected, string?][] = [
       additionals: [{ name: 'mail.demo.test', type: 'A', ttl: 3600, data: '192.0.2.25' }],
     },
   ],
-  ['demo.test', 'TXT', { rcode: 'NOERROR', aa: true, answers: [{ name: 'demo.test', type: 'TXT', ttl: 3600, data: ['v=spf1 mx -all'] }] }],
-  ['demo.test', 'CAA', { rcode: 'NOERROR', aa: true, answers: [{ name: 'demo.test', type: 'CAA', ttl: 3600, data: { flags: 0, tag: 'issue', value: 'letsencrypt.org' } }] }],
+  [
+    'demo.test',
+    'TXT',
+    { rcode: 'NOERROR', aa: true, answers: [{ name: 'demo.test', type: 'TXT', ttl: 3600, data: ['v=spf1 mx -all'] }] },
+  ],
+  [
+    'demo.test',
+    'CAA',
+    {
+      rcode: 'NOERROR',
+      aa: true,
+      answers: [
+        { name: 'demo.test', type: 'CAA', ttl: 3600, data: { flags: 0, tag: 'issue', value: 'letsencrypt.org' } },
+      ],
+    },
+  ],
   ['demo.test', 'SOA', { rcode: 'NOERROR', aa: true, answers: [SOA] }],
   [
     'demo.test',
@@ -292,16 +425,46 @@ const CASES: [string, string, Expected, string?][] = [
     {
       rcode: 'NOERROR',
       aa: true,
-      answers: [{ name: '_https._tcp.demo.test', type: 'SRV', ttl: 3600, data: { priority: 10, weight: 5, port: 443, target: 'www.demo.test' } }],
+      answers: [
+        {
+          name: '_https._tcp.demo.test',
+          type: 'SRV',
+          ttl: 3600,
+          data: { priority: 10, weight: 5, port: 443, target: 'www.demo.test' },
+        },
+      ],
       additionals: [...WWW_A, WWW_AAAA],
     },
   ],
-  ['_dmarc.demo.test', 'TXT', { rcode: 'NOERROR', aa: true, answers: [{ name: '_dmarc.demo.test', type: 'TXT', ttl: 3600, data: ['v=DMARC1; p=reject; ', 'rua=mailto:dmarc@demo.test'] }] }],
+  [
+    '_dmarc.demo.test',
+    'TXT',
+    {
+      rcode: 'NOERROR',
+      aa: true,
+      answers: [
+        {
+          name: '_dmarc.demo.test',
+          type: 'TXT',
+          ttl: 3600,
+          data: ['v=DMARC1; p=reject; ', 'rua=mailto:dmarc@demo.test'],
+        },
+      ],
+    },
+  ],
   ['x.lab.demo.test', 'A', LAB_REFERRAL],
   ['lab.demo.test', 'NS', LAB_REFERRAL],
   ['ns.lab.demo.test', 'A', LAB_REFERRAL],
-  ['api.demo.test', 'AAAA', { rcode: 'NOERROR', aa: true, answers: [{ name: 'api.demo.test', type: 'AAAA', ttl: 300, data: '2001:db8::80' }] }],
-  ['api.demo.test', 'A', { rcode: 'NOERROR', aa: true, answers: [{ name: 'api.demo.test', type: 'A', ttl: 300, data: '192.0.2.80' }] }],
+  [
+    'api.demo.test',
+    'AAAA',
+    { rcode: 'NOERROR', aa: true, answers: [{ name: 'api.demo.test', type: 'AAAA', ttl: 300, data: '2001:db8::80' }] },
+  ],
+  [
+    'api.demo.test',
+    'A',
+    { rcode: 'NOERROR', aa: true, answers: [{ name: 'api.demo.test', type: 'A', ttl: 300, data: '192.0.2.80' }] },
+  ],
   ['www.demo.test', 'TXT', { rcode: 'NOERROR', aa: true, authorities: [NEG_SOA] }],
   ['cdn.demo.test', 'A', { rcode: 'NOERROR', aa: true, authorities: [NEG_SOA] }],
   ['nope.demo.test', 'A', { rcode: 'NXDOMAIN', aa: true, authorities: [NEG_SOA] }],
@@ -309,7 +472,16 @@ const CASES: [string, string, Expected, string?][] = [
   ['wwww.demo.test', 'MX', { rcode: 'NXDOMAIN', aa: true, authorities: [NEG_SOA] }],
   ['example.com', 'A', { rcode: 'REFUSED', aa: false }],
   ['test', 'SOA', { rcode: 'REFUSED', aa: false }],
-  ['id.server', 'TXT', { rcode: 'NOERROR', aa: true, answers: [{ name: 'id.server', type: 'TXT', ttl: 0, class: 'CH', data: ['ns1.demo.test'] }] }, 'CH'],
+  [
+    'id.server',
+    'TXT',
+    {
+      rcode: 'NOERROR',
+      aa: true,
+      answers: [{ name: 'id.server', type: 'TXT', ttl: 0, class: 'CH', data: ['ns1.demo.test'] }],
+    },
+    'CH',
+  ],
 ];
 
 /** dns-packet record → comparable plain object (names lower-cased: DNS names compare case-insensitively). */
@@ -330,7 +502,15 @@ function normalize(r: DpRecord): Rec {
       data = { priority: d.priority, weight: d.weight, port: d.port, target: lower(d.target as string) };
       break;
     case 'SOA':
-      data = { mname: lower(d.mname as string), rname: lower(d.rname as string), serial: d.serial, refresh: d.refresh, retry: d.retry, expire: d.expire, minimum: d.minimum };
+      data = {
+        mname: lower(d.mname as string),
+        rname: lower(d.rname as string),
+        serial: d.serial,
+        refresh: d.refresh,
+        retry: d.retry,
+        expire: d.expire,
+        minimum: d.minimum,
+      };
       break;
     case 'TXT':
       data = (r.data as Buffer[]).map((b) => b.toString('utf8'));
@@ -347,7 +527,14 @@ function normalize(r: DpRecord): Rec {
 const sorted = (recs: Rec[]) => [...recs].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 
 /** RDATA layout of types whose RDATA holds names: [bytes before the first name, number of names, may be compressed]. */
-const NAME_RDATA: Record<number, [number, number, boolean]> = { 2: [0, 1, true], 5: [0, 1, true], 12: [0, 1, true], 15: [2, 1, true], 6: [0, 2, true], 33: [6, 1, false] };
+const NAME_RDATA: Record<number, [number, number, boolean]> = {
+  2: [0, 1, true],
+  5: [0, 1, true],
+  12: [0, 1, true],
+  15: [2, 1, true],
+  6: [0, 2, true],
+  33: [6, 1, false],
+};
 
 interface Walked {
   owners: string[];
@@ -380,7 +567,8 @@ function walk(msg: Buffer): Walked {
         if (!allowCompression) throw new Error(`compressed name at ${start} where compression is not allowed`);
         const target = msg.readUInt16BE(pos) & 0x3fff;
         if (target >= limit) throw new Error(`pointer at ${pos} to ${target} does not point backwards`);
-        if (!labelStarts.has(target)) throw new Error(`pointer at ${pos} to ${target}: not the start of a label written earlier`);
+        if (!labelStarts.has(target))
+          throw new Error(`pointer at ${pos} to ${target}: not the start of a label written earlier`);
         if (end < 0) end = pos + 2;
         pointers++;
         limit = target;
@@ -418,7 +606,8 @@ function walk(msg: Buffer): Walked {
         p = e;
       }
       if (type === 6) p += 20;
-      if (p !== rdata + rdlength) throw new Error(`RDATA of ${owner} type ${type} is ${rdlength} bytes, its names end at ${p - rdata}`);
+      if (p !== rdata + rdlength)
+        throw new Error(`RDATA of ${owner} type ${type} is ${rdlength} bytes, its names end at ${p - rdata}`);
     }
     owners.push(owner);
     rdataNames.push(names);
@@ -453,7 +642,14 @@ describe('handler responses for the demo zone, read back by dns-packet', () => {
     handler = new QueryHandler(buildServingState(await loadDnsConfig(DEMO_CONFIG)));
   });
 
-  function check(qname: string, qtype: string, cls: string, expected: Expected, edns: EdnsSpec | null, transport: TransportId): void {
+  function check(
+    qname: string,
+    qtype: string,
+    cls: string,
+    expected: Expected,
+    edns: EdnsSpec | null,
+    transport: TransportId,
+  ): void {
     const id = 0x5a5a ^ qname.length;
     const msg = buildQuery({ id, rd: true, cd: false, name: qname, type: qtype, cls, edns });
     const res = handler.handle(msg, transport, CLIENT_IP);
@@ -490,9 +686,14 @@ describe('handler responses for the demo zone, read back by dns-packet', () => {
     // Compression: our strict walk agrees with dns-packet on every name.
     const walked = walk(res!);
     const all = [...r.answers, ...r.authorities, ...r.additionals];
-    expect(walked.owners.map((o) => o.toLowerCase())).toEqual(all.map((a) => (a.name === '.' ? '' : a.name.toLowerCase())));
-    expect(walked.rdataNames.map((ns) => ns.map((n) => n.toLowerCase()))).toEqual(all.map((a) => rdataNamesOf(a).map((n) => n.toLowerCase())));
-    if (r.answers.length + r.authorities.length + additionals.length > 0) expect(walked.pointers, `${where}: no compression used`).toBeGreaterThan(0);
+    expect(walked.owners.map((o) => o.toLowerCase())).toEqual(
+      all.map((a) => (a.name === '.' ? '' : a.name.toLowerCase())),
+    );
+    expect(walked.rdataNames.map((ns) => ns.map((n) => n.toLowerCase()))).toEqual(
+      all.map((a) => rdataNamesOf(a).map((n) => n.toLowerCase())),
+    );
+    if (r.answers.length + r.authorities.length + additionals.length > 0)
+      expect(walked.pointers, `${where}: no compression used`).toBeGreaterThan(0);
 
     // EDNS.
     if (!edns) {
@@ -526,9 +727,20 @@ describe('handler responses for the demo zone, read back by dns-packet', () => {
     expect(o.options!.every((x) => x.code === 3 || x.code === 8)).toBe(true);
   }
 
-  const PLAIN_EDNS: EdnsSpec = { udpPayloadSize: 1232, ednsVersion: 0, dnssecOk: false, ecs: null, nsid: false, cookie: null };
+  const PLAIN_EDNS: EdnsSpec = {
+    udpPayloadSize: 1232,
+    ednsVersion: 0,
+    dnssecOk: false,
+    ecs: null,
+    nsid: false,
+    cookie: null,
+  };
   const FULL_EDNS: EdnsSpec = {
-    udpPayloadSize: 4096, ednsVersion: 0, dnssecOk: true, nsid: true, cookie: new Uint8Array(8).fill(9),
+    udpPayloadSize: 4096,
+    ednsVersion: 0,
+    dnssecOk: true,
+    nsid: true,
+    cookie: new Uint8Array(8).fill(9),
     ecs: { code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: '198.51.100.0' },
   };
 
@@ -536,19 +748,29 @@ describe('handler responses for the demo zone, read back by dns-packet', () => {
     return [...s].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c)).join('');
   }
 
-  it.each(CASES.map(([n, t, e, c]) => [`${n} ${c ?? 'IN'} ${t}`, n, t, e, c ?? 'IN'] as const))('%s', (_title, qname, qtype, expected, cls) => {
-    for (const transport of [UDP, TCP] as const) {
-      for (const asked of [qname, qname.toUpperCase(), mixedCase(qname)]) {
-        check(asked, qtype, cls, expected, null, transport);
-        check(asked, qtype, cls, expected, PLAIN_EDNS, transport);
-        check(asked, qtype, cls, expected, FULL_EDNS, transport);
+  it.each(CASES.map(([n, t, e, c]) => [`${n} ${c ?? 'IN'} ${t}`, n, t, e, c ?? 'IN'] as const))(
+    '%s',
+    (_title, qname, qtype, expected, cls) => {
+      for (const transport of [UDP, TCP] as const) {
+        for (const asked of [qname, qname.toUpperCase(), mixedCase(qname)]) {
+          check(asked, qtype, cls, expected, null, transport);
+          check(asked, qtype, cls, expected, PLAIN_EDNS, transport);
+          check(asked, qtype, cls, expected, FULL_EDNS, transport);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('answers EDNS version > 0 with BADVERS (extended RCODE 16: 0 in the header, 1 in the OPT), no data', () => {
     for (const ednsVersion of [1, 2, 255]) {
-      const msg = buildQuery({ id: 99, rd: false, cd: false, name: 'WWW.demo.test', type: 'A', edns: { ...PLAIN_EDNS, ednsVersion } });
+      const msg = buildQuery({
+        id: 99,
+        rd: false,
+        cd: false,
+        name: 'WWW.demo.test',
+        type: 'A',
+        edns: { ...PLAIN_EDNS, ednsVersion },
+      });
       const res = handler.handle(msg, UDP, CLIENT_IP)!;
       const r = dpDecode(res);
       expect(r.rcode).toBe('NOERROR');
@@ -564,10 +786,31 @@ describe('handler responses for the demo zone, read back by dns-packet', () => {
   it('error replies keep the OPT of the query (RFC 6891 §7) and echo what could be read', () => {
     const opt = { type: 'OPT', name: '.', udpPayloadSize: 4096, options: [] };
     const cases: [string, Buffer, string, number][] = [
-      ['NOTIFY', encode({ type: 'query', id: 1, flags: 4 << 11, questions: [{ type: 'SOA', name: 'Demo.Test' }], additionals: [opt] }), 'NOTIMP', 1],
+      [
+        'NOTIFY',
+        encode({
+          type: 'query',
+          id: 1,
+          flags: 4 << 11,
+          questions: [{ type: 'SOA', name: 'Demo.Test' }],
+          additionals: [opt],
+        }),
+        'NOTIMP',
+        1,
+      ],
       [
         'bad ECS',
-        encode({ type: 'query', id: 2, questions: [{ type: 'A', name: 'Www.Demo.Test' }], additionals: [{ ...opt, options: [{ code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 8, ip: '192.0.2.0' }] }] }),
+        encode({
+          type: 'query',
+          id: 2,
+          questions: [{ type: 'A', name: 'Www.Demo.Test' }],
+          additionals: [
+            {
+              ...opt,
+              options: [{ code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 8, ip: '192.0.2.0' }],
+            },
+          ],
+        }),
         'FORMERR',
         1,
       ],
@@ -588,11 +831,18 @@ describe('handler responses for the demo zone, read back by dns-packet', () => {
 
   it('holds for random letter case, EDNS options and transports', () => {
     const arb = fc
-      .tuple(fc.constantFrom(...CASES), ednsArb.map((e) => (e ? { ...e, ednsVersion: 0, udpPayloadSize: Math.max(e.udpPayloadSize, 512) } : null)), fc.constantFrom(UDP, TCP))
+      .tuple(
+        fc.constantFrom(...CASES),
+        ednsArb.map((e) => (e ? { ...e, ednsVersion: 0, udpPayloadSize: Math.max(e.udpPayloadSize, 512) } : null)),
+        fc.constantFrom(UDP, TCP),
+      )
       .chain(([c, edns, transport]) =>
-        fc
-          .array(fc.boolean(), { minLength: c[0].length, maxLength: c[0].length })
-          .map((upper) => ({ c, edns, transport, asked: [...c[0]].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch)).join('') })),
+        fc.array(fc.boolean(), { minLength: c[0].length, maxLength: c[0].length }).map((upper) => ({
+          c,
+          edns,
+          transport,
+          asked: [...c[0]].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch)).join(''),
+        })),
       );
     fc.assert(
       fc.property(arb, ({ c, edns, transport, asked }) => check(asked, c[1], c[3] ?? 'IN', c[2], edns, transport)),

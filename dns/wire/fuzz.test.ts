@@ -30,10 +30,28 @@ const label = fc.string({ unit: fc.constantFrom(...LDH), minLength: 1, maxLength
 const randomName = fc.array(label, { minLength: 1, maxLength: 5 }).map((labels) => labels.join('.'));
 
 const DEMO_NAMES = [
-  'demo.test', 'www.demo.test', 'docs.demo.test', 'static.demo.test', 'status.demo.test', 'api.demo.test',
-  'mail.demo.test', 'ns1.demo.test', 'ns2.demo.test', '_https._tcp.demo.test', '_tcp.demo.test', '_dmarc.demo.test',
-  'lab.demo.test', 'ns.lab.demo.test', 'x.lab.demo.test', 'cdn.demo.test', 'foo.cdn.demo.test', 'nope.demo.test',
-  'id.server', 'hostname.bind', 'version.bind', '.',
+  'demo.test',
+  'www.demo.test',
+  'docs.demo.test',
+  'static.demo.test',
+  'status.demo.test',
+  'api.demo.test',
+  'mail.demo.test',
+  'ns1.demo.test',
+  'ns2.demo.test',
+  '_https._tcp.demo.test',
+  '_tcp.demo.test',
+  '_dmarc.demo.test',
+  'lab.demo.test',
+  'ns.lab.demo.test',
+  'x.lab.demo.test',
+  'cdn.demo.test',
+  'foo.cdn.demo.test',
+  'nope.demo.test',
+  'id.server',
+  'hostname.bind',
+  'version.bind',
+  '.',
 ];
 
 function randomCase(name: string): fc.Arbitrary<string> {
@@ -51,8 +69,27 @@ const demoName = fc
 const qname = fc.oneof(randomName, demoName);
 
 const QTYPES = [
-  'A', 'AAAA', 'NS', 'SOA', 'MX', 'TXT', 'SRV', 'CAA', 'CNAME', 'PTR', 'ANY', 'DS', 'HINFO', 'OPT', 'AXFR', 'IXFR',
-  'UNKNOWN_64', 'UNKNOWN_65', 'UNKNOWN_253', 'UNKNOWN_254', 'UNKNOWN_65280',
+  'A',
+  'AAAA',
+  'NS',
+  'SOA',
+  'MX',
+  'TXT',
+  'SRV',
+  'CAA',
+  'CNAME',
+  'PTR',
+  'ANY',
+  'DS',
+  'HINFO',
+  'OPT',
+  'AXFR',
+  'IXFR',
+  'UNKNOWN_64',
+  'UNKNOWN_65',
+  'UNKNOWN_253',
+  'UNKNOWN_254',
+  'UNKNOWN_65280',
 ];
 const QCLASSES = ['IN', 'IN', 'IN', 'IN', 'CH', 'ANY', 'HS'];
 
@@ -65,7 +102,11 @@ function masked(bytes: Uint8Array, prefix: number): number[] {
 
 const ecsOption = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 32 }), fc.uint8Array({ minLength: 4, maxLength: 4 })).map(([prefix, b]) => ({
-    code: 8, family: 1, sourcePrefixLength: prefix, scopePrefixLength: 0, ip: masked(b, prefix).join('.'),
+    code: 8,
+    family: 1,
+    sourcePrefixLength: prefix,
+    scopePrefixLength: 0,
+    ip: masked(b, prefix).join('.'),
   })),
   fc.tuple(fc.integer({ min: 0, max: 128 }), fc.uint8Array({ minLength: 16, maxLength: 16 })).map(([prefix, b]) => {
     const m = masked(b, prefix);
@@ -91,7 +132,10 @@ const ednsOptions = fc
 const edns = fc.option(
   fc.record({
     udpPayloadSize: fc.oneof(fc.constantFrom(512, 1232, 4096), fc.integer({ min: 1, max: 65535 })),
-    ednsVersion: fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.integer({ min: 1, max: 255 }), weight: 1 }),
+    ednsVersion: fc.oneof(
+      { arbitrary: fc.constant(0), weight: 5 },
+      { arbitrary: fc.integer({ min: 1, max: 255 }), weight: 1 },
+    ),
     dnssecOk: fc.boolean(),
     options: ednsOptions,
   }),
@@ -115,10 +159,16 @@ const validQuery = fc
       flags: (q.rd ? dnsPacket.RECURSION_DESIRED : 0) | (q.cd ? dnsPacket.CHECKING_DISABLED : 0),
       questions: [{ name: q.name, type: q.type, class: q.cls }],
       additionals: q.edns
-        ? [{
-            type: 'OPT', name: '.', udpPayloadSize: q.edns.udpPayloadSize, ednsVersion: q.edns.ednsVersion,
-            flags: q.edns.dnssecOk ? dnsPacket.DNSSEC_OK : 0, options: q.edns.options,
-          }]
+        ? [
+            {
+              type: 'OPT',
+              name: '.',
+              udpPayloadSize: q.edns.udpPayloadSize,
+              ednsVersion: q.edns.ednsVersion,
+              flags: q.edns.dnssecOk ? dnsPacket.DNSSEC_OK : 0,
+              options: q.edns.options,
+            },
+          ]
         : [],
     }),
   );
@@ -136,10 +186,18 @@ type Mutation =
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), pos: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant('truncate' as const), pos: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), pos: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 12 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    pos: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 12 }),
+  }),
   fc.record({ kind: fc.constant('delete' as const), pos: fc.nat(), count: fc.integer({ min: 1, max: 8 }) }),
   // Bytes that mean something to a DNS parser: label-length edges, pointer prefix, OPT, ECS.
-  fc.record({ kind: fc.constant('set' as const), pos: fc.nat(), byte: fc.constantFrom(0x00, 0x01, 0x3f, 0x40, 0x80, 0xbf, 0xc0, 0xff, 0x29, 0x08, 0x03) }),
+  fc.record({
+    kind: fc.constant('set' as const),
+    pos: fc.nat(),
+    byte: fc.constantFrom(0x00, 0x01, 0x3f, 0x40, 0x80, 0xbf, 0xc0, 0xff, 0x29, 0x08, 0x03),
+  }),
   fc.record({
     kind: fc.constant('count' as const),
     field: fc.integer({ min: 0, max: 3 }),
@@ -179,11 +237,17 @@ function mutate(original: Buffer, mutations: readonly Mutation[]): Buffer {
   return Buffer.from(msg);
 }
 
-const mutatedQuery = fc.tuple(validQuery, fc.array(mutation, { minLength: 0, maxLength: 4 })).map(([q, ms]) => mutate(q, ms));
+const mutatedQuery = fc
+  .tuple(validQuery, fc.array(mutation, { minLength: 0, maxLength: 4 }))
+  .map(([q, ms]) => mutate(q, ms));
 
 /** A header that passes the first checks (QR=0, opcode 0, QDCOUNT 1), then random bytes. */
 const plausibleGarbage = fc
-  .tuple(fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ maxLength: 588 }))
+  .tuple(
+    fc.integer({ min: 0, max: 0xffff }),
+    fc.uint8Array({ minLength: 4, maxLength: 4 }),
+    fc.uint8Array({ maxLength: 588 }),
+  )
   .map(([id, counts, body]) => {
     const h = Buffer.alloc(12);
     h.writeUInt16BE(id, 0);
@@ -264,7 +328,10 @@ describe('decodeQuery never throws', () => {
   });
 
   it('on a plausible header followed by arbitrary bytes', () => {
-    fc.assert(fc.property(plausibleGarbage, (msg) => void checkDecode(msg)), { seed: SEED + 1, numRuns: 2000 });
+    fc.assert(
+      fc.property(plausibleGarbage, (msg) => void checkDecode(msg)),
+      { seed: SEED + 1, numRuns: 2000 },
+    );
   });
 
   it('on unmutated valid queries, which all decode as queries', () => {
@@ -324,7 +391,9 @@ describe('QueryHandler.handle on hostile input', () => {
     try {
       decoded = dnsPacket.decode(res);
     } catch (e) {
-      throw new Error(`dns-packet cannot decode the response ${res.toString('hex')} to ${msg.toString('hex')}: ${(e as Error).message}`);
+      throw new Error(
+        `dns-packet cannot decode the response ${res.toString('hex')} to ${msg.toString('hex')}: ${(e as Error).message}`,
+      );
     }
     expect(decodedBytes(), 'response has trailing bytes').toBe(res.length);
     expect(decoded.flag_qr).toBe(true);
@@ -345,25 +414,35 @@ describe('QueryHandler.handle on hostile input', () => {
       expect(res.length).toBeLessThanOrEqual(MAX_UDP_PAYLOAD);
       const d = decodeQuery(msg);
       if (d.kind === 'query' && d.query.edns === null) expect(res.length).toBeLessThanOrEqual(512);
-      if (d.kind === 'query' && d.query.edns) expect(res.length).toBeLessThanOrEqual(Math.min(d.query.edns.udpSize, MAX_UDP_PAYLOAD));
+      if (d.kind === 'query' && d.query.edns)
+        expect(res.length).toBeLessThanOrEqual(Math.min(d.query.edns.udpSize, MAX_UDP_PAYLOAD));
     }
   }
 
   const transport = fc.constantFrom<TransportId>(UDP, TCP);
 
   it('answers valid queries with parseable responses', () => {
-    fc.assert(fc.property(validQuery, transport, (msg, t) => checkHandle(msg, t)), { seed: SEED + 4, numRuns: 1500 });
+    fc.assert(
+      fc.property(validQuery, transport, (msg, t) => checkHandle(msg, t)),
+      { seed: SEED + 4, numRuns: 1500 },
+    );
   });
 
   it('never throws on mutated queries and answers with parseable responses or nothing', () => {
-    fc.assert(fc.property(mutatedQuery, transport, (msg, t) => checkHandle(msg, t)), { seed: SEED + 5, numRuns: 3000 });
+    fc.assert(
+      fc.property(mutatedQuery, transport, (msg, t) => checkHandle(msg, t)),
+      { seed: SEED + 5, numRuns: 3000 },
+    );
   });
 
   it('never throws on arbitrary bytes', () => {
-    fc.assert(fc.property(fc.oneof(randomBytes, plausibleGarbage), transport, (msg, t) => checkHandle(msg, t)), {
-      seed: SEED + 6,
-      numRuns: 2000,
-    });
+    fc.assert(
+      fc.property(fc.oneof(randomBytes, plausibleGarbage), transport, (msg, t) => checkHandle(msg, t)),
+      {
+        seed: SEED + 6,
+        numRuns: 2000,
+      },
+    );
   });
 
   it(`never stalls: every call returned within ${STALL_MS} ms`, () => {

@@ -112,7 +112,16 @@ export function wireToText(wire: Uint8Array): string {
     if (len === undefined || len === 0) break;
     for (let i = off + 1; i <= off + len; i++) {
       const c = wire[i]!;
-      if (c === 0x2e || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b || c === 0x24 || c === 0x40) {
+      if (
+        c === 0x2e ||
+        c === 0x5c ||
+        c === 0x22 ||
+        c === 0x28 ||
+        c === 0x29 ||
+        c === 0x3b ||
+        c === 0x24 ||
+        c === 0x40
+      ) {
         out += '\\' + String.fromCharCode(c);
       } else if (c <= 0x20 || c >= 0x7f) {
         out += '\\' + String(c).padStart(3, '0');

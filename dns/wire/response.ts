@@ -19,7 +19,9 @@ export interface ResponseHeader {
 
 export function headerFlags(opcode: number, rd: boolean, aa: boolean, tc: boolean, rcode: number): number {
   // RA is never set: Meridian is authoritative only.
-  return Flag.QR | ((opcode & 0xf) << 11) | (aa ? Flag.AA : 0) | (tc ? Flag.TC : 0) | (rd ? Flag.RD : 0) | (rcode & 0xf);
+  return (
+    Flag.QR | ((opcode & 0xf) << 11) | (aa ? Flag.AA : 0) | (tc ? Flag.TC : 0) | (rd ? Flag.RD : 0) | (rcode & 0xf)
+  );
 }
 
 export function writeHeader(buf: Buffer, h: ResponseHeader): void {
@@ -75,4 +77,3 @@ export function writeOpt(w: MessageWriter, opt: ResponseOpt): void {
   }
   w.buf.writeUInt16BE(w.off - lenAt - 2, lenAt);
 }
-

@@ -18,7 +18,10 @@ export interface WorkerSetup {
 export const WORKER_SETUP_ENV = 'MERIDIAN_DNS_WORKER';
 
 /** Questions that expect a reply with the same id. */
-export type WorkerRequest = { readonly kind: 'reload'; readonly id: number } | { readonly kind: 'metrics'; readonly id: number } | { readonly kind: 'resolvers'; readonly id: number };
+export type WorkerRequest =
+  | { readonly kind: 'reload'; readonly id: number }
+  | { readonly kind: 'metrics'; readonly id: number }
+  | { readonly kind: 'resolvers'; readonly id: number };
 
 export type ToWorker = WorkerRequest | { readonly kind: 'health'; readonly snapshot: HealthSnapshot };
 

@@ -10,7 +10,13 @@ export function startDnsPrimary(setup: DnsSetup): Promise<DnsService> {
   return startServerWide(setup, async ({ health, anycast }) => {
     // One snapshot carries both: workers clear their decisions once for either change.
     const snapshot = () => ({ ...health.snapshot(), anycast: anycast.snapshot() });
-    const pool = await DnsPool.start({ configFile: setup.opts.configFile, listen: setup.listen, count: setup.workers, log: setup.log, health: snapshot });
+    const pool = await DnsPool.start({
+      configFile: setup.opts.configFile,
+      listen: setup.listen,
+      count: setup.workers,
+      log: setup.log,
+      health: snapshot,
+    });
     health.onUpdate = () => pool.pushHealth(snapshot());
     anycast.onUpdate = () => pool.pushHealth(snapshot());
     return {

@@ -18,7 +18,8 @@ function send(msg: FromWorker, then?: () => void): void {
 
 async function main(): Promise<void> {
   const setupText = process.env[WORKER_SETUP_ENV];
-  if (!cluster.isWorker || !setupText) throw new Error('dns/workers/worker-main.js runs only as a worker of `meridian dns --workers N`');
+  if (!cluster.isWorker || !setupText)
+    throw new Error('dns/workers/worker-main.js runs only as a worker of `meridian dns --workers N`');
   const setup = JSON.parse(setupText) as WorkerSetup;
   const config = await loadDnsConfig(setup.configFile);
   const log = createLogger({ service: 'dns', level: config.settings.log.level }).child({ worker: cluster.worker!.id });
@@ -27,14 +28,21 @@ async function main(): Promise<void> {
   const health = new SnapshotHealth();
   health.apply(setup.health);
   const resolvers = new ResolverTable();
-  const core = await DnsCore.open({ configFile: setup.configFile, log, metrics, health, resolvers, servingWorkers: setup.workers }, config);
+  const core = await DnsCore.open(
+    { configFile: setup.configFile, log, metrics, health, resolvers, servingWorkers: setup.workers },
+    config,
+  );
   await core.listen(setup.listen);
 
   const answer = async (req: Extract<ToWorker, { id: number }>): Promise<Replies[keyof Replies]> => {
     switch (req.kind) {
       case 'reload': {
         const result = await core.reload();
-        if (!result.ok) log.error({ error: result.error }, 'config reload refused by this worker; it keeps serving the previous config');
+        if (!result.ok)
+          log.error(
+            { error: result.error },
+            'config reload refused by this worker; it keeps serving the previous config',
+          );
         return result;
       }
       case 'metrics':

@@ -69,7 +69,8 @@ const TARGET_TYPES = [Type.NS, Type.MX, Type.SRV];
 export function compileZones(sources: readonly ZoneSource[]): Map<string, Zone> {
   const zones = new Map<string, Zone>();
   for (const source of sources) {
-    if (zones.has(source.origin.key)) throw new ZoneError(source.where, `zone ${keyToText(source.origin.key)} is defined twice`);
+    if (zones.has(source.origin.key))
+      throw new ZoneError(source.where, `zone ${keyToText(source.origin.key)} is defined twice`);
     zones.set(source.origin.key, compileZone(source));
   }
   for (const zone of zones.values()) checkTargets(zone, zones, sources);
@@ -112,12 +113,18 @@ function compileZone(source: ZoneSource): Zone {
       node = { name: route.owner, rrsets: [] };
       nodes.set(route.owner.key, node);
     }
-    if (node.route) throw new ZoneError(route.where, `${keyToText(route.owner.key)} is already routed at ${node.route.where}`);
+    if (node.route)
+      throw new ZoneError(route.where, `${keyToText(route.owner.key)} is already routed at ${node.route.where}`);
     // The apex may be routed (its SOA and NS stay); a delegation point may not.
-    const conflicting = route.owner.key === apexKey ? [Type.A, Type.AAAA, Type.CNAME] : [Type.A, Type.AAAA, Type.CNAME, Type.NS];
+    const conflicting =
+      route.owner.key === apexKey ? [Type.A, Type.AAAA, Type.CNAME] : [Type.A, Type.AAAA, Type.CNAME, Type.NS];
     for (const type of conflicting) {
       const other = entryOf(node, type);
-      if (other) throw new ZoneError(route.where, `routed name ${keyToText(route.owner.key)} cannot also have ${typeName(type)} records (${other.first.where})`);
+      if (other)
+        throw new ZoneError(
+          route.where,
+          `routed name ${keyToText(route.owner.key)} cannot also have ${typeName(type)} records (${other.first.where})`,
+        );
     }
     node.route = route;
   }
@@ -126,7 +133,8 @@ function compileZone(source: ZoneSource): Zone {
   const soa = apex && entryOf(apex, Type.SOA);
   if (!apex || !soa) throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no SOA record at its apex`);
   if (soa.rrset.rdata.length > 1) throw new ZoneError(soa.first.where, 'a zone has exactly one SOA record');
-  if (!entryOf(apex, Type.NS)) throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no NS records at its apex`);
+  if (!entryOf(apex, Type.NS))
+    throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no NS records at its apex`);
 
   for (const node of nodes.values()) checkNode(node, apexKey);
   addEmptyNonTerminals(nodes, apexKey);
@@ -145,7 +153,8 @@ function compileZone(source: ZoneSource): Zone {
   for (const node of byLength.flat()) {
     // Arrays sized exactly: one grown by push keeps room for 16 more, ~130 bytes per name.
     const list = new Array<RRset>(node.rrsets.length);
-    for (const [i, { rrset }] of node.rrsets.entries()) list[i] = rrset.rdata.length === 1 ? rrset : { ...rrset, rdata: rrset.rdata.slice() };
+    for (const [i, { rrset }] of node.rrsets.entries())
+      list[i] = rrset.rdata.length === 1 ? rrset : { ...rrset, rdata: rrset.rdata.slice() };
     const rrsets = list.length === 0 ? RRsetsByType.EMPTY : new RRsetsByType(list);
     const parent = node.name.key === apexKey ? undefined : zone.nodes.get(parentKey(node.name.key)!);
     const route = node.route ? { pool: node.route.pool, ttl: node.route.ttl, answers: node.route.answers } : null;
@@ -158,9 +167,12 @@ function compileZone(source: ZoneSource): Zone {
     };
     if (built.delegation) {
       checkOccluded(node, built.delegation);
-      if (node.route) throw new ZoneError(node.route.where, `routed name ${keyToText(node.name.key)} is below the delegation to ${keyToText(built.delegation.name.key)}`);
-    }
-    else if (node.name.key !== apexKey && rrsets.has(Type.NS)) built.delegation = built;
+      if (node.route)
+        throw new ZoneError(
+          node.route.where,
+          `routed name ${keyToText(node.name.key)} is below the delegation to ${keyToText(built.delegation.name.key)}`,
+        );
+    } else if (node.name.key !== apexKey && rrsets.has(Type.NS)) built.delegation = built;
     zone.nodes.set(node.name.key, built);
   }
   return zone;
@@ -168,7 +180,10 @@ function compileZone(source: ZoneSource): Zone {
 
 /** Below a zone cut only glue may exist: anything else would never be served (RFC 1034 §4.2.1). */
 function checkOccluded(node: MutableNode, cut: ZoneNode): void {
-  for (const { rrset: { type }, first } of node.rrsets) {
+  for (const {
+    rrset: { type },
+    first,
+  } of node.rrsets) {
     if (!GLUE_TYPES.has(type)) {
       throw new ZoneError(
         first.where,
@@ -182,17 +197,23 @@ function checkNode(node: MutableNode, apexKey: string): void {
   const name = keyToText(node.name.key);
   const cname = entryOf(node, Type.CNAME);
   if (cname) {
-    if (cname.rrset.rdata.length > 1) throw new ZoneError(cname.first.where, `${name} has more than one CNAME (RFC 1034 §3.6.2)`);
+    if (cname.rrset.rdata.length > 1)
+      throw new ZoneError(cname.first.where, `${name} has more than one CNAME (RFC 1034 §3.6.2)`);
     for (const other of node.rrsets) {
       if (other.rrset.type !== Type.CNAME) {
-        throw new ZoneError(cname.first.where, `CNAME at ${name} cannot coexist with other data (${typeName(other.rrset.type)} at ${other.first.where}) (RFC 1034 §3.6.2)`);
+        throw new ZoneError(
+          cname.first.where,
+          `CNAME at ${name} cannot coexist with other data (${typeName(other.rrset.type)} at ${other.first.where}) (RFC 1034 §3.6.2)`,
+        );
       }
     }
   }
   const soa = entryOf(node, Type.SOA);
-  if (soa && node.name.key !== apexKey) throw new ZoneError(soa.first.where, `SOA at ${name} is not at the zone apex ${keyToText(apexKey)}`);
+  if (soa && node.name.key !== apexKey)
+    throw new ZoneError(soa.first.where, `SOA at ${name} is not at the zone apex ${keyToText(apexKey)}`);
   const ns = entryOf(node, Type.NS);
-  if (ns && node.name.key.startsWith(WILDCARD_LABEL)) throw new ZoneError(ns.first.where, `NS at wildcard ${name} is not allowed (RFC 4592 §4.2)`);
+  if (ns && node.name.key.startsWith(WILDCARD_LABEL))
+    throw new ZoneError(ns.first.where, `NS at wildcard ${name} is not allowed (RFC 4592 §4.2)`);
 }
 
 /** Every ancestor of a name with data exists too (RFC 4592 §2.2.2), so it must not be NXDOMAIN. */

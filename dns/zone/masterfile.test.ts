@@ -78,7 +78,12 @@ describe('parseMasterFile on a realistic zone', () => {
 
   it('finds every record with its owner, TTL, type and rdata', () => {
     expect(records.map(brief)).toEqual([
-      ['demo.test.', 3600, 'SOA', ['ns1.demo.test.', 'hostmaster.demo.test.', '2024061501', '7200', '3600', '1209600', '300']],
+      [
+        'demo.test.',
+        3600,
+        'SOA',
+        ['ns1.demo.test.', 'hostmaster.demo.test.', '2024061501', '7200', '3600', '1209600', '300'],
+      ],
       ['demo.test.', 3600, 'NS', ['ns1']],
       ['demo.test.', 3600, 'NS', ['ns2.demo.test.']],
       ['demo.test.', 3600, 'MX', ['10', 'mail']],
@@ -350,11 +355,7 @@ describe('parseMasterFile $INCLUDE', () => {
 
   it('reports errors in the included file at its own file and line', () => {
     const err = errorOf('$TTL 1\n$INCLUDE bad.inc', { readInclude });
-    expect([err.file, err.line, err.message]).toEqual([
-      'bad.inc',
-      3,
-      'bad.inc:3: class CH is not supported (only IN)',
-    ]);
+    expect([err.file, err.line, err.message]).toEqual(['bad.inc', 3, 'bad.inc:3: class CH is not supported (only IN)']);
   });
 
   it('fails without readInclude, on unreadable files, and past depth 10', () => {
@@ -364,9 +365,7 @@ describe('parseMasterFile $INCLUDE', () => {
     expect(errorOf('$INCLUDE missing.inc', { readInclude }).message).toBe(
       "demo.zone:1: cannot read $INCLUDE file 'missing.inc': ENOENT: no such file 'missing.inc'",
     );
-    expect(errorOf('$INCLUDE self.inc', { readInclude }).message).toBe(
-      'self.inc:1: $INCLUDE nested more than 10 deep',
-    );
+    expect(errorOf('$INCLUDE self.inc', { readInclude }).message).toBe('self.inc:1: $INCLUDE nested more than 10 deep');
     expect(errorOf('$INCLUDE', { readInclude }).message).toMatch(/takes a file name/);
   });
 
@@ -393,7 +392,9 @@ describe('parseMasterFile syntax errors', () => {
 
   it('reports a stray or nested parenthesis where it is', () => {
     expect(errorOf('$TTL 1\na A 1.1.1.1 )').message).toBe("demo.zone:2: ')' without a matching '('");
-    expect(errorOf('a 1 TXT ( "x"\n ( "y" ) )').message).toMatch(/^demo\.zone:2: nested '\(' \(the open one is on line 1\)/);
+    expect(errorOf('a 1 TXT ( "x"\n ( "y" ) )').message).toMatch(
+      /^demo\.zone:2: nested '\(' \(the open one is on line 1\)/,
+    );
   });
 
   it('reports an unterminated quote at the line it began on', () => {
@@ -413,9 +414,40 @@ describe('parseMasterFile syntax errors', () => {
 describe('parseMasterFile on arbitrary input', () => {
   // Fragments that reach the interesting paths far more often than random characters would.
   const fragment = fc.constantFrom(
-    '$ORIGIN', '$TTL', '$INCLUDE', '$FOO', '(', ')', '"', '\\', '\\"', '\\065', '\\999', ';', ' ', '\t',
-    '\n', '\r\n', '@', '.', '..', 'a', 'www', 'IN', 'CH', 'A', 'SOA', 'TXT', 'TYPE65280', '\\#', '300',
-    '1h', '1x', '99999999999', 'x'.repeat(64), 'inc',
+    '$ORIGIN',
+    '$TTL',
+    '$INCLUDE',
+    '$FOO',
+    '(',
+    ')',
+    '"',
+    '\\',
+    '\\"',
+    '\\065',
+    '\\999',
+    ';',
+    ' ',
+    '\t',
+    '\n',
+    '\r\n',
+    '@',
+    '.',
+    '..',
+    'a',
+    'www',
+    'IN',
+    'CH',
+    'A',
+    'SOA',
+    'TXT',
+    'TYPE65280',
+    '\\#',
+    '300',
+    '1h',
+    '1x',
+    '99999999999',
+    'x'.repeat(64),
+    'inc',
   );
   // Lines shaped like records, so that many inputs parse and later lines see earlier state.
   const recordLine = fc

@@ -279,7 +279,7 @@ function checkName(text: string): { absolute: boolean } {
   if (text === '') throw new TextError('empty name');
   let wire = 1; // the root label's length byte
   let label = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text.charAt(i);
     if (c === '.') {
       if (label === 0) throw new TextError(`empty label in name '${text}'`);

@@ -67,7 +67,9 @@ describe('RDATA in presentation form', () => {
     expect(bytes(parse(Type.CAA, '0 issue "ca.test"'))).toEqual(Buffer.from('\x00\x05issueca.test', 'latin1'));
     expect(() => parse(Type.CAA, '0 is-sue "x"')).toThrow(/CAA tag/);
     const soa = parse(Type.SOA, 'ns1 admin 2026112201 2h 1h 2w 5m');
-    expect(bytes(soa).subarray(-20).toString('hex')).toBe('78c404c9' + '00001c20' + '00000e10' + '00127500' + '0000012c');
+    expect(bytes(soa).subarray(-20).toString('hex')).toBe(
+      '78c404c9' + '00001c20' + '00000e10' + '00127500' + '0000012c',
+    );
   });
 
   it('parses TXT character-strings with escapes and refuses one over 255 bytes', () => {

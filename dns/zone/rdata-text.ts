@@ -10,7 +10,16 @@ import { TextError, parseTtl, unescapeCharString, type Token } from './text.js';
 
 /** The types a zone may hold; anything else needs RFC 3597 generic syntax (`\# len hex`). */
 export const SUPPORTED_TYPES: ReadonlySet<number> = new Set([
-  Type.A, Type.AAAA, Type.NS, Type.CNAME, Type.PTR, Type.SOA, Type.MX, Type.TXT, Type.SRV, Type.CAA,
+  Type.A,
+  Type.AAAA,
+  Type.NS,
+  Type.CNAME,
+  Type.PTR,
+  Type.SOA,
+  Type.MX,
+  Type.TXT,
+  Type.SRV,
+  Type.CAA,
 ]);
 
 /** Parses the RDATA tokens of one record of `type`; throws TextError naming what is wrong. */
@@ -89,7 +98,8 @@ class Reader {
 
   int(what: string, max: number): number {
     const text = this.word(what);
-    if (!/^\d+$/.test(text) || Number(text) > max) throw new TextError(`${what} '${text}' is not a whole number from 0 to ${max}`);
+    if (!/^\d+$/.test(text) || Number(text) > max)
+      throw new TextError(`${what} '${text}' is not a whole number from 0 to ${max}`);
     return Number(text);
   }
 
@@ -150,24 +160,35 @@ function txt(tokens: Token[]): Buffer {
 
 function charString(t: Token): Buffer {
   const bytes = unescapeCharString(t);
-  if (bytes.length > 255) throw new TextError(`string of ${bytes.length} bytes; a DNS <character-string> holds at most 255 (split it into several quoted strings)`);
+  if (bytes.length > 255)
+    throw new TextError(
+      `string of ${bytes.length} bytes; a DNS <character-string> holds at most 255 (split it into several quoted strings)`,
+    );
   return Buffer.concat([Buffer.from([bytes.length]), bytes]);
 }
 
 /** RFC 8659: flags, tag (letters and digits), value (rest of the RDATA, no length byte). */
 function caa(flags: number, tag: string, value: Token): Buffer {
   if (!/^[A-Za-z0-9]{1,15}$/.test(tag)) throw new TextError(`CAA tag '${tag}' must be 1 to 15 letters or digits`);
-  return Buffer.concat([Buffer.from([flags, tag.length]), Buffer.from(tag, 'ascii'), Buffer.from(unescapeCharString(value))]);
+  return Buffer.concat([
+    Buffer.from([flags, tag.length]),
+    Buffer.from(tag, 'ascii'),
+    Buffer.from(unescapeCharString(value)),
+  ]);
 }
 
 /** RFC 3597 §5: `\# <length> <hex words>`. */
 function parseGeneric(tokens: readonly Token[]): RData {
   const lenText = tokens[1]?.text;
   if (lenText === undefined || !/^\d+$/.test(lenText)) throw new TextError("generic RDATA '\\#' needs a length");
-  const hex = tokens.slice(2).map((t) => t.text).join('');
+  const hex = tokens
+    .slice(2)
+    .map((t) => t.text)
+    .join('');
   if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 !== 0) throw new TextError('generic RDATA has invalid hex');
   const bytes = Buffer.from(hex, 'hex');
-  if (bytes.length !== Number(lenText)) throw new TextError(`generic RDATA says ${lenText} bytes but has ${bytes.length}`);
+  if (bytes.length !== Number(lenText))
+    throw new TextError(`generic RDATA says ${lenText} bytes but has ${bytes.length}`);
   return [bytes];
 }
 

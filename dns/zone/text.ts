@@ -24,8 +24,7 @@ export type Lexeme = Token | '(' | ')';
 const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
 
 // BIND's master-file lexer also ends a word at a quote, so `a"b c"` is two tokens.
-const endsWord = (c: string): boolean =>
-  isSpace(c) || c === ';' || c === '(' || c === ')' || c === '"';
+const endsWord = (c: string): boolean => isSpace(c) || c === ';' || c === '(' || c === ')' || c === '"';
 
 /**
  * Split text into lexemes. Comments (`;` outside quotes, to the end of the line) are dropped.

@@ -30,7 +30,11 @@ export interface Zone {
 
 /** The deepest zone whose apex is `key` or an ancestor of it. */
 export function findZone(zones: ReadonlyMap<string, Zone>, key: string): Zone | undefined {
-  for (let k: string | undefined = key; k !== undefined; k = k.length === 0 ? undefined : k.slice(k.charCodeAt(0) + 1)) {
+  for (
+    let k: string | undefined = key;
+    k !== undefined;
+    k = k.length === 0 ? undefined : k.slice(k.charCodeAt(0) + 1)
+  ) {
     const zone = zones.get(k);
     if (zone) return zone;
   }

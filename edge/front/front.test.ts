@@ -38,17 +38,27 @@ const serverSockets = new Map<number, Socket>();
 beforeAll(async () => {
   origin = await startOrigin();
   for (const path of ['/obj', '/a', '/b', '/other', '/split', '/auth', '/big']) {
-    origin.route(path, reply(200, { 'cache-control': 'public, max-age=60', 'content-type': 'text/plain' }, `body of ${path}\n`));
+    origin.route(
+      path,
+      reply(200, { 'cache-control': 'public, max-age=60', 'content-type': 'text/plain' }, `body of ${path}\n`),
+    );
   }
   origin.route('/large', reply(200, { 'cache-control': 'public, max-age=60' }, 'x'.repeat(LARGE_BYTES)));
   origin.route('/mid', reply(200, { 'cache-control': 'public, max-age=60' }, 'm'.repeat(MID_BYTES)));
   origin.route('/nostore', reply(200, { 'cache-control': 'no-store' }, 'fresh every time\n'));
   const dir = mkdtempSync(join(tmpdir(), 'meridian-front-'));
   const file = join(dir, 'meridian.yaml');
-  writeFileSync(file, `edge:\n  origin: "${origin.url}"\n  maxObjectBytes: 32MiB\npops:\n  - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [127.0.0.1], edge: "http://127.0.0.1:8080" }\n`);
+  writeFileSync(
+    file,
+    `edge:\n  origin: "${origin.url}"\n  maxObjectBytes: 32MiB\npops:\n  - { id: fra, location: { lat: 50.11, lon: 8.68 }, ipv4: [127.0.0.1], edge: "http://127.0.0.1:8080" }\n`,
+  );
   const config = await loadEdgeConfig(file, 'fra');
   core = new EdgeCore({ config, log: capturedLog().log, now: () => Date.now() + offset, registry: new Registry() });
-  const handle = requestHandler(core.state, { healthz: () => ({ status: 200, body: { ok: true } }), purge: ({ key, soft }) => core.purger.apply({ kind: 'url', key, soft }), token: undefined });
+  const handle = requestHandler(core.state, {
+    healthz: () => ({ status: 200, body: { ok: true } }),
+    purge: ({ key, soft }) => core.purger.apply({ kind: 'url', key, soft }),
+    token: undefined,
+  });
   server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
     viaNode++;
     handle(req, res);
@@ -103,7 +113,11 @@ function rawClient(): Promise<RawClient> {
         received: () => buf,
         closed,
         responses: async (n) => {
-          await waitFor(() => splitResponses(buf).length >= n, 5000, `${n} responses (have ${splitResponses(buf).length}: ${JSON.stringify(buf.slice(0, 300))})`);
+          await waitFor(
+            () => splitResponses(buf).length >= n,
+            5000,
+            `${n} responses (have ${splitResponses(buf).length}: ${JSON.stringify(buf.slice(0, 300))})`,
+          );
           return splitResponses(buf);
         },
       }),
@@ -209,11 +223,19 @@ describe('raw hit front', () => {
     const before = viaNode;
     const c = await rawClient();
     // hit (front), miss (node), then a hit and a HEAD that node:http now answers on this connection.
-    c.socket.write(get('/a') + get('/other') + get('/a') + 'HEAD /a HTTP/1.1\r\nHost: www.test\r\n\r\n' + get('/nostore'));
+    c.socket.write(
+      get('/a') + get('/other') + get('/a') + 'HEAD /a HTTP/1.1\r\nHost: www.test\r\n\r\n' + get('/nostore'),
+    );
     await waitFor(() => splitResponses(c.received(), new Set([3])).length >= 5, 5000, 'five responses');
     const rs = splitResponses(c.received(), new Set([3]));
     expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(rs.map((r) => r.body)).toEqual(['body of /a\n', 'body of /other\n', 'body of /a\n', '', 'fresh every time\n']);
+    expect(rs.map((r) => r.body)).toEqual([
+      'body of /a\n',
+      'body of /other\n',
+      'body of /a\n',
+      '',
+      'fresh every time\n',
+    ]);
     expect(rs[0]!.headers['cache-status']).toMatch(/; hit;/);
     expect(rs[1]!.headers['cache-status']).toMatch(/fwd=uri-miss/);
     expect(rs[3]!.headers['content-length']).toBe('11');
@@ -248,7 +270,13 @@ describe('raw hit front', () => {
 
   it('leaves requests the cache may not answer as they are to node:http (Authorization, Cache-Control, validators, /healthz)', async () => {
     await fill('/auth');
-    for (const extra of ['Authorization: Bearer x\r\n', 'Cache-Control: no-cache\r\n', 'If-None-Match: "x"\r\n', 'Pragma: no-cache\r\n', 'Range: bytes=0-1\r\n']) {
+    for (const extra of [
+      'Authorization: Bearer x\r\n',
+      'Cache-Control: no-cache\r\n',
+      'If-None-Match: "x"\r\n',
+      'Pragma: no-cache\r\n',
+      'Range: bytes=0-1\r\n',
+    ]) {
       const before = viaNode;
       const c = await rawClient();
       c.socket.write(get('/auth', extra));
@@ -344,7 +372,9 @@ describe('raw hit front', () => {
     c.socket.resume();
     const rs = await c.responses(n + 3);
     expect(rs.length).toBe(n + 3);
-    expect(rs.slice(0, n).every((r) => r.body.length === MID_BYTES && /; hit;/.test(r.headers['cache-status']!))).toBe(true);
+    expect(rs.slice(0, n).every((r) => r.body.length === MID_BYTES && /; hit;/.test(r.headers['cache-status']!))).toBe(
+      true,
+    );
     expect(rs.slice(n, n + 2).map((r) => r.body)).toEqual(['fresh every time\n', 'body of /a\n']);
     expect(rs[n + 2]!.body.length).toBe(MID_BYTES);
     expect(viaNode - before).toBe(3);

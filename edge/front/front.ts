@@ -56,7 +56,13 @@ export function attachHitFront(server: Server, state: EdgeState): HitFront | und
   };
 }
 
-function frontConnection(socket: Socket, state: EdgeState, server: Server, handOver: (s: Socket) => void, closed: () => void): void {
+function frontConnection(
+  socket: Socket,
+  state: EdgeState,
+  server: Server,
+  handOver: (s: Socket) => void,
+  closed: () => void,
+): void {
   const keepAliveMs = server.keepAliveTimeout;
   const keepAliveSeconds = Math.floor(keepAliveMs / 1000);
   // Behind a trusted TLS proxy the scheme it reports is part of the key (trusted-proxies.ts).
@@ -81,7 +87,13 @@ function frontConnection(socket: Socket, state: EdgeState, server: Server, handO
         const started = performance.now();
         const head = readPlainHead(s, pos, maxHeaderSize);
         if (head === undefined) break;
-        const hit = freshHit(state, head.method, head.target, head.headers, trusted ? forwardedScheme(head.headers['x-forwarded-proto']) : 'http');
+        const hit = freshHit(
+          state,
+          head.method,
+          head.target,
+          head.headers,
+          trusted ? forwardedScheme(head.headers['x-forwarded-proto']) : 'http',
+        );
         if (hit === undefined) break;
         const prefix = hitPrefix(hit.entry);
         if (prefix === null) break;

@@ -160,7 +160,15 @@ export function createContext(edge: EdgeState, req: EdgeRequest, background = fa
     origin: undefined,
     response: undefined,
     outcome: UNCACHEABLE,
-    status: { hit: false, fwd: undefined, fwdStatus: undefined, stored: false, collapsed: false, ttl: undefined, detail: undefined },
+    status: {
+      hit: false,
+      fwd: undefined,
+      fwdStatus: undefined,
+      stored: false,
+      collapsed: false,
+      ttl: undefined,
+      detail: undefined,
+    },
     background,
   };
 }

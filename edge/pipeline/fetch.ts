@@ -27,7 +27,9 @@ export async function forward(c: EdgeContext, conditional: boolean): Promise<Ori
     });
   } catch (err) {
     const kind = (err as { kind?: string }).kind;
-    edge.metrics.originError(kind === 'origin-timeout' ? 'timeout' : kind === 'origin-unreachable' ? 'unreachable' : 'error');
+    edge.metrics.originError(
+      kind === 'origin-timeout' ? 'timeout' : kind === 'origin-unreachable' ? 'unreachable' : 'error',
+    );
     throw err;
   }
   edge.metrics.fetched(res.statusCode, (performance.now() - started) / 1000);

@@ -16,7 +16,15 @@
 //   edge's to decide; the edge sends its own.
 // - Requests that are never stored (other methods, Range) forward everything else: their
 //   answers reach only the client that asked.
-import { appendForwardedFor, appendVia, connectionNamed, headerValue, HOP_BY_HOP, type HeaderMap, type IncomingHeaders } from '../headers.js';
+import {
+  appendForwardedFor,
+  appendVia,
+  connectionNamed,
+  headerValue,
+  HOP_BY_HOP,
+  type HeaderMap,
+  type IncomingHeaders,
+} from '../headers.js';
 import type { EdgeContext, ForwardRule } from './context.js';
 
 /** Known poisoning vectors: each makes some origin frameworks serve another URL, method, host, scheme or client. */
@@ -51,13 +59,32 @@ export const OVERRIDES: ReadonlySet<string> = new Set([
 ]);
 
 /** Set by the edge itself from what it knows. */
-const EDGE_SET: ReadonlySet<string> = new Set(['host', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
+const EDGE_SET: ReadonlySet<string> = new Set([
+  'host',
+  'via',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+]);
 
 /** What a cacheable request forwards by default: negotiation and context an origin must Vary on. */
-export const CACHEABLE_DEFAULT: ReadonlySet<string> = new Set(['accept', 'accept-language', 'authorization', 'cookie', 'origin', 'referer', 'user-agent']);
+export const CACHEABLE_DEFAULT: ReadonlySet<string> = new Set([
+  'accept',
+  'accept-language',
+  'authorization',
+  'cookie',
+  'origin',
+  'referer',
+  'user-agent',
+]);
 
 /** Fields never sent with a GET/HEAD: a body there could desync a shared upstream connection. */
-const BODY_FIELDS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'content-type', 'content-encoding']);
+const BODY_FIELDS: ReadonlySet<string> = new Set([
+  'content-length',
+  'transfer-encoding',
+  'content-type',
+  'content-encoding',
+]);
 
 /** undici refuses Expect; node already answered 100-continue to the client. */
 const NEVER: ReadonlySet<string> = new Set(['expect']);
@@ -69,7 +96,8 @@ export function forwardRule(extra: readonly string[]): ForwardRule {
 /** Whether the client's `name` (lower-case) goes upstream. */
 export function forwards(rule: ForwardRule, name: string, cacheable: boolean, withBody: boolean): boolean {
   if (rule.extra.has(name)) return true;
-  if (EDGE_SET.has(name) || OVERRIDES.has(name) || NEVER.has(name) || HOP_BY_HOP.has(name) || name.startsWith('proxy-')) return false;
+  if (EDGE_SET.has(name) || OVERRIDES.has(name) || NEVER.has(name) || HOP_BY_HOP.has(name) || name.startsWith('proxy-'))
+    return false;
   if (cacheable) return CACHEABLE_DEFAULT.has(name);
   return withBody || !BODY_FIELDS.has(name);
 }
@@ -101,7 +129,10 @@ export function forwardHeaders(c: EdgeContext, conditional: boolean): HeaderMap 
   headers['x-forwarded-proto'] = req.scheme;
   // Only a trusted proxy in front, or our own edges (a PoP using this one as shield), pass the
   // chain on; a client's is dropped.
-  const xff = appendForwardedFor(req.internal || req.trustedPeer ? req.headers['x-forwarded-for'] : undefined, req.clientAddress);
+  const xff = appendForwardedFor(
+    req.internal || req.trustedPeer ? req.headers['x-forwarded-for'] : undefined,
+    req.clientAddress,
+  );
   if (xff !== undefined) headers['x-forwarded-for'] = xff;
   if (c.cacheable) {
     headers['accept-encoding'] = req.encoding;

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileQueryFilter, keyOfUrl, normaliseEncoding, normaliseHost, normaliseQuery, normaliseTarget } from './key.js';
+import {
+  compileQueryFilter,
+  keyOfUrl,
+  normaliseEncoding,
+  normaliseHost,
+  normaliseQuery,
+  normaliseTarget,
+} from './key.js';
 
 const deny = compileQueryFilter({ deny: ['utm_*', 'fbclid', 'gclid'] });
 
@@ -19,7 +26,9 @@ describe('cache key', () => {
   });
 
   it('is idempotent and order-insensitive', () => {
-    const param = fc.tuple(fc.constantFrom('a', 'b', 'utm_x', 'fbclid', 'c'), fc.stringMatching(/^[a-z0-9]{0,3}$/)).map(([k, v]) => `${k}=${v}`);
+    const param = fc
+      .tuple(fc.constantFrom('a', 'b', 'utm_x', 'fbclid', 'c'), fc.stringMatching(/^[a-z0-9]{0,3}$/))
+      .map(([k, v]) => `${k}=${v}`);
     fc.assert(
       fc.property(fc.uniqueArray(param, { selector: (p) => p.split('=')[0] }), (params) => {
         const once = normaliseQuery(params.join('&'), deny);

@@ -68,7 +68,9 @@ function parseHost(raw: string, scheme: 'http' | 'https'): string | undefined {
   if (Number(port) > 65535) return undefined;
   let name = host.slice(0, host.length - port.length - 1);
   if (name.endsWith('.')) name = name.slice(0, -1);
-  return (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443') ? name : `${name}:${Number(port)}`;
+  return (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443')
+    ? name
+    : `${name}:${Number(port)}`;
 }
 
 export function primaryKey(scheme: string, host: string, path: string): string {
@@ -120,7 +122,9 @@ export function key(): Middleware {
   return async function key(c, next) {
     const { req } = c;
     if (req.method === 'CONNECT' || req.method === 'TRACE') {
-      throw new EdgeError('method-not-allowed', `${req.method} is not served here`, { headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' } });
+      throw new EdgeError('method-not-allowed', `${req.method} is not served here`, {
+        headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' },
+      });
     }
     c.key = primaryKey(req.scheme, req.host, req.path);
     const cacheableMethod = req.method === 'GET' || req.method === 'HEAD';

@@ -7,14 +7,26 @@ import type { StoredResponse } from '../cache-store.js';
 import { headerValue } from '../headers.js';
 import type { EdgeContext, EdgeRequest, ForwardRule, Middleware } from './context.js';
 import { forwards } from './forward-headers.js';
-import { allowsAuthorized, freshness, parseCacheControl, requestAllows, requestRefuses, type Freshness } from './policy.js';
+import {
+  allowsAuthorized,
+  freshness,
+  parseCacheControl,
+  requestAllows,
+  requestRefuses,
+  type Freshness,
+} from './policy.js';
 
 /**
  * The URL key extended with the request's values of the stored Vary fields. A field the edge
  * does not forward (forward-headers.ts) counts as absent: the origin never saw it, so its value
  * cannot have chosen the response.
  */
-export function variantKey(primary: string, vary: readonly string[], req: Pick<EdgeRequest, 'headers' | 'encoding'>, rule: ForwardRule): string {
+export function variantKey(
+  primary: string,
+  vary: readonly string[],
+  req: Pick<EdgeRequest, 'headers' | 'encoding'>,
+  rule: ForwardRule,
+): string {
   let key = primary;
   for (const field of vary) {
     if (field === 'accept-encoding') key += `\n${req.encoding}`;
@@ -38,7 +50,8 @@ export function lookup(): Middleware {
     if (!c.cacheable) return next();
     const { edge, req } = c;
     // Requests that could not use a shared answer do not wait for one.
-    c.coalescible = !req.authorization && parseCacheControl(headerValue(req.headers, 'cache-control'))['no-store'] === undefined;
+    c.coalescible =
+      !req.authorization && parseCacheControl(headerValue(req.headers, 'cache-control'))['no-store'] === undefined;
 
     const vary = edge.cache.varyOf(c.key);
     if (vary === undefined) {

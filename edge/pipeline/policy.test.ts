@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { applyNotModified, createPolicy, freshness, policyClass, policyView, requestAllows, storability, type PolicyRequest } from './policy.js';
+import {
+  applyNotModified,
+  createPolicy,
+  freshness,
+  policyClass,
+  policyView,
+  requestAllows,
+  storability,
+  type PolicyRequest,
+} from './policy.js';
 
 let now = 1_000_000_000_000;
 const Policy = policyClass(() => now);
-const req = (headers: Record<string, string> = {}): PolicyRequest => ({ url: '/x', method: 'GET', headers: { host: 'www.test', ...headers } });
+const req = (headers: Record<string, string> = {}): PolicyRequest => ({
+  url: '/x',
+  method: 'GET',
+  headers: { host: 'www.test', ...headers },
+});
 const entry = (headers: Record<string, string | string[]>, status = 200, r = req()) => {
   const policy = createPolicy(Policy, r, status, headers);
   return { policy, verdict: storability(policy, r, status, headers) };
@@ -11,29 +24,60 @@ const entry = (headers: Record<string, string | string[]>, status = 200, r = req
 
 describe('the policy wrapper', () => {
   it('shows the library CDN-Cache-Control, else Surrogate-Control, as Cache-Control', () => {
-    expect(policyView({ 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=5', expires: 'x' })).toEqual({ 'cache-control': 'max-age=5' });
-    expect(policyView({ 'cache-control': 'max-age=1', 'surrogate-control': 'max-age=9' })).toEqual({ 'cache-control': 'max-age=9' });
-    expect(policyView({ 'cache-control': 'max-age=9, proxy-revalidate' })).toEqual({ 'cache-control': 'max-age=9, must-revalidate' });
+    expect(policyView({ 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=5', expires: 'x' })).toEqual({
+      'cache-control': 'max-age=5',
+    });
+    expect(policyView({ 'cache-control': 'max-age=1', 'surrogate-control': 'max-age=9' })).toEqual({
+      'cache-control': 'max-age=9',
+    });
+    expect(policyView({ 'cache-control': 'max-age=9, proxy-revalidate' })).toEqual({
+      'cache-control': 'max-age=9, must-revalidate',
+    });
   });
 
   it('gives reasons, and says which refusals are about the URL', () => {
     expect(entry({ 'cache-control': 'max-age=60' }).verdict).toEqual({ ok: true });
-    expect(entry({ 'cache-control': 'max-age=60' }, 200, req({ authorization: 'x' })).verdict).toMatchObject({ ok: false, reason: 'authorization', hitForMiss: false });
+    expect(entry({ 'cache-control': 'max-age=60' }, 200, req({ authorization: 'x' })).verdict).toMatchObject({
+      ok: false,
+      reason: 'authorization',
+      hitForMiss: false,
+    });
     expect(entry({ 'cache-control': 's-maxage=60' }, 200, req({ authorization: 'x' })).verdict).toEqual({ ok: true });
-    expect(entry({ 'cache-control': 'max-age=60, must-revalidate' }, 200, req({ authorization: 'x' })).verdict).toEqual({ ok: true });
-    expect(entry({ 'cache-control': 'max-age=60' }, 200, req({ 'cache-control': 'no-store' })).verdict).toMatchObject({ reason: 'request-no-store', hitForMiss: false });
-    expect(entry({ 'cache-control': 'max-age=60', 'set-cookie': 'a=1' }).verdict).toMatchObject({ reason: 'set-cookie', hitForMiss: true });
+    expect(entry({ 'cache-control': 'max-age=60, must-revalidate' }, 200, req({ authorization: 'x' })).verdict).toEqual(
+      { ok: true },
+    );
+    expect(entry({ 'cache-control': 'max-age=60' }, 200, req({ 'cache-control': 'no-store' })).verdict).toMatchObject({
+      reason: 'request-no-store',
+      hitForMiss: false,
+    });
+    expect(entry({ 'cache-control': 'max-age=60', 'set-cookie': 'a=1' }).verdict).toMatchObject({
+      reason: 'set-cookie',
+      hitForMiss: true,
+    });
     expect(entry({ 'cache-control': 'public, max-age=60', 'set-cookie': 'a=1' }).verdict).toEqual({ ok: true });
     expect(entry({ 'cache-control': 'max-age=60', vary: 'accept, *' }).verdict).toMatchObject({ reason: 'vary-star' });
-    expect(entry({ 'cache-control': 'max-age=60' }, 503).verdict).toMatchObject({ reason: 'error-status', hitForMiss: false });
-    expect(entry({ 'cache-control': 'private, max-age=60' }).verdict).toMatchObject({ reason: 'not-storable', hitForMiss: true });
+    expect(entry({ 'cache-control': 'max-age=60' }, 503).verdict).toMatchObject({
+      reason: 'error-status',
+      hitForMiss: false,
+    });
+    expect(entry({ 'cache-control': 'private, max-age=60' }).verdict).toMatchObject({
+      reason: 'not-storable',
+      hitForMiss: true,
+    });
     expect(entry({}).verdict).toMatchObject({ reason: 'no-lifetime' });
     expect(entry({ etag: '"a"' }).verdict).toEqual({ ok: true });
   });
 
   it('keeps a fresh must-revalidate response usable and never serves it stale', () => {
-    const directives = { 'max-age': '10', 'must-revalidate': true as const, 'stale-while-revalidate': '60', 'stale-if-error': '60' };
-    const { policy } = entry({ 'cache-control': 'max-age=10, must-revalidate, stale-while-revalidate=60, stale-if-error=60' });
+    const directives = {
+      'max-age': '10',
+      'must-revalidate': true as const,
+      'stale-while-revalidate': '60',
+      'stale-if-error': '60',
+    };
+    const { policy } = entry({
+      'cache-control': 'max-age=10, must-revalidate, stale-while-revalidate=60, stale-if-error=60',
+    });
     const fresh = freshness({ policy, directives, invalidatedAt: undefined }, now);
     expect(fresh).toMatchObject({ fresh: true, strict: true });
     expect(requestAllows({}, fresh)).toBe('use');
@@ -61,9 +105,26 @@ describe('the policy wrapper', () => {
   });
 
   it('applies a 304: headers updated, body headers kept, a mismatched validator refused', () => {
-    const stored = { ...entry({ 'cache-control': 'max-age=1', etag: '"a"', 'content-length': '5', age: '30', 'x-v': '1' }), status: 200, headers: { 'cache-control': 'max-age=1', etag: '"a"', 'content-length': '5', age: '30', 'x-v': '1' } };
-    const ok = applyNotModified(Policy, stored, req(), { etag: '"a"', 'cache-control': 'max-age=50', 'content-length': '0', 'x-v': '2', 'x-new': 'y', 'set-cookie': 'no' })!;
-    expect(ok.headers).toEqual({ 'cache-control': 'max-age=50', etag: '"a"', 'content-length': '5', 'x-v': '2', 'x-new': 'y' });
+    const stored = {
+      ...entry({ 'cache-control': 'max-age=1', etag: '"a"', 'content-length': '5', age: '30', 'x-v': '1' }),
+      status: 200,
+      headers: { 'cache-control': 'max-age=1', etag: '"a"', 'content-length': '5', age: '30', 'x-v': '1' },
+    };
+    const ok = applyNotModified(Policy, stored, req(), {
+      etag: '"a"',
+      'cache-control': 'max-age=50',
+      'content-length': '0',
+      'x-v': '2',
+      'x-new': 'y',
+      'set-cookie': 'no',
+    })!;
+    expect(ok.headers).toEqual({
+      'cache-control': 'max-age=50',
+      etag: '"a"',
+      'content-length': '5',
+      'x-v': '2',
+      'x-new': 'y',
+    });
     expect(Math.round(ok.policy.maxAge() - ok.policy.age())).toBe(50);
     expect(applyNotModified(Policy, stored, req(), { etag: '"b"' })).toBeUndefined();
     expect(applyNotModified(Policy, stored, req(), { 'cache-control': 'max-age=9' })).toBeDefined();

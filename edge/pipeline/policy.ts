@@ -24,7 +24,13 @@ export function parseCacheControl(value: string | undefined): Directives {
     if (name === '') continue;
     // RFC 9111 §4.2.1: a directive given twice makes it invalid; the first one wins here.
     if (name in out) continue;
-    out[name] = eq < 0 ? true : part.slice(eq + 1).trim().replace(/^"|"$/g, '');
+    out[name] =
+      eq < 0
+        ? true
+        : part
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"|"$/g, '');
   }
   return out;
 }
@@ -59,7 +65,11 @@ export interface PolicyRequest {
   readonly headers: IncomingHeaders;
 }
 
-export type PolicyClass = new (req: CachePolicy.Request, res: CachePolicy.Response, options?: CachePolicy.Options) => CachePolicy;
+export type PolicyClass = new (
+  req: CachePolicy.Request,
+  res: CachePolicy.Response,
+  options?: CachePolicy.Options,
+) => CachePolicy;
 
 /** The library's class with its clock replaced (tests move time; the library reads `now()`). */
 export function policyClass(now: () => number): PolicyClass {
@@ -71,10 +81,15 @@ export function policyClass(now: () => number): PolicyClass {
 }
 
 export function createPolicy(Policy: PolicyClass, req: PolicyRequest, status: number, headers: HeaderMap): CachePolicy {
-  return new Policy(req as CachePolicy.Request, { status, headers: policyView(headers) as CachePolicy.Headers }, { shared: true });
+  return new Policy(
+    req as CachePolicy.Request,
+    { status, headers: policyView(headers) as CachePolicy.Headers },
+    { shared: true },
+  );
 }
 
-export type Storability = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly hitForMiss: boolean };
+export type Storability =
+  { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly hitForMiss: boolean };
 
 const OK: Storability = { ok: true };
 
@@ -83,14 +98,20 @@ export function storability(policy: CachePolicy, req: PolicyRequest, status: num
   const cc = parseCacheControl(targetedCacheControl(headers).value);
   const reqCc = parseCacheControl(headerValue(req.headers, 'cache-control'));
   if (reqCc['no-store']) return { ok: false, reason: 'request-no-store', hitForMiss: false };
-  if (req.headers.authorization !== undefined && !allowsAuthorized(cc)) return { ok: false, reason: 'authorization', hitForMiss: false };
+  if (req.headers.authorization !== undefined && !allowsAuthorized(cc))
+    return { ok: false, reason: 'authorization', hitForMiss: false };
   if (status >= 500) return { ok: false, reason: 'error-status', hitForMiss: false };
   if (headers['set-cookie'] !== undefined && !cc.public) return { ok: false, reason: 'set-cookie', hitForMiss: true };
   const vary = headerValue(headers, 'vary');
   if (vary !== undefined && varyFields(vary).includes('*')) return { ok: false, reason: 'vary-star', hitForMiss: true };
   if (!policy.storable()) return { ok: false, reason: 'not-storable', hitForMiss: true };
   const lifetime = policy.maxAge();
-  const useful = lifetime > 0 || headers.etag !== undefined || headers['last-modified'] !== undefined || seconds(cc['stale-if-error']) > 0 || seconds(cc['stale-while-revalidate']) > 0;
+  const useful =
+    lifetime > 0 ||
+    headers.etag !== undefined ||
+    headers['last-modified'] !== undefined ||
+    seconds(cc['stale-if-error']) > 0 ||
+    seconds(cc['stale-while-revalidate']) > 0;
   if (!useful) return { ok: false, reason: 'no-lifetime', hitForMiss: true };
   return OK;
 }
@@ -135,7 +156,8 @@ export function freshness(e: FreshnessInput, now: number): Freshness {
   if (e.invalidatedAt !== undefined) ttl = Math.min(ttl, (e.invalidatedAt - now) / 1000);
   const fresh = ttl > 0;
   const d = e.directives;
-  const strict = d['must-revalidate'] !== undefined || d['proxy-revalidate'] !== undefined || d['no-cache'] !== undefined;
+  const strict =
+    d['must-revalidate'] !== undefined || d['proxy-revalidate'] !== undefined || d['no-cache'] !== undefined;
   return {
     fresh,
     ttl,
@@ -178,7 +200,13 @@ export function seconds(v: string | true | undefined): number {
 }
 
 // RFC 9111 §4.3.4: these describe the stored body, which a 304 does not replace.
-const NOT_FROM_304 = new Set(['content-length', 'content-encoding', 'content-range', 'transfer-encoding', 'set-cookie']);
+const NOT_FROM_304 = new Set([
+  'content-length',
+  'content-encoding',
+  'content-range',
+  'transfer-encoding',
+  'set-cookie',
+]);
 
 /**
  * Applies a 304 to a stored response: undefined when the 304's validators do not select it
@@ -191,7 +219,10 @@ export function applyNotModified(
   req: PolicyRequest,
   notModified: HeaderMap,
 ): { headers: HeaderMap; policy: CachePolicy } | undefined {
-  const { matches } = stored.policy.revalidatedPolicy(req as CachePolicy.Request, { status: 304, headers: policyView(notModified) as CachePolicy.Headers });
+  const { matches } = stored.policy.revalidatedPolicy(req as CachePolicy.Request, {
+    status: 304,
+    headers: policyView(notModified) as CachePolicy.Headers,
+  });
   // A 304 without validators answers our conditional request about this one stored response
   // (RFC 9110 §15.4.5 does not require it to repeat Last-Modified); one naming other
   // validators does not describe what we hold.

@@ -71,7 +71,16 @@ export function store(): Middleware {
     c.outcome = new Promise((resolve) => (settle = resolve));
     const body = teeForCache(origin.body, edge.config.maxObjectBytes, (result) => {
       if ('body' in result) {
-        const entry = storedResponse({ key, primary: c.key, vary, status: origin.status, headers: origin.headers, body: result.body, policy, via: `1.1 ${edge.pseudonym}` });
+        const entry = storedResponse({
+          key,
+          primary: c.key,
+          vary,
+          status: origin.status,
+          headers: origin.headers,
+          body: result.body,
+          policy,
+          via: `1.1 ${edge.pseudonym}`,
+        });
         if (edge.cache.put(entry)) {
           edge.peers.stored(entry);
           if (edge.hitForMiss.clear(c.key)) edge.peers.hitForMiss(c.key, false);
@@ -100,6 +109,10 @@ export function keyedFields(vary: string | undefined, forwarded: readonly string
   return [...new Set([...fields, ...forwarded])].sort();
 }
 
-function passThrough(origin: OriginResponse): { status: number; headers: OriginResponse['headers']; body: OriginResponse['body'] } {
+function passThrough(origin: OriginResponse): {
+  status: number;
+  headers: OriginResponse['headers'];
+  body: OriginResponse['body'];
+} {
   return { status: origin.status, headers: origin.headers, body: origin.body };
 }

@@ -10,7 +10,7 @@ function table(maxMs = 60_000) {
 }
 
 describe('LeaseTable', () => {
-  it('grants one holder per key; waiters get the holder\'s outcome, the holder does not', () => {
+  it("grants one holder per key; waiters get the holder's outcome, the holder does not", () => {
     const { t, settled } = table();
     expect(t.acquire('k', 1)).toBe(true);
     expect(t.acquire('k', 2)).toBe(false);

@@ -58,4 +58,8 @@ export type ToWorker =
   /** Apply and reply with the number purged here; `seq` orders purges against relayed objects. */
   | { readonly kind: 'apply-purge'; readonly id: number; readonly op: PurgeOp; readonly seq: number }
   | { readonly kind: 'stats'; readonly id: number }
-  | { readonly kind: 'reply'; readonly id: number; readonly body: PurgeResult | HealthAnswer | { readonly error: string } };
+  | {
+      readonly kind: 'reply';
+      readonly id: number;
+      readonly body: PurgeResult | HealthAnswer | { readonly error: string };
+    };

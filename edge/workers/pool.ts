@@ -39,10 +39,18 @@ export class EdgePool {
 
   private constructor(private readonly opts: EdgePoolOptions) {
     this.listen = opts.listen;
-    this.leases = new LeaseTable({ maxMs: opts.leaseMs, settle: (id, key, outcome) => this.pool.sendTo(id, { kind: 'settled', key, outcome } satisfies ToWorker) });
+    this.leases = new LeaseTable({
+      maxMs: opts.leaseMs,
+      settle: (id, key, outcome) => this.pool.sendTo(id, { kind: 'settled', key, outcome } satisfies ToWorker),
+    });
     // Every worker asks for the address as configured (port 0 included): node:cluster shares one
     // listener between requests for the same address, so they all join the first one's port.
-    const setup: WorkerSetup = { configFile: opts.configFile, pop: opts.pop, listen: opts.listen, maxBytes: opts.maxBytes };
+    const setup: WorkerSetup = {
+      configFile: opts.configFile,
+      pop: opts.pop,
+      listen: opts.listen,
+      maxBytes: opts.maxBytes,
+    };
     this.pool = new ProcessPool({
       label: 'edge worker',
       entry: WORKER_ENTRY,
@@ -80,7 +88,9 @@ export class EdgePool {
   /** Runs `op` in every worker; resolves when all have (or did not answer in time). */
   async purge(op: PurgeOp): Promise<PurgeResult> {
     const seq = this.purges.add(op, Date.now());
-    const counts = await this.pool.askAll<PurgeResult>((id) => ({ kind: 'apply-purge', id, op, seq }) satisfies ToWorker);
+    const counts = await this.pool.askAll<PurgeResult>(
+      (id) => ({ kind: 'apply-purge', id, op, seq }) satisfies ToWorker,
+    );
     // Every worker holds a copy of the same objects: the largest count is the number of objects.
     const purged = counts.reduce((max, r) => Math.max(max, r?.purged ?? 0), 0);
     return { purged, soft: op.soft };
@@ -100,7 +110,11 @@ export class EdgePool {
   private receive(from: Worker, msg: FromWorker): void {
     switch (msg.kind) {
       case 'lease':
-        return this.pool.sendTo(from.id, { kind: 'lease', key: msg.key, lead: this.leases.acquire(msg.key, from.id) } satisfies ToWorker);
+        return this.pool.sendTo(from.id, {
+          kind: 'lease',
+          key: msg.key,
+          lead: this.leases.acquire(msg.key, from.id),
+        } satisfies ToWorker);
       case 'release':
         return this.leases.release(msg.key, from.id, msg.outcome);
       case 'change': {

@@ -47,10 +47,20 @@ export async function startEdgePrimary(opts: EdgePrimaryOptions): Promise<EdgeSe
     };
     return all.map((s) => s.core);
   };
-  const statsNow = (): EdgeStats => ({ objects: storage.objects, bytes: storage.bytes, hitRatio: roundRatio(metrics.hitRatio()) });
+  const statsNow = (): EdgeStats => ({
+    objects: storage.objects,
+    bytes: storage.bytes,
+    hitRatio: roundRatio(metrics.hitRatio()),
+  });
   const healthz = async () => {
     const cores = await gather();
-    return healthAnswer({ pop: config.pop, draining, originDownAfter: config.originDownAfter, stats: statsNow(), cores });
+    return healthAnswer({
+      pop: config.pop,
+      draining,
+      originDownAfter: config.originDownAfter,
+      stats: statsNow(),
+      cores,
+    });
   };
   const purge = async (op: PurgeOp): Promise<PurgeResult> => {
     const result = await pool!.purge(op);
@@ -58,7 +68,8 @@ export async function startEdgePrimary(opts: EdgePrimaryOptions): Promise<EdgeSe
     return result;
   };
   const setDraining = (on: boolean): void => {
-    if (on !== draining) log.info({ pop: config.pop, draining: on }, on ? 'draining: /healthz answers 503' : 'undrained');
+    if (on !== draining)
+      log.info({ pop: config.pop, draining: on }, on ? 'draining: /healthz answers 503' : 'undrained');
     draining = on;
   };
   const status = async () => {
@@ -120,9 +131,22 @@ export async function startEdgePrimary(opts: EdgePrimaryOptions): Promise<EdgeSe
   }
   const url = `http://${formatHostPort(pool.listen)}`;
   if (config.maxObjectBytes > config.maxBytes / workers) {
-    log.warn({ maxObjectBytes: config.maxObjectBytes, perWorker: Math.floor(config.maxBytes / workers) }, 'edge.maxObjectBytes exceeds each worker\'s share of edge.maxBytes: larger objects are streamed, not stored');
+    log.warn(
+      { maxObjectBytes: config.maxObjectBytes, perWorker: Math.floor(config.maxBytes / workers) },
+      "edge.maxObjectBytes exceeds each worker's share of edge.maxBytes: larger objects are streamed, not stored",
+    );
   }
-  log.info({ pop: config.pop, url, upstream: config.upstream.href, shield: config.shield, workers, ...(control && { control: control.url }) }, 'meridian edge serving');
+  log.info(
+    {
+      pop: config.pop,
+      url,
+      upstream: config.upstream.href,
+      shield: config.shield,
+      workers,
+      ...(control && { control: control.url }),
+    },
+    'meridian edge serving',
+  );
   return {
     config,
     url,

@@ -3,7 +3,16 @@ import { PurgeLog } from './purge-log.js';
 import type { WireEntry } from './wire.js';
 
 function entry(primary: string, headers: Record<string, string> = {}): WireEntry {
-  return { key: primary, primary, vary: [], status: 200, headers, body: new Uint8Array(1), policy: {} as WireEntry['policy'], invalidatedAt: undefined };
+  return {
+    key: primary,
+    primary,
+    vary: [],
+    status: 200,
+    headers,
+    body: new Uint8Array(1),
+    policy: {} as WireEntry['policy'],
+    invalidatedAt: undefined,
+  };
 }
 
 describe('PurgeLog: objects stored before a purge reached their worker', () => {

@@ -21,16 +21,37 @@ export interface WireEntry {
 
 export type WireOutcome =
   | { readonly kind: 'stored' | 'uncacheable' | 'aborted' }
-  | { readonly kind: 'error'; readonly error: { kind: EdgeErrorKind; message: string; status: number; headers: Record<string, string> } };
+  | {
+      readonly kind: 'error';
+      readonly error: { kind: EdgeErrorKind; message: string; status: number; headers: Record<string, string> };
+    };
 
 export function entryToWire(e: StoredResponse): WireEntry {
-  return { key: e.key, primary: e.primary, vary: e.vary, status: e.status, headers: e.headers, body: e.body, policy: e.policy.toObject(), invalidatedAt: e.invalidatedAt };
+  return {
+    key: e.key,
+    primary: e.primary,
+    vary: e.vary,
+    status: e.status,
+    headers: e.headers,
+    body: e.body,
+    policy: e.policy.toObject(),
+    invalidatedAt: e.invalidatedAt,
+  };
 }
 
 export function entryFromWire(w: WireEntry, Policy: PolicyClass, via: string): StoredResponse {
   const policy = (Policy as unknown as typeof CachePolicy).fromObject(w.policy);
   const body = Buffer.from(w.body.buffer, w.body.byteOffset, w.body.byteLength);
-  const entry = storedResponse({ key: w.key, primary: w.primary, vary: w.vary, status: w.status, headers: w.headers, body, policy, via });
+  const entry = storedResponse({
+    key: w.key,
+    primary: w.primary,
+    vary: w.vary,
+    status: w.status,
+    headers: w.headers,
+    body,
+    policy,
+    via,
+  });
   entry.invalidatedAt = w.invalidatedAt;
   return entry;
 }

@@ -19,17 +19,27 @@ function send(msg: FromWorker, then?: () => void): void {
 
 async function main(): Promise<void> {
   const setupText = process.env[WORKER_SETUP_ENV];
-  if (!cluster.isWorker || !setupText) throw new Error('edge/workers/worker-main.js runs only as a worker of `meridian edge --workers N`');
+  if (!cluster.isWorker || !setupText)
+    throw new Error('edge/workers/worker-main.js runs only as a worker of `meridian edge --workers N`');
   const setup = JSON.parse(setupText) as WorkerSetup;
   const config = await loadEdgeConfig(setup.configFile, setup.pop, { listen: setup.listen });
   const log = createLogger({ service: 'edge', level: config.logLevel }).child({ worker: cluster.worker!.id });
   const token = resolveControlToken({
     token: config.control.token,
-    ...(config.control.tokenFile !== undefined && { tokenFile: resolvePath(dirname(config.file), config.control.tokenFile) }),
+    ...(config.control.tokenFile !== undefined && {
+      tokenFile: resolvePath(dirname(config.file), config.control.tokenFile),
+    }),
   });
   const link = new WorkerLink((msg) => send(msg));
   // Counters only: the primary serves /metrics and asks for these.
-  const core = new EdgeCore({ config, log, now: Date.now, registry: new Registry(), maxBytes: setup.maxBytes, peers: link });
+  const core = new EdgeCore({
+    config,
+    log,
+    now: Date.now,
+    registry: new Registry(),
+    maxBytes: setup.maxBytes,
+    peers: link,
+  });
   link.attach(core);
   process.on('message', (msg: ToWorker) => link.receive(msg));
   const server = await startEdgeServer(

@@ -17,7 +17,12 @@ beforeAll(async () => {
     const name = q.questions?.[0]?.name ?? '';
     const reply = (id: number, rcode: string) =>
       server.send(
-        dnsPacket.encode({ type: 'response', id, flags: dnsPacket.AUTHORITATIVE_ANSWER | rcodeBits(rcode), questions: q.questions ?? [] }),
+        dnsPacket.encode({
+          type: 'response',
+          id,
+          flags: dnsPacket.AUTHORITATIVE_ANSWER | rcodeBits(rcode),
+          questions: q.questions ?? [],
+        }),
         from.port,
         from.address,
       );
@@ -34,7 +39,8 @@ function rcodeBits(rcode: string): number {
   return rcode === 'NXDOMAIN' ? 3 : 0;
 }
 
-const dns = (name: string, timeout = 300, p = port) => settings({ type: 'dns' as const, name, qtype: 'A' as const, port: p }, { timeout });
+const dns = (name: string, timeout = 300, p = port) =>
+  settings({ type: 'dns' as const, name, qtype: 'A' as const, port: p }, { timeout });
 const edge = target('http://127.0.0.1:8080');
 
 describe('dns check', () => {
@@ -66,5 +72,4 @@ describe('dns check', () => {
     expect(r.detail).toMatch(/ECONNREFUSED/);
     expect(performance.now() - started).toBeLessThan(200);
   });
-
 });

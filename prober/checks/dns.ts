@@ -10,10 +10,19 @@ export function probe(target: ProbeTarget, settings: SettingsFor<'dns'>, signal?
   const { check, timeout } = settings;
   const { host, port } = edgeHostPort(target.edge, check.port);
   const id = randomInt(0, 0x10000);
-  const query = dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type: check.qtype, name: check.name, class: 'IN' }] });
+  const query = dnsPacket.encode({
+    type: 'query',
+    id,
+    flags: 0,
+    questions: [{ type: check.qtype, name: check.name, class: 'IN' }],
+  });
   const judge = (msg: Buffer) => {
     const rcode = responseRcode(msg, id);
-    return rcode === undefined ? undefined : rcode === 'NOERROR' ? { ok: true } : { ok: false, detail: `rcode ${rcode}` };
+    return rcode === undefined
+      ? undefined
+      : rcode === 'NOERROR'
+        ? { ok: true }
+        : { ok: false, detail: `rcode ${rcode}` };
   };
   return udpExchange(host, port, query, judge, timeout, signal);
 }

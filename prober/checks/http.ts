@@ -36,7 +36,10 @@ export function createHttpCheck(): HttpCheck {
       const started = performance.now();
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<ProbeResult>((resolve) => {
-        timer = setTimeout(() => resolve(failed(elapsedMs(started), `timeout after ${settings.timeout} ms`)), settings.timeout);
+        timer = setTimeout(
+          () => resolve(failed(elapsedMs(started), `timeout after ${settings.timeout} ms`)),
+          settings.timeout,
+        );
       });
       return Promise.race([attempt(target, settings, started, signal), deadline]).finally(() => clearTimeout(timer));
     },
@@ -46,30 +49,37 @@ export function createHttpCheck(): HttpCheck {
     },
   };
 
-  async function attempt(target: ProbeTarget, settings: SettingsFor<'http'>, started: number, signal?: AbortSignal): Promise<ProbeResult> {
-      const { check, timeout } = settings;
-      const url = check.url ?? target.edge.href.replace(/\/$/, '') + check.path;
-      try {
-        const res = await request(url, {
-          method: 'GET',
-          dispatcher: agentFor(timeout),
-          headers: { 'user-agent': USER_AGENT, ...(check.host !== undefined && { host: check.host }) },
-          signal: probeSignal(timeout, signal),
-        });
-        // Time to the response head: the body's size is the edge's business, not latency.
-        const rttMs = elapsedMs(started);
-        if (res.statusCode !== check.expectStatus) {
-          await res.body.dump({ limit: BODY_MATCH_LIMIT });
-          return failed(rttMs, `HTTP ${res.statusCode} (expected ${check.expectStatus})`);
-        }
-        if (check.bodyMatch === undefined) {
-          await res.body.dump({ limit: BODY_MATCH_LIMIT });
-          return passed(rttMs);
-        }
-        const head = await readHead(res.body, BODY_MATCH_LIMIT);
-        return new RegExp(check.bodyMatch).test(head) ? passed(rttMs) : failed(rttMs, `body does not match /${check.bodyMatch}/`);
-      } catch (err) {
-        return failed(elapsedMs(started), describeError(err, timeout));
+  async function attempt(
+    target: ProbeTarget,
+    settings: SettingsFor<'http'>,
+    started: number,
+    signal?: AbortSignal,
+  ): Promise<ProbeResult> {
+    const { check, timeout } = settings;
+    const url = check.url ?? target.edge.href.replace(/\/$/, '') + check.path;
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        dispatcher: agentFor(timeout),
+        headers: { 'user-agent': USER_AGENT, ...(check.host !== undefined && { host: check.host }) },
+        signal: probeSignal(timeout, signal),
+      });
+      // Time to the response head: the body's size is the edge's business, not latency.
+      const rttMs = elapsedMs(started);
+      if (res.statusCode !== check.expectStatus) {
+        await res.body.dump({ limit: BODY_MATCH_LIMIT });
+        return failed(rttMs, `HTTP ${res.statusCode} (expected ${check.expectStatus})`);
       }
+      if (check.bodyMatch === undefined) {
+        await res.body.dump({ limit: BODY_MATCH_LIMIT });
+        return passed(rttMs);
+      }
+      const head = await readHead(res.body, BODY_MATCH_LIMIT);
+      return new RegExp(check.bodyMatch).test(head)
+        ? passed(rttMs)
+        : failed(rttMs, `body does not match /${check.bodyMatch}/`);
+    } catch (err) {
+      return failed(elapsedMs(started), describeError(err, timeout));
+    }
   }
 }

@@ -18,9 +18,15 @@ export interface ProbeResult {
 }
 
 /** Probe settings whose check is known to be of one type. */
-export type SettingsFor<T extends Check['type']> = Omit<ProbeSettings, 'check'> & { readonly check: Extract<Check, { type: T }> };
+export type SettingsFor<T extends Check['type']> = Omit<ProbeSettings, 'check'> & {
+  readonly check: Extract<Check, { type: T }>;
+};
 
-export type Probe<S extends ProbeSettings = ProbeSettings> = (target: ProbeTarget, settings: S, signal?: AbortSignal) => Promise<ProbeResult>;
+export type Probe<S extends ProbeSettings = ProbeSettings> = (
+  target: ProbeTarget,
+  settings: S,
+  signal?: AbortSignal,
+) => Promise<ProbeResult>;
 
 // Details travel in every report and the report schema caps them at 500; error messages from
 // sockets and servers can be arbitrarily long.
@@ -49,7 +55,12 @@ export function describeError(err: unknown, timeoutMs: number): string {
   return code && !inner.message.includes(code) ? `${code}: ${inner.message}` : inner.message;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 function codeOf(err: Error): string | undefined {
   const code = (err as NodeJS.ErrnoException).code;

@@ -10,13 +10,26 @@ export interface RunResult {
 }
 
 /** Runs `cmd args`, never rejecting: a failure is a non-zero code (124 on timeout) and its output. */
-export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: opts.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const e = err as (Error & { code?: number | string; killed?: boolean }) | null;
-      const code = !e ? 0 : e.killed ? 124 : typeof e.code === 'number' ? e.code : 127;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) || (e && typeof e.code === 'string' ? e.message : '') });
-    });
+    execFile(
+      cmd,
+      args,
+      { env: opts.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: number | string; killed?: boolean }) | null;
+        const code = !e ? 0 : e.killed ? 124 : typeof e.code === 'number' ? e.code : 127;
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr) || (e && typeof e.code === 'string' ? e.message : ''),
+        });
+      },
+    );
   });
 }
 
@@ -39,7 +52,8 @@ export function composeCommand(): string[] | { reason: string } {
 /** Why a compose system test cannot run here (no Docker engine, no compose), or null. */
 export function dockerUnavailableReason(): string | null {
   if (!works('docker', ['--version'])) return 'the docker CLI is not installed (docker.io)';
-  if (!works('docker', ['info', '--format', '{{.ServerVersion}}'])) return 'no Docker engine answers (`docker info` fails: is dockerd running?)';
+  if (!works('docker', ['info', '--format', '{{.ServerVersion}}']))
+    return 'no Docker engine answers (`docker info` fails: is dockerd running?)';
   const compose = composeCommand();
   return Array.isArray(compose) ? null : compose.reason;
 }
@@ -52,6 +66,8 @@ export function dockerUnavailableReason(): string | null {
 export function skipOutsideCi(suite: string, reason: string | null, what: string): boolean {
   if (reason === null) return false;
   if (process.env.CI === 'true') return false;
-  console.warn(`[system tests] skipping '${suite}': ${reason}. ${what} (CI installs what it needs and runs it; CI=true never skips).`);
+  console.warn(
+    `[system tests] skipping '${suite}': ${reason}. ${what} (CI installs what it needs and runs it; CI=true never skips).`,
+  );
   return true;
 }

@@ -12,7 +12,10 @@ describe('interpolate', () => {
   });
 
   it('reaches every string in a document', () => {
-    expect(interpolated({ a: ['${V}', 1], b: { c: '${V:-no}' } }, { V: 'yes' })).toEqual({ a: ['yes', 1], b: { c: 'yes' } });
+    expect(interpolated({ a: ['${V}', 1], b: { c: '${V:-no}' } }, { V: 'yes' })).toEqual({
+      a: ['yes', 1],
+      b: { c: 'yes' },
+    });
   });
 });
 
@@ -20,7 +23,12 @@ describe('portMapping', () => {
   it('reads the short syntax [HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]', () => {
     expect(portMapping('53')).toEqual({ target: 53 });
     expect(portMapping('8053:8053')).toEqual({ target: 8053, published: 8053 });
-    expect(portMapping('127.0.0.1:53:5353/udp')).toEqual({ target: 5353, published: 53, protocol: 'udp', host_ip: '127.0.0.1' });
+    expect(portMapping('127.0.0.1:53:5353/udp')).toEqual({
+      target: 5353,
+      published: 53,
+      protocol: 'udp',
+      host_ip: '127.0.0.1',
+    });
     expect(portMapping('[::1]:53:53/tcp')).toEqual({ target: 53, published: 53, protocol: 'tcp', host_ip: '::1' });
     expect(portMapping(80)).toEqual({ target: 80 });
     expect(portMapping('not a port')).toBeUndefined();

@@ -1,6 +1,11 @@
 // Talking to a server's HTTP control port (`meridian dns --http`): any request, and /metrics.
 
-export async function control(server: { controlUrl: string }, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; json: unknown }> {
+export async function control(
+  server: { controlUrl: string },
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; json: unknown }> {
   const res = await fetch(new URL(path, server.controlUrl), { method, headers });
   const text = await res.text();
   let json: unknown;

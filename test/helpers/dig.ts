@@ -8,11 +8,16 @@ export const DIG_DEFAULTS = ['+norec', '+time=2', '+tries=1'];
 /** Runs `dig @host -p port +norec +time=2 +tries=1 ...args` and returns its stdout. */
 export function dig(server: Endpoint, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('dig', [`@${server.host}`, '-p', String(server.port), ...DIG_DEFAULTS, ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
-      // dig exits 9 on "no reply"; the output still says why, and some tests expect exactly that.
-      if (err && !stdout) reject(new Error(`dig ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      'dig',
+      [`@${server.host}`, '-p', String(server.port), ...DIG_DEFAULTS, ...args],
+      { timeout: 15_000 },
+      (err, stdout, stderr) => {
+        // dig exits 9 on "no reply"; the output still says why, and some tests expect exactly that.
+        if (err && !stdout) reject(new Error(`dig ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 

@@ -6,13 +6,24 @@ import * as dnsPacket from 'dns-packet';
 import type { Endpoint } from './endpoint.js';
 
 /** Encodes a plain query (no EDNS unless asked) for `name`/`type`. */
-export function encodeQuery(id: number, name: string, type: dnsPacket.RecordType = 'A', opts: { edns?: boolean } = {}): Buffer {
+export function encodeQuery(
+  id: number,
+  name: string,
+  type: dnsPacket.RecordType = 'A',
+  opts: { edns?: boolean } = {},
+): Buffer {
   return dnsPacket.encode({
     type: 'query',
     id,
     flags: 0,
     questions: [{ type, name, class: 'IN' }],
-    ...(opts.edns ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: [] } as unknown as dnsPacket.Answer] } : {}),
+    ...(opts.edns
+      ? {
+          additionals: [
+            { type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: [] } as unknown as dnsPacket.Answer,
+          ],
+        }
+      : {}),
   });
 }
 

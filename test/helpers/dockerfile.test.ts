@@ -21,14 +21,22 @@ ENTRYPOINT ["node", "bin/meridian.js"]
 describe('parseDockerfile and stageLayout', () => {
   it('splits stages, joins continued lines and skips comments', () => {
     const stages = parseDockerfile(DOCKERFILE);
-    expect(stages.map((s) => [s.name, s.base])).toEqual([['build', 'node:20'], [undefined, 'node:20-slim']]);
+    expect(stages.map((s) => [s.name, s.base])).toEqual([
+      ['build', 'node:20'],
+      [undefined, 'node:20-slim'],
+    ]);
     expect(stages[0]!.instructions.map((i) => i.op)).toEqual(['WORKDIR', 'COPY', 'RUN', 'COPY']);
     expect(stages[0]!.instructions[2]!.args).toBe('npm ci      --omit=dev');
   });
 
   it('resolves COPY destinations against WORKDIR and reads USER, RUN, ENTRYPOINT', () => {
     const [build, runtime] = parseDockerfile(DOCKERFILE).map(stageLayout);
-    expect(build!.copies[0]).toEqual({ from: undefined, sources: ['package.json', 'package-lock.json'], dest: '/src', destIsDir: true });
+    expect(build!.copies[0]).toEqual({
+      from: undefined,
+      sources: ['package.json', 'package-lock.json'],
+      dest: '/src',
+      destIsDir: true,
+    });
     expect(build!.runs).toEqual(['npm ci      --omit=dev']);
     expect(runtime!.workdir).toBe('/app');
     expect(runtime!.user).toBe('node');

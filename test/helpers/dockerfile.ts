@@ -44,7 +44,13 @@ export interface Copy {
 }
 
 /** Working directory in force at each COPY, and the final one. */
-export function stageLayout(stage: Stage): { copies: Copy[]; workdir: string; user: string | undefined; runs: string[]; entrypoint: unknown } {
+export function stageLayout(stage: Stage): {
+  copies: Copy[];
+  workdir: string;
+  user: string | undefined;
+  runs: string[];
+  entrypoint: unknown;
+} {
   let workdir = '/';
   let user: string | undefined;
   let entrypoint: unknown;
@@ -84,7 +90,10 @@ export function dockerIgnored(patterns: string, path: string): boolean {
     .filter((l) => l !== '' && !l.startsWith('#'))
     .map((l) => {
       const negate = l.startsWith('!');
-      const p = posix.normalize((negate ? l.slice(1) : l).trim()).replace(/^\/+/, '').replace(/\/+$/, '');
+      const p = posix
+        .normalize((negate ? l.slice(1) : l).trim())
+        .replace(/^\/+/, '')
+        .replace(/\/+$/, '');
       return { negate, re: globRegExp(p) };
     });
   const parts = path.split('/');

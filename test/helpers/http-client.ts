@@ -14,7 +14,12 @@ export interface TestResponse {
 const agent = new Agent({ connections: 2048, keepAliveTimeout: 10_000 });
 
 /** One request through a shared connection pool (undici). */
-export async function request(url: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<TestResponse> {
+export async function request(
+  url: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+  body?: string,
+): Promise<TestResponse> {
   const res = await undiciRequest(url, { method: method as 'GET', headers, body: body ?? null, dispatcher: agent });
   const text = await res.body.text();
   const h = res.headers as Record<string, string | string[] | undefined>;
@@ -39,14 +44,24 @@ export interface FreshResponse {
  * One request on its own connection (Host: www.test), so a multi-worker edge's round-robin
  * hands consecutive requests to different workers.
  */
-export function freshRequest(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<FreshResponse> {
+export function freshRequest(
+  url: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<FreshResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, agent: false, headers: { host: 'www.test', connection: 'close', ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, cacheStatus: String(res.headers['cache-status'] ?? '') }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      { method, agent: false, headers: { host: 'www.test', connection: 'close', ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text, cacheStatus: String(res.headers['cache-status'] ?? '') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

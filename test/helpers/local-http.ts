@@ -29,7 +29,10 @@ export async function localHttp(handler: RequestListener, opts: LocalHttpOptions
     if (opts.keepAliveTimeout !== undefined) s.keepAliveTimeout = opts.keepAliveTimeout;
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.listen({ host: '127.0.0.1', port: bound, ...(opts.backlog !== undefined ? { backlog: opts.backlog } : {}) }, resolve);
+      s.listen(
+        { host: '127.0.0.1', port: bound, ...(opts.backlog !== undefined ? { backlog: opts.backlog } : {}) },
+        resolve,
+      );
     });
     bound = (s.address() as AddressInfo).port;
     server = s;

@@ -14,7 +14,9 @@ export interface LocalResolver {
  * A stand-in for a resolver: a UDP DNS responder on `host` that answers every query REFUSED
  * (as a resolver does to strangers) after `delayMs`, or never when `silent`.
  */
-export async function localResolver(opts: { host?: string; port?: number; delayMs?: number; silent?: boolean } = {}): Promise<LocalResolver> {
+export async function localResolver(
+  opts: { host?: string; port?: number; delayMs?: number; silent?: boolean } = {},
+): Promise<LocalResolver> {
   const host = opts.host ?? '127.0.0.1';
   const queries: number[] = [];
   const timers = new Set<NodeJS.Timeout>();

@@ -17,11 +17,19 @@ function childEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv 
 
 /** Spawns `node bin/meridian.js ...args` in the repo root; stdout and stderr are pipes. */
 export function spawnMeridian(args: string[], env?: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [MERIDIAN_BIN, ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [MERIDIAN_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Runs the command to completion; for processes expected to exit by themselves. */
-export function runMeridian(args: string[], timeoutMs = 10_000, env?: Record<string, string>): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+export function runMeridian(
+  args: string[],
+  timeoutMs = 10_000,
+  env?: Record<string, string>,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawnMeridian(args, env);
     let stdout = '';
@@ -30,7 +38,11 @@ export function runMeridian(args: string[], timeoutMs = 10_000, env?: Record<str
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`meridian ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      reject(
+        new Error(
+          `meridian ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

@@ -90,7 +90,11 @@ function nsName(ns: string | Namespace): string {
 
 function ipSync(args: string[]): { ok: boolean; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync('ip', args, { encoding: 'utf8', timeout: IP_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = execFileSync('ip', args, {
+      encoding: 'utf8',
+      timeout: IP_TIMEOUT_MS,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return { ok: true, stdout, stderr: '' };
   } catch (e) {
     const err = e as { stderr?: Buffer | string; message: string };
@@ -111,7 +115,8 @@ export function netnsUnavailableReason(): string | null {
   if (cachedReason !== undefined) return cachedReason;
   cachedReason = (() => {
     if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
-    if (typeof process.getuid !== 'function' || process.getuid() !== 0) return `not running as root (uid ${process.getuid?.() ?? '?'})`;
+    if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+      return `not running as root (uid ${process.getuid?.() ?? '?'})`;
     const probe = `mrd-probe-${process.pid % 100000}`;
     const add = ipSync(['netns', 'add', probe]);
     if (!add.ok) return `'ip netns add' does not work here: ${add.stderr || 'is iproute2 installed?'}`;
@@ -129,7 +134,10 @@ export function netnsUnavailableReason(): string | null {
  * privilege); an error instead in CI (MERIDIAN_REQUIRE_TOOLS=1), which runs them as root.
  */
 export function needsNetns(): TestOptions {
-  return all(needs('ip'), skipFor(netnsUnavailableReason() && `system tests build network namespaces: ${netnsUnavailableReason()}`));
+  return all(
+    needs('ip'),
+    skipFor(netnsUnavailableReason() && `system tests build network namespaces: ${netnsUnavailableReason()}`),
+  );
 }
 
 /** True when the kernel has the netem qdisc (tried on `lo` in a throwaway namespace). */
@@ -252,7 +260,13 @@ export class Topology {
     for (const spec of opts.namespaces) {
       const hostVeth = `${prefix}${spec.key}-h`;
       if (hostVeth.length > IFNAMSIZ) throw new Error(`interface name '${hostVeth}' is longer than ${IFNAMSIZ} bytes`);
-      names[spec.key] = { key: spec.key, name: `${prefix}${spec.key}`, ip: spec.address.split('/')[0]!, hostVeth, nsVeth: `${prefix}${spec.key}-n` };
+      names[spec.key] = {
+        key: spec.key,
+        name: `${prefix}${spec.key}`,
+        ip: spec.address.split('/')[0]!,
+        hostVeth,
+        nsVeth: `${prefix}${spec.key}-n`,
+      };
     }
     await removeAll(prefix);
     const topo = new Topology(opts, names);
@@ -296,7 +310,12 @@ export class Topology {
    * Starts `cmd args` inside namespace `key` (`ip netns exec` execs it, so the child's pid is
    * the command's own). Output is collected; the process is stopped by cleanup().
    */
-  spawnIn(key: string, cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): NsProcess {
+  spawnIn(
+    key: string,
+    cmd: string,
+    args: readonly string[],
+    opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  ): NsProcess {
     const child = spawnInNamespace(this.get(key).name, cmd, args, opts);
     this.children.add(child);
     void child.exited.then(() => this.children.delete(child));
@@ -344,10 +363,19 @@ export class Topology {
 }
 
 function blockSelector(address: string, opts: { tcpPort?: number }): string[] {
-  return ['to', `${address}/32`, ...(opts.tcpPort !== undefined ? ['ipproto', 'tcp', 'dport', String(opts.tcpPort)] : [])];
+  return [
+    'to',
+    `${address}/32`,
+    ...(opts.tcpPort !== undefined ? ['ipproto', 'tcp', 'dport', String(opts.tcpPort)] : []),
+  ];
 }
 
-function spawnInNamespace(ns: string, cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string }): NsProcess {
+function spawnInNamespace(
+  ns: string,
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string },
+): NsProcess {
   const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
     env: opts.env ?? process.env,
     cwd: opts.cwd,
@@ -388,7 +416,9 @@ function spawnInNamespace(ns: string, cmd: string, args: readonly string[], opts
       const w = { pattern, resolve: (l: string) => (clearTimeout(timer), resolve(l)) };
       const fail = (why: string) => {
         waiters.delete(w);
-        reject(new Error(`${cmd} ${args.join(' ')} in ${ns}: ${why} waiting for ${pattern}\n${lines.slice(-40).join('\n')}`));
+        reject(
+          new Error(`${cmd} ${args.join(' ')} in ${ns}: ${why} waiting for ${pattern}\n${lines.slice(-40).join('\n')}`),
+        );
       };
       const timer = setTimeout(() => fail(`no match within ${timeoutMs} ms`), timeoutMs);
       waiters.add(w);
@@ -417,7 +447,9 @@ process.once('exit', () => {
   for (const topo of liveTopologies) {
     for (const link of ['br']) ipSync(['link', 'del', `${topo.prefix}${link}`]);
     for (const n of Object.values(topo.ns)) {
-      const pids = ipSync(['netns', 'pids', n.name]).stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
+      const pids = ipSync(['netns', 'pids', n.name])
+        .stdout.split(/\s+/)
+        .filter((p) => /^\d+$/.test(p));
       for (const pid of pids) {
         try {
           process.kill(Number(pid), 'SIGKILL');

@@ -6,6 +6,9 @@ export function target(edge: string, pop = 'test'): ProbeTarget {
   return { pop, edge: new URL(edge) };
 }
 
-export function settings<C extends Check>(check: C, timings: Partial<Omit<ProbeSettings, 'check'>> = {}): Omit<ProbeSettings, 'check'> & { check: C } {
+export function settings<C extends Check>(
+  check: C,
+  timings: Partial<Omit<ProbeSettings, 'check'>> = {},
+): Omit<ProbeSettings, 'check'> & { check: C } {
   return { interval: 1000, fastInterval: 250, timeout: 300, rise: 2, fall: 3, ...timings, check };
 }

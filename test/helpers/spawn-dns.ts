@@ -43,7 +43,10 @@ export interface RunningServer extends Endpoint {
  * Starts a real DNS server process on free ports and waits for its ready line.
  * `configText` is YAML written to a temp dir; `{ file }` uses an existing config as is.
  */
-export async function startServer(configText: string | { file: string }, opts: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  configText: string | { file: string },
+  opts: StartOptions = {},
+): Promise<RunningServer> {
   let dir: string | undefined;
   let configPath: string;
   if (typeof configText === 'string') {
@@ -53,7 +56,16 @@ export async function startServer(configText: string | { file: string }, opts: S
     configPath = resolvePath(REPO_ROOT, configText.file);
   }
   const listen = opts.listen ?? ['127.0.0.1:0'];
-  const args = ['dns', '--config', configPath, ...listen.flatMap((l) => ['--listen', l]), '--control-listen', opts.controlListen ?? '127.0.0.1:0', '--workers', String(opts.workers ?? 1)];
+  const args = [
+    'dns',
+    '--config',
+    configPath,
+    ...listen.flatMap((l) => ['--listen', l]),
+    '--control-listen',
+    opts.controlListen ?? '127.0.0.1:0',
+    '--workers',
+    String(opts.workers ?? 1),
+  ];
   const child = spawnMeridian(args, opts.env);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -65,7 +77,11 @@ export async function startServer(configText: string | { file: string }, opts: S
   let readyLine: { dns: string[]; control: string } | undefined;
   const ready = new Promise<{ dns: string[]; control: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new Error(`meridian dns did not become ready within ${READY_TIMEOUT_MS} ms\nstderr:\n${stderr.join('\n')}\nstdout:\n${stdout.join('\n')}`));
+      reject(
+        new Error(
+          `meridian dns did not become ready within ${READY_TIMEOUT_MS} ms\nstderr:\n${stderr.join('\n')}\nstdout:\n${stdout.join('\n')}`,
+        ),
+      );
     }, READY_TIMEOUT_MS);
     collectLines(child.stdout, stdout, (line) => {
       if (readyLine || !line.includes(READY_MSG)) return;
@@ -84,7 +100,11 @@ export async function startServer(configText: string | { file: string }, opts: S
     void exited.then((code) => {
       clearTimeout(timer);
       // A no-op when the ready line came first.
-      reject(new Error(`meridian dns exited (${code}) before it was ready\nstderr:\n${stderr.join('\n')}\nstdout:\n${stdout.join('\n')}`));
+      reject(
+        new Error(
+          `meridian dns exited (${code}) before it was ready\nstderr:\n${stderr.join('\n')}\nstdout:\n${stdout.join('\n')}`,
+        ),
+      );
     });
     child.once('error', (err) => {
       clearTimeout(timer);

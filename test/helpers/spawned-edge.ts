@@ -21,7 +21,19 @@ export interface SpawnedEdge {
 /** `edgeYaml`: extra lines inside `edge:` (two-space indented). */
 export async function spawnEdge(origin: string, workers: number, edgeYaml = ''): Promise<SpawnedEdge> {
   const { dir, configPath } = writeConfigDir(edgeConfig(origin, edgeYaml), { prefix: 'meridian-edge-cluster-' });
-  const child = spawnMeridian(['edge', '--config', configPath, '--pop', 'fra', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', '--workers', String(workers)]);
+  const child = spawnMeridian([
+    'edge',
+    '--config',
+    configPath,
+    '--pop',
+    'fra',
+    '--listen',
+    '127.0.0.1:0',
+    '--control',
+    '127.0.0.1:0',
+    '--workers',
+    String(workers),
+  ]);
   const output: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
@@ -29,7 +41,10 @@ export async function spawnEdge(origin: string, workers: number, edgeYaml = ''):
     rmSync(dir, { recursive: true, force: true });
   };
   const ready = new Promise<{ url: string; control: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`edge not ready in ${READY_TIMEOUT_MS} ms:\n${output.join('\n')}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`edge not ready in ${READY_TIMEOUT_MS} ms:\n${output.join('\n')}`)),
+      READY_TIMEOUT_MS,
+    );
     collectLines(child.stdout, output, (line) => {
       if (!line.includes(READY_MSG)) return;
       const parsed = JSON.parse(line) as { url: string; control: string };

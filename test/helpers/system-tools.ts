@@ -84,12 +84,16 @@ export function skipFor(reason: string | null, { requiredInCi = true } = {}): Te
 
 /** Whether this machine has an IPv6 loopback; Docker containers and some CI machines do not. */
 export function hasLoopback6(): boolean {
-  return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === 'IPv6' && a.address === '::1'));
+  return Object.values(networkInterfaces()).some((list) =>
+    list?.some((a) => a.family === 'IPv6' && a.address === '::1'),
+  );
 }
 
 /** Options for a test that needs ::1: skipped (CI included) on a machine without it. */
 export function needsLoopback6(): TestOptions {
-  return skipFor(hasLoopback6() ? null : 'no IPv6 loopback (::1) on this machine, as in a Docker container', { requiredInCi: false });
+  return skipFor(hasLoopback6() ? null : 'no IPv6 loopback (::1) on this machine, as in a Docker container', {
+    requiredInCi: false,
+  });
 }
 
 /**

@@ -47,7 +47,8 @@ export async function startTestEdge(opts: TestEdgeOptions): Promise<TestEdge> {
     controlUrl: edge.control!.url,
     lines,
     advance: (ms) => void (offset += ms),
-    get: (path, headers = {}, method = 'GET', body?: string) => request(edge.url + path, { host: 'www.test', ...headers }, method, body),
+    get: (path, headers = {}, method = 'GET', body?: string) =>
+      request(edge.url + path, { host: 'www.test', ...headers }, method, body),
     close: () => edge.close(),
   };
 }

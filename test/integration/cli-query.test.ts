@@ -30,34 +30,46 @@ describe('meridian query', () => {
   let demo: RunningServer;
   let server: string;
   beforeAll(async () => {
-    demo = await startServer({ file: 'config/demo.yaml' }, { listen: hasLoopback6() ? ['127.0.0.1:0', '[::1]:0'] : ['127.0.0.1:0'] });
+    demo = await startServer(
+      { file: 'config/demo.yaml' },
+      { listen: hasLoopback6() ? ['127.0.0.1:0', '[::1]:0'] : ['127.0.0.1:0'] },
+    );
     server = `127.0.0.1:${demo.port}`;
   });
   afterAll(async () => {
     await demo?.stop();
   });
 
-  it('shows the PoP a client subnet is answered with, the ECS scope and which server answered', needs('dig'), async () => {
-    const r = await meridianQuery(['www.demo.test', '--subnet', '203.0.113.0/24', '--server', server]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe('www.demo.test A for client subnet 203.0.113.0/24');
-    expect(lines[1]).toMatch(/^status: {2}NOERROR {3}flags: qr aa rd {3}id: \d+$/);
-    expect(lines[2]).toMatch(new RegExp(`^server:  ${server} over UDP, \\d+\\.\\d ms$`));
-    expect(lines).toContain('nsid:    ns1.demo.test');
-    expect(lines).toContain('ecs:     203.0.113.0/24, scope /24');
-    // Tokyo's subnet → the Singapore PoP, as dig sees it too.
-    expect(r.stdout).toContain('ANSWER\n  www.demo.test.  30  IN  A  127.0.4.1\n');
-    const seenByDig = await dig(demo, ['www.demo.test', '+subnet=203.0.113.0/24']);
-    expect(seenByDig.answer.map((a) => a.data)).toEqual(['127.0.4.1']);
-  });
+  it(
+    'shows the PoP a client subnet is answered with, the ECS scope and which server answered',
+    needs('dig'),
+    async () => {
+      const r = await meridianQuery(['www.demo.test', '--subnet', '203.0.113.0/24', '--server', server]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const lines = r.stdout.split('\n');
+      expect(lines[0]).toBe('www.demo.test A for client subnet 203.0.113.0/24');
+      expect(lines[1]).toMatch(/^status: {2}NOERROR {3}flags: qr aa rd {3}id: \d+$/);
+      expect(lines[2]).toMatch(new RegExp(`^server:  ${server} over UDP, \\d+\\.\\d ms$`));
+      expect(lines).toContain('nsid:    ns1.demo.test');
+      expect(lines).toContain('ecs:     203.0.113.0/24, scope /24');
+      // Tokyo's subnet → the Singapore PoP, as dig sees it too.
+      expect(r.stdout).toContain('ANSWER\n  www.demo.test.  30  IN  A  127.0.4.1\n');
+      const seenByDig = await dig(demo, ['www.demo.test', '+subnet=203.0.113.0/24']);
+      expect(seenByDig.answer.map((a) => a.data)).toEqual(['127.0.4.1']);
+    },
+  );
 
   it('prints one JSON document with --json', async () => {
     const r = await meridianQuery(['img.cdn.demo.test', '--subnet', '41.0.5.0/24', '--server', server, '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as QueryResult;
-    expect(doc).toMatchObject({ server, transport: 'udp', retriedOverTcp: false, query: { name: 'img.cdn.demo.test', type: 'A', subnet: '41.0.5.0/24' } });
+    expect(doc).toMatchObject({
+      server,
+      transport: 'udp',
+      retriedOverTcp: false,
+      query: { name: 'img.cdn.demo.test', type: 'A', subnet: '41.0.5.0/24' },
+    });
     expect(doc.reply.rcode).toBe('NOERROR');
     expect(doc.reply.flags).toContain('aa');
     // Two PoPs for the wildcard route, Johannesburg first for a client in Africa.
@@ -75,25 +87,44 @@ describe('meridian query', () => {
     const nx = await meridianQuery(['nope.demo.test', '--server', server]);
     expect(nx.code).toBe(0);
     expect(nx.stdout).toContain('status:  NXDOMAIN');
-    expect(nx.stdout).toMatch(/AUTHORITY\n {2}demo\.test\. {2}300 {2}IN {2}SOA {2}ns1\.demo\.test\. hostmaster\.demo\.test\. 2026112201 7200 3600 1209600 300\n/);
+    expect(nx.stdout).toMatch(
+      /AUTHORITY\n {2}demo\.test\. {2}300 {2}IN {2}SOA {2}ns1\.demo\.test\. hostmaster\.demo\.test\. 2026112201 7200 3600 1209600 300\n/,
+    );
     const fixed = await meridianQuery(['mail.demo.test', '--subnet', '198.51.100.0/24', '--server', server]);
     expect(fixed.stdout).toContain('ecs:     198.51.100.0/24, scope /0 (the same answer for every client)');
   });
 
   it('asks over TCP and over IPv6 when told to', needsLoopback6(), async () => {
     const v6 = demo.listeners[1]!;
-    const r = await meridianQuery(['www.demo.test', 'AAAA', '--subnet', '2001:db8:5::/48', '--server', `[::1]:${v6.port}`, '--tcp', '--json']);
+    const r = await meridianQuery([
+      'www.demo.test',
+      'AAAA',
+      '--subnet',
+      '2001:db8:5::/48',
+      '--server',
+      `[::1]:${v6.port}`,
+      '--tcp',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as QueryResult;
     expect(doc.server).toBe(`[::1]:${v6.port}`);
     expect(doc.transport).toBe('tcp');
     expect(doc.reply.answer.map((a) => a.data)).toEqual(['2001:db8:5::1']); // Sydney
-    expect(doc.reply.edns?.clientSubnet).toMatchObject({ family: 2, address: '2001:db8:5::', sourcePrefix: 48, scopePrefix: 48 });
+    expect(doc.reply.edns?.clientSubnet).toMatchObject({
+      family: 2,
+      address: '2001:db8:5::',
+      sourcePrefix: 48,
+      scopePrefix: 48,
+    });
   });
 
   it('refuses bad input with a clear message, the usage and exit code 2', async () => {
     const cases: [string[], RegExp][] = [
-      [['www.demo.test', '--subnet', '203.0.113.7/24'], /--subnet: '203.0.113.7\/24' has host bits set beyond \/24 \(did you mean 203.0.113.0\/24\?\)/],
+      [
+        ['www.demo.test', '--subnet', '203.0.113.7/24'],
+        /--subnet: '203.0.113.7\/24' has host bits set beyond \/24 \(did you mean 203.0.113.0\/24\?\)/,
+      ],
       [['www.demo.test', '--type', 'BOGUS'], /unknown record type 'BOGUS'/],
       [['www.demo.test', '--server', '127.0.0.1:70000'], /--server: port 70000 in '127.0.0.1:70000' is above 65535/],
       [['www..demo.test'], /not a domain name \(empty label\)/],
@@ -134,7 +165,9 @@ describe('meridian query on the edge of the transport', () => {
     const port = await closedPort();
     const r = await meridianQuery(['www.demo.test', '--server', `127.0.0.1:${port}`]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`meridian query: no reply from 127.0.0.1:${port} over UDP: refused (nothing listens on UDP port ${port})\n`);
+    expect(r.stderr).toBe(
+      `meridian query: no reply from 127.0.0.1:${port} over UDP: refused (nothing listens on UDP port ${port})\n`,
+    );
     const tcp = await meridianQuery(['www.demo.test', '--server', `127.0.0.1:${port}`, '--tcp']);
     expect(tcp.code).toBe(1);
     expect(tcp.stderr).toContain(`no reply from 127.0.0.1:${port} over TCP: refused`);

@@ -30,15 +30,35 @@ zones:
 
 let seq = 0;
 /** One prober's report: every PoP's state and RTT as seen from `vantage`. */
-async function report(server: RunningServer, vantage: string, targets: Record<string, [boolean, number | null]>, interval = 60_000): Promise<void> {
-  const body = { vantage, epoch: 1, seq: ++seq, interval, targets: Object.entries(targets).map(([pop, [up, rttMs]]) => ({ pop, up, rttMs })), resolvers: [] };
-  const res = await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function report(
+  server: RunningServer,
+  vantage: string,
+  targets: Record<string, [boolean, number | null]>,
+  interval = 60_000,
+): Promise<void> {
+  const body = {
+    vantage,
+    epoch: 1,
+    seq: ++seq,
+    interval,
+    targets: Object.entries(targets).map(([pop, [up, rttMs]]) => ({ pop, up, rttMs })),
+    resolvers: [],
+  };
+  const res = await fetch(`${server.controlUrl}/v1/health/reports`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status, await res.text()).toBe(200);
 }
 
 const status = (args: string[]) => runMeridian(['status', ...args], 15_000);
 /** Table cells are separated by two or more spaces (single spaces occur inside cells). */
-const rowOf = (stdout: string, pop: string) => stdout.split('\n').find((l) => l.startsWith(`${pop} `))?.split(/ {2,}/);
+const rowOf = (stdout: string, pop: string) =>
+  stdout
+    .split('\n')
+    .find((l) => l.startsWith(`${pop} `))
+    ?.split(/ {2,}/);
 
 describe('meridian status', () => {
   let origin: TestOrigin;
@@ -47,7 +67,9 @@ describe('meridian status', () => {
   let iadEdge: string;
 
   beforeAll(async () => {
-    origin = await startOrigin(reply(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain' }, 'hello from the origin\n'));
+    origin = await startOrigin(
+      reply(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain' }, 'hello from the origin\n'),
+    );
     edge = await startTestEdge({ origin: origin.url });
     // One miss, one hit: the edge's hit ratio is 50%.
     expect((await edge.get('/index.html')).status).toBe(200);
@@ -74,19 +96,75 @@ describe('meridian status', () => {
     const r = await status(['--control', dns.controlUrl]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toBe(`DNS server ns1.status.test at ${dns.controlUrl}: 4 PoPs, 2 answered, 1 edge unreachable`);
-    expect(rowOf(r.stdout, 'POP')).toEqual(['POP', 'NAME', 'VERDICT', 'ANSWERED', 'OVERRIDE', 'VANTAGE POINTS', 'RTT', 'EDGE', 'HIT', 'OBJECTS', 'STORED', 'WHY']);
+    expect(r.stdout.split('\n')[0]).toBe(
+      `DNS server ns1.status.test at ${dns.controlUrl}: 4 PoPs, 2 answered, 1 edge unreachable`,
+    );
+    expect(rowOf(r.stdout, 'POP')).toEqual([
+      'POP',
+      'NAME',
+      'VERDICT',
+      'ANSWERED',
+      'OVERRIDE',
+      'VANTAGE POINTS',
+      'RTT',
+      'EDGE',
+      'HIT',
+      'OBJECTS',
+      'STORED',
+      'WHY',
+    ]);
     expect(rowOf(r.stdout, 'fra')).toEqual([
-      'fra', 'Frankfurt', 'up', 'yes', '-', 'fra✓ iad✓ gru✓ (sin✗)', '80 ms', 'serving', '50.0%', '1', expect.stringMatching(/^\d+(\.\d)? (B|KiB)$/),
+      'fra',
+      'Frankfurt',
+      'up',
+      'yes',
+      '-',
+      'fra✓ iad✓ gru✓ (sin✗)',
+      '80 ms',
+      'serving',
+      '50.0%',
+      '1',
+      expect.stringMatching(/^\d+(\.\d)? (B|KiB)$/),
       'up: 0 of 4 expected vantage points see it down (3 report, quorum 3)',
     ]);
     expect(rowOf(r.stdout, 'iad')).toEqual([
-      'iad', 'Ashburn', 'up', 'no', 'drain', 'fra✓ iad✓ gru✓ (sin✓)', '90 ms', 'unreachable', '-', '-', '-', 'drained by an operator (still monitored)',
+      'iad',
+      'Ashburn',
+      'up',
+      'no',
+      'drain',
+      'fra✓ iad✓ gru✓ (sin✓)',
+      '90 ms',
+      'unreachable',
+      '-',
+      '-',
+      '-',
+      'drained by an operator (still monitored)',
     ]);
     expect(rowOf(r.stdout, 'gru')).toEqual([
-      'gru', 'São Paulo', 'down', 'no', '-', 'fra✗ iad✗ gru✗ (sin✓)', '-', 'no edge URL', '-', '-', '-', 'down: 3 of 4 expected vantage points see it down (3 report, quorum 3)',
+      'gru',
+      'São Paulo',
+      'down',
+      'no',
+      '-',
+      'fra✗ iad✗ gru✗ (sin✓)',
+      '-',
+      'no edge URL',
+      '-',
+      '-',
+      '-',
+      'down: 3 of 4 expected vantage points see it down (3 report, quorum 3)',
     ]);
-    expect(rowOf(r.stdout, 'sin')?.slice(0, 8)).toEqual(['sin', 'Singapore', 'up', 'yes', '-', 'fra✓ iad✓ gru✓ (sin✓)', '200 ms', 'no edge URL']);
+    expect(rowOf(r.stdout, 'sin')?.slice(0, 8)).toEqual([
+      'sin',
+      'Singapore',
+      'up',
+      'yes',
+      '-',
+      'fra✓ iad✓ gru✓ (sin✓)',
+      '200 ms',
+      'no edge URL',
+    ]);
     expect(r.stdout).toContain(`edges not read:\n  iad: ${iadEdge}: connection refused\n`);
   });
 
@@ -98,7 +176,13 @@ describe('meridian status', () => {
     expect(doc.control).toBe(dns.controlUrl);
     const pop = (id: string) => doc.pops.find((p) => p.id === id)!;
     expect(doc.pops.map((p) => p.id)).toEqual(['fra', 'iad', 'gru', 'sin']);
-    expect(pop('fra')).toMatchObject({ verdict: 'up', answered: true, override: null, rttMs: 80, edge: { url: edge.url, state: 'serving', hitRatio: 0.5, objects: 1, error: null } });
+    expect(pop('fra')).toMatchObject({
+      verdict: 'up',
+      answered: true,
+      override: null,
+      rttMs: 80,
+      edge: { url: edge.url, state: 'serving', hitRatio: 0.5, objects: 1, error: null },
+    });
     expect(pop('fra').edge!.bytes).toBeGreaterThan('hello from the origin\n'.length - 1);
     expect(pop('fra').votes).toEqual([
       expect.objectContaining({ vantage: 'fra', up: true, rttMs: 2, fresh: true }),
@@ -106,14 +190,23 @@ describe('meridian status', () => {
       expect.objectContaining({ vantage: 'gru', up: true, rttMs: 200, fresh: true }),
       expect.objectContaining({ vantage: 'sin', up: false, fresh: false }),
     ]);
-    expect(pop('iad')).toMatchObject({ verdict: 'up', answered: false, override: 'drain', edge: { url: iadEdge, state: 'unreachable', error: 'connection refused', hitRatio: null } });
+    expect(pop('iad')).toMatchObject({
+      verdict: 'up',
+      answered: false,
+      override: 'drain',
+      edge: { url: iadEdge, state: 'unreachable', error: 'connection refused', hitRatio: null },
+    });
     expect(pop('gru')).toMatchObject({ verdict: 'down', answered: false, rttMs: null, edge: null });
   });
 
   it('follows the override back: after `pop undrain` the PoP is answered again', async () => {
     expect((await runMeridian(['pop', 'undrain', 'iad', '--control', dns.controlUrl])).code).toBe(0);
     const doc = JSON.parse((await status(['--control', dns.controlUrl, '--json'])).stdout) as StatusReport;
-    expect(doc.pops.find((p) => p.id === 'iad')).toMatchObject({ override: null, answered: true, reason: 'up: 0 of 4 expected vantage points see it down (3 report, quorum 3)' });
+    expect(doc.pops.find((p) => p.id === 'iad')).toMatchObject({
+      override: null,
+      answered: true,
+      reason: 'up: 0 of 4 expected vantage points see it down (3 report, quorum 3)',
+    });
   });
 
   it('exits 1 naming the URL when the DNS server cannot be reached, and 2 on a bad URL', async () => {
@@ -121,7 +214,9 @@ describe('meridian status', () => {
     const r = await status(['--control', url]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`meridian status: cannot reach the DNS server's control port at ${url}/: connection refused\n`);
+    expect(r.stderr).toBe(
+      `meridian status: cannot reach the DNS server's control port at ${url}/: connection refused\n`,
+    );
     const bad = await status(['--control', 'localhost:8053']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--control 'localhost:8053' is not an http\(s\) URL/);

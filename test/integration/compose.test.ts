@@ -63,7 +63,8 @@ function composeValidator(): (doc: unknown) => string[] {
   const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'), (key, value: unknown) =>
     key === 'id' && typeof value === 'string' ? undefined : value,
   ) as Record<string, unknown>;
-  if (!/json-schema\.org\/draft\/2019-09\/schema/.test(String(schema.$schema))) throw new Error(`${SCHEMA_FILE}: expected a draft 2019-09 schema, not ${String(schema.$schema)}`);
+  if (!/json-schema\.org\/draft\/2019-09\/schema/.test(String(schema.$schema)))
+    throw new Error(`${SCHEMA_FILE}: expected a draft 2019-09 schema, not ${String(schema.$schema)}`);
   schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
   // Strict, except that the schema's `type: [string, number]` unions are meant.
   const ajv = new Ajv2019({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -82,7 +83,10 @@ function composeValidator(): (doc: unknown) => string[] {
     },
   });
   const validate = ajv.compile(schema);
-  return (doc) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`));
+  return (doc) =>
+    validate(doc)
+      ? []
+      : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,9 +140,17 @@ function copy(setup: Setup): Setup {
 // ---------------------------------------------------------------------------------------------
 // The compiled program: which files the build compiles and which packages they load at run time
 
-const tsconfigBuild = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[]; exclude: string[] };
-const tsconfig = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string } };
-const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; engines: { node: string } };
+const tsconfigBuild = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as {
+  include: string[];
+  exclude: string[];
+};
+const tsconfig = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.json'), 'utf8')) as {
+  compilerOptions: { outDir: string };
+};
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  engines: { node: string };
+};
 
 function walk(dir: string): string[] {
   const out: string[] = [];
@@ -151,7 +163,8 @@ function walk(dir: string): string[] {
   return out;
 }
 
-const IMPORT_RE = /(?:^|[\n;])\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT_RE =
+  /(?:^|[\n;])\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** Every source file tsc compiles for the build (tsconfig.build.json plus whatever those import). */
 function compiledProgram(): { files: string[]; packages: Map<string, string> } {
@@ -201,7 +214,8 @@ async function parseCommand(argv: string[]): Promise<Flags | string> {
     quietOut.mockRestore();
   }
   const first = parses[0];
-  if (!first) return `'meridian ${argv.join(' ')}' never parsed its flags ('${argv[0]}' is not a service subcommand; ${outcome})`;
+  if (!first)
+    return `'meridian ${argv.join(' ')}' never parsed its flags ('${argv[0]}' is not a service subcommand; ${outcome})`;
   if ('error' in first) return `meridian rejects '${argv.join(' ')}': ${first.error.message}`;
   return first.values;
 }
@@ -232,12 +246,16 @@ function inSubnet(address: string, subnet: string): boolean {
 }
 
 function subnetsOf(compose: Compose, network: string): { subnet: string; gateway: string | undefined }[] {
-  return (compose.networks?.[network]?.ipam?.config ?? []).flatMap((c) => (c.subnet ? [{ subnet: c.subnet, gateway: c.gateway }] : []));
+  return (compose.networks?.[network]?.ipam?.config ?? []).flatMap((c) =>
+    c.subnet ? [{ subnet: c.subnet, gateway: c.gateway }] : [],
+  );
 }
 
 /** The network whose subnet holds `address`. */
 function networkHolding(compose: Compose, address: string): string | undefined {
-  return Object.keys(compose.networks ?? {}).find((n) => subnetsOf(compose, n).some((c) => inSubnet(address, c.subnet)));
+  return Object.keys(compose.networks ?? {}).find((n) =>
+    subnetsOf(compose, n).some((c) => inSubnet(address, c.subnet)),
+  );
 }
 
 function isWildcard(host: string): boolean {
@@ -245,7 +263,10 @@ function isWildcard(host: string): boolean {
 }
 
 function urlHostPort(url: URL): HostPort {
-  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port) };
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,7 +276,15 @@ type Probe = { kind: 'http'; port: number; path: string } | { kind: 'dns'; port:
 
 function healthcheckScript(s: Service): string | undefined {
   const t = s.healthcheck?.test;
-  if (!Array.isArray(t) || t.length !== 4 || t[0] !== 'CMD' || t[1] !== 'node' || t[2] !== '-e' || typeof t[3] !== 'string') return undefined;
+  if (
+    !Array.isArray(t) ||
+    t.length !== 4 ||
+    t[0] !== 'CMD' ||
+    t[1] !== 'node' ||
+    t[2] !== '-e' ||
+    typeof t[3] !== 'string'
+  )
+    return undefined;
   return t[3];
 }
 
@@ -268,12 +297,16 @@ function healthcheckProbe(script: string): Probe | undefined {
 }
 
 function withPort(script: string, port: number): string {
-  return script.replace(/(http:\/\/127\.0\.0\.1:)\d+/, `$1${port}`).replace(/,(\d+),'127\.0\.0\.1'\)/, `,${port},'127.0.0.1')`);
+  return script
+    .replace(/(http:\/\/127\.0\.0\.1:)\d+/, `$1${port}`)
+    .replace(/,(\d+),'127\.0\.0\.1'\)/, `,${port},'127.0.0.1')`);
 }
 
 function runNode(script: string): Promise<number> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-e', script], { timeout: 10_000 }, (err) => resolve(err ? (typeof err.code === 'number' ? err.code : 1) : 0));
+    execFile(process.execPath, ['-e', script], { timeout: 10_000 }, (err) =>
+      resolve(err ? (typeof err.code === 'number' ? err.code : 1) : 0),
+    );
   });
 }
 
@@ -314,56 +347,93 @@ async function problemsOf(setup: Setup): Promise<string[]> {
   const engineMajor = Number(/(\d+)/.exec(pkg.engines.node)?.[1]);
   for (const st of stages) {
     const major = Number(/^node:(\d+)(?:[.-]|$)/.exec(st.base)?.[1]);
-    if (!(major >= engineMajor)) problems.push(`Dockerfile: stage '${st.name ?? st.base}' is based on ${st.base}, not a Node ${pkg.engines.node} image`);
+    if (!(major >= engineMajor))
+      problems.push(
+        `Dockerfile: stage '${st.name ?? st.base}' is based on ${st.base}, not a Node ${pkg.engines.node} image`,
+      );
   }
   for (const f of ['package.json', 'package-lock.json', 'bin/meridian.js']) {
     if (!stageHolds(setup.dockerignore, runtime, f)) problems.push(`Dockerfile: the runtime image lacks ${f}`);
   }
-  if (!rt.runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))) problems.push('Dockerfile: the runtime stage does not install production dependencies (npm ci --omit=dev)');
+  if (!rt.runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r)))
+    problems.push('Dockerfile: the runtime stage does not install production dependencies (npm ci --omit=dev)');
 
   // bin/meridian.js loads the compiled CLI from dist/: a build stage must produce it and the
   // runtime stage must copy it to the same place.
   const binImport = /from\s+'\.\.\/([^']+)'/.exec(readFileSync(join(REPO_ROOT, 'bin/meridian.js'), 'utf8'))?.[1];
   const outDir = tsconfig.compilerOptions.outDir.replace(/^\.\//, '');
-  if (!binImport?.startsWith(`${outDir}/`)) problems.push(`bin/meridian.js does not load the compiled CLI from ${outDir}/`);
+  if (!binImport?.startsWith(`${outDir}/`))
+    problems.push(`bin/meridian.js does not load the compiled CLI from ${outDir}/`);
   const distCopy = rt.copies.find((c) => c.from !== undefined && c.dest === posix.join(appDir, outDir));
   const buildStage = distCopy && stages.find((s, i) => s.name === distCopy.from || String(i) === distCopy.from);
   if (!distCopy || !buildStage) {
-    problems.push(`Dockerfile: the runtime stage does not copy ${outDir}/ from a build stage to ${posix.join(appDir, outDir)}`);
+    problems.push(
+      `Dockerfile: the runtime stage does not copy ${outDir}/ from a build stage to ${posix.join(appDir, outDir)}`,
+    );
   } else {
     const b = stageLayout(buildStage);
-    if (distCopy.sources.length !== 1 || posix.resolve(b.workdir, distCopy.sources[0]!) !== posix.join(b.workdir, outDir)) {
-      problems.push(`Dockerfile: the runtime copies ${distCopy.sources.join(' ')} from '${distCopy.from}', but tsc writes ${posix.join(b.workdir, outDir)}`);
+    if (
+      distCopy.sources.length !== 1 ||
+      posix.resolve(b.workdir, distCopy.sources[0]!) !== posix.join(b.workdir, outDir)
+    ) {
+      problems.push(
+        `Dockerfile: the runtime copies ${distCopy.sources.join(' ')} from '${distCopy.from}', but tsc writes ${posix.join(b.workdir, outDir)}`,
+      );
     }
-    if (!b.runs.some((r) => /\bnpm ci\b/.test(r))) problems.push(`Dockerfile: build stage '${distCopy.from}' does not install dependencies (npm ci)`);
-    if (!b.runs.some((r) => /\bnpm run build\b/.test(r))) problems.push(`Dockerfile: build stage '${distCopy.from}' does not run npm run build`);
+    if (!b.runs.some((r) => /\bnpm ci\b/.test(r)))
+      problems.push(`Dockerfile: build stage '${distCopy.from}' does not install dependencies (npm ci)`);
+    if (!b.runs.some((r) => /\bnpm run build\b/.test(r)))
+      problems.push(`Dockerfile: build stage '${distCopy.from}' does not run npm run build`);
     const program = compiledProgram();
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', ...program.files]) {
-      if (!stageHolds(setup.dockerignore, buildStage, f)) problems.push(`Dockerfile: build stage '${distCopy.from}' lacks ${f} (not copied, or excluded by .dockerignore)`);
+      if (!stageHolds(setup.dockerignore, buildStage, f))
+        problems.push(
+          `Dockerfile: build stage '${distCopy.from}' lacks ${f} (not copied, or excluded by .dockerignore)`,
+        );
     }
     for (const [name, file] of program.packages) {
-      if (!(name in setup.dependencies)) problems.push(`${file} loads '${name}' at run time, but the image installs only package.json dependencies`);
+      if (!(name in setup.dependencies))
+        problems.push(`${file} loads '${name}' at run time, but the image installs only package.json dependencies`);
     }
   }
   // The DNS server's batched UDP addon: built by node-gyp in a stage that has the sources and a
   // compiler, copied to where dns/server/udp-batch.ts looks for it (build/Release under the app).
   const addon = 'build/Release/udp_batch.node';
-  const addonCopy = rt.copies.find((c) => c.from !== undefined && (c.dest === posix.join(appDir, addon) || c.dest === posix.join(appDir, posix.dirname(addon))));
+  const addonCopy = rt.copies.find(
+    (c) =>
+      c.from !== undefined &&
+      (c.dest === posix.join(appDir, addon) || c.dest === posix.join(appDir, posix.dirname(addon))),
+  );
   const addonStage = addonCopy && stages.find((s, i) => s.name === addonCopy.from || String(i) === addonCopy.from);
   if (!addonCopy || !addonStage) {
-    problems.push(`Dockerfile: the runtime stage does not copy ${addon} from a build stage (DNS would fall back to node:dgram)`);
+    problems.push(
+      `Dockerfile: the runtime stage does not copy ${addon} from a build stage (DNS would fall back to node:dgram)`,
+    );
   } else {
     const b = stageLayout(addonStage);
-    if (addonCopy.sources.length !== 1 || posix.resolve(b.workdir, addonCopy.sources[0]!) !== posix.join(b.workdir, addon)) {
-      problems.push(`Dockerfile: the runtime copies ${addonCopy.sources.join(' ')} from '${addonCopy.from}', but node-gyp writes ${posix.join(b.workdir, addon)}`);
+    if (
+      addonCopy.sources.length !== 1 ||
+      posix.resolve(b.workdir, addonCopy.sources[0]!) !== posix.join(b.workdir, addon)
+    ) {
+      problems.push(
+        `Dockerfile: the runtime copies ${addonCopy.sources.join(' ')} from '${addonCopy.from}', but node-gyp writes ${posix.join(b.workdir, addon)}`,
+      );
     }
     for (const f of ['binding.gyp', 'native/udp_batch.c']) {
-      if (!stageHolds(setup.dockerignore, addonStage, f)) problems.push(`Dockerfile: build stage '${addonCopy.from}' lacks ${f}`);
+      if (!stageHolds(setup.dockerignore, addonStage, f))
+        problems.push(`Dockerfile: build stage '${addonCopy.from}' lacks ${f}`);
     }
-    if (!b.runs.some((r) => /\bg\+\+/.test(r) && /\bmake\b/.test(r) && /\bpython3\b/.test(r))) problems.push(`Dockerfile: build stage '${addonCopy.from}' does not install python3, make and g++ for node-gyp`);
-    if (!b.runs.some((r) => /\bnpm ci\b(?!.*--ignore-scripts)/.test(r))) problems.push(`Dockerfile: build stage '${addonCopy.from}' does not run npm ci with its install script (which builds the addon)`);
+    if (!b.runs.some((r) => /\bg\+\+/.test(r) && /\bmake\b/.test(r) && /\bpython3\b/.test(r)))
+      problems.push(`Dockerfile: build stage '${addonCopy.from}' does not install python3, make and g++ for node-gyp`);
+    if (!b.runs.some((r) => /\bnpm ci\b(?!.*--ignore-scripts)/.test(r)))
+      problems.push(
+        `Dockerfile: build stage '${addonCopy.from}' does not run npm ci with its install script (which builds the addon)`,
+      );
   }
-  if (!rt.runs.some((r) => /\bnpm ci\b.*--ignore-scripts/.test(r))) problems.push('Dockerfile: the runtime stage runs npm ci with install scripts, which would try to compile the addon without a compiler');
+  if (!rt.runs.some((r) => /\bnpm ci\b.*--ignore-scripts/.test(r)))
+    problems.push(
+      'Dockerfile: the runtime stage runs npm ci with install scripts, which would try to compile the addon without a compiler',
+    );
 
   // The host's build output and modules must not land in the image over the ones built there.
   for (const p of ['node_modules', outDir, 'build', '.env']) {
@@ -377,7 +447,8 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     const abs = posix.resolve(appDir, arg);
     const rel = posix.relative(appDir, abs);
     if (rel.startsWith('..')) return void problems.push(`${what}: ${arg} is outside ${appDir}`);
-    if (!existsSync(join(REPO_ROOT, rel))) return void problems.push(`${what}: ${rel} does not exist in the repository`);
+    if (!existsSync(join(REPO_ROOT, rel)))
+      return void problems.push(`${what}: ${rel} does not exist in the repository`);
     return rel;
   };
   let popIds: string[] | undefined;
@@ -411,7 +482,8 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     }
     const pop = str(flags.pop);
     const expectedName = sub === 'dns' || sub === 'origin' ? sub : `${sub}-${pop ?? '?'}`;
-    if (name !== expectedName) problems.push(`${where}: runs '${command.join(' ')}', so it should be called ${expectedName}`);
+    if (name !== expectedName)
+      problems.push(`${where}: runs '${command.join(' ')}', so it should be called ${expectedName}`);
     try {
       if (sub === 'dns') {
         const cfg = await loadDnsConfig(join(REPO_ROOT, configRel!));
@@ -419,11 +491,17 @@ async function problemsOf(setup: Setup): Promise<string[]> {
         popIds = cfg.topology.pops.map((p) => p.id);
         if (flags.workers !== undefined) {
           const w = str(flags.workers)!;
-          if (!workersSetting.safeParse(w === 'auto' ? 'auto' : Number(w)).success) problems.push(`${where}.command: --workers ${w} is not 'auto' or 1–64`);
+          if (!workersSetting.safeParse(w === 'auto' ? 'auto' : Number(w)).success)
+            problems.push(`${where}.command: --workers ${w} is not 'auto' or 1–64`);
         }
-        const listen = Array.isArray(flags.listen) ? (flags.listen as string[]).map(parseHostPort) : cfg.settings.listen;
-        for (const l of listen) role.listeners.push({ proto: 'udp', ...l, what: 'DNS' }, { proto: 'tcp', ...l, what: 'DNS' });
-        const control = controlListenFlag(flags) ? parseHostPort(controlListenFlag(flags)!) : cfg.settings.control.listen;
+        const listen = Array.isArray(flags.listen)
+          ? (flags.listen as string[]).map(parseHostPort)
+          : cfg.settings.listen;
+        for (const l of listen)
+          role.listeners.push({ proto: 'udp', ...l, what: 'DNS' }, { proto: 'tcp', ...l, what: 'DNS' });
+        const control = controlListenFlag(flags)
+          ? parseHostPort(controlListenFlag(flags)!)
+          : cfg.settings.control.listen;
         role.listeners.push({ proto: 'tcp', ...control, what: 'control' });
       } else if (sub === 'edge') {
         const cfg = await loadEdgeConfig(join(REPO_ROOT, configRel!), pop ?? '', {
@@ -447,7 +525,10 @@ async function problemsOf(setup: Setup): Promise<string[]> {
       problems.push(`${where}.command '${command.join(' ')}': ${(e as Error).message}`);
     }
   }
-  if (configFiles.size !== 1) problems.push(`the services read ${configFiles.size} config files (${[...configFiles].join(', ')}); expected one topology`);
+  if (configFiles.size !== 1)
+    problems.push(
+      `the services read ${configFiles.size} config files (${[...configFiles].join(', ')}); expected one topology`,
+    );
   const configRel = [...configFiles][0];
   const dnsConfig = configRel === undefined ? undefined : configs.get(configRel);
   if (!dnsConfig || !configRel) return [...problems, 'no dns service loads the topology'];
@@ -456,7 +537,8 @@ async function problemsOf(setup: Setup): Promise<string[]> {
   // Every PoP has its edge and prober; nothing else runs.
   const expected = ['dns', 'origin', ...(popIds ?? []).flatMap((p) => [`edge-${p}`, `health-${p}`])].sort();
   const actual = Object.keys(services).sort();
-  if (JSON.stringify(expected) !== JSON.stringify(actual)) problems.push(`docker-compose.yml: services are ${actual.join(', ')}; the topology needs ${expected.join(', ')}`);
+  if (JSON.stringify(expected) !== JSON.stringify(actual))
+    problems.push(`docker-compose.yml: services are ${actual.join(', ')}; the topology needs ${expected.join(', ')}`);
 
   // Files the topology names (zone files, GeoIP databases, token files), inside the image.
   const raw = parseYaml(readFileSync(join(REPO_ROOT, configRel), 'utf8')) as {
@@ -469,7 +551,9 @@ async function problemsOf(setup: Setup): Promise<string[]> {
   const named = [
     ...(raw.zones ?? []).flatMap((z) => (z.file ? [z.file] : [])),
     ...(raw.geo?.databases ?? []),
-    ...[raw.dns?.control?.tokenFile, raw.health?.tokenFile, raw.edge?.control?.tokenFile].filter((f): f is string => f !== undefined),
+    ...[raw.dns?.control?.tokenFile, raw.health?.tokenFile, raw.edge?.control?.tokenFile].filter(
+      (f): f is string => f !== undefined,
+    ),
   ];
   const shipped = [configRel];
   for (const f of named) {
@@ -477,26 +561,42 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     if (!existsSync(join(REPO_ROOT, rel))) problems.push(`${configRel}: ${f} (${rel}) does not exist`);
     shipped.push(rel);
   }
-  if (JSON.stringify(dnsConfig.geo.databases) !== JSON.stringify((raw.geo?.databases ?? []).map((d) => resolvePath(REPO_ROOT, posix.dirname(configRel), d)))) {
+  if (
+    JSON.stringify(dnsConfig.geo.databases) !==
+    JSON.stringify((raw.geo?.databases ?? []).map((d) => resolvePath(REPO_ROOT, posix.dirname(configRel), d)))
+  ) {
     problems.push(`${configRel}: the DNS loader's GeoIP databases differ from geo.databases`);
   }
   for (const f of shipped) {
-    if (!stageHolds(setup.dockerignore, runtime, f)) problems.push(`Dockerfile: the runtime image lacks ${f} at ${posix.join(appDir, f)} (not copied, or excluded by .dockerignore)`);
+    if (!stageHolds(setup.dockerignore, runtime, f))
+      problems.push(
+        `Dockerfile: the runtime image lacks ${f} at ${posix.join(appDir, f)} (not copied, or excluded by .dockerignore)`,
+      );
   }
 
   // --- every service: the one image, restart policy, interpolation only where meant ---------
   const images = new Set(Object.values(services).map((s) => `${JSON.stringify(s.build)} ${s.image ?? ''}`));
-  if (images.size !== 1) problems.push(`docker-compose.yml: services use ${images.size} different build/image settings; expected one image`);
+  if (images.size !== 1)
+    problems.push(`docker-compose.yml: services use ${images.size} different build/image settings; expected one image`);
   for (const [name, s] of Object.entries(services)) {
     const where = `docker-compose.yml: services.${name}`;
-    if (s.build !== '.' && (s.build as { context?: string } | undefined)?.context !== '.') problems.push(`${where}.build: expected the repository root (.)`);
+    if (s.build !== '.' && (s.build as { context?: string } | undefined)?.context !== '.')
+      problems.push(`${where}.build: expected the repository root (.)`);
     if (!s.restart || s.restart === 'no') problems.push(`${where}: no restart policy`);
-    if (/\$(?!\$)/.test(JSON.stringify({ ...s, environment: undefined }).split(DNS_HOST_IP_FORM).join(''))) problems.push(`${where}: '$' outside environment is interpolated by compose (write $$)`);
+    if (
+      /\$(?!\$)/.test(
+        JSON.stringify({ ...s, environment: undefined })
+          .split(DNS_HOST_IP_FORM)
+          .join(''),
+      )
+    )
+      problems.push(`${where}: '$' outside environment is interpolated by compose (write $$)`);
     for (const dep of Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {})) {
       if (!(dep in services)) problems.push(`${where}.depends_on: no service '${dep}'`);
       if (dep === name) problems.push(`${where}.depends_on: depends on itself`);
       const cond = Array.isArray(s.depends_on) ? undefined : s.depends_on?.[dep]?.condition;
-      if (cond === 'service_healthy' && !services[dep]?.healthcheck) problems.push(`${where}.depends_on.${dep}: waits for health, but ${dep} has no healthcheck`);
+      if (cond === 'service_healthy' && !services[dep]?.healthcheck)
+        problems.push(`${where}.depends_on.${dep}: waits for health, but ${dep} has no healthcheck`);
     }
     const nets = serviceNetworks(s);
     for (const [net, addr] of nets) {
@@ -504,16 +604,20 @@ async function problemsOf(setup: Setup): Promise<string[]> {
       else if (addr === undefined) problems.push(`${where}.networks.${net}: no fixed ipv4_address`);
       else {
         const subnets = subnetsOf(compose, net);
-        if (!subnets.some((c) => inSubnet(addr, c.subnet))) problems.push(`${where}.networks.${net}: ${addr} is outside ${subnets.map((c) => c.subnet).join(', ')}`);
+        if (!subnets.some((c) => inSubnet(addr, c.subnet)))
+          problems.push(`${where}.networks.${net}: ${addr} is outside ${subnets.map((c) => c.subnet).join(', ')}`);
         if (subnets.some((c) => c.gateway === addr)) problems.push(`${where}.networks.${net}: ${addr} is the gateway`);
         for (const [other, os] of Object.entries(services)) {
-          if (other < name && serviceNetworks(os).get(net) === addr) problems.push(`${where}.networks.${net}: ${addr} is also ${other}'s`);
+          if (other < name && serviceNetworks(os).get(net) === addr)
+            problems.push(`${where}.networks.${net}: ${addr} is also ${other}'s`);
         }
       }
     }
   }
-  const addressesOf = (name: string): string[] => [...serviceNetworks(services[name] ?? {}).values()].filter((a): a is string => a !== undefined);
-  const attached = (name: string, net: string | undefined): boolean => net !== undefined && serviceNetworks(services[name] ?? {}).has(net);
+  const addressesOf = (name: string): string[] =>
+    [...serviceNetworks(services[name] ?? {}).values()].filter((a): a is string => a !== undefined);
+  const attached = (name: string, net: string | undefined): boolean =>
+    net !== undefined && serviceNetworks(services[name] ?? {}).has(net);
 
   // --- listeners, published ports, healthchecks -----------------------------------------------
   for (const r of roles) {
@@ -522,17 +626,27 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     const own = addressesOf(r.name);
     for (const l of r.listeners) {
       if (!isWildcard(l.host) && l.host !== '127.0.0.1' && l.host !== '::1' && !own.includes(l.host)) {
-        problems.push(`${where}: its ${l.what} listener ${l.host}:${l.port} is none of its addresses (${own.join(', ') || 'none'})`);
+        problems.push(
+          `${where}: its ${l.what} listener ${l.host}:${l.port} is none of its addresses (${own.join(', ') || 'none'})`,
+        );
       }
       if (l.port < 1024 && nonRoot) {
-        const sysctls = Array.isArray(s.sysctls) ? Object.fromEntries(s.sysctls.map((e) => e.split('='))) : (s.sysctls ?? {});
+        const sysctls = Array.isArray(s.sysctls)
+          ? Object.fromEntries(s.sysctls.map((e) => e.split('=')))
+          : (s.sysctls ?? {});
         const start = sysctls['net.ipv4.ip_unprivileged_port_start'];
-        if (start === undefined || Number(start) > l.port) problems.push(`${where}: listens on port ${l.port} as user ${rt.user} without sysctls net.ipv4.ip_unprivileged_port_start ≤ ${l.port}`);
+        if (start === undefined || Number(start) > l.port)
+          problems.push(
+            `${where}: listens on port ${l.port} as user ${rt.user} without sysctls net.ipv4.ip_unprivileged_port_start ≤ ${l.port}`,
+          );
       }
     }
     for (const entry of s.ports ?? []) {
       // docker-compose 1.29 refuses `host_ip` in the long syntax; the short one works with v1 and v2.
-      if (typeof entry === 'object' && entry.host_ip !== undefined) problems.push(`${where}.ports: host_ip ${entry.host_ip} in the long syntax, which docker-compose 1.29 refuses: write "${entry.host_ip}:${entry.published ?? ''}:${entry.target}/${entry.protocol ?? 'tcp'}"`);
+      if (typeof entry === 'object' && entry.host_ip !== undefined)
+        problems.push(
+          `${where}.ports: host_ip ${entry.host_ip} in the long syntax, which docker-compose 1.29 refuses: write "${entry.host_ip}:${entry.published ?? ''}:${entry.target}/${entry.protocol ?? 'tcp'}"`,
+        );
       // As compose reads it with nothing set in the environment or .env.
       const p = portMapping(typeof entry === 'string' ? interpolate(entry, {}) : entry);
       if (!p) {
@@ -541,26 +655,43 @@ async function problemsOf(setup: Setup): Promise<string[]> {
       }
       const proto = p.protocol ?? 'tcp';
       const l = r.listeners.find((x) => x.port === Number(p.target) && x.proto === proto);
-      if (!l) problems.push(`${where}.ports: publishes ${p.target}/${proto}, where nothing listens (${r.listeners.map((x) => `${x.port}/${x.proto}`).join(', ')})`);
+      if (!l)
+        problems.push(
+          `${where}.ports: publishes ${p.target}/${proto}, where nothing listens (${r.listeners.map((x) => `${x.port}/${x.proto}`).join(', ')})`,
+        );
       else {
-        if (!isWildcard(l.host) && !own.includes(l.host)) problems.push(`${where}.ports: publishes ${p.target}/${proto}, but it listens on ${l.host} only`);
-        if (l.what === 'control' && p.host_ip !== '127.0.0.1' && p.host_ip !== '::1') problems.push(`${where}.ports: the control port ${p.target} is published beyond the host's loopback (host_ip ${p.host_ip ?? 'all'})`);
+        if (!isWildcard(l.host) && !own.includes(l.host))
+          problems.push(`${where}.ports: publishes ${p.target}/${proto}, but it listens on ${l.host} only`);
+        if (l.what === 'control' && p.host_ip !== '127.0.0.1' && p.host_ip !== '::1')
+          problems.push(
+            `${where}.ports: the control port ${p.target} is published beyond the host's loopback (host_ip ${p.host_ip ?? 'all'})`,
+          );
         // Published on every interface, port 53 clashes with any other listener on any
         // 127.0.0.x:53; the default stays on loopback and one variable publishes it widely.
         if (l.what === 'DNS') {
-          if (p.host_ip !== '127.0.0.1') problems.push(`${where}.ports: DNS ${p.target}/${proto} is published on ${p.host_ip ?? 'every interface'} by default, not on 127.0.0.1`);
-          if (typeof entry !== 'string' || !entry.startsWith(`${DNS_HOST_IP_FORM}:`)) problems.push(`${where}.ports: DNS ${p.target}/${proto} does not follow ${DNS_HOST_IP_ENV} (expected "${DNS_HOST_IP_FORM}:53:53/${proto}")`);
+          if (p.host_ip !== '127.0.0.1')
+            problems.push(
+              `${where}.ports: DNS ${p.target}/${proto} is published on ${p.host_ip ?? 'every interface'} by default, not on 127.0.0.1`,
+            );
+          if (typeof entry !== 'string' || !entry.startsWith(`${DNS_HOST_IP_FORM}:`))
+            problems.push(
+              `${where}.ports: DNS ${p.target}/${proto} does not follow ${DNS_HOST_IP_ENV} (expected "${DNS_HOST_IP_FORM}:53:53/${proto}")`,
+            );
         }
       }
     }
     const script = healthcheckScript(s);
     const probe = script === undefined ? undefined : healthcheckProbe(script);
     if (!script || !probe) {
-      problems.push(`${where}.healthcheck: expected test ["CMD", "node", "-e", <fetch of http://127.0.0.1:PORT/... or a DNS query to 127.0.0.1>] (slim images have no curl)`);
+      problems.push(
+        `${where}.healthcheck: expected test ["CMD", "node", "-e", <fetch of http://127.0.0.1:PORT/... or a DNS query to 127.0.0.1>] (slim images have no curl)`,
+      );
     } else {
       const l = r.listeners.find((x) => x.port === probe.port && x.proto === (probe.kind === 'dns' ? 'udp' : 'tcp'));
       if (!l || !(isWildcard(l.host) || l.host === '127.0.0.1')) {
-        problems.push(`${where}.healthcheck: asks 127.0.0.1:${probe.port}, where it does not listen (${r.listeners.map((x) => `${x.host}:${x.port}/${x.proto}`).join(', ')})`);
+        problems.push(
+          `${where}.healthcheck: asks 127.0.0.1:${probe.port}, where it does not listen (${r.listeners.map((x) => `${x.host}:${x.port}/${x.proto}`).join(', ')})`,
+        );
       }
     }
   }
@@ -569,20 +700,39 @@ async function problemsOf(setup: Setup): Promise<string[]> {
   const dnsRole = role('dns');
   const dnsAddr = addressesOf('dns');
   for (const l of dnsRole?.listeners.filter((x) => x.what === 'DNS') ?? []) {
-    const published = (services.dns?.ports ?? []).map((p) => portMapping(typeof p === 'string' ? interpolate(p, {}) : p)).some((p) => p !== undefined && Number(p.target) === l.port && (p.protocol ?? 'tcp') === l.proto && Number(p.published) === 53);
-    if (!published) problems.push(`docker-compose.yml: services.dns: DNS ${l.port}/${l.proto} is not published on host port 53`);
+    const published = (services.dns?.ports ?? [])
+      .map((p) => portMapping(typeof p === 'string' ? interpolate(p, {}) : p))
+      .some(
+        (p) =>
+          p !== undefined &&
+          Number(p.target) === l.port &&
+          (p.protocol ?? 'tcp') === l.proto &&
+          Number(p.published) === 53,
+      );
+    if (!published)
+      problems.push(`docker-compose.yml: services.dns: DNS ${l.port}/${l.proto} is not published on host port 53`);
   }
   const dnsNet = [...serviceNetworks(services.dns ?? {}).keys()].find((n) => !compose.networks?.[n]?.internal);
   const gateway = dnsNet === undefined ? undefined : subnetsOf(compose, dnsNet)[0]?.gateway;
-  if (!gateway) problems.push('docker-compose.yml: the dns service\'s network has no fixed gateway (where the host\'s queries come from)');
+  if (!gateway)
+    problems.push(
+      "docker-compose.yml: the dns service's network has no fixed gateway (where the host's queries come from)",
+    );
   else if (!dnsConfig.geo.nets.some((n) => n.family === 4 && inSubnet(gateway, n.text))) {
-    problems.push(`${configRel}: geo.nets does not place ${gateway}, the address the Docker host's queries arrive from`);
+    problems.push(
+      `${configRel}: geo.nets does not place ${gateway}, the address the Docker host's queries arrive from`,
+    );
   }
   for (const [name, s] of Object.entries(services)) {
-    const env = Array.isArray(s.environment) ? Object.fromEntries(s.environment.map((e) => e.split(/=(.*)/s).slice(0, 2))) : (s.environment ?? {});
-    const needsToken = roles.find((r) => r.name === name)?.listeners.some((l) => l.what === 'control') || name.startsWith('health-');
+    const env = Array.isArray(s.environment)
+      ? Object.fromEntries(s.environment.map((e) => e.split(/=(.*)/s).slice(0, 2)))
+      : (s.environment ?? {});
+    const needsToken =
+      roles.find((r) => r.name === name)?.listeners.some((l) => l.what === 'control') || name.startsWith('health-');
     if (needsToken && !/^\$\{MERIDIAN_CONTROL_TOKEN:\?/.test(String(env[TOKEN_ENV] ?? ''))) {
-      problems.push(`docker-compose.yml: services.${name}.environment: ${TOKEN_ENV} must come from the environment and be required (\${${TOKEN_ENV}:?...})`);
+      problems.push(
+        `docker-compose.yml: services.${name}.environment: ${TOKEN_ENV} must come from the environment and be required (\${${TOKEN_ENV}:?...})`,
+      );
     }
   }
 
@@ -593,17 +743,24 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     const edgeRole = role(edge);
     if (!edgeRole) continue;
     for (const a of [...pop.ipv4, ...pop.ipv6]) {
-      if (!addressesOf(edge).includes(a)) problems.push(`${configRel}: PoP ${pop.id} is answered with ${a}, which is not ${edge}'s address (${addressesOf(edge).join(', ')})`);
+      if (!addressesOf(edge).includes(a))
+        problems.push(
+          `${configRel}: PoP ${pop.id} is answered with ${a}, which is not ${edge}'s address (${addressesOf(edge).join(', ')})`,
+        );
       const net = networkHolding(compose, a);
-      if (net && compose.networks?.[net]?.internal) problems.push(`${configRel}: PoP ${pop.id}'s ${a} is on internal network ${net}, out of clients' reach`);
+      if (net && compose.networks?.[net]?.internal)
+        problems.push(`${configRel}: PoP ${pop.id}'s ${a} is on internal network ${net}, out of clients' reach`);
     }
     if (pop.edge === undefined) continue;
     const url = urlHostPort(new URL(pop.edge));
     const l = edgeRole.listeners.find((x) => x.what === 'edge');
-    if (!l || l.port !== url.port || !(isWildcard(l.host) || l.host === url.host)) problems.push(`${edge}: listens on ${l?.host}:${l?.port}, not on its edge URL ${pop.edge}`);
-    if (!addressesOf(edge).includes(url.host)) problems.push(`${configRel}: PoP ${pop.id}'s edge URL ${pop.edge} is not ${edge}'s address`);
+    if (!l || l.port !== url.port || !(isWildcard(l.host) || l.host === url.host))
+      problems.push(`${edge}: listens on ${l?.host}:${l?.port}, not on its edge URL ${pop.edge}`);
+    if (!addressesOf(edge).includes(url.host))
+      problems.push(`${configRel}: PoP ${pop.id}'s edge URL ${pop.edge} is not ${edge}'s address`);
     for (const prober of roles.filter((r) => r.name.startsWith('health-'))) {
-      if (!attached(prober.name, networkHolding(compose, url.host))) problems.push(`docker-compose.yml: ${prober.name} cannot reach ${edge} at ${url.host} (no shared network)`);
+      if (!attached(prober.name, networkHolding(compose, url.host)))
+        problems.push(`docker-compose.yml: ${prober.name} cannot reach ${edge} at ${url.host} (no shared network)`);
     }
   }
 
@@ -611,22 +768,35 @@ async function problemsOf(setup: Setup): Promise<string[]> {
   const dnsControl = dnsRole?.listeners.find((l) => l.what === 'control');
   for (const target of dnsConfig.health.reportTo) {
     const u = urlHostPort(new URL(target));
-    if (!dnsAddr.includes(u.host) || u.port !== dnsControl?.port) problems.push(`${configRel}: health.reportTo ${target} is not the dns container's control port (${dnsAddr.join(', ')}:${dnsControl?.port})`);
+    if (!dnsAddr.includes(u.host) || u.port !== dnsControl?.port)
+      problems.push(
+        `${configRel}: health.reportTo ${target} is not the dns container's control port (${dnsAddr.join(', ')}:${dnsControl?.port})`,
+      );
     for (const prober of roles.filter((r) => r.name.startsWith('health-'))) {
-      if (!attached(prober.name, networkHolding(compose, u.host))) problems.push(`docker-compose.yml: ${prober.name} cannot reach the DNS server at ${u.host} (no shared network)`);
+      if (!attached(prober.name, networkHolding(compose, u.host)))
+        problems.push(
+          `docker-compose.yml: ${prober.name} cannot reach the DNS server at ${u.host} (no shared network)`,
+        );
     }
   }
-  if (dnsConfig.health.reportTo.length === 0) problems.push(`${configRel}: health.reportTo is empty: the probers would report to no one`);
+  if (dnsConfig.health.reportTo.length === 0)
+    problems.push(`${configRel}: health.reportTo is empty: the probers would report to no one`);
 
   // The name server's glue is the dns container.
   for (const z of raw.zones ?? []) {
-    const zone = z as { name?: string; ns?: string[]; records?: { name: string; type: string; value?: string; values?: string[] }[] };
+    const zone = z as {
+      name?: string;
+      ns?: string[];
+      records?: { name: string; type: string; value?: string; values?: string[] }[];
+    };
     for (const ns of zone.ns ?? []) {
-      const label = ns.replace(/\.$/, '').replace(new RegExp(`\\.?${(zone.name ?? '').replace(/\./g, '\\.')}$`), '') || '@';
+      const label =
+        ns.replace(/\.$/, '').replace(new RegExp(`\\.?${(zone.name ?? '').replace(/\./g, '\\.')}$`), '') || '@';
       for (const rec of zone.records ?? []) {
         if (rec.type !== 'A' || (rec.name !== label && rec.name !== ns)) continue;
         for (const v of rec.values ?? [rec.value ?? '']) {
-          if (networkHolding(compose, v) && !dnsAddr.includes(v)) problems.push(`${configRel}: glue ${ns} A ${v} is not the dns container (${dnsAddr.join(', ')})`);
+          if (networkHolding(compose, v) && !dnsAddr.includes(v))
+            problems.push(`${configRel}: glue ${ns} A ${v} is not the dns container (${dnsAddr.join(', ')})`);
         }
       }
     }
@@ -638,9 +808,14 @@ async function problemsOf(setup: Setup): Promise<string[]> {
     const cfg = await loadEdgeConfig(join(REPO_ROOT, configRel), r.name.slice('edge-'.length)).catch(() => undefined);
     if (!cfg || cfg.shield !== undefined) continue;
     const u = urlHostPort(cfg.upstream);
-    if (!addressesOf('origin').includes(u.host) || u.port !== origin?.port) problems.push(`${configRel}: edge.origin ${cfg.upstream.href} is not the origin container (${addressesOf('origin').join(', ')}:${origin?.port})`);
-    else if (!(isWildcard(origin.host) || origin.host === u.host)) problems.push(`docker-compose.yml: origin listens on ${origin.host}, not on ${u.host}`);
-    if (!attached(r.name, networkHolding(compose, u.host))) problems.push(`docker-compose.yml: ${r.name} cannot reach the origin at ${u.host} (no shared network)`);
+    if (!addressesOf('origin').includes(u.host) || u.port !== origin?.port)
+      problems.push(
+        `${configRel}: edge.origin ${cfg.upstream.href} is not the origin container (${addressesOf('origin').join(', ')}:${origin?.port})`,
+      );
+    else if (!(isWildcard(origin.host) || origin.host === u.host))
+      problems.push(`docker-compose.yml: origin listens on ${origin.host}, not on ${u.host}`);
+    if (!attached(r.name, networkHolding(compose, u.host)))
+      problems.push(`docker-compose.yml: ${r.name} cannot reach the origin at ${u.host} (no shared network)`);
   }
   return [...new Set(problems)];
 }
@@ -671,56 +846,236 @@ describe('docker compose setup', () => {
 
   // Each breakage below is one a change elsewhere could bring; the check must name it.
   const mutations: [string, (s: Setup) => void, RegExp][] = [
-    ['a subcommand meridian does not have', (s) => void (s.compose.services.dns!.command = ['dnsd', '--config', 'config/compose.yaml']), /never parsed its flags/],
-    ['a flag the subcommand does not accept', (s) => void (s.compose.services['edge-fra']!.command as string[]).push('--port', '8080'), /meridian rejects .*--port/],
-    ['a --pop the topology does not have', (s) => void ((s.compose.services['health-iad']!.command as string[])[4] = 'lhr'), /no PoP with id 'lhr'/],
-    ['a --config that does not exist', (s) => void ((s.compose.services['edge-sin']!.command as string[])[2] = 'config/nope.yaml'), /config\/nope\.yaml does not exist/],
-    ['a --workers value the server refuses', (s) => void ((s.compose.services.dns!.command as string[])[4] = '0'), /--workers 0/],
-    ['a service named after another PoP than it serves', (s) => {
-      s.compose.services['edge-lhr'] = s.compose.services['edge-fra']!;
-      delete s.compose.services['edge-fra'];
-    }, /should be called edge-fra/],
-    ['a PoP without its prober', (s) => void delete s.compose.services['health-sin'], /the topology needs .*health-sin/],
-    ['a config the image does not hold', (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY --chown=node:node config .*$/m, '')), /runtime image lacks config\/compose\.yaml/],
-    ['a zone file .dockerignore keeps out', (s) => void (s.dockerignore += '\nconfig/zones\n'), /lacks config\/zones\/demo\.test\.extra\.zone/],
-    ['GeoIP data left out of the image', (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY geo-data.*$/m, '')), /lacks geo-data\/test-city\.mmdb/],
+    [
+      'a subcommand meridian does not have',
+      (s) => void (s.compose.services.dns!.command = ['dnsd', '--config', 'config/compose.yaml']),
+      /never parsed its flags/,
+    ],
+    [
+      'a flag the subcommand does not accept',
+      (s) => void (s.compose.services['edge-fra']!.command as string[]).push('--port', '8080'),
+      /meridian rejects .*--port/,
+    ],
+    [
+      'a --pop the topology does not have',
+      (s) => void ((s.compose.services['health-iad']!.command as string[])[4] = 'lhr'),
+      /no PoP with id 'lhr'/,
+    ],
+    [
+      'a --config that does not exist',
+      (s) => void ((s.compose.services['edge-sin']!.command as string[])[2] = 'config/nope.yaml'),
+      /config\/nope\.yaml does not exist/,
+    ],
+    [
+      'a --workers value the server refuses',
+      (s) => void ((s.compose.services.dns!.command as string[])[4] = '0'),
+      /--workers 0/,
+    ],
+    [
+      'a service named after another PoP than it serves',
+      (s) => {
+        s.compose.services['edge-lhr'] = s.compose.services['edge-fra']!;
+        delete s.compose.services['edge-fra'];
+      },
+      /should be called edge-fra/,
+    ],
+    [
+      'a PoP without its prober',
+      (s) => void delete s.compose.services['health-sin'],
+      /the topology needs .*health-sin/,
+    ],
+    [
+      'a config the image does not hold',
+      (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY --chown=node:node config .*$/m, '')),
+      /runtime image lacks config\/compose\.yaml/,
+    ],
+    [
+      'a zone file .dockerignore keeps out',
+      (s) => void (s.dockerignore += '\nconfig/zones\n'),
+      /lacks config\/zones\/demo\.test\.extra\.zone/,
+    ],
+    [
+      'GeoIP data left out of the image',
+      (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY geo-data.*$/m, '')),
+      /lacks geo-data\/test-city\.mmdb/,
+    ],
     ['sources left out of the build', (s) => void (s.dockerignore += '\nedge\n'), /build stage 'build' lacks edge\//],
-    ['no compiled code in the runtime', (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY --from=build.*$/m, '')), /does not copy dist\//],
-    ['another entry point', (s) => void (s.dockerfile = s.dockerfile.replace(/^ENTRYPOINT .*$/m, 'ENTRYPOINT ["node", "dist/cli/main.js"]')), /ENTRYPOINT/],
+    [
+      'no compiled code in the runtime',
+      (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY --from=build.*$/m, '')),
+      /does not copy dist\//,
+    ],
+    [
+      'another entry point',
+      (s) => void (s.dockerfile = s.dockerfile.replace(/^ENTRYPOINT .*$/m, 'ENTRYPOINT ["node", "dist/cli/main.js"]')),
+      /ENTRYPOINT/,
+    ],
     ['running as root', (s) => void (s.dockerfile = s.dockerfile.replace(/^USER node$/m, '')), /runs as root/],
-    ['no batched UDP addon in the runtime', (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY --from=build \/app\/build.*$/m, '')), /does not copy build\/Release\/udp_batch\.node/],
-    ['no compiler where the addon is built', (s) => void (s.dockerfile = s.dockerfile.replace(/ python3 make g\+\+/, '')), /does not install python3, make and g\+\+/],
-    ['install scripts run in the runtime', (s) => void (s.dockerfile = s.dockerfile.replace(/^(RUN npm ci --omit=dev) --ignore-scripts/m, '$1')), /runs npm ci with install scripts/],
-    ['host node_modules in the build context', (s) => void (s.dockerignore = s.dockerignore.replace(/^node_modules$/m, '')), /does not exclude node_modules/],
-    ['an edge address the config does not answer', (s) => void ((s.compose.services['edge-iad']!.networks as Record<string, { ipv4_address: string }>).backbone!.ipv4_address = '10.53.0.99'), /PoP iad is answered with 10\.53\.0\.12, which is not edge-iad's/],
-    ['two containers on one address', (s) => void ((s.compose.services['health-fra']!.networks as Record<string, { ipv4_address: string }>).backbone!.ipv4_address = '10.53.0.53'), /10\.53\.0\.53 is also dns's/],
-    ['an address outside its network', (s) => void ((s.compose.services.origin!.networks as Record<string, { ipv4_address: string }>).origin!.ipv4_address = '10.53.2.10'), /10\.53\.2\.10 is outside 10\.53\.1\.0\/24/],
-    ['a dns address the probers do not report to', (s) => void ((s.compose.services.dns!.networks as Record<string, { ipv4_address: string }>).backbone!.ipv4_address = '10.53.0.54'), /health\.reportTo .* is not the dns container/],
-    ['an origin port the edges do not use', (s) => void ((s.compose.services.origin!.command as string[])[2] = '0.0.0.0:8082'), /edge\.origin .* is not the origin container/],
-    ['an edge listening elsewhere than its URL', (s) => void (s.compose.services['edge-fra']!.command as string[]).push('--listen', '10.53.0.11:8081'), /edge-fra: listens on 10\.53\.0\.11:8081, not on its edge URL/],
-    ['a prober cut off from the edges', (s) => void (s.compose.services['health-sin']!.networks = { origin: { ipv4_address: '10.53.1.23' } }), /health-sin cannot reach edge-fra/],
-    ['an edge cut off from the origin', (s) => void delete (s.compose.services['edge-sin']!.networks as Record<string, unknown>).origin, /edge-sin cannot reach the origin/],
-    ['DNS published on another container port', (s) => void (s.compose.services.dns!.ports![0] = `${DNS_HOST_IP_FORM}:53:5353/udp`), /publishes 5353\/udp, where nothing listens/],
-    ['DNS not on host port 53', (s) => void (s.compose.services.dns!.ports![1] = `${DNS_HOST_IP_FORM}:5353:53/tcp`), /DNS 53\/tcp is not published on host port 53/],
-    ['the control port published to the world', (s) => void (s.compose.services.dns!.ports![2] = '8053:8053/tcp'), /control port 8053 is published beyond the host's loopback/],
-    ['host_ip in the long syntax (docker-compose 1.29 refuses it)', (s) => void (s.compose.services.dns!.ports![2] = { target: 8053, published: 8053, protocol: 'tcp', host_ip: '127.0.0.1' }), /host_ip 127\.0\.0\.1 in the long syntax, which docker-compose 1\.29 refuses: write "127\.0\.0\.1:8053:8053\/tcp"/],
-    ['DNS on every interface by default', (s) => void (s.compose.services.dns!.ports![0] = '53:53/udp'), /DNS 53\/udp is published on every interface by default/],
-    ['DNS that the variable does not move', (s) => void (s.compose.services.dns!.ports![1] = '127.0.0.1:53:53/tcp'), /DNS 53\/tcp does not follow MERIDIAN_DNS_HOST_IP/],
-    ['a DNS variable with a public default', (s) => void (s.compose.services.dns!.ports![0] = `\${${DNS_HOST_IP_ENV}:-0.0.0.0}:53:53/udp`), /DNS 53\/udp is published on 0\.0\.0\.0 by default/],
-    ['port 53 without the sysctl', (s) => void delete s.compose.services.dns!.sysctls, /listens on port 53 as user node without sysctls/],
-    ['a healthcheck on the wrong port', (s) => {
-      const t = s.compose.services['edge-sin']!.healthcheck!.test as string[];
-      t[3] = t[3]!.replace('127.0.0.1:9080', '127.0.0.1:9081');
-    }, /edge-sin\.healthcheck: asks 127\.0\.0\.1:9081/],
-    ['a healthcheck with curl', (s) => void (s.compose.services['edge-iad']!.healthcheck = { test: ['CMD', 'curl', '-f', 'http://127.0.0.1:9080/healthz'] }), /edge-iad\.healthcheck: expected test/],
-    ['depends_on a service that does not exist', (s) => void ((s.compose.services['health-fra']!.depends_on as Record<string, unknown>)['edge-lhr'] = { condition: 'service_started' }), /depends_on: no service 'edge-lhr'/],
-    ['waiting for the health of a service without a healthcheck', (s) => {
-      delete s.compose.services.origin!.healthcheck;
-    }, /waits for health, but origin has no healthcheck/],
-    ['a control token that is optional', (s) => void ((s.compose.services['health-iad']!.environment as Record<string, string>)[TOKEN_ENV] = '${MERIDIAN_CONTROL_TOKEN}'), /health-iad\.environment: MERIDIAN_CONTROL_TOKEN/],
+    [
+      'no batched UDP addon in the runtime',
+      (s) => void (s.dockerfile = s.dockerfile.replace(/^COPY --from=build \/app\/build.*$/m, '')),
+      /does not copy build\/Release\/udp_batch\.node/,
+    ],
+    [
+      'no compiler where the addon is built',
+      (s) => void (s.dockerfile = s.dockerfile.replace(/ python3 make g\+\+/, '')),
+      /does not install python3, make and g\+\+/,
+    ],
+    [
+      'install scripts run in the runtime',
+      (s) => void (s.dockerfile = s.dockerfile.replace(/^(RUN npm ci --omit=dev) --ignore-scripts/m, '$1')),
+      /runs npm ci with install scripts/,
+    ],
+    [
+      'host node_modules in the build context',
+      (s) => void (s.dockerignore = s.dockerignore.replace(/^node_modules$/m, '')),
+      /does not exclude node_modules/,
+    ],
+    [
+      'an edge address the config does not answer',
+      (s) =>
+        void ((
+          s.compose.services['edge-iad']!.networks as Record<string, { ipv4_address: string }>
+        ).backbone!.ipv4_address = '10.53.0.99'),
+      /PoP iad is answered with 10\.53\.0\.12, which is not edge-iad's/,
+    ],
+    [
+      'two containers on one address',
+      (s) =>
+        void ((
+          s.compose.services['health-fra']!.networks as Record<string, { ipv4_address: string }>
+        ).backbone!.ipv4_address = '10.53.0.53'),
+      /10\.53\.0\.53 is also dns's/,
+    ],
+    [
+      'an address outside its network',
+      (s) =>
+        void ((s.compose.services.origin!.networks as Record<string, { ipv4_address: string }>).origin!.ipv4_address =
+          '10.53.2.10'),
+      /10\.53\.2\.10 is outside 10\.53\.1\.0\/24/,
+    ],
+    [
+      'a dns address the probers do not report to',
+      (s) =>
+        void ((s.compose.services.dns!.networks as Record<string, { ipv4_address: string }>).backbone!.ipv4_address =
+          '10.53.0.54'),
+      /health\.reportTo .* is not the dns container/,
+    ],
+    [
+      'an origin port the edges do not use',
+      (s) => void ((s.compose.services.origin!.command as string[])[2] = '0.0.0.0:8082'),
+      /edge\.origin .* is not the origin container/,
+    ],
+    [
+      'an edge listening elsewhere than its URL',
+      (s) => void (s.compose.services['edge-fra']!.command as string[]).push('--listen', '10.53.0.11:8081'),
+      /edge-fra: listens on 10\.53\.0\.11:8081, not on its edge URL/,
+    ],
+    [
+      'a prober cut off from the edges',
+      (s) => void (s.compose.services['health-sin']!.networks = { origin: { ipv4_address: '10.53.1.23' } }),
+      /health-sin cannot reach edge-fra/,
+    ],
+    [
+      'an edge cut off from the origin',
+      (s) => void delete (s.compose.services['edge-sin']!.networks as Record<string, unknown>).origin,
+      /edge-sin cannot reach the origin/,
+    ],
+    [
+      'DNS published on another container port',
+      (s) => void (s.compose.services.dns!.ports![0] = `${DNS_HOST_IP_FORM}:53:5353/udp`),
+      /publishes 5353\/udp, where nothing listens/,
+    ],
+    [
+      'DNS not on host port 53',
+      (s) => void (s.compose.services.dns!.ports![1] = `${DNS_HOST_IP_FORM}:5353:53/tcp`),
+      /DNS 53\/tcp is not published on host port 53/,
+    ],
+    [
+      'the control port published to the world',
+      (s) => void (s.compose.services.dns!.ports![2] = '8053:8053/tcp'),
+      /control port 8053 is published beyond the host's loopback/,
+    ],
+    [
+      'host_ip in the long syntax (docker-compose 1.29 refuses it)',
+      (s) =>
+        void (s.compose.services.dns!.ports![2] = {
+          target: 8053,
+          published: 8053,
+          protocol: 'tcp',
+          host_ip: '127.0.0.1',
+        }),
+      /host_ip 127\.0\.0\.1 in the long syntax, which docker-compose 1\.29 refuses: write "127\.0\.0\.1:8053:8053\/tcp"/,
+    ],
+    [
+      'DNS on every interface by default',
+      (s) => void (s.compose.services.dns!.ports![0] = '53:53/udp'),
+      /DNS 53\/udp is published on every interface by default/,
+    ],
+    [
+      'DNS that the variable does not move',
+      (s) => void (s.compose.services.dns!.ports![1] = '127.0.0.1:53:53/tcp'),
+      /DNS 53\/tcp does not follow MERIDIAN_DNS_HOST_IP/,
+    ],
+    [
+      'a DNS variable with a public default',
+      (s) => void (s.compose.services.dns!.ports![0] = `\${${DNS_HOST_IP_ENV}:-0.0.0.0}:53:53/udp`),
+      /DNS 53\/udp is published on 0\.0\.0\.0 by default/,
+    ],
+    [
+      'port 53 without the sysctl',
+      (s) => void delete s.compose.services.dns!.sysctls,
+      /listens on port 53 as user node without sysctls/,
+    ],
+    [
+      'a healthcheck on the wrong port',
+      (s) => {
+        const t = s.compose.services['edge-sin']!.healthcheck!.test as string[];
+        t[3] = t[3]!.replace('127.0.0.1:9080', '127.0.0.1:9081');
+      },
+      /edge-sin\.healthcheck: asks 127\.0\.0\.1:9081/,
+    ],
+    [
+      'a healthcheck with curl',
+      (s) =>
+        void (s.compose.services['edge-iad']!.healthcheck = {
+          test: ['CMD', 'curl', '-f', 'http://127.0.0.1:9080/healthz'],
+        }),
+      /edge-iad\.healthcheck: expected test/,
+    ],
+    [
+      'depends_on a service that does not exist',
+      (s) =>
+        void ((s.compose.services['health-fra']!.depends_on as Record<string, unknown>)['edge-lhr'] = {
+          condition: 'service_started',
+        }),
+      /depends_on: no service 'edge-lhr'/,
+    ],
+    [
+      'waiting for the health of a service without a healthcheck',
+      (s) => {
+        delete s.compose.services.origin!.healthcheck;
+      },
+      /waits for health, but origin has no healthcheck/,
+    ],
+    [
+      'a control token that is optional',
+      (s) =>
+        void ((s.compose.services['health-iad']!.environment as Record<string, string>)[TOKEN_ENV] =
+          '${MERIDIAN_CONTROL_TOKEN}'),
+      /health-iad\.environment: MERIDIAN_CONTROL_TOKEN/,
+    ],
     ['no restart policy', (s) => void delete s.compose.services['edge-fra']!.restart, /edge-fra: no restart policy/],
-    ['a run-time package installed only for development', (s) => void delete s.dependencies.zod, /loads 'zod' at run time/],
-    ['a second image', (s) => void (s.compose.services.origin!.image = 'something-else'), /2 different build\/image settings/],
+    [
+      'a run-time package installed only for development',
+      (s) => void delete s.dependencies.zod,
+      /loads 'zod' at run time/,
+    ],
+    [
+      'a second image',
+      (s) => void (s.compose.services.origin!.image = 'something-else'),
+      /2 different build\/image settings/,
+    ],
   ];
   for (const [what, mutate, message] of mutations) {
     it(`reports ${what}`, async () => {
@@ -730,7 +1085,6 @@ describe('docker compose setup', () => {
       expect(problems.join('\n')).toMatch(message);
     });
   }
-
 });
 
 describe('docker compose healthchecks, run against real listeners', () => {
@@ -813,53 +1167,74 @@ describe('docker compose healthchecks, run against real listeners', () => {
 // The schema is a snapshot of one spec; the tools are what users run. docker-compose 1.29 (v1)
 // refused `host_ip` in long-syntax ports although the schema allows it: only the real tool says.
 const composeCli = composeCommand();
-describe.skipIf(skipOutsideCi('test/integration/compose.test.ts (compose config)', Array.isArray(composeCli) ? null : composeCli.reason, 'It reads docker-compose.yml with the real compose tool'))(
-  'docker compose config, by the real tool (v2 `docker compose`, else v1 `docker-compose`)',
-  () => {
-    let dir: string;
-    let emptyEnvFile: string;
-    beforeAll(() => {
-      if (!Array.isArray(composeCli)) throw new Error(composeCli.reason);
-      dir = mkdtempSync(join(tmpdir(), 'meridian-compose-'));
-      // In place of the repository's .env, which may hold a user's own settings.
-      emptyEnvFile = join(dir, 'empty.env');
-      writeFileSync(emptyEnvFile, '');
-    });
-    afterAll(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+describe.skipIf(
+  skipOutsideCi(
+    'test/integration/compose.test.ts (compose config)',
+    Array.isArray(composeCli) ? null : composeCli.reason,
+    'It reads docker-compose.yml with the real compose tool',
+  ),
+)('docker compose config, by the real tool (v2 `docker compose`, else v1 `docker-compose`)', () => {
+  let dir: string;
+  let emptyEnvFile: string;
+  beforeAll(() => {
+    if (!Array.isArray(composeCli)) throw new Error(composeCli.reason);
+    dir = mkdtempSync(join(tmpdir(), 'meridian-compose-'));
+    // In place of the repository's .env, which may hold a user's own settings.
+    emptyEnvFile = join(dir, 'empty.env');
+    writeFileSync(emptyEnvFile, '');
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-    const config = (vars: Record<string, string>, args: string[]) => {
-      const [cmd, ...pre] = composeCli as string[];
-      const env: NodeJS.ProcessEnv = { ...process.env, ...vars };
-      for (const k of [TOKEN_ENV, DNS_HOST_IP_ENV, 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME']) if (!(k in vars)) delete env[k];
-      return run(cmd!, [...pre, '--env-file', emptyEnvFile, '-f', join(REPO_ROOT, 'docker-compose.yml'), 'config', ...args], { env, cwd: REPO_ROOT, timeoutMs: 30_000 });
-    };
-    /** The dns service's published ports as the tool resolves them (v1 prints the short syntax, v2 the long one). */
-    const dnsPorts = async (vars: Record<string, string>): Promise<string[]> => {
-      const r = await config(vars, []);
-      expect(r.stderr.replace(/.*(legacy builder|DEPRECATED).*\n?/g, ''), 'config').not.toMatch(/error|invalid|unsupported/i);
-      const doc = parseYaml(r.stdout) as Compose;
-      return (doc.services.dns?.ports ?? []).map((p) => {
-        const m = portMapping(p)!;
-        return `${m.host_ip ?? '*'}:${m.published}:${m.target}/${m.protocol ?? 'tcp'}`;
-      });
-    };
-
-    it('accepts docker-compose.yml (`config -q`)', async () => {
-      const r = await config({ [TOKEN_ENV]: 'x' }, ['-q']);
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/error|invalid|unsupported/i) as unknown as string });
+  const config = (vars: Record<string, string>, args: string[]) => {
+    const [cmd, ...pre] = composeCli as string[];
+    const env: NodeJS.ProcessEnv = { ...process.env, ...vars };
+    for (const k of [TOKEN_ENV, DNS_HOST_IP_ENV, 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME'])
+      if (!(k in vars)) delete env[k];
+    return run(
+      cmd!,
+      [...pre, '--env-file', emptyEnvFile, '-f', join(REPO_ROOT, 'docker-compose.yml'), 'config', ...args],
+      { env, cwd: REPO_ROOT, timeoutMs: 30_000 },
+    );
+  };
+  /** The dns service's published ports as the tool resolves them (v1 prints the short syntax, v2 the long one). */
+  const dnsPorts = async (vars: Record<string, string>): Promise<string[]> => {
+    const r = await config(vars, []);
+    expect(r.stderr.replace(/.*(legacy builder|DEPRECATED).*\n?/g, ''), 'config').not.toMatch(
+      /error|invalid|unsupported/i,
+    );
+    const doc = parseYaml(r.stdout) as Compose;
+    return (doc.services.dns?.ports ?? []).map((p) => {
+      const m = portMapping(p)!;
+      return `${m.host_ip ?? '*'}:${m.published}:${m.target}/${m.protocol ?? 'tcp'}`;
     });
+  };
 
-    it('refuses every command without the control token, and says where it goes', async () => {
-      const r = await config({}, ['-q']);
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/MERIDIAN_CONTROL_TOKEN[\s\S]*put it in \.env/);
+  it('accepts docker-compose.yml (`config -q`)', async () => {
+    const r = await config({ [TOKEN_ENV]: 'x' }, ['-q']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr: expect.not.stringMatching(/error|invalid|unsupported/i) as unknown as string,
     });
+  });
 
-    it('publishes DNS on 127.0.0.1 by default, and on every interface with one variable', async () => {
-      expect(await dnsPorts({ [TOKEN_ENV]: 'x' })).toEqual(['127.0.0.1:53:53/udp', '127.0.0.1:53:53/tcp', '127.0.0.1:8053:8053/tcp']);
-      expect(await dnsPorts({ [TOKEN_ENV]: 'x', [DNS_HOST_IP_ENV]: '0.0.0.0' })).toEqual(['0.0.0.0:53:53/udp', '0.0.0.0:53:53/tcp', '127.0.0.1:8053:8053/tcp']);
-    });
-  },
-);
+  it('refuses every command without the control token, and says where it goes', async () => {
+    const r = await config({}, ['-q']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/MERIDIAN_CONTROL_TOKEN[\s\S]*put it in \.env/);
+  });
+
+  it('publishes DNS on 127.0.0.1 by default, and on every interface with one variable', async () => {
+    expect(await dnsPorts({ [TOKEN_ENV]: 'x' })).toEqual([
+      '127.0.0.1:53:53/udp',
+      '127.0.0.1:53:53/tcp',
+      '127.0.0.1:8053:8053/tcp',
+    ]);
+    expect(await dnsPorts({ [TOKEN_ENV]: 'x', [DNS_HOST_IP_ENV]: '0.0.0.0' })).toEqual([
+      '0.0.0.0:53:53/udp',
+      '0.0.0.0:53:53/tcp',
+      '127.0.0.1:8053:8053/tcp',
+    ]);
+  });
+});

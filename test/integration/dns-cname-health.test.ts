@@ -65,7 +65,9 @@ async function until(want: (cname: boolean) => boolean, timeoutMs = 15_000): Pro
 }
 
 beforeAll(async () => {
-  otherCdn = await localHttp((req, res) => (req.url === '/health' ? res.writeHead(200).end('ok\n') : res.writeHead(404).end()));
+  otherCdn = await localHttp((req, res) =>
+    req.url === '/health' ? res.writeHead(200).end('ok\n') : res.writeHead(404).end(),
+  );
   const healthUrl = `${otherCdn.url}/health`;
   // Two serving workers: member eligibility reaches them in the health snapshots too.
   server = await startServer(topology(healthUrl, []), { workers: 2 });
@@ -87,60 +89,96 @@ afterAll(async () => {
 });
 
 describe('a health-checked CNAME member (another CDN)', () => {
-  it('is answered while it serves, dropped when it stops, answered again when it is back (timed)', { ...needs('dig'), timeout: 60_000 }, async () => {
-    // Both probers report it up: a quorum of 2 of 2.
-    await until((cname) => cname);
-    const health = (await control(server, 'GET', '/v1/health')).json as { pops: { pop: string; kind: string; verdict: string; votes: { vantage: string; up: boolean | null }[] }[] };
-    const other = health.pops.find((p) => p.pop === 'other')!;
-    expect(other).toMatchObject({ kind: 'member', verdict: 'up' });
-    expect(other.votes.map((v) => `${v.vantage}:${v.up}`).sort()).toEqual(['fra:true', 'iad:true']);
-    expect(probers[0]!.status().targets.map((t) => `${t.kind}:${t.pop} ${t.edge}`)).toEqual([`member:other ${otherCdn.url}/health`]);
+  it(
+    'is answered while it serves, dropped when it stops, answered again when it is back (timed)',
+    { ...needs('dig'), timeout: 60_000 },
+    async () => {
+      // Both probers report it up: a quorum of 2 of 2.
+      await until((cname) => cname);
+      const health = (await control(server, 'GET', '/v1/health')).json as {
+        pops: { pop: string; kind: string; verdict: string; votes: { vantage: string; up: boolean | null }[] }[];
+      };
+      const other = health.pops.find((p) => p.pop === 'other')!;
+      expect(other).toMatchObject({ kind: 'member', verdict: 'up' });
+      expect(other.votes.map((v) => `${v.vantage}:${v.up}`).sort()).toEqual(['fra:true', 'iad:true']);
+      expect(probers[0]!.status().targets.map((t) => `${t.kind}:${t.pop} ${t.edge}`)).toEqual([
+        `member:other ${otherCdn.url}/health`,
+      ]);
 
-    await otherCdn.stop();
-    const failover = await until((cname) => !cname);
-    expect(await answer()).toEqual(['192.0.2.30']);
-    const explained = JSON.stringify((await control(server, 'GET', '/v1/explain?name=www.example.test&client=127.0.0.1')).json);
-    expect(explained).toContain('member other: down: 2 of 2 expected vantage points see it down (2 report, quorum 2)');
-    expect(server.stdout.join('\n')).toMatch(/"pop":"other","from":"up","to":"down".*CNAME member health verdict changed/);
-    const cli = await runMeridian(['explain', 'www.example.test', '127.0.0.1', '--control', server.controlUrl]);
-    expect(cli.stdout).toMatch(/edge\.other-cdn\.example\. \(cname other\)\s+no\s.*member other: down: 2 of 2/);
+      await otherCdn.stop();
+      const failover = await until((cname) => !cname);
+      expect(await answer()).toEqual(['192.0.2.30']);
+      const explained = JSON.stringify(
+        (await control(server, 'GET', '/v1/explain?name=www.example.test&client=127.0.0.1')).json,
+      );
+      expect(explained).toContain(
+        'member other: down: 2 of 2 expected vantage points see it down (2 report, quorum 2)',
+      );
+      expect(server.stdout.join('\n')).toMatch(
+        /"pop":"other","from":"up","to":"down".*CNAME member health verdict changed/,
+      );
+      const cli = await runMeridian(['explain', 'www.example.test', '127.0.0.1', '--control', server.controlUrl]);
+      expect(cli.stdout).toMatch(/edge\.other-cdn\.example\. \(cname other\)\s+no\s.*member other: down: 2 of 2/);
 
-    await otherCdn.start();
-    const recovery = await until((cname) => cname);
-    console.log(
-      `other CDN (CNAME member) health failover, interval ${INTERVAL} ms, fall 2, rise 2, 2 probers: ` +
-        `answer moved off it ${failover} ms after it stopped; back ${recovery} ms after it served again`,
-    );
-    // fall × interval + a report + the next decision, with room for a busy machine.
-    expect(failover).toBeLessThan(5000);
-    expect(recovery).toBeLessThan(5000);
-  });
+      await otherCdn.start();
+      const recovery = await until((cname) => cname);
+      console.log(
+        `other CDN (CNAME member) health failover, interval ${INTERVAL} ms, fall 2, rise 2, 2 probers: ` +
+          `answer moved off it ${failover} ms after it stopped; back ${recovery} ms after it served again`,
+      );
+      // fall × interval + a report + the next decision, with room for a busy machine.
+      expect(failover).toBeLessThan(5000);
+      expect(recovery).toBeLessThan(5000);
+    },
+  );
 
-  it('drains and undrains by member id, and `meridian status` shows it as a row', { ...needs('dig'), timeout: 60_000 }, async () => {
-    await until((cname) => cname);
-    const drain = await fetch(`${server.controlUrl}/v1/pops/override`, { method: 'POST', headers: AUTH, body: JSON.stringify({ pop: 'other', action: 'drain' }) });
-    expect(drain.status).toBe(200);
-    expect(await answer()).toEqual(['192.0.2.30']);
-    const status = await runMeridian(['status', '--control', server.controlUrl]);
-    expect(status.code).toBe(0);
-    const row = status.stdout.split('\n').find((l) => l.startsWith('other (member)'));
-    expect(row).toMatch(/edge\.other-cdn\.example\.\s+up\s+no\s+drain\s+\S+ \S+\s+.*drained by an operator/);
-    expect(status.stdout).toContain('1 checked CNAME member');
+  it(
+    'drains and undrains by member id, and `meridian status` shows it as a row',
+    { ...needs('dig'), timeout: 60_000 },
+    async () => {
+      await until((cname) => cname);
+      const drain = await fetch(`${server.controlUrl}/v1/pops/override`, {
+        method: 'POST',
+        headers: AUTH,
+        body: JSON.stringify({ pop: 'other', action: 'drain' }),
+      });
+      expect(drain.status).toBe(200);
+      expect(await answer()).toEqual(['192.0.2.30']);
+      const status = await runMeridian(['status', '--control', server.controlUrl]);
+      expect(status.code).toBe(0);
+      const row = status.stdout.split('\n').find((l) => l.startsWith('other (member)'));
+      expect(row).toMatch(/edge\.other-cdn\.example\.\s+up\s+no\s+drain\s+\S+ \S+\s+.*drained by an operator/);
+      expect(status.stdout).toContain('1 checked CNAME member');
 
-    const cli = await runMeridian(['pop', 'auto', 'other', '--control', server.controlUrl], 10_000, { [CONTROL_TOKEN_ENV]: 'secret' });
-    expect(cli.stdout).toMatch(/^other: answered/);
-    expect(await answer()).toEqual([CNAME]);
-  });
+      const cli = await runMeridian(['pop', 'auto', 'other', '--control', server.controlUrl], 10_000, {
+        [CONTROL_TOKEN_ENV]: 'secret',
+      });
+      expect(cli.stdout).toMatch(/^other: answered/);
+      expect(await answer()).toEqual([CNAME]);
+    },
+  );
 
-  it('treats the member like every other member when the whole pool is down: fails open to the fallback PoP', { ...needs('dig'), timeout: 60_000 }, async () => {
-    await until((cname) => cname);
-    for (const id of ['other', 'fra']) {
-      await fetch(`${server.controlUrl}/v1/pops/override`, { method: 'POST', headers: AUTH, body: JSON.stringify({ pop: id, action: 'down' }) });
-    }
-    expect(await answer()).toEqual(['192.0.2.30']);
-    for (const id of ['other', 'fra']) {
-      await fetch(`${server.controlUrl}/v1/pops/override`, { method: 'POST', headers: AUTH, body: JSON.stringify({ pop: id, action: 'auto' }) });
-    }
-    expect(await answer()).toEqual([CNAME]);
-  });
+  it(
+    'treats the member like every other member when the whole pool is down: fails open to the fallback PoP',
+    { ...needs('dig'), timeout: 60_000 },
+    async () => {
+      await until((cname) => cname);
+      for (const id of ['other', 'fra']) {
+        await fetch(`${server.controlUrl}/v1/pops/override`, {
+          method: 'POST',
+          headers: AUTH,
+          body: JSON.stringify({ pop: id, action: 'down' }),
+        });
+      }
+      expect(await answer()).toEqual(['192.0.2.30']);
+      for (const id of ['other', 'fra']) {
+        await fetch(`${server.controlUrl}/v1/pops/override`, {
+          method: 'POST',
+          headers: AUTH,
+          body: JSON.stringify({ pop: id, action: 'auto' }),
+        });
+      }
+      expect(await answer()).toEqual([CNAME]);
+    },
+  );
 });

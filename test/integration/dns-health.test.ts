@@ -30,13 +30,26 @@ zones:
 
 const AUTH = { authorization: 'Bearer secret', 'content-type': 'application/json' };
 let seq = 0;
-async function report(server: RunningServer, vantage: string, down: string[], epoch = 1, resolvers: { network: string; rttMs: number }[] = []) {
+async function report(
+  server: RunningServer,
+  vantage: string,
+  down: string[],
+  epoch = 1,
+  resolvers: { network: string; rttMs: number }[] = [],
+) {
   const body = {
-    vantage, epoch, seq: ++seq, interval: 500,
+    vantage,
+    epoch,
+    seq: ++seq,
+    interval: 500,
     targets: ['tokyo', 'nyc', 'fra'].map((pop) => ({ pop, up: !down.includes(pop), rttMs: 12.5 })),
     resolvers,
   };
-  const res = await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) });
+  const res = await fetch(`${server.controlUrl}/v1/health/reports`, {
+    method: 'POST',
+    headers: AUTH,
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 const answer = async (server: RunningServer) => (await query(server, ['www.example.test'])).answer.map((a) => a.data);
@@ -57,11 +70,15 @@ describe('health reports and overrides on the DNS server', () => {
     await report(server, 'tokyo', ['tokyo']);
     expect(await answer(server)).toEqual(['192.0.2.30']); // 2 of 3: down → next nearest (Frankfurt)
     const h = await control(server, 'GET', '/v1/health');
-    const tokyo = (h.json as { pops: { pop: string; verdict: string; votes: unknown[] }[] }).pops.find((p) => p.pop === 'tokyo')!;
+    const tokyo = (h.json as { pops: { pop: string; verdict: string; votes: unknown[] }[] }).pops.find(
+      (p) => p.pop === 'tokyo',
+    )!;
     expect(tokyo.verdict).toBe('down');
     expect(tokyo.votes).toHaveLength(3);
     const explained = await control(server, 'GET', '/v1/explain?name=www.example.test&client=127.0.0.1');
-    expect(JSON.stringify(explained.json)).toContain('down: 2 of 3 expected vantage points see it down (3 report, quorum 2)');
+    expect(JSON.stringify(explained.json)).toContain(
+      'down: 2 of 3 expected vantage points see it down (3 report, quorum 2)',
+    );
     await report(server, 'nyc', []);
     await report(server, 'tokyo', []);
     expect(await answer(server)).toEqual(['192.0.2.10']);
@@ -76,37 +93,67 @@ describe('health reports and overrides on the DNS server', () => {
     expect((await control(server, 'GET', '/v1/resolvers?limit=0')).status).toBe(400);
     // Each PoP's prober measured its RTT to that resolver network: Frankfurt is clearly fastest.
     const rtts: Record<string, number> = { tokyo: 80, nyc: 90, fra: 10 };
-    for (const pop of ['tokyo', 'nyc', 'fra']) await report(server, pop, [], 1, [{ network: '127.0.0.0/24', rttMs: rtts[pop]! }]);
+    for (const pop of ['tokyo', 'nyc', 'fra'])
+      await report(server, pop, [], 1, [{ network: '127.0.0.0/24', rttMs: rtts[pop]! }]);
     // Decisions are re-made within 5 s; a health change is not needed for new RTTs to count.
     const deadline = Date.now() + 8000;
     let got: string[] = [];
     while (Date.now() < deadline) {
-      for (const pop of ['tokyo', 'nyc', 'fra']) await report(server, pop, [], 1, [{ network: '127.0.0.0/24', rttMs: rtts[pop]! }]);
+      for (const pop of ['tokyo', 'nyc', 'fra'])
+        await report(server, pop, [], 1, [{ network: '127.0.0.0/24', rttMs: rtts[pop]! }]);
       got = await answer(server);
       if (got[0] === '192.0.2.30') break;
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(got).toEqual(['192.0.2.30']);
     const e = await control(server, 'GET', '/v1/explain?name=www.example.test&client=127.0.0.1');
-    const decision = (e.json as { decisions: { rankedBy: string; candidates: { id: string; measuredRttMs: number | null }[] }[] }).decisions[0]!;
+    const decision = (
+      e.json as { decisions: { rankedBy: string; candidates: { id: string; measuredRttMs: number | null }[] }[] }
+    ).decisions[0]!;
     expect(decision.rankedBy).toBe('measured-latency');
-    expect(decision.candidates.map((c) => [c.id, c.measuredRttMs])).toEqual([['fra', 10], ['tokyo', 80], ['nyc', 90]]);
+    expect(decision.candidates.map((c) => [c.id, c.measuredRttMs])).toEqual([
+      ['fra', 10],
+      ['tokyo', 80],
+      ['nyc', 90],
+    ]);
     // With ECS the client is not the resolver: distance decides again.
-    expect((await query(server, ['www.example.test', '+subnet=127.0.0.0/24'])).answer.map((a) => a.data)).toEqual(['192.0.2.10']);
+    expect((await query(server, ['www.example.test', '+subnet=127.0.0.0/24'])).answer.map((a) => a.data)).toEqual([
+      '192.0.2.10',
+    ]);
   });
 
   it('refuses reports without the token, malformed ones with a reason, and replays with 409', async () => {
     server = await startServer(CONFIG);
     const noAuth = await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', body: '{}' });
     expect(noAuth.status).toBe(401);
-    const bad = await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: AUTH, body: JSON.stringify({ vantage: 'nyc' }) });
+    const bad = await fetch(`${server.controlUrl}/v1/health/reports`, {
+      method: 'POST',
+      headers: AUTH,
+      body: JSON.stringify({ vantage: 'nyc' }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/invalid health report: epoch/);
     const unknown = await report(server, 'mars', []);
     expect(unknown.status).toBe(400);
     const body = { vantage: 'nyc', epoch: 5, seq: 7, interval: 500, targets: [] };
-    expect((await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) })).status).toBe(200);
-    expect((await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) })).status).toBe(409);
+    expect(
+      (
+        await fetch(`${server.controlUrl}/v1/health/reports`, {
+          method: 'POST',
+          headers: AUTH,
+          body: JSON.stringify(body),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await fetch(`${server.controlUrl}/v1/health/reports`, {
+          method: 'POST',
+          headers: AUTH,
+          body: JSON.stringify(body),
+        })
+      ).status,
+    ).toBe(409);
   });
 
   it('fails open when reports stop: after the grace period the PoP is answered again', needs('dig'), async () => {
@@ -119,30 +166,43 @@ describe('health reports and overrides on the DNS server', () => {
     expect(await answer(server)).toEqual(['192.0.2.10']);
   });
 
-  it('keeps a dead PoP out across a restart: the first report saying it is up decides nothing', needs('dig'), async () => {
-    const config = CONFIG.replace('grace: 2s', 'grace: 30s');
-    server = await startServer(config);
-    await report(server, 'nyc', ['tokyo']);
-    await report(server, 'fra', ['tokyo']);
-    expect(await answer(server)).toEqual(['192.0.2.30']);
-    const verdictsFile = server.configPath.replace(/\.ya?ml$/, '.verdicts.state.json');
-    expect(JSON.parse(readFileSync(verdictsFile, 'utf8')).verdicts.tokyo).toMatchObject({ up: false });
+  it(
+    'keeps a dead PoP out across a restart: the first report saying it is up decides nothing',
+    needs('dig'),
+    async () => {
+      const config = CONFIG.replace('grace: 2s', 'grace: 30s');
+      server = await startServer(config);
+      await report(server, 'nyc', ['tokyo']);
+      await report(server, 'fra', ['tokyo']);
+      expect(await answer(server)).toEqual(['192.0.2.30']);
+      const verdictsFile = server.configPath.replace(/\.ya?ml$/, '.verdicts.state.json');
+      expect(JSON.parse(readFileSync(verdictsFile, 'utf8')).verdicts.tokyo).toMatchObject({ up: false });
 
-    // A crash, not a clean stop: the verdict was saved when it changed.
-    const configPath = server.configPath;
-    server.process.kill('SIGKILL');
-    await server.exited;
-    server = await startServer({ file: configPath });
-    expect(await answer(server)).toEqual(['192.0.2.30']); // before any report
-    await report(server, 'tokyo', []); // tokyo's own prober, say, still sees its edge up
-    expect(await answer(server)).toEqual(['192.0.2.30']);
-    const h = await control(server, 'GET', '/v1/health');
-    const tokyo = (h.json as { pops: { pop: string; verdict: string; reason: string }[] }).pops.find((p) => p.pop === 'tokyo')!;
-    expect(tokyo).toMatchObject({ verdict: 'down', reason: expect.stringMatching(/^down: 1 of 3 expected vantage points report, 0 see it down, quorum 2: verdict from before the restart held/) });
-    expect(server.stdout.join('\n')).toMatch(/"restored":\{"tokyo":"down","nyc":"up","fra":"up"\}.*health verdicts from before the restart/);
-    await report(server, 'nyc', []); // a quorum (2 of 3) sees it up
-    expect(await answer(server)).toEqual(['192.0.2.10']);
-  });
+      // A crash, not a clean stop: the verdict was saved when it changed.
+      const configPath = server.configPath;
+      server.process.kill('SIGKILL');
+      await server.exited;
+      server = await startServer({ file: configPath });
+      expect(await answer(server)).toEqual(['192.0.2.30']); // before any report
+      await report(server, 'tokyo', []); // tokyo's own prober, say, still sees its edge up
+      expect(await answer(server)).toEqual(['192.0.2.30']);
+      const h = await control(server, 'GET', '/v1/health');
+      const tokyo = (h.json as { pops: { pop: string; verdict: string; reason: string }[] }).pops.find(
+        (p) => p.pop === 'tokyo',
+      )!;
+      expect(tokyo).toMatchObject({
+        verdict: 'down',
+        reason: expect.stringMatching(
+          /^down: 1 of 3 expected vantage points report, 0 see it down, quorum 2: verdict from before the restart held/,
+        ),
+      });
+      expect(server.stdout.join('\n')).toMatch(
+        /"restored":\{"tokyo":"down","nyc":"up","fra":"up"\}.*health verdicts from before the restart/,
+      );
+      await report(server, 'nyc', []); // a quorum (2 of 3) sees it up
+      expect(await answer(server)).toEqual(['192.0.2.10']);
+    },
+  );
 
   it('drains with `meridian pop`, keeps the drain across a restart, and undrains', needs('dig'), async () => {
     server = await startServer(CONFIG);

@@ -230,7 +230,10 @@ describe('authoritative semantics (RFC 1034/1035)', needs('dig'), () => {
       expect(res.status, name).toBe('NOERROR');
       expect(res.flags, name).toContain('aa');
       expect(res.answer, name).toEqual([]);
-      expect(res.authority.map((r) => [r.type, r.ttl]), name).toEqual([['SOA', 300]]);
+      expect(
+        res.authority.map((r) => [r.type, r.ttl]),
+        name,
+      ).toEqual([['SOA', 300]]);
     }
     expect((await query(server, ['a.b.c.example.test', 'A'])).answer.map((r) => r.data)).toEqual(['192.0.2.60']);
     expect((await query(server, ['x.b.c.example.test', 'A'])).status).toBe('NXDOMAIN');
@@ -275,7 +278,11 @@ describe('authoritative semantics (RFC 1034/1035)', needs('dig'), () => {
   });
 
   it('answers ANY minimally with one RRset (RFC 8482)', async () => {
-    for (const args of [['www.example.test', 'ANY'], ['+tcp', 'www.example.test', 'ANY'], ['example.test', 'ANY']]) {
+    for (const args of [
+      ['www.example.test', 'ANY'],
+      ['+tcp', 'www.example.test', 'ANY'],
+      ['example.test', 'ANY'],
+    ]) {
       const res = await query(server, args);
       expect(res.status, args.join(' ')).toBe('NOERROR');
       expect(res.flags, args.join(' ')).toContain('aa');
@@ -381,7 +388,10 @@ describe('EDNS (RFC 6891), NSID (RFC 5001), CHAOS', needs('dig'), () => {
     for (const name of ['id.server', 'hostname.bind']) {
       const res = await query(server, ['CH', 'TXT', name]);
       expect(res.status, name).toBe('NOERROR');
-      expect(res.answer.map((r) => [r.name, r.class, r.type, r.data]), name).toEqual([[`${name}.`, 'CH', 'TXT', '"test-ns"']]);
+      expect(
+        res.answer.map((r) => [r.name, r.class, r.type, r.data]),
+        name,
+      ).toEqual([[`${name}.`, 'CH', 'TXT', '"test-ns"']]);
     }
     const version = await query(server, ['CH', 'TXT', 'version.bind']);
     expect(version.status).toBe('NOERROR');
@@ -434,34 +444,43 @@ describe('Client Subnet (RFC 7871)', needs('dig'), () => {
 });
 
 describe('TCP (RFC 7766)', () => {
-  it('answers several queries on one connection (dig +keepopen, and pipelined in one write)', needs('dig'), async () => {
-    const before = metricValue(await scrapeMetrics(server), 'meridian_dns_tcp_connections_total');
-    const out = await dig(server, ['+tcp', '+keepopen', 'www.example.test', 'A', 'ns1.example.test', 'A']);
-    const [first, second] = parseDigAll(out);
-    expect(first?.transport).toBe('TCP');
-    expect(first?.answer.map((r) => r.data).sort()).toEqual(['192.0.2.10', '192.0.2.11']);
-    expect(second?.answer.map((r) => r.data)).toEqual(['192.0.2.1']);
-    const after = metricValue(await scrapeMetrics(server), 'meridian_dns_tcp_connections_total');
-    expect(after - before).toBe(1);
+  it(
+    'answers several queries on one connection (dig +keepopen, and pipelined in one write)',
+    needs('dig'),
+    async () => {
+      const before = metricValue(await scrapeMetrics(server), 'meridian_dns_tcp_connections_total');
+      const out = await dig(server, ['+tcp', '+keepopen', 'www.example.test', 'A', 'ns1.example.test', 'A']);
+      const [first, second] = parseDigAll(out);
+      expect(first?.transport).toBe('TCP');
+      expect(first?.answer.map((r) => r.data).sort()).toEqual(['192.0.2.10', '192.0.2.11']);
+      expect(second?.answer.map((r) => r.data)).toEqual(['192.0.2.1']);
+      const after = metricValue(await scrapeMetrics(server), 'meridian_dns_tcp_connections_total');
+      expect(after - before).toBe(1);
 
-    const client = new TcpClient(server);
-    try {
-      await client.connected;
-      const names = ['www.example.test', 'mail.example.test', 'nope.example.test', 'big.example.test'] as const;
-      const types = ['A', 'A', 'A', 'TXT'] as const;
-      await client.write(Buffer.concat(names.map((n, i) => frame(encodeQuery(100 + i, n, types[i])))));
-      const replies = (await client.waitFor(4)).map(decode);
-      const byId = new Map(replies.map((r) => [r.id, r]));
-      expect([...byId.keys()].sort()).toEqual([100, 101, 102, 103]);
-      expect(byId.get(100)!.answers.map((a) => a.data).sort()).toEqual(['192.0.2.10', '192.0.2.11']);
-      expect(byId.get(101)!.answers.map((a) => a.data)).toEqual(['192.0.2.25']);
-      expect(byId.get(102)!.rcode).toBe('NXDOMAIN');
-      expect(byId.get(103)!.answers).toHaveLength(60);
-      expect(client.closed).toBe(false);
-    } finally {
-      client.destroy();
-    }
-  });
+      const client = new TcpClient(server);
+      try {
+        await client.connected;
+        const names = ['www.example.test', 'mail.example.test', 'nope.example.test', 'big.example.test'] as const;
+        const types = ['A', 'A', 'A', 'TXT'] as const;
+        await client.write(Buffer.concat(names.map((n, i) => frame(encodeQuery(100 + i, n, types[i])))));
+        const replies = (await client.waitFor(4)).map(decode);
+        const byId = new Map(replies.map((r) => [r.id, r]));
+        expect([...byId.keys()].sort()).toEqual([100, 101, 102, 103]);
+        expect(
+          byId
+            .get(100)!
+            .answers.map((a) => a.data)
+            .sort(),
+        ).toEqual(['192.0.2.10', '192.0.2.11']);
+        expect(byId.get(101)!.answers.map((a) => a.data)).toEqual(['192.0.2.25']);
+        expect(byId.get(102)!.rcode).toBe('NXDOMAIN');
+        expect(byId.get(103)!.answers).toHaveLength(60);
+        expect(client.closed).toBe(false);
+      } finally {
+        client.destroy();
+      }
+    },
+  );
 
   it('reassembles a query sent one byte per write', async () => {
     const client = new TcpClient(server);
@@ -572,7 +591,12 @@ describe('TCP (RFC 7766)', () => {
 describe('robustness', needs('dig'), () => {
   it('malformed UDP datagrams get no answer or FORMERR, and the server keeps answering', async () => {
     const rand = prng(0x5eed);
-    const garbage: Buffer[] = [Buffer.from([1, 2, 3, 4, 5]), Buffer.alloc(0), Buffer.alloc(12), Buffer.from('hello, world, this is not DNS')];
+    const garbage: Buffer[] = [
+      Buffer.from([1, 2, 3, 4, 5]),
+      Buffer.alloc(0),
+      Buffer.alloc(12),
+      Buffer.from('hello, world, this is not DNS'),
+    ];
     for (let i = 0; i < 40; i++) {
       const b = Buffer.alloc(1 + Math.floor(rand() * 300));
       for (let j = 0; j < b.length; j++) b[j] = Math.floor(rand() * 256);

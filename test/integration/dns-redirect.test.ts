@@ -22,7 +22,12 @@ zones:
     records: [{ name: ns1, type: A, value: 192.0.2.1 }]
 `;
 
-function get(port: number, path: string, localAddress: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+function get(
+  port: number,
+  path: string,
+  localAddress: string,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, localAddress, method }, (res) => {
       res.resume();

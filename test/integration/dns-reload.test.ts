@@ -63,14 +63,22 @@ describe('config reload without restart', () => {
     expect(await addressOf(server)).toEqual(['192.0.2.10']);
     writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.20' }));
     server.process.kill('SIGHUP');
-    await waitForValue(() => addressOf(server), (a) => a[0] === '192.0.2.20', 10_000, 'answer after SIGHUP');
+    await waitForValue(
+      () => addressOf(server),
+      (a) => a[0] === '192.0.2.20',
+      10_000,
+      'answer after SIGHUP',
+    );
     expect(server.process.exitCode).toBeNull();
   });
 
   it('POST /v1/reload answers 200 and the new address is served at once', needs('dig'), async () => {
     const server = await start(reloadConfig());
     expect(await addressOf(server)).toEqual(['192.0.2.10']);
-    writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.30', extra: '- { name: new, type: A, value: 192.0.2.31 }' }));
+    writeFileSync(
+      server.configPath,
+      reloadConfig({ www: '192.0.2.30', extra: '- { name: new, type: A, value: 192.0.2.31 }' }),
+    );
     const res = await control(server, 'POST', '/v1/reload');
     expect(res.status, res.text).toBe(200);
     expect(res.json).toMatchObject({ ok: true, zones: 1 });
@@ -80,7 +88,9 @@ describe('config reload without restart', () => {
 
   it('a master zone file next to the config is re-read on reload', needs('dig'), async () => {
     const zone = (addr: string) => `$TTL 60\napi IN A ${addr}\n`;
-    const server = await start(reloadConfig({ file: 'zones/reload.zone' }), { 'zones/reload.zone': zone('192.0.2.80') });
+    const server = await start(reloadConfig({ file: 'zones/reload.zone' }), {
+      'zones/reload.zone': zone('192.0.2.80'),
+    });
     expect(await addressOf(server, 'api.reload.test')).toEqual(['192.0.2.80']);
     const zonePath = join(server.dir!, 'zones/reload.zone');
     writeFileSync(zonePath, zone('192.0.2.81'));
@@ -95,34 +105,38 @@ describe('config reload without restart', () => {
     expect(await addressOf(server, 'api.reload.test')).toEqual(['192.0.2.81']);
   });
 
-  it('a broken file is refused with 422 naming the file and path; the old answer keeps being served', needs('dig'), async () => {
-    const server = await start(reloadConfig());
-    writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.300' }));
-    const res = await control(server, 'POST', '/v1/reload');
-    expect(res.status, res.text).toBe(422);
-    const error = (res.json as { error?: string }).error ?? '';
-    expect(error).toContain(server.configPath);
-    expect(error).toContain('zones[0].records[1].value');
-    expect(await addressOf(server)).toEqual(['192.0.2.10']);
+  it(
+    'a broken file is refused with 422 naming the file and path; the old answer keeps being served',
+    needs('dig'),
+    async () => {
+      const server = await start(reloadConfig());
+      writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.300' }));
+      const res = await control(server, 'POST', '/v1/reload');
+      expect(res.status, res.text).toBe(422);
+      const error = (res.json as { error?: string }).error ?? '';
+      expect(error).toContain(server.configPath);
+      expect(error).toContain('zones[0].records[1].value');
+      expect(await addressOf(server)).toEqual(['192.0.2.10']);
 
-    // SIGHUP with the same broken file changes nothing either, and the process lives on.
-    server.process.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(server.process.exitCode).toBeNull();
-    expect(await addressOf(server)).toEqual(['192.0.2.10']);
+      // SIGHUP with the same broken file changes nothing either, and the process lives on.
+      server.process.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(server.process.exitCode).toBeNull();
+      expect(await addressOf(server)).toEqual(['192.0.2.10']);
 
-    // Schema errors (not only RDATA errors) are refused the same way.
-    writeFileSync(server.configPath, reloadConfig({ extra: '- { name: x, type: A, value: 192.0.2.5, bogus: 1 }' }));
-    const schema = await control(server, 'POST', '/v1/reload');
-    expect(schema.status).toBe(422);
-    expect((schema.json as { error: string }).error).toContain('zones[0].records[2]');
-    expect(await addressOf(server)).toEqual(['192.0.2.10']);
+      // Schema errors (not only RDATA errors) are refused the same way.
+      writeFileSync(server.configPath, reloadConfig({ extra: '- { name: x, type: A, value: 192.0.2.5, bogus: 1 }' }));
+      const schema = await control(server, 'POST', '/v1/reload');
+      expect(schema.status).toBe(422);
+      expect((schema.json as { error: string }).error).toContain('zones[0].records[2]');
+      expect(await addressOf(server)).toEqual(['192.0.2.10']);
 
-    // Once fixed, the next reload applies.
-    writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.40' }));
-    expect((await control(server, 'POST', '/v1/reload')).status).toBe(200);
-    expect(await addressOf(server)).toEqual(['192.0.2.40']);
-  });
+      // Once fixed, the next reload applies.
+      writeFileSync(server.configPath, reloadConfig({ www: '192.0.2.40' }));
+      expect((await control(server, 'POST', '/v1/reload')).status).toBe(200);
+      expect(await addressOf(server)).toEqual(['192.0.2.40']);
+    },
+  );
 
   it('with dns.control.token, POST /v1/reload needs the bearer token', needs('dig'), async () => {
     const server = await start(reloadConfig({ token: 'secret' }));
@@ -180,9 +194,15 @@ describe('config reload without restart', () => {
     const text = await scrapeMetrics(server);
     expect(text).toMatch(/^# TYPE meridian_dns_queries_total counter$/m);
     expect(metricValue(text, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' })).toBe(2);
-    expect(metricValue(text, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'AAAA', rcode: 'NXDOMAIN' })).toBe(1);
-    expect(metricValue(text, 'meridian_dns_queries_total', { transport: 'tcp', qtype: 'MX', rcode: 'NOERROR' })).toBe(1);
-    expect(metricValue(text, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'TXT', rcode: 'REFUSED' })).toBe(1);
+    expect(
+      metricValue(text, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'AAAA', rcode: 'NXDOMAIN' }),
+    ).toBe(1);
+    expect(metricValue(text, 'meridian_dns_queries_total', { transport: 'tcp', qtype: 'MX', rcode: 'NOERROR' })).toBe(
+      1,
+    );
+    expect(metricValue(text, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'TXT', rcode: 'REFUSED' })).toBe(
+      1,
+    );
     expect(metricValue(text, 'meridian_dns_queries_total')).toBe(5);
   });
 
@@ -190,7 +210,15 @@ describe('config reload without restart', () => {
     const { dir, configPath } = writeConfigDir(reloadConfig({ www: '192.0.2.300' }));
     let res;
     try {
-      res = await runMeridian(['dns', '--config', configPath, '--listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0']);
+      res = await runMeridian([
+        'dns',
+        '--config',
+        configPath,
+        '--listen',
+        '127.0.0.1:0',
+        '--control-listen',
+        '127.0.0.1:0',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -214,7 +242,10 @@ interface LoadResult {
  * Sends A queries for www.reload.test over UDP, `window` in flight, until at least `minQueries`
  * were sent and `keepGoing()` is false; then waits for stragglers. Nothing is retried.
  */
-function udpLoad(server: Endpoint, opts: { minQueries: number; window: number; keepGoing: () => boolean }): Promise<LoadResult> {
+function udpLoad(
+  server: Endpoint,
+  opts: { minQueries: number; window: number; keepGoing: () => boolean },
+): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
     const outstanding = new Set<number>();
@@ -238,7 +269,12 @@ function udpLoad(server: Endpoint, opts: { minQueries: number; window: number; k
       socket.send(encodeQuery(id, 'www.reload.test', 'A'), server.port, server.host);
     };
     const pump = () => {
-      while (outstanding.size < opts.window && (result.sent < opts.minQueries || opts.keepGoing()) && result.sent < 60_000) sendOne();
+      while (
+        outstanding.size < opts.window &&
+        (result.sent < opts.minQueries || opts.keepGoing()) &&
+        result.sent < 60_000
+      )
+        sendOne();
       if (outstanding.size === 0) finish();
     };
     socket.on('message', (msg) => {
@@ -256,7 +292,8 @@ function udpLoad(server: Endpoint, opts: { minQueries: number; window: number; k
       }
       result.received++;
       const data = reply.answers.map((a) => String(a.data));
-      if (reply.rcode !== 'NOERROR' || data.length !== 1) result.bad.push(`id ${reply.id}: ${reply.rcode} ${data.join(',')}`);
+      if (reply.rcode !== 'NOERROR' || data.length !== 1)
+        result.bad.push(`id ${reply.id}: ${reply.rcode} ${data.join(',')}`);
       else result.seen.add(data[0]!);
       pump();
     });

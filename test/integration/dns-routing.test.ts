@@ -13,7 +13,14 @@ import { runMeridian } from '../helpers/meridian-process.js';
 import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import { needs } from '../helpers/system-tools.js';
 
-const POP_V4: Record<string, string> = { fra: '127.0.1.1', iad: '127.0.2.1', gru: '127.0.3.1', sin: '127.0.4.1', syd: '127.0.5.1', jnb: '127.0.6.1' };
+const POP_V4: Record<string, string> = {
+  fra: '127.0.1.1',
+  iad: '127.0.2.1',
+  gru: '127.0.3.1',
+  sin: '127.0.4.1',
+  syd: '127.0.5.1',
+  jnb: '127.0.6.1',
+};
 
 describe('geo steering on the demo config', () => {
   let server: RunningServer;
@@ -50,27 +57,43 @@ describe('geo steering on the demo config', () => {
     expect(dublin.answer.map((a) => a.data)).toEqual(['2001:db8:1::1']);
   });
 
-  it('sets the ECS scope to the database network that decided, never beyond the source prefix', needs('dig'), async () => {
-    // 198.51.100.0/24 is one database network: a /32 source is answered for the whole /24.
-    expect((await query(server, ['www.demo.test', '+subnet=198.51.100.7/32'])).clientSubnet).toBe('198.51.100.7/32/24');
-    // 181.0.0.0/12 is one network (Buenos Aires): a /24 source holds for the /12.
-    expect((await query(server, ['www.demo.test', '+subnet=181.0.5.0/24'])).clientSubnet).toBe('181.0.5.0/24/12');
-    // A /16 source inside a /24 network: never claim more than the client told us.
-    expect((await query(server, ['www.demo.test', '+subnet=198.51.0.0/16'])).clientSubnet).toMatch(/^198\.51\.0\.0\/16\/(\d+)$/);
-    const scope = Number((await query(server, ['www.demo.test', '+subnet=198.51.0.0/16'])).clientSubnet!.split('/')[2]);
-    expect(scope).toBeLessThanOrEqual(16);
-    expect((await query(server, ['www.demo.test', 'AAAA', '+subnet=2001:db8:5::/56'])).clientSubnet).toBe('2001:db8:5::/56/48');
-  });
+  it(
+    'sets the ECS scope to the database network that decided, never beyond the source prefix',
+    needs('dig'),
+    async () => {
+      // 198.51.100.0/24 is one database network: a /32 source is answered for the whole /24.
+      expect((await query(server, ['www.demo.test', '+subnet=198.51.100.7/32'])).clientSubnet).toBe(
+        '198.51.100.7/32/24',
+      );
+      // 181.0.0.0/12 is one network (Buenos Aires): a /24 source holds for the /12.
+      expect((await query(server, ['www.demo.test', '+subnet=181.0.5.0/24'])).clientSubnet).toBe('181.0.5.0/24/12');
+      // A /16 source inside a /24 network: never claim more than the client told us.
+      expect((await query(server, ['www.demo.test', '+subnet=198.51.0.0/16'])).clientSubnet).toMatch(
+        /^198\.51\.0\.0\/16\/(\d+)$/,
+      );
+      const scope = Number(
+        (await query(server, ['www.demo.test', '+subnet=198.51.0.0/16'])).clientSubnet!.split('/')[2],
+      );
+      expect(scope).toBeLessThanOrEqual(16);
+      expect((await query(server, ['www.demo.test', 'AAAA', '+subnet=2001:db8:5::/56'])).clientSubnet).toBe(
+        '2001:db8:5::/56/48',
+      );
+    },
+  );
 
   it('keeps scope 0 for static names, also with ECS', needs('dig'), async () => {
     expect((await query(server, ['mail.demo.test', '+subnet=192.0.2.0/24'])).clientSubnet).toBe('192.0.2.0/24/0');
   });
 
-  it('uses the resolver address without ECS (the nets override places loopback in Frankfurt)', needs('dig'), async () => {
-    const r = await query(server, ['www.demo.test']);
-    expect(r.answer.map((a) => a.data)).toEqual([POP_V4['fra']]);
-    expect(r.clientSubnet).toBeNull();
-  });
+  it(
+    'uses the resolver address without ECS (the nets override places loopback in Frankfurt)',
+    needs('dig'),
+    async () => {
+      const r = await query(server, ['www.demo.test']);
+      expect(r.answer.map((a) => a.data)).toEqual([POP_V4['fra']]);
+      expect(r.clientSubnet).toBeNull();
+    },
+  );
 
   it('falls back to the pool fallback for clients it cannot locate', needs('dig'), async () => {
     const r = await query(server, ['www.demo.test', '+subnet=10.1.2.0/24']);
@@ -89,7 +112,12 @@ describe('geo steering on the demo config', () => {
   it('explains an answer over the control API: location, source, candidates, choice and scope', async () => {
     const res = await control(server, 'GET', '/v1/explain?name=www.demo.test&client=203.0.113.0/24');
     expect(res.status).toBe(200);
-    const e = res.json as { client: Record<string, unknown>; decisions: { chosen: string[]; candidates: { id: string; distanceKm: number }[] }[]; answer: { data: string }[]; ecsScope: number };
+    const e = res.json as {
+      client: Record<string, unknown>;
+      decisions: { chosen: string[]; candidates: { id: string; distanceKm: number }[] }[];
+      answer: { data: string }[];
+      ecsScope: number;
+    };
     expect(e.client).toMatchObject({ network: '203.0.113.0/24', source: 'database', country: 'JP', continent: 'AS' });
     expect(e.decisions[0]!.chosen).toEqual(['sin']);
     expect(e.decisions[0]!.candidates.map((c) => c.id)).toEqual(['sin', 'syd', 'fra', 'iad', 'jnb', 'gru']);
@@ -128,7 +156,9 @@ zones:
     routes: [{ name: www, pool: p }]
 `;
   const db = (lat: number, lon: number) =>
-    writeMmdb([{ network: '198.51.100.0/24', data: { location: { latitude: lat, longitude: lon } } }], { databaseType: 'Test-City' });
+    writeMmdb([{ network: '198.51.100.0/24', data: { location: { latitude: lat, longitude: lon } } }], {
+      databaseType: 'Test-City',
+    });
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meridian-geo-'));
@@ -138,7 +168,8 @@ zones:
   });
   afterAll(() => server?.stop());
 
-  const answerFor = async () => (await query(server, ['www.example.test', '+subnet=198.51.100.0/24'])).answer.map((a) => a.data);
+  const answerFor = async () =>
+    (await query(server, ['www.example.test', '+subnet=198.51.100.0/24'])).answer.map((a) => a.data);
 
   it('picks up a replaced database without a restart and drops cached decisions', async () => {
     expect(await answerFor()).toEqual(['192.0.2.10']);
@@ -174,7 +205,15 @@ describe('routing config errors', () => {
       .replace('file: zones/demo.test.extra.zone', '')
       .replace('../geo-data/test-city.mmdb', 'db.mmdb');
     writeFileSync(file, demo);
-    const r = await runMeridian(['dns', '--config', file, '--listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0']);
+    const r = await runMeridian([
+      'dns',
+      '--config',
+      file,
+      '--listen',
+      '127.0.0.1:0',
+      '--control-listen',
+      '127.0.0.1:0',
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/bad\.yaml: pools\[0\]\.members\[2\]: no PoP with id 'nope'/);
   });

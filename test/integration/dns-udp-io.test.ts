@@ -58,7 +58,9 @@ const modes = [
 describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer(config(setting), { listen: hasLoopback6 ? ['127.0.0.1:0', '[::1]:0'] : ['127.0.0.1:0'] });
+    server = await startServer(config(setting), {
+      listen: hasLoopback6 ? ['127.0.0.1:0', '[::1]:0'] : ['127.0.0.1:0'],
+    });
   });
   afterAll(async () => {
     await server?.stop();
@@ -93,7 +95,8 @@ describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => 
       // Waves of 125 (each more than one 64-datagram batch), so that the answers to a wave fit
       // this client's own receive buffer (default 208 KiB) before it reads them.
       for (let wave = 0; wave < 500; wave += 125) {
-        for (let id = wave + 1; id <= wave + 125; id++) socket.send(encodeQuery(id, id % 2 ? 'www.example.test' : 'ns1.example.test'), server.port, server.host);
+        for (let id = wave + 1; id <= wave + 125; id++)
+          socket.send(encodeQuery(id, id % 2 ? 'www.example.test' : 'ns1.example.test'), server.port, server.host);
         const end = Date.now() + 3000;
         while (replies.size < wave + 125 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
       }
@@ -110,19 +113,29 @@ describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => 
 
   // Source port 0 cannot be answered and is how spoofed reflection probes look. Only a raw
   // socket can send it, which takes root, and python3 sends it.
-  it('drops a query from source port 0 unanswered and counts it as spoofed_port', all(asRoot, needs('python3')), async () => {
-    const before = await scrapeMetrics(server);
-    const sent = spawnSync('python3', ['-c', RAW_UDP_FROM_PORT_0, String(server.port), encodeQuery(77, 'www.example.test').toString('hex')], { encoding: 'utf8' });
-    expect(sent.status, sent.stderr).toBe(0);
-    let after = before;
-    const spoofed = (t: string) => metricValue(t, 'meridian_dns_dropped_total', { reason: 'spoofed_port' });
-    for (let i = 0; i < 50 && spoofed(after) === spoofed(before); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      after = await scrapeMetrics(server);
-    }
-    expect(spoofed(after) - spoofed(before)).toBe(1);
-    expect(metricValue(after, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' })).toBe(metricValue(before, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' }));
-  });
+  it(
+    'drops a query from source port 0 unanswered and counts it as spoofed_port',
+    all(asRoot, needs('python3')),
+    async () => {
+      const before = await scrapeMetrics(server);
+      const sent = spawnSync(
+        'python3',
+        ['-c', RAW_UDP_FROM_PORT_0, String(server.port), encodeQuery(77, 'www.example.test').toString('hex')],
+        { encoding: 'utf8' },
+      );
+      expect(sent.status, sent.stderr).toBe(0);
+      let after = before;
+      const spoofed = (t: string) => metricValue(t, 'meridian_dns_dropped_total', { reason: 'spoofed_port' });
+      for (let i = 0; i < 50 && spoofed(after) === spoofed(before); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        after = await scrapeMetrics(server);
+      }
+      expect(spoofed(after) - spoofed(before)).toBe(1);
+      expect(metricValue(after, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' })).toBe(
+        metricValue(before, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' }),
+      );
+    },
+  );
 
   it('answers FORMERR to a malformed query, drops what has no header, and counts both in /metrics', async () => {
     const socket = dgram.createSocket('udp4');
@@ -143,7 +156,8 @@ describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => 
     expect(rcodeOf(replies[0]!)).toBe(1);
     const after = await scrapeMetrics(server);
     const dropped = (t: string) => metricValue(t, 'meridian_dns_dropped_total', { reason: 'malformed' });
-    const formerr = (t: string) => metricValue(t, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'other', rcode: 'FORMERR' });
+    const formerr = (t: string) =>
+      metricValue(t, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'other', rcode: 'FORMERR' });
     expect(dropped(after) - dropped(before)).toBe(1);
     expect(formerr(after) - formerr(before)).toBe(1);
   });
@@ -178,11 +192,28 @@ describe('batched UDP and the port it binds', needsUdpBatch(), () => {
       const { dir, configPath } = writeConfigDir(config('auto'));
       onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
       const free = createServer();
-      const http = await new Promise<number>((r) => free.listen(0, '127.0.0.1', () => r((free.address() as { port: number }).port)));
+      const http = await new Promise<number>((r) =>
+        free.listen(0, '127.0.0.1', () => r((free.address() as { port: number }).port)),
+      );
       await new Promise((r) => free.close(r));
-      const second = await runMeridian(['dns', '--config', configPath, '--listen', `127.0.0.1:${first.port}`, '--control-listen', `127.0.0.1:${http}`, '--workers', String(workers)], 15_000);
+      const second = await runMeridian(
+        [
+          'dns',
+          '--config',
+          configPath,
+          '--listen',
+          `127.0.0.1:${first.port}`,
+          '--control-listen',
+          `127.0.0.1:${http}`,
+          '--workers',
+          String(workers),
+        ],
+        15_000,
+      );
       expect(second.code).toBe(1);
-      expect(second.stderr).toMatch(new RegExp(`cannot listen on udp 127\\.0\\.0\\.1:${first.port}: .*(EADDRINUSE|in use)`, 'i'));
+      expect(second.stderr).toMatch(
+        new RegExp(`cannot listen on udp 127\\.0\\.0\\.1:${first.port}: .*(EADDRINUSE|in use)`, 'i'),
+      );
       const still = await udpAnswer(first.port);
       expect(still).toBe(true);
     } finally {

@@ -42,8 +42,16 @@ function childPids(pid: number): number[] {
 
 /** Sends `count` UDP queries for `name` at once (so both workers get some) and returns the A data seen. */
 async function answersOf(server: RunningServer, name: string, count = 60): Promise<string[]> {
-  const replies = await Promise.all(Array.from({ length: count }, (_, i) => udpExchange(server, encodeQuery(i + 1, name), 2000)));
-  return replies.map((r) => (r ? decode(r).answers.map((a) => String(a.data)).join(',') : 'timeout'));
+  const replies = await Promise.all(
+    Array.from({ length: count }, (_, i) => udpExchange(server, encodeQuery(i + 1, name), 2000)),
+  );
+  return replies.map((r) =>
+    r
+      ? decode(r)
+          .answers.map((a) => String(a.data))
+          .join(',')
+      : 'timeout',
+  );
 }
 
 /** UDP sockets bound to `port` on this machine (IPv4, /proc/net/udp). */
@@ -66,8 +74,17 @@ function alive(pid: number): boolean {
 
 let seq = 0;
 async function report(server: RunningServer, vantage: string, down: string[]): Promise<number> {
-  const body = { vantage, epoch: 1, seq: ++seq, interval: 500, targets: ['tokyo', 'nyc', 'fra'].map((pop) => ({ pop, up: !down.includes(pop), rttMs: 5 })), resolvers: [] };
-  return (await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) })).status;
+  const body = {
+    vantage,
+    epoch: 1,
+    seq: ++seq,
+    interval: 500,
+    targets: ['tokyo', 'nyc', 'fra'].map((pop) => ({ pop, up: !down.includes(pop), rttMs: 5 })),
+    resolvers: [],
+  };
+  return (
+    await fetch(`${server.controlUrl}/v1/health/reports`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) })
+  ).status;
 }
 
 describe('DNS served by several worker processes', () => {
@@ -85,18 +102,26 @@ describe('DNS served by several worker processes', () => {
     const tcp = new TcpClient(server);
     try {
       await tcp.connected;
-      await tcp.write(Buffer.concat([frame(encodeQuery(7, 'www.example.test')), frame(encodeQuery(8, 'api.example.test'))]));
+      await tcp.write(
+        Buffer.concat([frame(encodeQuery(7, 'www.example.test')), frame(encodeQuery(8, 'api.example.test'))]),
+      );
       const replies = await tcp.waitFor(2);
       expect(replies.map((r) => decode(r).answers[0]?.data)).toEqual(['192.0.2.10', '198.51.100.1']);
     } finally {
       tcp.socket.destroy();
     }
     const metrics = await scrapeMetrics(server);
-    expect(metricValue(metrics, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' })).toBe(100);
-    expect(metricValue(metrics, 'meridian_dns_queries_total', { transport: 'tcp', qtype: 'A', rcode: 'NOERROR' })).toBe(2);
+    expect(metricValue(metrics, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOERROR' })).toBe(
+      100,
+    );
+    expect(metricValue(metrics, 'meridian_dns_queries_total', { transport: 'tcp', qtype: 'A', rcode: 'NOERROR' })).toBe(
+      2,
+    );
     expect(metricValue(metrics, 'meridian_dns_answer_seconds_count')).toBe(102);
     // Resolver volumes come from the workers too (only routed queries count).
-    expect((await control(server, 'GET', '/v1/resolvers')).json).toEqual({ resolvers: [{ network: '127.0.0.0/24', sample: '127.0.0.1', queries: 1 }] });
+    expect((await control(server, 'GET', '/v1/resolvers')).json).toEqual({
+      resolvers: [{ network: '127.0.0.0/24', sample: '127.0.0.1', queries: 1 }],
+    });
   });
 
   it('moves every worker off a PoP a quorum sees down, and follows overrides', async () => {
@@ -105,13 +130,29 @@ describe('DNS served by several worker processes', () => {
     expect(await report(server, 'nyc', ['tokyo'])).toBe(200);
     expect(await report(server, 'fra', ['tokyo'])).toBe(200);
     // Health reaches the workers over IPC: a moment after the report, never a stale worker.
-    await waitFor(async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'), 5000, 'every worker to answer Frankfurt');
+    await waitFor(
+      async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'),
+      5000,
+      'every worker to answer Frankfurt',
+    );
     await report(server, 'nyc', []);
     await report(server, 'fra', []);
-    await waitFor(async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.10'), 5000, 'every worker to answer Tokyo again');
-    const drained = await fetch(`${server.controlUrl}/v1/pops/override`, { method: 'POST', headers: AUTH, body: JSON.stringify({ pop: 'tokyo', action: 'drain' }) });
+    await waitFor(
+      async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.10'),
+      5000,
+      'every worker to answer Tokyo again',
+    );
+    const drained = await fetch(`${server.controlUrl}/v1/pops/override`, {
+      method: 'POST',
+      headers: AUTH,
+      body: JSON.stringify({ pop: 'tokyo', action: 'drain' }),
+    });
     expect(drained.status).toBe(200);
-    await waitFor(async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'), 5000, 'every worker to leave the drained PoP');
+    await waitFor(
+      async () => (await answersOf(server!, 'www.example.test')).every((a) => a === '192.0.2.30'),
+      5000,
+      'every worker to leave the drained PoP',
+    );
   });
 
   it('reloads every worker, and a bad file changes none of them', async () => {
@@ -147,17 +188,21 @@ describe('DNS served by several worker processes', () => {
     for (const w of workers) expect(() => process.kill(w, 0)).toThrow();
   });
 
-  it('gives each worker its own batched UDP socket, and a SIGKILLed primary takes them all down', needsUdpBatch(), async () => {
-    server = await startServer(CONFIG, { workers: 2 });
-    const pid = server.process.pid!;
-    // SO_REUSEPORT: one socket per worker on the same port (a shared socket would wake both).
-    expect(udpSocketsOn(server.port)).toBe(2);
-    expect(new Set(await answersOf(server, 'api.example.test'))).toEqual(new Set(['198.51.100.1']));
-    const workers = childPids(pid);
-    server.process.kill('SIGKILL');
-    await waitFor(() => workers.every((w) => !alive(w)), 5000, 'the workers to exit after their primary');
-    expect(udpSocketsOn(server.port)).toBe(0);
-  });
+  it(
+    'gives each worker its own batched UDP socket, and a SIGKILLed primary takes them all down',
+    needsUdpBatch(),
+    async () => {
+      server = await startServer(CONFIG, { workers: 2 });
+      const pid = server.process.pid!;
+      // SO_REUSEPORT: one socket per worker on the same port (a shared socket would wake both).
+      expect(udpSocketsOn(server.port)).toBe(2);
+      expect(new Set(await answersOf(server, 'api.example.test'))).toEqual(new Set(['198.51.100.1']));
+      const workers = childPids(pid);
+      server.process.kill('SIGKILL');
+      await waitFor(() => workers.every((w) => !alive(w)), 5000, 'the workers to exit after their primary');
+      expect(udpSocketsOn(server.port)).toBe(0);
+    },
+  );
 
   it('answers dig like a single process does, ECS scope included', needs('dig'), async () => {
     server = await startServer(CONFIG, { workers: 2 });

@@ -53,7 +53,12 @@ async function answeredPop(subnet: string): Promise<Pop | undefined> {
   return popOf(res.answer.find((r) => r.type === 'A')?.data);
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, get: () => Promise<T>, done: (v: T) => boolean): Promise<{ value: T; ms: number }> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  get: () => Promise<T>,
+  done: (v: T) => boolean,
+): Promise<{ value: T; ms: number }> {
   const t0 = performance.now();
   let last: T | undefined;
   while (performance.now() - t0 < timeoutMs) {
@@ -64,13 +69,18 @@ async function waitFor<T>(what: string, timeoutMs: number, get: () => Promise<T>
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
-async function get(url: string): Promise<{ status: number; header: (name: string) => string | undefined; text: string }> {
+async function get(
+  url: string,
+): Promise<{ status: number; header: (name: string) => string | undefined; text: string }> {
   const res = await request(url, { headersTimeout: 5000, bodyTimeout: 5000, reset: true });
   const text = await res.body.text();
   return { status: res.statusCode, text, header: (name) => [res.headers[name]].flat()[0] };
 }
 
-async function processes(): Promise<{ ready: boolean; processes: { name: string; pop: string | null; state: string; pid: number | null; restarts: number }[] }> {
+async function processes(): Promise<{
+  ready: boolean;
+  processes: { name: string; pop: string | null; state: string; pid: number | null; restarts: number }[];
+}> {
   const res = await get(`${upUrl()}/v1/processes`);
   return JSON.parse(res.text) as Awaited<ReturnType<typeof processes>>;
 }
@@ -131,7 +141,15 @@ function testConfig(): string {
   }
   demo.edge.origin = `http://127.0.0.1:${ports.origin}`;
   // Quick verdicts: a dead edge is down after 2 failed probes 250 ms apart. No RTT measuring.
-  demo.health = { ...demo.health, interval: '250ms', timeout: '200ms', fall: 2, rise: 2, reportTo: [`http://127.0.0.1:${ports.dnsHttp}`], latency: { resolvers: 0 } };
+  demo.health = {
+    ...demo.health,
+    interval: '250ms',
+    timeout: '200ms',
+    fall: 2,
+    rise: 2,
+    reportTo: [`http://127.0.0.1:${ports.dnsHttp}`],
+    latency: { resolvers: 0 },
+  };
   demo.geo.databases = [join(REPO_ROOT, 'geo-data', 'test-city.mmdb')];
   demo.zones[0].file = join(REPO_ROOT, 'config', 'zones', 'demo.test.extra.zone');
   return stringify(demo);
@@ -141,7 +159,10 @@ function dump(): string {
   const parts = [`--- meridian up (last 80 lines) ---\n${output.slice(-80).join('\n')}`];
   const logs = join(dir, 'logs');
   if (existsSync(logs)) {
-    for (const f of readdirSync(logs)) parts.push(`--- ${f} (last 8 lines) ---\n${readFileSync(join(logs, f), 'utf8').trimEnd().split('\n').slice(-8).join('\n')}`);
+    for (const f of readdirSync(logs))
+      parts.push(
+        `--- ${f} (last 8 lines) ---\n${readFileSync(join(logs, f), 'utf8').trimEnd().split('\n').slice(-8).join('\n')}`,
+      );
   }
   return parts.join('\n');
 }
@@ -157,7 +178,8 @@ const alive = (pid: number): boolean => {
 
 describe('meridian up: the whole CDN on loopback', () => {
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist', 'local', 'up.js'))) throw new Error('dist/ is not built: run `npm run build` first');
+    if (!existsSync(join(REPO_ROOT, 'dist', 'local', 'up.js')))
+      throw new Error('dist/ is not built: run `npm run build` first');
     dir = mkdtempSync(join(tmpdir(), 'meridian-up-'));
     ports = {
       dns: await freePort(['127.0.0.1'], true),
@@ -173,7 +195,18 @@ describe('meridian up: the whole CDN on loopback', () => {
     delete env.MERIDIAN_CONTROL_TOKEN;
     const child = spawn(
       process.execPath,
-      [MERIDIAN_BIN, 'up', '--config', configPath, '--control-listen', `127.0.0.1:${ports.up}`, '--prober-port', String(ports.prober), '--logs', join(dir, 'logs')],
+      [
+        MERIDIAN_BIN,
+        'up',
+        '--config',
+        configPath,
+        '--control-listen',
+        `127.0.0.1:${ports.up}`,
+        '--prober-port',
+        String(ports.prober),
+        '--logs',
+        join(dir, 'logs'),
+      ],
       { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     upProcess = child;
@@ -183,7 +216,12 @@ describe('meridian up: the whole CDN on loopback', () => {
       stream.on('data', (chunk: string) => output.push(...chunk.split('\n').filter(Boolean)));
     }
     const banner = await Promise.race([
-      waitFor('the ready banner', START_TIMEOUT_MS, async () => output.some((l) => l.startsWith('Meridian is up')), Boolean),
+      waitFor(
+        'the ready banner',
+        START_TIMEOUT_MS,
+        async () => output.some((l) => l.startsWith('Meridian is up')),
+        Boolean,
+      ),
       upExited.then((e) => {
         throw new Error(`meridian up exited (${e.code ?? e.signal}) before it was ready\n${dump()}`);
       }),
@@ -213,7 +251,12 @@ describe('meridian up: the whole CDN on loopback', () => {
   it('prints what runs where and the commands to try', () => {
     const text = output.join('\n');
     expect(text).toContain(`origin  http://127.0.0.1:${ports.origin}`);
-    for (const pop of POPS) expect(text).toMatch(new RegExp(`${pop} .* ${edgeUrl(pop).replace(/\./g, '\\.')}\\s+http://${ADDR[pop].replace(/\./g, '\\.')}:${ports.prober}`));
+    for (const pop of POPS)
+      expect(text).toMatch(
+        new RegExp(
+          `${pop} .* ${edgeUrl(pop).replace(/\./g, '\\.')}\\s+http://${ADDR[pop].replace(/\./g, '\\.')}:${ports.prober}`,
+        ),
+      );
     expect(text).toContain(`dig @127.0.0.1 -p ${ports.dns} www.demo.test +subnet=203.0.113.0/24 +short`);
     expect(text).toContain(`a client in JP is answered sin (Singapore): ${ADDR.sin}`);
     expect(text).toContain(`curl -si ${edgeUrl('sin')}${assetPath('app.js')}`);
@@ -223,7 +266,9 @@ describe('meridian up: the whole CDN on loopback', () => {
   it('runs every process of the topology, each ready', async () => {
     const list = await processes();
     expect(list.ready).toBe(true);
-    expect(list.processes.map((p) => p.name).sort()).toEqual(['dns', 'origin', ...POPS.map((p) => `edge ${p}`), ...POPS.map((p) => `health ${p}`)].sort());
+    expect(list.processes.map((p) => p.name).sort()).toEqual(
+      ['dns', 'origin', ...POPS.map((p) => `edge ${p}`), ...POPS.map((p) => `health ${p}`)].sort(),
+    );
     expect(list.processes.every((p) => p.state === 'running' && p.restarts === 0)).toBe(true);
   });
 
@@ -233,44 +278,58 @@ describe('meridian up: the whole CDN on loopback', () => {
     expect(await answeredPop('41.0.5.0/24')).toBe('jnb'); // Johannesburg
   });
 
-  it('a PoP outage drill: kill sin, the answer moves and the next PoP serves; revive, it returns', { ...needs('dig'), timeout: 60_000 }, async () => {
-    const tokyo = '203.0.113.0/24';
-    const asset = assetPath('app.js');
-    expect(await answeredPop(tokyo)).toBe('sin');
-    const miss = await get(edgeUrl('sin') + asset);
-    expect(miss.status).toBe(200);
-    expect(miss.header('cache-status')).toMatch(/^meridian-sin; fwd=uri-miss; fwd-status=200; stored/);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const hit = await get(edgeUrl('sin') + asset);
-    expect(hit.header('cache-status')).toMatch(/^meridian-sin; hit;/);
-    expect(hit.header('x-origin-time')).toBe(miss.header('x-origin-time'));
+  it(
+    'a PoP outage drill: kill sin, the answer moves and the next PoP serves; revive, it returns',
+    { ...needs('dig'), timeout: 60_000 },
+    async () => {
+      const tokyo = '203.0.113.0/24';
+      const asset = assetPath('app.js');
+      expect(await answeredPop(tokyo)).toBe('sin');
+      const miss = await get(edgeUrl('sin') + asset);
+      expect(miss.status).toBe(200);
+      expect(miss.header('cache-status')).toMatch(/^meridian-sin; fwd=uri-miss; fwd-status=200; stored/);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const hit = await get(edgeUrl('sin') + asset);
+      expect(hit.header('cache-status')).toMatch(/^meridian-sin; hit;/);
+      expect(hit.header('x-origin-time')).toBe(miss.header('x-origin-time'));
 
-    const killed = await runMeridian(['pop', 'kill', 'sin', '--control', upUrl()], 20_000);
-    expect(killed.stderr).toBe('');
-    expect(killed.code).toBe(0);
-    expect(killed.stdout).toContain('sin: edge killed');
-    const moved = await waitFor('the Tokyo answer to leave sin', FAILOVER_MS, () => answeredPop(tokyo), (pop) => pop !== undefined && pop !== 'sin');
-    console.log(`[drill] sin killed → Tokyo answered ${moved.value} after ${moved.ms} ms`);
-    expect(moved.value).toBe('syd'); // next nearest to Tokyo
-    await expect(get(edgeUrl('sin') + asset)).rejects.toThrow(/ECONNREFUSED/);
-    const fromSyd = await get(edgeUrl('syd') + asset);
-    expect(fromSyd.status).toBe(200);
-    expect(fromSyd.header('cache-status')).toMatch(/^meridian-syd; /);
-    expect(fromSyd.text).toBe(miss.text);
-    // Killed means kept down: the supervisor does not restart it.
-    const sin = (await processes()).processes.find((p) => p.name === 'edge sin')!;
-    expect(sin).toMatchObject({ state: 'killed', pid: null, restarts: 0 });
-    expect(output.join('\n')).toMatch(/\[dns\] PoP health verdict changed pop=sin from=up to=down/);
+      const killed = await runMeridian(['pop', 'kill', 'sin', '--control', upUrl()], 20_000);
+      expect(killed.stderr).toBe('');
+      expect(killed.code).toBe(0);
+      expect(killed.stdout).toContain('sin: edge killed');
+      const moved = await waitFor(
+        'the Tokyo answer to leave sin',
+        FAILOVER_MS,
+        () => answeredPop(tokyo),
+        (pop) => pop !== undefined && pop !== 'sin',
+      );
+      console.log(`[drill] sin killed → Tokyo answered ${moved.value} after ${moved.ms} ms`);
+      expect(moved.value).toBe('syd'); // next nearest to Tokyo
+      await expect(get(edgeUrl('sin') + asset)).rejects.toThrow(/ECONNREFUSED/);
+      const fromSyd = await get(edgeUrl('syd') + asset);
+      expect(fromSyd.status).toBe(200);
+      expect(fromSyd.header('cache-status')).toMatch(/^meridian-syd; /);
+      expect(fromSyd.text).toBe(miss.text);
+      // Killed means kept down: the supervisor does not restart it.
+      const sin = (await processes()).processes.find((p) => p.name === 'edge sin')!;
+      expect(sin).toMatchObject({ state: 'killed', pid: null, restarts: 0 });
+      expect(output.join('\n')).toMatch(/\[dns\] PoP health verdict changed pop=sin from=up to=down/);
 
-    // The old spelling still works, saying what to write instead.
-    const revived = await runMeridian(['pop', 'revive', 'sin', '--up', upUrl()], 30_000);
-    expect(revived.code).toBe(0);
-    expect(revived.stderr).toBe('meridian: --up is deprecated; use --control\n');
-    expect(revived.stdout).toContain(`sin: edge serving again on ${edgeUrl('sin')}`);
-    const back = await waitFor('the Tokyo answer to return to sin', FAILOVER_MS, () => answeredPop(tokyo), (pop) => pop === 'sin');
-    console.log(`[drill] sin revived → Tokyo answered sin again after ${back.ms} ms`);
-    childPids.push((await processes()).processes.find((p) => p.name === 'edge sin')!.pid!);
-  });
+      // The old spelling still works, saying what to write instead.
+      const revived = await runMeridian(['pop', 'revive', 'sin', '--up', upUrl()], 30_000);
+      expect(revived.code).toBe(0);
+      expect(revived.stderr).toBe('meridian: --up is deprecated; use --control\n');
+      expect(revived.stdout).toContain(`sin: edge serving again on ${edgeUrl('sin')}`);
+      const back = await waitFor(
+        'the Tokyo answer to return to sin',
+        FAILOVER_MS,
+        () => answeredPop(tokyo),
+        (pop) => pop === 'sin',
+      );
+      console.log(`[drill] sin revived → Tokyo answered sin again after ${back.ms} ms`);
+      childPids.push((await processes()).processes.find((p) => p.name === 'edge sin')!.pid!);
+    },
+  );
 
   it('pop kill names the PoPs up runs when given another, and says when up is not there', async () => {
     const unknown = await runMeridian(['pop', 'kill', 'xyz', '--up', upUrl()]);
@@ -279,11 +338,24 @@ describe('meridian up: the whole CDN on loopback', () => {
     const closed = await freePort(['127.0.0.1']);
     const nobody = await runMeridian(['pop', 'kill', 'sin', '--control', `http://127.0.0.1:${closed}`]);
     expect(nobody.code).toBe(1);
-    expect(nobody.stderr).toMatch(/cannot reach `meridian up` at http:\/\/127\.0\.0\.1:\d+ \(nothing listens there\)\. Is it running\?/);
+    expect(nobody.stderr).toMatch(
+      /cannot reach `meridian up` at http:\/\/127\.0\.0\.1:\d+ \(nothing listens there\)\. Is it running\?/,
+    );
   });
 
   it('a second up on the same control address is refused with a clear message', async () => {
-    const second = await runMeridian(['up', '--config', join(dir, 'cdn.yaml'), '--control', `127.0.0.1:${ports.up}`, '--prober-port', String(ports.prober)], 20_000);
+    const second = await runMeridian(
+      [
+        'up',
+        '--config',
+        join(dir, 'cdn.yaml'),
+        '--control',
+        `127.0.0.1:${ports.up}`,
+        '--prober-port',
+        String(ports.prober),
+      ],
+      20_000,
+    );
     expect(second.code).toBe(1);
     expect(second.stderr).toContain('meridian: --control is deprecated; use --control-listen\n');
     expect(second.stderr).toContain('another `meridian up` is running');
@@ -292,7 +364,10 @@ describe('meridian up: the whole CDN on loopback', () => {
   it('SIGINT stops every process it started, and up exits 0', async () => {
     expect(childPids.filter(alive)).toHaveLength(14);
     upProcess!.kill('SIGINT');
-    const exited = await Promise.race([upExited!, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000))]);
+    const exited = await Promise.race([
+      upExited!,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000)),
+    ]);
     expect(exited).toEqual({ code: 0, signal: null });
     expect(childPids.filter(alive)).toEqual([]);
     expect(output.slice(-2)).toEqual(['stopping 14 processes…', 'stopped.']);

@@ -39,7 +39,9 @@ function shellLines(text) {
       .split('\n')
       .map((line) => {
         const at = line.search(/\s+#\s/);
-        return at < 0 ? { cmd: line.trim(), comment: '' } : { cmd: line.slice(0, at).trim(), comment: line.slice(at).replace(/^\s+#\s/, '') };
+        return at < 0
+          ? { cmd: line.trim(), comment: '' }
+          : { cmd: line.slice(0, at).trim(), comment: line.slice(at).replace(/^\s+#\s/, '') };
       })
       .filter((l) => l.cmd && !l.cmd.startsWith('#')),
   );
@@ -49,7 +51,8 @@ const shellBlocks = (text) => shellLines(text).map((block) => block.map((l) => l
 
 export function quickStart() {
   const [start, test] = shellBlocks(section('On a fresh machine'));
-  if (start?.length !== 1 || test?.length !== 1) throw new Error('"On a fresh machine" must hold two ```sh blocks of one command each: start, then test');
+  if (start?.length !== 1 || test?.length !== 1)
+    throw new Error('"On a fresh machine" must hold two ```sh blocks of one command each: start, then test');
   const tryLines = shellLines(section('Try it')).flat();
   if (tryLines.length === 0) throw new Error('"Try it" has no commands');
   return { start: start[0], test: test[0], tryIt: tryLines.map((l) => l.cmd), tryLines };
@@ -74,7 +77,8 @@ export function promisedAddresses(comment) {
 function check(cmd, comment, r) {
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   const missing = promisedAddresses(comment).filter((a) => !out.split(/\s+/).includes(a));
-  if (missing.length > 0 && r.status === 0) return `the README promises ${missing.join(', ')}; got: ${out.trim() || '(nothing)'}`;
+  if (missing.length > 0 && r.status === 0)
+    return `the README promises ${missing.join(', ')}; got: ${out.trim() || '(nothing)'}`;
   if (r.error) return `could not run: ${r.error.message}`;
   if (r.status !== 0) return `exit ${r.status ?? r.signal}`;
   if (/^dig\b/.test(cmd) && !/status: [A-Z]+/.test(out) && !cmd.includes('+short')) return 'dig printed no response';
@@ -119,13 +123,20 @@ async function main() {
       exited.then((code) => {
         throw new Error(`"${start}" exited (${code}) before Meridian was up`);
       }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`"${start}" not up within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS).unref()),
+      new Promise((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`"${start}" not up within ${READY_TIMEOUT_MS / 1000} s`)),
+          READY_TIMEOUT_MS,
+        ).unref(),
+      ),
     ]);
     if (ready) console.log('readme: up');
     for (const { cmd, comment } of tryLines) {
       const r = spawnSync('bash', ['-c', cmd], { cwd: ROOT, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS });
       const problem = check(cmd, comment, r);
-      console.log(`readme: ${problem ? 'FAIL' : 'ok  '} ${cmd}${problem ? `\n    ${problem}\n${`${r.stdout}${r.stderr}`.trim().replace(/^/gm, '    | ')}` : ''}`);
+      console.log(
+        `readme: ${problem ? 'FAIL' : 'ok  '} ${cmd}${problem ? `\n    ${problem}\n${`${r.stdout}${r.stderr}`.trim().replace(/^/gm, '    | ')}` : ''}`,
+      );
       if (problem) failures++;
     }
   } catch (e) {
@@ -134,7 +145,10 @@ async function main() {
   }
   // Ctrl-C, as a terminal delivers it: to every process of the foreground group.
   stopGroup('SIGINT');
-  const stopped = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), STOP_TIMEOUT_MS))]);
+  const stopped = await Promise.race([
+    exited.then(() => true),
+    new Promise((r) => setTimeout(() => r(false), STOP_TIMEOUT_MS)),
+  ]);
   if (!stopped) {
     console.log(`readme: FAIL Ctrl-C did not stop "${start}" within ${STOP_TIMEOUT_MS / 1000} s`);
     failures++;

@@ -13,7 +13,9 @@ describe('README quick start', () => {
   it('installs and runs the whole local CDN with one command, and tests with another', () => {
     expect(q.start).toBe('npm install && npm start');
     expect(q.test).toBe('npm install && npm test');
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     expect(pkg.scripts.start).toMatch(/meridian\.js up --config config\/demo\.yaml/);
   });
 

@@ -14,7 +14,8 @@ export default class SkipSummary implements Reporter {
       for (const test of module.children.allTests('skipped')) {
         const result = test.result();
         if (test.options.mode === 'todo') continue;
-        const reason = test.meta().skipReason ?? (result.state === 'skipped' ? result.note : undefined) ?? 'no reason given';
+        const reason =
+          test.meta().skipReason ?? (result.state === 'skipped' ? result.note : undefined) ?? 'no reason given';
         const files = byReason.get(reason) ?? new Map<string, number>();
         files.set(module.relativeModuleId, (files.get(module.relativeModuleId) ?? 0) + 1);
         byReason.set(reason, files);

@@ -20,7 +20,13 @@ interface Answer {
 }
 
 /** Exactly these headers, Host included (what a browser sends is not what fetch in node sends). */
-function send(base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
   const url = new URL(path, base);
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers, setHost: false, agent: false }, (res) => {
@@ -42,14 +48,17 @@ const rebound = (base: string): string => `evil.example:${new URL(base).port}`;
 describe('the edge control port', () => {
   let origin: TestOrigin;
   let edge: SpawnedEdge;
-  const cached = async (path: string): Promise<boolean> => /; hit;/.test((await freshRequest(edge.url + path)).cacheStatus);
+  const cached = async (path: string): Promise<boolean> =>
+    /; hit;/.test((await freshRequest(edge.url + path)).cacheStatus);
   const warm = async (path: string): Promise<void> => {
     await freshRequest(edge.url + path);
     await waitFor(() => cached(path), 5000, `${path} to be cached`);
   };
 
   beforeAll(async () => {
-    origin = await startOrigin((req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600' }).end(`body of ${req.url}`));
+    origin = await startOrigin(
+      (req, res) => void res.writeHead(200, { 'cache-control': 'max-age=600' }).end(`body of ${req.url}`),
+    );
     edge = await spawnEdge(origin.url, 1);
   });
   afterAll(async () => {
@@ -61,10 +70,22 @@ describe('the edge control port', () => {
     await warm('/obj');
     const host = hostOf(edge.controlUrl);
     // A page's `fetch(url, {method: 'POST', mode: 'no-cors', body})`, as the browser sends it.
-    const page = await send(edge.controlUrl, 'POST', '/v1/purge', { host, 'content-type': 'text/plain;charset=UTF-8', origin: EVIL, 'sec-fetch-site': 'cross-site' }, ALL);
+    const page = await send(
+      edge.controlUrl,
+      'POST',
+      '/v1/purge',
+      { host, 'content-type': 'text/plain;charset=UTF-8', origin: EVIL, 'sec-fetch-site': 'cross-site' },
+      ALL,
+    );
     expect(page.status).toBe(403);
     // The same without Origin and Sec-Fetch-Site (an older browser, a form relay): still refused.
-    const plain = await send(edge.controlUrl, 'POST', '/v1/purge', { host, 'content-type': 'text/plain;charset=UTF-8' }, ALL);
+    const plain = await send(
+      edge.controlUrl,
+      'POST',
+      '/v1/purge',
+      { host, 'content-type': 'text/plain;charset=UTF-8' },
+      ALL,
+    );
     expect(plain.status).toBe(415);
     expect(plain.json.error).toContain('application/json');
     expect(await cached('/obj')).toBe(true);
@@ -78,14 +99,24 @@ describe('the edge control port', () => {
     expect(status.json.error).toContain(`Host '${host}'`);
     expect(status.json.error).toContain('edge.control.allowedHosts');
     // To the rebound page its own origin is same-origin, and it may send JSON.
-    const post = await send(edge.controlUrl, 'POST', '/v1/purge', { host, origin: `http://${host}`, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' }, ALL);
+    const post = await send(
+      edge.controlUrl,
+      'POST',
+      '/v1/purge',
+      { host, origin: `http://${host}`, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' },
+      ALL,
+    );
     expect(post.status).toBe(403);
     expect(await cached('/rebound')).toBe(true);
   });
 
-  it('still purges for the operator\'s JSON call', async () => {
+  it("still purges for the operator's JSON call", async () => {
     await warm('/mine');
-    const res = await fetch(`${edge.controlUrl}/v1/purge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: `http://www.test/mine` }) });
+    const res = await fetch(`${edge.controlUrl}/v1/purge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `http://www.test/mine` }),
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ purged: 1, soft: false });
     expect(await cached('/mine')).toBe(false);
@@ -110,10 +141,13 @@ zones:
     routes: [{ name: www, pool: p, ttl: 10 }]
 `;
   const override = async (): Promise<unknown> => {
-    const pops = (await (await fetch(`${dns.controlUrl}/v1/health`)).json()) as { pops: { pop: string; override: unknown }[] };
+    const pops = (await (await fetch(`${dns.controlUrl}/v1/health`)).json()) as {
+      pops: { pop: string; override: unknown }[];
+    };
     return pops.pops.find((p) => p.pop === 'tokyo')!.override;
   };
-  const lastReload = async (): Promise<unknown> => ((await (await fetch(`${dns.controlUrl}/v1/status`)).json()) as { lastReload: { at: string } }).lastReload.at;
+  const lastReload = async (): Promise<unknown> =>
+    ((await (await fetch(`${dns.controlUrl}/v1/status`)).json()) as { lastReload: { at: string } }).lastReload.at;
   const DRAIN = JSON.stringify({ pop: 'tokyo', action: 'drain' });
 
   beforeAll(async () => {
@@ -128,12 +162,20 @@ zones:
     const reloadedAt = await lastReload();
     const pages: Record<string, string>[] = [{ origin: EVIL }, { 'sec-fetch-site': 'cross-site' }, { origin: 'null' }];
     for (const headers of pages) {
-      const drain = await send(dns.controlUrl, 'POST', '/v1/pops/override', { host, 'content-type': 'application/json', ...headers }, DRAIN);
+      const drain = await send(
+        dns.controlUrl,
+        'POST',
+        '/v1/pops/override',
+        { host, 'content-type': 'application/json', ...headers },
+        DRAIN,
+      );
       expect(drain.status).toBe(403);
       // A form's bodiless POST carries no content type to refuse; its Origin is enough.
       expect((await send(dns.controlUrl, 'POST', '/v1/reload', { host, ...headers })).status).toBe(403);
     }
-    expect((await send(dns.controlUrl, 'POST', '/v1/pops/override', { host, 'content-type': 'text/plain' }, DRAIN)).status).toBe(415);
+    expect(
+      (await send(dns.controlUrl, 'POST', '/v1/pops/override', { host, 'content-type': 'text/plain' }, DRAIN)).status,
+    ).toBe(415);
     expect(await override()).toBeNull();
     expect(await lastReload()).toBe(reloadedAt);
   });
@@ -142,8 +184,14 @@ zones:
     const host = rebound(dns.controlUrl);
     const status = await send(dns.controlUrl, 'GET', '/v1/status', { host });
     expect(status.status).toBe(403);
-    expect(status.json.error).toContain("add it to dns.control.allowedHosts");
-    const drain = await send(dns.controlUrl, 'POST', '/v1/pops/override', { host, origin: `http://${host}`, 'content-type': 'application/json' }, DRAIN);
+    expect(status.json.error).toContain('add it to dns.control.allowedHosts');
+    const drain = await send(
+      dns.controlUrl,
+      'POST',
+      '/v1/pops/override',
+      { host, origin: `http://${host}`, 'content-type': 'application/json' },
+      DRAIN,
+    );
     expect(drain.status).toBe(403);
     expect(await override()).toBeNull();
 
@@ -151,13 +199,21 @@ zones:
     expect((await send(dns.controlUrl, 'GET', '/v1/status', { host: named })).status).toBe(200);
   });
 
-  it('still takes the operator\'s calls: a JSON override and a bodiless reload', async () => {
+  it("still takes the operator's calls: a JSON override and a bodiless reload", async () => {
     const reloadedAt = await lastReload();
     // `meridian pop drain tokyo` and README's `curl -X POST http://127.0.0.1:8053/v1/reload`.
-    const drain = await fetch(`${dns.controlUrl}/v1/pops/override`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: DRAIN });
+    const drain = await fetch(`${dns.controlUrl}/v1/pops/override`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: DRAIN,
+    });
     expect(drain.status).toBe(200);
     expect(await override()).toBe('drain');
-    const reload = await send(dns.controlUrl, 'POST', '/v1/reload', { host: hostOf(dns.controlUrl), 'content-length': '0', accept: '*/*' });
+    const reload = await send(dns.controlUrl, 'POST', '/v1/reload', {
+      host: hostOf(dns.controlUrl),
+      'content-length': '0',
+      accept: '*/*',
+    });
     expect(reload.status).toBe(200);
     expect(await lastReload()).not.toBe(reloadedAt);
   });

@@ -28,7 +28,10 @@ beforeAll(async () => {
   origin = await startOrigin();
   origin.route('/mid', reply(200, { 'cache-control': 'public, max-age=600' }, 'm'.repeat(MID_BYTES)));
   origin.route('/large', reply(200, { 'cache-control': 'public, max-age=600' }, 'x'.repeat(LARGE_BYTES)));
-  edge = await startTestEdge({ origin: origin.url, edge: `  maxObjectBytes: 32MiB\n  clientTimeouts: { headers: ${HEADERS_MS}ms, sendStall: ${STALL_MS}ms }` });
+  edge = await startTestEdge({
+    origin: origin.url,
+    edge: `  maxObjectBytes: 32MiB\n  clientTimeouts: { headers: ${HEADERS_MS}ms, sendStall: ${STALL_MS}ms }`,
+  });
   port = Number(new URL(edge.url).port);
   for (const path of ['/mid', '/large']) expect((await edge.get(path)).status).toBe(200);
 });
@@ -116,7 +119,11 @@ describe.skipIf(!existsSync('/proc/self/fd'))('edge resource exhaustion (issue 1
     await Promise.all(cs.map((c) => c.ended));
     for (const c of cs) expect(c.text()).toMatch(/^HTTP\/1\.1 400 /);
     // Only the clients' own descriptors are left, long before any headers timeout.
-    await waitFor(() => fds() <= base + n + 2, HEADERS_MS / 2, `the edge's ${n} rejected connections closed (fds ${fds() - base} over base)`);
+    await waitFor(
+      () => fds() <= base + n + 2,
+      HEADERS_MS / 2,
+      `the edge's ${n} rejected connections closed (fds ${fds() - base} over base)`,
+    );
   });
 
   it('closes connections whose head never ends after the headers timeout', async () => {
@@ -126,7 +133,11 @@ describe.skipIf(!existsSync('/proc/self/fd'))('edge resource exhaustion (issue 1
     for (const c of cs) c.socket.write('GET /mid HTTP/1.1\r\nHost: www.test\r\nX-Slow: ');
     await Promise.all(cs.map((c) => c.ended));
     for (const c of cs) expect(c.text()).toMatch(/^HTTP\/1\.1 408 /);
-    await waitFor(() => fds() <= base + n + 2, HEADERS_MS, `the edge's ${n} timed-out connections closed (fds ${fds() - base} over base)`);
+    await waitFor(
+      () => fds() <= base + n + 2,
+      HEADERS_MS,
+      `the edge's ${n} timed-out connections closed (fds ${fds() - base} over base)`,
+    );
   });
 
   it('drops clients that take nothing of a large answer after the send-stall timeout, on the front and through node:http', async () => {
@@ -143,6 +154,10 @@ describe.skipIf(!existsSync('/proc/self/fd'))('edge resource exhaustion (issue 1
     await waitFor(async () => (await hits()) - before === 2 * n, 5000, `${2 * n} answers under way`);
     // Both ends of every connection are open now (give or take the metrics connection).
     expect(fds()).toBeGreaterThanOrEqual(base + 4 * n - 2);
-    await waitFor(() => fds() <= base + 2 * n + 2, STALL_MS * 4, `the edge's ${2 * n} stalled connections closed (fds ${fds() - base} over base)`);
+    await waitFor(
+      () => fds() <= base + 2 * n + 2,
+      STALL_MS * 4,
+      `the edge's ${2 * n} stalled connections closed (fds ${fds() - base} over base)`,
+    );
   });
 });

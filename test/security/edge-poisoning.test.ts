@@ -34,7 +34,9 @@ afterAll(async () => {
 async function firstOnNewConnection(url: string, path: string, headers: Record<string, string>): Promise<string> {
   const socket = connect({ host: '127.0.0.1', port: Number(new URL(url).port) });
   await once(socket, 'connect');
-  const fields = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const fields = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   socket.write(`GET ${path} HTTP/1.1\r\nHost: www.test\r\n${fields}\r\n`);
   let text = '';
   for await (const chunk of socket) {
@@ -48,7 +50,10 @@ async function firstOnNewConnection(url: string, path: string, headers: Record<s
 }
 
 /** The attacker's request, then an ordinary client's: what the ordinary client gets. */
-async function afterAttack(path: string, attack: Record<string, string>): Promise<{ status: number; text: string; location: string | undefined }> {
+async function afterAttack(
+  path: string,
+  attack: Record<string, string>,
+): Promise<{ status: number; text: string; location: string | undefined }> {
   await edge.get(path, attack);
   await settle();
   const victim = await edge.get(path);
@@ -79,7 +84,14 @@ describe('unkeyed request headers cannot poison a stored answer', () => {
 
   it('the origin sees X-Forwarded-Host/-Proto/-For set by the edge, never the client copies, and the normalised Host', async () => {
     const path = fresh('seen');
-    await edge.get(path, { host: 'WWW.Test.:80', 'x-forwarded-host': 'evil.example', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-real-ip': '6.6.6.6', 'true-client-ip': '6.6.6.6' });
+    await edge.get(path, {
+      host: 'WWW.Test.:80',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-proto': 'https',
+      'x-real-ip': '6.6.6.6',
+      'true-client-ip': '6.6.6.6',
+    });
     const seen = origin.seen.find((r) => r.url === path)!;
     expect(seen.headers.host).toBe('www.test');
     expect(seen.headers['x-forwarded-host']).toBe('www.test');
@@ -91,10 +103,21 @@ describe('unkeyed request headers cannot poison a stored answer', () => {
 
   it('a cacheable request forwards only the documented headers; an uncacheable one forwards the rest', async () => {
     const path = fresh('allow');
-    const sent = { 'accept-language': 'de', 'user-agent': 'ua', cookie: 'a=1', referer: 'http://r/', accept: 'text/html', origin: 'http://o', 'x-anything': 'one', 'x-requested-with': 'XMLHttpRequest', 'cache-control': 'max-age=0' };
+    const sent = {
+      'accept-language': 'de',
+      'user-agent': 'ua',
+      cookie: 'a=1',
+      referer: 'http://r/',
+      accept: 'text/html',
+      origin: 'http://o',
+      'x-anything': 'one',
+      'x-requested-with': 'XMLHttpRequest',
+      'cache-control': 'max-age=0',
+    };
     await edge.get(path, sent);
     const cacheable = origin.seen.find((r) => r.url === path)!.headers;
-    for (const h of ['accept-language', 'user-agent', 'cookie', 'referer', 'accept', 'origin']) expect(cacheable[h]).toBe(sent[h as keyof typeof sent]);
+    for (const h of ['accept-language', 'user-agent', 'cookie', 'referer', 'accept', 'origin'])
+      expect(cacheable[h]).toBe(sent[h as keyof typeof sent]);
     expect(cacheable['x-anything']).toBeUndefined();
     expect(cacheable['x-requested-with']).toBeUndefined();
     expect(cacheable['cache-control']).toBeUndefined();
@@ -118,7 +141,13 @@ describe('edge.forwardHeaders: what the operator forwards is keyed', () => {
 
   it('a forwarded header selects its own stored answer even when the origin does not say Vary', async () => {
     const path = fresh('device');
-    origin.route(path, (req, res) => void res.writeHead(200, { 'cache-control': 'public, max-age=600' }).end(`device=${req.headers['x-device'] ?? '-'}`));
+    origin.route(
+      path,
+      (req, res) =>
+        void res
+          .writeHead(200, { 'cache-control': 'public, max-age=600' })
+          .end(`device=${req.headers['x-device'] ?? '-'}`),
+    );
     expect((await keyed.get(path, { 'x-device': 'evil' })).text).toBe('device=evil');
     await settle();
     expect((await keyed.get(path)).text).toBe('device=-');
@@ -137,7 +166,9 @@ describe('edge.forwardHeaders: what the operator forwards is keyed', () => {
   });
 
   it('refuses to forward what the edge sets itself, naming the field', async () => {
-    await expect(startTestEdge({ origin: origin.url, edge: '  forwardHeaders: [X-Forwarded-Host]' })).rejects.toThrow(/edge\.forwardHeaders.*sets or strips this header itself/s);
+    await expect(startTestEdge({ origin: origin.url, edge: '  forwardHeaders: [X-Forwarded-Host]' })).rejects.toThrow(
+      /edge\.forwardHeaders.*sets or strips this header itself/s,
+    );
   });
 });
 
@@ -164,7 +195,10 @@ describe('edge.trustedProxies: a TLS terminator in front says the scheme and the
     await settle();
     // Hits keep the schemes apart on both ways in: node:http's, and the raw front's (a new
     // keep-alive connection whose first request is a plain hit).
-    for (const [headers, scheme] of [[{ 'x-forwarded-proto': 'https' }, 'https'], [{}, 'http']] as const) {
+    for (const [headers, scheme] of [
+      [{ 'x-forwarded-proto': 'https' }, 'https'],
+      [{}, 'http'],
+    ] as const) {
       const hit = await behind.get(path, headers);
       expect(hit.header('cache-status')).toMatch(/; hit;/);
       expect(hit.text).toBe(`<a href="${scheme}://www.test${path}">home</a>\n`);
@@ -172,12 +206,19 @@ describe('edge.trustedProxies: a TLS terminator in front says the scheme and the
       expect(raw).toMatch(/cache-status: meridian-fra; hit;/);
       expect(raw.endsWith(`<a href="${scheme}://www.test${path}">home</a>\n`)).toBe(true);
     }
-    const purge = await request(`${behind.controlUrl}/v1/purge`, { 'content-type': 'application/json' }, 'POST', JSON.stringify({ url: `http://www.test${path}` }));
+    const purge = await request(
+      `${behind.controlUrl}/v1/purge`,
+      { 'content-type': 'application/json' },
+      'POST',
+      JSON.stringify({ url: `http://www.test${path}` }),
+    );
     expect(JSON.parse(purge.text)).toMatchObject({ purged: 2 });
   });
 
   it('refuses a trustedProxies entry that is not a network, naming the field', async () => {
-    await expect(startTestEdge({ origin: origin.url, edge: '  trustedProxies: [10.0.0.1/8]' })).rejects.toThrow(/edge\.trustedProxies\[0\].*host bits/s);
+    await expect(startTestEdge({ origin: origin.url, edge: '  trustedProxies: [10.0.0.1/8]' })).rejects.toThrow(
+      /edge\.trustedProxies\[0\].*host bits/s,
+    );
   });
 });
 
@@ -193,7 +234,11 @@ describe("a client's cache directives do not replace the shared object", () => {
     });
     await edge.get(path);
     await settle();
-    for (let i = 0; i < 20; i++) await edge.get(path, i % 2 ? { 'cache-control': 'no-cache' } : { 'cache-control': 'max-age=0', pragma: 'no-cache' });
+    for (let i = 0; i < 20; i++)
+      await edge.get(
+        path,
+        i % 2 ? { 'cache-control': 'no-cache' } : { 'cache-control': 'max-age=0', pragma: 'no-cache' },
+      );
     await settle();
     const victim = await edge.get(path);
     expect(victim.status).toBe(200);
@@ -285,7 +330,9 @@ describe('a body on GET never reaches the shared upstream connection', () => {
       await once(socket, 'connect');
       let received = '';
       socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
-      socket.write(`GET /with-body HTTP/1.1\r\nHost: www.test\r\n${extra}Content-Length: ${smuggled.length}\r\nConnection: close\r\n\r\n${smuggled}`);
+      socket.write(
+        `GET /with-body HTTP/1.1\r\nHost: www.test\r\n${extra}Content-Length: ${smuggled.length}\r\nConnection: close\r\n\r\n${smuggled}`,
+      );
       await once(socket, 'close');
       expect(received).toMatch(/^HTTP\/1\.1 200/);
       await sleep(50);

@@ -29,13 +29,20 @@ function forwardedParam(req: IncomingMessage, param: string): string | undefined
 function reflect(req: IncomingMessage, res: ServerResponse): void {
   const method = first(req, 'x-http-method-override', 'x-http-method', 'x-method-override') ?? req.method ?? 'GET';
   const path = first(req, 'x-original-url', 'x-rewrite-url') ?? req.url ?? '/';
-  const host = first(req, 'x-forwarded-host', 'x-host', 'x-forwarded-server') ?? forwardedParam(req, 'host') ?? first(req, 'host') ?? '-';
-  const scheme = first(req, 'x-forwarded-scheme') ?? forwardedParam(req, 'proto') ?? first(req, 'x-forwarded-proto') ?? 'http';
+  const host =
+    first(req, 'x-forwarded-host', 'x-host', 'x-forwarded-server') ??
+    forwardedParam(req, 'host') ??
+    first(req, 'host') ??
+    '-';
+  const scheme =
+    first(req, 'x-forwarded-scheme') ?? forwardedParam(req, 'proto') ?? first(req, 'x-forwarded-proto') ?? 'http';
   const headers = { 'cache-control': CACHEABLE, 'content-type': 'text/html' };
-  if (method !== 'GET' && method !== 'HEAD') return void res.writeHead(405, { ...headers, allow: 'GET' }).end('method not allowed\n');
+  if (method !== 'GET' && method !== 'HEAD')
+    return void res.writeHead(405, { ...headers, allow: 'GET' }).end('method not allowed\n');
   if (path.startsWith('/admin')) return void res.writeHead(404, headers).end('not found\n');
   // "Force SSL": a request that says it came over plain HTTP is sent to https.
-  if (first(req, 'x-forwarded-scheme') === 'http') return void res.writeHead(301, { ...headers, location: `https://${host}${path}` }).end();
+  if (first(req, 'x-forwarded-scheme') === 'http')
+    return void res.writeHead(301, { ...headers, location: `https://${host}${path}` }).end();
   res.writeHead(200, headers).end(`<a href="${scheme}://${host}${path}">home</a>\n`);
 }
 

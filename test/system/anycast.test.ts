@@ -88,13 +88,30 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
   const config = (pop: Pop): string => join(dir, `${pop}.yaml`);
 
   function startBird(key: Pop | 'r'): NsProcess {
-    const p = topo.spawnIn(key, 'bird', ['-f', '-c', join(dir, `${key}.conf`), '-s', join(dir, `${key}.ctl`), '-P', join(dir, `${key}.pid`)]);
+    const p = topo.spawnIn(key, 'bird', [
+      '-f',
+      '-c',
+      join(dir, `${key}.conf`),
+      '-s',
+      join(dir, `${key}.ctl`),
+      '-P',
+      join(dir, `${key}.pid`),
+    ]);
     bird[key] = p;
     return p;
   }
 
   async function startAnnouncer(pop: Pop): Promise<NsProcess> {
-    const p = topo.spawnIn(pop, process.execPath, [MERIDIAN_BIN, 'anycast', '--config', config(pop), '--pop', pop, '--control-listen', '127.0.0.1:9180']);
+    const p = topo.spawnIn(pop, process.execPath, [
+      MERIDIAN_BIN,
+      'anycast',
+      '--config',
+      config(pop),
+      '--pop',
+      pop,
+      '--control-listen',
+      '127.0.0.1:9180',
+    ]);
     announcer[pop] = p;
     await p.waitForLine(/meridian anycast running/, 15_000);
     return p;
@@ -109,7 +126,11 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
 
   /** Which PoP answers the client (its serverId), or null when none does within 1 s. */
   async function servedBy(): Promise<string | null> {
-    const r = await topo.exec('c', ['dig', `@${ANYCAST}`, '+short', '+time=1', '+tries=1', 'CH', 'TXT', 'id.server'], 5000);
+    const r = await topo.exec(
+      'c',
+      ['dig', `@${ANYCAST}`, '+short', '+time=1', '+tries=1', 'CH', 'TXT', 'id.server'],
+      5000,
+    );
     const m = /"pop-(\w+)"/.exec(r.stdout);
     return m ? m[1]! : null;
   }
@@ -126,7 +147,12 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     return [...r.stdout.matchAll(/\[(pop_\w+)/g)].map((m) => m[1]!).sort();
   }
 
-  async function waitFor<T>(what: string, boundMs: number, get: () => Promise<T>, ok: (v: T) => boolean): Promise<{ value: T; ms: number }> {
+  async function waitFor<T>(
+    what: string,
+    boundMs: number,
+    get: () => Promise<T>,
+    ok: (v: T) => boolean,
+  ): Promise<{ value: T; ms: number }> {
     const t0 = performance.now();
     let last: T | undefined;
     while (performance.now() - t0 < boundMs) {
@@ -134,7 +160,9 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
       if (ok(last)) return { value: last, ms: Math.round(performance.now() - t0) };
       await sleep(50);
     }
-    const logs = POPS.map((p) => `--- announcer ${p}:\n${announcer[p]?.lines.slice(-15).join('\n') ?? '(not running)'}`).join('\n');
+    const logs = POPS.map(
+      (p) => `--- announcer ${p}:\n${announcer[p]?.lines.slice(-15).join('\n') ?? '(not running)'}`,
+    ).join('\n');
     throw new Error(`${what}: not within ${boundMs} ms; last ${JSON.stringify(last)}\n${logs}`);
   }
 
@@ -147,7 +175,11 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     });
     // The router forwards, and must not tell the client (on the same link) to skip it with a
     // redirect: every packet has to follow the router's current route.
-    for (const sysctl of ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', `net.ipv4.conf.${PREFIX}r-n.send_redirects=0`]) {
+    for (const sysctl of [
+      'net.ipv4.ip_forward=1',
+      'net.ipv4.conf.all.send_redirects=0',
+      `net.ipv4.conf.${PREFIX}r-n.send_redirects=0`,
+    ]) {
       await topo.exec('r', ['sysctl', '-qw', sysctl]);
     }
     await topo.exec('c', ['sysctl', '-qw', 'net.ipv4.conf.all.accept_redirects=0']);
@@ -156,7 +188,11 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     for (const pop of POPS) {
       writeFileSync(config(pop), configYaml(pop, dir));
       // Generous: a loaded CI machine can take seconds to start node.
-      const printed = await run(process.execPath, [MERIDIAN_BIN, 'anycast', '--config', config(pop), '--pop', pop, '--print-bird-config'], 60_000);
+      const printed = await run(
+        process.execPath,
+        [MERIDIAN_BIN, 'anycast', '--config', config(pop), '--pop', pop, '--print-bird-config'],
+        60_000,
+      );
       if (printed.code !== 0) throw new Error(`--print-bird-config failed (${printed.code}): ${printed.stderr}`);
       writeFileSync(join(dir, `${pop}.conf`), printed.stdout);
     }
@@ -192,13 +228,16 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     await announcer.a!.waitForLine(/prefix held down by damping/, 5000);
     expect(await routerPaths()).toEqual(['pop_b']);
     // The control port listens on the PoP namespace's loopback: fetched from inside it.
-    const fetchMetrics = "fetch('http://127.0.0.1:9180/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
+    const fetchMetrics =
+      "fetch('http://127.0.0.1:9180/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
     const metrics = (await topo.exec('a', [process.execPath, '-e', fetchMetrics])).stdout;
     expect(metrics).toMatch(/^meridian_anycast_suppressed\{prefix="198\.51\.100\.0\/24",service="anycast"\} 1$/m);
     expect(metrics).toMatch(/^meridian_anycast_announced\{prefix="198\.51\.100\.0\/24",service="anycast"\} 0$/m);
     expect(metrics).toMatch(/^meridian_anycast_flaps_total\{prefix="198\.51\.100\.0\/24",service="anycast"\} 1$/m);
     const back = await waitFor('client served by a again', HOLD_DOWN_MS + 5000, servedBy, (s) => s === 'a');
-    console.log(`anycast revive: client back on a ${back.ms} ms after the hold-down began (hold-down ${HOLD_DOWN_MS} ms from the kill)`);
+    console.log(
+      `anycast revive: client back on a ${back.ms} ms after the hold-down began (hold-down ${HOLD_DOWN_MS} ms from the kill)`,
+    );
     expect(back.ms).toBeGreaterThan(500);
   }, 30_000);
 
@@ -223,7 +262,14 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     console.log(`anycast SIGKILL: route via a gone ${moved.ms} ms after the announcer was killed`);
     expect(moved.ms).toBeLessThan(1500);
     // BIRD still has the protocol enabled: only the lease took the route away.
-    const proto = await topo.exec('a', ['birdc', '-s', join(dir, 'a.ctl'), 'show', 'protocols', 'meridian_198_51_100_0_24']);
+    const proto = await topo.exec('a', [
+      'birdc',
+      '-s',
+      join(dir, 'a.ctl'),
+      'show',
+      'protocols',
+      'meridian_198_51_100_0_24',
+    ]);
     expect(proto.stdout).toMatch(/meridian_198_51_100_0_24\s+Static\s+master4\s+up/);
     expect(await servedBy()).toBe('b');
     // A new announcer withdraws before it takes the lease, then announces after rise.
@@ -249,21 +295,29 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     await bird.a!.stop();
     await waitFor('router moved to b', 12_000, routerNextHop, (h) => h === IP.b);
     startBird('a');
-    const resynced = async (): Promise<boolean> => announcer.a!.lines.slice(before).some((l) => l.includes('connected to BIRD; resyncing'));
+    const resynced = async (): Promise<boolean> =>
+      announcer.a!.lines.slice(before).some((l) => l.includes('connected to BIRD; resyncing'));
     await waitFor('announcer reconnected', 10_000, resynced, (ok) => ok);
     await waitFor('router back on a', 20_000, routerNextHop, (h) => h === IP.a);
     expect(announcer.a!.lines.slice(before).some((l) => l.includes('BIRD closed its control socket'))).toBe(true);
   }, 45_000);
 
-  it('drain withdraws the PoP\'s route without a damping penalty; undrain brings it back after rise, with no hold-down', async () => {
+  it("drain withdraws the PoP's route without a damping penalty; undrain brings it back after rise, with no hold-down", async () => {
     await waitFor('router on a', 15_000, routerNextHop, (h) => h === IP.a);
     // Both the DNS server and the announcer listen on the PoP namespace's loopback.
-    const inA = async (code: string): Promise<string> => (await topo.exec('a', [process.execPath, '-e', code], 15_000)).stdout;
+    const inA = async (code: string): Promise<string> =>
+      (await topo.exec('a', [process.execPath, '-e', code], 15_000)).stdout;
     const flaps = async (): Promise<string> =>
-      /^meridian_anycast_flaps_total\{[^}]*\} (\d+)$/m.exec(await inA("fetch('http://127.0.0.1:9180/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"))?.[1] ?? '?';
+      /^meridian_anycast_flaps_total\{[^}]*\} (\d+)$/m.exec(
+        await inA("fetch('http://127.0.0.1:9180/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"),
+      )?.[1] ?? '?';
     const before = await flaps();
     const pop = async (action: string): Promise<void> => {
-      const r = await topo.exec('a', [process.execPath, MERIDIAN_BIN, 'pop', action, 'a', '--control', 'http://127.0.0.1:8053'], 30_000);
+      const r = await topo.exec(
+        'a',
+        [process.execPath, MERIDIAN_BIN, 'pop', action, 'a', '--control', 'http://127.0.0.1:8053'],
+        30_000,
+      );
       if (r.code !== 0) throw new Error(`meridian pop ${action} a: ${r.code} ${r.stderr}`);
     };
     await pop('drain');
@@ -272,11 +326,16 @@ describe('anycast with BIRD 2 (system)', all(needs('dig', 'ip', 'bird'), needsNe
     expect(await servedBy()).toBe('b');
     await announcer.a!.waitForLine(/DNS servers say this PoP is drained/, 2000);
     expect(await flaps()).toBe(before);
-    const status = JSON.parse(await inA("fetch('http://127.0.0.1:9180/v1/status').then((r) => r.text()).then((t) => process.stdout.write(t))")) as {
+    const status = JSON.parse(
+      await inA("fetch('http://127.0.0.1:9180/v1/status').then((r) => r.text()).then((t) => process.stdout.write(t))"),
+    ) as {
       override: string | null;
       prefixes: { reason: string }[];
     };
-    expect(status).toMatchObject({ override: 'drain', prefixes: [{ reason: 'drained by an operator (meridian pop drain)' }] });
+    expect(status).toMatchObject({
+      override: 'drain',
+      prefixes: [{ reason: 'drained by an operator (meridian pop drain)' }],
+    });
     await pop('undrain');
     // rise 2 × 100-200 ms plus the report interval: well inside the 4 s a flap's hold-down would take.
     const back = await waitFor('router back on a', HOLD_DOWN_MS, routerNextHop, (h) => h === IP.a);

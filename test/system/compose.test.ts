@@ -55,9 +55,16 @@ async function hostUnavailableReason(): Promise<string | null> {
   const nets = await run('docker', ['network', 'ls', '-q']);
   const ids = nets.stdout.split('\n').filter(Boolean);
   if (ids.length > 0) {
-    const subnets = await run('docker', ['network', 'inspect', '--format', '{{.Name}} {{range .IPAM.Config}}{{.Subnet}} {{end}}', ...ids]);
+    const subnets = await run('docker', [
+      'network',
+      'inspect',
+      '--format',
+      '{{.Name}} {{range .IPAM.Config}}{{.Subnet}} {{end}}',
+      ...ids,
+    ]);
     const clash = subnets.stdout.split('\n').find((l) => /\b10\.53\.[01]\.0\/24\b/.test(l));
-    if (clash) return `Docker network ${clash.split(' ')[0]} already uses the compose subnets (another Meridian stack running?)`;
+    if (clash)
+      return `Docker network ${clash.split(' ')[0]} already uses the compose subnets (another Meridian stack running?)`;
   }
   return null;
 }
@@ -91,12 +98,17 @@ let composeArgv: string[] = [];
 
 async function compose(args: string[], timeoutMs = 60_000): Promise<RunResult> {
   const [cmd, ...pre] = composeArgv;
-  return run(cmd!, [...pre, '-p', PROJECT, '-f', join(REPO_ROOT, 'docker-compose.yml'), ...args], { env, cwd: REPO_ROOT, timeoutMs });
+  return run(cmd!, [...pre, '-p', PROJECT, '-f', join(REPO_ROOT, 'docker-compose.yml'), ...args], {
+    env,
+    cwd: REPO_ROOT,
+    timeoutMs,
+  });
 }
 
 async function mustCompose(args: string[], timeoutMs = 60_000): Promise<RunResult> {
   const r = await compose(args, timeoutMs);
-  if (r.code !== 0) throw new Error(`compose ${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-2000)}`);
+  if (r.code !== 0)
+    throw new Error(`compose ${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-2000)}`);
   return r;
 }
 
@@ -110,8 +122,20 @@ const label = `label=com.docker.compose.project=${PROJECT}`;
 
 /** Each service's container status (`Up 12 seconds (healthy)`), by compose's labels (v1 and v2 name containers differently). */
 async function statuses(): Promise<Map<string, string>> {
-  const out = await docker(['ps', '-a', '--filter', label, '--format', '{{.Label "com.docker.compose.service"}}\t{{.Status}}']);
-  return new Map(out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
+  const out = await docker([
+    'ps',
+    '-a',
+    '--filter',
+    label,
+    '--format',
+    '{{.Label "com.docker.compose.service"}}\t{{.Status}}',
+  ]);
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t') as [string, string]),
+  );
 }
 
 async function containerOf(service: string): Promise<string> {
@@ -121,7 +145,15 @@ async function containerOf(service: string): Promise<string> {
 }
 
 async function networkOf(name: string): Promise<string> {
-  const id = await docker(['network', 'ls', '-q', '--filter', label, '--filter', `label=com.docker.compose.network=${name}`]);
+  const id = await docker([
+    'network',
+    'ls',
+    '-q',
+    '--filter',
+    label,
+    '--filter',
+    `label=com.docker.compose.network=${name}`,
+  ]);
   if (!id) throw new Error(`no network ${name}`);
   return id;
 }
@@ -156,7 +188,13 @@ async function health(): Promise<Verdict[]> {
 }
 
 /** Polls `get` until `ok`; the value and the seconds since `t0`. */
-async function waitFor<T>(what: string, t0: number, get: () => Promise<T>, ok: (v: T) => boolean, boundMs = MOVE_BOUND_MS): Promise<{ value: T; s: number }> {
+async function waitFor<T>(
+  what: string,
+  t0: number,
+  get: () => Promise<T>,
+  ok: (v: T) => boolean,
+  boundMs = MOVE_BOUND_MS,
+): Promise<{ value: T; s: number }> {
   let last: T | undefined;
   let lastErr: unknown;
   while (performance.now() - t0 < boundMs) {
@@ -169,12 +207,22 @@ async function waitFor<T>(what: string, t0: number, get: () => Promise<T>, ok: (
     await sleep(200);
   }
   const hv = await health().catch((e: Error) => `(/v1/health: ${e.message})`);
-  throw new Error(`${what}: not within ${boundMs / 1000} s; last ${JSON.stringify(last)}${lastErr ? ` (${String(lastErr)})` : ''}\n/v1/health ${JSON.stringify(hv)}`);
+  throw new Error(
+    `${what}: not within ${boundMs / 1000} s; last ${JSON.stringify(last)}${lastErr ? ` (${String(lastErr)})` : ''}\n/v1/health ${JSON.stringify(hv)}`,
+  );
 }
 
 /** Every PoP up with three fresh up votes: the steady state each drill starts from. */
 async function allUp(what: string): Promise<void> {
-  await waitFor(what, performance.now(), health, (pops) => pops.length === 3 && pops.every((p) => p.verdict === 'up' && p.votes.filter((v) => v.fresh && v.up === true).length === 3), 60_000);
+  await waitFor(
+    what,
+    performance.now(),
+    health,
+    (pops) =>
+      pops.length === 3 &&
+      pops.every((p) => p.verdict === 'up' && p.votes.filter((v) => v.fresh && v.up === true).length === 3),
+    60_000,
+  );
 }
 
 function readmeSection(): string {
@@ -203,209 +251,287 @@ function figure(what: string, seconds: number | string): void {
   console.log(`compose drill: ${what}: ${text}`);
 }
 
-describe.skipIf(skipOutsideCi(SUITE, reason, 'It runs README\'s "Docker compose" with a real Docker engine'))('docker compose, run for real (system)', () => {
-  let downDone = false;
+describe.skipIf(skipOutsideCi(SUITE, reason, 'It runs README\'s "Docker compose" with a real Docker engine'))(
+  'docker compose, run for real (system)',
+  () => {
+    let downDone = false;
 
-  beforeAll(async () => {
-    if (reason) throw new Error(`${SUITE} cannot run: ${reason}`);
-    const hostReason = await hostUnavailableReason();
-    if (hostReason) throw new Error(`${SUITE} cannot run: ${hostReason}`);
-    const cmd = composeCommand();
-    if (!Array.isArray(cmd)) throw new Error(cmd.reason);
-    composeArgv = cmd;
-    console.log(`compose drill: using \`${cmd.join(' ')}\`, project ${PROJECT}`);
+    beforeAll(async () => {
+      if (reason) throw new Error(`${SUITE} cannot run: ${reason}`);
+      const hostReason = await hostUnavailableReason();
+      if (hostReason) throw new Error(`${SUITE} cannot run: ${hostReason}`);
+      const cmd = composeCommand();
+      if (!Array.isArray(cmd)) throw new Error(cmd.reason);
+      composeArgv = cmd;
+      console.log(`compose drill: using \`${cmd.join(' ')}\`, project ${PROJECT}`);
 
-    const t0 = performance.now();
-    await mustCompose(['up', '-d', '--build'], 240_000);
-    const tUp = performance.now();
-    figure('`up -d --build` returned after', (tUp - t0) / 1000);
-    const healthy = await waitFor('every container healthy', tUp, statuses, (m) => SERVICES.every((s) => /\(healthy\)/.test(m.get(s) ?? '')), 120_000);
-    figure('then every container healthy after', healthy.s);
-    await allUp('every PoP up with three fresh votes');
-  }, 400_000);
-
-  afterAll(async () => {
-    if (composeArgv.length > 0 && !downDone) {
-      const logs = await compose(['logs', '--no-color', '--tail', '40'], 30_000);
-      if (process.env.MERIDIAN_COMPOSE_LOGS === '1') console.log(logs.stdout);
-      await compose(['down', '-v', '--remove-orphans', '--timeout', '5'], 120_000);
-    }
-    if (figures.length > 0) console.log(`compose drills (${composeArgv.join(' ')}):\n${figures.map(([w, t]) => `  ${t.padStart(8)}  ${w}`).join('\n')}`);
-  }, 150_000);
-
-  it("README's dig examples answer as README says, on 127.0.0.1:53", async () => {
-    const examples = readmeDigExamples();
-    expect(examples.length).toBeGreaterThanOrEqual(4);
-    for (const ex of examples) {
-      const r = await query(DNS, ex.args);
-      expect({ line: ex.line, status: r.status, aa: r.flags.includes('aa'), answer: r.answer.filter((a) => a.type === 'A').map((a) => a.data) }).toEqual({ line: ex.line, status: 'NOERROR', aa: true, answer: [ex.expected] });
-    }
-    // Over TCP too: both protocols are published.
-    expect((await query(DNS, ['www.demo.test', 'A', `+subnet=${SUBNET.sin}`, '+tcp'])).answer.map((a) => a.data)).toEqual([EDGE.sin]);
-  }, 30_000);
-
-  it('through an edge: a MISS, then a HIT', async () => {
-    const url = `http://${EDGE.fra}:8080/api/products?compose-test=${PROJECT}`;
-    const t0 = performance.now();
-    const first = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    await first.arrayBuffer();
-    const second = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    await second.arrayBuffer();
-    figure('MISS then HIT through edge-fra (two requests)', (performance.now() - t0) / 1000);
-    expect(first.status).toBe(200);
-    expect(first.headers.get('cache-status')).toMatch(/^meridian-fra; fwd=uri-miss; fwd-status=200; stored/);
-    expect(second.headers.get('cache-status')).toMatch(/^meridian-fra; hit/);
-  }, 20_000);
-
-  it('the origin: every edge reaches it, no other container does', async () => {
-    // Exit 0 reached, 3 unreachable: anything else (exec failing) is neither.
-    const probe = "fetch('http://10.53.1.10:8081/healthz',{signal:AbortSignal.timeout(3000)}).then((r)=>{console.log('reached',r.status);process.exit(0)},(e)=>{console.log('unreachable',e.cause?.code??e.name);process.exit(3)})";
-    const t0 = performance.now();
-    const results = await Promise.all(SERVICES.filter((s) => s !== 'origin').map(async (s) => {
-      const r = await compose(['exec', '-T', s, 'node', '-e', probe], 30_000);
-      return [s, r.code === 0 ? 'reached' : r.code === 3 ? 'unreachable' : `exec failed (${r.code}): ${r.stderr.trim()}`] as const;
-    }));
-    figure('origin reachability from 7 containers', (performance.now() - t0) / 1000);
-    expect(Object.fromEntries(results)).toEqual({
-      dns: 'unreachable',
-      'edge-fra': 'reached',
-      'edge-iad': 'reached',
-      'edge-sin': 'reached',
-      'health-fra': 'unreachable',
-      'health-iad': 'unreachable',
-      'health-sin': 'unreachable',
-    });
-  }, 60_000);
-
-  it("an edge stopped: the answer moves to the next nearest PoP; started: it returns", async () => {
-    expect(await answer(SUBNET.fra)).toEqual([EDGE.fra]);
-    const t0 = performance.now();
-    await mustCompose(['stop', '-t', '5', 'edge-fra']);
-    try {
-      const moved = await waitFor('answer moves off edge-fra', t0, () => answer(SUBNET.fra), (a) => Array.isArray(a) && a.length > 0 && !a.includes(EDGE.fra));
-      figure('edge-fra stopped → answer moved (stop included)', moved.s);
-      expect(moved.value).toEqual([EDGE.iad]); // Ashburn is next nearest to Frankfurt
-    } finally {
-      const t1 = performance.now();
-      await mustCompose(['start', 'edge-fra']);
-      const back = await waitFor('answer returns to edge-fra', t1, () => answer(SUBNET.fra), (a) => Array.isArray(a) && a[0] === EDGE.fra);
-      figure('edge-fra started → answer back (start included)', back.s);
-    }
-  }, 90_000);
-
-  it('a prober killed: quorum holds, no answer moves', async () => {
-    await allUp('every PoP up before the prober drill');
-    const before = await Promise.all(Object.values(SUBNET).map(answer));
-    expect(before).toEqual([[EDGE.fra], [EDGE.iad], [EDGE.sin]]);
-    await mustCompose(['kill', 'health-sin']);
-    try {
-      // Several report intervals (1 s) and more than the staleness of its last report.
       const t0 = performance.now();
-      let checks = 0;
-      while (performance.now() - t0 < 8000) {
-        expect(await Promise.all(Object.values(SUBNET).map(answer))).toEqual(before);
-        checks++;
-        await sleep(250);
+      await mustCompose(['up', '-d', '--build'], 240_000);
+      const tUp = performance.now();
+      figure('`up -d --build` returned after', (tUp - t0) / 1000);
+      const healthy = await waitFor(
+        'every container healthy',
+        tUp,
+        statuses,
+        (m) => SERVICES.every((s) => /\(healthy\)/.test(m.get(s) ?? '')),
+        120_000,
+      );
+      figure('then every container healthy after', healthy.s);
+      await allUp('every PoP up with three fresh votes');
+    }, 400_000);
+
+    afterAll(async () => {
+      if (composeArgv.length > 0 && !downDone) {
+        const logs = await compose(['logs', '--no-color', '--tail', '40'], 30_000);
+        if (process.env.MERIDIAN_COMPOSE_LOGS === '1') console.log(logs.stdout);
+        await compose(['down', '-v', '--remove-orphans', '--timeout', '5'], 120_000);
       }
-      const pops = await health();
-      expect(pops.map((p) => [p.pop, p.verdict])).toEqual([['fra', 'up'], ['iad', 'up'], ['sin', 'up']]);
-      expect(pops.every((p) => p.votes.filter((v) => v.fresh).length === 2)).toBe(true);
-      figure(`health-sin killed → answers unchanged (${checks} checks of 3 names)`, (performance.now() - t0) / 1000);
-    } finally {
-      const t1 = performance.now();
-      await mustCompose(['start', 'health-sin']);
-      await allUp('health-sin votes again');
-      figure('health-sin started → its votes fresh again', (performance.now() - t1) / 1000);
-    }
-  }, 90_000);
+      if (figures.length > 0)
+        console.log(
+          `compose drills (${composeArgv.join(' ')}):\n${figures.map(([w, t]) => `  ${t.padStart(8)}  ${w}`).join('\n')}`,
+        );
+    }, 150_000);
 
-  it('an edge cut off the backbone (a silent PoP): the answer moves, and returns with the link', async () => {
-    await allUp('every PoP up before the silent-PoP drill');
-    expect(await answer(SUBNET.iad)).toEqual([EDGE.iad]);
-    const backbone = await networkOf('backbone');
-    const edge = await containerOf('edge-iad');
-    const t0 = performance.now();
-    await docker(['network', 'disconnect', backbone, edge]);
-    let connected = false;
-    try {
-      const moved = await waitFor('answer moves off the silent edge-iad', t0, () => answer(SUBNET.iad), (a) => Array.isArray(a) && a.length > 0 && !a.includes(EDGE.iad));
-      figure('edge-iad off the backbone (silent) → answer moved', moved.s);
-      expect(moved.value).toEqual([EDGE.fra]); // Frankfurt is next nearest to New York
-      const t1 = performance.now();
-      await docker(['network', 'connect', '--ip', EDGE.iad, backbone, edge]);
-      connected = true;
-      const back = await waitFor('answer returns to edge-iad', t1, () => answer(SUBNET.iad), (a) => Array.isArray(a) && a[0] === EDGE.iad);
-      figure('edge-iad back on the backbone → answer back', back.s);
-    } finally {
-      if (!connected) await docker(['network', 'connect', '--ip', EDGE.iad, backbone, edge]).catch(() => undefined);
-    }
-  }, 90_000);
+    it("README's dig examples answer as README says, on 127.0.0.1:53", async () => {
+      const examples = readmeDigExamples();
+      expect(examples.length).toBeGreaterThanOrEqual(4);
+      for (const ex of examples) {
+        const r = await query(DNS, ex.args);
+        expect({
+          line: ex.line,
+          status: r.status,
+          aa: r.flags.includes('aa'),
+          answer: r.answer.filter((a) => a.type === 'A').map((a) => a.data),
+        }).toEqual({ line: ex.line, status: 'NOERROR', aa: true, answer: [ex.expected] });
+      }
+      // Over TCP too: both protocols are published.
+      expect(
+        (await query(DNS, ['www.demo.test', 'A', `+subnet=${SUBNET.sin}`, '+tcp'])).answer.map((a) => a.data),
+      ).toEqual([EDGE.sin]);
+    }, 30_000);
 
-  it("README's drain: the answer moves, the override is in README's state file, undrain returns it", async () => {
-    await allUp('every PoP up before the drain drill');
-    expect(await answer(SUBNET.sin)).toEqual([EDGE.sin]);
-    const stateFile = /`(config\/[\w.-]+\.state\.json)`/.exec(readmeSection())?.[1];
-    expect(stateFile, 'README names the state file').toBeDefined();
-    const t0 = performance.now();
-    await mustCompose(['exec', '-T', 'dns', 'node', 'bin/meridian.js', 'pop', 'drain', 'sin']);
-    try {
-      const moved = await waitFor('answer moves off the drained sin', t0, () => answer(SUBNET.sin), (a) => Array.isArray(a) && a.length > 0 && !a.includes(EDGE.sin));
-      figure('`pop drain sin` → answer moved (exec included)', moved.s);
-      const exists = await compose(['exec', '-T', 'dns', 'node', '-e', `process.exit(require('node:fs').existsSync(${JSON.stringify(stateFile)})?0:3)`]);
-      expect(exists.code, `${stateFile} in the dns container`).toBe(0);
-    } finally {
-      const t1 = performance.now();
-      await mustCompose(['exec', '-T', 'dns', 'node', 'bin/meridian.js', 'pop', 'undrain', 'sin']);
-      const back = await waitFor('answer returns to sin', t1, () => answer(SUBNET.sin), (a) => Array.isArray(a) && a[0] === EDGE.sin);
-      figure('`pop undrain sin` → answer back (exec included)', back.s);
-    }
-  }, 60_000);
-
-  it('the DNS server restarted while a PoP is down: once it answers, never the dead PoP', async () => {
-    await allUp('every PoP up before the restart drill');
-    await mustCompose(['stop', '-t', '5', 'edge-fra']);
-    try {
-      await waitFor('answer moves off edge-fra', performance.now(), () => answer(SUBNET.fra), (a) => Array.isArray(a) && a.length > 0 && !a.includes(EDGE.fra));
+    it('through an edge: a MISS, then a HIT', async () => {
+      const url = `http://${EDGE.fra}:8080/api/products?compose-test=${PROJECT}`;
       const t0 = performance.now();
-      // Ask all along, from before the restart until well after the first answer.
-      const seen: { s: number; a: string[] | string }[] = [];
-      let firstAnswer: number | undefined;
-      let restarted = false;
-      const polling = (async () => {
-        while (!restarted || firstAnswer === undefined || performance.now() - firstAnswer < 10_000) {
-          if (performance.now() - t0 > 60_000) break;
-          const a = await answer(SUBNET.fra);
-          const s = (performance.now() - t0) / 1000;
-          seen.push({ s, a });
-          if (restarted && firstAnswer === undefined && Array.isArray(a) && a.length > 0) firstAnswer = performance.now();
-          await sleep(100);
-        }
-      })();
-      await mustCompose(['restart', '-t', '5', 'dns']);
-      const tRestarted = performance.now();
-      restarted = true;
-      await polling;
-      figure('dns restarted (`restart` returned after)', (tRestarted - t0) / 1000);
-      if (firstAnswer !== undefined) figure('dns restarted → first answer after', (firstAnswer - t0) / 1000);
-      const afterFirst = seen.filter((x) => firstAnswer !== undefined && x.s >= (firstAnswer - t0) / 1000);
-      const wrong = afterFirst.filter((x) => Array.isArray(x.a) && x.a.includes(EDGE.fra));
-      figure(`answers in the 10 s after the first (${afterFirst.length}); naming the dead edge-fra`, String(wrong.length));
-      expect(firstAnswer, 'the DNS server answers again after its restart').toBeDefined();
-      expect(wrong.map((x) => `${x.s.toFixed(1)} s: ${JSON.stringify(x.a)}`), 'answers naming the stopped edge-fra after the restart').toEqual([]);
-      expect(afterFirst.filter((x) => Array.isArray(x.a) && x.a.length > 0).length).toBeGreaterThan(0);
-    } finally {
-      await mustCompose(['start', 'edge-fra']);
-    }
-  }, 120_000);
+      const first = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      await first.arrayBuffer();
+      const second = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      await second.arrayBuffer();
+      figure('MISS then HIT through edge-fra (two requests)', (performance.now() - t0) / 1000);
+      expect(first.status).toBe(200);
+      expect(first.headers.get('cache-status')).toMatch(/^meridian-fra; fwd=uri-miss; fwd-status=200; stored/);
+      expect(second.headers.get('cache-status')).toMatch(/^meridian-fra; hit/);
+    }, 20_000);
 
-  it('`down -v` leaves no container, network or volume behind', async () => {
-    const t0 = performance.now();
-    await mustCompose(['down', '-v', '--remove-orphans', '--timeout', '5'], 120_000);
-    downDone = true;
-    figure('`down -v`', (performance.now() - t0) / 1000);
-    expect(await docker(['ps', '-aq', '--filter', label])).toBe('');
-    expect(await docker(['network', 'ls', '-q', '--filter', label])).toBe('');
-    expect(await docker(['volume', 'ls', '-q', '--filter', label])).toBe('');
-    expect(await hostUnavailableReason()).toBeNull();
-  }, 150_000);
-});
+    it('the origin: every edge reaches it, no other container does', async () => {
+      // Exit 0 reached, 3 unreachable: anything else (exec failing) is neither.
+      const probe =
+        "fetch('http://10.53.1.10:8081/healthz',{signal:AbortSignal.timeout(3000)}).then((r)=>{console.log('reached',r.status);process.exit(0)},(e)=>{console.log('unreachable',e.cause?.code??e.name);process.exit(3)})";
+      const t0 = performance.now();
+      const results = await Promise.all(
+        SERVICES.filter((s) => s !== 'origin').map(async (s) => {
+          const r = await compose(['exec', '-T', s, 'node', '-e', probe], 30_000);
+          return [
+            s,
+            r.code === 0 ? 'reached' : r.code === 3 ? 'unreachable' : `exec failed (${r.code}): ${r.stderr.trim()}`,
+          ] as const;
+        }),
+      );
+      figure('origin reachability from 7 containers', (performance.now() - t0) / 1000);
+      expect(Object.fromEntries(results)).toEqual({
+        dns: 'unreachable',
+        'edge-fra': 'reached',
+        'edge-iad': 'reached',
+        'edge-sin': 'reached',
+        'health-fra': 'unreachable',
+        'health-iad': 'unreachable',
+        'health-sin': 'unreachable',
+      });
+    }, 60_000);
+
+    it('an edge stopped: the answer moves to the next nearest PoP; started: it returns', async () => {
+      expect(await answer(SUBNET.fra)).toEqual([EDGE.fra]);
+      const t0 = performance.now();
+      await mustCompose(['stop', '-t', '5', 'edge-fra']);
+      try {
+        const moved = await waitFor(
+          'answer moves off edge-fra',
+          t0,
+          () => answer(SUBNET.fra),
+          (a) => Array.isArray(a) && a.length > 0 && !a.includes(EDGE.fra),
+        );
+        figure('edge-fra stopped → answer moved (stop included)', moved.s);
+        expect(moved.value).toEqual([EDGE.iad]); // Ashburn is next nearest to Frankfurt
+      } finally {
+        const t1 = performance.now();
+        await mustCompose(['start', 'edge-fra']);
+        const back = await waitFor(
+          'answer returns to edge-fra',
+          t1,
+          () => answer(SUBNET.fra),
+          (a) => Array.isArray(a) && a[0] === EDGE.fra,
+        );
+        figure('edge-fra started → answer back (start included)', back.s);
+      }
+    }, 90_000);
+
+    it('a prober killed: quorum holds, no answer moves', async () => {
+      await allUp('every PoP up before the prober drill');
+      const before = await Promise.all(Object.values(SUBNET).map(answer));
+      expect(before).toEqual([[EDGE.fra], [EDGE.iad], [EDGE.sin]]);
+      await mustCompose(['kill', 'health-sin']);
+      try {
+        // Several report intervals (1 s) and more than the staleness of its last report.
+        const t0 = performance.now();
+        let checks = 0;
+        while (performance.now() - t0 < 8000) {
+          expect(await Promise.all(Object.values(SUBNET).map(answer))).toEqual(before);
+          checks++;
+          await sleep(250);
+        }
+        const pops = await health();
+        expect(pops.map((p) => [p.pop, p.verdict])).toEqual([
+          ['fra', 'up'],
+          ['iad', 'up'],
+          ['sin', 'up'],
+        ]);
+        expect(pops.every((p) => p.votes.filter((v) => v.fresh).length === 2)).toBe(true);
+        figure(`health-sin killed → answers unchanged (${checks} checks of 3 names)`, (performance.now() - t0) / 1000);
+      } finally {
+        const t1 = performance.now();
+        await mustCompose(['start', 'health-sin']);
+        await allUp('health-sin votes again');
+        figure('health-sin started → its votes fresh again', (performance.now() - t1) / 1000);
+      }
+    }, 90_000);
+
+    it('an edge cut off the backbone (a silent PoP): the answer moves, and returns with the link', async () => {
+      await allUp('every PoP up before the silent-PoP drill');
+      expect(await answer(SUBNET.iad)).toEqual([EDGE.iad]);
+      const backbone = await networkOf('backbone');
+      const edge = await containerOf('edge-iad');
+      const t0 = performance.now();
+      await docker(['network', 'disconnect', backbone, edge]);
+      let connected = false;
+      try {
+        const moved = await waitFor(
+          'answer moves off the silent edge-iad',
+          t0,
+          () => answer(SUBNET.iad),
+          (a) => Array.isArray(a) && a.length > 0 && !a.includes(EDGE.iad),
+        );
+        figure('edge-iad off the backbone (silent) → answer moved', moved.s);
+        expect(moved.value).toEqual([EDGE.fra]); // Frankfurt is next nearest to New York
+        const t1 = performance.now();
+        await docker(['network', 'connect', '--ip', EDGE.iad, backbone, edge]);
+        connected = true;
+        const back = await waitFor(
+          'answer returns to edge-iad',
+          t1,
+          () => answer(SUBNET.iad),
+          (a) => Array.isArray(a) && a[0] === EDGE.iad,
+        );
+        figure('edge-iad back on the backbone → answer back', back.s);
+      } finally {
+        if (!connected) await docker(['network', 'connect', '--ip', EDGE.iad, backbone, edge]).catch(() => undefined);
+      }
+    }, 90_000);
+
+    it("README's drain: the answer moves, the override is in README's state file, undrain returns it", async () => {
+      await allUp('every PoP up before the drain drill');
+      expect(await answer(SUBNET.sin)).toEqual([EDGE.sin]);
+      const stateFile = /`(config\/[\w.-]+\.state\.json)`/.exec(readmeSection())?.[1];
+      expect(stateFile, 'README names the state file').toBeDefined();
+      const t0 = performance.now();
+      await mustCompose(['exec', '-T', 'dns', 'node', 'bin/meridian.js', 'pop', 'drain', 'sin']);
+      try {
+        const moved = await waitFor(
+          'answer moves off the drained sin',
+          t0,
+          () => answer(SUBNET.sin),
+          (a) => Array.isArray(a) && a.length > 0 && !a.includes(EDGE.sin),
+        );
+        figure('`pop drain sin` → answer moved (exec included)', moved.s);
+        const exists = await compose([
+          'exec',
+          '-T',
+          'dns',
+          'node',
+          '-e',
+          `process.exit(require('node:fs').existsSync(${JSON.stringify(stateFile)})?0:3)`,
+        ]);
+        expect(exists.code, `${stateFile} in the dns container`).toBe(0);
+      } finally {
+        const t1 = performance.now();
+        await mustCompose(['exec', '-T', 'dns', 'node', 'bin/meridian.js', 'pop', 'undrain', 'sin']);
+        const back = await waitFor(
+          'answer returns to sin',
+          t1,
+          () => answer(SUBNET.sin),
+          (a) => Array.isArray(a) && a[0] === EDGE.sin,
+        );
+        figure('`pop undrain sin` → answer back (exec included)', back.s);
+      }
+    }, 60_000);
+
+    it('the DNS server restarted while a PoP is down: once it answers, never the dead PoP', async () => {
+      await allUp('every PoP up before the restart drill');
+      await mustCompose(['stop', '-t', '5', 'edge-fra']);
+      try {
+        await waitFor(
+          'answer moves off edge-fra',
+          performance.now(),
+          () => answer(SUBNET.fra),
+          (a) => Array.isArray(a) && a.length > 0 && !a.includes(EDGE.fra),
+        );
+        const t0 = performance.now();
+        // Ask all along, from before the restart until well after the first answer.
+        const seen: { s: number; a: string[] | string }[] = [];
+        let firstAnswer: number | undefined;
+        let restarted = false;
+        const polling = (async () => {
+          while (!restarted || firstAnswer === undefined || performance.now() - firstAnswer < 10_000) {
+            if (performance.now() - t0 > 60_000) break;
+            const a = await answer(SUBNET.fra);
+            const s = (performance.now() - t0) / 1000;
+            seen.push({ s, a });
+            if (restarted && firstAnswer === undefined && Array.isArray(a) && a.length > 0)
+              firstAnswer = performance.now();
+            await sleep(100);
+          }
+        })();
+        await mustCompose(['restart', '-t', '5', 'dns']);
+        const tRestarted = performance.now();
+        restarted = true;
+        await polling;
+        figure('dns restarted (`restart` returned after)', (tRestarted - t0) / 1000);
+        if (firstAnswer !== undefined) figure('dns restarted → first answer after', (firstAnswer - t0) / 1000);
+        const afterFirst = seen.filter((x) => firstAnswer !== undefined && x.s >= (firstAnswer - t0) / 1000);
+        const wrong = afterFirst.filter((x) => Array.isArray(x.a) && x.a.includes(EDGE.fra));
+        figure(
+          `answers in the 10 s after the first (${afterFirst.length}); naming the dead edge-fra`,
+          String(wrong.length),
+        );
+        expect(firstAnswer, 'the DNS server answers again after its restart').toBeDefined();
+        expect(
+          wrong.map((x) => `${x.s.toFixed(1)} s: ${JSON.stringify(x.a)}`),
+          'answers naming the stopped edge-fra after the restart',
+        ).toEqual([]);
+        expect(afterFirst.filter((x) => Array.isArray(x.a) && x.a.length > 0).length).toBeGreaterThan(0);
+      } finally {
+        await mustCompose(['start', 'edge-fra']);
+      }
+    }, 120_000);
+
+    it('`down -v` leaves no container, network or volume behind', async () => {
+      const t0 = performance.now();
+      await mustCompose(['down', '-v', '--remove-orphans', '--timeout', '5'], 120_000);
+      downDone = true;
+      figure('`down -v`', (performance.now() - t0) / 1000);
+      expect(await docker(['ps', '-aq', '--filter', label])).toBe('');
+      expect(await docker(['network', 'ls', '-q', '--filter', label])).toBe('');
+      expect(await docker(['volume', 'ls', '-q', '--filter', label])).toBe('');
+      expect(await hostUnavailableReason()).toBeNull();
+    }, 150_000);
+  },
+);

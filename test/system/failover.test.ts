@@ -25,7 +25,14 @@ import { sleep } from '../helpers/wait-for.js';
 import { all, needs } from '../helpers/system-tools.js';
 
 const PREFIX = 'mrd-fo-';
-const IP = { bridge: '10.200.0.1', dns: '10.200.0.2', a: '10.200.0.11', b: '10.200.0.12', c: '10.200.0.13', res: '10.200.1.2' } as const;
+const IP = {
+  bridge: '10.200.0.1',
+  dns: '10.200.0.2',
+  a: '10.200.0.11',
+  b: '10.200.0.12',
+  c: '10.200.0.13',
+  res: '10.200.1.2',
+} as const;
 const POPS = ['a', 'b', 'c'] as const;
 type Pop = (typeof POPS)[number];
 const TOKEN = 'systest-token';
@@ -109,7 +116,14 @@ async function answer(): Promise<string[]> {
 }
 
 /** Polls `get` every `pollMs` until `ok`; resolves with the value and the ms since `t0`. */
-async function waitFor<T>(what: string, t0: number, boundMs: number, get: () => Promise<T>, ok: (v: T) => boolean, pollMs = 100): Promise<{ value: T; ms: number }> {
+async function waitFor<T>(
+  what: string,
+  t0: number,
+  boundMs: number,
+  get: () => Promise<T>,
+  ok: (v: T) => boolean,
+  pollMs = 100,
+): Promise<{ value: T; ms: number }> {
   let last: T | undefined;
   let lastErr: unknown;
   while (performance.now() - t0 < boundMs) {
@@ -138,7 +152,16 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
   let probers: NsProcess[] = [];
 
   async function startEdgeService(pop: Pop, extra: string[] = []): Promise<NsProcess> {
-    const p = topo.spawnIn(pop, process.execPath, [join(FIXTURES, 'edge.mjs'), '--host', IP[pop], '--port', '80', '--name', pop, ...extra]);
+    const p = topo.spawnIn(pop, process.execPath, [
+      join(FIXTURES, 'edge.mjs'),
+      '--host',
+      IP[pop],
+      '--port',
+      '80',
+      '--name',
+      pop,
+      ...extra,
+    ]);
     await p.waitForLine(/edge \w+ listening/, 10_000);
     edges[pop] = p;
     return p;
@@ -177,8 +200,19 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
       for (const l of lines) {
         if (!re.test(l)) continue;
         try {
-          const j = JSON.parse(l) as { time: number; pop?: string; to?: string; detail?: string; msg: string; vantage?: string };
-          if (j.time >= t0) events.push([j.time - t0, `${who}: ${j.msg}${j.pop ? ` ${j.pop} → ${j.to}` : ''}${j.detail ? ` (${j.detail})` : ''}`]);
+          const j = JSON.parse(l) as {
+            time: number;
+            pop?: string;
+            to?: string;
+            detail?: string;
+            msg: string;
+            vantage?: string;
+          };
+          if (j.time >= t0)
+            events.push([
+              j.time - t0,
+              `${who}: ${j.msg}${j.pop ? ` ${j.pop} → ${j.to}` : ''}${j.detail ? ` (${j.detail})` : ''}`,
+            ]);
         } catch {
           // not JSON
         }
@@ -186,7 +220,10 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     };
     probers.forEach((p, i) => scan(`prober ${POPS[i]}`, p.lines, /health state change|not delivered|delivered again/));
     if (dns) scan('dns', dns.lines, /verdict changed/);
-    return events.sort((x, y) => x[0] - y[0]).map(([ms, what]) => `  +${ms} ms ${what}`).join('\n');
+    return events
+      .sort((x, y) => x[0] - y[0])
+      .map(([ms, what]) => `  +${ms} ms ${what}`)
+      .join('\n');
   }
 
   /** On failure, the last lines of every process help more than the assertion alone. */
@@ -197,7 +234,8 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
   }
 
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is not built: run `npm run build` first');
+    if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js')))
+      throw new Error('dist/ is not built: run `npm run build` first');
     dir = mkdtempSync(join(tmpdir(), 'meridian-sys-'));
     topo = await Topology.create({
       prefix: PREFIX,
@@ -219,7 +257,12 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     // Put the topology back the way the next test expects it.
     for (const pop of POPS) {
       await topo.linkUp(pop);
-      if (!edges[pop] || edges[pop]!.exitCode !== null || edges[pop]!.signalCode !== null || edges[pop]!.spawnargs.includes('--fail-rate')) {
+      if (
+        !edges[pop] ||
+        edges[pop]!.exitCode !== null ||
+        edges[pop]!.signalCode !== null ||
+        edges[pop]!.spawnargs.includes('--fail-rate')
+      ) {
         await edges[pop]?.stop();
         await startEdgeService(pop);
       }
@@ -239,7 +282,9 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     const t0 = performance.now();
     await edges.a!.stop('SIGKILL');
     const out = await waitFor('answer moves off A', t0, 10_000, answer, (ips) => ips.length > 0 && !ips.includes(IP.a));
-    console.log(`[failover] edge A killed → answer ${out.value.join(',')} after ${out.ms} ms (README: new answers stop using a killed edge's PoP after ≤ ~1.5 s)`);
+    console.log(
+      `[failover] edge A killed → answer ${out.value.join(',')} after ${out.ms} ms (README: new answers stop using a killed edge's PoP after ≤ ~1.5 s)`,
+    );
     expect(out.value).toEqual([IP.c]); // London is next nearest to Mainz
     const a = (await health()).find((p) => p.pop === 'a')!;
     expect(a.verdict).toBe('down');
@@ -255,7 +300,7 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     expect(dns!.lines.join('\n')).toMatch(/"pop":"a","from":"up","to":"down".*PoP health verdict changed/);
   }, 45_000);
 
-  it("a downed link (PoP A unreachable from every prober, its own prober cut off): the answer moves, and returns with the link", async () => {
+  it('a downed link (PoP A unreachable from every prober, its own prober cut off): the answer moves, and returns with the link', async () => {
     await startStack(configYaml());
     expect(await answer()).toEqual([IP.a]);
 
@@ -271,7 +316,12 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     const a = (await health()).find((p) => p.pop === 'a')!;
     expect(a.verdict).toBe('down');
     // B and C see A's edge time out; A's own prober cannot report at all.
-    expect(a.votes.filter((v) => v.fresh && v.up === false).map((v) => v.vantage).sort()).toEqual(['b', 'c']);
+    expect(
+      a.votes
+        .filter((v) => v.fresh && v.up === false)
+        .map((v) => v.vantage)
+        .sort(),
+    ).toEqual(['b', 'c']);
 
     const t1 = performance.now();
     await topo.linkUp('a');
@@ -279,7 +329,11 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     console.log(`[link down] A's link up → answer ${back.value.join(',')} after ${back.ms} ms`);
     // B and C are still up: A's prober, back on the network, does not drag them down.
     const after = await health();
-    expect(after.map((p) => [p.pop, p.verdict])).toEqual([['a', 'up'], ['b', 'up'], ['c', 'up']]);
+    expect(after.map((p) => [p.pop, p.verdict])).toEqual([
+      ['a', 'up'],
+      ['b', 'up'],
+      ['c', 'up'],
+    ]);
   }, 45_000);
 
   it('quorum: one prober that sees every other PoP down does not take them out', async () => {
@@ -290,9 +344,13 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     try {
       const t0 = performance.now();
       await waitFor("C's prober votes A and B down", t0, 10_000, health, (pops) =>
-        ['a', 'b'].every((id) => pops.find((p) => p.pop === id)!.votes.some((v) => v.vantage === 'c' && v.fresh && v.up === false)),
+        ['a', 'b'].every((id) =>
+          pops.find((p) => p.pop === id)!.votes.some((v) => v.vantage === 'c' && v.fresh && v.up === false),
+        ),
       );
-      console.log(`[quorum] C's prober votes A and B down after ${Math.round(performance.now() - t0)} ms; observing for 8 s`);
+      console.log(
+        `[quorum] C's prober votes A and B down after ${Math.round(performance.now() - t0)} ms; observing for 8 s`,
+      );
 
       const seenAnswers = new Set<string>();
       const seenVerdicts = new Set<string>();
@@ -303,11 +361,16 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
         seenAnswers.add(ips.join(','));
         for (const p of pops) seenVerdicts.add(`${p.pop}:${p.verdict}:${p.eligible}`);
         // The isolated prober keeps voting (fresh), it is just outvoted.
-        expect(pops.find((p) => p.pop === 'a')!.votes.find((v) => v.vantage === 'c')).toMatchObject({ fresh: true, up: false });
+        expect(pops.find((p) => p.pop === 'a')!.votes.find((v) => v.vantage === 'c')).toMatchObject({
+          fresh: true,
+          up: false,
+        });
         polls++;
         await sleep(200);
       }
-      console.log(`[quorum] ${polls} polls: answers ${[...seenAnswers].join(' | ')}; verdicts ${[...seenVerdicts].join(' ')}`);
+      console.log(
+        `[quorum] ${polls} polls: answers ${[...seenAnswers].join(' | ')}; verdicts ${[...seenVerdicts].join(' ')}`,
+      );
       expect([...seenAnswers]).toEqual([IP.a]);
       expect([...seenVerdicts].sort()).toEqual(['a:up:true', 'b:up:true', 'c:up:true']);
       expect(dns!.lines.join('\n')).not.toMatch(/PoP health verdict changed/);
@@ -332,7 +395,10 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     // confirming retries (~3 × 60 × 1.2 requests): a busy machine probes a little late.
     const t0 = performance.now();
     let after = before;
-    while (performance.now() - t0 < 12_000 || (after.healthz - before.healthz < 216 && performance.now() - t0 < 25_000)) {
+    while (
+      performance.now() - t0 < 12_000 ||
+      (after.healthz - before.healthz < 216 && performance.now() - t0 < 25_000)
+    ) {
       const [ips, pops, stats] = await Promise.all([answer(), health(), getEdgeStats('a')]);
       seenAnswers.add(ips.join(','));
       seenVerdicts.add(pops.find((p) => p.pop === 'a')!.verdict);
@@ -342,7 +408,10 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     }
     const checks = after.healthz - before.healthz;
     const failed = after.failed - before.failed;
-    const proberFlips = probers.map((p, i) => `${POPS[i]}:${p.lines.filter((l) => l.includes('health state change') && l.includes('"pop":"a"')).length}`);
+    const proberFlips = probers.map(
+      (p, i) =>
+        `${POPS[i]}:${p.lines.filter((l) => l.includes('health state change') && l.includes('"pop":"a"')).length}`,
+    );
     console.log(
       `[no flapping] in ${Math.round(performance.now() - t0)} ms edge A answered ${checks} health checks, failed ${failed} (${((100 * failed) / Math.max(1, checks)).toFixed(1)}%); ` +
         `${polls} polls: answers ${[...seenAnswers].join(' | ')}, verdicts ${[...seenVerdicts].join(' ')}; per-prober up/down flips for A ${proberFlips.join(' ')}`,
@@ -365,22 +434,50 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
     // else the resolver holds its answers back per asking address (same RTTs, made in user space).
     const delays: Record<Pop, number> = { a: 80, b: 10, c: 60 };
     const netem = await netemAvailable(PREFIX);
-    const how = netem.available ? 'netem delay on each PoP link' : `delayed answers in the resolver (no netem: ${netem.detail})`;
+    const how = netem.available
+      ? 'netem delay on each PoP link'
+      : `delayed answers in the resolver (no netem: ${netem.detail})`;
     console.log(`[latency] path latency emulated by ${how}`);
     const resolverDelays = netem.available ? {} : Object.fromEntries(POPS.map((pop) => [IP[pop], delays[pop]]));
-    const resolver = topo.spawnIn('res', process.execPath, [join(FIXTURES, 'resolver.mjs'), '--host', IP.res, '--port', '53', '--delays', JSON.stringify(resolverDelays)]);
+    const resolver = topo.spawnIn('res', process.execPath, [
+      join(FIXTURES, 'resolver.mjs'),
+      '--host',
+      IP.res,
+      '--port',
+      '53',
+      '--delays',
+      JSON.stringify(resolverDelays),
+    ]);
     await resolver.waitForLine(/resolver listening/, 10_000);
     if (netem.available) {
       for (const pop of POPS) {
-        const r = await topo.exec(pop, ['tc', 'qdisc', 'add', 'dev', topo.get(pop).nsVeth, 'root', 'netem', 'delay', `${delays[pop]}ms`]);
+        const r = await topo.exec(pop, [
+          'tc',
+          'qdisc',
+          'add',
+          'dev',
+          topo.get(pop).nsVeth,
+          'root',
+          'netem',
+          'delay',
+          `${delays[pop]}ms`,
+        ]);
         if (r.code !== 0) throw new Error(`tc netem in ${pop}: ${r.stderr}`);
       }
     }
     try {
-      await startStack(configYaml({ extra: '  latency: { resolvers: 10, refresh: 1s, method: dns, port: 53, rate: 20, timeout: 1s }' }));
+      await startStack(
+        configYaml({
+          extra: '  latency: { resolvers: 10, refresh: 1s, method: dns, port: 53, rate: 20, timeout: 1s }',
+        }),
+      );
       // The client is the resolver itself (no ECS), querying from its own namespace.
       const fromResolver = async (): Promise<string[]> => {
-        const r = await topo.exec('res', ['dig', `@${IP.dns}`, '-p', '53', ...DIG_DEFAULTS, 'www.mrd.test', 'A'], 10_000);
+        const r = await topo.exec(
+          'res',
+          ['dig', `@${IP.dns}`, '-p', '53', ...DIG_DEFAULTS, 'www.mrd.test', 'A'],
+          10_000,
+        );
         return parseDig(r.stdout).answer.map((x) => x.data);
       };
       expect(await fromResolver()).toEqual([IP.a]); // by distance: Mainz → Frankfurt
@@ -389,15 +486,28 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
 
       const t0 = performance.now();
       // Keep the resolver querying (it is what keeps it on the list), as a real one would.
-      const moved = await waitFor('the resolver is answered B', t0, 25_000, fromResolver, (ips) => ips[0] === IP.b, 250);
+      const moved = await waitFor(
+        'the resolver is answered B',
+        t0,
+        25_000,
+        fromResolver,
+        (ips) => ips[0] === IP.b,
+        250,
+      );
       console.log(`[latency] resolver ${IP.res}: answer ${moved.value.join(',')} after ${moved.ms} ms`);
 
-      const explained = await getJson<{ decisions: { rankedBy: string; chosen: string[]; candidates: { id: string; measuredRttMs: number | null; notes: string[] }[] }[] }>(
-        `/v1/explain?name=www.mrd.test&client=${IP.res}`,
-      );
+      const explained = await getJson<{
+        decisions: {
+          rankedBy: string;
+          chosen: string[];
+          candidates: { id: string; measuredRttMs: number | null; notes: string[] }[];
+        }[];
+      }>(`/v1/explain?name=www.mrd.test&client=${IP.res}`);
       const d = explained.decisions[0]!;
       const rtts = Object.fromEntries(d.candidates.map((c) => [c.id, c.measuredRttMs]));
-      console.log(`[latency] explain: rankedBy ${d.rankedBy}, chosen ${d.chosen.join(',')}, measured RTTs ${JSON.stringify(rtts)}`);
+      console.log(
+        `[latency] explain: rankedBy ${d.rankedBy}, chosen ${d.chosen.join(',')}, measured RTTs ${JSON.stringify(rtts)}`,
+      );
       expect(d.rankedBy).toBe('measured-latency');
       expect(d.chosen).toEqual(['b']);
       expect(d.candidates[0]!.id).toBe('b');
@@ -410,7 +520,8 @@ describe('failover across PoP namespaces (system)', all(needs('dig', 'ip'), need
       expect(await answer()).toEqual([IP.a]);
     } finally {
       await resolver.stop();
-      if (netem.available) for (const pop of POPS) await topo.exec(pop, ['tc', 'qdisc', 'del', 'dev', topo.get(pop).nsVeth, 'root']);
+      if (netem.available)
+        for (const pop of POPS) await topo.exec(pop, ['tc', 'qdisc', 'del', 'dev', topo.get(pop).nsVeth, 'root']);
     }
   }, 60_000);
 });
