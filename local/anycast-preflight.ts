@@ -56,7 +56,8 @@ export async function anycastPreflight(plan: Plan, host: AnycastHost = thisHost)
     return leaveOutAll();
   }
 
-  const file = relative(process.cwd(), plan.configFile) || plan.configFile;
+  const near = relative(process.cwd(), plan.configFile);
+  const file = near === '' || near.startsWith('..') ? plan.configFile : near;
   const left: AnycastPlan[] = [];
   let first: AnycastPlan | undefined;
   for (const a of plan.anycast) {
