@@ -50,6 +50,8 @@ class StartError extends Error {}
 
 export async function up(opts: UpOptions): Promise<number> {
   const out = (lines: string[]): void => void (lines.length && process.stdout.write(`${lines.join('\n')}\n`));
+  // Before the first line: up's own warnings (plan, preflight) are written to DIR/up.log too.
+  if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
   const files = new Map<string, WriteStream>();
   const fileFor = (name: string): WriteStream | undefined => {
     if (!opts.logDir) return undefined;
@@ -103,8 +105,6 @@ export async function up(opts: UpOptions): Promise<number> {
     );
     return 1;
   }
-  if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
-
   let stopping = false;
   const recent = new Map(plan.processes.map((p) => [p.name, new Tail(LINES_KEPT)]));
   const supervisor = new Supervisor({
