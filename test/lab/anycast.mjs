@@ -91,9 +91,8 @@ Stop and remove everything: ${me} down`);
 
 async function status(lab) {
   const col = (text) => String(text ?? '-').padEnd(10);
-  console.log(
-    `The PoP answering each client:\n${['client', 'DNS IPv4', 'DNS IPv6', 'edge IPv4', 'edge IPv6'].map(col).join('  ')}`,
-  );
+  console.log('The PoP answering each client:');
+  console.log(['client', 'DNS IPv4', 'DNS IPv6', 'edge IPv4', 'edge IPv6'].map(col).join('  ').trimEnd());
   for (const c of CLIENTS) {
     const row = [
       await lab.servedBy(c, 4),
