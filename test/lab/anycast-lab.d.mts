@@ -72,6 +72,10 @@ export class Lab {
   nextHop(router: Router, prefix?: string): Promise<string | null>;
   popSessionStats(router: Router): Promise<{ updates: number; withdraws: number; state: string }>;
   announcerMetrics(pop: Pop): Promise<string>;
+  announcerStatus(pop: Pop): Promise<{
+    override: 'drain' | 'down' | null;
+    prefixes: { prefix: string; announced: boolean; reason: string }[];
+  }>;
   waitUntil<T>(what: string, boundMs: number, get: () => Promise<T>, proc?: LabProcess): Promise<{ value: T; ms: number }>;
   cutLink(pop: Pop): Promise<void>;
   restoreLink(pop: Pop): Promise<void>;

@@ -221,7 +221,16 @@ export class Lab {
 
   /** The announcer's /metrics (fetched inside the PoP: its control port is on the PoP's loopback). */
   async announcerMetrics(pop) {
-    const js = `fetch('http://${ANNOUNCER_CONTROL}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+    return this.fetchInPop(pop, `http://${ANNOUNCER_CONTROL}/metrics`);
+  }
+
+  /** The announcer's GET /v1/status (override, and per prefix announced and why), parsed. */
+  async announcerStatus(pop) {
+    return JSON.parse(await this.fetchInPop(pop, `http://${ANNOUNCER_CONTROL}/v1/status`));
+  }
+
+  async fetchInPop(pop, url) {
+    const js = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t))`;
     return (await this.exec(pop, [process.execPath, '-e', js], 10_000)).stdout;
   }
 
