@@ -2,14 +2,22 @@
 // upstream's would be) and each PoP's Meridian config (its DNS server and its announcer; the
 // PoP's own BIRD config is generated from it by `meridian anycast --print-bird-config`).
 import { join } from 'node:path';
-import { ADDR, ASN, IFACE, NEIGHBOURS, POPS, ROUTER_OF } from './topology.mjs';
+import { ADDR, ADDR6, ASN, IFACE, NEIGHBOURS, POPS, ROUTER_OF } from './topology.mjs';
 
 /** The anycast addresses: DNS and edges in prefixes of their own, so each fails over apart. */
 export const ANYCAST = { dns: '198.51.100.53', edge: '198.51.100.180' };
 export const PREFIX = { dns: '198.51.100.0/25', edge: '198.51.100.128/25' };
+/**
+ * The same in IPv6 (documentation space, RFC 3849): a /48 each, what the internet carries. Each
+ * is withdrawn with its IPv4 twin, since one process serves both (`meridian dns`, the edge).
+ */
+export const ANYCAST6 = { dns: '2001:db8:53::53', edge: '2001:db8:180::180' };
+export const PREFIX6 = { dns: '2001:db8:53::/48', edge: '2001:db8:180::/48' };
 export const ZONE = 'lab.test';
 /** Each PoP's DNS server answers NSID (and CH TXT id.server) with this. */
 export const serverId = (pop) => `pop-${pop}`;
+/** Each PoP's DNS server's control port, on the PoP namespace's loopback (`meridian pop drain`, the announcer's reports). */
+export const DNS_CONTROL = '127.0.0.1:8053';
 /** The announcer's control port, on the PoP namespace's loopback. */
 export const ANNOUNCER_CONTROL = '127.0.0.1:9180';
 
@@ -27,10 +35,17 @@ export const HOLD_DOWN_MS = DAMPING.halfLifeMs * Math.log2(DAMPING.penalty / DAM
 
 const routerNumber = (r) => Number(r.slice(1));
 
+/**
+ * A transit router's BIRD config. One BGP session per address family and neighbour (`pop` and
+ * `pop6`, `r2` and `r2_6`), as many transit providers and IXPs run them and as the PoPs' generated
+ * config does (a session carries its own family, so each family's next hop is the session's own
+ * address, with no `next hop` settings); BFD runs on both PoP sessions.
+ */
 export function routerBirdConf(router) {
   const pop = POPS.find((p) => ROUTER_OF[p] === router);
   const popLink = ADDR.popLink(pop);
-  const session = (name, local, neighbour, asn, extra, filters) =>
+  const popLink6 = ADDR6.popLink(pop);
+  const session = (name, local, neighbour, asn, extra, filters, family = 'ipv4') =>
     [
       `protocol bgp ${name} {`,
       `  local ${local} as ${ASN[router]};`,
@@ -39,7 +54,7 @@ export function routerBirdConf(router) {
       // As the PoPs' generated config (anycast/bird-conf.ts): back 1 s after a failed session, not BIRD's 60 s.
       '  error wait time 1, 30; error forget time 30;',
       ...extra,
-      `  ipv4 { ${filters} };`,
+      `  ${family} { ${filters} };`,
       '}',
     ].join('\n');
   const out = [
@@ -47,8 +62,9 @@ export function routerBirdConf(router) {
     `router id ${ADDR.routerId(router)};`,
     'protocol device { scan time 10; }',
     // The link networks, so every box can reach every other (replies, BGP next hops).
-    `protocol direct { ipv4; interface "to-*"; }`,
+    `protocol direct { ipv4; ipv6; interface "to-*"; }`,
     'protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; }',
+    'protocol kernel kernel6 { ipv6 { import none; export where source = RTS_BGP; }; }',
     `protocol bfd { interface "${IFACE.toPop}" { interval ${BFD.intervalMs} ms; multiplier ${BFD.multiplier}; }; }`,
     // The PoP's session: take its anycast prefixes (and nothing longer than a /25), send it nothing.
     session(
@@ -59,10 +75,22 @@ export function routerBirdConf(router) {
       ['  bfd yes;'],
       'import where net ~ [ 198.51.100.0/24{24,25} ]; export none;',
     ),
+    session(
+      'pop6',
+      popLink6.router,
+      popLink6.pop,
+      ASN[pop],
+      ['  bfd yes;'],
+      `import where net ~ [ ${PREFIX6.dns}, ${PREFIX6.edge} ]; export none;`,
+      'ipv6',
+    ),
   ];
   for (const other of NEIGHBOURS[router]) {
     const l = ADDR.routerLink(router, other);
-    out.push(session(`r${routerNumber(other)}`, l[router], l[other], ASN[other], [], 'import all; export all;'));
+    const l6 = ADDR6.routerLink(router, other);
+    const name = `r${routerNumber(other)}`;
+    out.push(session(name, l[router], l[other], ASN[other], [], 'import all; export all;'));
+    out.push(session(`${name}_6`, l6[router], l6[other], ASN[other], [], 'import all; export all;', 'ipv6'));
   }
   return `${out.join('\n')}\n`;
 }
@@ -71,9 +99,10 @@ export function routerBirdConf(router) {
 export function popConfigYaml(pop, dir) {
   const bgp = (p) => {
     const l = ADDR.popLink(p);
+    const l6 = ADDR6.popLink(p);
     return (
       `{ socket: ${join(dir, `p${p}.ctl`)}, asn: ${ASN[p]}, routerId: ${l.pop}, ` +
-      `neighbors: [{ address: ${l.router}, asn: ${ASN[ROUTER_OF[p]]}, bfd: true }], ` +
+      `neighbors: [{ address: ${l.router}, asn: ${ASN[ROUTER_OF[p]]}, bfd: true }, { address: "${l6.router}", asn: ${ASN[ROUTER_OF[p]]}, bfd: true }], ` +
       `timers: { hold: ${BGP_TIMERS.hold}, keepalive: ${BGP_TIMERS.keepalive} }, bfd: { interval: ${BFD.intervalMs}ms, multiplier: ${BFD.multiplier} } }`
     );
   };
@@ -81,29 +110,44 @@ export function popConfigYaml(pop, dir) {
   return `# PoP ${pop} of the Meridian anycast lab (test/lab/): its DNS server and its announcer read this.
 dns:
   serverId: ${serverId(pop)}
-  listen: ["${ANYCAST.dns}:53"]
-  control: { listen: "127.0.0.1:8053" }
+  listen: ["${ANYCAST.dns}:53", "[${ANYCAST6.dns}]:53"]
+  control: { listen: "${DNS_CONTROL}" }
   workers: 1
   log: { level: warn }
 pops:
-${POPS.map((p) => `  - { id: ${p}, location: { lat: ${50 - 10 * POPS.indexOf(p)}, lon: ${10 * POPS.indexOf(p)} }, ipv4: [${ADDR.popLink(p).pop}] }`).join('\n')}
+${POPS.map((p) => `  - { id: ${p}, location: { lat: ${50 - 10 * POPS.indexOf(p)}, lon: ${10 * POPS.indexOf(p)} }, ipv4: [${ADDR.popLink(p).pop}], ipv6: ["${ADDR6.popLink(p).pop}"] }`).join('\n')}
+# www answers the anycast edge addresses (A and AAAA) while some PoP announces them, else the
+# nearest PoP's own address (policy: anycast falls back per family).
+pools:
+  - { id: edge, policy: anycast, members: [${POPS.join(', ')}] }
+geo:
+  nets: [{ network: 10.0.0.0/8, location: { lat: 50, lon: 0 } }, { network: "2001:db8::/32", location: { lat: 50, lon: 0 } }]
+# The announcer reports to its own PoP's DNS server, and hears a drain (meridian pop drain) in the reply.
+health: { reportTo: ["http://${DNS_CONTROL}"] }
 zones:
   - name: ${ZONE}
     soa: { mname: ns1.${ZONE}., rname: hostmaster.${ZONE}., serial: 1 }
     ns: [ns1.${ZONE}.]
     records:
       - { name: ns1, type: A, value: ${ANYCAST.dns} }
-      - { name: www, type: A, value: ${ANYCAST.edge} }
+      - { name: ns1, type: AAAA, value: "${ANYCAST6.dns}" }
+    routes:
+      - { name: www, pool: edge, ttl: 10 }
 anycast:
   prefixes:
     - prefix: ${PREFIX.dns}
       addresses: [{ address: ${ANYCAST.dns}, serves: dns }]
     - prefix: ${PREFIX.edge}
       addresses: [{ address: ${ANYCAST.edge}, serves: edge }]
+    - prefix: ${PREFIX6.dns}
+      addresses: [{ address: "${ANYCAST6.dns}", serves: dns }]
+    - prefix: ${PREFIX6.edge}
+      addresses: [{ address: "${ANYCAST6.edge}", serves: edge }]
   dns: { ${check} }
   edge: { ${check} }
   damping: { penalty: ${DAMPING.penalty}, suppress: ${DAMPING.suppress}, reuse: ${DAMPING.reuse}, halfLife: ${DAMPING.halfLifeMs}ms, maxHoldDown: ${DAMPING.maxHoldDownMs}ms }
   lease: { timeout: 600ms }
+  reportInterval: 200ms
   pops:
 ${POPS.map((p) => `    - { pop: ${p}, bgp: ${bgp(p)} }`).join('\n')}
 `;
