@@ -20,7 +20,7 @@ import { Type, typeFromName, typeName } from './wire/constants.js';
 import { wireToText, type Name } from './wire/name.js';
 import type { RData } from './wire/rdata.js';
 import type { SourceRecord, ZoneSource } from './zone/compile.js';
-import { readMasterFile, MasterFileError, type MasterRecord } from './zone/masterfile.js';
+import { readMasterFileInSlices, MasterFileError, type MasterRecord } from './zone/masterfile.js';
 import { parseName } from './zone/name-text.js';
 import { SUPPORTED_TYPES, parseRdata, txtRdata } from './zone/rdata-text.js';
 import { TextError, parseTtl, tokenizeLine } from './zone/text.js';
@@ -192,6 +192,16 @@ export interface DnsConfig {
   readonly deprecated: readonly Deprecation[];
 }
 
+/**
+ * Lets the parsed zone records go once they are compiled (dns/server/core.ts): compiled zones
+ * hold all that queries need, packed, while a parsed record costs ~300 bytes of heap and a
+ * million of them must not stay alive for as long as the config does (issue 17). Routes stay
+ * (few, and `meridian up` lists them). The record count is kept for status.
+ */
+export function dropZoneRecords(config: DnsConfig): void {
+  (config as { zones: readonly ZoneSource[] }).zones = config.zones.map((z) => ({ ...z, records: [] }));
+}
+
 export async function loadDnsConfig(file: string): Promise<DnsConfig> {
   const parsed = parseWith(file, fileSchema, await readYamlFile(file));
   const problems = topologyProblems(parsed);
@@ -342,7 +352,8 @@ async function masterFileRecords(
     }
   };
   try {
-    readMasterFile(
+    // In slices: a reload parses while the server answers from the zones it has.
+    await readMasterFileInSlices(
       text,
       {
         origin: wireToText(origin.wire),

@@ -7,7 +7,8 @@
 import type { HostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import { GeoDatabases } from '../../geo-data/databases.js';
-import { loadDnsConfig, type DnsConfig } from '../config.js';
+import { dropZoneRecords, loadDnsConfig, type DnsConfig } from '../config.js';
+import { compileZonesInSlices } from '../zone/compile.js';
 import type { PopHealth } from '../policy/types.js';
 import type { ResolverTable } from '../pop-health/resolvers.js';
 import type { AnycastAvailability } from '../pop-health/anycast-view.js';
@@ -75,7 +76,7 @@ export class DnsCore {
     const config = loaded ?? (await loadDnsConfig(opts.configFile));
     const geo = await openGeo(config.geo.databases, opts.log);
     try {
-      return new DnsCore(opts, config, geo, build(config, geo, opts));
+      return new DnsCore(opts, config, geo, await build(config, geo, opts));
     } catch (e) {
       geo.close();
       throw e;
@@ -147,7 +148,7 @@ export class DnsCore {
       const nextGeo = sameGeo ? this.geo : await openGeo(next.geo.databases, log);
       let built: BuiltState;
       try {
-        built = build(next, nextGeo, this.opts);
+        built = await build(next, nextGeo, this.opts);
       } catch (e) {
         if (nextGeo !== this.geo) nextGeo.close();
         throw e;
@@ -196,14 +197,23 @@ function openGeo(files: readonly string[], log: Logger): Promise<GeoDatabases> {
   );
 }
 
-function build(config: DnsConfig, geo: GeoDatabases, opts: DnsCoreOptions): BuiltState {
+/**
+ * The serving state for `config`. Its zones are compiled in slices: a reload of a big zone
+ * takes seconds, and the state being replaced answers queries meanwhile. Then the parsed
+ * records go (see dropZoneRecords): the compiled zones hold what queries need.
+ */
+async function build(config: DnsConfig, geo: GeoDatabases, opts: DnsCoreOptions): Promise<BuiltState> {
   const { health } = opts;
-  return buildServingState(
+  const zones = await compileZonesInSlices(config.zones);
+  const state = buildServingState(
     config,
     geo.readers,
     (pop) => health.healthOf(pop),
     (pop, net) => health.measuredRttMs(pop, net),
     opts.resolvers,
     (address) => health.anycastOf?.(address) ?? NO_ANNOUNCER,
+    zones,
   );
+  dropZoneRecords(config);
+  return state;
 }

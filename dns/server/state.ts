@@ -8,6 +8,7 @@ import { Steering } from '../answer/steering.js';
 import type { PopHealth } from '../policy/types.js';
 import type { ResolverTable } from '../pop-health/resolvers.js';
 import type { AnycastAvailability } from '../pop-health/anycast-view.js';
+import type { Zone } from '../zone/zone.js';
 import { GeoLocator, type NamedReader } from '../../geo-data/locator.js';
 import type { ServingState } from './handle-query.js';
 
@@ -23,8 +24,9 @@ export function buildServingState(
   measuredRtt: (pop: string, resolverNetwork: string) => number | undefined = () => undefined,
   resolvers: ResolverTable | null = null,
   anycastOf?: (address: string) => AnycastAvailability,
+  /** Compiled already (in slices, by DnsCore); else compiled here in one go. */
+  zones: ReadonlyMap<string, Zone> = compileZones(config.zones),
 ): BuiltState {
-  const zones = compileZones(config.zones);
   const locator = new GeoLocator(geoReaders, config.geo.nets);
   const { serverId, version, maxUdpPayload } = config.settings;
   return {

@@ -5,6 +5,7 @@ import { isAtOrBelow, keyToText, keyToWire, nameFromWire, parentKey, type Name }
 import type { RData, RRset } from '../wire/rdata.js';
 import { PackedNodes } from './packed-nodes.js';
 import { RRsetsByType } from './rrsets.js';
+import { runInSlices, runNow, STEPS_PER_YIELD, type Work } from './slices.js';
 import type { Zone, ZoneNode } from './zone.js';
 
 export interface SourceRecord {
@@ -74,26 +75,41 @@ interface Compiled {
   readonly nodes: Map<string, ZoneNode>;
 }
 
+/** Compiles in one go: for tests and small configs, or where nothing else waits. */
 export function compileZones(sources: readonly ZoneSource[]): Map<string, Zone> {
+  return runNow(compiling(sources));
+}
+
+/**
+ * Compiles in slices of a few milliseconds, so a server answers queries while it compiles a big
+ * zone (a reload of a million records takes seconds).
+ */
+export function compileZonesInSlices(sources: readonly ZoneSource[], sliceMs?: number): Promise<Map<string, Zone>> {
+  return runInSlices(compiling(sources), sliceMs);
+}
+
+function* compiling(sources: readonly ZoneSource[]): Work<Map<string, Zone>> {
   const compiled = new Map<string, Compiled>();
   for (const source of sources) {
     if (compiled.has(source.origin.key))
       throw new ZoneError(source.where, `zone ${keyToText(source.origin.key)} is defined twice`);
-    compiled.set(source.origin.key, compileZone(source));
+    compiled.set(source.origin.key, yield* compileZone(source));
   }
-  for (const { nodes } of compiled.values()) checkTargets(nodes, compiled, sources);
+  for (const { nodes } of compiled.values()) yield* checkTargets(nodes, compiled, sources);
   const zones = new Map<string, Zone>();
   for (const [key, { zone, nodes }] of compiled) {
-    zone.nodes = PackedNodes.pack(zone, [...nodes.values()]);
+    zone.nodes = yield* PackedNodes.packing(zone, [...nodes.values()]);
     zones.set(key, zone);
   }
   return zones;
 }
 
-function compileZone(source: ZoneSource): Compiled {
+function* compileZone(source: ZoneSource): Work<Compiled> {
   const apexKey = source.origin.key;
   const nodes = new Map<string, MutableNode>();
+  let steps = 0;
   for (const rec of source.records) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
     if (!isAtOrBelow(rec.owner.key, apexKey)) {
       throw new ZoneError(rec.where, `${keyToText(rec.owner.key)} is outside zone ${keyToText(apexKey)}`);
     }
@@ -149,8 +165,11 @@ function compileZone(source: ZoneSource): Compiled {
   if (!entryOf(apex, Type.NS))
     throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no NS records at its apex`);
 
-  for (const node of nodes.values()) checkNode(node, apexKey);
-  addEmptyNonTerminals(nodes, apexKey);
+  for (const node of nodes.values()) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
+    checkNode(node, apexKey);
+  }
+  yield* addEmptyNonTerminals(nodes, apexKey);
 
   const minimum = soaMinimum(soa.rrset);
   const zone: Compiled['zone'] = {
@@ -166,6 +185,7 @@ function compileZone(source: ZoneSource): Compiled {
   const byLength: MutableNode[][] = [];
   for (const node of nodes.values()) (byLength[node.name.key.length] ??= []).push(node);
   for (const node of byLength.flat()) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
     // Arrays sized exactly: one grown by push keeps room for 16 more, ~130 bytes per name.
     const list = new Array<RRset>(node.rrsets.length);
     for (const [i, { rrset }] of node.rrsets.entries())
@@ -232,8 +252,10 @@ function checkNode(node: MutableNode, apexKey: string): void {
 }
 
 /** Every ancestor of a name with data exists too (RFC 4592 §2.2.2), so it must not be NXDOMAIN. */
-function addEmptyNonTerminals(nodes: Map<string, MutableNode>, apexKey: string): void {
+function* addEmptyNonTerminals(nodes: Map<string, MutableNode>, apexKey: string): Work<void> {
+  let steps = 0;
   for (const key of [...nodes.keys()]) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
     for (let k = parentKey(key); k !== undefined && k.length >= apexKey.length; k = parentKey(k)) {
       if (nodes.has(k)) break;
       nodes.set(k, { name: nameFromWire(keyToWire(k)), rrsets: [] });
@@ -242,12 +264,14 @@ function addEmptyNonTerminals(nodes: Map<string, MutableNode>, apexKey: string):
 }
 
 /** NS, MX and SRV must not point at an alias (RFC 2181 §10.3). */
-function checkTargets(
+function* checkTargets(
   nodes: ReadonlyMap<string, ZoneNode>,
   zones: ReadonlyMap<string, Compiled>,
   sources: readonly ZoneSource[],
-): void {
+): Work<void> {
+  let steps = 0;
   for (const node of nodes.values()) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
     for (const type of TARGET_TYPES) {
       const rrset = node.rrsets.get(type);
       if (!rrset) continue;

@@ -3,6 +3,7 @@
 // `origin`) is the rdata parser's job.
 import type { Token } from './text.js';
 import { TextError, parseTtl, readEscape, scanLine, unescapeCharString } from './text.js';
+import { runInSlices, runNow, STEPS_PER_YIELD, type Work } from './slices.js';
 
 export interface MasterRecord {
   /** Absolute, trailing dot, escapes and case as written; `@` resolved to the origin. */
@@ -52,11 +53,24 @@ export function parseMasterFile(text: string, opts: MasterFileOptions): MasterRe
  * held in this form (tokens and all, several hundred bytes each) before they are converted.
  */
 export function readMasterFile(text: string, opts: MasterFileOptions, onRecord: (r: MasterRecord) => void): void {
+  runNow(reading(text, opts, onRecord));
+}
+
+/** The same in slices of a few ms: a million-line file takes seconds, and a server reloading it keeps answering. */
+export function readMasterFileInSlices(
+  text: string,
+  opts: MasterFileOptions,
+  onRecord: (r: MasterRecord) => void,
+): Promise<void> {
+  return runInSlices(reading(text, opts, onRecord));
+}
+
+function* reading(text: string, opts: MasterFileOptions, onRecord: (r: MasterRecord) => void): Work<void> {
   // A bad origin option is no line's fault, hence line 0.
   const fail = failAt(opts.file, 0);
   if (!guard(fail, () => checkName(opts.origin)).absolute) fail(`origin '${opts.origin}' is not absolute`);
   const zone: ZoneState = { opts, onRecord, dollarTtl: undefined, soaMinimum: undefined };
-  parseFile(zone, text, { file: opts.file, origin: opts.origin, owner: undefined, depth: 0 });
+  yield* parseFile(zone, text, { file: opts.file, origin: opts.origin, owner: undefined, depth: 0 });
 }
 
 /** What lasts across $INCLUDE: RFC 1035 scopes only $ORIGIN to an included file, so a $TTL
@@ -102,12 +116,14 @@ function guard<T>(fail: Fail, fn: () => T): T {
   }
 }
 
-function parseFile(zone: ZoneState, text: string, fs: FileState): void {
+function* parseFile(zone: ZoneState, text: string, fs: FileState): Work<void> {
+  let steps = 0;
   for (const entry of entries(text, fs.file)) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
     const first = entry.tokens[0];
     const fail = failAt(fs.file, entry.line);
     if (first && !entry.indented && !first.quoted && first.text.startsWith('$')) {
-      directive(zone, fs, entry.tokens, fail);
+      yield* directive(zone, fs, entry.tokens, fail);
     } else {
       zone.onRecord(record(zone, fs, entry, fail));
     }
@@ -115,12 +131,11 @@ function parseFile(zone: ZoneState, text: string, fs: FileState): void {
 }
 
 function* entries(text: string, file: string): Generator<Entry> {
-  // A byte-order mark from a Windows editor would otherwise glue itself to the first owner.
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   let open: Entry | undefined;
   let parenLine = 0; // line of the unclosed '(', or 0
-  for (const [index, line] of lines.entries()) {
-    const lineNo = index + 1;
+  let lineNo = 0;
+  for (const line of linesOf(text)) {
+    lineNo++;
     const fail = failAt(file, lineNo);
     const lexemes = guard(fail, () => scanLine(line));
     if (!open) {
@@ -146,7 +161,22 @@ function* entries(text: string, file: string): Generator<Entry> {
   if (parenLine) failAt(file, parenLine)(`'(' is never closed`);
 }
 
-function directive(zone: ZoneState, fs: FileState, tokens: Token[], fail: Fail): void {
+/**
+ * The lines of `text`, as split(/\r?\n/) gives them, one at a time: splitting a million-line
+ * file at once is one long pause for a server that reloads it.
+ */
+function* linesOf(text: string): Generator<string> {
+  // A byte-order mark from a Windows editor would otherwise glue itself to the first owner.
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    yield text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    start = end + 1;
+  }
+}
+
+function* directive(zone: ZoneState, fs: FileState, tokens: Token[], fail: Fail): Work<void> {
   const [name, ...args] = tokens;
   switch (name?.text.toUpperCase()) {
     case '$ORIGIN': {
@@ -162,13 +192,13 @@ function directive(zone: ZoneState, fs: FileState, tokens: Token[], fail: Fail):
       return;
     }
     case '$INCLUDE':
-      return include(zone, fs, args, fail);
+      return yield* include(zone, fs, args, fail);
     default:
       return fail(`unknown directive ${name?.text}`);
   }
 }
 
-function include(zone: ZoneState, fs: FileState, args: Token[], fail: Fail): void {
+function* include(zone: ZoneState, fs: FileState, args: Token[], fail: Fail): Work<void> {
   const [pathTok, originTok, extra] = args;
   if (!pathTok || extra) return fail('$INCLUDE takes a file name and an optional origin');
   const { readInclude } = zone.opts;
@@ -182,7 +212,7 @@ function include(zone: ZoneState, fs: FileState, args: Token[], fail: Fail): voi
   } catch (err) {
     return fail(`cannot read $INCLUDE file '${path}': ${err instanceof Error ? err.message : String(err)}`);
   }
-  parseFile(zone, text, { file: path, origin, owner: undefined, depth: fs.depth + 1 });
+  yield* parseFile(zone, text, { file: path, origin, owner: undefined, depth: fs.depth + 1 });
 }
 
 function record(zone: ZoneState, fs: FileState, entry: Entry, fail: Fail): MasterRecord {

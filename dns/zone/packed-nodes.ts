@@ -20,6 +20,7 @@ import { LRUCache } from 'lru-cache';
 import { keyOfWire, nameFromWire, type Name } from '../wire/name.js';
 import type { RData, RDataPart, RRset } from '../wire/rdata.js';
 import { RRsetsByType } from './rrsets.js';
+import { STEPS_PER_YIELD, type Work } from './slices.js';
 import type { Route, Zone, ZoneNode } from './zone.js';
 
 /** Nodes kept as objects once looked up: the hot names of a big zone, every name of a small one. */
@@ -53,11 +54,13 @@ export class PackedNodes {
    * Packs `nodes` (parents before children, as compile.ts orders them) for `zone`. The objects
    * passed in are not kept: once packed they are garbage.
    */
-  static pack(zone: Zone, nodes: readonly ZoneNode[]): PackedNodes {
+  static *packing(zone: Zone, nodes: readonly ZoneNode[]): Work<PackedNodes> {
     const n = nodes.length;
     let m = 0;
     let r = 0;
+    let steps = 0;
     for (const node of nodes) {
+      if (++steps % STEPS_PER_YIELD === 0) yield;
       m += node.rrsets.size;
       for (const rrset of node.rrsets.values()) r += rrset.rdata.length;
     }
@@ -78,6 +81,7 @@ export class PackedNodes {
     let j = 0;
     let k = 0;
     for (let i = 0; i < n; i++) {
+      if (i % STEPS_PER_YIELD === 0) yield;
       const node = nodes[i]!;
       wireAt[i] = names.write(node.name.wire);
       wireLen[i] = node.name.wire.length;
@@ -115,6 +119,7 @@ export class PackedNodes {
     );
     // Delegations last: they name other nodes, found through the table just filled.
     for (let i = 0; i < n; i++) {
+      if (i % STEPS_PER_YIELD === 0) yield;
       const cut = nodes[i]!.delegation;
       if (cut) cutAt[i] = packed.indexOf(cut.name.key);
     }
