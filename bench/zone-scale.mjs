@@ -1,21 +1,23 @@
 #!/usr/bin/env node
 // Zone-scale bench (issue 17): Meridian and gdnsd serving the same generated master file of 10k,
 // 100k and 1M records, in the same run. Per server and size: load time (spawn to the first
-// answer from the zone), RSS once loaded, and QPS of an unthrottled dnsperf over names spread
-// across the whole zone. Prints the figures and Meridian/gdnsd ratios; like bench/dns.mjs it never
-// fails because of a number, only when it cannot measure.
+// answer from the zone), RSS once loaded, QPS of an unthrottled dnsperf over names spread
+// across the whole zone, and the worst query latency while the zone is reloaded (a steady 500
+// queries/s; Meridian: SIGHUP, gdnsd: gdnsdctl reload-zones). Prints the figures and
+// Meridian/gdnsd ratios; like bench/dns.mjs it never fails because of a number, only when it
+// cannot measure.
 //
 //   npm run bench:zone-scale     (builds first)
 //   node bench/zone-scale.mjs [--no-gdnsd] [--no-1m]
 //
 // Meridian runs one process (--workers 1) so RSS compares one serving copy of the zone with
-// gdnsd's (udp_threads 1). Not measured yet: the worst query latency during a reload (issue 17,
-// item 3, once reloads compile off the serving path).
+// gdnsd's (udp_threads 1).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   HOST,
   commandExists,
+  fmt1,
   fmt2,
   fmtInt,
   formatTable,
@@ -24,7 +26,9 @@ import {
   machineText,
   parseFlags,
   prerequisitesMet,
+  run,
   runMain,
+  sleep,
   spawnMeridian,
   startServer,
   stopChild,
@@ -35,6 +39,7 @@ import {
 import { dig } from './dns/dig.mjs';
 import { DNSPERF_BASE, perf, runLine } from './dns/dnsperf.mjs';
 import { ZONE, writeRow } from './zone-scale/files.mjs';
+import { latencyDuringReload } from './zone-scale/reload.mjs';
 
 const args = parseFlags(['--no-gdnsd', '--no-1m'], 'usage: node bench/zone-scale.mjs [--no-gdnsd] [--no-1m]');
 stopOnSignals();
@@ -49,8 +54,30 @@ function rssMb(pid) {
   return kb / 1024;
 }
 
-/** Starts a server, times it until it answers from the zone, then measures RSS and QPS; stops it. */
-async function measure(label, start, port, queries) {
+/** Meridian reloads on SIGHUP and logs "config reloaded" when the new zone serves. */
+async function reloadMeridian(server) {
+  const before = server.output().split('config reloaded').length;
+  process.kill(server.pid, 'SIGHUP');
+  await waitReady(
+    server,
+    'reload',
+    LOAD_TIMEOUT_MS,
+    async () => server.output().split('config reloaded').length > before,
+    20,
+  );
+}
+
+/** gdnsdctl returns once gdnsd has loaded the zones again. */
+async function reloadGdnsd(gdnsdDir) {
+  const r = await run('gdnsdctl', ['-c', gdnsdDir, 'reload-zones'], { timeoutMs: LOAD_TIMEOUT_MS });
+  if (r.code !== 0) throw new Error(`gdnsdctl reload-zones failed: ${r.err || r.out}`);
+}
+
+/**
+ * Starts a server, times it until it answers from the zone, then measures RSS, QPS and the
+ * latency during a reload; stops it.
+ */
+async function measure(label, start, port, queries, names, reload) {
   const t0 = performance.now();
   const server = start();
   const answered = async () =>
@@ -60,8 +87,15 @@ async function measure(label, start, port, queries) {
   const rss = rssMb(server.pid);
   const r = await perf(server, port, { path: queries, procs: [DNSPERF_BASE] }, QPS_SECONDS, 0);
   log(runLine(label, 0, r));
+  await sleep(500);
+  const during = await latencyDuringReload(port, names, () => reload(server));
+  log(
+    `bench: ${label}: reload ${fmt2(during.reloadS)} s; worst query ${fmt1(during.worstMs)} ms, ` +
+      `p99 ${fmt1(during.p99Ms)} ms, ${fmtInt(during.lost)} of ${fmtInt(during.sent)} lost`,
+  );
+  server.assertAlive('the reload');
   await stopChild(server.child);
-  return { loadS, rss, qps: r.qps, lost: r.lost, rcodes: r.rcodes };
+  return { loadS, rss, qps: r.qps, lost: r.lost, rcodes: r.rcodes, reload: during };
 }
 
 async function main() {
@@ -84,6 +118,8 @@ async function main() {
       () => spawnMeridian(['dns', '--config', row.meridianConfig, ...listen]),
       mPort,
       row.queries,
+      row.names,
+      reloadMeridian,
     );
     log(`bench: meridian ${fmtInt(records)} records: load ${fmt2(m.loadS)} s, RSS ${fmtInt(m.rss)} MB`);
     const g = withGdnsd
@@ -92,11 +128,14 @@ async function main() {
           () => startServer('gdnsd', 'gdnsd', ['-c', row.gdnsdDir, 'start']),
           gPort,
           row.queries,
+          row.names,
+          () => reloadGdnsd(row.gdnsdDir),
         )
       : null;
     if (g) log(`bench: gdnsd ${fmtInt(records)} records: load ${fmt2(g.loadS)} s, RSS ${fmtInt(g.rss)} MB`);
     rows.push({ records, names: row.names, m, g });
   }
+  const reloadCell = (r) => `${fmt1(r.worstMs)}${r.lost ? ` (${fmtInt(r.lost)} lost)` : ''}`;
   const ratio = (a, b) => (b ? `${fmt2(a / b)}x` : 'n/a');
   const table = formatTable(
     [
@@ -105,9 +144,11 @@ async function main() {
       'Meridian load s',
       'RSS MB',
       'QPS (lost)',
+      'worst ms in reload',
       'gdnsd load s',
       'RSS MB',
       'QPS (lost)',
+      'worst ms in reload',
       'load ratio',
       'RSS ratio',
       'QPS ratio',
@@ -118,9 +159,11 @@ async function main() {
       fmt2(m.loadS),
       fmtInt(m.rss),
       `${fmtInt(m.qps)} (${fmtInt(m.lost)})`,
+      reloadCell(m.reload),
       g ? fmt2(g.loadS) : 'n/a',
       g ? fmtInt(g.rss) : 'n/a',
       g ? `${fmtInt(g.qps)} (${fmtInt(g.lost)})` : 'n/a',
+      g ? reloadCell(g.reload) : 'n/a',
       g ? ratio(m.loadS, g.loadS) : 'n/a',
       g ? ratio(m.rss, g.rss) : 'n/a',
       g ? ratio(m.qps, g.qps) : 'n/a',
@@ -130,7 +173,9 @@ async function main() {
   process.stdout.write(`\nZone scale, ${machineText()}\n${table.join('\n')}\n`);
   process.stdout.write(
     'Load: spawn to the first answer from the zone (includes process start). QPS: one unthrottled dnsperf, ' +
-      `${QPS_SECONDS} s, over 20,000 names spread across the zone. Meridian: one process; gdnsd: one UDP thread.\n`,
+      `${QPS_SECONDS} s, over 20,000 names spread across the zone. Worst ms in reload: the slowest answer to a ` +
+      'steady 500 queries/s from 0.5 s before the reload is asked for to 0.5 s after it serves the new zone ' +
+      '(lost: no answer within 2 s). Meridian: one process; gdnsd: one UDP thread.\n',
   );
   return 0;
 }

@@ -177,7 +177,7 @@ function* compileZone(source: ZoneSource): Work<Compiled> {
     soa: soa.rrset,
     negativeTtl: Math.min(soa.rrset.ttl, minimum),
     // Packed once every zone is compiled and checked (compileZones).
-    nodes: undefined as unknown as PackedNodes,
+    nodes: undefined as unknown as Zone['nodes'],
   };
   const built = new Map<string, ZoneNode>();
   // Parents first, so each node can inherit the delegation above it: by key length, bucketed

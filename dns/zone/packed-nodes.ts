@@ -21,7 +21,7 @@ import { keyOfWire, nameFromWire, type Name } from '../wire/name.js';
 import type { RData, RDataPart, RRset } from '../wire/rdata.js';
 import { RRsetsByType } from './rrsets.js';
 import { STEPS_PER_YIELD, type Work } from './slices.js';
-import type { Route, Zone, ZoneNode } from './zone.js';
+import type { Route, Zone, ZoneNode, ZoneNodes } from './zone.js';
 
 /** Nodes kept as objects once looked up: the hot names of a big zone, every name of a small one. */
 const HOT_NODES = 10_000;
@@ -30,7 +30,7 @@ const RAW = 0;
 const NAME_COMPRESSED = 1;
 const NAME_AS_IS = 2;
 
-export class PackedNodes {
+export class PackedNodes implements ZoneNodes {
   private readonly hot = new LRUCache<number, ZoneNode>({ max: HOT_NODES });
 
   private constructor(

@@ -2,7 +2,6 @@
 // (compile.ts) and swapped in atomically; the query path only reads it.
 import type { Name } from '../wire/name.js';
 import type { RRset } from '../wire/rdata.js';
-import type { PackedNodes } from './packed-nodes.js';
 
 export interface ZoneNode {
   readonly name: Name;
@@ -21,13 +20,26 @@ export interface Route {
   readonly answers: number;
 }
 
+/** A zone's nodes by lower-cased key (wire/name.ts), as the query path reads them. */
+export interface ZoneNodes {
+  readonly size: number;
+  get(key: string): ZoneNode | undefined;
+  has(key: string): boolean;
+  /** Every node, parents before children. */
+  values(): IterableIterator<ZoneNode>;
+  /** The routed nodes only. */
+  routed(): IterableIterator<ZoneNode>;
+  /** Bytes held by the names and records. */
+  readonly bytes: number;
+}
+
 export interface Zone {
   readonly apex: Name;
   readonly soa: RRset;
   /** TTL of negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5). */
   readonly negativeTtl: number;
   /** Every name with data, and the empty non-terminals above them (packed-nodes.ts). */
-  readonly nodes: PackedNodes;
+  readonly nodes: ZoneNodes;
 }
 
 /** The deepest zone whose apex is `key` or an ancestor of it. */
