@@ -101,7 +101,7 @@ export async function startServerWide(
   };
   const resolvers = new ResolverTable();
   const core: DnsCore = await DnsCore.open(
-    { configFile: opts.configFile, log, metrics, health: source, resolvers },
+    { configFile: opts.configFile, pop: opts.pop, log, metrics, health: source, resolvers },
     config,
   );
   health.start();
