@@ -193,6 +193,8 @@ export interface DnsConfig {
   readonly topology: Topology;
   readonly health: HealthSettings;
   readonly geo: GeoSettings;
+  /** Every address of `anycast.prefixes` (catchment is shown for each). */
+  readonly anycastAddresses: readonly string[];
   /** Old spellings this file uses, for the service to say once. */
   readonly deprecated: readonly Deprecation[];
 }
@@ -255,6 +257,7 @@ export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides 
     zones,
     topology: { pops: parsed.pops, pools: withAnycastAddresses(parsed.pools, parsed.anycast) },
     health: parsed.health,
+    anycastAddresses: (parsed.anycast?.prefixes ?? []).flatMap((p) => p.addresses.map((a) => a.address)),
     geo: {
       databases: parsed.geo.databases.map((d) => resolvePath(baseDir, d)),
       nets: parsed.geo.nets.map((n) => ({
