@@ -53,7 +53,12 @@ async function up() {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')))
     fail('dist/ is not built: run `npm run build` first (or `npm run lab:anycast -- up`)');
   if (labExists(LAB_PREFIX)) process.stderr.write(`lab: removing the lab already there (${LAB_PREFIX}*)\n`);
-  const lab = await startLab({ prefix: LAB_PREFIX, dir: DIR, log: (l) => process.stderr.write(`lab: ${l}\n`) });
+  const lab = await startLab({
+    prefix: LAB_PREFIX,
+    dir: DIR,
+    probers: true,
+    log: (l) => process.stderr.write(`lab: ${l}\n`),
+  });
   savePids(lab);
   const me = 'node test/lab/anycast.mjs';
   console.log(`Anycast lab up: DNS on ${ANYCAST.dns} (${PREFIX.dns}), edges on ${ANYCAST.edge} (${PREFIX.edge}), announced by PoPs a, b, c.
@@ -62,6 +67,7 @@ Try (as root):
   ip netns exec ${LAB_PREFIX}c1 dig @${ANYCAST.dns} +nsid lab.test SOA      # NSID "pop-a": c1's nearest PoP
   ip netns exec ${LAB_PREFIX}c3 curl -s http://${ANYCAST.edge}/               # served by pop-c
   ip netns exec ${LAB_PREFIX}r1 birdc -s ${join(DIR, 'r1.ctl')} show route ${PREFIX.dns} all
+  ip netns exec ${LAB_PREFIX}pa node bin/meridian.js status   # ends with the catchment table: c1 → a, c2 → b, c3 → c
   ${me} kill dns-a       # c1 moves to PoP b within about a second
   ${me} revive dns-a     # and back after rise plus the damping hold-down
   ${me} cut a            # a silent link failure between PoP a and r1 (BFD notices); restore a

@@ -2,7 +2,7 @@
 // upstream's would be) and each PoP's Meridian config (its DNS server and its announcer; the
 // PoP's own BIRD config is generated from it by `meridian anycast --print-bird-config`).
 import { join } from 'node:path';
-import { ADDR, ASN, IFACE, NEIGHBOURS, POPS, ROUTER_OF } from './topology.mjs';
+import { ADDR, ASN, CLIENTS, IFACE, NEIGHBOURS, POPS, ROUTER_OF } from './topology.mjs';
 
 /** The anycast addresses: DNS and edges in prefixes of their own, so each fails over apart. */
 export const ANYCAST = { dns: '198.51.100.53', edge: '198.51.100.180' };
@@ -10,6 +10,14 @@ export const PREFIX = { dns: '198.51.100.0/25', edge: '198.51.100.128/25' };
 export const ZONE = 'lab.test';
 /** Each PoP's DNS server answers NSID (and CH TXT id.server) with this. */
 export const serverId = (pop) => `pop-${pop}`;
+/**
+ * Each PoP's DNS control port: on every address of the PoP, so the clients' probers (catchment,
+ * `meridian health --vantage cN`) reach it at the PoP's link address.
+ */
+export const DNS_CONTROL_PORT = 8053;
+export const dnsControlUrl = (pop) => `http://${ADDR.popLink(pop).pop}:${DNS_CONTROL_PORT}`;
+/** How often the clients' probers ask who answers each anycast address. */
+export const CATCHMENT_INTERVAL_MS = 1000;
 /** The announcer's control port, on the PoP namespace's loopback. */
 export const ANNOUNCER_CONTROL = '127.0.0.1:9180';
 
@@ -67,8 +75,11 @@ export function routerBirdConf(router) {
   return `${out.join('\n')}\n`;
 }
 
-/** The whole topology file every PoP's processes read; `pop` picks its serverId. */
-export function popConfigYaml(pop, dir) {
+/**
+ * The whole topology file every PoP's processes read; `pop` picks its serverId. With
+ * `reportTo`, it is the clients' probers' file instead (they report to every PoP's DNS server).
+ */
+export function popConfigYaml(pop, dir, reportTo = []) {
   const bgp = (p) => {
     const l = ADDR.popLink(p);
     return (
@@ -81,12 +92,18 @@ export function popConfigYaml(pop, dir) {
   return `# PoP ${pop} of the Meridian anycast lab (test/lab/): its DNS server and its announcer read this.
 dns:
   serverId: ${serverId(pop)}
+  pop: ${pop}
   listen: ["${ANYCAST.dns}:53"]
-  control: { listen: "127.0.0.1:8053" }
+  control: { listen: "0.0.0.0:${DNS_CONTROL_PORT}" }
   workers: 1
   log: { level: warn }
 pops:
 ${POPS.map((p) => `  - { id: ${p}, location: { lat: ${50 - 10 * POPS.indexOf(p)}, lon: ${10 * POPS.indexOf(p)} }, ipv4: [${ADDR.popLink(p).pop}] }`).join('\n')}
+pools:
+  - { id: small, policy: anycast, members: [${POPS.join(', ')}] }
+health:
+  catchment: { interval: ${CATCHMENT_INTERVAL_MS}ms, timeout: 500ms, vantages: [${CLIENTS.join(', ')}] }
+  reportTo: [${reportTo.map((u) => `"${u}"`).join(', ')}]
 zones:
   - name: ${ZONE}
     soa: { mname: ns1.${ZONE}., rname: hostmaster.${ZONE}., serial: 1 }
@@ -94,6 +111,7 @@ zones:
     records:
       - { name: ns1, type: A, value: ${ANYCAST.dns} }
       - { name: www, type: A, value: ${ANYCAST.edge} }
+    routes: [{ name: cdn, pool: small, ttl: 30 }]
 anycast:
   prefixes:
     - prefix: ${PREFIX.dns}

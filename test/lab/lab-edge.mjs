@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The lab's small edge, one per PoP on the anycast edge address: enough to be checked by the
-// announcer (GET /healthz), to say which PoP served a request (`x-served-by` and the body, as a
-// real edge's Cache-Status names it), and to serve a long download (GET /stream?seconds=N: 64 KiB
+// announcer (GET /healthz), to say which PoP served a request (`x-served-by` and the body, and
+// Cache-Status `meridian-<pop>` as a real edge names it: what the probers' catchment reads), and to serve a long download (GET /stream?seconds=N: 64 KiB
 // every 100 ms for N seconds, then `x-bytes`-many bytes in all, so a client can tell a cut one).
 //
-//   node test/lab/lab-edge.mjs --listen 198.51.100.180:80 --name pop-a
+//   node test/lab/lab-edge.mjs --listen 198.51.100.180:80 --name pop-a [--pop a]
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { listen: { type: 'string' }, name: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { listen: { type: 'string' }, name: { type: 'string' }, pop: { type: 'string' } },
+});
 const m = /^(.+):(\d+)$/.exec(values.listen ?? '');
 if (!m || !values.name) {
   process.stderr.write('usage: node test/lab/lab-edge.mjs --listen HOST:PORT --name NAME\n');
@@ -20,6 +22,7 @@ const MAX_SECONDS = 120;
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://edge');
   res.setHeader('x-served-by', values.name);
+  if (values.pop) res.setHeader('cache-status', `meridian-${values.pop}; detail=lab`);
   if (url.pathname === '/healthz') return res.end('ok\n');
   if (url.pathname === '/stream') {
     const seconds = Math.min(MAX_SECONDS, Math.max(0, Number(url.searchParams.get('seconds')) || 1));

@@ -19,12 +19,14 @@ import { sleep } from '../helpers/wait-for.js';
 import {
   ANYCAST,
   ASN,
+  CATCHMENT_INTERVAL_MS,
   CLIENTS,
   DAMPING,
   HOLD_DOWN_MS,
   NEAREST,
   PREFIX,
   ROUTER_OF,
+  ZONE,
   startLab,
   type Lab,
   type Pop,
@@ -61,7 +63,11 @@ describe(
     }
 
     beforeAll(async () => {
-      lab = await startLab({ prefix: LAB_PREFIX, dir: mkdtempSync(join(tmpdir(), 'meridian-anycast-lab-')) });
+      lab = await startLab({
+        prefix: LAB_PREFIX,
+        dir: mkdtempSync(join(tmpdir(), 'meridian-anycast-lab-')),
+        probers: true,
+      });
     }, 180_000);
 
     afterAll(() => {
@@ -80,6 +86,34 @@ describe(
         const r = await lab.exec(c, ['curl', '-s', '-m', '2', `http://${ANYCAST.edge}/`]);
         expect(r.stdout.trim()).toBe(`served by pop-${NEAREST[c]}`);
       }
+    }, 60_000);
+
+    it('the probers in the clients report catchment: status and explain show c1 → a, c2 → b, c3 → c', async () => {
+      await settled(20_000);
+      type Landing = { vantage: string; address: string; pop: string | null; stale: boolean };
+      const where = (rows: Landing[], c: string, address: string) =>
+        rows.find((r) => r.vantage === c && r.address === address && !r.stale)?.pop;
+      // Each client's prober asks both addresses every CATCHMENT_INTERVAL_MS and reports to every
+      // PoP's DNS server; PoP a's is asked here, from inside its namespace.
+      await lab.waitUntil(
+        'every client on its nearest PoP in the DNS server catchment view',
+        10 * CATCHMENT_INTERVAL_MS + 10_000,
+        async () => {
+          const rows = (await lab.dnsStatus('a')).catchment as Landing[];
+          return CLIENTS.every((c) => [ANYCAST.dns, ANYCAST.edge].every((a) => where(rows, c, a) === NEAREST[c]));
+        },
+      );
+      const control = ['--control', 'http://127.0.0.1:8053'];
+      const status = await lab.meridian('a', ['status', ...control]);
+      expect(status.stdout).toMatch(/catchment \(which PoP answers each anycast address/);
+      for (const c of CLIENTS) {
+        const p = NEAREST[c];
+        expect(status.stdout).toMatch(new RegExp(`\\n${c} +${p} \\([^)]*\\) +${p} \\(`));
+      }
+      const explain = await lab.meridian('a', ['explain', `cdn.${ZONE}`, '10.212.1.2', ...control]);
+      expect(explain.stdout).toMatch(
+        /anycast 198\.51\.100\.180: from c1 → pop a \([^)]* ago\), from c2 → pop b \([^)]* ago\), from c3 → pop c \([^)]* ago\)/,
+      );
     }, 60_000);
 
     it("killing the DNS server in c1's PoP moves c1 to the next nearest PoP; the others stay; revive brings it back after rise + hold-down", async () => {
