@@ -14,7 +14,7 @@ import * as dnsPacket from 'dns-packet';
 import { Agent, request } from 'undici';
 import { popFromNsid, popFromServedBy } from '../common/catchment.js';
 import type { HealthReport } from '../common/health-contract.js';
-import { describeError } from './checks/types.js';
+import { describeError } from '../common/describe-error.js';
 import { udpExchange } from './net-probes.js';
 
 export interface AnycastAddress {
