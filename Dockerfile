@@ -22,6 +22,11 @@ RUN npm run build
 FROM node:22-slim
 ENV NODE_ENV=production
 WORKDIR /app
+# The anycast variant (docker-compose.anycast.yml): bird2, the BGP speaker of each PoP and of the
+# router, and iproute2's `ip`, with which `meridian anycast` puts the anycast address on a dummy
+# interface and makes its lease interface (unshare and nsenter are util-linux, already here).
+# Unused by the plain stack; about 5 MB.
+RUN apt-get update && apt-get install -y --no-install-recommends bird2 iproute2 && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # --ignore-scripts: no compiler here; the addon comes built from the build stage (same base image).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force

@@ -1,11 +1,12 @@
 // Checks of the `anycast:` section that need more than its shape: an address must lie in its
 // prefix, an anycast prefix must not cover a PoP's unicast address (the unicast GeoDNS answer
 // would then be routed to whichever PoP is nearest, not to that PoP), ASNs must be usable on a
-// BGP session, and every announcing PoP needs its BGP settings. Each problem is [path, message],
-// as topologyProblems returns them, so the file and path lead every line.
+// BGP session, and every announcing PoP needs its BGP settings, with a neighbour of each address
+// family it announces. Each problem is [path, message], as topologyProblems returns them, so the
+// file and path lead every line.
 import { contains, parseIp, type IpNetwork } from '../common/ip.js';
 import type { Topology } from '../common/topology.js';
-import type { AnycastSection } from './config-schema.js';
+import type { AnycastSection, BgpSettings } from './config-schema.js';
 
 /**
  * AS numbers no BGP session may use as its own or its peer's: 0 (RFC 7607), AS_TRANS 23456
@@ -94,8 +95,35 @@ export function anycastProblems(t: Pick<Topology, 'pops'>, section: AnycastSecti
       const bad = asnProblem(n.asn);
       if (bad) problems.push([`${where}.bgp.neighbors[${j}].asn`, bad]);
     });
+    problems.push(...familyProblems(section, entry, bgp, i));
   });
   return problems;
+}
+
+/**
+ * A PoP needs a neighbour of each address family it announces: the generated BIRD config gives
+ * each session the channel of its own address family (bird-conf.ts), so an IPv6 prefix with only
+ * IPv4 neighbours would reach no router while the announcer reported it announced and the DNS
+ * servers answered its address: a blackhole. One problem per missing family.
+ */
+function familyProblems(
+  section: AnycastSection,
+  entry: AnycastSection['pops'][number],
+  bgp: BgpSettings,
+  i: number,
+): [string, string][] {
+  const served = entry.addresses === undefined ? undefined : new Set(entry.addresses);
+  const carried = new Set(bgp.neighbors.map((n) => (n.address.includes(':') ? 6 : 4)));
+  const missing = new Map<4 | 6, string>();
+  for (const p of section.prefixes) {
+    const announced = served === undefined || p.addresses.some((a) => served.has(a.address));
+    if (announced && !carried.has(p.prefix.family) && !missing.has(p.prefix.family))
+      missing.set(p.prefix.family, p.prefix.text);
+  }
+  return [...missing].map(([family, prefix]) => [
+    `anycast.pops[${i}].bgp.neighbors`,
+    `PoP '${entry.pop}' announces IPv${family} prefix ${prefix} but has no IPv${family} neighbour (a BGP session carries its own address family only): add one, or leave the prefix's addresses out of anycast.pops[${i}].addresses`,
+  ]);
 }
 
 /**

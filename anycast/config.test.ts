@@ -25,7 +25,7 @@ const GOOD = `
       addresses: [{ address: "2001:db8:53::53", serves: dns }]
   pops:
     - pop: a
-      bgp: { socket: /run/bird/a.ctl, asn: 65001, neighbors: [{ address: 10.0.0.1, asn: 65000, bfd: true }] }
+      bgp: { socket: /run/bird/a.ctl, asn: 65001, neighbors: [{ address: 10.0.0.1, asn: 65000, bfd: true }, { address: "2001:db8::1", asn: 65000 }] }
     - pop: b
       bgp: { socket: /run/bird/b.ctl, asn: 65002, neighbors: [{ address: 10.0.0.1, asn: 65000 }] }
       addresses: [198.51.100.53]
@@ -137,6 +137,22 @@ describe('anycast config', () => {
     expect(() => anycastConfigFrom(FILE, parse(POPS), 'a')).toThrow(`${FILE}: anycast: missing`);
     expect(errorOf(GOOD.replace('198.51.100.0/24', '198.51.100.1/24'))).toMatch(
       /anycast\.prefixes\[0\]\.prefix: '198\.51\.100\.1\/24' has host bits set/,
+    );
+  });
+
+  it('refuses a PoP announcing a family it has no BGP neighbour of (the prefix would reach no router)', () => {
+    const v4Only = GOOD.replace(', { address: "2001:db8::1", asn: 65000 }', '');
+    expect(errorOf(v4Only)).toBe(
+      `${FILE}: anycast.pops[0].bgp.neighbors: PoP 'a' announces IPv6 prefix 2001:db8:53::/48 but has no IPv6 neighbour (a BGP session carries its own address family only): add one, or leave the prefix's addresses out of anycast.pops[0].addresses`,
+    );
+    // PoP b serves only an IPv4 address: its IPv4 neighbour is enough.
+    expect(
+      anycastConfigFrom(FILE, config(v4Only.replace(/    - pop: a[\s\S]*?(?=    - pop: b)/, '')), 'b').prefixes,
+    ).toHaveLength(1);
+    // And the other way round: an IPv6-only PoP cannot announce the IPv4 prefix.
+    const v6Only = GOOD.replace('{ address: 10.0.0.1, asn: 65000, bfd: true }, ', '');
+    expect(errorOf(v6Only)).toMatch(
+      /anycast\.pops\[0\]\.bgp\.neighbors: PoP 'a' announces IPv4 prefix 198\.51\.100\.0\/24 but has no IPv4 neighbour/,
     );
   });
 

@@ -21,8 +21,8 @@ import { AnycastMetrics } from './metrics.js';
 import {
   reportedPrefixes,
   startAnycastReporter,
+  type AnycastDestinationStatus,
   type AnycastReporter,
-  type DestinationStatus,
   type Override,
 } from './reporter.js';
 import { resolveControlToken } from '../common/control-token.js';
@@ -47,7 +47,7 @@ export interface AnycastStatus {
   readonly override: Override;
   readonly prefixes: readonly PrefixStatus[];
   /** Where the state is reported (`health.reportTo`), and how that goes. */
-  readonly reportTo: readonly DestinationStatus[];
+  readonly reportTo: readonly AnycastDestinationStatus[];
 }
 
 export interface AnycastService {

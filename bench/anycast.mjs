@@ -22,13 +22,18 @@ import { parseArgs } from 'node:util';
 import { ROOT, commandExists, distBuilt, machineText, median, sleep, stopOnSignals, tempDir } from './lib.mjs';
 import { ANYCAST, HOLD_DOWN_MS, removeLab, startLab } from '../test/lab/anycast-lab.mjs';
 
-const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, outage: { type: 'string', default: 'both' } },
-});
+const USAGE = 'usage: node bench/anycast.mjs [--runs N] [--outage both|kill|link]';
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: { runs: { type: 'string', default: '5' }, outage: { type: 'string', default: 'both' } },
+  }));
+} catch (e) {
+  die(`${e.message}\n${USAGE}`);
+}
 const RUNS = Number(args.runs);
 const OUTAGES = args.outage === 'both' ? ['kill', 'link'] : [args.outage];
-if (!(RUNS >= 1) || !OUTAGES.every((o) => ['kill', 'link'].includes(o)))
-  die('usage: node bench/anycast.mjs [--runs N] [--outage both|kill|link]');
+if (!(RUNS >= 1) || !OUTAGES.every((o) => ['kill', 'link'].includes(o))) die(USAGE);
 
 const LAB_PREFIX = 'mrd-alb-';
 const RATE = 200;
@@ -149,6 +154,8 @@ async function main() {
     ['dig', 'bind9-dnsutils'],
     ['ip', 'iproute2'],
     ['iptables', 'iptables'],
+    // The lab is dual-stack: a cut link drops IPv6 too.
+    ['ip6tables', 'iptables'],
   ]) {
     if (!commandExists(tool)) die(`${tool} not found (apt-get install ${pkg})`);
   }

@@ -51,4 +51,24 @@ describe('renderBanner', () => {
     expect(text).toContain('  node bin/meridian.js pop kill fra --control http://127.0.0.1:9054\n');
     expect(text).toContain('`node bin/meridian.js pop revive fra --control http://127.0.0.1:9054`');
   });
+
+  it('lists the announcers that run, and repeats why the others do not', async () => {
+    const plan = await planFor(join(ROOT, 'config', 'hybrid.yaml'), {
+      proberPort: 8090,
+      controlListen: { host: '127.0.0.1', port: 8054 },
+    });
+    const one = { ...plan, anycast: plan.anycast.slice(0, 1) };
+    const text = renderBanner(
+      await input(
+        { anycastNotes: ['anycast iad: not started — BIRD does not answer on /run/bird/iad.ctl (ENOENT)'] },
+        one,
+      ),
+    );
+    expect(text).toContain(
+      '  anycast  prefixes                           BIRD               control\n' +
+        '  fra      198.51.100.0/24 2001:db8:100::/48  /run/bird/fra.ctl  http://127.0.1.1:8091\n',
+    );
+    expect(text).toContain('\nanycast iad: not started — BIRD does not answer on /run/bird/iad.ctl (ENOENT)\n');
+    expect(renderBanner(await input())).not.toContain('anycast');
+  });
 });

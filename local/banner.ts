@@ -25,6 +25,8 @@ export interface BannerInput {
   /** True when --control-listen was left at its default (the drill command needs no --control then). */
   readonly defaultControl: boolean;
   readonly example: BannerExample;
+  /** Why announcers were left out or will not announce (anycast-preflight.ts), one line each. */
+  readonly anycastNotes?: readonly string[];
   /** Path of an asset on the origin, e.g. /assets/app.3f9a1c2b.js. */
   readonly asset: string;
   readonly verbose: boolean;
@@ -51,6 +53,16 @@ export function renderBanner(b: BannerInput): string {
     ...table([['PoP', 'name', 'edge', 'prober'], ...plan.pops.map((p) => [p.id, p.name, p.edge, p.prober])]),
     '',
   );
+  if (plan.anycast.length > 0)
+    out.push(
+      ...table([
+        ['anycast', 'prefixes', 'BIRD', 'control'],
+        ...plan.anycast.map((a) => [a.pop, a.prefixes.join(' '), a.socket, a.control]),
+      ]),
+      '',
+    );
+  // Repeated from the start-up log: easy to miss above the children's first lines.
+  if (b.anycastNotes?.length) out.push(...b.anycastNotes, '');
 
   const pop = plan.pops.find((p) => p.id === example.pop) ?? plan.pops[0]!;
   const where = example.country ? `a client in ${example.country}` : `a client in ${example.subnet}`;

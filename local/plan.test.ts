@@ -184,4 +184,54 @@ describe('planFor', () => {
       planFor(join(ROOT, 'no', 'such', 'file.yaml'), { proberPort: 8090, controlListen: CONTROL }),
     ).rejects.toThrow(/cannot read/);
   });
+
+  it('a file with anycast: an announcer per PoP listed there, after the services, on the PoP address beside its prober', async () => {
+    const hybrid = join(ROOT, 'config', 'hybrid.yaml');
+    const plan = await planFor(hybrid, { proberPort: 8090, controlListen: CONTROL });
+    expect(plan.anycast.map((a) => [a.pop, a.socket, a.control])).toEqual([
+      ['fra', '/run/bird/fra.ctl', 'http://127.0.1.1:8091'],
+      ['iad', '/run/bird/iad.ctl', 'http://127.0.2.1:8091'],
+      ['sin', '/run/bird/sin.ctl', 'http://127.0.4.1:8091'],
+    ]);
+    expect(plan.processes.find((p) => p.name === 'anycast sin')).toMatchObject({
+      role: 'anycast',
+      pop: 'sin',
+      args: ['anycast', '--config', hybrid, '--pop', 'sin', '--control-listen', '127.0.4.1:8091'],
+      readyUrl: 'http://127.0.4.1:8091/healthz',
+      stage: 2,
+    });
+    expect(plan.anycast[0]!.prefixes).toEqual(['198.51.100.0/24', '2001:db8:100::/48']);
+    expect(plan.anycast[0]!.addresses[0]).toEqual({
+      prefix: '198.51.100.0/24',
+      address: '198.51.100.53',
+      serves: 'dns',
+      port: 53,
+    });
+    expect((await planFor(DEMO, { proberPort: 8090, controlListen: CONTROL })).anycast).toEqual([]);
+  });
+
+  it("refuses a broken anycast section with the announcer's own message, before anything starts", async () => {
+    const hybrid = parse(readFileSync(join(ROOT, 'config', 'hybrid.yaml'), 'utf8')) as Record<string, any>;
+    hybrid.geo.databases = [join(ROOT, 'geo-data', 'test-city.mmdb')];
+    const write = (change: (c: Record<string, any>) => void): string => {
+      const c = structuredClone(hybrid);
+      change(c);
+      const file = join(mkdtempSync(join(tmpdir(), 'meridian-plan-')), 'cdn.yaml');
+      writeFileSync(file, stringify(c));
+      return file;
+    };
+    await expect(
+      planFor(
+        write((c) => (c.anycast.pops[1].bgp.asn = 0)),
+        { proberPort: 8090, controlListen: CONTROL },
+      ),
+    ).rejects.toThrow(/cdn\.yaml: anycast\.pops\[1\]\.bgp\.asn: /);
+    // Only PoPs the topology lacks: still refused, by the same loader.
+    await expect(
+      planFor(
+        write((c) => (c.anycast.pops = [{ ...c.anycast.pops[0], pop: 'nowhere' }])),
+        { proberPort: 8090, controlListen: CONTROL },
+      ),
+    ).rejects.toThrow(/anycast\.pops\[0\]\.pop: no PoP with id 'nowhere'/);
+  });
 });

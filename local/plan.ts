@@ -2,21 +2,25 @@
 // origin (at `edge.origin`), the DNS server (`dns.listen`, `dns.control.listen`), and per PoP an
 // edge (at its `edge` URL) and a prober (an HTTP port on the PoP's own address). Every service's own
 // loader reads the file first, so a broken config is refused here, with the service's message,
-// before a dozen processes start and fail one by one.
+// before a dozen processes start and fail one by one. A file with an `anycast:` section also
+// implies an announcer (`meridian anycast`) per PoP listed there; whether this machine can run
+// them (root, iproute2, each PoP's BIRD) is anycast-preflight.ts's question, asked before start.
 import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { formatHostPort, parseHostPort, type HostPort } from '../common/host-port.js';
+import { anycastConfigFrom } from '../anycast/config.js';
+import { fileSchema as anycastFileSchema } from '../anycast/config-schema.js';
 import { loadDnsConfig } from '../dns/config.js';
 import { wireToText } from '../dns/wire/name.js';
 import { loadEdgeConfig } from '../edge/config.js';
 import { loadProberConfig } from '../prober/config.js';
 
-export type Role = 'origin' | 'dns' | 'edge' | 'health';
+export type Role = 'origin' | 'dns' | 'edge' | 'health' | 'anycast';
 
 export interface ProcessPlan {
-  /** 'origin', 'dns', 'edge fra', 'health fra': the log prefix and the supervisor's key. */
+  /** 'origin', 'dns', 'edge fra', 'health fra', 'anycast fra': the log prefix and the supervisor's key. */
   readonly name: string;
   readonly role: Role;
   readonly pop: string | null;
@@ -26,8 +30,12 @@ export interface ProcessPlan {
   readonly url: string;
   /** Any HTTP answer here means the process serves (an edge's 503 is a verdict, not a crash). */
   readonly readyUrl: string;
-  /** 2 = started once stage 1 is ready: probers, so they never probe an edge still starting. */
-  readonly stage: 1 | 2;
+  /**
+   * 2 = started once stage 1 is ready: probers, so they never probe an edge still starting, and
+   * announcers, whose first checks then find the services up. 0 = before everything: an
+   * announcer whose anycast addresses the DNS server binds (anycast-preflight.ts).
+   */
+  readonly stage: 0 | 1 | 2;
 }
 
 export interface Listener {
@@ -45,6 +53,28 @@ export interface PopPlan {
   readonly prober: string;
 }
 
+/** An announcer `up` would run: what it needs from this machine, for anycast-preflight.ts and the banner. */
+export interface AnycastPlan {
+  readonly pop: string;
+  /** Its process's name in `processes`. */
+  readonly name: string;
+  /** The PoP's BIRD 2 control socket (anycast.pops[].bgp.socket). */
+  readonly socket: string;
+  readonly prefixes: readonly string[];
+  /** The anycast addresses it puts on this host, each with the port its check asks. */
+  readonly addresses: readonly {
+    readonly prefix: string;
+    readonly address: string;
+    readonly serves: 'dns' | 'edge';
+    readonly port: number;
+  }[];
+  /** The dummy interface and the lease interface it creates: one of each per host. */
+  readonly interface: string;
+  readonly leaseInterface: string;
+  /** Its control port (GET /v1/status, /metrics). */
+  readonly control: string;
+}
+
 export interface Plan {
   /** Absolute. */
   readonly configFile: string;
@@ -59,6 +89,8 @@ export interface Plan {
   readonly routedNames: readonly string[];
   readonly pops: readonly PopPlan[];
   readonly processes: readonly ProcessPlan[];
+  /** The announcers, when the file has an `anycast:` section (each also in `processes`). */
+  readonly anycast: readonly AnycastPlan[];
   /** Every fixed address a child (or up itself) will bind. */
   readonly listeners: readonly Listener[];
   readonly warnings: readonly string[];
@@ -189,6 +221,47 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
     popPlans.push({ id: pop.id, name: pop.name ?? pop.id, edge: edgeUrl, prober: proberUrl });
   });
 
+  // Announcers: one per PoP of anycast.pops, in topology order; the announcer's own loader
+  // checks the section (prefixes, ASNs, addresses against the PoPs) before anything starts.
+  const anycast: AnycastPlan[] = [];
+  const section = parseWith(configFile, anycastFileSchema, raw).anycast;
+  if (section) {
+    const listed = new Set(section.pops.map((p) => p.pop));
+    edges.forEach((edge, i) => {
+      const pop = pops[i]!;
+      if (!listed.has(pop.id)) return;
+      const config = anycastConfigFrom(configFile, raw, pop.id);
+      const name = `anycast ${pop.id}`;
+      // After the prober's port(s): proberPort + 1 on distinct addresses, past every prober's otherwise.
+      const at = { host: edge.listen.host, port: opts.proberPort + (distinctHosts ? 1 : edges.length + i) };
+      const url = `http://${formatHostPort(at)}`;
+      processes.push({
+        name,
+        role: 'anycast',
+        pop: pop.id,
+        args: ['anycast', '--config', configFile, '--pop', pop.id, '--control-listen', formatHostPort(at)],
+        url,
+        readyUrl: `${url}/healthz`,
+        stage: 2,
+      });
+      listeners.push({ ...at, proto: 'tcp', what: `the anycast announcer of PoP ${pop.id} (--prober-port + 1)` });
+      anycast.push({
+        pop: pop.id,
+        name,
+        socket: config.bgp.socket,
+        prefixes: config.prefixes.map((p) => p.text),
+        addresses: config.prefixes.flatMap((p) =>
+          p.addresses.map((a) => ({ prefix: p.text, address: a.address, serves: a.serves, port: a.port })),
+        ),
+        interface: config.interface,
+        leaseInterface: config.lease.interface,
+        control: url,
+      });
+    });
+    // No PoP of the topology listed: the loader still says what is wrong with the section.
+    if (anycast.length === 0) anycastConfigFrom(configFile, raw, section.pops[0]!.pop);
+  }
+
   const clash = firstClash(listeners);
   if (clash) {
     const [a, b] = clash;
@@ -213,6 +286,7 @@ export async function planFor(file: string, opts: PlanOptions): Promise<Plan> {
     routedNames,
     pops: popPlans,
     processes,
+    anycast,
     listeners,
     warnings,
   };

@@ -15,6 +15,7 @@ import { renderBanner, type BannerExample } from './banner.js';
 import { upControlRoutes } from './control.js';
 import { Tail } from './lines.js';
 import { clock, viewLine } from './log-view.js';
+import { anycastPreflight } from './anycast-preflight.js';
 import { leaveOutMissing } from './optional-listen.js';
 import { planFor, type Plan, type ProcessPlan } from './plan.js';
 import { unavailable } from './preflight.js';
@@ -49,6 +50,8 @@ class StartError extends Error {}
 
 export async function up(opts: UpOptions): Promise<number> {
   const out = (lines: string[]): void => void (lines.length && process.stdout.write(`${lines.join('\n')}\n`));
+  // Before the first line: up's own warnings (plan, preflight) are written to DIR/up.log too.
+  if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
   const files = new Map<string, WriteStream>();
   const fileFor = (name: string): WriteStream | undefined => {
     if (!opts.logDir) return undefined;
@@ -79,6 +82,10 @@ export async function up(opts: UpOptions): Promise<number> {
   const trimmed = await leaveOutMissing(plan);
   plan = trimmed.plan;
   for (const note of trimmed.notes) log.warn(note);
+  // Announcers this machine cannot run are left out, one line per reason; the rest still starts.
+  const anycast = await anycastPreflight(plan);
+  plan = anycast.plan;
+  for (const note of anycast.notes) log.warn(note);
   const other = await runningUp(opts.controlListen);
   if (other) {
     process.stderr.write(
@@ -98,8 +105,6 @@ export async function up(opts: UpOptions): Promise<number> {
     );
     return 1;
   }
-  if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
-
   let stopping = false;
   const recent = new Map(plan.processes.map((p) => [p.name, new Tail(LINES_KEPT)]));
   const supervisor = new Supervisor({
@@ -143,8 +148,9 @@ export async function up(opts: UpOptions): Promise<number> {
       log,
     });
     const deadline = performance.now() + (opts.startTimeoutMs ?? 60_000);
-    for (const stage of [1, 2] as const) {
+    for (const stage of [0, 1, 2] as const) {
       const batch = plan.processes.filter((p) => p.stage === stage);
+      if (batch.length === 0) continue;
       out([`${clock(Date.now())} [up] starting ${describe(batch)}…`]);
       for (const p of batch) supervisor.start(p.name);
       await allReady(supervisor, batch, deadline, stop.signal, recent);
@@ -158,6 +164,7 @@ export async function up(opts: UpOptions): Promise<number> {
         controlUrl: control.url,
         defaultControl: opts.defaultControl,
         example,
+        anycastNotes: anycast.notes,
         asset: assetPath('app.js'),
         verbose: opts.verbose,
         cwd: process.cwd(),
@@ -183,12 +190,17 @@ export async function up(opts: UpOptions): Promise<number> {
   return code;
 }
 
-/** 'origin, dns, 6 edges' */
+/** 'origin, dns, 6 edges', '3 probers, 1 anycast announcer' */
 function describe(batch: readonly ProcessPlan[]): string {
-  const count = (role: string): number => batch.filter((p) => p.role === role).length;
   const parts = batch.filter((p) => p.pop === null).map((p) => p.name);
-  if (count('edge')) parts.push(`${count('edge')} edge${count('edge') === 1 ? '' : 's'}`);
-  if (count('health')) parts.push(`${count('health')} prober${count('health') === 1 ? '' : 's'}`);
+  for (const [role, what] of [
+    ['edge', 'edge'],
+    ['health', 'prober'],
+    ['anycast', 'anycast announcer'],
+  ] as const) {
+    const n = batch.filter((p) => p.role === role).length;
+    if (n) parts.push(`${n} ${what}${n === 1 ? '' : 's'}`);
+  }
   return parts.join(', ');
 }
 

@@ -3,7 +3,8 @@
 // both use these, so timeouts, aborts and socket clean-up are handled in one place.
 import { createSocket } from 'node:dgram';
 import { connect, isIPv6 } from 'node:net';
-import { describeError, elapsedMs } from './checks/types.js';
+import { describeError } from '../common/describe-error.js';
+import { elapsedMs } from './checks/types.js';
 
 export interface Timed {
   readonly ok: boolean;

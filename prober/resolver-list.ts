@@ -7,8 +7,8 @@ import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import type { Logger } from '../common/log.js';
-import { describeError } from './checks/types.js';
-import { readHead } from './read-head.js';
+import { describeError } from '../common/describe-error.js';
+import { readHead } from '../common/read-head.js';
 
 export const RESOLVERS_PATH = '/v1/resolvers';
 

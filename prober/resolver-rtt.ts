@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import * as dnsPacket from 'dns-packet';
 import type { HealthReport, LatencySettings } from '../common/health-contract.js';
-import { describeError } from './checks/types.js';
+import { describeError } from '../common/describe-error.js';
 import { tcpConnect, udpExchange } from './net-probes.js';
 
 export const RTT_ALPHA = 0.3;

@@ -97,7 +97,7 @@ export class StaticAnswers {
 export function buildRouteIndex(zones: ReadonlyMap<string, Zone>): Map<string, Route> {
   const out = new Map<string, Route>();
   for (const zone of zones.values()) {
-    for (const node of zone.nodes.values()) {
+    for (const node of zone.nodes.routed()) {
       if (!node.route || node.name.key.startsWith('\x01*')) continue;
       // Only when the lookup really lands on this node (not below a delegation, say).
       const probe = resolve(zones, node.name.key, Type.A);

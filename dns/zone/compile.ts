@@ -3,6 +3,7 @@
 import { Type, typeName } from '../wire/constants.js';
 import { isAtOrBelow, keyToText, keyToWire, nameFromWire, parentKey, type Name } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rdata.js';
+import { PackedNodes } from './packed-nodes.js';
 import { RRsetsByType } from './rrsets.js';
 import type { Zone, ZoneNode } from './zone.js';
 
@@ -66,18 +67,30 @@ const GLUE_TYPES = new Set<number>([Type.A, Type.AAAA]);
 /** Types whose targets must not be aliases (RFC 2181 §10.3). */
 const TARGET_TYPES = [Type.NS, Type.MX, Type.SRV];
 
+/** A zone as compiled, before its nodes are packed: the checks across zones read these maps. */
+interface Compiled {
+  readonly zone: { -readonly [K in keyof Zone]: Zone[K] };
+  /** Parents before children. */
+  readonly nodes: Map<string, ZoneNode>;
+}
+
 export function compileZones(sources: readonly ZoneSource[]): Map<string, Zone> {
-  const zones = new Map<string, Zone>();
+  const compiled = new Map<string, Compiled>();
   for (const source of sources) {
-    if (zones.has(source.origin.key))
+    if (compiled.has(source.origin.key))
       throw new ZoneError(source.where, `zone ${keyToText(source.origin.key)} is defined twice`);
-    zones.set(source.origin.key, compileZone(source));
+    compiled.set(source.origin.key, compileZone(source));
   }
-  for (const zone of zones.values()) checkTargets(zone, zones, sources);
+  for (const { nodes } of compiled.values()) checkTargets(nodes, compiled, sources);
+  const zones = new Map<string, Zone>();
+  for (const [key, { zone, nodes }] of compiled) {
+    zone.nodes = PackedNodes.pack(zone, [...nodes.values()]);
+    zones.set(key, zone);
+  }
   return zones;
 }
 
-function compileZone(source: ZoneSource): Zone {
+function compileZone(source: ZoneSource): Compiled {
   const apexKey = source.origin.key;
   const nodes = new Map<string, MutableNode>();
   for (const rec of source.records) {
@@ -140,12 +153,14 @@ function compileZone(source: ZoneSource): Zone {
   addEmptyNonTerminals(nodes, apexKey);
 
   const minimum = soaMinimum(soa.rrset);
-  const zone: { apex: Name; soa: RRset; negativeTtl: number; nodes: Map<string, ZoneNode> } = {
+  const zone: Compiled['zone'] = {
     apex: apex.name,
     soa: soa.rrset,
     negativeTtl: Math.min(soa.rrset.ttl, minimum),
-    nodes: new Map(),
+    // Packed once every zone is compiled and checked (compileZones).
+    nodes: undefined as unknown as PackedNodes,
   };
+  const built = new Map<string, ZoneNode>();
   // Parents first, so each node can inherit the delegation above it: by key length, bucketed
   // (a key is at most 254 bytes), which for a million names is far cheaper than a sort.
   const byLength: MutableNode[][] = [];
@@ -156,26 +171,26 @@ function compileZone(source: ZoneSource): Zone {
     for (const [i, { rrset }] of node.rrsets.entries())
       list[i] = rrset.rdata.length === 1 ? rrset : { ...rrset, rdata: rrset.rdata.slice() };
     const rrsets = list.length === 0 ? RRsetsByType.EMPTY : new RRsetsByType(list);
-    const parent = node.name.key === apexKey ? undefined : zone.nodes.get(parentKey(node.name.key)!);
+    const parent = node.name.key === apexKey ? undefined : built.get(parentKey(node.name.key)!);
     const route = node.route ? { pool: node.route.pool, ttl: node.route.ttl, answers: node.route.answers } : null;
-    const built: { name: Name; zone: Zone; rrsets: RRsetsByType; delegation: ZoneNode | null; route: typeof route } = {
+    const one: { name: Name; zone: Zone; rrsets: RRsetsByType; delegation: ZoneNode | null; route: typeof route } = {
       name: node.name,
       zone,
       rrsets,
       delegation: parent?.delegation ?? null,
       route,
     };
-    if (built.delegation) {
-      checkOccluded(node, built.delegation);
+    if (one.delegation) {
+      checkOccluded(node, one.delegation);
       if (node.route)
         throw new ZoneError(
           node.route.where,
-          `routed name ${keyToText(node.name.key)} is below the delegation to ${keyToText(built.delegation.name.key)}`,
+          `routed name ${keyToText(node.name.key)} is below the delegation to ${keyToText(one.delegation.name.key)}`,
         );
-    } else if (node.name.key !== apexKey && rrsets.has(Type.NS)) built.delegation = built;
-    zone.nodes.set(node.name.key, built);
+    } else if (node.name.key !== apexKey && rrsets.has(Type.NS)) one.delegation = one;
+    built.set(node.name.key, one);
   }
-  return zone;
+  return { zone, nodes: built };
 }
 
 /** Below a zone cut only glue may exist: anything else would never be served (RFC 1034 §4.2.1). */
@@ -227,8 +242,12 @@ function addEmptyNonTerminals(nodes: Map<string, MutableNode>, apexKey: string):
 }
 
 /** NS, MX and SRV must not point at an alias (RFC 2181 §10.3). */
-function checkTargets(zone: Zone, zones: ReadonlyMap<string, Zone>, sources: readonly ZoneSource[]): void {
-  for (const node of zone.nodes.values()) {
+function checkTargets(
+  nodes: ReadonlyMap<string, ZoneNode>,
+  zones: ReadonlyMap<string, Compiled>,
+  sources: readonly ZoneSource[],
+): void {
+  for (const node of nodes.values()) {
     for (const type of TARGET_TYPES) {
       const rrset = node.rrsets.get(type);
       if (!rrset) continue;

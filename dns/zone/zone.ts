@@ -2,6 +2,7 @@
 // (compile.ts) and swapped in atomically; the query path only reads it.
 import type { Name } from '../wire/name.js';
 import type { RRset } from '../wire/rdata.js';
+import type { PackedNodes } from './packed-nodes.js';
 
 export interface ZoneNode {
   readonly name: Name;
@@ -25,7 +26,8 @@ export interface Zone {
   readonly soa: RRset;
   /** TTL of negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5). */
   readonly negativeTtl: number;
-  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  /** Every name with data, and the empty non-terminals above them (packed-nodes.ts). */
+  readonly nodes: PackedNodes;
 }
 
 /** The deepest zone whose apex is `key` or an ancestor of it. */

@@ -2,9 +2,10 @@
 // opens a fresh connection (keep-alive off): a pooled socket would hide a dead listener or a
 // full accept queue until the pool noticed, and the connect is part of what we measure.
 import { Agent, request } from 'undici';
-import { readHead } from '../read-head.js';
+import { describeError } from '../../common/describe-error.js';
+import { readHead } from '../../common/read-head.js';
 import type { ProbeResult, ProbeTarget, SettingsFor } from './types.js';
-import { describeError, elapsedMs, failed, passed, probeSignal } from './types.js';
+import { elapsedMs, failed, passed, probeSignal } from './types.js';
 
 /** Only the start of the body is matched: health pages are small and a huge one must not cost memory. */
 export const BODY_MATCH_LIMIT = 64 * 1024;

@@ -29,6 +29,7 @@ export const TOOL_PACKAGES = {
   bird: 'bird2',
   curl: 'curl',
   iptables: 'iptables',
+  ip6tables: 'iptables',
 } as const;
 export type Tool = keyof typeof TOOL_PACKAGES;
 

@@ -19,6 +19,7 @@ import { main } from '../../cli/main.js';
 import { parseHostPort, type HostPort } from '../../common/host-port.js';
 import { contains, parseCidr, parseIp } from '../../common/ip.js';
 import { workersSetting } from '../../common/workers.js';
+import { loadAnycastConfig } from '../../anycast/config.js';
 import { loadDnsConfig } from '../../dns/config.js';
 import { loadEdgeConfig } from '../../edge/config.js';
 import { loadProberConfig } from '../../prober/config.js';
@@ -1187,16 +1188,17 @@ describe.skipIf(
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const config = (vars: Record<string, string>, args: string[]) => {
+  const config = (vars: Record<string, string>, args: string[], overrides: string[] = []) => {
     const [cmd, ...pre] = composeCli as string[];
     const env: NodeJS.ProcessEnv = { ...process.env, ...vars };
     for (const k of [TOKEN_ENV, DNS_HOST_IP_ENV, 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME'])
       if (!(k in vars)) delete env[k];
-    return run(
-      cmd!,
-      [...pre, '--env-file', emptyEnvFile, '-f', join(REPO_ROOT, 'docker-compose.yml'), 'config', ...args],
-      { env, cwd: REPO_ROOT, timeoutMs: 30_000 },
-    );
+    const files = ['docker-compose.yml', ...overrides].flatMap((f) => ['-f', join(REPO_ROOT, f)]);
+    return run(cmd!, [...pre, '--env-file', emptyEnvFile, ...files, 'config', ...args], {
+      env,
+      cwd: REPO_ROOT,
+      timeoutMs: 30_000,
+    });
   };
   /** The dns service's published ports as the tool resolves them (v1 prints the short syntax, v2 the long one). */
   const dnsPorts = async (vars: Record<string, string>): Promise<string[]> => {
@@ -1219,6 +1221,31 @@ describe.skipIf(
     });
   });
 
+  it('accepts the anycast variant over it: privileges only for BIRD, the announcers and the router; the plain stack unchanged', async () => {
+    type Services = Record<string, { cap_add?: string[]; user?: string; network_mode?: string }>;
+    const both = await config({ [TOKEN_ENV]: 'x' }, [], ['docker-compose.anycast.yml']);
+    expect(both.code, both.stderr).toBe(0);
+    const services = (parseYaml(both.stdout) as { services: Services }).services;
+    const caps = Object.fromEntries(
+      Object.entries(services)
+        .filter(([, s]) => (s.cap_add ?? []).length > 0)
+        .map(([name, s]) => [name, [...s.cap_add!].sort()]),
+    );
+    const pops = ['fra', 'iad', 'sin'];
+    expect(caps).toEqual({
+      ...Object.fromEntries(pops.map((p) => [`bird-${p}`, ['NET_BIND_SERVICE']])),
+      ...Object.fromEntries(pops.map((p) => [`anycast-${p}`, ['NET_ADMIN', 'SYS_ADMIN']])),
+      router: ['NET_ADMIN', 'NET_BIND_SERVICE'],
+    });
+    // The DNS servers stay unprivileged, in their PoP's namespace.
+    for (const p of pops) {
+      expect(services[`dns-${p}`]!.user).toBeUndefined();
+      expect(services[`dns-${p}`]!.network_mode).toMatch(new RegExp(`^service:bird-${p}$|bird-${p}`));
+    }
+    const plain = (parseYaml((await config({ [TOKEN_ENV]: 'x' }, [])).stdout) as { services: Services }).services;
+    for (const name of Object.keys(plain)) expect(services[name], name).toEqual(plain[name]);
+  });
+
   it('refuses every command without the control token, and says where it goes', async () => {
     const r = await config({}, ['-q']);
     expect(r.code).not.toBe(0);
@@ -1236,5 +1263,21 @@ describe.skipIf(
       '0.0.0.0:53:53/tcp',
       '127.0.0.1:8053:8053/tcp',
     ]);
+  });
+});
+
+// Read by the services' own loaders, as every PoP's containers of the anycast variant read it.
+describe('config/compose-anycast.yaml', () => {
+  it("the anycast variant's topology file: each PoP's DNS server on the anycast address, each announcer's BIRD socket in the shared volume", async () => {
+    const file = join(REPO_ROOT, 'config', 'compose-anycast.yaml');
+    const dns = await loadDnsConfig(file);
+    expect(dns.settings.listen).toEqual([{ host: '198.51.100.53', port: 53 }]);
+    for (const pop of ['fra', 'iad', 'sin']) {
+      const a = await loadAnycastConfig(file, pop);
+      expect(a.bgp.socket).toBe('/run/bird/bird.ctl');
+      expect(a.prefixes.flatMap((p) => p.addresses.map((x) => `${x.address}:${x.port}`))).toEqual(['198.51.100.53:53']);
+      expect(a.reportTo).toEqual(['http://127.0.0.1:8053']);
+      expect(a.warnings).toEqual([]);
+    }
   });
 });

@@ -12,8 +12,20 @@ export const CLIENTS: readonly Client[];
 export const ROUTER_OF: Readonly<Record<Pop | Client, Router>>;
 export const NEAREST: Readonly<Record<Client, Pop>>;
 export const ASN: Readonly<Record<Pop | Router, number>>;
+export type Family = 4 | 6;
+/** IPv4 anycast addresses and their prefixes; ANYCAST6 and PREFIX6 the IPv6 ones. */
 export const ANYCAST: { readonly dns: string; readonly edge: string };
 export const PREFIX: { readonly dns: string; readonly edge: string };
+export const ANYCAST6: { readonly dns: string; readonly edge: string };
+export const PREFIX6: { readonly dns: string; readonly edge: string };
+interface LinkAddresses {
+  popLink(pop: Pop): { readonly router: string; readonly pop: string };
+  clientLink(client: Client): { readonly router: string; readonly client: string };
+  routerLink(from: Router, to: Router): Readonly<Record<string, string>>;
+}
+/** The links' addresses: IPv4 (ADDR, with routerId) and IPv6 (ADDR6). */
+export const ADDR: LinkAddresses & { routerId(router: Router): string };
+export const ADDR6: LinkAddresses;
 export const ZONE: string;
 export const HOLD_DOWN_MS: number;
 export const DAMPING: { readonly penalty: number; readonly suppress: number; readonly reuse: number; readonly halfLifeMs: number; readonly maxHoldDownMs: number };
@@ -57,11 +69,17 @@ export class Lab {
   stop(name: ProcessName, signal?: NodeJS.Signals): Promise<void>;
   pause(name: ProcessName, paused: boolean): void;
   askDns(key: Pop | Router | Client, server?: string): Promise<string | null>;
-  servedBy(client: Client): Promise<string | null>;
+  servedBy(client: Client, family?: Family): Promise<string | null>;
+  edgeServedBy(client: Client, family?: Family): Promise<string | null>;
+  popCommand(action: 'drain' | 'undrain' | 'down' | 'auto', pop: Pop): Promise<string>;
   routes(router: Router, prefix?: string): Promise<{ pop: Pop | null; path: number[] }[]>;
   nextHop(router: Router, prefix?: string): Promise<string | null>;
   popSessionStats(router: Router): Promise<{ updates: number; withdraws: number; state: string }>;
   announcerMetrics(pop: Pop): Promise<string>;
+  announcerStatus(pop: Pop): Promise<{
+    override: 'drain' | 'down' | null;
+    prefixes: { prefix: string; announced: boolean; reason: string }[];
+  }>;
   waitUntil<T>(what: string, boundMs: number, get: () => Promise<T>, proc?: LabProcess): Promise<{ value: T; ms: number }>;
   cutLink(pop: Pop): Promise<void>;
   restoreLink(pop: Pop): Promise<void>;

@@ -3,15 +3,27 @@
 // `meridian dns` and a small edge), then hands back a Lab to look through (which PoP answers a
 // client, what a router has) and to break things with (kill, revive, cut a link). The user's
 // command (anycast.mjs), the system test (test/system/anycast-lab.test.ts) and the bench
-// (bench/anycast.mjs) all run this one lab. Needs root, iproute2, bird2, dig, iptables and a built
-// dist/ (`npm run build`).
+// (bench/anycast.mjs) all run this one lab. Needs root, iproute2, bird2, dig, iptables and
+// ip6tables (the lab is dual-stack) and a built dist/ (`npm run build`).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ANNOUNCER_CONTROL, ANYCAST, PREFIX, ZONE, dnsControlUrl, popConfigYaml, routerBirdConf } from './configs.mjs';
+import {
+  ANNOUNCER_CONTROL,
+  ANYCAST,
+  ANYCAST6,
+  DNS_CONTROL,
+  PREFIX,
+  PREFIX6,
+  ZONE,
+  dnsControlUrl,
+  popConfigYaml,
+  routerBirdConf,
+} from './configs.mjs';
 import { execIn, logLines, mustExecIn, spawnIn, stopProcess, waitForLog } from './processes.mjs';
 import {
   ADDR,
+  ADDR6,
   ASN,
   CLIENTS,
   IFACE,
@@ -25,7 +37,9 @@ import {
 
 export {
   ANYCAST,
+  ANYCAST6,
   PREFIX,
+  PREFIX6,
   ZONE,
   HOLD_DOWN_MS,
   DAMPING,
@@ -34,7 +48,7 @@ export {
   CATCHMENT_INTERVAL_MS,
   serverId,
 } from './configs.mjs';
-export { ASN, CLIENTS, NEAREST, POPS, ROUTERS, ROUTER_OF } from './topology.mjs';
+export { ADDR, ADDR6, ASN, CLIENTS, NEAREST, POPS, ROUTERS, ROUTER_OF } from './topology.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MERIDIAN_BIN = join(ROOT, 'bin', 'meridian.js');
@@ -135,7 +149,17 @@ export class Lab {
     const p = spawnIn(
       this.ns(pop),
       process.execPath,
-      [EDGE_SCRIPT, '--listen', `${ANYCAST.edge}:80`, '--name', `pop-${pop}`, '--pop', pop],
+      [
+        EDGE_SCRIPT,
+        '--listen',
+        `${ANYCAST.edge}:80`,
+        '--listen',
+        `[${ANYCAST6.edge}]:80`,
+        '--name',
+        `pop-${pop}`,
+        '--pop',
+        pop,
+      ],
       file,
     );
     this.procs[`edge-${pop}`] = p;
@@ -145,7 +169,8 @@ export class Lab {
 
   /**
    * A prober outside the PoPs, in client namespace `client` (`meridian health --vantage cN`): it
-   * asks both anycast addresses who answers from there and reports to every PoP's DNS server.
+   * asks every anycast address (DNS and edge, IPv4 and IPv6) who answers from there and reports
+   * to every PoP's DNS server.
    */
   async startProber(client) {
     const file = this.log(`health-${client}`);
@@ -192,10 +217,17 @@ export class Lab {
     return /; NSID: [^(]*\("([^"]*)"\)/.exec(r.stdout)?.[1] ?? null;
   }
 
-  /** Which PoP answers this client's DNS query now ('a', 'b', 'c'), or null. */
-  async servedBy(client) {
-    const id = await this.askDns(client);
+  /** Which PoP answers this client's DNS query to the anycast address of `family` (4, 6) now ('a', 'b', 'c'), or null. */
+  async servedBy(client, family = 4) {
+    const id = await this.askDns(client, family === 6 ? ANYCAST6.dns : ANYCAST.dns);
     return id?.startsWith('pop-') ? id.slice(4) : id;
+  }
+
+  /** Which PoP's edge answers this client on the anycast edge address of `family` now ('a', …), or null. */
+  async edgeServedBy(client, family = 4) {
+    const host = family === 6 ? `[${ANYCAST6.edge}]` : ANYCAST.edge;
+    const r = await this.exec(client, ['curl', '-g', '-s', '-m', '1', `http://${host}/`], 5000);
+    return /^served by pop-(\S+)/.exec(r.stdout)?.[1] ?? null;
   }
 
   /** The PoPs (by AS path's origin) a router has a route to `prefix` from, best first, and its best path. */
@@ -208,9 +240,9 @@ export class Lab {
     return origins.map((path) => ({ pop: pop(path), path: path.map(Number) }));
   }
 
-  /** The kernel's next hop on a router for `prefix`, or null without a route. */
+  /** The kernel's next hop on a router for `prefix` (IPv4 or IPv6), or null without a route. */
   async nextHop(router, prefix = PREFIX.dns) {
-    const r = await this.exec(router, ['ip', 'route', 'show', prefix]);
+    const r = await this.exec(router, ['ip', prefix.includes(':') ? '-6' : '-4', 'route', 'show', prefix]);
     return /via (\S+)/.exec(r.stdout)?.[1] ?? null;
   }
 
@@ -228,8 +260,29 @@ export class Lab {
 
   /** The announcer's /metrics (fetched inside the PoP: its control port is on the PoP's loopback). */
   async announcerMetrics(pop) {
-    const js = `fetch('http://${ANNOUNCER_CONTROL}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+    return this.fetchInPop(pop, `http://${ANNOUNCER_CONTROL}/metrics`);
+  }
+
+  /** The announcer's GET /v1/status (override, and per prefix announced and why), parsed. */
+  async announcerStatus(pop) {
+    return JSON.parse(await this.fetchInPop(pop, `http://${ANNOUNCER_CONTROL}/v1/status`));
+  }
+
+  async fetchInPop(pop, url) {
+    const js = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t))`;
     return (await this.exec(pop, [process.execPath, '-e', js], 10_000)).stdout;
+  }
+
+  /**
+   * `meridian pop ACTION POP` (drain, undrain, down, auto) as a user runs it, against the PoP's
+   * own DNS server's control port (its announcer reports there and hears the override in the
+   * reply). Resolves with the command's output; rejects when it fails.
+   */
+  async popCommand(action, pop) {
+    const cmd = [process.execPath, MERIDIAN_BIN, 'pop', action, pop, '--control', `http://${DNS_CONTROL}`];
+    const r = await this.exec(pop, cmd, 30_000);
+    if (r.code !== 0) throw new Error(`meridian pop ${action} ${pop} failed (${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
   }
 
   /** Polls `get` every 50 ms until it resolves truthy; throws after `boundMs` (or when `proc` exits) with the last value. */
@@ -254,11 +307,13 @@ export class Lab {
    * stuck switch between them would look. Only BFD or the BGP hold timer can notice.
    */
   async cutLink(pop) {
-    for (const rule of linkRules()) await mustExecIn(this.ns(ROUTER_OF[pop]), ['iptables', '-w', '-I', ...rule]);
+    for (const tables of ['iptables', 'ip6tables'])
+      for (const rule of linkRules()) await mustExecIn(this.ns(ROUTER_OF[pop]), [tables, '-w', '-I', ...rule]);
   }
 
   async restoreLink(pop) {
-    for (const rule of linkRules()) await execIn(this.ns(ROUTER_OF[pop]), ['iptables', '-w', '-D', ...rule]);
+    for (const tables of ['iptables', 'ip6tables'])
+      for (const rule of linkRules()) await execIn(this.ns(ROUTER_OF[pop]), [tables, '-w', '-D', ...rule]);
   }
 
   /** Stops everything and removes the namespaces (and the lab's files, unless `keepFiles`). */
@@ -317,13 +372,18 @@ export async function startLab({ prefix = 'mrd-lab-', dir, log = () => undefined
     await Promise.all(POPS.map((pop) => Promise.all([lab.startDns(pop), lab.startEdge(pop)])));
     log('waiting for every PoP to be announced (rise) and BGP to spread it');
     for (const r of ROUTERS) {
-      for (const prefixText of Object.values(PREFIX)) {
-        const own = POPS.find((p) => ROUTER_OF[p] === r);
-        await lab.waitUntil(
-          `${r} routes ${prefixText} to its own PoP`,
-          START_MS,
-          async () => (await lab.nextHop(r, prefixText)) === ADDR.popLink(own).pop,
-        );
+      const own = POPS.find((p) => ROUTER_OF[p] === r);
+      for (const [prefixes, via] of [
+        [PREFIX, ADDR.popLink(own).pop],
+        [PREFIX6, ADDR6.popLink(own).pop],
+      ]) {
+        for (const prefixText of Object.values(prefixes)) {
+          await lab.waitUntil(
+            `${r} routes ${prefixText} to its own PoP`,
+            START_MS,
+            async () => (await lab.nextHop(r, prefixText)) === via,
+          );
+        }
       }
     }
     if (probers) {

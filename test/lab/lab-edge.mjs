@@ -1,25 +1,31 @@
 #!/usr/bin/env node
-// The lab's small edge, one per PoP on the anycast edge address: enough to be checked by the
+// The lab's small edge, one per PoP on the anycast edge addresses: enough to be checked by the
 // announcer (GET /healthz), to say which PoP served a request (`x-served-by` and the body, and
-// Cache-Status `meridian-<pop>` as a real edge names it: what the probers' catchment reads), and to serve a long download (GET /stream?seconds=N: 64 KiB
-// every 100 ms for N seconds, then `x-bytes`-many bytes in all, so a client can tell a cut one).
+// with --pop Cache-Status `meridian-<pop>` as a real edge names it: what the probers' catchment
+// reads), and to serve a long download (GET /stream?seconds=N: 64 KiB every 100 ms for N
+// seconds, then `x-bytes`-many bytes in all, so a client can tell a cut one).
+// One process serves every --listen (the IPv4 and the IPv6 anycast address), so killing it
+// takes both down together, as with a real edge.
 //
-//   node test/lab/lab-edge.mjs --listen 198.51.100.180:80 --name pop-a [--pop a]
+//   node test/lab/lab-edge.mjs --listen 198.51.100.180:80 --listen [2001:db8:180::180]:80 --name pop-a [--pop a]
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { listen: { type: 'string' }, name: { type: 'string' }, pop: { type: 'string' } },
+  options: { listen: { type: 'string', multiple: true }, name: { type: 'string' }, pop: { type: 'string' } },
 });
-const m = /^(.+):(\d+)$/.exec(values.listen ?? '');
-if (!m || !values.name) {
-  process.stderr.write('usage: node test/lab/lab-edge.mjs --listen HOST:PORT --name NAME\n');
+/** HOST:PORT or [IPv6]:PORT. */
+const listens = (values.listen ?? []).map((l) => /^\[?([^\]]+?)\]?:(\d+)$/.exec(l));
+if (listens.length === 0 || listens.some((m) => !m) || !values.name) {
+  process.stderr.write(
+    'usage: node test/lab/lab-edge.mjs --listen HOST:PORT [--listen [IPv6]:PORT] --name NAME [--pop POP]\n',
+  );
   process.exit(2);
 }
 const CHUNK = Buffer.alloc(64 * 1024, 'x');
 const MAX_SECONDS = 120;
 
-const server = createServer((req, res) => {
+function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://edge');
   res.setHeader('x-served-by', values.name);
   if (values.pop) res.setHeader('cache-status', `meridian-${values.pop}; detail=lab`);
@@ -41,9 +47,16 @@ const server = createServer((req, res) => {
     return;
   }
   res.end(`served by ${values.name}\n`);
-});
-server.on('clientError', (_err, socket) => socket.destroy());
-server.listen(Number(m[2]), m[1], () =>
-  process.stdout.write(`lab edge ${values.name} listening on ${values.listen}\n`),
+}
+
+// A server per address (one server listens once).
+const servers = await Promise.all(
+  listens.map(([, host, port]) => {
+    const server = createServer(handle);
+    server.on('clientError', (_err, socket) => socket.destroy());
+    return new Promise((resolve) => server.listen(Number(port), host, () => resolve(server)));
+  }),
 );
-for (const sig of ['SIGTERM', 'SIGINT']) process.once(sig, () => server.close(() => process.exit(0)));
+process.stdout.write(`lab edge ${values.name} listening on ${values.listen.join(', ')}\n`);
+const closeAll = () => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+for (const sig of ['SIGTERM', 'SIGINT']) process.once(sig, () => void closeAll().then(() => process.exit(0)));

@@ -10,6 +10,8 @@
 //   |         |         |
 //   pa        pb        pc         PoPs      AS 6500N, BIRD + meridian dns/anycast + an edge; 10.211.N.2
 //
+// Every link is dual-stack: beside its 10.x /24 it has a /64 in IPv6 documentation space
+// (2001:db8:21X:...), the same numbering with `::` (ADDR6), and a default route per family.
 // A line makes AS-path length decide: from c1, pa is 1 AS away behind r1, pb 2, pc 3.
 import { spawnSync } from 'node:child_process';
 
@@ -34,6 +36,22 @@ export const ADDR = {
     return { [from]: `10.210.${lo}${hi}.${n(from)}`, [to]: `10.210.${lo}${hi}.${n(to)}` };
   },
   routerId: (router) => `10.255.0.${n(router)}`,
+};
+/**
+ * The same links' IPv6 addresses (documentation space, RFC 3849; /64 each): 2001:db8:211:N::1/::2
+ * on a PoP's link, 2001:db8:212:N::1/::2 on a client's, 2001:db8:210:<lower><higher>::<router
+ * number> between routers.
+ */
+export const ADDR6 = {
+  popLink: (pop) => ({ router: `2001:db8:211:${n(ROUTER_OF[pop])}::1`, pop: `2001:db8:211:${n(ROUTER_OF[pop])}::2` }),
+  clientLink: (client) => ({
+    router: `2001:db8:212:${n(ROUTER_OF[client])}::1`,
+    client: `2001:db8:212:${n(ROUTER_OF[client])}::2`,
+  }),
+  routerLink: (from, to) => {
+    const [lo, hi] = [n(from), n(to)].sort();
+    return { [from]: `2001:db8:210:${lo}${hi}::${n(from)}`, [to]: `2001:db8:210:${lo}${hi}::${n(to)}` };
+  },
 };
 /** Each router's neighbours on the line. */
 export const NEIGHBOURS = { r1: ['r2'], r2: ['r1', 'r3'], r3: ['r2'] };
@@ -81,11 +99,14 @@ export function removeTopology(prefix) {
   for (const ns of namespaces) quiet('ip', ['netns', 'del', ns]);
 }
 
-/** A veth pair between two namespaces, addressed (/24) and up on both ends. */
-function link(nsA, ifA, addrA, nsB, ifB, addrB) {
+/** A veth pair between two namespaces, addressed (/24 and /64) and up on both ends. */
+function link(nsA, ifA, [addrA, addr6A], nsB, ifB, [addrB, addr6B]) {
   ip('-n', nsA, 'link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB);
   ip('-n', nsA, 'addr', 'add', `${addrA}/24`, 'dev', ifA);
   ip('-n', nsB, 'addr', 'add', `${addrB}/24`, 'dev', ifB);
+  // nodad: usable at once (BIRD binds them), rather than after a second of duplicate detection.
+  ip('-n', nsA, 'addr', 'add', `${addr6A}/64`, 'dev', ifA, 'nodad');
+  ip('-n', nsB, 'addr', 'add', `${addr6B}/64`, 'dev', ifB, 'nodad');
   ip('-n', nsA, 'link', 'set', ifA, 'up');
   ip('-n', nsB, 'link', 'set', ifB, 'up');
 }
@@ -108,24 +129,28 @@ export function createTopology(prefix) {
     ip('-n', name, 'link', 'set', 'lo', 'up');
     // Replies may come back another way than the query went (anycast is often asymmetric).
     sysctl(name, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0');
+    // IPv6 on, whatever a new namespace inherits on this host (the veths take `default`).
+    sysctl(name, 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0');
   }
-  for (const r of ROUTERS) sysctl(ns[r], 'net.ipv4.ip_forward=1');
+  for (const r of ROUTERS) sysctl(ns[r], 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1');
   for (const [a, b] of [
     ['r1', 'r2'],
     ['r2', 'r3'],
   ]) {
-    const addr = ADDR.routerLink(a, b);
-    link(ns[a], IFACE.toRouter(b), addr[a], ns[b], IFACE.toRouter(a), addr[b]);
+    const [v4, v6] = [ADDR.routerLink(a, b), ADDR6.routerLink(a, b)];
+    link(ns[a], IFACE.toRouter(b), [v4[a], v6[a]], ns[b], IFACE.toRouter(a), [v4[b], v6[b]]);
   }
   for (const pop of POPS) {
-    const { router, pop: popAddr } = ADDR.popLink(pop);
-    link(ns[ROUTER_OF[pop]], IFACE.toPop, router, popNs(pop), IFACE.uplink, popAddr);
-    ip('-n', popNs(pop), 'route', 'add', 'default', 'via', router);
+    const [v4, v6] = [ADDR.popLink(pop), ADDR6.popLink(pop)];
+    link(ns[ROUTER_OF[pop]], IFACE.toPop, [v4.router, v6.router], popNs(pop), IFACE.uplink, [v4.pop, v6.pop]);
+    ip('-n', popNs(pop), 'route', 'add', 'default', 'via', v4.router);
+    ip('-n', popNs(pop), '-6', 'route', 'add', 'default', 'via', v6.router);
   }
   for (const c of CLIENTS) {
-    const { router, client } = ADDR.clientLink(c);
-    link(ns[ROUTER_OF[c]], IFACE.toClient, router, ns[c], IFACE.uplink, client);
-    ip('-n', ns[c], 'route', 'add', 'default', 'via', router);
+    const [v4, v6] = [ADDR.clientLink(c), ADDR6.clientLink(c)];
+    link(ns[ROUTER_OF[c]], IFACE.toClient, [v4.router, v6.router], ns[c], IFACE.uplink, [v4.client, v6.client]);
+    ip('-n', ns[c], 'route', 'add', 'default', 'via', v4.router);
+    ip('-n', ns[c], '-6', 'route', 'add', 'default', 'via', v6.router);
   }
   return ns;
 }

@@ -1,11 +1,12 @@
 // System test of anycast on the lab (test/lab/, issue 16): three PoPs (BIRD + announcer + `meridian
 // dns` + an edge), three transit routers in separate ASes in a line, a client on each router.
-// Real BGP, real BFD, real damping. Needs root, iproute2, dig, curl, iptables and bird2: CI runs
-// it, elsewhere it skips with the reason.
+// Real BGP, real BFD, real damping, dual-stack. Needs root, iproute2, dig, curl, iptables,
+// ip6tables and bird2: CI runs it, elsewhere it skips with the reason.
 //
 //   c1        c2        c3
 //   r1 ────── r2 ────── r3      AS 65101 — 65102 — 65103
-//   pa        pb        pc      AS 65001, 65002, 65003: DNS 198.51.100.53 (/25), edge 198.51.100.180 (/25)
+//   pa        pb        pc      AS 65001, 65002, 65003: DNS 198.51.100.53 (/25) and 2001:db8:53::53 (/48),
+//                               edge 198.51.100.180 (/25) and 2001:db8:180::180 (/48)
 //
 // Each case leaves the lab as it found it (every PoP announced, each client on its own PoP), so
 // they can run in any order; each waits for that state first.
@@ -17,7 +18,10 @@ import { needsNetns } from '../helpers/netns.js';
 import { all, needs } from '../helpers/system-tools.js';
 import { sleep } from '../helpers/wait-for.js';
 import {
+  ADDR,
+  ADDR6,
   ANYCAST,
+  ANYCAST6,
   ASN,
   CATCHMENT_INTERVAL_MS,
   CLIENTS,
@@ -25,42 +29,67 @@ import {
   HOLD_DOWN_MS,
   NEAREST,
   PREFIX,
+  PREFIX6,
   ROUTER_OF,
   ZONE,
   startLab,
+  type Client,
+  type Family,
   type Lab,
   type Pop,
 } from '../lab/anycast-lab.mjs';
 
 /** Its own namespace names: the user's lab (mrd-lab-) and the bench (mrd-alb-) can run beside it. */
 const LAB_PREFIX = 'mrd-alt-';
-const popAddress = (pop: Pop): string => `10.211.${ROUTER_OF[pop].slice(1)}.2`;
+/** A PoP's end of its link: the next hop its router has for the PoP's routes, per family. */
+const popAddress = (pop: Pop): string => ADDR.popLink(pop).pop;
+const popAddress6 = (pop: Pop): string => ADDR6.popLink(pop).pop;
+const FAMILIES: readonly Family[] = [4, 6];
 /** The most a healthy-again prefix is held down (DAMPING.maxHoldDownMs), plus rise and BGP. */
 const BACK_BOUND_MS = DAMPING.maxHoldDownMs + 8000;
 
 describe(
   'anycast lab: 3 PoPs, 3 transit ASes, 3 clients (system)',
-  all(needs('dig', 'ip', 'bird', 'curl', 'iptables'), needsNetns()),
+  all(needs('dig', 'ip', 'bird', 'curl', 'iptables', 'ip6tables'), needsNetns()),
   () => {
     let lab: Lab;
 
-    /** Every client on its nearest PoP (DNS), every router's edge route to its own PoP: where each case starts and ends. */
+    /**
+     * Every client on its nearest PoP (DNS, over IPv4 and IPv6), every router's edge routes to its
+     * own PoP: where each case starts and ends.
+     */
     async function settled(boundMs = BACK_BOUND_MS): Promise<void> {
-      for (const c of CLIENTS)
-        await lab.waitUntil(
-          `${c} answered by its nearest PoP ${NEAREST[c]}`,
-          boundMs,
-          async () => (await lab.servedBy(c)) === NEAREST[c],
-        );
+      for (const family of FAMILIES)
+        for (const c of CLIENTS)
+          await lab.waitUntil(
+            `${c} answered by its nearest PoP ${NEAREST[c]} over IPv${family}`,
+            boundMs,
+            async () => (await lab.servedBy(c, family)) === NEAREST[c],
+          );
       for (const c of CLIENTS) {
         const pop = NEAREST[c];
-        await lab.waitUntil(
-          `${ROUTER_OF[pop]} routes the edge prefix to ${pop}`,
-          boundMs,
-          async () => (await lab.nextHop(ROUTER_OF[pop], PREFIX.edge)) === popAddress(pop),
-        );
+        for (const [prefix, via] of [
+          [PREFIX.edge, popAddress(pop)],
+          [PREFIX6.edge, popAddress6(pop)],
+        ] as const)
+          await lab.waitUntil(
+            `${ROUTER_OF[pop]} routes the edge prefix ${prefix} to ${pop}`,
+            boundMs,
+            async () => (await lab.nextHop(ROUTER_OF[pop], prefix)) === via,
+          );
       }
     }
+
+    /** Which PoP answers `client` on each anycast service and family now: { dns4, dns6, edge4, edge6 }. */
+    async function catchment(client: Client): Promise<Record<string, string | null>> {
+      return {
+        dns4: await lab.servedBy(client, 4),
+        dns6: await lab.servedBy(client, 6),
+        edge4: await lab.edgeServedBy(client, 4),
+        edge6: await lab.edgeServedBy(client, 6),
+      };
+    }
+    const everywhere = (pop: Pop) => ({ dns4: pop, dns6: pop, edge4: pop, edge6: pop });
 
     beforeAll(async () => {
       lab = await startLab({
@@ -88,53 +117,94 @@ describe(
       }
     }, 60_000);
 
-    it('the probers in the clients report catchment: status and explain show c1 → a, c2 → b, c3 → c', async () => {
+    it('the probers in the clients report catchment over IPv4 and IPv6: status and explain show c1 → a, c2 → b, c3 → c', async () => {
       await settled(20_000);
       type Landing = { vantage: string; address: string; pop: string | null; stale: boolean };
       const where = (rows: Landing[], c: string, address: string) =>
         rows.find((r) => r.vantage === c && r.address === address && !r.stale)?.pop;
-      // Each client's prober asks both addresses every CATCHMENT_INTERVAL_MS and reports to every
-      // PoP's DNS server; PoP a's is asked here, from inside its namespace.
+      // Each client's prober asks every anycast address (DNS and edge, each family) every
+      // CATCHMENT_INTERVAL_MS and reports to every PoP's DNS server; PoP a's is asked here, from
+      // inside its namespace.
+      const addresses = [ANYCAST.dns, ANYCAST.edge, ANYCAST6.dns, ANYCAST6.edge];
       await lab.waitUntil(
-        'every client on its nearest PoP in the DNS server catchment view',
+        'every client on its nearest PoP on every anycast address in the DNS server catchment view',
         10 * CATCHMENT_INTERVAL_MS + 10_000,
         async () => {
           const rows = (await lab.dnsStatus('a')).catchment as Landing[];
-          return CLIENTS.every((c) => [ANYCAST.dns, ANYCAST.edge].every((a) => where(rows, c, a) === NEAREST[c]));
+          return CLIENTS.every((c) => addresses.every((a) => where(rows, c, a) === NEAREST[c]));
         },
       );
       const control = ['--control', 'http://127.0.0.1:8053'];
       const status = await lab.meridian('a', ['status', ...control]);
       expect(status.stdout).toMatch(/catchment \(which PoP answers each anycast address/);
+      const header = status.stdout.split('\n').find((l) => l.startsWith('VANTAGE'));
+      for (const a of addresses) expect(header).toContain(a);
       for (const c of CLIENTS) {
         const p = NEAREST[c];
-        expect(status.stdout).toMatch(new RegExp(`\\n${c} +${p} \\([^)]*\\) +${p} \\(`));
+        // One cell per address, each naming the client's nearest PoP.
+        expect(status.stdout).toMatch(new RegExp(`^${c}(?: +${p} \\([^)]*\\)){${addresses.length}}$`, 'm'));
       }
-      const explain = await lab.meridian('a', ['explain', `cdn.${ZONE}`, '10.212.1.2', ...control]);
-      expect(explain.stdout).toMatch(
-        /anycast 198\.51\.100\.180: from c1 → pop a \([^)]* ago\), from c2 → pop b \([^)]* ago\), from c3 → pop c \([^)]* ago\)/,
-      );
+      // explain for the anycast pool on www: where each client lands on its edge address, per family.
+      const landings = (address: string) =>
+        new RegExp(
+          `anycast ${address.replaceAll('.', '\\.')}: ` +
+            CLIENTS.map((c) => `from ${c} → pop ${NEAREST[c]} \\([^)]* ago\\)`).join(', '),
+        );
+      const explain = async (type: string) =>
+        (await lab.meridian('a', ['explain', `www.${ZONE}`, '10.212.1.2', '--type', type, ...control])).stdout;
+      expect(await explain('A')).toMatch(landings(ANYCAST.edge));
+      expect(await explain('AAAA')).toMatch(landings(ANYCAST6.edge));
     }, 60_000);
 
-    it("killing the DNS server in c1's PoP moves c1 to the next nearest PoP; the others stay; revive brings it back after rise + hold-down", async () => {
+    it('over IPv6 too: each client reaches its nearest PoP on the IPv6 DNS and edge addresses, and www answers AAAA with the anycast edge', async () => {
+      await settled(20_000);
+      // The IPv6 prefixes take the same paths, over the IPv6 sessions.
+      expect((await lab.routes('r1', PREFIX6.dns))[0]).toEqual({ pop: 'a', path: [ASN.a] });
+      expect((await lab.routes('r1', PREFIX6.dns)).slice(1).map((r) => r.path)).toEqual([[ASN.r2, ASN.b]]);
+      for (const c of CLIENTS) expect(await catchment(c)).toEqual(everywhere(NEAREST[c]));
+      // A user's view: dig -6 with NSID, curl to the IPv6 edge literal.
+      const dig = await lab.exec('c3', ['dig', '-6', `@${ANYCAST6.dns}`, '+nsid', '+norec', ZONE, 'SOA']);
+      expect(dig.stdout).toMatch(/; NSID: .*\("pop-c"\)/);
+      const curl = await lab.exec('c2', ['curl', '-g', '-s', '-m', '2', `http://[${ANYCAST6.edge}]/`]);
+      expect(curl.stdout.trim()).toBe('served by pop-b');
+      // The policy: anycast pool answers each family with its anycast edge address (asked over IPv6).
+      const ask = async (type: string) =>
+        (await lab.exec('c1', ['dig', `@${ANYCAST6.dns}`, '+short', '+norec', `www.${ZONE}`, type])).stdout.trim();
+      expect(await ask('AAAA')).toBe(ANYCAST6.edge);
+      expect(await ask('A')).toBe(ANYCAST.edge);
+    }, 60_000);
+
+    it("killing the DNS server in c1's PoP moves c1 to the next nearest PoP over IPv4 and IPv6 together; the others stay; revive brings it back after rise + hold-down", async () => {
       await settled();
       const killedAt = performance.now();
       await lab.stop('dns-a', 'SIGKILL');
-      const moved = await lab.waitUntil('c1 answered by PoP b', 5000, async () => (await lab.servedBy('c1')) === 'b');
-      console.log(`anycast lab: c1 answered by PoP b ${moved.ms} ms after the DNS server in a was killed`);
+      // One process serves both addresses: both prefixes go, and c1 moves on both families.
+      const moved = await lab.waitUntil(
+        'c1 answered by PoP b over IPv4 and IPv6',
+        5000,
+        async () => (await lab.servedBy('c1', 4)) === 'b' && (await lab.servedBy('c1', 6)) === 'b',
+      );
+      console.log(
+        `anycast lab: c1 answered by PoP b (IPv4 and IPv6) ${moved.ms} ms after the DNS server in a was killed`,
+      );
       expect(moved.ms).toBeLessThan(2000);
-      expect(await lab.servedBy('c2')).toBe('b');
-      expect(await lab.servedBy('c3')).toBe('c');
-      // Only the DNS prefix went: a's edge still serves c1.
+      for (const family of FAMILIES) {
+        expect(await lab.servedBy('c2', family)).toBe('b');
+        expect(await lab.servedBy('c3', family)).toBe('c');
+      }
+      expect(await lab.nextHop('r1', PREFIX6.dns)).not.toBe(popAddress6('a'));
+      // Only the DNS prefixes went: a's edge still serves c1, on both families.
       expect(await lab.nextHop('r1', PREFIX.edge)).toBe(popAddress('a'));
+      expect(await lab.nextHop('r1', PREFIX6.edge)).toBe(popAddress6('a'));
+      expect(await lab.edgeServedBy('c1', 6)).toBe('a');
 
       await lab.startDns('a');
       // Healthy again after rise, held down by damping (one flap suppresses in the lab) until the
       // hold-down since the kill is over: not back before it.
       const back = await lab.waitUntil(
-        'c1 answered by PoP a again',
+        'c1 answered by PoP a again, over IPv4 and IPv6',
         BACK_BOUND_MS,
-        async () => (await lab.servedBy('c1')) === 'a',
+        async () => (await lab.servedBy('c1', 4)) === 'a' && (await lab.servedBy('c1', 6)) === 'a',
       );
       const sinceKill = performance.now() - killedAt;
       console.log(
@@ -185,9 +255,10 @@ describe(
         console.log(
           `anycast lab: link cut: c1 answered by PoP b ${moved.ms} ms after the cut (BFD ${3 * 100} ms, hold ${3} s)`,
         );
-        // BFD (300 ms) caught it, not the 3 s hold timer.
+        // BFD (300 ms) caught it, not the 3 s hold timer; on the IPv6 session as well.
         expect(performance.now() - t0).toBeLessThan(2500);
         expect((await lab.popSessionStats('r1')).state).not.toBe('up');
+        await lab.waitUntil('c1 answered by PoP b over IPv6', 1000, async () => (await lab.servedBy('c1', 6)) === 'b');
       } finally {
         await lab.restoreLink('a');
       }
@@ -211,6 +282,8 @@ describe(
       );
       console.log(`anycast lab: announcer SIGKILLed: r1's route via PoP a gone after ${moved.ms} ms`);
       expect(await lab.nextHop('r1', PREFIX.edge)).not.toBe(popAddress('a'));
+      expect(await lab.nextHop('r1', PREFIX6.dns)).not.toBe(popAddress6('a'));
+      expect(await lab.nextHop('r1', PREFIX6.edge)).not.toBe(popAddress6('a'));
       expect(await lab.servedBy('c1')).toBe('b');
       await lab.startAnnouncer('a');
       await settled();
@@ -253,6 +326,71 @@ describe(
       await lab.startEdge('b');
       await settled();
     }, 60_000);
+
+    it("`meridian pop drain a` withdraws PoP a's routes without a damping penalty (c1 moves to b, the others stay); undrain brings it back after rise, with no hold-down", async () => {
+      await settled();
+      const flapsBefore = allFlaps(await lab.announcerMetrics('a'));
+      /** Whether r1's route to each of PoP a's four prefixes goes via a now. */
+      const viaA = async (): Promise<boolean[]> =>
+        Promise.all(
+          (
+            [
+              [PREFIX.dns, popAddress('a')],
+              [PREFIX.edge, popAddress('a')],
+              [PREFIX6.dns, popAddress6('a')],
+              [PREFIX6.edge, popAddress6('a')],
+            ] as const
+          ).map(async ([prefix, via]) => (await lab.nextHop('r1', prefix)) === via),
+        );
+      // As a user would: `meridian pop drain a --control <PoP a's DNS server>`. The announcer
+      // hears it in the reply to its next report (every 200 ms).
+      await lab.popCommand('drain', 'a');
+      const gone = await lab.waitUntil("r1's routes to all four of a's prefixes leave a", 5000, async () =>
+        (await viaA()).every((v) => !v),
+      );
+      console.log(`anycast lab: drain: r1's routes via a gone ${gone.ms} ms after \`meridian pop drain a\` returned`);
+      await lab.waitUntil(
+        'c1 on PoP b for DNS and edge, IPv4 and IPv6',
+        5000,
+        async () => JSON.stringify(await catchment('c1')) === JSON.stringify(everywhere('b')),
+      );
+      expect(await catchment('c2')).toEqual(everywhere('b'));
+      expect(await catchment('c3')).toEqual(everywhere('c'));
+      // Planned: no flap counted, nothing suppressed, and the announcer says why.
+      const drained = await lab.announcerMetrics('a');
+      expect(allFlaps(drained)).toBe(flapsBefore);
+      expect(drained).not.toMatch(/^meridian_anycast_suppressed\{[^}]*\} 1$/m);
+      const status = await lab.announcerStatus('a');
+      expect(status.override).toBe('drain');
+      expect(status.prefixes.map((p) => p.reason)).toEqual(
+        Array(4).fill('drained by an operator (meridian pop drain)'),
+      );
+
+      await lab.popCommand('undrain', 'a');
+      // Rise (2 checks, 100-200 ms apart) plus a report interval and BGP: well inside the hold-down
+      // one flap would cost (HOLD_DOWN_MS), which undrain must not wait out.
+      const back = await lab.waitUntil("r1's routes to all four of a's prefixes back on a", HOLD_DOWN_MS, async () =>
+        (await viaA()).every((v) => v),
+      );
+      console.log(
+        `anycast lab: undrain: r1's routes via a back ${back.ms} ms after \`meridian pop undrain a\` returned`,
+      );
+      await lab.waitUntil(
+        'c1 back on PoP a for DNS and edge, IPv4 and IPv6',
+        5000,
+        async () => JSON.stringify(await catchment('c1')) === JSON.stringify(everywhere('a')),
+      );
+      expect(allFlaps(await lab.announcerMetrics('a'))).toBe(flapsBefore);
+      await settled();
+    }, 60_000);
+
+    /** Every prefix's flaps so far, summed, from an announcer's /metrics. */
+    function allFlaps(metrics: string): number {
+      return [...metrics.matchAll(/^meridian_anycast_flaps_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    }
 
     /** The DNS prefix's flaps so far, from an announcer's /metrics. */
     function dnsFlaps(metrics: string): number {

@@ -62,7 +62,7 @@ async function hostUnavailableReason(): Promise<string | null> {
       '{{.Name}} {{range .IPAM.Config}}{{.Subnet}} {{end}}',
       ...ids,
     ]);
-    const clash = subnets.stdout.split('\n').find((l) => /\b10\.53\.[01]\.0\/24\b/.test(l));
+    const clash = subnets.stdout.split('\n').find((l) => /\b10\.53\.[012]\.0\/24\b/.test(l));
     if (clash)
       return `Docker network ${clash.split(' ')[0]} already uses the compose subnets (another Meridian stack running?)`;
   }
@@ -98,12 +98,16 @@ let composeArgv: string[] = [];
 
 async function compose(args: string[], timeoutMs = 60_000): Promise<RunResult> {
   const [cmd, ...pre] = composeArgv;
-  return run(cmd!, [...pre, '-p', PROJECT, '-f', join(REPO_ROOT, 'docker-compose.yml'), ...args], {
+  const files = ['docker-compose.yml', ...extraFiles].flatMap((f) => ['-f', join(REPO_ROOT, f)]);
+  return run(cmd!, [...pre, '-p', PROJECT, ...files, ...args], {
     env,
     cwd: REPO_ROOT,
     timeoutMs,
   });
 }
+
+/** Override files in use: the anycast variant's, once its drill has started it (so `down` removes it too). */
+const extraFiles: string[] = [];
 
 async function mustCompose(args: string[], timeoutMs = 60_000): Promise<RunResult> {
   const r = await compose(args, timeoutMs);
@@ -240,6 +244,35 @@ function readmeDigExamples(): { line: string; args: string[]; expected: string }
     if (m) out.push({ line, args: m[1]!.split(/\s+/).filter((a) => a !== '+short'), expected: m[2]! });
   }
   return out;
+}
+
+const ANYCAST_SERVICES = ['fra', 'iad', 'sin']
+  .flatMap((p) => [`bird-${p}`, `anycast-${p}`, `dns-${p}`])
+  .concat('router');
+
+/** Which PoP answers the anycast address from the router (the NSID: its hostname), or why none does. */
+async function anycastServer(): Promise<string> {
+  const r = await compose(
+    ['exec', '-T', 'router', 'node', 'bin/meridian.js', 'query', 'demo.test', 'SOA', '--server', '198.51.100.53'],
+    20_000,
+  );
+  return /^nsid:\s+(\S+)/m.exec(r.stdout)?.[1] ?? `no answer (${(r.stderr || r.stdout).trim().split('\n')[0]})`;
+}
+
+/** The PoPs the router has a path to 198.51.100.0/24 from (its BGP sessions). */
+async function routerPaths(): Promise<string[]> {
+  const r = await compose([
+    'exec',
+    '-T',
+    'router',
+    'birdc',
+    '-s',
+    '/run/bird/bird.ctl',
+    'show',
+    'route',
+    '198.51.100.0/24',
+  ]);
+  return [...r.stdout.matchAll(/\[(pop_\w+)/g)].map((m) => m[1]!).sort();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,6 +555,33 @@ describe.skipIf(skipOutsideCi(SUITE, reason, 'It runs README\'s "Docker compose"
         await mustCompose(['start', 'edge-fra']);
       }
     }, 120_000);
+
+    it("the anycast variant: every PoP announces 198.51.100.53, the router reaches fra; fra's DNS stopped, iad answers; started, fra again", async () => {
+      // Over the running stack, from the image `up --build` made: README's anycast commands.
+      extraFiles.push('docker-compose.anycast.yml');
+      const t0 = performance.now();
+      await mustCompose(['up', '-d', '--no-build', ...ANYCAST_SERVICES], 180_000);
+      figure('anycast: `up -d` of the variant returned after', (performance.now() - t0) / 1000);
+      const first = await waitFor('the router reaches pop-fra', t0, anycastServer, (s) => s === 'pop-fra', 120_000);
+      figure('anycast: then pop-fra answers 198.51.100.53 after', first.s);
+      await waitFor(
+        'three paths at the router',
+        performance.now(),
+        routerPaths,
+        (p) => p.join() === 'pop_fra,pop_iad,pop_sin',
+      );
+
+      const tStop = performance.now();
+      await mustCompose(['stop', '-t', '5', 'dns-fra']);
+      const moved = await waitFor('the router moves to pop-iad', tStop, anycastServer, (s) => s === 'pop-iad');
+      figure('anycast: `stop dns-fra` → pop-iad answers (the stop included)', moved.s);
+      expect(await routerPaths()).toEqual(['pop_iad', 'pop_sin']);
+
+      const tStart = performance.now();
+      await mustCompose(['start', 'dns-fra']);
+      const back = await waitFor('back on pop-fra', tStart, anycastServer, (s) => s === 'pop-fra', 60_000);
+      figure('anycast: `start dns-fra` → pop-fra again (rise + hold-down, the start included)', back.s);
+    }, 300_000);
 
     it('`down -v` leaves no container, network or volume behind', async () => {
       const t0 = performance.now();
