@@ -7,8 +7,10 @@ import { startDnsService } from '../dns/service.js';
 
 export const DNS_COMMAND = {
   name: 'dns',
-  usage: `usage: meridian dns --config FILE [--listen HOST:PORT ...] [--control-listen HOST:PORT] [--workers N|auto]
+  usage: `usage: meridian dns --config FILE [--pop ID] [--listen HOST:PORT ...] [--control-listen HOST:PORT] [--workers N|auto]
   --config FILE               the topology file (its dns: section and zones)
+  --pop ID                    the PoP this server runs in (overrides dns.pop): NSID and CH TXT
+                              id.server say SERVERID@ID, so a client sees which PoP answered
   --listen HOST:PORT          UDP and TCP DNS listener, repeatable (overrides dns.listen)
   --control-listen HOST:PORT  the HTTP control port (overrides dns.control.listen; default 127.0.0.1:8053)
   --workers N|auto            serving processes (overrides dns.workers; auto: one per core less one
@@ -17,6 +19,7 @@ export const DNS_COMMAND = {
 `,
   flags: {
     config: { type: 'string', short: 'c' },
+    pop: { type: 'string' },
     listen: { type: 'string', multiple: true, short: 'l' },
     'control-listen': { type: 'string', was: ['http'] },
     workers: { type: 'string', short: 'w' },
@@ -54,6 +57,7 @@ export async function runDns(args: string[]): Promise<number | undefined> {
     ...(listen ? { listen } : {}),
     ...(controlListen ? { controlListen } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(flags.pop !== undefined ? { pop: flags.pop } : {}),
   });
   return runUntilStopped(service);
 }

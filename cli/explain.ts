@@ -5,6 +5,7 @@ import { controlUrl } from './control-url.js';
 import { exitFor, parseCommandLine, usageError } from './flags.js';
 import { CONTROL_URL_ENV, DEFAULT_CONTROL_URL } from '../common/control-defaults.js';
 import type { Explanation } from '../dns/answer/explain.js';
+import { ageText, type LandingRow } from './status/catchment.js';
 
 export const EXPLAIN_COMMAND = {
   name: 'explain',
@@ -71,7 +72,12 @@ export function formatExplanation(e: Explanation): string {
     measuredRttMs: number | null;
     notes: string[];
   };
-  type Anycast = { type: string; applied: string; reason: string };
+  type Anycast = {
+    type: string;
+    applied: string;
+    reason: string;
+    addresses?: { address: string; catchment?: LandingRow[] }[];
+  };
   for (const d of e.decisions as {
     pool: string;
     policy: string;
@@ -87,6 +93,22 @@ export function formatExplanation(e: Explanation): string {
     );
     // Which applied per family, before the unicast ranking (what answers when anycast does not).
     for (const f of d.anycast ?? []) lines.push(`  ${f.type}: ${f.applied} — ${f.reason}`);
+    // Where each vantage lands on each address (the routers' choice, as the probers measured it).
+    for (const a of (d.anycast ?? []).flatMap((f) => f.addresses ?? [])) {
+      const landings = a.catchment ?? [];
+      lines.push(
+        `  anycast ${a.address}: ${
+          landings.length === 0
+            ? 'no prober has measured where it lands'
+            : landings
+                .map(
+                  (l) =>
+                    `from ${l.vantage} → ${l.pop === null ? 'no answer' : `pop ${l.pop}`} (${ageText(l.ageMs)} ago${l.stale ? ', stale' : ''})`,
+                )
+                .join(', ')
+        }`,
+      );
+    }
     const rows = [['', 'member', 'eligible', 'distance', 'est. RTT', 'measured', 'notes']];
     for (const m of d.candidates) {
       rows.push([

@@ -76,6 +76,21 @@ export const latencySchema = z.strictObject({
 });
 export type LatencySettings = z.output<typeof latencySchema>;
 
+/**
+ * Catchment measurement: each prober asks every anycast address "who answers from here" (a DNS
+ * query with NSID, an HTTP GET of /healthz read for its served-by) and reports the PoP.
+ */
+export const catchmentSchema = z.strictObject({
+  /** How often every anycast address is asked (modest: catchment changes with routing, rarely). */
+  interval: duration.pipe(z.number().min(100, { error: 'must be at least 100 ms' })).default(5000),
+  /** Per question; no answer in time is reported as "no answer". */
+  timeout: duration.pipe(z.number().min(1, { error: 'must be at least 1 ms' })).default(1000),
+  /** Vantage names of probers placed outside the PoPs (`meridian health --vantage NAME`): they
+   *  report catchment only, and the DNS servers refuse vantage names that are neither these nor PoPs. */
+  vantages: z.array(z.string().min(1).max(100)).default([]),
+});
+export type CatchmentSettings = z.output<typeof catchmentSchema>;
+
 export const healthSchema = z.strictObject({
   ...probeSettingsSchema.shape,
   /** Probes in flight at once per prober. */
@@ -100,6 +115,8 @@ export const healthSchema = z.strictObject({
   grace: duration.default(30_000),
   /** RTT measurement to resolver networks (probers only; the DNS servers ignore it). */
   latency: latencySchema.default(latencySchema.parse({})),
+  /** Which PoP answers each anycast address from each vantage (probers; the DNS servers read `vantages`). */
+  catchment: catchmentSchema.default(catchmentSchema.parse({})),
 });
 export type HealthSettings = z.output<typeof healthSchema>;
 
@@ -130,6 +147,26 @@ export const healthReportSchema = z.strictObject({
     .array(z.strictObject({ network: z.string().min(1).max(64), rttMs: z.number().min(0) }))
     .max(10_000)
     .default([]),
+  /** Which PoP answers each anycast address from this vantage; left out until first measured
+   *  (and by probers from before catchment). The vantage is the report's: no other can be named. */
+  catchment: z
+    .strictObject({
+      /** The prober's catchment interval (ms): an observation older than staleAfterIntervals × it is stale. */
+      interval: z.number().int().min(1).max(3_600_000),
+      observations: z
+        .array(
+          z.strictObject({
+            address: z.string().min(1).max(64),
+            /** The PoP that answered, or null: no answer, or one that names no PoP (see detail). */
+            pop: z.string().min(1).max(100).nullable(),
+            /** How long before this report the question was answered (ms). */
+            ageMs: z.number().int().min(0).max(86_400_000),
+            detail: z.string().max(500).optional(),
+          }),
+        )
+        .max(1000),
+    })
+    .optional(),
 });
 export type HealthReport = z.output<typeof healthReportSchema>;
 

@@ -125,7 +125,7 @@ export function checkedMembers(t: Pick<Topology, 'pools'>): CheckedMember[] {
 
 /** Cross-reference checks zod cannot express; returns problems as [path, message]. */
 export function topologyProblems(
-  t: Topology & { readonly health?: Pick<HealthSettings, 'vantagePoints' | 'quorum' | 'check'> },
+  t: Topology & { readonly health?: Pick<HealthSettings, 'vantagePoints' | 'quorum' | 'check' | 'catchment'> },
 ): [string, string][] {
   const problems: [string, string][] = [];
   const popIds = new Set<string>();
@@ -220,10 +220,21 @@ function suggestId(cname: string): string {
 /** A vantage point that is no PoP would never report, and a quorum above the vantage points
  *  could never be reached: either would silently keep every PoP up. */
 function vantageProblems(
-  health: Pick<HealthSettings, 'vantagePoints' | 'quorum'>,
+  health: Pick<HealthSettings, 'vantagePoints' | 'quorum'> & Partial<Pick<HealthSettings, 'catchment'>>,
   popIds: ReadonlySet<string>,
 ): [string, string][] {
   const problems: [string, string][] = [];
+  // Catchment vantages are probers outside the PoPs: a PoP's name there would let two probers
+  // write one vantage's row.
+  const outside = health.catchment?.vantages ?? [];
+  outside.forEach((v, i) => {
+    if (popIds.has(v))
+      problems.push([
+        `health.catchment.vantages[${i}]`,
+        `'${v}' is a PoP: its prober (--pop ${v}) reports catchment already; list only vantages outside the PoPs`,
+      ]);
+    else if (outside.indexOf(v) !== i) problems.push([`health.catchment.vantages[${i}]`, `'${v}' is listed twice`]);
+  });
   const listed = health.vantagePoints;
   listed?.forEach((v, i) => {
     if (!popIds.has(v)) problems.push([`health.vantagePoints[${i}]`, `no PoP with id '${v}'`]);

@@ -215,3 +215,33 @@ describe('DNS config', () => {
     expect(bad).toMatch(/pools\[0\]\.members\[1\].*wieght/);
   });
 });
+
+describe('dns.pop: the PoP a server runs in, named in NSID and id.server', () => {
+  const POPS = `
+pops:
+  - { id: fra, location: { lat: 50.1, lon: 8.7 }, ipv4: [192.0.2.10] }
+  - { id: iad, location: { lat: 38.9, lon: -77.4 }, ipv4: [192.0.2.20] }
+`;
+
+  it('builds NSID and CH TXT id.server as <serverId>@<pop>', async () => {
+    const state = await load(`dns: { serverId: ns1.example.test, pop: fra }\n${POPS}${HEAD}`);
+    expect(state.nsid?.toString()).toBe('ns1.example.test@fra');
+    const txt = [...state.chaos.values()].map((rr) => (rr.rdata[0]![0] as Buffer).subarray(1).toString());
+    expect(txt).toEqual(['ns1.example.test@fra', 'ns1.example.test@fra']);
+  });
+
+  it('--pop (loadDnsConfig overrides) wins over dns.pop; without either NSID is the serverId', async () => {
+    const file = writeConfig(`dns: { serverId: ns1.example.test, pop: fra }\n${POPS}${HEAD}`);
+    expect(buildServingState(await loadDnsConfig(file, { pop: 'iad' })).nsid?.toString()).toBe('ns1.example.test@iad');
+    const plain = await load(`dns: { serverId: ns1.example.test }\n${POPS}${HEAD}`);
+    expect(plain.nsid?.toString()).toBe('ns1.example.test');
+  });
+
+  it('refuses a PoP the config does not have, naming file, field and the known ones', async () => {
+    expect(await loadError(`dns: { pop: lhr }\n${POPS}${HEAD}`)).toMatch(
+      /meridian\.yaml: dns\.pop: no PoP with id 'lhr' \(known: fra, iad\)/,
+    );
+    const file = writeConfig(`${POPS}${HEAD}`);
+    await expect(loadDnsConfig(file, { pop: 'lhr' })).rejects.toThrow(/pops \(--pop\): no PoP with id 'lhr'/);
+  });
+});

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
+import { nsidText } from '../common/catchment.js';
 import { ConfigError, parseWith, readYamlFile } from '../common/config-file.js';
 import { allowedHosts, hostPort } from '../common/config-types.js';
 import { DEFAULT_DNS_CONTROL_LISTEN } from '../common/control-defaults.js';
@@ -110,6 +111,8 @@ const geoSchema = z.strictObject({
 
 const dnsSchema = z.strictObject({
   serverId: z.string().min(1).max(255).optional(),
+  /** The PoP this server runs in (or `meridian dns --pop`): NSID and id.server then name it. */
+  pop: z.string().min(1).max(100).optional(),
   version: z.string().max(255).nullable().default(null),
   listen: z
     .array(hostPort)
@@ -157,6 +160,8 @@ const fileSchema = z.looseObject({
 
 export interface DnsSettings {
   readonly serverId: string;
+  /** The PoP this server runs in (`dns.pop`, or --pop over it); answers name it in NSID. */
+  readonly pop?: string | undefined;
   readonly version: string | null;
   readonly listen: readonly HostPort[];
   readonly maxUdpPayload: number;
@@ -188,6 +193,8 @@ export interface DnsConfig {
   readonly topology: Topology;
   readonly health: HealthSettings;
   readonly geo: GeoSettings;
+  /** Every address of `anycast.prefixes` (catchment is shown for each). */
+  readonly anycastAddresses: readonly string[];
   /** Old spellings this file uses, for the service to say once. */
   readonly deprecated: readonly Deprecation[];
 }
@@ -202,14 +209,31 @@ export function dropZoneRecords(config: DnsConfig): void {
   (config as { zones: readonly ZoneSource[] }).zones = config.zones.map((z) => ({ ...z, records: [] }));
 }
 
-export async function loadDnsConfig(file: string): Promise<DnsConfig> {
+export interface DnsConfigOverrides {
+  /** `meridian dns --pop ID`: over `dns.pop`. */
+  readonly pop?: string | undefined;
+}
+
+export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides = {}): Promise<DnsConfig> {
   const parsed = parseWith(file, fileSchema, await readYamlFile(file));
   const problems = topologyProblems(parsed);
+  const pop = overrides.pop ?? parsed.dns.pop;
+  if (pop !== undefined && !parsed.pops.some((p) => p.id === pop)) {
+    const known = parsed.pops.map((p) => p.id).join(', ') || 'none';
+    problems.push([
+      overrides.pop !== undefined ? 'pops (--pop)' : 'dns.pop',
+      `no PoP with id '${pop}' (known: ${known})`,
+    ]);
+  }
   problems.push(...anycastPoolProblems(parsed.pools, parsed.anycast));
   parsed.geo.nets.forEach((n, i) => {
     if (n.pool !== undefined && !parsed.pools.some((p) => p.id === n.pool))
       problems.push([`geo.nets[${i}].pool`, `no pool with id '${n.pool}'`]);
   });
+  // A TXT string holds 255 bytes: a longer identity would lose the PoP at its end.
+  const identity = nsidText(parsed.dns.serverId ?? hostname(), pop);
+  if (Buffer.byteLength(identity) > 255)
+    problems.push(['dns.serverId', `'${identity}' (with the PoP) is longer than 255 bytes; shorten the serverId`]);
   if (parsed.dns.http && parsed.dns.control.listen)
     problems.push(['dns.http', 'give dns.control.listen only (dns.http is its old spelling)']);
   if (parsed.dns.redirect && !parsed.pools.some((p) => p.id === parsed.dns.redirect!.pool)) {
@@ -232,6 +256,7 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
     settings: {
       ...dns,
       serverId: dns.serverId ?? hostname(),
+      pop,
       control: {
         listen: control.listen ?? http ?? DEFAULT_DNS_CONTROL_LISTEN,
         token: control.token,
@@ -242,6 +267,7 @@ export async function loadDnsConfig(file: string): Promise<DnsConfig> {
     zones,
     topology: { pops: parsed.pops, pools: withAnycastAddresses(parsed.pools, parsed.anycast) },
     health: parsed.health,
+    anycastAddresses: (parsed.anycast?.prefixes ?? []).flatMap((p) => p.addresses.map((a) => a.address)),
     geo: {
       databases: parsed.geo.databases.map((d) => resolvePath(baseDir, d)),
       nets: parsed.geo.nets.map((n) => ({

@@ -17,6 +17,8 @@ import { explain } from './answer/explain.js';
 import { listenRedirect, type RedirectListener } from './server/redirect.js';
 import { HealthView } from './pop-health/view.js';
 import { AnycastView } from './pop-health/anycast-view.js';
+import { CatchmentView, type CatchmentSubjects } from './pop-health/catchment-view.js';
+import { withCatchment } from './answer/explain-catchment.js';
 import { ResolverTable } from './pop-health/resolvers.js';
 import { FileOverrideStore, stateFileFor } from './pop-health/overrides.js';
 import { FileVerdictStore, verdictsFileFor } from './pop-health/verdicts.js';
@@ -94,6 +96,12 @@ export async function startServerWide(
     log,
     () => core?.clearDecisions(),
   );
+  // Where each vantage lands on each anycast address (probers' reports): for status and explain.
+  const catchmentSubjects = (c: DnsConfig): CatchmentSubjects => {
+    const pops = c.topology.pops.map((p) => p.id);
+    return { vantages: [...pops, ...c.health.catchment.vantages], addresses: c.anycastAddresses, pops };
+  };
+  const catchment = new CatchmentView(config.health.staleAfterIntervals, catchmentSubjects(config));
   const source = {
     healthOf: (pop: string) => health.healthOf(pop),
     measuredRttMs: (pop: string, net: string) => health.measuredRttMs(pop, net),
@@ -101,7 +109,7 @@ export async function startServerWide(
   };
   const resolvers = new ResolverTable();
   const core: DnsCore = await DnsCore.open(
-    { configFile: opts.configFile, log, metrics, health: source, resolvers },
+    { configFile: opts.configFile, pop: opts.pop, log, metrics, health: source, resolvers },
     config,
   );
   health.start();
@@ -148,6 +156,7 @@ export async function startServerWide(
         next.health.staleAfterIntervals,
         next.topology.pops.map((p) => p.id),
       );
+      catchment.update(next.health.staleAfterIntervals, catchmentSubjects(next));
       if (
         !opts.listen &&
         next.settings.listen.map(formatHostPort).join() !== before.settings.listen.map(formatHostPort).join()
@@ -181,6 +190,8 @@ export async function startServerWide(
     const current = core.config;
     return {
       serverId: current.settings.serverId,
+      pop: current.settings.pop ?? null,
+      nsid: core.state.nsid?.toString('utf8') ?? null,
       configFile: opts.configFile,
       listeners: listeners.map(formatHostPort),
       workers: workerCount,
@@ -189,6 +200,7 @@ export async function startServerWide(
       pops: current.topology.pops.map((p) => ({ id: p.id, name: p.name, edge: p.edge, enabled: p.enabled })),
       members: checkedMembers(current.topology).map((m) => ({ id: m.id, cname: m.cname })),
       lastReload: { at: loadedAt.time.toISOString(), ...loadedAt.result },
+      catchment: catchment.landings(),
     };
   };
 
@@ -207,8 +219,12 @@ export async function startServerWide(
       routes: controlRoutes({
         reload,
         status,
-        explain: (name, client, type) => explain(core.state.zones, core.state.steering, name, client, type),
+        explain: (name, client, type) =>
+          withCatchment(explain(core.state.zones, core.state.steering, name, client, type), (address) =>
+            catchment.landingsOf(address),
+          ),
         health,
+        catchment,
         anycast,
         resolvers: resolverTop,
         knownPop: (pop) => core.config.topology.pops.some((p) => p.id === pop),

@@ -12,6 +12,8 @@ export interface DnsServiceOptions {
   listen?: HostPort[];
   /** Overrides `dns.control.listen` (the CLI's --control-listen). */
   controlListen?: HostPort;
+  /** Overrides `dns.pop` (the CLI's --pop): the PoP this server runs in, named in NSID. */
+  pop?: string;
   /** Overrides `dns.workers` (the CLI's --workers). */
   workers?: number | 'auto';
   /** For tests: where logs go (default stdout). */

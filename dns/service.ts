@@ -17,7 +17,7 @@ export type { ReloadResult } from './server/core.js';
 export type { DnsService, DnsServiceOptions } from './service-contract.js';
 
 export async function startDnsService(opts: DnsServiceOptions): Promise<DnsService> {
-  const config = await loadDnsConfig(opts.configFile);
+  const config = await loadDnsConfig(opts.configFile, { pop: opts.pop });
   sayDeprecated(config.deprecated);
   const settings = config.settings;
   const log = opts.log ?? createLogger({ service: 'dns', level: settings.log.level });

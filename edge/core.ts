@@ -1,6 +1,7 @@
 // One serving process's state (the edge twin of dns/server/core.ts): storage, upstream pool,
 // counters and the pipeline's shared state. The single-process service and every serving worker
 // build it the same way; only the byte budget and the peers differ.
+import { edgePseudonym } from '../common/catchment.js';
 import type { Logger } from '../common/log.js';
 import type { Registry } from 'prom-client';
 import { CacheStore } from './cache-store.js';
@@ -66,7 +67,7 @@ export class EdgeCore {
     const keepParam = compileQueryFilter(config.query);
     this.state = {
       config,
-      pseudonym: `meridian-${config.pop}`,
+      pseudonym: edgePseudonym(config.pop),
       keepParam,
       trustedProxy: trustedProxies(config.trustedProxies),
       forwardRule: forwardRule(config.forwardHeaders),

@@ -86,7 +86,7 @@ export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, l
   server.on('clientError', (err, socket) => {
     // Malformed HTTP or a head too slow: node's answer if the socket can still take it, then closed.
     state.log.debug({ err: (err as Error).message }, 'malformed client request');
-    rejectClient(err as Error, socket);
+    rejectClient(err as Error, socket, state.pseudonym);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -125,7 +125,7 @@ export function requestHandler(
         .then(
           ({ status, body }) => {
             state.metrics.request(Outcome.local, 0);
-            answerLocal(res, { status, body: publicHealth(body) });
+            answerLocal(res, { status, body: publicHealth(body) }, state.pseudonym);
           },
           (err: unknown) => answerFailure(res, err, state),
         );
@@ -309,12 +309,14 @@ interface LocalAnswer {
   headers?: Record<string, string>;
 }
 
-function answerLocal(res: ServerResponse, a: LocalAnswer): void {
+/** /healthz and PURGE: answered here, still naming the PoP that served them (a prober's catchment probe reads it). */
+function answerLocal(res: ServerResponse, a: LocalAnswer, pseudonym: string): void {
   const payload = `${JSON.stringify(a.body)}\n`;
   res.writeHead(a.status, {
     'content-type': 'application/json',
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(payload),
+    'cache-status': `${pseudonym}; detail=local`,
     ...a.headers,
   });
   res.end(payload);
@@ -337,7 +339,7 @@ function answerPurge(req: IncomingMessage, res: ServerResponse, state: EdgeState
   Promise.resolve()
     .then(() => purge(req, state, local))
     .then(
-      (a) => answerLocal(res, a),
+      (a) => answerLocal(res, a, state.pseudonym),
       (err: unknown) => answerFailure(res, err, state),
     );
 }

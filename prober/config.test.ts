@@ -244,3 +244,52 @@ pools:
     });
   });
 });
+
+describe('catchment: the anycast addresses to ask, and probers outside the PoPs', () => {
+  const yaml = `
+pops:
+  - { id: a, location: ${loc}, ipv4: [10.0.0.1], edge: "http://10.0.0.1:80" }
+  - { id: b, location: ${loc}, ipv4: [10.0.0.2], edge: "http://10.0.0.2:80" }
+health:
+  catchment: { interval: 2s, vantages: [c1, c2] }
+anycast:
+  prefixes:
+    - prefix: 198.51.100.0/25
+      addresses: [{ address: 198.51.100.53, serves: dns }]
+    - prefix: 198.51.100.128/25
+      addresses: [{ address: 198.51.100.180, serves: edge, port: 8080 }]
+`;
+
+  it("a PoP's prober probes edges and asks every anycast address at its port", async () => {
+    const config = await loadProberConfig(writeConfig(yaml), 'a');
+    expect(config.inPop).toBe(true);
+    expect(config.targets).toHaveLength(2);
+    expect(config.catchment).toEqual({
+      interval: 2000,
+      timeout: 1000,
+      pops: ['a', 'b'],
+      addresses: [
+        { address: '198.51.100.53', serves: 'dns', port: 53 },
+        { address: '198.51.100.180', serves: 'edge', port: 8080 },
+      ],
+    });
+  });
+
+  it('a listed vantage outside the PoPs asks catchment only: no edges, no resolver RTTs', async () => {
+    const config = await loadProberConfig(writeConfig(yaml), { vantage: 'c1' });
+    expect(config).toMatchObject({ vantage: 'c1', inPop: false, targets: [] });
+    expect(config.latency.resolvers).toBe(0);
+    expect(config.catchment.addresses).toHaveLength(2);
+    // A vantage named like a PoP is that PoP's prober.
+    expect((await loadProberConfig(writeConfig(yaml), { vantage: 'b' })).inPop).toBe(true);
+  });
+
+  it('refuses a vantage the DNS servers would refuse, and a catchment vantage named like a PoP', async () => {
+    await expect(loadProberConfig(writeConfig(yaml), { vantage: 'c9' })).rejects.toThrow(
+      /health\.catchment\.vantages: 'c9' \(--vantage\) is neither a PoP nor listed, so the DNS servers would refuse its reports; listed: c1, c2/,
+    );
+    expect(await loadError(yaml.replace('[c1, c2]', '[c1, a, c1]'), 'a')).toMatch(
+      /health\.catchment\.vantages\[1\]: 'a' is a PoP[^\n]*\n[^\n]*health\.catchment\.vantages\[2\]: 'c1' is listed twice/,
+    );
+  });
+});

@@ -8,9 +8,28 @@ import { probeSettingsFor, type LatencySettings, type ProbeSettings } from '../c
 import type { HostPort } from '../common/host-port.js';
 import { checkedMembers, topologyProblems, topologySchema, type Pool } from '../common/topology.js';
 import type { ProbeTarget } from './checks/types.js';
+import type { AnycastAddress } from './catchment.js';
 
-// Loose: the other services' sections (dns, zones, geo, edge) are theirs to check.
-const fileSchema = z.looseObject({ ...topologySchema });
+// Loose: the other services' sections (dns, zones, geo, edge) are theirs to check; of `anycast:`
+// only the addresses are read here (catchment), the announcer checks the rest.
+const fileSchema = z.looseObject({
+  ...topologySchema,
+  anycast: z
+    .looseObject({
+      prefixes: z.array(
+        z.looseObject({
+          addresses: z.array(
+            z.looseObject({
+              address: z.string(),
+              serves: z.enum(['dns', 'edge']),
+              port: z.number().int().min(1).max(65535).optional(),
+            }),
+          ),
+        }),
+      ),
+    })
+    .optional(),
+});
 
 export interface Target extends ProbeTarget {
   /** A PoP's edge, or a CNAME member (another CDN) probed at its check's `url` (also `edge`). */
@@ -22,8 +41,17 @@ export interface Target extends ProbeTarget {
 
 export interface ProberConfig {
   readonly file: string;
-  /** This prober's own PoP. */
+  /** This prober's own PoP, or its name outside the PoPs (`--vantage`, health.catchment.vantages). */
   readonly vantage: string;
+  /** false: a prober outside the PoPs, which measures catchment only (no edges, no resolver RTT). */
+  readonly inPop: boolean;
+  /** Which PoP answers each anycast address from here (`health.catchment`, `anycast.prefixes`). */
+  readonly catchment: {
+    readonly interval: number;
+    readonly timeout: number;
+    readonly addresses: readonly AnycastAddress[];
+    readonly pops: readonly string[];
+  };
   readonly targets: readonly Target[];
   /** PoPs without an `edge` URL: nothing to probe. */
   readonly skipped: readonly string[];
@@ -39,10 +67,50 @@ export interface ProberConfig {
   readonly controlListen: HostPort | undefined;
 }
 
-export async function loadProberConfig(file: string, popId: string): Promise<ProberConfig> {
+/** Where the prober runs: in a PoP (`--pop`), or outside the PoPs under a vantage name (`--vantage`). */
+export type ProberPlace = { readonly pop: string } | { readonly vantage: string };
+
+export async function loadProberConfig(file: string, place: string | ProberPlace): Promise<ProberConfig> {
   const parsed = parseWith(file, fileSchema, await readYamlFile(file));
   const problems = topologyProblems(parsed);
   if (problems.length > 0) throw new ConfigError(problems.map(([path, msg]) => `${file}: ${path}: ${msg}`).join('\n'));
+  const where: ProberPlace = typeof place === 'string' ? { pop: place } : place;
+  const catchment = {
+    interval: parsed.health.catchment.interval,
+    timeout: parsed.health.catchment.timeout,
+    addresses: (parsed.anycast?.prefixes ?? []).flatMap((p) =>
+      p.addresses.map((a) => ({
+        address: a.address,
+        serves: a.serves,
+        port: a.port ?? (a.serves === 'dns' ? 53 : 80),
+      })),
+    ),
+    pops: parsed.pops.map((p) => p.id),
+  };
+  // A vantage that is a PoP is that PoP's prober; any other must be listed, or the DNS servers refuse its reports.
+  if ('vantage' in where && !parsed.pops.some((p) => p.id === where.vantage)) {
+    const listed = parsed.health.catchment.vantages;
+    if (!listed.includes(where.vantage))
+      throw new ConfigError(
+        `${file}: health.catchment.vantages: '${where.vantage}' (--vantage) is neither a PoP nor listed, so the DNS servers would refuse its reports; listed: ${listed.join(', ') || 'none'}`,
+      );
+    return {
+      file,
+      vantage: where.vantage,
+      inPop: false,
+      catchment,
+      targets: [],
+      skipped: [],
+      interval: probeSettingsFor(parsed.health, undefined, undefined).interval,
+      concurrency: parsed.health.concurrency,
+      reportTo: parsed.health.reportTo,
+      tokenFile:
+        parsed.health.tokenFile === undefined ? undefined : resolvePath(dirname(file), parsed.health.tokenFile),
+      latency: { ...parsed.health.latency, resolvers: 0 },
+      controlListen: parsed.health.control?.listen,
+    };
+  }
+  const popId = 'pop' in where ? where.pop : where.vantage;
   if (!parsed.pops.some((p) => p.id === popId)) {
     const known = parsed.pops.map((p) => p.id).join(', ') || 'none';
     throw new ConfigError(`${file}: pops: no PoP with id '${popId}' (--pop); known: ${known}`);
@@ -81,6 +149,8 @@ export async function loadProberConfig(file: string, popId: string): Promise<Pro
   return {
     file,
     vantage: popId,
+    inPop: true,
+    catchment,
     targets,
     skipped,
     interval: probeSettingsFor(health, undefined, undefined).interval,

@@ -21,6 +21,8 @@ export interface ReporterOptions {
   targets(): HealthReport['targets'];
   /** RTTs to resolver networks, read when a report is built (see resolver-rtt.ts). */
   resolvers?(): HealthReport['resolvers'];
+  /** Which PoP answers each anycast address from here, read when a report is built (see catchment.ts). */
+  catchment?(): HealthReport['catchment'];
   readonly log: Logger;
   /** Called once per delivery attempt (for metrics); must not throw. */
   onResult?(url: string, ok: boolean): void;
@@ -54,6 +56,9 @@ export function startReporter(opts: ReporterOptions): Reporter {
     // also keeps those reports acceptable to DNS servers that predate the field.
     const resolvers = opts.resolvers?.() ?? [];
     if (resolvers.length > 0) report.resolvers = resolvers;
+    // Likewise left out until the first catchment round, or when there is no anycast address.
+    const catchment = opts.catchment?.();
+    if (catchment !== undefined) report.catchment = catchment;
     return JSON.stringify(report);
   };
 

@@ -18,11 +18,15 @@ import { startReporter } from './reporter.js';
 import { startResolverList, type ResolverList, type ResolverSourceStatus } from './resolver-list.js';
 import { startResolverRtt, type ResolverRtt, type ResolverRttStatus } from './resolver-rtt.js';
 import { startScheduler } from './scheduler.js';
+import { startCatchment, type Catchment } from './catchment.js';
 
 export interface ProberOptions {
   configFile: string;
   /** This prober's PoP id (the vantage point). */
-  pop: string;
+  pop?: string;
+  /** Instead of `pop`: the vantage name of a prober outside the PoPs (health.catchment.vantages),
+   *  which measures catchment only; a PoP's id here is the same as `pop`. */
+  vantage?: string;
   /** Serve GET /v1/status and /metrics here (overrides health.control.listen; the CLI's --control-listen). */
   controlListen?: HostPort;
   /** For tests: where logs go (default stdout). */
@@ -56,6 +60,8 @@ export interface ProberStatus {
   readonly targets: readonly TargetStatus[];
   /** RTT measurement to resolver networks; null when off (`latency.resolvers: 0` or no reportTo). */
   readonly latency: LatencyStatus | null;
+  /** Which PoP answers each anycast address from here; null when the config has none. */
+  readonly catchment: ReturnType<Catchment['status']> | null;
 }
 
 export interface LatencyStatus {
@@ -83,7 +89,12 @@ interface TargetState {
 }
 
 export async function startProber(opts: ProberOptions): Promise<Prober> {
-  const config = await loadProberConfig(opts.configFile, opts.pop);
+  if ((opts.pop === undefined) === (opts.vantage === undefined))
+    throw new Error('startProber: give exactly one of pop and vantage');
+  const config = await loadProberConfig(
+    opts.configFile,
+    opts.pop !== undefined ? { pop: opts.pop } : { vantage: opts.vantage! },
+  );
   const log = opts.log ?? createLogger({ service: 'health' });
   const vantage = config.vantage;
   // Per prober rather than per process, so a prober restarted in-process starts a new epoch too.
@@ -140,6 +151,17 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
     });
   }
 
+  // Who answers each anycast address from here: its own timer, sockets and connections.
+  const catchment =
+    config.catchment.addresses.length > 0
+      ? startCatchment({
+          addresses: config.catchment.addresses,
+          pops: config.catchment.pops,
+          interval: config.catchment.interval,
+          timeout: config.catchment.timeout,
+        })
+      : undefined;
+
   const reporter = startReporter({
     vantage,
     epoch,
@@ -148,6 +170,7 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
     token,
     targets: reportTargets,
     ...(resolverRtt && { resolvers: () => resolverRtt.figures() }),
+    ...(catchment && { catchment: () => catchment.report() }),
     log,
     onResult: (url, ok) => metrics.reported(url, ok),
   });
@@ -224,13 +247,14 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
             resolvers: resolverRtt.status(),
           }
         : null,
+    catchment: catchment?.status() ?? null,
   });
 
   let control: ControlServer | undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      await Promise.all([resolverList?.stop(), resolverRtt?.stop()]);
+      await Promise.all([resolverList?.stop(), resolverRtt?.stop(), catchment?.stop()]);
       await scheduler.stop();
       await reporter.stop();
       await checks.close();
@@ -259,7 +283,9 @@ export async function startProber(opts: ProberOptions): Promise<Prober> {
   log.info(
     {
       vantage,
+      ...(!config.inPop && { outsidePops: true }),
       targets: states.length,
+      ...(catchment && { catchment: config.catchment.addresses.map((a) => `${a.address} (${a.serves})`) }),
       reportTo: config.reportTo,
       ...(resolverRtt && {
         latency: { resolvers: latency.resolvers, method: latency.method, port: latency.port, rate: latency.rate },

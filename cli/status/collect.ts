@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { probeEdge, type EdgeView } from './edge.js';
 import { getJson } from './http.js';
 import { collectAnycast, type AnycastView } from './anycast.js';
+import { landingSchema, type LandingRow } from './catchment.js';
 
 export interface Vote {
   readonly vantage: string;
@@ -42,6 +43,8 @@ export interface StatusReport {
   readonly pops: readonly PopStatus[];
   /** Who announces what (the announcers' reports); null when no announcer reports to this server. */
   readonly anycast?: AnycastView | null;
+  /** Where each vantage lands on each anycast address; absent from servers before catchment. */
+  readonly catchment?: readonly LandingRow[];
 }
 
 export interface CollectOptions {
@@ -68,6 +71,7 @@ const statusSchema = z.object({
     .optional(),
   // Checked CNAME members (other CDNs); servers before them do not list any.
   members: z.array(z.object({ id: z.string(), cname: z.string() })).optional(),
+  catchment: z.array(landingSchema).optional(),
 });
 const healthSchema = z.object({
   pops: z.array(
@@ -128,7 +132,13 @@ export async function collectStatus(control: URL, opts: CollectOptions): Promise
       };
     }),
   );
-  return { control: control.href.replace(/\/$/, ''), serverId: status.serverId, pops, anycast };
+  return {
+    control: control.href.replace(/\/$/, ''),
+    serverId: status.serverId,
+    pops,
+    anycast,
+    ...(status.catchment && { catchment: status.catchment }),
+  };
 }
 
 async function controlGet<T>(control: URL, path: string, schema: z.ZodType<T>, timeoutMs: number): Promise<T> {

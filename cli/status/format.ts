@@ -3,6 +3,7 @@
 import type { EdgeView } from './edge.js';
 import type { PopStatus, StatusReport, Vote } from './collect.js';
 import { formatAnycast } from './anycast.js';
+import { formatCatchment } from './catchment.js';
 
 const HEADER = [
   'POP',
@@ -41,6 +42,7 @@ export function formatStatus(r: StatusReport): string {
     "RTT: median of the fresh vantage points' probe RTTs to the PoP's edge. HIT: share of cacheable requests its cache served since it started.",
   );
   lines.push(...formatAnycast(r.anycast ?? null));
+  lines.push(...formatCatchment(r.catchment));
   const problems = r.pops.filter((p) => p.edge?.error).map((p) => `  ${p.id}: ${p.edge!.url}: ${p.edge!.error}`);
   if (problems.length > 0) lines.push('', 'edges not read:', ...problems);
   return `${lines.join('\n')}\n`;

@@ -6,6 +6,7 @@ import { ANYCAST_REPORT_PATH, anycastReportSchema, type AnycastReply } from '../
 import { formatPath } from '../../common/config-file.js';
 import type { HealthView } from '../pop-health/view.js';
 import type { AnycastView } from '../pop-health/anycast-view.js';
+import type { CatchmentView } from '../pop-health/catchment-view.js';
 import type { ResolverNetwork } from '../pop-health/resolvers.js';
 import type { ReloadResult } from './core.js';
 
@@ -17,6 +18,7 @@ export interface ControlActions {
   explain(name: string, client: string, type: string | undefined): Explanation;
   readonly health: HealthView;
   readonly anycast: AnycastView;
+  readonly catchment: CatchmentView;
   /** The busiest resolver networks (merged over serving workers). */
   resolvers(limit: number): Promise<ResolverNetwork[]> | ResolverNetwork[];
   knownPop(pop: string): boolean;
@@ -64,14 +66,34 @@ export function controlRoutes(actions: ControlActions): Route[] {
           const issue = parsed.error.issues[0]!;
           throw new HttpError(400, `invalid health report: ${formatPath(issue.path)}: ${issue.message}`);
         }
-        if (!actions.knownPop(parsed.data.vantage))
-          throw new HttpError(400, `unknown vantage '${parsed.data.vantage}': not a PoP of this config`);
+        const report = parsed.data;
+        // A PoP's prober votes on health and reports catchment; a prober outside the PoPs
+        // (health.catchment.vantages) reports catchment only.
+        const inPop = actions.knownPop(report.vantage);
+        if (!inPop && !actions.catchment.knowsVantage(report.vantage))
+          throw new HttpError(
+            400,
+            `unknown vantage '${report.vantage}': not a PoP of this config nor listed in health.catchment.vantages`,
+          );
         // Its votes would not count toward the quorum: say so to the prober rather than drop them.
-        if (!actions.health.expectedVantagePoints().includes(parsed.data.vantage)) {
-          throw new HttpError(400, `vantage '${parsed.data.vantage}' is not listed in health.vantagePoints`);
+        if (inPop && !actions.health.expectedVantagePoints().includes(report.vantage)) {
+          throw new HttpError(400, `vantage '${report.vantage}' is not listed in health.vantagePoints`);
         }
-        const result = actions.health.report(parsed.data);
-        return result.accepted ? { status: 200, body: result } : { status: 409, body: { error: result.reason } };
+        if (!inPop && report.targets.length > 0)
+          throw new HttpError(
+            400,
+            `vantage '${report.vantage}' is outside the PoPs (health.catchment.vantages): it reports catchment only, and its health votes would not count`,
+          );
+        // Checked whole before anything is applied: a bad part leaves every view as it was.
+        const problem = report.catchment && actions.catchment.problem(report.catchment);
+        if (problem) throw new HttpError(400, `invalid health report: ${problem}`);
+        if (inPop) {
+          const result = actions.health.report(report);
+          if (!result.accepted) return { status: 409, body: { error: result.reason } };
+        }
+        const taken = actions.catchment.report(report);
+        if (!taken.accepted) return { status: 409, body: { error: taken.reason } };
+        return { status: 200, body: { accepted: true } };
       },
     },
     {

@@ -44,6 +44,8 @@ export interface DnsCoreOptions {
   metrics: DnsMetrics;
   health: HealthSource;
   resolvers: ResolverTable | null;
+  /** `meridian dns --pop`: over `dns.pop`, at start and on every reload. */
+  pop?: string | undefined;
   /**
    * Serving processes on the same addresses (default 1). Each enforces 1/N of
    * `dns.tcp.maxConnections`; with more than one, batched UDP binds with SO_REUSEPORT.
@@ -73,7 +75,7 @@ export class DnsCore {
 
   /** Loads the config (or takes one already loaded) and builds the first serving state. */
   static async open(opts: DnsCoreOptions, loaded?: DnsConfig): Promise<DnsCore> {
-    const config = loaded ?? (await loadDnsConfig(opts.configFile));
+    const config = loaded ?? (await loadDnsConfig(opts.configFile, { pop: opts.pop }));
     const geo = await openGeo(config.geo.databases, opts.log);
     try {
       return new DnsCore(opts, config, geo, await build(config, geo, opts));
@@ -143,7 +145,7 @@ export class DnsCore {
     const started = performance.now();
     const { log } = this.opts;
     try {
-      const next = await loadDnsConfig(this.opts.configFile);
+      const next = await loadDnsConfig(this.opts.configFile, { pop: this.opts.pop });
       const sameGeo = next.geo.databases.join('\n') === this.current.geo.databases.join('\n');
       const nextGeo = sameGeo ? this.geo : await openGeo(next.geo.databases, log);
       let built: BuiltState;

@@ -1,6 +1,7 @@
 // Config → ServingState: everything the query path reads, built off the hot path and swapped in
 // whole. Building throws on a bad config, so the caller keeps serving the previous state.
 import { buildChaosTable } from '../answer/chaos.js';
+import { nsidText } from '../../common/catchment.js';
 import { buildRouteIndex, StaticAnswers } from '../answer/templates.js';
 import type { DnsConfig } from '../config.js';
 import { compileZones } from '../zone/compile.js';
@@ -28,13 +29,15 @@ export function buildServingState(
   zones: ReadonlyMap<string, Zone> = compileZones(config.zones),
 ): BuiltState {
   const locator = new GeoLocator(geoReaders, config.geo.nets);
-  const { serverId, version, maxUdpPayload } = config.settings;
+  const { serverId, pop, version, maxUdpPayload } = config.settings;
+  // Who answered, and in which PoP (common/catchment.ts): built here, so a query pays nothing.
+  const identity = nsidText(serverId, pop);
   return {
     zones,
     templates: new StaticAnswers(zones),
     routes: buildRouteIndex(zones),
-    chaos: buildChaosTable(serverId, version),
-    nsid: Buffer.from(serverId, 'utf8'),
+    chaos: buildChaosTable(identity, version),
+    nsid: Buffer.from(identity, 'utf8'),
     maxUdpPayload,
     steering: new Steering(
       config.topology.pops,

@@ -10,6 +10,8 @@ import type { ReloadResult } from '../server/core.js';
 /** Given to each worker in its environment (MERIDIAN_DNS_WORKER) at fork. */
 export interface WorkerSetup {
   readonly configFile: string;
+  /** `meridian dns --pop`, when given. */
+  readonly pop?: string | undefined;
   readonly listen: readonly HostPort[];
   readonly workers: number;
   readonly health: HealthSnapshot;

@@ -16,6 +16,7 @@ const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url))
 
 export interface DnsPoolOptions {
   configFile: string;
+  pop?: string | undefined;
   listen: readonly HostPort[];
   count: number;
   log: Logger;
@@ -40,7 +41,13 @@ export class DnsPool {
       entry: WORKER_ENTRY,
       count: opts.count,
       setupEnv: WORKER_SETUP_ENV,
-      setup: (): WorkerSetup => ({ configFile: opts.configFile, listen, workers: opts.count, health: opts.health() }),
+      setup: (): WorkerSetup => ({
+        configFile: opts.configFile,
+        pop: opts.pop,
+        listen,
+        workers: opts.count,
+        health: opts.health(),
+      }),
       scheduling: 'none',
       log: opts.log,
     });

@@ -12,6 +12,7 @@ export function startDnsPrimary(setup: DnsSetup): Promise<DnsService> {
     const snapshot = () => ({ ...health.snapshot(), anycast: anycast.snapshot() });
     const pool = await DnsPool.start({
       configFile: setup.opts.configFile,
+      pop: setup.opts.pop,
       listen: setup.listen,
       count: setup.workers,
       log: setup.log,

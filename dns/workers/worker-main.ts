@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   if (!cluster.isWorker || !setupText)
     throw new Error('dns/workers/worker-main.js runs only as a worker of `meridian dns --workers N`');
   const setup = JSON.parse(setupText) as WorkerSetup;
-  const config = await loadDnsConfig(setup.configFile);
+  const config = await loadDnsConfig(setup.configFile, { pop: setup.pop });
   const log = createLogger({ service: 'dns', level: config.settings.log.level }).child({ worker: cluster.worker!.id });
   // Counters only: the primary serves /metrics and asks for these.
   const metrics = new DnsMetrics(new Registry());
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   health.apply(setup.health);
   const resolvers = new ResolverTable();
   const core = await DnsCore.open(
-    { configFile: setup.configFile, log, metrics, health, resolvers, servingWorkers: setup.workers },
+    { configFile: setup.configFile, pop: setup.pop, log, metrics, health, resolvers, servingWorkers: setup.workers },
     config,
   );
   await core.listen(setup.listen);

@@ -31,6 +31,7 @@ export const HOLD_DOWN_MS: number;
 export const DAMPING: { readonly penalty: number; readonly suppress: number; readonly reuse: number; readonly halfLifeMs: number; readonly maxHoldDownMs: number };
 export const BFD: { readonly intervalMs: number; readonly multiplier: number };
 export const BGP_TIMERS: { readonly hold: number; readonly keepalive: number };
+export const CATCHMENT_INTERVAL_MS: number;
 export function serverId(pop: Pop): string;
 
 export interface ExecResult {
@@ -46,7 +47,7 @@ export interface LabProcess {
   readonly exited: Promise<number | string>;
 }
 
-export type ProcessName = `${'dns' | 'edge' | 'anycast'}-${Pop}` | `bird-${Pop | Router}`;
+export type ProcessName = `${'dns' | 'edge' | 'anycast'}-${Pop}` | `bird-${Pop | Router}` | `health-${Client}`;
 
 export class Lab {
   readonly prefix: string;
@@ -62,6 +63,9 @@ export class Lab {
   startAnnouncer(pop: Pop): Promise<LabProcess>;
   startDns(pop: Pop): Promise<LabProcess>;
   startEdge(pop: Pop): Promise<LabProcess>;
+  startProber(client: Client): Promise<LabProcess>;
+  dnsStatus(pop: Pop): Promise<Record<string, unknown>>;
+  meridian(key: Pop | Router | Client, args: readonly string[]): Promise<ExecResult>;
   stop(name: ProcessName, signal?: NodeJS.Signals): Promise<void>;
   pause(name: ProcessName, paused: boolean): void;
   askDns(key: Pop | Router | Client, server?: string): Promise<string | null>;
@@ -82,6 +86,12 @@ export class Lab {
   close(opts?: { keepFiles?: boolean }): void;
 }
 
-export function startLab(opts: { prefix?: string; dir: string; log?: (line: string) => void }): Promise<Lab>;
+export function startLab(opts: {
+  prefix?: string;
+  dir: string;
+  log?: (line: string) => void;
+  /** Start a catchment prober in every client namespace (default false: the bench runs without). */
+  probers?: boolean;
+}): Promise<Lab>;
 export function removeLab(prefix: string, dir?: string): void;
 export function labExists(prefix: string): boolean;

@@ -16,6 +16,7 @@ import {
   PREFIX,
   PREFIX6,
   ZONE,
+  dnsControlUrl,
   popConfigYaml,
   routerBirdConf,
 } from './configs.mjs';
@@ -44,6 +45,7 @@ export {
   DAMPING,
   BFD,
   BGP_TIMERS,
+  CATCHMENT_INTERVAL_MS,
   serverId,
 } from './configs.mjs';
 export { ADDR, ADDR6, ASN, CLIENTS, NEAREST, POPS, ROUTERS, ROUTER_OF } from './topology.mjs';
@@ -147,12 +149,49 @@ export class Lab {
     const p = spawnIn(
       this.ns(pop),
       process.execPath,
-      [EDGE_SCRIPT, '--listen', `${ANYCAST.edge}:80`, '--listen', `[${ANYCAST6.edge}]:80`, '--name', `pop-${pop}`],
+      [
+        EDGE_SCRIPT,
+        '--listen',
+        `${ANYCAST.edge}:80`,
+        '--listen',
+        `[${ANYCAST6.edge}]:80`,
+        '--name',
+        `pop-${pop}`,
+        '--pop',
+        pop,
+      ],
       file,
     );
     this.procs[`edge-${pop}`] = p;
     await waitForLog(p, /listening/, START_MS, from);
     return p;
+  }
+
+  /**
+   * A prober outside the PoPs, in client namespace `client` (`meridian health --vantage cN`): it
+   * asks every anycast address (DNS and edge, IPv4 and IPv6) who answers from there and reports
+   * to every PoP's DNS server.
+   */
+  async startProber(client) {
+    const file = this.log(`health-${client}`);
+    const from = Math.max(0, logLines(file).length - 1);
+    const config = join(this.dir, 'probers.yaml');
+    writeFileSync(config, popConfigYaml(POPS[0], this.dir, POPS.map(dnsControlUrl)));
+    const args = [MERIDIAN_BIN, 'health', '--config', config, '--vantage', client];
+    const p = (this.procs[`health-${client}`] = spawnIn(this.ns(client), process.execPath, args, file));
+    await waitForLog(p, /meridian health probing/, START_MS, from);
+    return p;
+  }
+
+  /** The DNS server of `pop`'s GET /v1/status (fetched inside the PoP). */
+  async dnsStatus(pop) {
+    const js = `fetch('${dnsControlUrl(pop)}/v1/status').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+    return JSON.parse((await this.exec(pop, [process.execPath, '-e', js], 10_000)).stdout);
+  }
+
+  /** Runs `meridian ...args` inside namespace `key` to completion (status, explain). */
+  meridian(key, args) {
+    return this.exec(key, [process.execPath, MERIDIAN_BIN, ...args], 20_000);
   }
 
   /** Stops one of the lab's processes (`dns-a`, `anycast-b`, `edge-c`, `bird-r2`) with `signal`. */
@@ -296,7 +335,7 @@ const linkRules = () => [
  * inside their PoPs and every router has a route from its own PoP; throws (after removing the
  * lab) when something does not start.
  */
-export async function startLab({ prefix = 'mrd-lab-', dir, log = () => undefined } = {}) {
+export async function startLab({ prefix = 'mrd-lab-', dir, log = () => undefined, probers = false } = {}) {
   if (!dir) throw new Error('startLab needs a dir for its configs, sockets and logs');
   removeLab(prefix, dir);
   mkdirSync(dir, { recursive: true });
@@ -346,6 +385,10 @@ export async function startLab({ prefix = 'mrd-lab-', dir, log = () => undefined
           );
         }
       }
+    }
+    if (probers) {
+      log('a catchment prober in every client (meridian health --vantage)');
+      await Promise.all(CLIENTS.map((c) => lab.startProber(c)));
     }
   } catch (e) {
     lab.close({ keepFiles: true });

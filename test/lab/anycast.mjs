@@ -65,7 +65,12 @@ async function up() {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')))
     fail('dist/ is not built: run `npm run build` first (or `npm run lab:anycast -- up`)');
   if (labExists(LAB_PREFIX)) process.stderr.write(`lab: removing the lab already there (${LAB_PREFIX}*)\n`);
-  const lab = await startLab({ prefix: LAB_PREFIX, dir: DIR, log: (l) => process.stderr.write(`lab: ${l}\n`) });
+  const lab = await startLab({
+    prefix: LAB_PREFIX,
+    dir: DIR,
+    probers: true,
+    log: (l) => process.stderr.write(`lab: ${l}\n`),
+  });
   savePids(lab);
   const me = 'node test/lab/anycast.mjs';
   console.log(`Anycast lab up, announced by PoPs a, b, c:
@@ -79,6 +84,7 @@ Try (as root):
   ip netns exec ${LAB_PREFIX}c3 curl -gs http://[${ANYCAST6.edge}]/          # the same over IPv6
   ip netns exec ${LAB_PREFIX}c1 dig @${ANYCAST.dns} +short www.lab.test AAAA  # the anycast pool: ${ANYCAST6.edge}
   ip netns exec ${LAB_PREFIX}r1 birdc -s ${join(DIR, 'r1.ctl')} show route ${PREFIX.dns} all
+  ip netns exec ${LAB_PREFIX}pa node bin/meridian.js status   # ends with the catchment table: c1 → a, c2 → b, c3 → c
   ${me} kill dns-a       # c1 moves to PoP b within about a second (IPv4 and IPv6)
   ${me} revive dns-a     # and back after rise plus the damping hold-down
   ${me} cut a            # a silent link failure between PoP a and r1 (BFD notices); restore a

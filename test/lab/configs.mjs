@@ -2,7 +2,7 @@
 // upstream's would be) and each PoP's Meridian config (its DNS server and its announcer; the
 // PoP's own BIRD config is generated from it by `meridian anycast --print-bird-config`).
 import { join } from 'node:path';
-import { ADDR, ADDR6, ASN, IFACE, NEIGHBOURS, POPS, ROUTER_OF } from './topology.mjs';
+import { ADDR, ADDR6, ASN, CLIENTS, IFACE, NEIGHBOURS, POPS, ROUTER_OF } from './topology.mjs';
 
 /** The anycast addresses: DNS and edges in prefixes of their own, so each fails over apart. */
 export const ANYCAST = { dns: '198.51.100.53', edge: '198.51.100.180' };
@@ -16,8 +16,16 @@ export const PREFIX6 = { dns: '2001:db8:53::/48', edge: '2001:db8:180::/48' };
 export const ZONE = 'lab.test';
 /** Each PoP's DNS server answers NSID (and CH TXT id.server) with this. */
 export const serverId = (pop) => `pop-${pop}`;
-/** Each PoP's DNS server's control port, on the PoP namespace's loopback (`meridian pop drain`, the announcer's reports). */
-export const DNS_CONTROL = '127.0.0.1:8053';
+/**
+ * Each PoP's DNS server's control port, on every address of the PoP: the announcer and
+ * `meridian pop drain` reach it on the PoP namespace's loopback (DNS_CONTROL), the clients'
+ * probers (catchment, `meridian health --vantage cN`) at the PoP's link address (dnsControlUrl).
+ */
+export const DNS_CONTROL_PORT = 8053;
+export const DNS_CONTROL = `127.0.0.1:${DNS_CONTROL_PORT}`;
+export const dnsControlUrl = (pop) => `http://${ADDR.popLink(pop).pop}:${DNS_CONTROL_PORT}`;
+/** How often the clients' probers ask who answers each anycast address. */
+export const CATCHMENT_INTERVAL_MS = 1000;
 /** The announcer's control port, on the PoP namespace's loopback. */
 export const ANNOUNCER_CONTROL = '127.0.0.1:9180';
 
@@ -95,8 +103,12 @@ export function routerBirdConf(router) {
   return `${out.join('\n')}\n`;
 }
 
-/** The whole topology file every PoP's processes read; `pop` picks its serverId. */
-export function popConfigYaml(pop, dir) {
+/**
+ * The whole topology file every PoP's processes read; `pop` picks its serverId. With
+ * `reportTo`, it is the clients' probers' file instead (they report to every PoP's DNS server,
+ * not to the PoP's own on its loopback).
+ */
+export function popConfigYaml(pop, dir, reportTo) {
   const bgp = (p) => {
     const l = ADDR.popLink(p);
     const l6 = ADDR6.popLink(p);
@@ -110,8 +122,9 @@ export function popConfigYaml(pop, dir) {
   return `# PoP ${pop} of the Meridian anycast lab (test/lab/): its DNS server and its announcer read this.
 dns:
   serverId: ${serverId(pop)}
+  pop: ${pop}
   listen: ["${ANYCAST.dns}:53", "[${ANYCAST6.dns}]:53"]
-  control: { listen: "${DNS_CONTROL}" }
+  control: { listen: "0.0.0.0:${DNS_CONTROL_PORT}" }
   workers: 1
   log: { level: warn }
 pops:
@@ -122,8 +135,11 @@ pools:
   - { id: edge, policy: anycast, members: [${POPS.join(', ')}] }
 geo:
   nets: [{ network: 10.0.0.0/8, location: { lat: 50, lon: 0 } }, { network: "2001:db8::/32", location: { lat: 50, lon: 0 } }]
-# The announcer reports to its own PoP's DNS server, and hears a drain (meridian pop drain) in the reply.
-health: { reportTo: ["http://${DNS_CONTROL}"] }
+# The announcer reports to its own PoP's DNS server, and hears a drain (meridian pop drain) in the
+# reply; the clients' probers (reportTo given) report to every PoP's, which keep the catchment view.
+health:
+  reportTo: [${(reportTo ?? [`http://${DNS_CONTROL}`]).map((u) => `"${u}"`).join(', ')}]
+  catchment: { interval: ${CATCHMENT_INTERVAL_MS}ms, timeout: 500ms, vantages: [${CLIENTS.join(', ')}] }
 zones:
   - name: ${ZONE}
     soa: { mname: ns1.${ZONE}., rname: hostmaster.${ZONE}., serial: 1 }

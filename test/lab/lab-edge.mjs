@@ -1,22 +1,25 @@
 #!/usr/bin/env node
-// The lab's small edge, one per PoP on the anycast edge address: enough to be checked by the
-// announcer (GET /healthz), to say which PoP served a request (`x-served-by` and the body, as a
-// real edge's Cache-Status names it), and to serve a long download (GET /stream?seconds=N: 64 KiB
-// every 100 ms for N seconds, then `x-bytes`-many bytes in all, so a client can tell a cut one).
+// The lab's small edge, one per PoP on the anycast edge addresses: enough to be checked by the
+// announcer (GET /healthz), to say which PoP served a request (`x-served-by` and the body, and
+// with --pop Cache-Status `meridian-<pop>` as a real edge names it: what the probers' catchment
+// reads), and to serve a long download (GET /stream?seconds=N: 64 KiB every 100 ms for N
+// seconds, then `x-bytes`-many bytes in all, so a client can tell a cut one).
 // One process serves every --listen (the IPv4 and the IPv6 anycast address), so killing it
 // takes both down together, as with a real edge.
 //
-//   node test/lab/lab-edge.mjs --listen 198.51.100.180:80 --listen [2001:db8:180::180]:80 --name pop-a
+//   node test/lab/lab-edge.mjs --listen 198.51.100.180:80 --listen [2001:db8:180::180]:80 --name pop-a [--pop a]
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { listen: { type: 'string', multiple: true }, name: { type: 'string' } },
+  options: { listen: { type: 'string', multiple: true }, name: { type: 'string' }, pop: { type: 'string' } },
 });
 /** HOST:PORT or [IPv6]:PORT. */
 const listens = (values.listen ?? []).map((l) => /^\[?([^\]]+?)\]?:(\d+)$/.exec(l));
 if (listens.length === 0 || listens.some((m) => !m) || !values.name) {
-  process.stderr.write('usage: node test/lab/lab-edge.mjs --listen HOST:PORT [--listen [IPv6]:PORT] --name NAME\n');
+  process.stderr.write(
+    'usage: node test/lab/lab-edge.mjs --listen HOST:PORT [--listen [IPv6]:PORT] --name NAME [--pop POP]\n',
+  );
   process.exit(2);
 }
 const CHUNK = Buffer.alloc(64 * 1024, 'x');
@@ -25,6 +28,7 @@ const MAX_SECONDS = 120;
 function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://edge');
   res.setHeader('x-served-by', values.name);
+  if (values.pop) res.setHeader('cache-status', `meridian-${values.pop}; detail=lab`);
   if (url.pathname === '/healthz') return res.end('ok\n');
   if (url.pathname === '/stream') {
     const seconds = Math.min(MAX_SECONDS, Math.max(0, Number(url.searchParams.get('seconds')) || 1));

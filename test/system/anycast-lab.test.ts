@@ -23,6 +23,7 @@ import {
   ANYCAST,
   ANYCAST6,
   ASN,
+  CATCHMENT_INTERVAL_MS,
   CLIENTS,
   DAMPING,
   HOLD_DOWN_MS,
@@ -91,7 +92,11 @@ describe(
     const everywhere = (pop: Pop) => ({ dns4: pop, dns6: pop, edge4: pop, edge6: pop });
 
     beforeAll(async () => {
-      lab = await startLab({ prefix: LAB_PREFIX, dir: mkdtempSync(join(tmpdir(), 'meridian-anycast-lab-')) });
+      lab = await startLab({
+        prefix: LAB_PREFIX,
+        dir: mkdtempSync(join(tmpdir(), 'meridian-anycast-lab-')),
+        probers: true,
+      });
     }, 180_000);
 
     afterAll(() => {
@@ -110,6 +115,45 @@ describe(
         const r = await lab.exec(c, ['curl', '-s', '-m', '2', `http://${ANYCAST.edge}/`]);
         expect(r.stdout.trim()).toBe(`served by pop-${NEAREST[c]}`);
       }
+    }, 60_000);
+
+    it('the probers in the clients report catchment over IPv4 and IPv6: status and explain show c1 → a, c2 → b, c3 → c', async () => {
+      await settled(20_000);
+      type Landing = { vantage: string; address: string; pop: string | null; stale: boolean };
+      const where = (rows: Landing[], c: string, address: string) =>
+        rows.find((r) => r.vantage === c && r.address === address && !r.stale)?.pop;
+      // Each client's prober asks every anycast address (DNS and edge, each family) every
+      // CATCHMENT_INTERVAL_MS and reports to every PoP's DNS server; PoP a's is asked here, from
+      // inside its namespace.
+      const addresses = [ANYCAST.dns, ANYCAST.edge, ANYCAST6.dns, ANYCAST6.edge];
+      await lab.waitUntil(
+        'every client on its nearest PoP on every anycast address in the DNS server catchment view',
+        10 * CATCHMENT_INTERVAL_MS + 10_000,
+        async () => {
+          const rows = (await lab.dnsStatus('a')).catchment as Landing[];
+          return CLIENTS.every((c) => addresses.every((a) => where(rows, c, a) === NEAREST[c]));
+        },
+      );
+      const control = ['--control', 'http://127.0.0.1:8053'];
+      const status = await lab.meridian('a', ['status', ...control]);
+      expect(status.stdout).toMatch(/catchment \(which PoP answers each anycast address/);
+      const header = status.stdout.split('\n').find((l) => l.startsWith('VANTAGE'));
+      for (const a of addresses) expect(header).toContain(a);
+      for (const c of CLIENTS) {
+        const p = NEAREST[c];
+        // One cell per address, each naming the client's nearest PoP.
+        expect(status.stdout).toMatch(new RegExp(`^${c}(?: +${p} \\([^)]*\\)){${addresses.length}}$`, 'm'));
+      }
+      // explain for the anycast pool on www: where each client lands on its edge address, per family.
+      const landings = (address: string) =>
+        new RegExp(
+          `anycast ${address.replaceAll('.', '\\.')}: ` +
+            CLIENTS.map((c) => `from ${c} → pop ${NEAREST[c]} \\([^)]* ago\\)`).join(', '),
+        );
+      const explain = async (type: string) =>
+        (await lab.meridian('a', ['explain', `www.${ZONE}`, '10.212.1.2', '--type', type, ...control])).stdout;
+      expect(await explain('A')).toMatch(landings(ANYCAST.edge));
+      expect(await explain('AAAA')).toMatch(landings(ANYCAST6.edge));
     }, 60_000);
 
     it('over IPv6 too: each client reaches its nearest PoP on the IPv6 DNS and edge addresses, and www answers AAAA with the anycast edge', async () => {
@@ -211,10 +255,16 @@ describe(
         console.log(
           `anycast lab: link cut: c1 answered by PoP b ${moved.ms} ms after the cut (BFD ${3 * 100} ms, hold ${3} s)`,
         );
-        // BFD (300 ms) caught it, not the 3 s hold timer; on the IPv6 session as well.
+        // BFD (300 ms) caught it, not the 3 s hold timer; on the IPv6 session as well. Timed at
+        // r1's route, not by asking c1: a query sent just before the route moves waits out dig's
+        // whole 1 s timeout.
         expect(performance.now() - t0).toBeLessThan(2500);
         expect((await lab.popSessionStats('r1')).state).not.toBe('up');
-        await lab.waitUntil('c1 answered by PoP b over IPv6', 1000, async () => (await lab.servedBy('c1', 6)) === 'b');
+        await lab.waitUntil('r1 routes the IPv6 DNS prefix away from PoP a', 1000, async () => {
+          const hop = await lab.nextHop('r1', PREFIX6.dns);
+          return hop !== null && hop !== popAddress6('a');
+        });
+        expect(await lab.servedBy('c1', 6)).toBe('b');
       } finally {
         await lab.restoreLink('a');
       }
