@@ -48,9 +48,9 @@ const SIZES = args.has('--no-1m') ? [10_000, 100_000] : [10_000, 100_000, 1_000_
 const LOAD_TIMEOUT_MS = 180_000;
 const QPS_SECONDS = 5;
 
-/** Resident set of a process, from /proc (MB). */
-function rssMb(pid) {
-  const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1]);
+/** Resident set of a process now (VmRSS) or at its peak (VmHWM), from /proc (MB). */
+function rssMb(pid, field = 'VmRSS') {
+  const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`))?.[1]);
   return kb / 1024;
 }
 
@@ -84,9 +84,12 @@ async function measure(label, start, port, queries, names, reload) {
     (await dig(port, `h0.${ZONE}`, 'A').catch(() => ({ status: 'none' }))).status === 'NOERROR';
   await waitReady(server, `answer h0.${ZONE} A`, LOAD_TIMEOUT_MS, answered, 50);
   const loadS = (performance.now() - t0) / 1000;
-  const rss = rssMb(server.pid);
   const r = await perf(server, port, { path: queries, procs: [DNSPERF_BASE] }, QPS_SECONDS, 0);
   log(runLine(label, 0, r));
+  // Once serving: the load's garbage is given back to the system over the next seconds, so RSS is
+  // read after the QPS run, and the peak (the most the machine must have) beside it.
+  const rss = rssMb(server.pid);
+  const peak = rssMb(server.pid, 'VmHWM');
   await sleep(500);
   const during = await latencyDuringReload(port, names, () => reload(server));
   log(
@@ -95,7 +98,7 @@ async function measure(label, start, port, queries, names, reload) {
   );
   server.assertAlive('the reload');
   await stopChild(server.child);
-  return { loadS, rss, qps: r.qps, lost: r.lost, rcodes: r.rcodes, reload: during };
+  return { loadS, rss, peak, qps: r.qps, lost: r.lost, rcodes: r.rcodes, reload: during };
 }
 
 async function main() {
@@ -121,7 +124,9 @@ async function main() {
       row.names,
       reloadMeridian,
     );
-    log(`bench: meridian ${fmtInt(records)} records: load ${fmt2(m.loadS)} s, RSS ${fmtInt(m.rss)} MB`);
+    log(
+      `bench: meridian ${fmtInt(records)} records: load ${fmt2(m.loadS)} s, RSS ${fmtInt(m.rss)} MB (peak ${fmtInt(m.peak)})`,
+    );
     const g = withGdnsd
       ? await measure(
           `gdnsd ${fmtInt(records)}`,
@@ -132,7 +137,10 @@ async function main() {
           () => reloadGdnsd(row.gdnsdDir),
         )
       : null;
-    if (g) log(`bench: gdnsd ${fmtInt(records)} records: load ${fmt2(g.loadS)} s, RSS ${fmtInt(g.rss)} MB`);
+    if (g)
+      log(
+        `bench: gdnsd ${fmtInt(records)} records: load ${fmt2(g.loadS)} s, RSS ${fmtInt(g.rss)} MB (peak ${fmtInt(g.peak)})`,
+      );
     rows.push({ records, names: row.names, m, g });
   }
   const reloadCell = (r) => `${fmt1(r.worstMs)}${r.lost ? ` (${fmtInt(r.lost)} lost)` : ''}`;
@@ -142,11 +150,11 @@ async function main() {
       'records',
       'names',
       'Meridian load s',
-      'RSS MB',
+      'RSS (peak) MB',
       'QPS (lost)',
       'worst ms in reload',
       'gdnsd load s',
-      'RSS MB',
+      'RSS (peak) MB',
       'QPS (lost)',
       'worst ms in reload',
       'load ratio',
@@ -157,11 +165,11 @@ async function main() {
       fmtInt(records),
       fmtInt(names),
       fmt2(m.loadS),
-      fmtInt(m.rss),
+      `${fmtInt(m.rss)} (${fmtInt(m.peak)})`,
       `${fmtInt(m.qps)} (${fmtInt(m.lost)})`,
       reloadCell(m.reload),
       g ? fmt2(g.loadS) : 'n/a',
-      g ? fmtInt(g.rss) : 'n/a',
+      g ? `${fmtInt(g.rss)} (${fmtInt(g.peak)})` : 'n/a',
       g ? `${fmtInt(g.qps)} (${fmtInt(g.lost)})` : 'n/a',
       g ? reloadCell(g.reload) : 'n/a',
       g ? ratio(m.loadS, g.loadS) : 'n/a',
@@ -172,7 +180,8 @@ async function main() {
   );
   process.stdout.write(`\nZone scale, ${machineText()}\n${table.join('\n')}\n`);
   process.stdout.write(
-    'Load: spawn to the first answer from the zone (includes process start). QPS: one unthrottled dnsperf, ' +
+    'Load: spawn to the first answer from the zone (includes process start). RSS: after the QPS run ' +
+      '(peak: the most it held, load included). QPS: one unthrottled dnsperf, ' +
       `${QPS_SECONDS} s, over 20,000 names spread across the zone. Worst ms in reload: the slowest answer to a ` +
       'steady 500 queries/s from 0.5 s before the reload is asked for to 0.5 s after it serves the new zone ' +
       '(lost: no answer within 2 s). Meridian: one process; gdnsd: one UDP thread.\n',
