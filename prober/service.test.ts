@@ -96,8 +96,9 @@ describe('startProber end to end', () => {
   });
 
   it('reports a killed edge down within fall intervals, and up again after rise', async () => {
-    await iad.stop();
+    // Timed from before the stop: a probe may already fail while the listener closes.
     let started = performance.now();
+    await iad.stop();
     await waitFor(() => target(last(), 'iad')?.up === false, FALL * INTERVAL + INTERVAL + SLACK, 'iad reported down');
     const downAfter = performance.now() - started;
     expect(target(last(), 'iad')!.detail).toMatch(/ECONNREFUSED/);
@@ -112,8 +113,8 @@ describe('startProber end to end', () => {
       }),
     ]);
 
-    await iad.start();
     started = performance.now();
+    await iad.start();
     await waitFor(
       () => target(last(), 'iad')?.up === true,
       RISE * INTERVAL + INTERVAL + SLACK,
