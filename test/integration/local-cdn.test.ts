@@ -3,7 +3,7 @@
 // continents are answered their nearest PoP; an object is fetched through it (MISS, then HIT);
 // `meridian pop kill` takes that PoP's edge down and the answer moves to the next PoP, which
 // serves the object too; `pop revive` brings the answer back; SIGINT stops every process.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,9 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { assetPath } from '../../origin/site.js';
-import { MERIDIAN_BIN, REPO_ROOT } from '../helpers/repo-paths.js';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
 import { query } from '../helpers/dig.js';
-import { runMeridian } from '../helpers/meridian-process.js';
+import { runMeridian, spawnMeridian } from '../helpers/meridian-process.js';
 import { needs } from '../helpers/system-tools.js';
 
 // Six PoP addresses on loopback (all of 127/8 is local on Linux; no root needed), apart from the
@@ -191,24 +191,17 @@ describe('meridian up: the whole CDN on loopback', () => {
     };
     const configPath = join(dir, 'cdn.yaml');
     writeFileSync(configPath, testConfig());
-    const env = { ...process.env };
-    delete env.MERIDIAN_CONTROL_TOKEN;
-    const child = spawn(
-      process.execPath,
-      [
-        MERIDIAN_BIN,
-        'up',
-        '--config',
-        configPath,
-        '--control-listen',
-        `127.0.0.1:${ports.up}`,
-        '--prober-port',
-        String(ports.prober),
-        '--logs',
-        join(dir, 'logs'),
-      ],
-      { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnMeridian([
+      'up',
+      '--config',
+      configPath,
+      '--control-listen',
+      `127.0.0.1:${ports.up}`,
+      '--prober-port',
+      String(ports.prober),
+      '--logs',
+      join(dir, 'logs'),
+    ]);
     upProcess = child;
     upExited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     for (const stream of [child.stdout!, child.stderr!]) {

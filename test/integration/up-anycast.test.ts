@@ -3,7 +3,7 @@
 // is missing). `up` must not fail: one line per reason, the announcers left out, and the rest of
 // the CDN serving, with anycast pools answered by unicast steering (never an empty answer).
 // config/hybrid.yaml with this test's addresses and ports.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { closedPort } from '../helpers/closed-port.js';
 import { query } from '../helpers/dig.js';
-import { collectLines } from '../helpers/meridian-process.js';
-import { MERIDIAN_BIN, REPO_ROOT } from '../helpers/repo-paths.js';
+import { collectLines, spawnMeridian } from '../helpers/meridian-process.js';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
 import { needs } from '../helpers/system-tools.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -50,22 +50,15 @@ describe('meridian up with anycast, where announcers cannot run', needs('dig'), 
     for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await closedPort();
     const file = join(dir, 'hybrid.yaml');
     writeFileSync(file, testConfig());
-    const env = { ...process.env };
-    delete env.MERIDIAN_CONTROL_TOKEN;
-    const child = spawn(
-      process.execPath,
-      [
-        MERIDIAN_BIN,
-        'up',
-        '--config',
-        file,
-        '--control-listen',
-        `127.0.0.1:${ports.up}`,
-        '--prober-port',
-        String(ports.prober),
-      ],
-      { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnMeridian([
+      'up',
+      '--config',
+      file,
+      '--control-listen',
+      `127.0.0.1:${ports.up}`,
+      '--prober-port',
+      String(ports.prober),
+    ]);
     up = child;
     exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     collectLines(child.stdout, output);
