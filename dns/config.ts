@@ -212,6 +212,11 @@ export function dropZoneRecords(config: DnsConfig): void {
 export interface DnsConfigOverrides {
   /** `meridian dns --pop ID`: over `dns.pop`. */
   readonly pop?: string | undefined;
+  /**
+   * false: leave the zones' records (master files, `records:`) unread, for a worker thread reads
+   * and compiles them (dns/server/load-serving.ts); the zones keep their SOA, NS and routes.
+   */
+  readonly zoneRecords?: boolean;
 }
 
 export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides = {}): Promise<DnsConfig> {
@@ -248,7 +253,9 @@ export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides 
   if (problems.length > 0) throw new ConfigError(problems.map(([path, msg]) => `${file}: ${path}: ${msg}`).join('\n'));
   const baseDir = dirname(file);
   const zones: ZoneSource[] = [];
-  for (const [i, zone] of parsed.zones.entries()) zones.push(await zoneSource(file, baseDir, `zones[${i}]`, zone));
+  const withRecords = overrides.zoneRecords !== false;
+  for (const [i, zone] of parsed.zones.entries())
+    zones.push(await zoneSource(file, baseDir, `zones[${i}]`, zone, withRecords));
   const { http, ...dns } = parsed.dns;
   const control = dns.control;
   return {
@@ -285,7 +292,13 @@ export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides 
 
 type ZoneInput = z.output<typeof zoneSchema>;
 
-async function zoneSource(file: string, baseDir: string, path: string, zone: ZoneInput): Promise<ZoneSource> {
+async function zoneSource(
+  file: string,
+  baseDir: string,
+  path: string,
+  zone: ZoneInput,
+  withRecords: boolean,
+): Promise<ZoneSource> {
   const at = (p: string) => `${file}: ${p}`;
   const origin = textOr(at(`${path}.name`), () =>
     parseName(zone.name.endsWith('.') ? zone.name : `${zone.name}.`, null),
@@ -317,8 +330,8 @@ async function zoneSource(file: string, baseDir: string, path: string, zone: Zon
     );
   }
   // Appended one by one: spreading a file's records as arguments overflowed the stack at ~120k.
-  if (zone.file) await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl, records);
-  for (const [i, rec] of zone.records.entries()) {
+  if (zone.file && withRecords) await masterFileRecords(resolvePath(baseDir, zone.file), origin, zone.ttl, records);
+  for (const [i, rec] of (withRecords ? zone.records : []).entries()) {
     const recPath = `${path}.records[${i}]`;
     const owner = textOr(at(`${recPath}.name`), () => parseName(rec.name, origin));
     const type = typeFromName(rec.type)!;

@@ -108,10 +108,14 @@ export async function startServerWide(
     anycastOf: (address: string) => anycast.availabilityOf(address),
   };
   const resolvers = new ResolverTable();
-  const core: DnsCore = await DnsCore.open(
-    { configFile: opts.configFile, pop: opts.pop, log, metrics, health: source, resolvers },
-    config,
-  );
+  const core: DnsCore = await DnsCore.open({
+    configFile: opts.configFile,
+    pop: opts.pop,
+    log,
+    metrics,
+    health: source,
+    resolvers,
+  });
   health.start();
   anycast.start();
   const loadedAt = { time: new Date(), result: { ok: true } as ReloadResult };

@@ -17,7 +17,8 @@ export type { ReloadResult } from './server/core.js';
 export type { DnsService, DnsServiceOptions } from './service-contract.js';
 
 export async function startDnsService(opts: DnsServiceOptions): Promise<DnsService> {
-  const config = await loadDnsConfig(opts.configFile, { pop: opts.pop });
+  // The settings; DnsCore loads the zones (off this thread: server/load-serving.ts).
+  const config = await loadDnsConfig(opts.configFile, { pop: opts.pop, zoneRecords: false });
   sayDeprecated(config.deprecated);
   const settings = config.settings;
   const log = opts.log ?? createLogger({ service: 'dns', level: settings.log.level });

@@ -7,15 +7,15 @@
 import type { HostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import { GeoDatabases } from '../../geo-data/databases.js';
-import { dropZoneRecords, loadDnsConfig, type DnsConfig } from '../config.js';
-import { compileZonesInSlices } from '../zone/compile.js';
+import type { DnsConfig } from '../config.js';
+import { loadServing } from './load-serving.js';
 import type { PopHealth } from '../policy/types.js';
 import type { ResolverTable } from '../pop-health/resolvers.js';
 import type { AnycastAvailability } from '../pop-health/anycast-view.js';
 import { QueryHandler } from './handle-query.js';
 import type { DnsMetrics } from './metrics.js';
 import { QueryLog } from './query-log.js';
-import { buildServingState, type BuiltState } from './state.js';
+import { buildServingState, type BuiltState, type CompiledZones } from './state.js';
 import { listenTcp, type TcpLimits, type TcpListener } from './tcp.js';
 import { listenUdp, type UdpListener } from './udp.js';
 
@@ -73,12 +73,12 @@ export class DnsCore {
     this.watchGeo(geo);
   }
 
-  /** Loads the config (or takes one already loaded) and builds the first serving state. */
-  static async open(opts: DnsCoreOptions, loaded?: DnsConfig): Promise<DnsCore> {
-    const config = loaded ?? (await loadDnsConfig(opts.configFile, { pop: opts.pop }));
+  /** Loads the config and its zones (load-serving.ts) and builds the first serving state. */
+  static async open(opts: DnsCoreOptions): Promise<DnsCore> {
+    const { config, ...compiled } = await loadServing(opts.configFile, { pop: opts.pop });
     const geo = await openGeo(config.geo.databases, opts.log);
     try {
-      return new DnsCore(opts, config, geo, await build(config, geo, opts));
+      return new DnsCore(opts, config, geo, build(config, compiled, geo, opts));
     } catch (e) {
       geo.close();
       throw e;
@@ -145,12 +145,12 @@ export class DnsCore {
     const started = performance.now();
     const { log } = this.opts;
     try {
-      const next = await loadDnsConfig(this.opts.configFile, { pop: this.opts.pop });
+      const { config: next, ...compiled } = await loadServing(this.opts.configFile, { pop: this.opts.pop });
       const sameGeo = next.geo.databases.join('\n') === this.current.geo.databases.join('\n');
       const nextGeo = sameGeo ? this.geo : await openGeo(next.geo.databases, log);
       let built: BuiltState;
       try {
-        built = await build(next, nextGeo, this.opts);
+        built = build(next, compiled, nextGeo, this.opts);
       } catch (e) {
         if (nextGeo !== this.geo) nextGeo.close();
         throw e;
@@ -199,23 +199,16 @@ function openGeo(files: readonly string[], log: Logger): Promise<GeoDatabases> {
   );
 }
 
-/**
- * The serving state for `config`. Its zones are compiled in slices: a reload of a big zone
- * takes seconds, and the state being replaced answers queries meanwhile. Then the parsed
- * records go (see dropZoneRecords): the compiled zones hold what queries need.
- */
-async function build(config: DnsConfig, geo: GeoDatabases, opts: DnsCoreOptions): Promise<BuiltState> {
+/** The serving state for `config` and its zones (compiled by loadServing, off the serving path). */
+function build(config: DnsConfig, compiled: CompiledZones, geo: GeoDatabases, opts: DnsCoreOptions): BuiltState {
   const { health } = opts;
-  const zones = await compileZonesInSlices(config.zones);
-  const state = buildServingState(
+  return buildServingState(
     config,
     geo.readers,
     (pop) => health.healthOf(pop),
     (pop, net) => health.measuredRttMs(pop, net),
     opts.resolvers,
     (address) => health.anycastOf?.(address) ?? NO_ANNOUNCER,
-    zones,
+    compiled,
   );
-  dropZoneRecords(config);
-  return state;
 }

@@ -18,6 +18,16 @@ export interface BuiltState extends ServingState {
   readonly recordCount: number;
 }
 
+export interface CompiledZones {
+  readonly zones: ReadonlyMap<string, Zone>;
+  /** Records in the source, as loaded (the zones hold them deduplicated). */
+  readonly recordCount: number;
+}
+
+function compileNow(config: DnsConfig): CompiledZones {
+  return { zones: compileZones(config.zones), recordCount: config.zones.reduce((n, z) => n + z.records.length, 0) };
+}
+
 export function buildServingState(
   config: DnsConfig,
   geoReaders: readonly NamedReader[] = [],
@@ -25,9 +35,10 @@ export function buildServingState(
   measuredRtt: (pop: string, resolverNetwork: string) => number | undefined = () => undefined,
   resolvers: ResolverTable | null = null,
   anycastOf?: (address: string) => AnycastAvailability,
-  /** Compiled already (in slices, by DnsCore); else compiled here in one go. */
-  zones: ReadonlyMap<string, Zone> = compileZones(config.zones),
+  /** Compiled already (by DnsCore, off the serving path); else compiled here in one go. */
+  compiled: CompiledZones = compileNow(config),
 ): BuiltState {
+  const { zones } = compiled;
   const locator = new GeoLocator(geoReaders, config.geo.nets);
   const { serverId, pop, version, maxUdpPayload } = config.settings;
   // Who answered, and in which PoP (common/catchment.ts): built here, so a query pays nothing.
@@ -49,6 +60,6 @@ export function buildServingState(
       anycastOf,
     ),
     zoneCount: zones.size,
-    recordCount: config.zones.reduce((n, z) => n + z.records.length, 0),
+    recordCount: compiled.recordCount,
   };
 }

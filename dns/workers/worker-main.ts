@@ -21,17 +21,23 @@ async function main(): Promise<void> {
   if (!cluster.isWorker || !setupText)
     throw new Error('dns/workers/worker-main.js runs only as a worker of `meridian dns --workers N`');
   const setup = JSON.parse(setupText) as WorkerSetup;
-  const config = await loadDnsConfig(setup.configFile, { pop: setup.pop });
+  // For the log level; DnsCore loads the zones (off this thread).
+  const config = await loadDnsConfig(setup.configFile, { pop: setup.pop, zoneRecords: false });
   const log = createLogger({ service: 'dns', level: config.settings.log.level }).child({ worker: cluster.worker!.id });
   // Counters only: the primary serves /metrics and asks for these.
   const metrics = new DnsMetrics(new Registry());
   const health = new SnapshotHealth();
   health.apply(setup.health);
   const resolvers = new ResolverTable();
-  const core = await DnsCore.open(
-    { configFile: setup.configFile, pop: setup.pop, log, metrics, health, resolvers, servingWorkers: setup.workers },
-    config,
-  );
+  const core = await DnsCore.open({
+    configFile: setup.configFile,
+    pop: setup.pop,
+    log,
+    metrics,
+    health,
+    resolvers,
+    servingWorkers: setup.workers,
+  });
   await core.listen(setup.listen);
 
   const answer = async (req: Extract<ToWorker, { id: number }>): Promise<Replies[keyof Replies]> => {

@@ -30,6 +30,25 @@ const RAW = 0;
 const NAME_COMPRESSED = 1;
 const NAME_AS_IS = 2;
 
+/**
+ * What a packed zone is made of: typed arrays and the few routes, so that a worker thread can
+ * compile a zone and hand it over without a copy (transferring the arrays' buffers).
+ */
+export interface PackedData {
+  readonly names: Uint8Array;
+  readonly blob: Uint8Array;
+  readonly wireAt: Uint32Array;
+  readonly wireLen: Uint8Array;
+  readonly rrsetsFrom: Uint32Array;
+  readonly cutAt: Int32Array;
+  readonly type: Uint16Array;
+  readonly ttl: Uint32Array;
+  readonly rdataFrom: Uint32Array;
+  readonly rdataAt: Uint32Array;
+  readonly slots: Int32Array;
+  readonly routes: readonly (readonly [number, Route])[];
+}
+
 export class PackedNodes implements ZoneNodes {
   private readonly hot = new LRUCache<number, ZoneNode>({ max: HOT_NODES });
 
@@ -142,6 +161,51 @@ export class PackedNodes implements ZoneNodes {
   /** Every node, parents before children; each is built anew unless it is hot. */
   *values(): IterableIterator<ZoneNode> {
     for (let i = 0; i < this.size; i++) yield this.node(i);
+  }
+
+  /** This zone's arrays, for another thread (each owns its buffer: see BlobWriter.done). */
+  get data(): PackedData {
+    const { names, blob, wireAt, wireLen, rrsetsFrom, cutAt, type, ttl, rdataFrom, rdataAt, slots } = this;
+    const routes = [...this.routes];
+    return { names, blob, wireAt, wireLen, rrsetsFrom, cutAt, type, ttl, rdataFrom, rdataAt, slots, routes };
+  }
+
+  /** The buffers to transfer with `data` (postMessage's transfer list). */
+  get transfer(): ArrayBuffer[] {
+    const d = this.data;
+    return [
+      d.names,
+      d.blob,
+      d.wireAt,
+      d.wireLen,
+      d.rrsetsFrom,
+      d.cutAt,
+      d.type,
+      d.ttl,
+      d.rdataFrom,
+      d.rdataAt,
+      d.slots,
+    ].map((a) => a.buffer as ArrayBuffer);
+  }
+
+  /** A zone's nodes from `data` (as another thread packed them); `zone` is the zone they belong to. */
+  static fromData(zone: Zone, d: PackedData): PackedNodes {
+    const buffer = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    return new PackedNodes(
+      zone,
+      buffer(d.names),
+      buffer(d.blob),
+      d.wireAt,
+      d.wireLen,
+      d.rrsetsFrom,
+      d.cutAt,
+      d.type,
+      d.ttl,
+      d.rdataFrom,
+      d.rdataAt,
+      d.slots,
+      new Map(d.routes),
+    );
   }
 
   /** The routed nodes only: a handful in a zone of millions. */
@@ -283,9 +347,14 @@ class BlobWriter {
     this.length += 2;
   }
 
-  /** The bytes written, in a buffer of exactly their size. */
+  /**
+   * The bytes written, in a buffer of exactly their size and of its own: Buffer.from may place
+   * small ones in Node's shared pool, whose memory cannot be transferred to another thread.
+   */
   done(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.length));
+    const out = Buffer.allocUnsafeSlow(this.length);
+    this.buf.copy(out, 0, 0, this.length);
+    return out;
   }
 
   private room(n: number): void {
