@@ -97,7 +97,6 @@ describe('collecting the status of the CDN', () => {
   });
 
   it('reports edges that refuse, hang, answer garbage or belong to another PoP, without failing', async () => {
-    const refused = `http://127.0.0.1:${await closedPort()}`;
     const asked: number[] = [];
     const hanging = await serve({ '/healthz': () => void asked.push(performance.now()) });
     const hanging2 = await serve({ '/healthz': () => void asked.push(performance.now()) });
@@ -105,6 +104,8 @@ describe('collecting the status of the CDN', () => {
     const other = await serve({
       '/healthz': (res) => json(res, 200, { state: 'serving', pop: 'sin', objects: 1, bytes: 1, hitRatio: 1 }),
     });
+    // Taken after the servers above: a port closed first may be handed to one of them.
+    const refused = `http://127.0.0.1:${await closedPort()}`;
     const ids = ['a', 'b', 'c', 'd', 'e'];
     const dns = await control(
       [refused, hanging.url, hanging2.url, garbage.url, other.url].map((edge, n) => ({ id: ids[n], edge })),
