@@ -22,6 +22,8 @@ class FakeBird {
     this.server = createServer((s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
+      // The driver may hang up mid-reply (close() at the end of a test): a reset is not a failure here.
+      s.on('error', () => undefined);
       s.write('0001 BIRD 2.0.12 ready.\n');
       let buf = '';
       s.on('data', (d) => {
@@ -119,7 +121,9 @@ describe('BIRD driver', () => {
     await until(() => !driver!.connected);
     expect(lines.some((l) => l.msg.startsWith('BIRD closed its control socket'))).toBe(true);
     await bird.start();
-    await until(() => bird.enabled.has('meridian_a'));
+    // The fake records the enable before its reply reaches the driver: wait for the driver's side.
+    expect(await driver.settled(5000)).toBe(true);
+    expect(bird.enabled.has('meridian_a')).toBe(true);
     expect(driver.confirmed('meridian_a')).toBe(true);
     await bird.stop();
   });
