@@ -170,22 +170,11 @@ export class PackedNodes implements ZoneNodes {
     return { names, blob, wireAt, wireLen, rrsetsFrom, cutAt, type, ttl, rdataFrom, rdataAt, slots, routes };
   }
 
-  /** The buffers to transfer with `data` (postMessage's transfer list). */
+  /** The buffers to transfer with `data` (postMessage's transfer list): every typed array in it. */
   get transfer(): ArrayBuffer[] {
-    const d = this.data;
-    return [
-      d.names,
-      d.blob,
-      d.wireAt,
-      d.wireLen,
-      d.rrsetsFrom,
-      d.cutAt,
-      d.type,
-      d.ttl,
-      d.rdataFrom,
-      d.rdataAt,
-      d.slots,
-    ].map((a) => a.buffer as ArrayBuffer);
+    return Object.values(this.data)
+      .filter((v): v is ArrayBufferView => ArrayBuffer.isView(v))
+      .map((a) => a.buffer as ArrayBuffer);
   }
 
   /** A zone's nodes from `data` (as another thread packed them); `zone` is the zone they belong to. */

@@ -2,19 +2,12 @@
 // gives the same zones as compiling in one go.
 import { describe, expect, it } from 'vitest';
 import { Type } from '../wire/constants.js';
-import { keyToWire, nameFromWire, type Name } from '../wire/name.js';
+import type { Name } from '../wire/name.js';
+import { parseName } from './name-text.js';
 import { compileZones, compileZonesInSlices, type SourceRecord, type ZoneSource } from './compile.js';
 import { runInSlices, runNow, type Work } from './slices.js';
 
-const name = (text: string): Name =>
-  nameFromWire(
-    keyToWire(
-      text
-        .split('.')
-        .map((l) => String.fromCharCode(l.length) + l)
-        .join(''),
-    ),
-  );
+const name = (text: string): Name => parseName(`${text}.`, null);
 
 /** A zone of `n` names with an A record each, built directly (no master file). */
 function bigZone(n: number): ZoneSource {

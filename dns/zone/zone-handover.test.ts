@@ -4,19 +4,12 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { Type } from '../wire/constants.js';
-import { keyToWire, nameFromWire, type Name } from '../wire/name.js';
+import type { Name } from '../wire/name.js';
+import { parseName } from './name-text.js';
 import { compileZones, type SourceRecord, type ZoneSource } from './compile.js';
 import { handOver, takeOver, type ZoneData } from './zone-handover.js';
 
-const name = (text: string): Name =>
-  nameFromWire(
-    keyToWire(
-      text
-        .split('.')
-        .map((l) => String.fromCharCode(l.length) + l)
-        .join(''),
-    ),
-  );
+const name = (text: string): Name => parseName(`${text}.`, null);
 
 function source(apex: string, hosts: number): ZoneSource {
   const origin = name(apex);
