@@ -3,10 +3,9 @@
 import { Type, typeName } from '../wire/constants.js';
 import { isAtOrBelow, keyToText, keyToWire, nameFromWire, parentKey, type Name } from '../wire/name.js';
 import type { RData, RRset } from '../wire/rdata.js';
-import { PackedNodes } from './packed-nodes.js';
-import { RRsetsByType } from './rrsets.js';
+import { PackedNodes, type NodeToPack } from './packed-nodes.js';
 import { runInSlices, runNow, STEPS_PER_YIELD, type Work } from './slices.js';
-import type { Zone, ZoneNode } from './zone.js';
+import type { Route, Zone } from './zone.js';
 
 export interface SourceRecord {
   readonly owner: Name;
@@ -44,22 +43,23 @@ export class ZoneError extends Error {
   }
 }
 
-interface MutableNode {
-  name: Name;
-  /** Each RRset with the record that started it (for errors), in the order first written; an
-   * array rather than a Map per name, which a million names made the bulk of compiling's garbage. */
-  rrsets: MutableEntry[];
-  route?: SourceRoute;
+/** A name while its zone is compiled: checked, then packed (packed-nodes.ts) and dropped. */
+interface MutableNode extends NodeToPack {
+  /** In the order first written; an array rather than a Map per name, which a million names
+   * made the bulk of compiling's garbage. */
+  readonly rrsets: MutableRRset[];
+  route: Route | null;
+  /** Where the route was written (for errors). */
+  routedAt: string | null;
+  delegation: MutableNode | null;
 }
-interface MutableEntry {
-  rrset: MutableRRset;
-  first: SourceRecord;
-}
+/** An RRset with the record that started it (for errors). */
 interface MutableRRset {
-  owner: Name;
-  type: number;
-  ttl: number;
-  rdata: RData[];
+  readonly owner: Name;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdata: RData[];
+  readonly first: SourceRecord;
 }
 
 const WILDCARD_LABEL = '\x01*';
@@ -71,8 +71,9 @@ const TARGET_TYPES = [Type.NS, Type.MX, Type.SRV];
 /** A zone as compiled, before its nodes are packed: the checks across zones read these maps. */
 interface Compiled {
   readonly zone: { -readonly [K in keyof Zone]: Zone[K] };
-  /** Parents before children. */
-  readonly nodes: Map<string, ZoneNode>;
+  readonly nodes: ReadonlyMap<string, MutableNode>;
+  /** The same nodes, parents before children (the order packing wants). */
+  readonly ordered: readonly MutableNode[];
 }
 
 /** Compiles in one go: for tests and small configs, or where nothing else waits. */
@@ -95,10 +96,10 @@ function* compiling(sources: readonly ZoneSource[]): Work<Map<string, Zone>> {
       throw new ZoneError(source.where, `zone ${keyToText(source.origin.key)} is defined twice`);
     compiled.set(source.origin.key, yield* compileZone(source));
   }
-  for (const { nodes } of compiled.values()) yield* checkTargets(nodes, compiled, sources);
+  for (const { nodes } of compiled.values()) yield* checkTargets(nodes, compiled);
   const zones = new Map<string, Zone>();
-  for (const [key, { zone, nodes }] of compiled) {
-    zone.nodes = yield* PackedNodes.packing(zone, [...nodes.values()]);
+  for (const [key, { zone, ordered }] of compiled) {
+    zone.nodes = yield* PackedNodes.packing(zone, ordered);
     zones.set(key, zone);
   }
   return zones;
@@ -113,24 +114,24 @@ function* compileZone(source: ZoneSource): Work<Compiled> {
     if (!isAtOrBelow(rec.owner.key, apexKey)) {
       throw new ZoneError(rec.where, `${keyToText(rec.owner.key)} is outside zone ${keyToText(apexKey)}`);
     }
-    let node = nodes.get(rec.owner.key);
+    const node = nodes.get(rec.owner.key);
     if (!node) {
-      node = { name: rec.owner, rrsets: [] };
-      nodes.set(rec.owner.key, node);
+      nodes.set(rec.owner.key, newNode(rec.owner, [rrsetOf(rec, rec.owner)]));
+      continue;
     }
     const existing = entryOf(node, rec.type);
     if (!existing) {
-      node.rrsets.push({ rrset: { owner: node.name, type: rec.type, ttl: rec.ttl, rdata: [rec.rdata] }, first: rec });
+      node.rrsets.push(rrsetOf(rec, node.name));
       continue;
     }
-    if (existing.rrset.ttl !== rec.ttl) {
+    if (existing.ttl !== rec.ttl) {
       throw new ZoneError(
         rec.where,
-        `TTL ${rec.ttl} differs from TTL ${existing.rrset.ttl} of the same ${typeName(rec.type)} RRset at ${existing.first.where} (RFC 2181 §5.2)`,
+        `TTL ${rec.ttl} differs from TTL ${existing.ttl} of the same ${typeName(rec.type)} RRset at ${existing.first.where} (RFC 2181 §5.2)`,
       );
     }
     // An RRset is a set (RFC 2181 §5): identical records collapse into one.
-    if (!existing.rrset.rdata.some((r) => sameRdata(r, rec.rdata))) existing.rrset.rdata.push(rec.rdata);
+    if (!existing.rdata.some((r) => sameRdata(r, rec.rdata))) existing.rdata.push(rec.rdata);
   }
 
   for (const route of source.routes ?? []) {
@@ -139,11 +140,11 @@ function* compileZone(source: ZoneSource): Work<Compiled> {
     }
     let node = nodes.get(route.owner.key);
     if (!node) {
-      node = { name: route.owner, rrsets: [] };
+      node = newNode(route.owner, []);
       nodes.set(route.owner.key, node);
     }
-    if (node.route)
-      throw new ZoneError(route.where, `${keyToText(route.owner.key)} is already routed at ${node.route.where}`);
+    if (node.routedAt)
+      throw new ZoneError(route.where, `${keyToText(route.owner.key)} is already routed at ${node.routedAt}`);
     // The apex may be routed (its SOA and NS stay); a delegation point may not.
     const conflicting =
       route.owner.key === apexKey ? [Type.A, Type.AAAA, Type.CNAME] : [Type.A, Type.AAAA, Type.CNAME, Type.NS];
@@ -155,13 +156,14 @@ function* compileZone(source: ZoneSource): Work<Compiled> {
           `routed name ${keyToText(route.owner.key)} cannot also have ${typeName(type)} records (${other.first.where})`,
         );
     }
-    node.route = route;
+    node.route = { pool: route.pool, ttl: route.ttl, answers: route.answers };
+    node.routedAt = route.where;
   }
 
   const apex = nodes.get(apexKey);
   const soa = apex && entryOf(apex, Type.SOA);
   if (!apex || !soa) throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no SOA record at its apex`);
-  if (soa.rrset.rdata.length > 1) throw new ZoneError(soa.first.where, 'a zone has exactly one SOA record');
+  if (soa.rdata.length > 1) throw new ZoneError(soa.first.where, 'a zone has exactly one SOA record');
   if (!entryOf(apex, Type.NS))
     throw new ZoneError(source.where, `zone ${keyToText(apexKey)} has no NS records at its apex`);
 
@@ -171,54 +173,48 @@ function* compileZone(source: ZoneSource): Work<Compiled> {
   }
   yield* addEmptyNonTerminals(nodes, apexKey);
 
-  const minimum = soaMinimum(soa.rrset);
+  const minimum = soaMinimum(soa);
   const zone: Compiled['zone'] = {
     apex: apex.name,
-    soa: soa.rrset,
-    negativeTtl: Math.min(soa.rrset.ttl, minimum),
+    soa: { owner: soa.owner, type: soa.type, ttl: soa.ttl, rdata: soa.rdata },
+    negativeTtl: Math.min(soa.ttl, minimum),
     // Packed once every zone is compiled and checked (compileZones).
     nodes: undefined as unknown as Zone['nodes'],
   };
-  const built = new Map<string, ZoneNode>();
   // Parents first, so each node can inherit the delegation above it: by key length, bucketed
   // (a key is at most 254 bytes), which for a million names is far cheaper than a sort.
   const byLength: MutableNode[][] = [];
   for (const node of nodes.values()) (byLength[node.name.key.length] ??= []).push(node);
-  for (const node of byLength.flat()) {
+  const ordered = byLength.flat();
+  for (const node of ordered) {
     if (++steps % STEPS_PER_YIELD === 0) yield;
-    // Arrays sized exactly: one grown by push keeps room for 16 more, ~130 bytes per name.
-    const list = new Array<RRset>(node.rrsets.length);
-    for (const [i, { rrset }] of node.rrsets.entries())
-      list[i] = rrset.rdata.length === 1 ? rrset : { ...rrset, rdata: rrset.rdata.slice() };
-    const rrsets = list.length === 0 ? RRsetsByType.EMPTY : new RRsetsByType(list);
-    const parent = node.name.key === apexKey ? undefined : built.get(parentKey(node.name.key)!);
-    const route = node.route ? { pool: node.route.pool, ttl: node.route.ttl, answers: node.route.answers } : null;
-    const one: { name: Name; zone: Zone; rrsets: RRsetsByType; delegation: ZoneNode | null; route: typeof route } = {
-      name: node.name,
-      zone,
-      rrsets,
-      delegation: parent?.delegation ?? null,
-      route,
-    };
-    if (one.delegation) {
-      checkOccluded(node, one.delegation);
-      if (node.route)
+    const key = node.name.key;
+    if (key === apexKey) continue;
+    const cut = nodes.get(parentKey(key)!)!.delegation;
+    if (cut) {
+      node.delegation = cut;
+      checkOccluded(node, cut);
+      if (node.routedAt)
         throw new ZoneError(
-          node.route.where,
-          `routed name ${keyToText(node.name.key)} is below the delegation to ${keyToText(one.delegation.name.key)}`,
+          node.routedAt,
+          `routed name ${keyToText(key)} is below the delegation to ${keyToText(cut.name.key)}`,
         );
-    } else if (node.name.key !== apexKey && rrsets.has(Type.NS)) one.delegation = one;
-    built.set(node.name.key, one);
+    } else if (entryOf(node, Type.NS)) node.delegation = node;
   }
-  return { zone, nodes: built };
+  return { zone, nodes, ordered };
+}
+
+function newNode(name: Name, rrsets: MutableRRset[]): MutableNode {
+  return { name, rrsets, route: null, routedAt: null, delegation: null };
+}
+
+function rrsetOf(rec: SourceRecord, owner: Name): MutableRRset {
+  return { owner, type: rec.type, ttl: rec.ttl, rdata: [rec.rdata], first: rec };
 }
 
 /** Below a zone cut only glue may exist: anything else would never be served (RFC 1034 §4.2.1). */
-function checkOccluded(node: MutableNode, cut: ZoneNode): void {
-  for (const {
-    rrset: { type },
-    first,
-  } of node.rrsets) {
+function checkOccluded(node: MutableNode, cut: MutableNode): void {
+  for (const { type, first } of node.rrsets) {
     if (!GLUE_TYPES.has(type)) {
       throw new ZoneError(
         first.where,
@@ -232,13 +228,13 @@ function checkNode(node: MutableNode, apexKey: string): void {
   const name = keyToText(node.name.key);
   const cname = entryOf(node, Type.CNAME);
   if (cname) {
-    if (cname.rrset.rdata.length > 1)
+    if (cname.rdata.length > 1)
       throw new ZoneError(cname.first.where, `${name} has more than one CNAME (RFC 1034 §3.6.2)`);
     for (const other of node.rrsets) {
-      if (other.rrset.type !== Type.CNAME) {
+      if (other.type !== Type.CNAME) {
         throw new ZoneError(
           cname.first.where,
-          `CNAME at ${name} cannot coexist with other data (${typeName(other.rrset.type)} at ${other.first.where}) (RFC 1034 §3.6.2)`,
+          `CNAME at ${name} cannot coexist with other data (${typeName(other.type)} at ${other.first.where}) (RFC 1034 §3.6.2)`,
         );
       }
     }
@@ -258,30 +254,27 @@ function* addEmptyNonTerminals(nodes: Map<string, MutableNode>, apexKey: string)
     if (++steps % STEPS_PER_YIELD === 0) yield;
     for (let k = parentKey(key); k !== undefined && k.length >= apexKey.length; k = parentKey(k)) {
       if (nodes.has(k)) break;
-      nodes.set(k, { name: nameFromWire(keyToWire(k)), rrsets: [] });
+      nodes.set(k, newNode(nameFromWire(keyToWire(k)), []));
     }
   }
 }
 
 /** NS, MX and SRV must not point at an alias (RFC 2181 §10.3). */
-function* checkTargets(
-  nodes: ReadonlyMap<string, ZoneNode>,
-  zones: ReadonlyMap<string, Compiled>,
-  sources: readonly ZoneSource[],
-): Work<void> {
+function* checkTargets(nodes: ReadonlyMap<string, MutableNode>, zones: ReadonlyMap<string, Compiled>): Work<void> {
   let steps = 0;
   for (const node of nodes.values()) {
     if (++steps % STEPS_PER_YIELD === 0) yield;
     for (const type of TARGET_TYPES) {
-      const rrset = node.rrsets.get(type);
+      const rrset = entryOf(node, type);
       if (!rrset) continue;
       for (const rdata of rrset.rdata) {
         for (const part of rdata) {
           if (Buffer.isBuffer(part)) continue;
           for (const other of zones.values()) {
-            if (other.nodes.get(part.name.key)?.rrsets.has(Type.CNAME)) {
+            const target = other.nodes.get(part.name.key);
+            if (target && entryOf(target, Type.CNAME)) {
               throw new ZoneError(
-                whereOf(sources, node.name.key, type) ?? keyToText(node.name.key),
+                rrset.first.where,
                 `${typeName(type)} target ${keyToText(part.name.key)} is a CNAME; it must name a host with addresses (RFC 2181 §10.3)`,
               );
             }
@@ -292,16 +285,8 @@ function* checkTargets(
   }
 }
 
-function entryOf(node: MutableNode, type: number): MutableEntry | undefined {
-  return node.rrsets.find((e) => e.rrset.type === type);
-}
-
-/** Where the first record of an RRset was written: looked up again only for an error message. */
-function whereOf(sources: readonly ZoneSource[], key: string, type: number): string | undefined {
-  for (const source of sources) {
-    const rec = source.records.find((r) => r.owner.key === key && r.type === type);
-    if (rec) return rec.where;
-  }
+function entryOf(node: MutableNode, type: number): MutableRRset | undefined {
+  for (const rrset of node.rrsets) if (rrset.type === type) return rrset;
   return undefined;
 }
 

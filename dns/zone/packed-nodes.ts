@@ -49,6 +49,16 @@ export interface PackedData {
   readonly routes: readonly (readonly [number, Route])[];
 }
 
+/** What packing needs of a node: compile.ts passes its working nodes, no ZoneNode is built. */
+export interface NodeToPack {
+  readonly name: Name;
+  /** In the order first written (as answers list them). */
+  readonly rrsets: readonly RRset[];
+  readonly route: Route | null;
+  /** The delegation point at or above this node (never the apex), if any. */
+  readonly delegation: { readonly name: Name } | null;
+}
+
 export class PackedNodes implements ZoneNodes {
   private readonly hot = new LRUCache<number, ZoneNode>({ max: HOT_NODES });
 
@@ -73,15 +83,15 @@ export class PackedNodes implements ZoneNodes {
    * Packs `nodes` (parents before children, as compile.ts orders them) for `zone`. The objects
    * passed in are not kept: once packed they are garbage.
    */
-  static *packing(zone: Zone, nodes: readonly ZoneNode[]): Work<PackedNodes> {
+  static *packing(zone: Zone, nodes: readonly NodeToPack[]): Work<PackedNodes> {
     const n = nodes.length;
     let m = 0;
     let r = 0;
     let steps = 0;
     for (const node of nodes) {
       if (++steps % STEPS_PER_YIELD === 0) yield;
-      m += node.rrsets.size;
-      for (const rrset of node.rrsets.values()) r += rrset.rdata.length;
+      m += node.rrsets.length;
+      for (const rrset of node.rrsets) r += rrset.rdata.length;
     }
     const names = new BlobWriter();
     const blob = new BlobWriter();
@@ -109,7 +119,7 @@ export class PackedNodes implements ZoneNodes {
       slots[h] = i;
       if (node.route) routes.set(i, node.route);
       rrsetsFrom[i] = j;
-      for (const rrset of node.rrsets.values()) {
+      for (const rrset of node.rrsets) {
         type[j] = rrset.type;
         ttl[j] = rrset.ttl;
         rdataFrom[j] = k;
