@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { contains, formatIp, parseCidr, parseIp } from './ip.js';
+import { isIPv4 } from 'node:net';
+import { contains, formatIp, ipBytes, ipv4Bytes, parseCidr, parseIp } from './ip.js';
 
 describe('parseCidr', () => {
   it('parses IPv4 and IPv6 networks', () => {
@@ -74,4 +75,31 @@ describe('contains', () => {
     expect(contains(net, parseCidr('11.0.0.0/8'))).toBe(false);
     expect(contains(parseCidr('::/0'), net)).toBe(false);
   });
+});
+
+describe('ipv4Bytes', () => {
+  it('accepts exactly what isIPv4 accepts, with the same bytes as ipBytes', () => {
+    const octet = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.constantFrom('', '00', '01', '-1', ' 1', 'x'),
+    );
+    const dotted = fc.array(octet, { minLength: 1, maxLength: 6 }).map((parts) => parts.join('.'));
+    fc.assert(
+      fc.property(fc.oneof(dotted, fc.string({ maxLength: 16 })), (text) => {
+        const bytes = ipv4Bytes(text);
+        expect(bytes !== undefined).toBe(isIPv4(text));
+        if (bytes) expect([...bytes]).toEqual([...ipBytes(text)!]);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it.each(['192.0.2.1', '0.0.0.0', '255.255.255.255'])('reads %s', (text) => {
+    expect(ipv4Bytes(text)).toEqual(ipBytes(text));
+  });
+
+  it.each(['192.0.2.01', '256.0.0.1', '1.2.3', '1.2.3.4.5', '1..2.3', '1.2.3.4.', ' 1.2.3.4', '::1'])(
+    'refuses %s',
+    (text) => expect(ipv4Bytes(text)).toBeUndefined(),
+  );
 });

@@ -113,6 +113,33 @@ export function fromBytes(bytes: Uint8Array): { family: 4 | 6; address: bigint }
 }
 
 /** '192.0.2.1' or '2001:db8::1' → 4 or 16 bytes; undefined when it is not an address. */
+/**
+ * Dotted-quad IPv4 text to its 4 bytes, accepting exactly what node:net's isIPv4 accepts (no
+ * leading zeros, no other forms); undefined otherwise. No BigInt: a master file has a million.
+ */
+export function ipv4Bytes(text: string): Buffer | undefined {
+  if (text.length < 7 || text.length > 15) return undefined;
+  const out = Buffer.allocUnsafe(4);
+  let octet = 0;
+  let digits = 0;
+  let k = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || k === 4) return undefined;
+      out[k++] = octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 1 && octet === 0) return undefined; // a leading zero
+      octet = octet * 10 + (c - 0x30);
+      if (octet > 255) return undefined;
+      digits++;
+    } else return undefined;
+  }
+  return k === 4 ? out : undefined;
+}
+
 export function ipBytes(text: string): Buffer | undefined {
   const ip = parseIp(text);
   return ip && toBytes(ip.family, ip.address);

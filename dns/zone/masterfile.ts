@@ -1,7 +1,7 @@
 // RFC 1035 section 5 master files: directives, owners, TTL and class, parentheses. This layer
 // only finds records; what the rdata tokens mean (and resolving names inside them against
 // `origin`) is the rdata parser's job.
-import type { Token } from './text.js';
+import type { Lexeme, Token } from './text.js';
 import { TextError, parseTtl, readEscape, scanLine, unescapeCharString } from './text.js';
 import { runInSlices, runNow, STEPS_PER_YIELD, type Work } from './slices.js';
 
@@ -134,10 +134,17 @@ function* entries(text: string, file: string): Generator<Entry> {
   let open: Entry | undefined;
   let parenLine = 0; // line of the unclosed '(', or 0
   let lineNo = 0;
+  // One closure for the file rather than two per line: a zone has a million lines.
+  const fail = (message: string): never => failAt(file, lineNo)(message);
   for (const line of linesOf(text)) {
     lineNo++;
-    const fail = failAt(file, lineNo);
-    const lexemes = guard(fail, () => scanLine(line));
+    let lexemes: Lexeme[];
+    try {
+      lexemes = scanLine(line);
+    } catch (err) {
+      if (err instanceof TextError) fail(err.message);
+      throw err;
+    }
     if (!open) {
       if (lexemes.length === 0) continue;
       open = { line: lineNo, indented: line.startsWith(' ') || line.startsWith('\t'), tokens: [] };
@@ -224,9 +231,10 @@ function record(zone: ZoneState, fs: FileState, entry: Entry, fail: Fail): Maste
   let sawClass = false;
   for (let tok = tokens[0]; tok && !tok.quoted; tok = tokens[0]) {
     const text = tok.text;
-    if (ttl === undefined && /^[0-9]/.test(text)) {
+    const c = text.charCodeAt(0);
+    if (ttl === undefined && c >= 0x30 && c <= 0x39) {
       ttl = guard(fail, () => parseTtl(text));
-    } else if (!sawClass && CLASS.test(text)) {
+    } else if (!sawClass && (text === 'IN' || CLASS.test(text))) {
       if (!isIn(text)) fail(`class ${text} is not supported (only IN)`);
       sawClass = true;
     } else {
@@ -262,11 +270,15 @@ function ownerName(fs: FileState, tok: Token | undefined, fail: Fail): string {
 
 const CLASS = /^(?:IN|CH|CS|HS|NONE|ANY|CLASS[0-9]+)$/i;
 
-const isIn = (text: string): boolean => /^(?:IN|CLASS0*1)$/i.test(text);
+const isIn = (text: string): boolean => text === 'IN' || /^(?:IN|CLASS0*1)$/i.test(text);
+
+/** Mnemonics as nearly every record writes them: known without a regular expression. */
+const COMMON_TYPES = new Set(['A', 'AAAA', 'CNAME', 'NS', 'MX', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA']);
 
 /** The normalised type mnemonic, or undefined if the token cannot be one. */
 function recordType(tok: Token): string | undefined {
   if (tok.quoted) return undefined;
+  if (COMMON_TYPES.has(tok.text)) return tok.text;
   const generic = /^TYPE([0-9]+)$/i.exec(tok.text);
   if (generic) {
     const n = Number(generic[1]);

@@ -93,6 +93,12 @@ function plainLowerName(text: string, origin: Name | null): Name | null {
   return key.length + 1 > MAX_NAME_WIRE ? null : new LowerName(key);
 }
 
+/** The key of a name whose wire form is that key's bytes and a 0 (a lower-case name), else undefined:
+ * packing writes such a name without making its wire Buffer. */
+export function lowerKeyOf(name: Name): string | undefined {
+  return name instanceof LowerName ? name.key : undefined;
+}
+
 /**
  * A name written in lower case, as nearly every name in a zone is: its wire form is its key's
  * bytes, so it is made only when first written (most of a large zone's names never are). A

@@ -20,6 +20,7 @@ import { LRUCache } from 'lru-cache';
 import { keyOfWire, nameFromWire, type Name } from '../wire/name.js';
 import type { RData, RDataPart, RRset } from '../wire/rdata.js';
 import { RRsetsByType } from './rrsets.js';
+import { lowerKeyOf } from './name-text.js';
 import { STEPS_PER_YIELD, type Work } from './slices.js';
 import type { Route, Zone, ZoneNode, ZoneNodes } from './zone.js';
 
@@ -112,8 +113,9 @@ export class PackedNodes implements ZoneNodes {
     for (let i = 0; i < n; i++) {
       if (i % STEPS_PER_YIELD === 0) yield;
       const node = nodes[i]!;
-      wireAt[i] = names.write(node.name.wire);
-      wireLen[i] = node.name.wire.length;
+      wireAt[i] = names.length;
+      names.name(node.name);
+      wireLen[i] = names.length - wireAt[i]!;
       let h = hashKey(node.name.key) & mask;
       while (slots[h]! >= 0) h = (h + 1) & mask;
       slots[h] = i;
@@ -316,7 +318,7 @@ function encodeRData(blob: BlobWriter, rdata: RData): number {
       blob.write(part);
     } else {
       blob.byte(part.compress ? NAME_COMPRESSED : NAME_AS_IS);
-      blob.write(part.name.wire);
+      blob.name(part.name);
     }
   }
   return at;
@@ -327,12 +329,22 @@ class BlobWriter {
   private buf = Buffer.allocUnsafe(1 << 16);
   length = 0;
 
-  write(bytes: Buffer): number {
-    const at = this.length;
+  write(bytes: Buffer): void {
     this.room(bytes.length);
-    bytes.copy(this.buf, at);
+    // Most parts are a few bytes (an IPv4 address): a loop beats Buffer#copy's call into C++.
+    if (bytes.length <= 32) for (let i = 0; i < bytes.length; i++) this.buf[this.length + i] = bytes[i]!;
+    else bytes.copy(this.buf, this.length);
     this.length += bytes.length;
-    return at;
+  }
+
+  /** A name's wire form; a lower-case name straight from its key, with no Buffer made for it. */
+  name(name: Name): void {
+    const key = lowerKeyOf(name);
+    if (key === undefined) return this.write(name.wire);
+    this.room(key.length + 1);
+    for (let i = 0; i < key.length; i++) this.buf[this.length + i] = key.charCodeAt(i);
+    this.length += key.length;
+    this.buf[this.length++] = 0;
   }
 
   byte(b: number): void {
