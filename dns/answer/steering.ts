@@ -49,14 +49,19 @@ export interface Router {
   decide(route: Route, clientIp: string, ecs: ClientSubnet | null): Decision;
 }
 
-const DECISION_CACHE_SIZE = 50_000;
+/** Decisions kept, for all routed names together: a bound whatever the number of names. */
+const DECISION_CACHE_SIZE = 100_000;
 /** Decisions are re-made at least this often, so fresh RTT measurements take effect. */
 const DECISION_MAX_AGE_MS = 5000;
 const placeholderOwner: Name = parseName('.', null);
 
 export class Steering implements Router {
-  /** Per route (routes are stable objects of one config), then per client network key. */
-  private readonly caches = new Map<Route, LRUCache<string, Decision>>();
+  /** Keyed by the route's shape (routeKey) and the client network: one bound for every routed name. */
+  private readonly cache = new LRUCache<string, Decision>({ max: DECISION_CACHE_SIZE, ttl: DECISION_MAX_AGE_MS });
+  /** Each route's key prefix (routes are stable objects of one config). Routes of one pool with
+   * the same TTL and answer count decide alike, so 10,000 names over 100 pools share decisions. */
+  private readonly routeKeys = new Map<Route, string>();
+  private readonly shapeKeys = new Map<string, string>();
   private readonly pops: ReadonlyMap<string, Pop>;
   private readonly pools: ReadonlyMap<string, Pool>;
   private readonly rdata = new Map<string, { a: RData[]; aaaa: RData[] }>();
@@ -87,7 +92,12 @@ export class Steering implements Router {
 
   /** Forget every decision (a GeoIP database, PoP health or who announces anycast changed). */
   clearCache(): void {
-    for (const cache of this.caches.values()) cache.clear();
+    this.cache.clear();
+  }
+
+  /** How many decisions are cached now (at most DECISION_CACHE_SIZE). */
+  get cachedDecisions(): number {
+    return this.cache.size;
   }
 
   /** Counts one routed query's resolver, for the probers to measure (once per query, by the caller). */
@@ -98,16 +108,13 @@ export class Steering implements Router {
   decide(route: Route, clientIp: string, ecs: ClientSubnet | null): Decision {
     // ECS with source prefix 0 means "do not use my client's address" (RFC 7871 §7.1.2).
     const useEcs = ecs !== null && ecs.sourcePrefix > 0;
-    let cache = this.caches.get(route);
-    if (!cache) {
-      cache = new LRUCache<string, Decision>({ max: DECISION_CACHE_SIZE, ttl: DECISION_MAX_AGE_MS });
-      this.caches.set(route, cache);
-    }
-    // ECS keys start with NUL, which no address string does, so a crafted subnet cannot share a
-    // resolver's entry; the source prefix as one char keeps a /24 and a /25 of one address apart.
+    // After the route's two-char prefix, ECS keys start with NUL, which no address string does, so
+    // a crafted subnet cannot share a resolver's entry; the source prefix as one char keeps a /24
+    // and a /25 of one address apart.
     const key = useEcs
-      ? `\0${ecs.family}${String.fromCharCode(ecs.sourcePrefix)}${ecs.address.toString('latin1')}`
-      : clientIp;
+      ? `${this.routeKey(route)}\0${ecs.family}${String.fromCharCode(ecs.sourcePrefix)}${ecs.address.toString('latin1')}`
+      : `${this.routeKey(route)}${clientIp}`;
+    const { cache } = this;
     let d = cache.get(key);
     if (!d) {
       const client = useEcs ? ecsAddress(ecs) : resolverAddress(clientIp);
@@ -122,6 +129,22 @@ export class Steering implements Router {
       cache.set(key, d);
     }
     return d;
+  }
+
+  /** Two chars naming the route's shape (pool, TTL, answers): the start of its decisions' keys. */
+  private routeKey(route: Route): string {
+    let key = this.routeKeys.get(route);
+    if (key === undefined) {
+      const shape = `${route.pool}\0${route.ttl}\0${route.answers}`;
+      key = this.shapeKeys.get(shape);
+      if (key === undefined) {
+        const n = this.shapeKeys.size;
+        key = String.fromCharCode(n & 0xffff, n >>> 16);
+        this.shapeKeys.set(shape, key);
+      }
+      this.routeKeys.set(route, key);
+    }
+    return key;
   }
 
   /** The full decision for a client network, uncached (also what explain shows). */
