@@ -12,7 +12,6 @@
 //
 // Meridian runs one process (--workers 1) so RSS compares one serving copy of the zone with
 // gdnsd's (udp_threads 1).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   HOST,
@@ -26,6 +25,7 @@ import {
   machineText,
   parseFlags,
   prerequisitesMet,
+  rssMb,
   run,
   runMain,
   sleep,
@@ -47,12 +47,6 @@ stopOnSignals();
 const SIZES = args.has('--no-1m') ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
 const LOAD_TIMEOUT_MS = 180_000;
 const QPS_SECONDS = 5;
-
-/** Resident set of a process now (VmRSS) or at its peak (VmHWM), from /proc (MB). */
-function rssMb(pid, field = 'VmRSS') {
-  const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`))?.[1]);
-  return kb / 1024;
-}
 
 /** Meridian reloads on SIGHUP and logs "config reloaded" when the new zone serves. */
 async function reloadMeridian(server) {

@@ -4,7 +4,7 @@
 // Importing this module installs one 'exit' handler (the last-resort cleanup below) and nothing
 // else; signal handling is opt-in with stopOnSignals().
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { MERIDIAN_BIN, ROOT } from './setup.mjs';
@@ -231,4 +231,10 @@ export async function waitReady(server, what, timeoutMs, probe, pauseMs = 0) {
     if (await probe()) return;
     if (pauseMs) await sleep(pauseMs);
   }
+}
+
+/** Resident set of a process now (VmRSS) or at its peak (VmHWM), from /proc (MB). */
+export function rssMb(pid, field = 'VmRSS') {
+  const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`))?.[1]);
+  return kb / 1024;
 }
