@@ -52,6 +52,18 @@ describe('HTTP dates (RFC 9110 §5.6.7, RFC 9111 §5.3)', () => {
   });
 });
 
+describe('client If-Modified-Since (RFC 9110 §13.1.3)', () => {
+  it('is answered 304 only when it is an HTTP-date', async () => {
+    const lastModified = 'Mon, 01 Jan 2024 00:00:00 GMT';
+    origin.route('/ims', reply(200, { 'cache-control': 'max-age=600', 'last-modified': lastModified }, 'ims'));
+    await edge.get('/ims');
+    await settle();
+    expect((await edge.get('/ims', { 'if-modified-since': 'Thu, 18 Aug 2050 02:01:18 GMT' })).status).toBe(304);
+    expect((await edge.get('/ims', { 'if-modified-since': 'Thu, 18 Aug 2050 02:01:18 UTC' })).status).toBe(200);
+    expect((await edge.get('/ims', { 'if-modified-since': 'Thu 18 Aug 2050 02:01:18 GMT' })).status).toBe(200);
+  });
+});
+
 describe('Cache-Control directive names are case-insensitive (RFC 9111 §5.2)', () => {
   it('max-age=10000, No-CaChE is revalidated every time', async () => {
     origin.route('/no-cache-mixed', reply(200, { 'cache-control': 'max-age=10000, No-CaChE', etag: '"m"' }, 'm'));

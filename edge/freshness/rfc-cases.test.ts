@@ -54,6 +54,8 @@ const rows: Row[] = [
   { rfc: '9111 §4.2.1', case: 'max-age twice: the first counts', headers: { 'cache-control': 'max-age=60, max-age=10' }, stored: true, ttl: 60 },
   { rfc: '9111 §4.2.1', case: 'max-age=-1: invalid, stale', headers: { 'cache-control': 'max-age=-1', etag: '"v"' }, stored: true, ttl: 0 },
   { rfc: '9111 §1.2.2', case: 'huge max-age capped at 2^31', headers: { 'cache-control': 'max-age=99999999999999999999' }, stored: true, ttl: DELTA_SECONDS_MAX },
+  { rfc: '9111 §5.4', case: 'Pragma: No-Cache without Cache-Control: never fresh', headers: { date: DATE, expires: 'Mon, 07 Dec 2026 01:00:00 GMT', pragma: 'No-Cache', etag: '"v"' }, stored: true, ttl: 0 },
+  { rfc: '9111 §5.4', case: 'Pragma: no-cache does not count beside Cache-Control', headers: { 'cache-control': 'max-age=60', pragma: 'no-cache' }, stored: true, ttl: 60 },
   // Item 3: CDN-Cache-Control is a Structured Field Dictionary; one that does not parse is ignored.
   { rfc: '9213 §2.1', case: 'CDN-Cache-Control overrides Cache-Control', headers: { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' }, stored: true, ttl: 60 },
   { rfc: '9213 §2.1', case: 'CDN-Cache-Control max-age="10000" (a String): ignored, no-store stands', headers: { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age="10000"' }, stored: false, ttl: 0 },

@@ -6,6 +6,7 @@
 // - Cache-Control: the directives this cache obeys (targeted.ts), names lower-case, delta-seconds
 //   as digits, proxy-revalidate as must-revalidate (for a shared cache they are the same, and the
 //   library would zero the lifetime of a fresh one); a targeted field also hides Expires/Pragma;
+// - Pragma: `no-cache` when it names no-cache in any case and there is no Cache-Control (§5.4);
 // - Expires: an IMF-fixdate, or the epoch when the value is not an HTTP-date: already expired
 //   (RFC 9111 §5.3);
 // - Date, Last-Modified: an IMF-fixdate, or absent when invalid (RFC 9111 §4.2.3, §4.2.2);
@@ -42,9 +43,16 @@ export function freshnessView(headers: HeaderMap, now: number): FreshnessView {
     delete out.expires;
     delete out.pragma;
   }
-  // Without any Cache-Control the library must still see none (Pragma: no-cache counts then, §5.4).
-  if (!targeted && headers['cache-control'] === undefined) delete out['cache-control'];
-  else out['cache-control'] = libraryCacheControl(directives);
+  // Without any Cache-Control the library must still see none: Pragma: no-cache counts then
+  // (§5.4), in any case, as a list element (the library looks for the lower-case substring).
+  if (!targeted && headers['cache-control'] === undefined) {
+    delete out['cache-control'];
+    const pragma = headerValue(out, 'pragma');
+    if (pragma !== undefined) {
+      if (pragma.split(',').some((p) => p.trim().toLowerCase() === 'no-cache')) out.pragma = 'no-cache';
+      else delete out.pragma;
+    }
+  } else out['cache-control'] = libraryCacheControl(directives);
 
   const expires = out.expires === undefined ? undefined : headerValue(out, 'expires')!;
   if (expires !== undefined) out.expires = formatted(expires, now) ?? EXPIRED;
