@@ -45,6 +45,8 @@ export function parseTargeted(value: string): Directives | undefined {
   // Parameters on a member are ignored (RFC 9213 §2.1); other values only say the directive is there.
   for (const [name, [item]] of dict) {
     if (DELTA.has(name)) {
+      // structured-headers gives Integers and Decimals both as numbers: `max-age=1.5` is refused
+      // here, `max-age=60.0` passes as 60 (the one Decimal it cannot tell apart).
       if (typeof item !== 'number' || !Number.isInteger(item) || item < 0) return undefined;
       out[name] = String(Math.min(item, DELTA_SECONDS_MAX));
     } else if (item === false)
