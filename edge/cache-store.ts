@@ -4,8 +4,8 @@
 import type CachePolicy from 'http-cache-semantics';
 import { LRUCache } from 'lru-cache';
 import { appendVia, headerValue, type HeaderMap } from './headers.js';
-import type { Directives } from './pipeline/policy.js';
-import { parseCacheControl, targetedCacheControl } from './pipeline/policy.js';
+import type { Directives } from './freshness/cache-control.js';
+import { targetedDirectives } from './freshness/targeted.js';
 
 export interface StoredResponse {
   /** The variant key (URL key + the request's values of the Vary fields). */
@@ -78,7 +78,7 @@ export function storedResponse(input: StoredResponseInput): StoredResponse {
     internalHead: flatHeaders(internalHeaders),
     body: input.body,
     policy: input.policy,
-    directives: parseCacheControl(targetedCacheControl(headers).value),
+    directives: targetedDirectives(headers).directives,
     tags: surrogateKeys(headers),
     size: input.body.length + 2 * headerBytes + 2 * input.key.length + PER_OBJECT_OVERHEAD,
     invalidatedAt: undefined,

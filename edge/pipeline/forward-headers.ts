@@ -26,6 +26,7 @@ import {
   type IncomingHeaders,
 } from '../headers.js';
 import type { EdgeContext, ForwardRule } from './context.js';
+import { storedValidators } from './policy.js';
 
 /** Known poisoning vectors: each makes some origin frameworks serve another URL, method, host, scheme or client. */
 export const OVERRIDES: ReadonlySet<string> = new Set([
@@ -138,8 +139,7 @@ export function forwardHeaders(c: EdgeContext, conditional: boolean): HeaderMap 
     headers['accept-encoding'] = req.encoding;
     const stored = c.stale;
     if (conditional && stored) {
-      const etag = headerValue(stored.headers, 'etag');
-      const lastModified = headerValue(stored.headers, 'last-modified');
+      const { etag, lastModified } = storedValidators(stored.headers);
       if (etag !== undefined) headers['if-none-match'] = etag;
       if (lastModified !== undefined) headers['if-modified-since'] = lastModified;
     }

@@ -7,14 +7,8 @@ import type { StoredResponse } from '../cache-store.js';
 import { headerValue } from '../headers.js';
 import type { EdgeContext, EdgeRequest, ForwardRule, Middleware } from './context.js';
 import { forwards } from './forward-headers.js';
-import {
-  allowsAuthorized,
-  freshness,
-  parseCacheControl,
-  requestAllows,
-  requestRefuses,
-  type Freshness,
-} from './policy.js';
+import { parseCacheControl } from '../freshness/cache-control.js';
+import { allowsAuthorized, freshness, requestAllows, requestRefuses, type Freshness } from './policy.js';
 
 /**
  * The URL key extended with the request's values of the stored Vary fields. A field the edge

@@ -4,11 +4,13 @@ import {
   createPolicy,
   freshness,
   policyClass,
-  policyView,
   requestAllows,
   storability,
   type PolicyRequest,
 } from './policy.js';
+import { freshnessView } from '../freshness/view.js';
+
+const policyView = (headers: Record<string, string>) => freshnessView(headers, now).headers;
 
 let now = 1_000_000_000_000;
 const Policy = policyClass(() => now);
@@ -104,7 +106,7 @@ describe('the policy wrapper', () => {
     expect(requestAllows({ 'cache-control': 'max-stale=5' }, stale)).toBe('forward');
   });
 
-  it('applies a 304: headers updated, body headers kept, a mismatched validator refused', () => {
+  it('applies a 304: headers updated, body headers kept, a new validator stored', () => {
     const stored = {
       ...entry({ 'cache-control': 'max-age=1', etag: '"a"', 'content-length': '5', age: '30', 'x-v': '1' }),
       status: 200,
@@ -126,7 +128,13 @@ describe('the policy wrapper', () => {
       'x-new': 'y',
     });
     expect(Math.round(ok.policy.maxAge() - ok.policy.age())).toBe(50);
-    expect(applyNotModified(Policy, stored, req(), { etag: '"b"' })).toBeUndefined();
+    // RFC 9111 §4.3.4: our conditional request named only this response's validator, so the 304
+    // is about it; its new ETag replaces the stored one.
+    expect(applyNotModified(Policy, stored, req(), { etag: '"b"' })?.headers.etag).toBe('"b"');
     expect(applyNotModified(Policy, stored, req(), { 'cache-control': 'max-age=9' })).toBeDefined();
+    // Nothing was asked about a response without validators: a 304 naming one is about something else.
+    const bare = { ...stored, headers: { 'cache-control': 'max-age=1' } };
+    expect(applyNotModified(Policy, bare, req(), { etag: '"b"' })).toBeUndefined();
+    expect(applyNotModified(Policy, bare, req(), { 'cache-control': 'max-age=9' })).toBeDefined();
   });
 });

@@ -1,63 +1,18 @@
 // RFC 9111 decisions for this shared cache: http-cache-semantics (shared mode) computes
-// storability, freshness lifetime and age; this wrapper decides what it must see and what it
-// does not decide for us:
-// - CDN-Cache-Control (RFC 9213), else Surrogate-Control, replaces Cache-Control and Expires for
-//   this cache (the library is shown the targeted field as Cache-Control);
-// - proxy-revalidate is must-revalidate for a shared cache (the library zeroes the lifetime);
+// storability, freshness lifetime and age from the response as ../freshness/view.ts shows it
+// (every freshness field parsed exactly there, the targeted field as Cache-Control, proxy-
+// revalidate as must-revalidate); this wrapper decides what the library does not decide for us:
 // - must-revalidate only forbids serving STALE (the library refuses every reuse);
 // - Authorization, Set-Cookie, Vary: * and 5xx get their own reasons, so only answers that say
 //   something about the URL make it hit-for-miss;
 // - freshness, request directives, stale-while-revalidate and stale-if-error are evaluated here,
 //   with soft purges counted as staleness.
 import CachePolicy from 'http-cache-semantics';
+import { parseCacheControl, type Directives } from '../freshness/cache-control.js';
+import { freshnessView, isHttpDate } from '../freshness/view.js';
+import { targetedDirectives } from '../freshness/targeted.js';
 import type { HeaderMap, IncomingHeaders } from '../headers.js';
 import { headerValue } from '../headers.js';
-
-export type Directives = Readonly<Record<string, string | true>>;
-
-export function parseCacheControl(value: string | undefined): Directives {
-  const out: Record<string, string | true> = {};
-  if (!value) return out;
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    if (name === '') continue;
-    // RFC 9111 §4.2.1: a directive given twice makes it invalid; the first one wins here.
-    if (name in out) continue;
-    out[name] =
-      eq < 0
-        ? true
-        : part
-            .slice(eq + 1)
-            .trim()
-            .replace(/^"|"$/g, '');
-  }
-  return out;
-}
-
-/** The cache-control value this cache obeys, and whether it came from a CDN-targeted field. */
-export function targetedCacheControl(headers: IncomingHeaders): { value: string | undefined; targeted: boolean } {
-  for (const name of ['cdn-cache-control', 'surrogate-control']) {
-    const value = headerValue(headers, name)?.trim();
-    if (value) return { value, targeted: true };
-  }
-  return { value: headerValue(headers, 'cache-control'), targeted: false };
-}
-
-/** Response headers as the library must see them for this cache. */
-export function policyView(headers: HeaderMap): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = { ...headers };
-  const { value, targeted } = targetedCacheControl(headers);
-  if (targeted) {
-    delete out.expires;
-    delete out.pragma;
-  }
-  delete out['cdn-cache-control'];
-  delete out['surrogate-control'];
-  if (value === undefined) delete out['cache-control'];
-  else out['cache-control'] = value.replace(/\bproxy-revalidate\b/gi, 'must-revalidate');
-  return out;
-}
 
 export interface PolicyRequest {
   readonly url: string;
@@ -65,15 +20,16 @@ export interface PolicyRequest {
   readonly headers: IncomingHeaders;
 }
 
-export type PolicyClass = new (
+export type PolicyClass = (new (
   req: CachePolicy.Request,
   res: CachePolicy.Response,
   options?: CachePolicy.Options,
-) => CachePolicy;
+) => CachePolicy) & { readonly clock: () => number };
 
 /** The library's class with its clock replaced (tests move time; the library reads `now()`). */
 export function policyClass(now: () => number): PolicyClass {
   return class ClockedPolicy extends CachePolicy {
+    static readonly clock = now;
     now(): number {
       return now();
     }
@@ -83,7 +39,7 @@ export function policyClass(now: () => number): PolicyClass {
 export function createPolicy(Policy: PolicyClass, req: PolicyRequest, status: number, headers: HeaderMap): CachePolicy {
   return new Policy(
     req as CachePolicy.Request,
-    { status, headers: policyView(headers) as CachePolicy.Headers },
+    { status, headers: freshnessView(headers, Policy.clock()).headers as CachePolicy.Headers },
     { shared: true },
   );
 }
@@ -95,7 +51,7 @@ const OK: Storability = { ok: true };
 
 /** Whether to store the answer; `hitForMiss` when the refusal is about the URL, not this request. */
 export function storability(policy: CachePolicy, req: PolicyRequest, status: number, headers: HeaderMap): Storability {
-  const cc = parseCacheControl(targetedCacheControl(headers).value);
+  const cc = targetedDirectives(headers).directives;
   const reqCc = parseCacheControl(headerValue(req.headers, 'cache-control'));
   if (reqCc['no-store']) return { ok: false, reason: 'request-no-store', hitForMiss: false };
   if (req.headers.authorization !== undefined && !allowsAuthorized(cc))
@@ -109,7 +65,7 @@ export function storability(policy: CachePolicy, req: PolicyRequest, status: num
   const useful =
     lifetime > 0 ||
     headers.etag !== undefined ||
-    headers['last-modified'] !== undefined ||
+    isHttpDate(headerValue(headers, 'last-modified')) ||
     seconds(cc['stale-if-error']) > 0 ||
     seconds(cc['stale-while-revalidate']) > 0;
   if (!useful) return { ok: false, reason: 'no-lifetime', hitForMiss: true };
@@ -209,25 +165,41 @@ const NOT_FROM_304 = new Set([
 ]);
 
 /**
- * Applies a 304 to a stored response: undefined when the 304's validators do not select it
- * (the library's `revalidatedPolicy` decides; a 304 without any validator selects it), else the stored headers updated with the 304's
- * and a policy built from them (Age and Date are the 304's: the response is new).
+ * The validators a revalidation of `stored` sends: its ETag (If-None-Match) and its Last-Modified
+ * (If-Modified-Since) when that is an HTTP-date; an invalid one counts as absent (RFC 9111 §4.2.2)
+ * and a server must ignore it anyway (RFC 9110 §13.1.3).
+ */
+export function storedValidators(stored: HeaderMap): { etag?: string; lastModified?: string } {
+  const etag = headerValue(stored, 'etag');
+  const lastModified = headerValue(stored, 'last-modified');
+  return {
+    ...(etag !== undefined && { etag }),
+    ...(isHttpDate(lastModified) && { lastModified: lastModified! }),
+  };
+}
+
+/**
+ * Applies a 304 to the stored response it answers, with the stored headers updated by the 304's
+ * and a policy built from them (Age and Date are the 304's: the response is new). Undefined when
+ * the 304 cannot be about it.
+ *
+ * Our revalidation carries the validators of exactly one stored response (`storedValidators`),
+ * so a 304 to it selects that response for update (RFC 9111 §4.3.4), whatever validators it names
+ * itself: they replace the stored ones (RFC 9111 §3.2), so a 304 with a new ETag leaves the new
+ * ETag stored and the next revalidation asks with it, not without validators. A 304 without
+ * validators selects it too (RFC 9110 §15.4.5 does not make it repeat them). Only when we sent no
+ * validator at all and the 304 names one does it describe something we do not hold.
  */
 export function applyNotModified(
   Policy: PolicyClass,
-  stored: { readonly policy: CachePolicy; readonly status: number; readonly headers: HeaderMap },
+  stored: { readonly status: number; readonly headers: HeaderMap },
   req: PolicyRequest,
   notModified: HeaderMap,
 ): { headers: HeaderMap; policy: CachePolicy } | undefined {
-  const { matches } = stored.policy.revalidatedPolicy(req as CachePolicy.Request, {
-    status: 304,
-    headers: policyView(notModified) as CachePolicy.Headers,
-  });
-  // A 304 without validators answers our conditional request about this one stored response
-  // (RFC 9110 §15.4.5 does not require it to repeat Last-Modified); one naming other
-  // validators does not describe what we hold.
+  const sent = storedValidators(stored.headers);
+  const asked = sent.etag !== undefined || sent.lastModified !== undefined;
   const validatorless = notModified.etag === undefined && notModified['last-modified'] === undefined;
-  if (!matches && !validatorless) return undefined;
+  if (!asked && !validatorless) return undefined;
   const headers: HeaderMap = { ...stored.headers };
   delete headers.age;
   for (const name in notModified) if (!NOT_FROM_304.has(name)) headers[name] = notModified[name]!;
