@@ -56,7 +56,11 @@ describe('request coalescing', () => {
     expect(statuses.filter((s) => s === 'meridian-fra; fwd=uri-miss; fwd-status=200; stored; ttl=600')).toHaveLength(1);
     // Most waited on the one fetch; any that arrived after it was stored are plain hits.
     expect(statuses.filter((s) => s === 'meridian-fra; fwd=uri-miss; collapsed; ttl=600').length).toBeGreaterThan(0);
-    expect(statuses.filter((s) => !/; collapsed; ttl=600$|; stored; ttl=600$|; hit; ttl=600$/.test(s!))).toEqual([]);
+    // A hit's ttl counts down from 600 by the second: on a loaded machine the last of the
+    // thousand can be served a few seconds after the store.
+    expect(statuses.filter((s) => !/; collapsed; ttl=600$|; stored; ttl=600$|; hit; ttl=(600|59\d)$/.test(s!))).toEqual(
+      [],
+    );
     // Set-Cookie went to the one client whose request fetched it, never to the others.
     expect(responses.filter((r) => r.header('set-cookie') !== undefined)).toHaveLength(1);
   });
