@@ -217,10 +217,12 @@ export interface DnsConfigOverrides {
    * and compiles them (dns/server/load-serving.ts); the zones keep their SOA, NS and routes.
    */
   readonly zoneRecords?: boolean;
+  /** The file's YAML as another thread already parsed it (load-serving.ts): not read again. */
+  readonly raw?: unknown;
 }
 
 export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides = {}): Promise<DnsConfig> {
-  const parsed = parseWith(file, fileSchema, await readYamlFile(file));
+  const parsed = parseWith(file, fileSchema, overrides.raw ?? (await readYamlFile(file)));
   const problems = topologyProblems(parsed);
   const pop = overrides.pop ?? parsed.dns.pop;
   if (pop !== undefined && !parsed.pops.some((p) => p.id === pop)) {

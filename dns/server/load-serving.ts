@@ -1,10 +1,11 @@
 // Loads what a DNS server serves from its config file: the config, and its zones compiled.
 // A big zone (a million records) takes seconds to parse and compile and leaves hundreds of
-// megabytes of garbage; done on the serving thread, queries would wait on it and on its
-// collection (issue 17). So a worker thread (load-thread-main.ts) reads the zones' records and
-// compiles them, and hands the packed zones over without a copy, while this thread reads the
-// rest of the config. The two read the same file: a reload that races an edit of it is refused
-// if they disagree on the zones, and the server keeps serving what it had.
+// megabytes of garbage, and a big topology's YAML (1,000 PoPs, 10,000 routed names) a second or
+// more to parse; done on the serving thread, queries would wait on it and on its collection
+// (issue 17). So a worker thread (load-thread-main.ts) parses the file once and hands the parsed
+// data over, which this thread checks (the config without the zones' records), while the thread
+// goes on to read the zones' records and compile them, handing the packed zones over without a
+// copy. Both work from the one text read, so they cannot disagree.
 //
 // Run from the TypeScript sources (the tests), there is no built thread entry to start: the
 // zones are then read and compiled here, in slices (compile.ts), as the thread would.
@@ -14,7 +15,6 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../common/config-file.js';
 import { dropZoneRecords, loadDnsConfig, type DnsConfig, type DnsConfigOverrides } from '../config.js';
 import { compileZonesInSlices } from '../zone/compile.js';
-import { keyToText } from '../wire/name.js';
 import { takeOver } from '../zone/zone-handover.js';
 import type { Zone } from '../zone/zone.js';
 import type { FromLoadThread, ToLoadThread } from './load-thread-messages.js';
@@ -30,17 +30,15 @@ const THREAD_ENTRY = new URL('./load-thread-main.js', import.meta.url);
 
 export async function loadServing(file: string, overrides: Pick<DnsConfigOverrides, 'pop'> = {}): Promise<Serving> {
   if (!existsSync(fileURLToPath(THREAD_ENTRY))) return loadHere(file, overrides);
-  // Both at once; a config error is reported by both, and this thread's word is the one thrown.
-  const [config, compiled] = await Promise.all([
-    loadDnsConfig(file, { ...overrides, zoneRecords: false }),
-    compileInThread({ file, pop: overrides.pop }),
-  ]);
-  const zones = takeOver(compiled.zones);
-  const apexes = (keys: Iterable<string>) => [...keys].sort().map(keyToText).join(', ');
-  const wanted = apexes(config.zones.map((z) => z.origin.key));
-  if (wanted !== apexes(zones.keys()))
-    throw new ConfigError(`${file}: changed while it was being loaded (zones ${wanted}); load it again`);
-  return { config, zones, recordCount: compiled.recordCount };
+  const thread = startLoadThread({ file, pop: overrides.pop });
+  try {
+    const config = await loadDnsConfig(file, { ...overrides, zoneRecords: false, raw: await thread.read });
+    const compiled = await thread.compiled;
+    return { config, zones: takeOver(compiled.zones), recordCount: compiled.recordCount };
+  } finally {
+    // Gone already when it compiled; stopped when this thread found the config wrong first.
+    void thread.worker.terminate();
+  }
 }
 
 async function loadHere(file: string, overrides: Pick<DnsConfigOverrides, 'pop'>): Promise<Serving> {
@@ -51,21 +49,37 @@ async function loadHere(file: string, overrides: Pick<DnsConfigOverrides, 'pop'>
   return { config, zones, recordCount };
 }
 
-function compileInThread(job: ToLoadThread): Promise<Extract<FromLoadThread, { ok: true }>> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(THREAD_ENTRY, { workerData: job });
-    let settled = false;
-    worker.once('message', (reply: FromLoadThread) => {
-      settled = true;
-      if (reply.ok) resolve(reply);
-      else reject(reply.name === 'ConfigError' ? new ConfigError(reply.message) : new Error(reply.message));
-    });
-    worker.once('error', (err) => {
-      settled = true;
-      reject(err);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the zone loading thread exited (code ${code}) without an answer`));
-    });
+interface LoadThread {
+  readonly worker: Worker;
+  /** The config file as the thread parsed it. */
+  readonly read: Promise<unknown>;
+  readonly compiled: Promise<Extract<FromLoadThread, { kind: 'compiled' }>>;
+}
+
+function startLoadThread(job: ToLoadThread): LoadThread {
+  const worker = new Worker(THREAD_ENTRY, { workerData: job });
+  let settleRead!: { resolve: (raw: unknown) => void; reject: (e: Error) => void };
+  let settleCompiled!: {
+    resolve: (m: Extract<FromLoadThread, { kind: 'compiled' }>) => void;
+    reject: (e: Error) => void;
+  };
+  const read = new Promise<unknown>((resolve, reject) => (settleRead = { resolve, reject }));
+  const compiled = new Promise<Extract<FromLoadThread, { kind: 'compiled' }>>(
+    (resolve, reject) => (settleCompiled = { resolve, reject }),
+  );
+  // Whichever is not awaited when the other fails must not be an unhandled rejection.
+  read.catch(() => undefined);
+  compiled.catch(() => undefined);
+  const fail = (err: Error): void => {
+    settleRead.reject(err);
+    settleCompiled.reject(err);
+  };
+  worker.on('message', (m: FromLoadThread) => {
+    if (m.kind === 'read') settleRead.resolve(m.raw);
+    else if (m.kind === 'compiled') settleCompiled.resolve(m);
+    else fail(m.name === 'ConfigError' ? new ConfigError(m.message) : new Error(m.message));
   });
+  worker.once('error', fail);
+  worker.once('exit', (code) => fail(new Error(`the zone loading thread exited (code ${code}) without an answer`)));
+  return { worker, read, compiled };
 }

@@ -1,31 +1,30 @@
-// The worker thread of load-serving.ts: reads the config with its zone records, compiles the
-// zones and hands them over packed. Everything the parse leaves behind (a million records'
-// strings and objects) lives and dies in this thread's heap: the serving thread never collects
-// it, so queries do not wait on that collection, and its memory goes back with the thread.
+// The worker thread of load-serving.ts: reads the config file (YAML: a big topology's takes a
+// second or more to parse), hands the parsed data over at once so the serving thread checks the
+// same text without parsing it, then reads the zones' records, compiles them and hands them over
+// packed. Everything the parse leaves behind (a million records' strings and objects) lives and
+// dies in this thread's heap: the serving thread never collects it, so queries do not wait on
+// that collection, and its memory goes back with the thread.
 import { parentPort, workerData } from 'node:worker_threads';
+import { readYamlFile } from '../../common/config-file.js';
 import { loadDnsConfig } from '../config.js';
 import { compileZones } from '../zone/compile.js';
 import { handOver } from '../zone/zone-handover.js';
 import type { FromLoadThread, ToLoadThread } from './load-thread-messages.js';
 
 async function main(port: NonNullable<typeof parentPort>, job: ToLoadThread): Promise<void> {
-  let reply: FromLoadThread;
-  let transfer: ArrayBuffer[] = [];
+  const send = (message: FromLoadThread, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
   try {
-    const config = await loadDnsConfig(job.file, { pop: job.pop });
+    const raw = await readYamlFile(job.file);
+    send({ kind: 'read', raw });
+    const config = await loadDnsConfig(job.file, { pop: job.pop, raw });
     const zones = compileZones(config.zones);
     const handed = handOver(zones);
-    transfer = handed.transfer;
-    reply = {
-      ok: true,
-      zones: handed.data,
-      recordCount: config.zones.reduce((n, z) => n + z.records.length, 0),
-    };
+    const recordCount = config.zones.reduce((n, z) => n + z.records.length, 0);
+    send({ kind: 'compiled', zones: handed.data, recordCount }, handed.transfer);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    reply = { ok: false, name: err.name, message: err.message };
+    send({ kind: 'failed', name: err.name, message: err.message });
   }
-  port.postMessage(reply, transfer);
 }
 
 if (parentPort) void main(parentPort, workerData as ToLoadThread);

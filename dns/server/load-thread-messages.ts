@@ -7,6 +7,8 @@ export interface ToLoadThread {
   readonly pop?: string | undefined;
 }
 
+/** In order: the file as read (`read`), then its zones compiled (`compiled`); or `failed` at any point. */
 export type FromLoadThread =
-  | { readonly ok: true; readonly zones: ZoneData[]; readonly recordCount: number }
-  | { readonly ok: false; readonly name: string; readonly message: string };
+  | { readonly kind: 'read'; readonly raw: unknown }
+  | { readonly kind: 'compiled'; readonly zones: ZoneData[]; readonly recordCount: number }
+  | { readonly kind: 'failed'; readonly name: string; readonly message: string };
