@@ -389,9 +389,9 @@ const ROWS: Row[] = [
 
   // Other opcodes and malformed messages.
   {
-    case: 'opcode STATUS: NOTIMP, question echoed',
+    case: 'opcode STATUS with RD: NOTIMP, question echoed, RD not (RFC 1035 §4.1.1: RD is for QUERY)',
     ask: { name: 'mail.example.test', opcode: 2 },
-    out: { rcode: 4, flags: 'qr rd', question: ['mail.example.test A IN'], answer: [] },
+    out: { rcode: 4, flags: 'qr', question: ['mail.example.test A IN'], answer: [] },
   },
   {
     case: 'no question (QDCOUNT 0): FORMERR, nothing echoed',

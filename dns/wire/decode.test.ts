@@ -151,11 +151,12 @@ describe('decodeQuery: dropped messages', () => {
 });
 
 describe('decodeQuery: header errors', () => {
-  it('answers NOTIMP for every opcode other than QUERY, echoing id, opcode, RD and the question', () => {
+  it('answers NOTIMP for every opcode other than QUERY, echoing id, opcode and the question but not RD', () => {
+    // RD is defined for QUERY only (RFC 1035 §4.1.1): a NOTIFY or UPDATE answer must not carry it.
     for (let opcode = 1; opcode < 16; opcode++) {
       const msg = query({ id: 0x4242, flags: (opcode << 11) | dnsPacket.RECURSION_DESIRED });
       const e = expectError(decodeQuery(msg), Rcode.NOTIMP);
-      expect(e).toMatchObject({ id: 0x4242, opcode, rd: true, questionEnd: WWW_QUESTION_END, hadEdns: false });
+      expect(e).toMatchObject({ id: 0x4242, opcode, rd: false, questionEnd: WWW_QUESTION_END, hadEdns: false });
     }
   });
 

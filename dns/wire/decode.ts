@@ -15,7 +15,8 @@ export function decodeQuery(msg: Buffer): Decoded {
   const flags = msg.readUInt16BE(2);
   if (flags & Flag.QR) return { kind: 'drop', reason: 'message is a response' };
   const opcode = (flags >> 11) & 0xf;
-  const rd = (flags & Flag.RD) !== 0;
+  // RD is defined for QUERY only (RFC 1035 §4.1.1): for other opcodes it is not echoed.
+  const rd = opcode === Opcode.QUERY && (flags & Flag.RD) !== 0;
   const qdcount = msg.readUInt16BE(4);
   const ancount = msg.readUInt16BE(6);
   const nscount = msg.readUInt16BE(8);

@@ -398,7 +398,8 @@ describe('QueryHandler.handle on hostile input', () => {
     expect(decodedBytes(), 'response has trailing bytes').toBe(res.length);
     expect(decoded.flag_qr).toBe(true);
     expect(decoded.id).toBe(msg.readUInt16BE(0));
-    expect(decoded.flag_rd).toBe((msg[2]! & 0x01) !== 0);
+    // RD is echoed for QUERY only (RFC 1035 §4.1.1).
+    expect(decoded.flag_rd).toBe((msg[2]! & 0x01) !== 0 && (msg[2]! & 0x78) === 0);
     expect(decoded.flag_ra).toBe(false);
     expect((res[2]! >> 3) & 0xf, 'opcode echoed').toBe((msg[2]! >> 3) & 0xf);
     // A question, when echoed, is the query's bytes verbatim (case included).

@@ -296,6 +296,8 @@ describe('authoritative semantics (RFC 1034/1035)', needs('dig'), () => {
     expect(notimp.status).toBe('NOTIMP');
     expect(notimp.opcode).toBe('STATUS');
     expect(notimp.answer).toEqual([]);
+    // dig sets RD; RD is defined for QUERY only (RFC 1035 §4.1.1), so the answer must not carry it.
+    expect(notimp.flags).not.toContain('rd');
     const notimp15 = await query(server, ['+noedns', '+opcode=15', 'www.example.test', 'A']);
     expect(notimp15.status).toBe('NOTIMP');
 
