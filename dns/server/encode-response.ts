@@ -5,6 +5,7 @@
 import { HEADER_LEN } from '../wire/constants.js';
 import type { Edns, Query } from '../wire/query.js';
 import { optLength, writeHeader, writeOpt, type ResponseOpt } from '../wire/response.js';
+import { tsigErrorLength, writeTsigError } from '../wire/tsig.js';
 import type { MessageWriter } from '../wire/writer.js';
 import { writeSections, type SectionCounts } from '../answer/encode.js';
 import type { Response } from '../answer/types.js';
@@ -66,15 +67,18 @@ export function encodeResponse(
   }
   const rcode = response.rcode;
   const opt = q.edns ? responseOpt(q.edns, opts, rcode, scope) : null;
+  // A refused signed request ends with its TSIG error record, after the OPT (RFC 8945 §5.3.2).
+  const tsig = response.kind === 'error' ? (response.tsig ?? null) : null;
   let tc = false;
-  if (w.off + (opt ? optLength(opt) : 0) > limit) {
+  if (w.off + (opt ? optLength(opt) : 0) + (tsig ? tsigErrorLength(tsig.request) : 0) > limit) {
     // Too big for this transport: an empty truncated answer that keeps the OPT (RFC 6891 §7)
-    // tells the client to retry over TCP.
+    // and the TSIG tells the client to retry over TCP.
     tc = true;
     w.off = q.questionEnd;
     counts = NO_SECTIONS;
   }
   if (opt) writeOpt(w, opt);
+  if (tsig) writeTsigError(w, tsig.request, tsig.error);
   writeHeader(w.buf, {
     id: q.id,
     opcode: q.opcode,
@@ -85,7 +89,7 @@ export function encodeResponse(
     qdcount: 1,
     ancount: counts.ancount,
     nscount: counts.nscount,
-    arcount: counts.arcount + (opt ? 1 : 0),
+    arcount: counts.arcount + (opt ? 1 : 0) + (tsig ? 1 : 0),
   });
   return w.finish();
 }

@@ -8,6 +8,8 @@ import { testState } from '../answer/testdata/serving-state.js';
 import { ResolverTable } from '../pop-health/resolvers.js';
 import { DnsMetrics } from './metrics.js';
 import { QueryHandler, TCP, UDP, type TransportId } from './handle-query.js';
+import { metricValue } from '../../test/helpers/metric-value.js';
+import { OPT_RECORD, nameWire, queryWith, tsigRecord } from '../wire/testdata/signed-query.js';
 
 interface Ask {
   name: string;
@@ -478,5 +480,75 @@ describe('QueryHandler.handle', () => {
     h.handle(query({ name: 'mail.example.test' }), UDP, '127.0.0.1');
     expect(metrics.snapshot().truncated).toBe(1);
     expect(metrics.snapshot().answered.reduce((a, b) => a + b, 0)).toBe(3);
+  });
+});
+
+describe('QueryHandler.handle: signed requests (RFC 8945; Meridian holds no keys)', () => {
+  let handler: QueryHandler;
+  beforeAll(async () => {
+    handler = new QueryHandler(await testState());
+  });
+
+  /** The unsigned BADKEY record RFC 8945 §5.3.2 wants, for a request signed by tsigRecord(fields). */
+  function badKeyRecord(keyName: string, timeSigned: number, fudge: number, originalId: number): Buffer {
+    const alg = nameWire('hmac-sha256.');
+    const rdata = Buffer.alloc(alg.length + 16);
+    alg.copy(rdata);
+    rdata.writeUInt16BE(Math.floor(timeSigned / 2 ** 32), alg.length);
+    rdata.writeUInt32BE(timeSigned % 2 ** 32, alg.length + 2);
+    rdata.writeUInt16BE(fudge, alg.length + 6);
+    // MAC size 0, original ID, error BADKEY (17), other length 0.
+    rdata.writeUInt16BE(originalId, alg.length + 10);
+    rdata.writeUInt16BE(17, alg.length + 12);
+    const fixed = Buffer.from([0, 250, 0, 255, 0, 0, 0, 0, 0, rdata.length]);
+    return Buffer.concat([nameWire(keyName), fixed, rdata]);
+  }
+
+  it.each<[string, TransportId, boolean]>([
+    ['over UDP, no EDNS', UDP, false],
+    ['over TCP, with EDNS', TCP, true],
+  ])('answers NOTAUTH with TSIG error BADKEY, unsigned, for an unknown key: %s', (_, transport, edns) => {
+    const tsig = tsigRecord({ keyName: 'NoKey.Example.', timeSigned: 2 ** 33 + 5, fudge: 300, originalId: 0x4242 });
+    const res = handler.handle(
+      queryWith(edns ? [OPT_RECORD, tsig] : [tsig], 'mail.example.test'),
+      transport,
+      '127.0.0.1',
+    )!;
+    const got = view(res)!;
+    // The name is ours and has an answer, but a signed request is checked first and not answered.
+    expect(got).toMatchObject({
+      rcode: 9,
+      flags: 'qr rd',
+      question: ['mail.example.test A IN'],
+      answer: [],
+      authority: [],
+    });
+    expect(got.opt === null).toBe(!edns);
+    expect(res.readUInt16BE(10), 'ARCOUNT: the OPT if asked, then the TSIG').toBe(edns ? 2 : 1);
+    const expected = badKeyRecord('NoKey.Example.', 2 ** 33 + 5, 300, 0x4242);
+    expect(res.subarray(res.length - expected.length).toString('hex'), 'the TSIG ends the message').toBe(
+      expected.toString('hex'),
+    );
+  });
+
+  it('answers NOTAUTH before REFUSED: a signed query outside our zones is refused for its key', () => {
+    const res = handler.handle(queryWith([tsigRecord()], 'www.example.org'), UDP, '127.0.0.1')!;
+    expect(view(res)).toMatchObject({ rcode: 9 });
+  });
+
+  it('answers a misplaced or malformed TSIG FORMERR, without a TSIG', () => {
+    for (const msg of [queryWith([tsigRecord(), OPT_RECORD]), queryWith([tsigRecord({ cls: 1 })])]) {
+      const res = handler.handle(msg, UDP, '127.0.0.1')!;
+      expect(view(res)).toMatchObject({ rcode: 1 });
+      expect(res.includes(nameWire('hmac-sha256.')), 'no TSIG in the answer').toBe(false);
+    }
+  });
+
+  it('counts NOTAUTH answers under their own rcode', async () => {
+    const registry = new Registry();
+    const h = new QueryHandler(await testState(), new DnsMetrics(registry));
+    h.handle(queryWith([tsigRecord()], 'mail.example.test'), UDP, '127.0.0.1');
+    const text = await registry.metrics();
+    expect(metricValue(text, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOTAUTH' })).toBe(1);
   });
 });

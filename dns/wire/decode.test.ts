@@ -5,6 +5,7 @@ import dnsPacket from 'dns-packet';
 import { decodeQuery } from './decode.js';
 import { Rcode } from './constants.js';
 import type { Decoded, Query } from './query.js';
+import { OPT_RECORD, nameWire, queryWith, tsigRecord } from './testdata/signed-query.js';
 
 type LoosePacket = Parameters<typeof dnsPacket.encode>[0];
 
@@ -585,3 +586,76 @@ describe('decodeQuery: EDNS(0)', () => {
     ).toBe(false);
   });
 });
+
+describe('decodeQuery: TSIG (RFC 8945)', () => {
+  it('reads the fields an error answer copies from a TSIG that ends the message', () => {
+    const msg = queryWith([
+      OPT_RECORD,
+      tsigRecord({ keyName: 'NoKey.', timeSigned: 2 ** 40 + 7, fudge: 17, originalId: 9 }),
+    ]);
+    const q = expectQuery(decodeQuery(msg));
+    expect(q.edns).not.toBeNull();
+    expect(q.tsig).toEqual({
+      keyName: nameWire('NoKey.'),
+      algorithm: nameWire('hmac-sha256.'),
+      timeSigned: 2 ** 40 + 7,
+      fudge: 17,
+      originalId: 9,
+    });
+    expect(expectQuery(decodeQuery(queryWith([OPT_RECORD]))).tsig).toBeNull();
+  });
+
+  it('expands a compressed key name (a pointer to the QNAME)', () => {
+    const q = expectQuery(decodeQuery(queryWith([tsigRecord({ ownerWire: Buffer.from([0xc0, 12]) })])));
+    expect(q.tsig?.keyName).toEqual(nameWire('www.example.test.'));
+  });
+
+  it('answers FORMERR for a TSIG anywhere but last (§5.2)', () => {
+    const early = expectError(decodeQuery(queryWith([tsigRecord(), OPT_RECORD])), Rcode.FORMERR);
+    expect(early.reason).toMatch(/not the last record/);
+    expect(early.hadEdns).toBe(false);
+    expectError(decodeQuery(queryWith([tsigRecord(), tsigRecord()])), Rcode.FORMERR);
+    // In the authority section.
+    const msg = queryWith([tsigRecord()]);
+    msg.writeUInt16BE(1, 8);
+    msg.writeUInt16BE(0, 10);
+    expect(expectError(decodeQuery(msg), Rcode.FORMERR).reason).toMatch(/not the last record/);
+  });
+
+  it.each([
+    ['class not ANY', tsigRecord({ cls: 1 }), /class is not ANY/],
+    ['TTL not 0', tsigRecord({ ttl: 5 }), /TTL is not 0/],
+    ['MAC size past the RDATA', patchMacSize(tsigRecord(), 200), /MAC runs past/],
+    ['RDATA longer than its fields', lengthen(tsigRecord()), /does not end the RDATA/],
+    ['algorithm name compressed', compressAlgorithm(tsigRecord()), /algorithm name/],
+    ['owner pointer forwards', tsigRecord({ ownerWire: Buffer.from([0xc0, 0xff]) }), /unreadable/],
+  ])('answers FORMERR for a malformed TSIG: %s', (_, rr, reason) => {
+    const e = expectError(decodeQuery(queryWith([rr])), Rcode.FORMERR);
+    expect(e.reason).toMatch(reason);
+  });
+});
+
+/** Offset of the TSIG's RDATA in a record from tsigRecord() with the default owner 'nokey.'. */
+const RDATA_AT = nameWire('nokey.').length + 10;
+const MAC_SIZE_AT = RDATA_AT + nameWire('hmac-sha256.').length + 8;
+
+function patchMacSize(rr: Buffer, size: number): Buffer {
+  rr.writeUInt16BE(size, MAC_SIZE_AT);
+  return rr;
+}
+
+/** One more byte of RDATA than the fields account for. */
+function lengthen(rr: Buffer): Buffer {
+  const out = Buffer.concat([rr, Buffer.from([0])]);
+  out.writeUInt16BE(rr.readUInt16BE(RDATA_AT - 2) + 1, RDATA_AT - 2);
+  return out;
+}
+
+/** The algorithm name replaced by a pointer to the QNAME (same RDATA length kept consistent). */
+function compressAlgorithm(rr: Buffer): Buffer {
+  const alg = nameWire('hmac-sha256.').length;
+  const rest = rr.subarray(RDATA_AT + alg);
+  const out = Buffer.concat([rr.subarray(0, RDATA_AT), Buffer.from([0xc0, 12]), rest]);
+  out.writeUInt16BE(2 + rest.length, RDATA_AT - 2);
+  return out;
+}

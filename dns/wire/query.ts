@@ -1,4 +1,5 @@
 // What the decoder extracts from a query: just what answering needs, no generic message tree.
+import type { TsigRequest } from './tsig.js';
 
 export interface ClientSubnet {
   /** 1 = IPv4, 2 = IPv6 (RFC 7871 uses the IANA address family numbers). */
@@ -31,6 +32,8 @@ export interface Query {
   /** The question is message bytes [12, questionEnd): echoed verbatim, so QNAME case is kept. */
   readonly questionEnd: number;
   readonly edns: Edns | null;
+  /** The request is signed (RFC 8945): its TSIG record, the last of the message. */
+  readonly tsig: TsigRequest | null;
 }
 
 /** Outcome of decoding one message. */
