@@ -4,7 +4,7 @@
 // truncated one. Never reads anything but its arguments.
 import { HEADER_LEN } from '../wire/constants.js';
 import type { Edns, Query } from '../wire/query.js';
-import { optLength, writeHeader, writeOpt, type ResponseOpt } from '../wire/response.js';
+import { optLength, writeHeader, writeOpt, type ResponseCookie, type ResponseOpt } from '../wire/response.js';
 import { tsigErrorLength, writeTsigError } from '../wire/tsig.js';
 import type { MessageWriter } from '../wire/writer.js';
 import { writeSections, type SectionCounts } from '../answer/encode.js';
@@ -31,7 +31,8 @@ const NO_SECTIONS: SectionCounts = { ancount: 0, nscount: 0, arcount: 0 };
 
 /**
  * `msg` is the query's message (its question is copied), `limit` the largest response the
- * transport takes. `w` is scratch: the result is copied out of it.
+ * transport takes, `cookie` the COOKIE option to answer with (answer/cookies.ts). `w` is
+ * scratch: the result is copied out of it.
  */
 export function encodeResponse(
   w: MessageWriter,
@@ -40,6 +41,7 @@ export function encodeResponse(
   response: Response,
   limit: number,
   opts: EncodeOptions,
+  cookie: ResponseCookie | null = null,
 ): Buffer {
   w.reset();
   let counts: SectionCounts;
@@ -66,7 +68,7 @@ export function encodeResponse(
       break;
   }
   const rcode = response.rcode;
-  const opt = q.edns ? responseOpt(q.edns, opts, rcode, scope) : null;
+  const opt = q.edns ? responseOpt(q.edns, opts, rcode, scope, cookie) : null;
   // A refused signed request ends with its TSIG error record, after the OPT (RFC 8945 §5.3.2).
   const tsig = response.kind === 'error' ? (response.tsig ?? null) : null;
   let tc = false;
@@ -118,6 +120,7 @@ export function encodeFailure(
       nsid: null,
       clientSubnet: null,
       scopePrefix: 0,
+      cookie: null,
     });
   writeHeader(w.buf, {
     id: e.id,
@@ -134,7 +137,13 @@ export function encodeFailure(
   return w.finish();
 }
 
-function responseOpt(edns: Edns, opts: EncodeOptions, rcode: number, scopePrefix: number): ResponseOpt {
+function responseOpt(
+  edns: Edns,
+  opts: EncodeOptions,
+  rcode: number,
+  scopePrefix: number,
+  cookie: ResponseCookie | null,
+): ResponseOpt {
   return {
     udpSize: opts.maxUdpPayload,
     rcode,
@@ -144,5 +153,6 @@ function responseOpt(edns: Edns, opts: EncodeOptions, rcode: number, scopePrefix
     // Static answers are the same for every client (RFC 7871 §7.2.1: scope 0); routed ones
     // hold for the network that decided them.
     scopePrefix,
+    cookie,
   };
 }

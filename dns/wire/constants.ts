@@ -18,6 +18,8 @@ export const Rcode = {
   NOTAUTH: 9,
   /** Extended RCODE 16 (RFC 6891): lives partly in the OPT TTL field. */
   BADVERS: 16,
+  /** Extended RCODE 23 (RFC 7873 §8): the server cookie is not one we accept; here is a new one. */
+  BADCOOKIE: 23,
 } as const;
 
 export const RcodeName: Record<number, string> = {
@@ -29,6 +31,7 @@ export const RcodeName: Record<number, string> = {
   5: 'REFUSED',
   9: 'NOTAUTH',
   16: 'BADVERS',
+  23: 'BADCOOKIE',
 };
 
 export const Class = { IN: 1, CH: 3, ANY: 255 } as const;

@@ -353,7 +353,15 @@ describe('decodeQuery: answer, authority and additional sections', () => {
 describe('decodeQuery: EDNS(0)', () => {
   it('parses a plain OPT', () => {
     const q = expectQuery(decodeQuery(query({ edns: true, udpPayloadSize: 4096 })));
-    expect(q.edns).toEqual({ udpSize: 4096, version: 0, dnssecOk: false, nsid: false, clientSubnet: null });
+    expect(q.edns).toEqual({
+      udpSize: 4096,
+      version: 0,
+      dnssecOk: false,
+      nsid: false,
+      clientSubnet: null,
+      cookieAt: -1,
+      cookieLength: 0,
+    });
   });
 
   it('reads the DO bit and the version', () => {
@@ -438,7 +446,7 @@ describe('decodeQuery: EDNS(0)', () => {
         query({
           options: [
             { code: 65001, data: Buffer.from('whatever') },
-            { code: 10, data: Buffer.alloc(8, 7) }, // COOKIE: not implemented, ignored
+            { code: 10, data: Buffer.alloc(8, 7) }, // COOKIE
             { code: 12, length: 3 }, // PADDING
             { code: 65535, data: Buffer.alloc(0) },
             { code: NSID, data: Buffer.alloc(0) },
@@ -449,8 +457,17 @@ describe('decodeQuery: EDNS(0)', () => {
     );
     expect(q.edns?.nsid).toBe(true);
     expect(q.edns?.clientSubnet).toMatchObject({ family: 1, sourcePrefix: 24 });
+    expect(q.edns?.cookieLength).toBe(8);
     const plain = expectQuery(decodeQuery(query({ options: [{ code: 65001, data: Buffer.from('x') }] })));
-    expect(plain.edns).toEqual({ udpSize: 1232, version: 0, dnssecOk: false, nsid: false, clientSubnet: null });
+    expect(plain.edns).toEqual({
+      udpSize: 1232,
+      version: 0,
+      dnssecOk: false,
+      nsid: false,
+      clientSubnet: null,
+      cookieAt: -1,
+      cookieLength: 0,
+    });
   });
 
   describe('Client Subnet (RFC 7871)', () => {
@@ -659,3 +676,30 @@ function compressAlgorithm(rr: Buffer): Buffer {
   out.writeUInt16BE(2 + rest.length, RDATA_AT - 2);
   return out;
 }
+
+describe('decodeQuery: DNS COOKIE option (RFC 7873)', () => {
+  const COOKIE = 10;
+  const withCookie = (...lengths: number[]) =>
+    query({ options: lengths.map((n, i) => ({ code: COOKIE, data: Buffer.alloc(n, i + 1) })) });
+
+  it('points at a client cookie alone, or with a server cookie of 8 to 32 bytes', () => {
+    for (const length of [8, 16, 24, 40]) {
+      const msg = withCookie(length);
+      const edns = expectQuery(decodeQuery(msg)).edns!;
+      expect(edns.cookieLength).toBe(length);
+      expect(msg.subarray(edns.cookieAt, edns.cookieAt + length)).toEqual(Buffer.alloc(length, 1));
+    }
+    const none = expectQuery(decodeQuery(query({ edns: true }))).edns!;
+    expect([none.cookieAt, none.cookieLength]).toEqual([-1, 0]);
+  });
+
+  it.each([0, 1, 7, 9, 12, 15, 41, 64])('answers FORMERR for a COOKIE option of %i bytes (RFC 7873 §5.2.2)', (n) => {
+    const e = expectError(decodeQuery(withCookie(n)), Rcode.FORMERR);
+    expect(e.reason).toMatch(/COOKIE option of/);
+    expect(e.hadEdns).toBe(true);
+  });
+
+  it('answers FORMERR for two COOKIE options', () => {
+    expect(expectError(decodeQuery(withCookie(8, 8)), Rcode.FORMERR).reason).toMatch(/more than one COOKIE/);
+  });
+});

@@ -143,6 +143,8 @@ function parseOpt(msg: Buffer, fixed: number, rdata: number, rdlength: number): 
   const dnssecOk = (msg[fixed + 6]! & 0x80) !== 0;
   let nsid = false;
   let clientSubnet: ClientSubnet | null = null;
+  let cookieAt = -1;
+  let cookieLength = 0;
   const end = rdata + rdlength;
   let off = rdata;
   while (off < end) {
@@ -158,11 +160,18 @@ function parseOpt(msg: Buffer, fixed: number, rdata: number, rdlength: number): 
       const ecs = parseClientSubnet(msg, value, optLen);
       if (ecs instanceof Malformed) return ecs;
       clientSubnet = ecs;
+    } else if (code === EdnsOption.COOKIE) {
+      if (cookieAt >= 0) return new Malformed('more than one COOKIE option');
+      // RFC 7873 §5.2.2: a client cookie of 8 bytes, then no server cookie or one of 8 to 32.
+      if (optLen !== 8 && (optLen < 16 || optLen > 40))
+        return new Malformed(`COOKIE option of ${optLen} bytes (8, or 16 to 40; RFC 7873 §4)`);
+      cookieAt = value;
+      cookieLength = optLen;
     }
     // Unknown options are ignored (RFC 6891 §6.1.2).
     off = value + optLen;
   }
-  return { udpSize, version, dnssecOk, nsid, clientSubnet };
+  return { udpSize, version, dnssecOk, nsid, clientSubnet, cookieAt, cookieLength };
 }
 
 /** RFC 7871 §6 and §7.1.1: anything inconsistent is FORMERR. */

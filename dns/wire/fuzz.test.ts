@@ -119,7 +119,19 @@ const ednsOptions = fc
   .record({
     ecs: fc.option(ecsOption),
     nsid: fc.boolean(),
-    unknown: fc.option(fc.record({ code: fc.constantFrom(10, 12, 15, 65001), data: fc.uint8Array({ maxLength: 16 }) })),
+    unknown: fc.option(
+      fc.oneof(
+        fc.record({ code: fc.constantFrom(12, 15, 65001), data: fc.uint8Array({ maxLength: 16 }) }),
+        // COOKIE (RFC 7873): a client cookie, with or without a server cookie.
+        fc.record({
+          code: fc.constant(10),
+          data: fc.oneof(
+            fc.uint8Array({ minLength: 8, maxLength: 8 }),
+            fc.uint8Array({ minLength: 16, maxLength: 40 }),
+          ),
+        }),
+      ),
+    ),
   })
   .chain(({ ecs, nsid, unknown }) => {
     const opts: object[] = [];

@@ -18,6 +18,14 @@ export interface Edns {
   /** The query asked for our NSID (RFC 5001). */
   readonly nsid: boolean;
   readonly clientSubnet: ClientSubnet | null;
+  /**
+   * The DNS COOKIE option (RFC 7873): offset of its value in the message (the 8-byte client
+   * cookie, then the server cookie if any), or -1 when there is none. Offsets, not a copy, so a
+   * query with a cookie allocates nothing for it.
+   */
+  readonly cookieAt: number;
+  /** Length of the COOKIE option's value: 8 (client cookie only) or 16 to 40. */
+  readonly cookieLength: number;
 }
 
 export interface Query {
