@@ -3,8 +3,7 @@
 // the client's address. Deciding a cookie costs one hash, two for a returning cookie made under
 // the previous secret; nothing is allocated but on a secret's rotation.
 import { createHmac } from 'node:crypto';
-import { isIPv4 } from 'node:net';
-import { ipBytes } from '../../common/ip.js';
+import { writeAddressBytes } from '../wire/address-bytes.js';
 import { SipKey, siphash24 } from '../wire/siphash.js';
 
 /** What a query's COOKIE option said. */
@@ -121,24 +120,6 @@ export class ServerCookies {
 
   /** Writes the client's address (4 or 16 bytes; an IPv4-mapped one as IPv4) at input[16]; returns its length. */
   private writeIp(ip: string): number {
-    const v4 = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-    if (isIPv4(v4)) {
-      let n = 0;
-      let part = 0;
-      for (let i = 0; i < v4.length; i++) {
-        const c = v4.charCodeAt(i);
-        if (c === 0x2e) {
-          this.input[16 + n++] = part;
-          part = 0;
-        } else part = part * 10 + (c - 0x30);
-      }
-      this.input[16 + n] = part;
-      return 4;
-    }
-    // IPv6 is rarer on the path and harder to parse by hand: one small Buffer.
-    const bytes = ipBytes(ip);
-    if (!bytes || bytes.length !== 16) return 0;
-    bytes.copy(this.input, 16);
-    return 16;
+    return writeAddressBytes(ip, this.input, 16);
   }
 }
