@@ -255,7 +255,30 @@ describe('startControlServer', () => {
     expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
   });
 
-  it('warns once when listening beyond loopback without a token', async () => {
+  it('refuses to start beyond loopback without a token, naming the port, the endpoints and the fixes', async () => {
+    const settings = { listen: 'dns.control.listen', tokenFile: 'dns.control.tokenFile' };
+    // 192.0.2.1 is not on this machine: refused before anything tries to bind it.
+    for (const host of ['0.0.0.0', '::', '192.0.2.1']) {
+      const err = await start({ host, port: 8053, settings }).then(
+        () => new Error(`started on ${host}`),
+        (e: unknown) => e as Error,
+      );
+      expect(err.message).toContain(
+        `${host.includes(':') ? `[${host}]` : host}:8053 is not on loopback and has no token`,
+      );
+      expect(err.message).toContain('POST /purge, POST /drain, DELETE /drain');
+      expect(err.message).toContain('MERIDIAN_CONTROL_TOKEN or dns.control.tokenFile');
+      expect(err.message).toContain('listen on 127.0.0.1 (dns.control.listen or --control-listen)');
+    }
+  });
+
+  it('starts beyond loopback with a token, or when nothing on the port mutates', async () => {
+    expect((await start({ host: '0.0.0.0', token: TOKEN })).host).toBe('0.0.0.0');
+    const readOnly = routes.filter((r) => !r.mutating);
+    expect((await start({ host: '0.0.0.0', routes: readOnly })).host).toBe('0.0.0.0');
+  });
+
+  it('says at start-up when its mutating endpoints are open to every local user (loopback, no token)', async () => {
     const lines: string[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -263,13 +286,19 @@ describe('startControlServer', () => {
         done();
       },
     });
-    const warnLog = createLogger({ service: 'test', level: 'warn', destination });
-    await start({ host: '0.0.0.0', log: warnLog });
-    await start({ host: '127.0.0.1', log: warnLog });
-    await start({ host: '0.0.0.0', token: TOKEN, log: warnLog });
-    const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]?.msg).toMatch(/without a token/);
+    const infoLog = createLogger({ service: 'test', level: 'info', destination });
+    await start({ host: '127.0.0.1', log: infoLog });
+    await start({ host: '127.0.0.1', token: TOKEN, log: infoLog });
+    await start({ host: '127.0.0.1', routes: routes.filter((r) => !r.mutating), log: infoLog });
+    const said = lines.map((l) => JSON.parse(l) as { msg: string; mutating?: string });
+    expect(said.map((l) => [l.msg, l.mutating])).toEqual([
+      [
+        'control server listening; no control token: its mutating endpoints are open to every local user',
+        'open to local users',
+      ],
+      ['control server listening', 'token required'],
+      ['control server listening', undefined],
+    ]);
   });
 
   it('rejects duplicate routes at start-up', async () => {

@@ -5,9 +5,10 @@
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import type { Registry } from 'prom-client';
 import { checkContentType, checkCrossSite, checkHost, type HostRule, type Refusal } from './control-guard.js';
+import { exposureRefusal, isLoopbackAddress, type ControlSettings } from './control-exposure.js';
 import { tokenMatches } from './control-token.js';
 import type { Logger } from './log.js';
 
@@ -67,8 +68,13 @@ export interface ControlServer {
 export interface ControlServerOptions {
   host: string;
   port: number;
-  /** Bearer token for mutating routes; without one they are open (fine on loopback only). */
+  /**
+   * Bearer token for mutating routes. Without one they are open to every local user, so a port
+   * with mutating routes and no token is refused at start beyond loopback.
+   */
   token?: string;
+  /** Where this service's control address and token file are set, named when it is refused. */
+  settings?: ControlSettings;
   routes: Route[];
   /** Served at GET /metrics, without a token, when given. */
   registry?: Registry;
@@ -97,6 +103,15 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     setting: opts.allowedHostsSetting,
   };
 
+  const mutatingPaths = opts.routes.filter((r) => r.mutating).map((r) => `${r.method} ${r.path}`);
+  // An address is refused before anything binds; a host name once it has resolved and bound.
+  const refusal = (address: string, port: number) =>
+    exposureRefusal(address, port, token, mutatingPaths, opts.settings);
+  if (isIP(opts.host) !== 0) {
+    const refused = refusal(opts.host, opts.port);
+    if (refused) throw new Error(refused);
+  }
+
   const server = createServer((req, res) => {
     handleRequest(req, res, routes, { token, hostRule }, log).catch((err: unknown) => {
       // Last resort: handleRequest already turns handler errors into 500s, so this is a bug
@@ -116,13 +131,19 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const port = address.port;
   const url = `http://${hostPort(host, port)}`;
 
-  if (token === undefined && !isLoopback(host)) {
-    log.warn(
-      { host, port },
-      'control port listens beyond loopback without a token: anyone who can reach it may call mutating endpoints',
-    );
+  const refused = refusal(host, port);
+  if (refused) {
+    await new Promise((resolve) => server.close(resolve));
+    throw new Error(refused);
   }
-  log.info({ url }, 'control server listening');
+  if (token === undefined && mutatingPaths.length > 0 && isLoopbackAddress(host)) {
+    log.info(
+      { url, mutating: 'open to local users' },
+      'control server listening; no control token: its mutating endpoints are open to every local user',
+    );
+  } else {
+    log.info({ url, ...(mutatingPaths.length > 0 && { mutating: 'token required' }) }, 'control server listening');
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -350,9 +371,4 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 
 function hostPort(host: string, port: number): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function isLoopback(address: string): boolean {
-  const a = address.toLowerCase();
-  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
 }

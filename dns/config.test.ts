@@ -244,4 +244,32 @@ pops:
     const file = writeConfig(`${POPS}${HEAD}`);
     await expect(loadDnsConfig(file, { pop: 'lhr' })).rejects.toThrow(/pops \(--pop\): no PoP with id 'lhr'/);
   });
+
+  describe('dns.cookies', () => {
+    it('is on by default, with a generated secret', async () => {
+      const config = await loadDnsConfig(writeConfig(HEAD));
+      expect(config.settings.cookies).toEqual({ enabled: true, secret: null });
+      expect(buildServingState(config).cookies).not.toBeNull();
+      const off = await loadDnsConfig(writeConfig(`dns:\n  cookies: { enabled: false }\n${HEAD}`));
+      expect(buildServingState(off).cookies).toBeNull();
+    });
+
+    it('reads the SipHash key from secretFile, relative to the config', async () => {
+      const key = 'e5e973e5a6b2a43f48e7dc849e37bfcf';
+      const yaml = `dns:\n  cookies: { secretFile: cookie.key }\n${HEAD}`;
+      const config = await loadDnsConfig(writeConfig(yaml, { 'cookie.key': `${key.toUpperCase()}\n` }));
+      expect(config.settings.cookies.secret?.toString('hex')).toBe(key);
+    });
+
+    it.each([
+      ['missing', undefined, /dns\.cookies\.secretFile: cannot read .*cookie\.key/],
+      ['too short', 'e5e973e5', /dns\.cookies\.secretFile: .*cookie\.key must hold 32 hex digits/],
+      ['not hex', 'x'.repeat(32), /must hold 32 hex digits/],
+    ])('refuses a secretFile that is %s, naming the file and the field', async (_, text, message) => {
+      const yaml = `dns:\n  cookies: { secretFile: cookie.key }\n${HEAD}`;
+      const file = writeConfig(yaml, text === undefined ? {} : { 'cookie.key': text });
+      await expect(loadDnsConfig(file)).rejects.toThrow(message);
+      await expect(loadDnsConfig(file)).rejects.toThrow(file);
+    });
+  });
 });

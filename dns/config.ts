@@ -139,6 +139,17 @@ const dnsSchema = z.strictObject({
       allowedHosts,
     })
     .default({ allowedHosts: [] }),
+  /** DNS Cookies (RFC 7873, RFC 9018 server cookies). */
+  cookies: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /**
+       * A file holding the 16-byte SipHash key as 32 hex digits, shared by every server of an
+       * anycast address (RFC 9018 §5); without it each server makes its own, rotated hourly.
+       */
+      secretFile: z.string().min(1).optional(),
+    })
+    .default({ enabled: true }),
   /** HTTP redirect steering: GET /r/<path> → 302 to the chosen PoP's edge (off unless set). */
   redirect: z.strictObject({ listen: hostPort, pool: z.string().min(1), ttl: ttl.default(30) }).optional(),
   log: z
@@ -177,6 +188,11 @@ export interface DnsSettings {
     readonly allowedHosts?: readonly string[] | undefined;
   };
   readonly log: { readonly level: string; readonly querySampleRate: number };
+  readonly cookies: {
+    readonly enabled: boolean;
+    /** From `dns.cookies.secretFile`: the SipHash key; null to generate and rotate one. */
+    readonly secret: Buffer | null;
+  };
   readonly redirect?: { readonly listen: HostPort; readonly pool: string; readonly ttl: number } | undefined;
 }
 
@@ -260,6 +276,9 @@ export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides 
     zones.push(await zoneSource(file, baseDir, `zones[${i}]`, zone, withRecords));
   const { http, ...dns } = parsed.dns;
   const control = dns.control;
+  const cookieSecret = dns.cookies.secretFile
+    ? await readCookieSecret(file, resolvePath(baseDir, dns.cookies.secretFile))
+    : null;
   return {
     file,
     settings: {
@@ -272,6 +291,7 @@ export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides 
         tokenFile: control.tokenFile && resolvePath(baseDir, control.tokenFile),
         allowedHosts: control.allowedHosts,
       },
+      cookies: { enabled: dns.cookies.enabled, secret: cookieSecret },
     },
     zones,
     topology: { pops: parsed.pops, pools: withAnycastAddresses(parsed.pools, parsed.anycast) },
@@ -290,6 +310,21 @@ export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides 
     },
     deprecated: http ? [{ old: 'dns.http', replacement: 'dns.control.listen' }] : [],
   };
+}
+
+/** `dns.cookies.secretFile`: 32 hex digits (surrounding whitespace ignored). */
+async function readCookieSecret(file: string, path: string): Promise<Buffer> {
+  let text: string;
+  try {
+    text = (await readFile(path, 'utf8')).trim();
+  } catch (e) {
+    throw new ConfigError(`${file}: dns.cookies.secretFile: cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (!/^[0-9a-fA-F]{32}$/.test(text))
+    throw new ConfigError(
+      `${file}: dns.cookies.secretFile: ${path} must hold 32 hex digits (a 16-byte SipHash key; e.g. openssl rand -hex 16)`,
+    );
+  return Buffer.from(text, 'hex');
 }
 
 type ZoneInput = z.output<typeof zoneSchema>;

@@ -237,6 +237,7 @@ export async function startServerWide(
       // Read at start-up, like the address itself.
       allowedHosts: settings.control.allowedHosts,
       allowedHostsSetting: 'dns.control.allowedHosts',
+      settings: { listen: 'dns.control.listen', tokenFile: 'dns.control.tokenFile' },
       ...(answerers.metrics ? { beforeScrape: async () => metrics.setRemote(await answerers.metrics!()) } : {}),
       log,
     });

@@ -109,6 +109,7 @@ async function startSingle(
         registry,
         allowedHosts: config.control.allowedHosts,
         allowedHostsSetting: 'edge.control.allowedHosts',
+        settings: { listen: 'edge.control.listen', tokenFile: 'edge.control.tokenFile' },
         log,
       });
     }

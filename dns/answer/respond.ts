@@ -7,6 +7,7 @@ import type { Route, Zone } from '../zone/zone.js';
 import { answerChaos, type ChaosTable } from './chaos.js';
 import { resolve } from './resolve.js';
 import type { Steering } from './steering.js';
+import { answerSigned } from './tsig.js';
 import type { StaticAnswers } from './templates.js';
 import type { AnswerTemplate, ErrorResponse, Response } from './types.js';
 
@@ -29,6 +30,8 @@ const badVersion: ErrorResponse = { kind: 'error', rcode: Rcode.BADVERS };
 
 /** `clientIp` is the resolver's address, used to steer routed names when the query has no Client Subnet. */
 export function respond(data: AnswerData, q: Query, clientIp: string): Response {
+  // A signed request is checked before anything else is answered (RFC 8945 §5.2).
+  if (q.tsig) return answerSigned(q.tsig);
   // The precomputed answers assume an ordinary question: class IN, EDNS version 0 if any.
   if (q.qclass === Class.IN && (q.edns === null || q.edns.version === 0)) {
     const template = data.templates.get(q.qnameKey, q.qtype);

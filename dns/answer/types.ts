@@ -2,6 +2,7 @@
 // so the encoder has one input and the query path reads decode → decide → encode with nothing
 // left to work out afterwards (the ECS scope travels with the answer that decided it).
 import type { SectionEntry } from '../wire/rdata.js';
+import type { TsigRequest } from '../wire/tsig.js';
 
 /** Sections to encode per query: a lookup in our zones (resolve.ts) or a CHAOS answer (chaos.ts). */
 export interface Answer {
@@ -38,6 +39,8 @@ export interface AnswerTemplate {
 export interface ErrorResponse {
   readonly kind: 'error';
   readonly rcode: number;
+  /** A signed request refused (RFC 8945 §5.3.2): the unsigned TSIG record to end the answer with. */
+  readonly tsig?: { readonly request: TsigRequest; readonly error: number };
 }
 
 export type Response = Answer | AnswerTemplate | ErrorResponse;

@@ -4,6 +4,7 @@
 // listeners, and the primary has one without listeners for /v1/explain and redirects. A reload
 // builds the new state completely before swapping one reference, so a bad file changes nothing
 // and queries in flight (each handled synchronously) never see half a config.
+import { randomBytes } from 'node:crypto';
 import type { HostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import { GeoDatabases } from '../../geo-data/databases.js';
@@ -51,6 +52,11 @@ export interface DnsCoreOptions {
    * `dns.tcp.maxConnections`; with more than one, batched UDP binds with SO_REUSEPORT.
    */
   servingWorkers?: number;
+  /**
+   * What DNS cookie secrets derive from without `dns.cookies.secretFile`: the primary gives its
+   * workers one, so a cookie made by one worker is good at the others; else made here.
+   */
+  cookieMaster?: Buffer;
 }
 
 // A class, like the edge's EdgeCore and the codebase's other long-lived stateful parts (HealthView,
@@ -74,7 +80,9 @@ export class DnsCore {
   }
 
   /** Loads the config and its zones (load-serving.ts) and builds the first serving state. */
-  static async open(opts: DnsCoreOptions): Promise<DnsCore> {
+  static async open(options: DnsCoreOptions): Promise<DnsCore> {
+    // One master for the life of this core: a reload keeps the cookies it gave out good.
+    const opts = { ...options, cookieMaster: options.cookieMaster ?? randomBytes(32) };
     const { config, ...compiled } = await loadServing(opts.configFile, { pop: opts.pop });
     const geo = await openGeo(config.geo.databases, opts.log);
     try {
@@ -210,5 +218,6 @@ function build(config: DnsConfig, compiled: CompiledZones, geo: GeoDatabases, op
     opts.resolvers,
     (address) => health.anycastOf?.(address) ?? NO_ANNOUNCER,
     compiled,
+    opts.cookieMaster ?? null,
   );
 }

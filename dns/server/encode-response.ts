@@ -4,7 +4,8 @@
 // truncated one. Never reads anything but its arguments.
 import { HEADER_LEN } from '../wire/constants.js';
 import type { Edns, Query } from '../wire/query.js';
-import { optLength, writeHeader, writeOpt, type ResponseOpt } from '../wire/response.js';
+import { optLength, writeHeader, writeOpt, type ResponseCookie, type ResponseOpt } from '../wire/response.js';
+import { tsigErrorLength, writeTsigError } from '../wire/tsig.js';
 import type { MessageWriter } from '../wire/writer.js';
 import { writeSections, type SectionCounts } from '../answer/encode.js';
 import type { Response } from '../answer/types.js';
@@ -30,7 +31,8 @@ const NO_SECTIONS: SectionCounts = { ancount: 0, nscount: 0, arcount: 0 };
 
 /**
  * `msg` is the query's message (its question is copied), `limit` the largest response the
- * transport takes. `w` is scratch: the result is copied out of it.
+ * transport takes, `cookie` the COOKIE option to answer with (answer/cookies.ts). `w` is
+ * scratch: the result is copied out of it.
  */
 export function encodeResponse(
   w: MessageWriter,
@@ -39,6 +41,7 @@ export function encodeResponse(
   response: Response,
   limit: number,
   opts: EncodeOptions,
+  cookie: ResponseCookie | null = null,
 ): Buffer {
   w.reset();
   let counts: SectionCounts;
@@ -65,16 +68,19 @@ export function encodeResponse(
       break;
   }
   const rcode = response.rcode;
-  const opt = q.edns ? responseOpt(q.edns, opts, rcode, scope) : null;
+  const opt = q.edns ? responseOpt(q.edns, opts, rcode, scope, cookie) : null;
+  // A refused signed request ends with its TSIG error record, after the OPT (RFC 8945 §5.3.2).
+  const tsig = response.kind === 'error' ? (response.tsig ?? null) : null;
   let tc = false;
-  if (w.off + (opt ? optLength(opt) : 0) > limit) {
+  if (w.off + (opt ? optLength(opt) : 0) + (tsig ? tsigErrorLength(tsig.request) : 0) > limit) {
     // Too big for this transport: an empty truncated answer that keeps the OPT (RFC 6891 §7)
-    // tells the client to retry over TCP.
+    // and the TSIG tells the client to retry over TCP.
     tc = true;
     w.off = q.questionEnd;
     counts = NO_SECTIONS;
   }
   if (opt) writeOpt(w, opt);
+  if (tsig) writeTsigError(w, tsig.request, tsig.error);
   writeHeader(w.buf, {
     id: q.id,
     opcode: q.opcode,
@@ -85,7 +91,7 @@ export function encodeResponse(
     qdcount: 1,
     ancount: counts.ancount,
     nscount: counts.nscount,
-    arcount: counts.arcount + (opt ? 1 : 0),
+    arcount: counts.arcount + (opt ? 1 : 0) + (tsig ? 1 : 0),
   });
   return w.finish();
 }
@@ -114,6 +120,7 @@ export function encodeFailure(
       nsid: null,
       clientSubnet: null,
       scopePrefix: 0,
+      cookie: null,
     });
   writeHeader(w.buf, {
     id: e.id,
@@ -130,7 +137,13 @@ export function encodeFailure(
   return w.finish();
 }
 
-function responseOpt(edns: Edns, opts: EncodeOptions, rcode: number, scopePrefix: number): ResponseOpt {
+function responseOpt(
+  edns: Edns,
+  opts: EncodeOptions,
+  rcode: number,
+  scopePrefix: number,
+  cookie: ResponseCookie | null,
+): ResponseOpt {
   return {
     udpSize: opts.maxUdpPayload,
     rcode,
@@ -140,5 +153,6 @@ function responseOpt(edns: Edns, opts: EncodeOptions, rcode: number, scopePrefix
     // Static answers are the same for every client (RFC 7871 §7.2.1: scope 0); routed ones
     // hold for the network that decided them.
     scopePrefix,
+    cookie,
   };
 }

@@ -8,6 +8,9 @@ import { testState } from '../answer/testdata/serving-state.js';
 import { ResolverTable } from '../pop-health/resolvers.js';
 import { DnsMetrics } from './metrics.js';
 import { QueryHandler, TCP, UDP, type TransportId } from './handle-query.js';
+import { metricValue } from '../../test/helpers/metric-value.js';
+import { ServerCookies } from '../answer/cookies.js';
+import { OPT_RECORD, nameWire, queryWith, tsigRecord } from '../wire/testdata/signed-query.js';
 
 interface Ask {
   name: string;
@@ -389,9 +392,9 @@ const ROWS: Row[] = [
 
   // Other opcodes and malformed messages.
   {
-    case: 'opcode STATUS: NOTIMP, question echoed',
+    case: 'opcode STATUS with RD: NOTIMP, question echoed, RD not (RFC 1035 §4.1.1: RD is for QUERY)',
     ask: { name: 'mail.example.test', opcode: 2 },
-    out: { rcode: 4, flags: 'qr rd', question: ['mail.example.test A IN'], answer: [] },
+    out: { rcode: 4, flags: 'qr', question: ['mail.example.test A IN'], answer: [] },
   },
   {
     case: 'no question (QDCOUNT 0): FORMERR, nothing echoed',
@@ -478,5 +481,166 @@ describe('QueryHandler.handle', () => {
     h.handle(query({ name: 'mail.example.test' }), UDP, '127.0.0.1');
     expect(metrics.snapshot().truncated).toBe(1);
     expect(metrics.snapshot().answered.reduce((a, b) => a + b, 0)).toBe(3);
+  });
+});
+
+describe('QueryHandler.handle: signed requests (RFC 8945; Meridian holds no keys)', () => {
+  let handler: QueryHandler;
+  beforeAll(async () => {
+    handler = new QueryHandler(await testState());
+  });
+
+  /** The unsigned BADKEY record RFC 8945 §5.3.2 wants, for a request signed by tsigRecord(fields). */
+  function badKeyRecord(keyName: string, timeSigned: number, fudge: number, originalId: number): Buffer {
+    const alg = nameWire('hmac-sha256.');
+    const rdata = Buffer.alloc(alg.length + 16);
+    alg.copy(rdata);
+    rdata.writeUInt16BE(Math.floor(timeSigned / 2 ** 32), alg.length);
+    rdata.writeUInt32BE(timeSigned % 2 ** 32, alg.length + 2);
+    rdata.writeUInt16BE(fudge, alg.length + 6);
+    // MAC size 0, original ID, error BADKEY (17), other length 0.
+    rdata.writeUInt16BE(originalId, alg.length + 10);
+    rdata.writeUInt16BE(17, alg.length + 12);
+    const fixed = Buffer.from([0, 250, 0, 255, 0, 0, 0, 0, 0, rdata.length]);
+    return Buffer.concat([nameWire(keyName), fixed, rdata]);
+  }
+
+  it.each<[string, TransportId, boolean]>([
+    ['over UDP, no EDNS', UDP, false],
+    ['over TCP, with EDNS', TCP, true],
+  ])('answers NOTAUTH with TSIG error BADKEY, unsigned, for an unknown key: %s', (_, transport, edns) => {
+    const tsig = tsigRecord({ keyName: 'NoKey.Example.', timeSigned: 2 ** 33 + 5, fudge: 300, originalId: 0x4242 });
+    const res = handler.handle(
+      queryWith(edns ? [OPT_RECORD, tsig] : [tsig], 'mail.example.test'),
+      transport,
+      '127.0.0.1',
+    )!;
+    const got = view(res)!;
+    // The name is ours and has an answer, but a signed request is checked first and not answered.
+    expect(got).toMatchObject({
+      rcode: 9,
+      flags: 'qr rd',
+      question: ['mail.example.test A IN'],
+      answer: [],
+      authority: [],
+    });
+    expect(got.opt === null).toBe(!edns);
+    expect(res.readUInt16BE(10), 'ARCOUNT: the OPT if asked, then the TSIG').toBe(edns ? 2 : 1);
+    const expected = badKeyRecord('NoKey.Example.', 2 ** 33 + 5, 300, 0x4242);
+    expect(res.subarray(res.length - expected.length).toString('hex'), 'the TSIG ends the message').toBe(
+      expected.toString('hex'),
+    );
+  });
+
+  it('answers NOTAUTH before REFUSED: a signed query outside our zones is refused for its key', () => {
+    const res = handler.handle(queryWith([tsigRecord()], 'www.example.org'), UDP, '127.0.0.1')!;
+    expect(view(res)).toMatchObject({ rcode: 9 });
+  });
+
+  it('answers a misplaced or malformed TSIG FORMERR, without a TSIG', () => {
+    for (const msg of [queryWith([tsigRecord(), OPT_RECORD]), queryWith([tsigRecord({ cls: 1 })])]) {
+      const res = handler.handle(msg, UDP, '127.0.0.1')!;
+      expect(view(res)).toMatchObject({ rcode: 1 });
+      expect(res.includes(nameWire('hmac-sha256.')), 'no TSIG in the answer').toBe(false);
+    }
+  });
+
+  it('counts NOTAUTH answers under their own rcode', async () => {
+    const registry = new Registry();
+    const h = new QueryHandler(await testState(), new DnsMetrics(registry));
+    h.handle(queryWith([tsigRecord()], 'mail.example.test'), UDP, '127.0.0.1');
+    const text = await registry.metrics();
+    expect(metricValue(text, 'meridian_dns_queries_total', { transport: 'udp', qtype: 'A', rcode: 'NOTAUTH' })).toBe(1);
+  });
+});
+
+describe('QueryHandler.handle: DNS Cookies (RFC 7873, RFC 9018 server cookies)', () => {
+  const SECRET = Buffer.from('e5e973e5a6b2a43f48e7dc849e37bfcf', 'hex');
+  const T1 = 1559731985;
+  const CLIENT = '2464c4abcf10c957';
+  /** RFC 9018 A.1: what 198.51.100.100 with CLIENT is given at T1. */
+  const A1 = '010000005cf79f111f8130c3eee29480';
+  let handler: QueryHandler;
+  beforeAll(async () => {
+    const state = await testState();
+    handler = new QueryHandler({ ...state, cookies: new ServerCookies({ kind: 'fixed', key: SECRET }, () => T1 + 60) });
+  });
+
+  function ask(cookieHex: string | null, transport: TransportId = UDP, from = '198.51.100.100') {
+    const options = cookieHex === null ? [] : [{ code: 10, data: Buffer.from(cookieHex, 'hex') }];
+    const msg = dnsPacket.encode({
+      type: 'query',
+      id: 7,
+      questions: [{ name: 'mail.example.test', type: 'A', class: 'IN' }],
+      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, options } as unknown as dnsPacket.Answer],
+    });
+    const res = handler.handle(msg, transport, from)!;
+    const got = view(res)!;
+    const opt = (dnsPacket.decode(res).additionals ?? []).find((r) => r.type === 'OPT') as
+      { options: { code: number; data: Buffer }[] } | undefined;
+    const cookie = opt?.options.find((o) => o.code === 10)?.data.toString('hex') ?? null;
+    return { rcode: got.rcode, answer: got.answer, cookie };
+  }
+
+  it('answers a client cookie alone normally, echoing it with our server cookie (§5.2.3)', () => {
+    const r = ask(CLIENT);
+    expect(r.rcode).toBe(0);
+    expect(r.answer).toEqual(['mail.example.test A 3600 192.0.2.25']);
+    expect(r.cookie!.slice(0, 16)).toBe(CLIENT);
+    expect(r.cookie).toHaveLength(48);
+    // Our clock is a minute past A.1's: same secret and client, a minute's newer timestamp.
+    expect(r.cookie!.slice(16, 24)).toBe('01000000');
+    expect(parseInt(r.cookie!.slice(24, 32), 16)).toBe(T1 + 60);
+  });
+
+  it('answers a valid returning cookie normally and echoes it (§5.2.5)', () => {
+    expect(ask(CLIENT + A1)).toEqual({
+      rcode: 0,
+      answer: ['mail.example.test A 3600 192.0.2.25'],
+      cookie: CLIENT + A1,
+    });
+  });
+
+  it('answers an invalid server cookie over UDP with BADCOOKIE and a new cookie, nothing else (§5.2.4)', () => {
+    const stale = CLIENT + A1.slice(0, 31) + '1';
+    const r = ask(stale);
+    expect(r.rcode).toBe(23);
+    expect(r.answer).toEqual([]);
+    expect(r.cookie).toBe(ask(CLIENT).cookie);
+    // The same cookie from another address is not ours either.
+    expect(ask(CLIENT + A1, UDP, '198.51.100.101').rcode).toBe(23);
+  });
+
+  it('answers an invalid server cookie over TCP normally, with a new cookie', () => {
+    const r = ask(CLIENT + A1.slice(0, 31) + '1', TCP);
+    expect(r.rcode).toBe(0);
+    expect(r.answer).toHaveLength(1);
+    expect(r.cookie).toBe(ask(CLIENT).cookie);
+  });
+
+  it('answers FORMERR, without a cookie, for a malformed COOKIE option (§5.2.2)', () => {
+    for (const bad of [CLIENT.slice(0, 14), CLIENT + 'aa', CLIENT + A1 + A1 + 'aa'])
+      expect(ask(bad)).toMatchObject({ rcode: 1, cookie: null });
+  });
+
+  it('sends no COOKIE option without one in the query, or with dns.cookies.enabled false', async () => {
+    expect(ask(null).cookie).toBeNull();
+    const off = new QueryHandler({ ...(await testState()), cookies: null });
+    const msg = dnsPacket.encode({
+      type: 'query',
+      id: 7,
+      questions: [{ name: 'mail.example.test', type: 'A', class: 'IN' }],
+      additionals: [
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 1232,
+          options: [{ code: 10, data: Buffer.from(CLIENT + A1.slice(0, 31) + '1', 'hex') }],
+        } as unknown as dnsPacket.Answer,
+      ],
+    });
+    const res = off.handle(msg, UDP, '198.51.100.100')!;
+    expect(view(res)!.rcode).toBe(0);
+    expect(res.includes(Buffer.from(CLIENT, 'hex'))).toBe(false);
   });
 });

@@ -8,11 +8,19 @@ import { Flag, Rcode } from '../wire/constants.js';
 import type { Query } from '../wire/query.js';
 import { MessageWriter } from '../wire/writer.js';
 import { respond, type AnswerData } from '../answer/respond.js';
+import { Cookie, SERVER_COOKIE_LENGTH, type ServerCookies } from '../answer/cookies.js';
+import type { ErrorResponse, Response } from '../answer/types.js';
 import { encodeFailure, encodeResponse, type EncodeOptions } from './encode-response.js';
 import type { DnsMetrics } from './metrics.js';
 
 /** Everything a response depends on; replaced as a whole on reload. */
-export interface ServingState extends AnswerData, EncodeOptions {}
+export interface ServingState extends AnswerData, EncodeOptions {
+  /** DNS Cookies (RFC 7873), or null when `dns.cookies.enabled` is false. */
+  readonly cookies: ServerCookies | null;
+}
+
+/** RFC 7873 §5.2.4: over UDP, a server cookie we cannot vouch for gets BADCOOKIE and a new one. */
+const badCookie: ErrorResponse = { kind: 'error', rcode: Rcode.BADCOOKIE };
 
 export const UDP = 0;
 export const TCP = 1;
@@ -25,6 +33,12 @@ const TCP_LIMIT = 65535;
 export class QueryHandler {
   /** Scratch for every response this handler encodes; each is copied out before the next. */
   private readonly w = new MessageWriter();
+  /** The COOKIE option of the response being made: pointed at each query's message in turn. */
+  private readonly cookie: { msg: Buffer; clientAt: number; server: Buffer } = {
+    msg: Buffer.alloc(0),
+    clientAt: 0,
+    server: Buffer.alloc(SERVER_COOKIE_LENGTH),
+  };
 
   constructor(
     public state: ServingState,
@@ -50,9 +64,20 @@ export class QueryHandler {
     let rcode: number;
     try {
       const state = this.state;
-      const decided = respond(state, q, clientIp);
+      let cookie: typeof this.cookie | null = null;
+      let decided: Response | null = null;
+      if (q.edns !== null && q.edns.cookieAt >= 0 && state.cookies !== null) {
+        cookie = this.cookie;
+        cookie.msg = msg;
+        cookie.clientAt = q.edns.cookieAt;
+        const verdict = state.cookies.check(msg, q.edns.cookieAt, q.edns.cookieLength, clientIp, cookie.server);
+        // Over TCP the address is proven by the handshake: answer as if only the client cookie came.
+        if (verdict === Cookie.INVALID && transport === UDP) decided = badCookie;
+      }
+      decided ??= respond(state, q, clientIp);
       rcode = decided.rcode;
-      response = encodeResponse(this.w, msg, q, decided, sizeLimit(q, transport, state.maxUdpPayload), state);
+      const limit = sizeLimit(q, transport, state.maxUdpPayload);
+      response = encodeResponse(this.w, msg, q, decided, limit, state, cookie);
       if (response[2]! & (Flag.TC >> 8)) this.metrics?.truncate();
     } catch {
       // A bug must cost one answer, not the process: reply SERVFAIL.

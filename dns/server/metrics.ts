@@ -30,7 +30,7 @@ const TYPE_LABELS = [...REPORTED_TYPES.map(typeName), 'other'];
 const typeIndex = new Uint8Array(65536).fill(REPORTED_TYPES.length);
 REPORTED_TYPES.forEach((t, i) => (typeIndex[t] = i));
 
-const RCODES = [0, 1, 2, 3, 4, 5, 16];
+const RCODES = [0, 1, 2, 3, 4, 5, 9, 16, 23];
 const rcodeIndex = new Uint8Array(4096).fill(RCODES.length);
 RCODES.forEach((r, i) => (rcodeIndex[r] = i));
 const RCODE_LABELS = [...RCODES.map((r) => RcodeName[r]!), 'other'];

@@ -1,5 +1,6 @@
 // Config → ServingState: everything the query path reads, built off the hot path and swapped in
 // whole. Building throws on a bad config, so the caller keeps serving the previous state.
+import { randomBytes } from 'node:crypto';
 import { buildChaosTable } from '../answer/chaos.js';
 import { nsidText } from '../../common/catchment.js';
 import { buildRouteIndex, StaticAnswers } from '../answer/templates.js';
@@ -12,6 +13,7 @@ import type { AnycastAvailability } from '../pop-health/anycast-view.js';
 import type { Zone } from '../zone/zone.js';
 import { GeoLocator, type NamedReader } from '../../geo-data/locator.js';
 import type { ServingState } from './handle-query.js';
+import { ServerCookies } from '../answer/cookies.js';
 
 export interface BuiltState extends ServingState {
   readonly zoneCount: number;
@@ -37,12 +39,18 @@ export function buildServingState(
   anycastOf?: (address: string) => AnycastAvailability,
   /** Compiled already (by DnsCore, off the serving path); else compiled here in one go. */
   compiled: CompiledZones = compileNow(config),
+  /**
+   * What this server's cookie secrets derive from when `dns.cookies.secretFile` is not set: one
+   * per server, the same for all its workers and across reloads (DnsCore, the primary).
+   */
+  cookieMaster: Buffer | null = null,
 ): BuiltState {
   const { zones } = compiled;
   const locator = new GeoLocator(geoReaders, config.geo.nets);
   const { serverId, pop, version, maxUdpPayload } = config.settings;
   // Who answered, and in which PoP (common/catchment.ts): built here, so a query pays nothing.
   const identity = nsidText(serverId, pop);
+  const { cookies } = config.settings;
   return {
     zones,
     templates: new StaticAnswers(zones),
@@ -50,6 +58,11 @@ export function buildServingState(
     chaos: buildChaosTable(identity, version),
     nsid: Buffer.from(identity, 'utf8'),
     maxUdpPayload,
+    cookies: !cookies.enabled
+      ? null
+      : cookies.secret
+        ? new ServerCookies({ kind: 'fixed', key: cookies.secret })
+        : new ServerCookies({ kind: 'rotating', master: cookieMaster ?? randomBytes(32) }),
     steering: new Steering(
       config.topology.pops,
       config.topology.pools,

@@ -14,8 +14,12 @@ export const Rcode = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  /** RFC 8945 §5.2: the request's TSIG failed (its own error field says why). */
+  NOTAUTH: 9,
   /** Extended RCODE 16 (RFC 6891): lives partly in the OPT TTL field. */
   BADVERS: 16,
+  /** Extended RCODE 23 (RFC 7873 §8): the server cookie is not one we accept; here is a new one. */
+  BADCOOKIE: 23,
 } as const;
 
 export const RcodeName: Record<number, string> = {
@@ -25,7 +29,9 @@ export const RcodeName: Record<number, string> = {
   3: 'NXDOMAIN',
   4: 'NOTIMP',
   5: 'REFUSED',
+  9: 'NOTAUTH',
   16: 'BADVERS',
+  23: 'BADCOOKIE',
 };
 
 export const Class = { IN: 1, CH: 3, ANY: 255 } as const;
@@ -71,6 +77,15 @@ export function typeFromName(name: string): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * The TSIG meta-type (RFC 8945). Kept out of `Type` so zone files cannot name it: it only ever
+ * travels as the last record of a message.
+ */
+export const TSIG_TYPE = 250;
+
+/** TSIG error codes (RFC 8945 §4.3, the RDATA's Error field). */
+export const TsigError = { BADKEY: 17 } as const;
 
 export const EdnsOption = { NSID: 3, ECS: 8, COOKIE: 10 } as const;
 

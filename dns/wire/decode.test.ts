@@ -5,6 +5,7 @@ import dnsPacket from 'dns-packet';
 import { decodeQuery } from './decode.js';
 import { Rcode } from './constants.js';
 import type { Decoded, Query } from './query.js';
+import { OPT_RECORD, nameWire, queryWith, tsigRecord } from './testdata/signed-query.js';
 
 type LoosePacket = Parameters<typeof dnsPacket.encode>[0];
 
@@ -151,11 +152,12 @@ describe('decodeQuery: dropped messages', () => {
 });
 
 describe('decodeQuery: header errors', () => {
-  it('answers NOTIMP for every opcode other than QUERY, echoing id, opcode, RD and the question', () => {
+  it('answers NOTIMP for every opcode other than QUERY, echoing id, opcode and the question but not RD', () => {
+    // RD is defined for QUERY only (RFC 1035 §4.1.1): a NOTIFY or UPDATE answer must not carry it.
     for (let opcode = 1; opcode < 16; opcode++) {
       const msg = query({ id: 0x4242, flags: (opcode << 11) | dnsPacket.RECURSION_DESIRED });
       const e = expectError(decodeQuery(msg), Rcode.NOTIMP);
-      expect(e).toMatchObject({ id: 0x4242, opcode, rd: true, questionEnd: WWW_QUESTION_END, hadEdns: false });
+      expect(e).toMatchObject({ id: 0x4242, opcode, rd: false, questionEnd: WWW_QUESTION_END, hadEdns: false });
     }
   });
 
@@ -351,7 +353,15 @@ describe('decodeQuery: answer, authority and additional sections', () => {
 describe('decodeQuery: EDNS(0)', () => {
   it('parses a plain OPT', () => {
     const q = expectQuery(decodeQuery(query({ edns: true, udpPayloadSize: 4096 })));
-    expect(q.edns).toEqual({ udpSize: 4096, version: 0, dnssecOk: false, nsid: false, clientSubnet: null });
+    expect(q.edns).toEqual({
+      udpSize: 4096,
+      version: 0,
+      dnssecOk: false,
+      nsid: false,
+      clientSubnet: null,
+      cookieAt: -1,
+      cookieLength: 0,
+    });
   });
 
   it('reads the DO bit and the version', () => {
@@ -436,7 +446,7 @@ describe('decodeQuery: EDNS(0)', () => {
         query({
           options: [
             { code: 65001, data: Buffer.from('whatever') },
-            { code: 10, data: Buffer.alloc(8, 7) }, // COOKIE: not implemented, ignored
+            { code: 10, data: Buffer.alloc(8, 7) }, // COOKIE
             { code: 12, length: 3 }, // PADDING
             { code: 65535, data: Buffer.alloc(0) },
             { code: NSID, data: Buffer.alloc(0) },
@@ -447,8 +457,17 @@ describe('decodeQuery: EDNS(0)', () => {
     );
     expect(q.edns?.nsid).toBe(true);
     expect(q.edns?.clientSubnet).toMatchObject({ family: 1, sourcePrefix: 24 });
+    expect(q.edns?.cookieLength).toBe(8);
     const plain = expectQuery(decodeQuery(query({ options: [{ code: 65001, data: Buffer.from('x') }] })));
-    expect(plain.edns).toEqual({ udpSize: 1232, version: 0, dnssecOk: false, nsid: false, clientSubnet: null });
+    expect(plain.edns).toEqual({
+      udpSize: 1232,
+      version: 0,
+      dnssecOk: false,
+      nsid: false,
+      clientSubnet: null,
+      cookieAt: -1,
+      cookieLength: 0,
+    });
   });
 
   describe('Client Subnet (RFC 7871)', () => {
@@ -582,5 +601,105 @@ describe('decodeQuery: EDNS(0)', () => {
       expectError(decodeQuery(Buffer.concat([header(23, 0, 0, 0, 0, 1), Buffer.from([0, 0, 41])])), Rcode.FORMERR)
         .hadEdns,
     ).toBe(false);
+  });
+});
+
+describe('decodeQuery: TSIG (RFC 8945)', () => {
+  it('reads the fields an error answer copies from a TSIG that ends the message', () => {
+    const msg = queryWith([
+      OPT_RECORD,
+      tsigRecord({ keyName: 'NoKey.', timeSigned: 2 ** 40 + 7, fudge: 17, originalId: 9 }),
+    ]);
+    const q = expectQuery(decodeQuery(msg));
+    expect(q.edns).not.toBeNull();
+    expect(q.tsig).toEqual({
+      keyName: nameWire('NoKey.'),
+      algorithm: nameWire('hmac-sha256.'),
+      timeSigned: 2 ** 40 + 7,
+      fudge: 17,
+      originalId: 9,
+    });
+    expect(expectQuery(decodeQuery(queryWith([OPT_RECORD]))).tsig).toBeNull();
+  });
+
+  it('expands a compressed key name (a pointer to the QNAME)', () => {
+    const q = expectQuery(decodeQuery(queryWith([tsigRecord({ ownerWire: Buffer.from([0xc0, 12]) })])));
+    expect(q.tsig?.keyName).toEqual(nameWire('www.example.test.'));
+  });
+
+  it('answers FORMERR for a TSIG anywhere but last (§5.2)', () => {
+    const early = expectError(decodeQuery(queryWith([tsigRecord(), OPT_RECORD])), Rcode.FORMERR);
+    expect(early.reason).toMatch(/not the last record/);
+    expect(early.hadEdns).toBe(false);
+    expectError(decodeQuery(queryWith([tsigRecord(), tsigRecord()])), Rcode.FORMERR);
+    // In the authority section.
+    const msg = queryWith([tsigRecord()]);
+    msg.writeUInt16BE(1, 8);
+    msg.writeUInt16BE(0, 10);
+    expect(expectError(decodeQuery(msg), Rcode.FORMERR).reason).toMatch(/not the last record/);
+  });
+
+  it.each([
+    ['class not ANY', tsigRecord({ cls: 1 }), /class is not ANY/],
+    ['TTL not 0', tsigRecord({ ttl: 5 }), /TTL is not 0/],
+    ['MAC size past the RDATA', patchMacSize(tsigRecord(), 200), /MAC runs past/],
+    ['RDATA longer than its fields', lengthen(tsigRecord()), /does not end the RDATA/],
+    ['algorithm name compressed', compressAlgorithm(tsigRecord()), /algorithm name/],
+    ['owner pointer forwards', tsigRecord({ ownerWire: Buffer.from([0xc0, 0xff]) }), /unreadable/],
+  ])('answers FORMERR for a malformed TSIG: %s', (_, rr, reason) => {
+    const e = expectError(decodeQuery(queryWith([rr])), Rcode.FORMERR);
+    expect(e.reason).toMatch(reason);
+  });
+});
+
+/** Offset of the TSIG's RDATA in a record from tsigRecord() with the default owner 'nokey.'. */
+const RDATA_AT = nameWire('nokey.').length + 10;
+const MAC_SIZE_AT = RDATA_AT + nameWire('hmac-sha256.').length + 8;
+
+function patchMacSize(rr: Buffer, size: number): Buffer {
+  rr.writeUInt16BE(size, MAC_SIZE_AT);
+  return rr;
+}
+
+/** One more byte of RDATA than the fields account for. */
+function lengthen(rr: Buffer): Buffer {
+  const out = Buffer.concat([rr, Buffer.from([0])]);
+  out.writeUInt16BE(rr.readUInt16BE(RDATA_AT - 2) + 1, RDATA_AT - 2);
+  return out;
+}
+
+/** The algorithm name replaced by a pointer to the QNAME (same RDATA length kept consistent). */
+function compressAlgorithm(rr: Buffer): Buffer {
+  const alg = nameWire('hmac-sha256.').length;
+  const rest = rr.subarray(RDATA_AT + alg);
+  const out = Buffer.concat([rr.subarray(0, RDATA_AT), Buffer.from([0xc0, 12]), rest]);
+  out.writeUInt16BE(2 + rest.length, RDATA_AT - 2);
+  return out;
+}
+
+describe('decodeQuery: DNS COOKIE option (RFC 7873)', () => {
+  const COOKIE = 10;
+  const withCookie = (...lengths: number[]) =>
+    query({ options: lengths.map((n, i) => ({ code: COOKIE, data: Buffer.alloc(n, i + 1) })) });
+
+  it('points at a client cookie alone, or with a server cookie of 8 to 32 bytes', () => {
+    for (const length of [8, 16, 24, 40]) {
+      const msg = withCookie(length);
+      const edns = expectQuery(decodeQuery(msg)).edns!;
+      expect(edns.cookieLength).toBe(length);
+      expect(msg.subarray(edns.cookieAt, edns.cookieAt + length)).toEqual(Buffer.alloc(length, 1));
+    }
+    const none = expectQuery(decodeQuery(query({ edns: true }))).edns!;
+    expect([none.cookieAt, none.cookieLength]).toEqual([-1, 0]);
+  });
+
+  it.each([0, 1, 7, 9, 12, 15, 41, 64])('answers FORMERR for a COOKIE option of %i bytes (RFC 7873 §5.2.2)', (n) => {
+    const e = expectError(decodeQuery(withCookie(n)), Rcode.FORMERR);
+    expect(e.reason).toMatch(/COOKIE option of/);
+    expect(e.hadEdns).toBe(true);
+  });
+
+  it('answers FORMERR for two COOKIE options', () => {
+    expect(expectError(decodeQuery(withCookie(8, 8)), Rcode.FORMERR).reason).toMatch(/more than one COOKIE/);
   });
 });

@@ -1,8 +1,9 @@
 // Strict, bounds-checked query decoder. It never throws on any input: every read is checked
 // against the message length first, and every malformation maps to a Decoded outcome.
-import { EdnsOption, Flag, HEADER_LEN, MIN_UDP_PAYLOAD, Opcode, Rcode, Type } from './constants.js';
+import { EdnsOption, Flag, HEADER_LEN, MIN_UDP_PAYLOAD, Opcode, Rcode, TSIG_TYPE, Type } from './constants.js';
 import { keyOfWire, scanUncompressedName, skipName } from './name.js';
 import type { ClientSubnet, Decoded, Edns } from './query.js';
+import { parseTsig, type TsigRequest } from './tsig.js';
 
 class Malformed {
   constructor(readonly reason: string) {}
@@ -15,7 +16,8 @@ export function decodeQuery(msg: Buffer): Decoded {
   const flags = msg.readUInt16BE(2);
   if (flags & Flag.QR) return { kind: 'drop', reason: 'message is a response' };
   const opcode = (flags >> 11) & 0xf;
-  const rd = (flags & Flag.RD) !== 0;
+  // RD is defined for QUERY only (RFC 1035 §4.1.1): for other opcodes it is not echoed.
+  const rd = opcode === Opcode.QUERY && (flags & Flag.RD) !== 0;
   const qdcount = msg.readUInt16BE(4);
   const ancount = msg.readUInt16BE(6);
   const nscount = msg.readUInt16BE(8);
@@ -48,9 +50,11 @@ export function decodeQuery(msg: Buffer): Decoded {
   if (questionEnd === 0) return error(Rcode.FORMERR, 'question unreadable', 0, false);
 
   let off = skipRecords(msg, questionEnd, ancount + nscount);
+  if (off === TSIG_MISPLACED) return error(Rcode.FORMERR, TSIG_NOT_LAST, questionEnd, false);
   if (off < 0) return error(Rcode.FORMERR, 'answer or authority section unreadable', questionEnd, false);
 
   let edns: Edns | null = null;
+  let tsig: TsigRequest | null = null;
   let sawOpt = false;
   for (let i = 0; i < arcount; i++) {
     const rrStart = off;
@@ -68,6 +72,12 @@ export function decodeQuery(msg: Buffer): Decoded {
       const parsed = parseOpt(msg, off, rdata, rdlength);
       if (parsed instanceof Malformed) return error(Rcode.FORMERR, parsed.reason, questionEnd, true);
       edns = parsed;
+    } else if (type === TSIG_TYPE) {
+      // RFC 8945 §5.2: a TSIG anywhere but last is FORMERR.
+      if (i !== arcount - 1) return error(Rcode.FORMERR, TSIG_NOT_LAST, questionEnd, sawOpt);
+      const parsed = parseTsig(msg, rrStart, off, rdata, rdlength);
+      if (typeof parsed === 'string') return error(Rcode.FORMERR, parsed, questionEnd, sawOpt);
+      tsig = parsed;
     }
     off = rdata + rdlength;
   }
@@ -85,6 +95,7 @@ export function decodeQuery(msg: Buffer): Decoded {
       qclass: msg.readUInt16BE(nameEnd + 2),
       questionEnd,
       edns,
+      tsig,
     },
   };
 }
@@ -101,16 +112,24 @@ function sendsOpt(msg: Buffer, qdcount: number, questionEnd: number, skip: numbe
     const fixed = skipName(msg, off, msg.length);
     if (fixed < 0 || fixed + 10 > msg.length) return false;
     if (msg.readUInt16BE(fixed) === Type.OPT) return true;
-    off = skipRecords(msg, off, 1);
+    off = fixed + 10 + msg.readUInt16BE(fixed + 8);
   }
   return false;
 }
 
-/** Skips `count` resource records starting at `off`; -1 when one is malformed. */
+const TSIG_NOT_LAST = 'TSIG is not the last record (RFC 8945 §5.2)';
+/** `skipRecords` met a TSIG, which belongs only at the end of the additional section. */
+const TSIG_MISPLACED = -2;
+
+/**
+ * Skips `count` resource records starting at `off`; -1 when one is malformed, TSIG_MISPLACED
+ * when one is a TSIG (these are answer and authority records).
+ */
 function skipRecords(msg: Buffer, off: number, count: number): number {
   for (let i = 0; i < count; i++) {
     off = skipName(msg, off, msg.length);
     if (off < 0 || off + 10 > msg.length) return -1;
+    if (msg.readUInt16BE(off) === TSIG_TYPE) return TSIG_MISPLACED;
     off += 10 + msg.readUInt16BE(off + 8);
     if (off > msg.length) return -1;
   }
@@ -124,6 +143,8 @@ function parseOpt(msg: Buffer, fixed: number, rdata: number, rdlength: number): 
   const dnssecOk = (msg[fixed + 6]! & 0x80) !== 0;
   let nsid = false;
   let clientSubnet: ClientSubnet | null = null;
+  let cookieAt = -1;
+  let cookieLength = 0;
   const end = rdata + rdlength;
   let off = rdata;
   while (off < end) {
@@ -139,11 +160,18 @@ function parseOpt(msg: Buffer, fixed: number, rdata: number, rdlength: number): 
       const ecs = parseClientSubnet(msg, value, optLen);
       if (ecs instanceof Malformed) return ecs;
       clientSubnet = ecs;
+    } else if (code === EdnsOption.COOKIE) {
+      if (cookieAt >= 0) return new Malformed('more than one COOKIE option');
+      // RFC 7873 §5.2.2: a client cookie of 8 bytes, then no server cookie or one of 8 to 32.
+      if (optLen !== 8 && (optLen < 16 || optLen > 40))
+        return new Malformed(`COOKIE option of ${optLen} bytes (8, or 16 to 40; RFC 7873 §4)`);
+      cookieAt = value;
+      cookieLength = optLen;
     }
     // Unknown options are ignored (RFC 6891 §6.1.2).
     off = value + optLen;
   }
-  return { udpSize, version, dnssecOk, nsid, clientSubnet };
+  return { udpSize, version, dnssecOk, nsid, clientSubnet, cookieAt, cookieLength };
 }
 
 /** RFC 7871 §6 and §7.1.1: anything inconsistent is FORMERR. */

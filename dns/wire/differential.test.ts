@@ -148,7 +148,10 @@ const ednsArb = fc.option(
     dnssecOk: fc.boolean(),
     ecs: fc.option(ecs),
     nsid: fc.boolean(),
-    cookie: fc.option(fc.uint8Array({ minLength: 8, maxLength: 40 })),
+    // RFC 7873 §4: 8 bytes of client cookie, then none or 8 to 32 of server cookie.
+    cookie: fc.option(
+      fc.oneof(fc.uint8Array({ minLength: 8, maxLength: 8 }), fc.uint8Array({ minLength: 16, maxLength: 40 })),
+    ),
   }),
 );
 type EdnsSpec = NonNullable<typeof ednsArb extends fc.Arbitrary<infer T> ? T : never>;
@@ -723,8 +726,14 @@ describe('handler responses for the demo zone, read back by dns-packet', () => {
     } else {
       expect(ecsOut).toBeUndefined();
     }
+    // A client cookie comes back first in the COOKIE option, then a 16-byte server cookie (RFC 7873 §5.2.3).
+    const cookieOut = o.options!.find((x) => x.code === 10);
+    if (edns.cookie) {
+      expect(cookieOut!.data.length).toBe(24);
+      expect(cookieOut!.data.subarray(0, 8).equals(Buffer.from(edns.cookie.subarray(0, 8)))).toBe(true);
+    } else expect(cookieOut).toBeUndefined();
     // Options we do not implement are not echoed.
-    expect(o.options!.every((x) => x.code === 3 || x.code === 8)).toBe(true);
+    expect(o.options!.every((x) => x.code === 3 || x.code === 8 || x.code === 10)).toBe(true);
   }
 
   const PLAIN_EDNS: EdnsSpec = {
@@ -833,7 +842,18 @@ describe('handler responses for the demo zone, read back by dns-packet', () => {
     const arb = fc
       .tuple(
         fc.constantFrom(...CASES),
-        ednsArb.map((e) => (e ? { ...e, ednsVersion: 0, udpPayloadSize: Math.max(e.udpPayloadSize, 512) } : null)),
+        // A random server cookie is one we never made (BADCOOKIE over UDP, handle-query.test.ts):
+        // the client cookie alone asks for the normal answer.
+        ednsArb.map((e) =>
+          e
+            ? {
+                ...e,
+                ednsVersion: 0,
+                udpPayloadSize: Math.max(e.udpPayloadSize, 512),
+                cookie: e.cookie && e.cookie.subarray(0, 8),
+              }
+            : null,
+        ),
         fc.constantFrom(UDP, TCP),
       )
       .chain(([c, edns, transport]) =>

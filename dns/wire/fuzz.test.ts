@@ -119,7 +119,19 @@ const ednsOptions = fc
   .record({
     ecs: fc.option(ecsOption),
     nsid: fc.boolean(),
-    unknown: fc.option(fc.record({ code: fc.constantFrom(10, 12, 15, 65001), data: fc.uint8Array({ maxLength: 16 }) })),
+    unknown: fc.option(
+      fc.oneof(
+        fc.record({ code: fc.constantFrom(12, 15, 65001), data: fc.uint8Array({ maxLength: 16 }) }),
+        // COOKIE (RFC 7873): a client cookie, with or without a server cookie.
+        fc.record({
+          code: fc.constant(10),
+          data: fc.oneof(
+            fc.uint8Array({ minLength: 8, maxLength: 8 }),
+            fc.uint8Array({ minLength: 16, maxLength: 40 }),
+          ),
+        }),
+      ),
+    ),
   })
   .chain(({ ecs, nsid, unknown }) => {
     const opts: object[] = [];
@@ -398,7 +410,8 @@ describe('QueryHandler.handle on hostile input', () => {
     expect(decodedBytes(), 'response has trailing bytes').toBe(res.length);
     expect(decoded.flag_qr).toBe(true);
     expect(decoded.id).toBe(msg.readUInt16BE(0));
-    expect(decoded.flag_rd).toBe((msg[2]! & 0x01) !== 0);
+    // RD is echoed for QUERY only (RFC 1035 §4.1.1).
+    expect(decoded.flag_rd).toBe((msg[2]! & 0x01) !== 0 && (msg[2]! & 0x78) === 0);
     expect(decoded.flag_ra).toBe(false);
     expect((res[2]! >> 3) & 0xf, 'opcode echoed').toBe((msg[2]! >> 3) & 0xf);
     // A question, when echoed, is the query's bytes verbatim (case included).

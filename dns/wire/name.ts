@@ -103,6 +103,33 @@ export function skipName(buf: Uint8Array, off: number, end: number): number {
   }
 }
 
+/**
+ * Reads a possibly compressed name at `off` into its uncompressed wire bytes (case kept), or
+ * null when malformed. Every pointer must point before the label that holds it, so a chain of
+ * pointers strictly moves backwards and cannot loop. Off the hot path: it allocates.
+ */
+export function expandName(buf: Uint8Array, off: number, end: number): Buffer | null {
+  const out = Buffer.allocUnsafe(MAX_NAME_WIRE);
+  let n = 0;
+  for (;;) {
+    if (off >= end) return null;
+    const len = buf[off]!;
+    if ((len & 0xc0) === 0xc0) {
+      if (off + 1 >= end) return null;
+      const target = ((len & 0x3f) << 8) | buf[off + 1]!;
+      if (target >= off) return null;
+      off = target;
+      continue;
+    }
+    if (len > MAX_LABEL) return null;
+    if (n + len + 1 > MAX_NAME_WIRE || off + len + 1 > end) return null;
+    out[n++] = len;
+    if (len === 0) return Buffer.from(out.subarray(0, n));
+    for (let i = 1; i <= len; i++) out[n++] = buf[off + i]!;
+    off += len + 1;
+  }
+}
+
 /** Presentation form (RFC 1035 §5.1) of a wire name: escapes dots, backslashes, quotes and non-printables. */
 export function wireToText(wire: Uint8Array): string {
   let out = '';

@@ -1,4 +1,5 @@
 // What the decoder extracts from a query: just what answering needs, no generic message tree.
+import type { TsigRequest } from './tsig.js';
 
 export interface ClientSubnet {
   /** 1 = IPv4, 2 = IPv6 (RFC 7871 uses the IANA address family numbers). */
@@ -17,6 +18,14 @@ export interface Edns {
   /** The query asked for our NSID (RFC 5001). */
   readonly nsid: boolean;
   readonly clientSubnet: ClientSubnet | null;
+  /**
+   * The DNS COOKIE option (RFC 7873): offset of its value in the message (the 8-byte client
+   * cookie, then the server cookie if any), or -1 when there is none. Offsets, not a copy, so a
+   * query with a cookie allocates nothing for it.
+   */
+  readonly cookieAt: number;
+  /** Length of the COOKIE option's value: 8 (client cookie only) or 16 to 40. */
+  readonly cookieLength: number;
 }
 
 export interface Query {
@@ -31,6 +40,8 @@ export interface Query {
   /** The question is message bytes [12, questionEnd): echoed verbatim, so QNAME case is kept. */
   readonly questionEnd: number;
   readonly edns: Edns | null;
+  /** The request is signed (RFC 8945): its TSIG record, the last of the message. */
+  readonly tsig: TsigRequest | null;
 }
 
 /** Outcome of decoding one message. */

@@ -33,6 +33,15 @@ export function writeHeader(buf: Buffer, h: ResponseHeader): void {
   buf.writeUInt16BE(h.arcount, 10);
 }
 
+/** The COOKIE option of a response (RFC 7873 §5.2): the query's client cookie, then our server cookie. */
+export interface ResponseCookie {
+  /** The query's message, holding the client cookie at `clientAt` (8 bytes). */
+  readonly msg: Buffer;
+  readonly clientAt: number;
+  /** 16 bytes (RFC 9018). */
+  readonly server: Buffer;
+}
+
 export interface ResponseOpt {
   /** Our own maximum UDP payload, advertised back. */
   readonly udpSize: number;
@@ -42,12 +51,14 @@ export interface ResponseOpt {
   readonly clientSubnet: ClientSubnet | null;
   /** Scope prefix to answer with (RFC 7871 §7.2.1). */
   readonly scopePrefix: number;
+  readonly cookie: ResponseCookie | null;
 }
 
 export function optLength(opt: ResponseOpt): number {
   let n = 11;
   if (opt.nsid) n += 4 + opt.nsid.length;
   if (opt.clientSubnet) n += 8 + opt.clientSubnet.address.length;
+  if (opt.cookie) n += 4 + 8 + opt.cookie.server.length;
   return n;
 }
 
@@ -74,6 +85,14 @@ export function writeOpt(w: MessageWriter, opt: ResponseOpt): void {
     w.u8(ecs.sourcePrefix);
     w.u8(opt.scopePrefix);
     w.bytes(ecs.address);
+  }
+  const cookie = opt.cookie;
+  if (cookie) {
+    w.u16(EdnsOption.COOKIE);
+    w.u16(8 + cookie.server.length);
+    cookie.msg.copy(w.buf, w.off, cookie.clientAt, cookie.clientAt + 8);
+    w.off += 8;
+    w.bytes(cookie.server);
   }
   w.buf.writeUInt16BE(w.off - lenAt - 2, lenAt);
 }

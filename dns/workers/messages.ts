@@ -15,6 +15,8 @@ export interface WorkerSetup {
   readonly listen: readonly HostPort[];
   readonly workers: number;
   readonly health: HealthSnapshot;
+  /** Hex: what every worker's DNS cookie secrets derive from (answer/cookies.ts), one per server. */
+  readonly cookieMaster: string;
 }
 
 export const WORKER_SETUP_ENV = 'MERIDIAN_DNS_WORKER';

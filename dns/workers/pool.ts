@@ -4,6 +4,7 @@
 // UDP needs it, and TCP then avoids the primary accepting and passing connections around), and
 // the kernel hands each datagram to whichever worker is free. This file is what is DNS about it:
 // health snapshots pushed when they change, reloads, and the workers' counters.
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { HostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
@@ -24,6 +25,9 @@ export interface DnsPoolOptions {
   health(): HealthSnapshot;
 }
 
+/** One per pool: a restarted worker gets the same, so the cookies it validates stay good. */
+const newCookieMaster = (): string => randomBytes(32).toString('hex');
+
 export class DnsPool {
   private lastHealth = '';
 
@@ -36,6 +40,7 @@ export class DnsPool {
   static async start(opts: DnsPoolOptions): Promise<DnsPool> {
     // Workers must all ask for the same addresses: "any port" is settled here first.
     const listen = await resolveAnyPorts(opts.listen);
+    const cookieMaster = newCookieMaster();
     const pool = new ProcessPool({
       label: 'DNS worker',
       entry: WORKER_ENTRY,
@@ -47,6 +52,7 @@ export class DnsPool {
         listen,
         workers: opts.count,
         health: opts.health(),
+        cookieMaster,
       }),
       scheduling: 'none',
       log: opts.log,

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     health,
     resolvers,
     servingWorkers: setup.workers,
+    cookieMaster: Buffer.from(setup.cookieMaster, 'hex'),
   });
   await core.listen(setup.listen);
 

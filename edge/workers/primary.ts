@@ -122,6 +122,7 @@ export async function startEdgePrimary(opts: EdgePrimaryOptions): Promise<EdgeSe
         beforeScrape: async () => void (await gather()),
         allowedHosts: config.control.allowedHosts,
         allowedHostsSetting: 'edge.control.allowedHosts',
+        settings: { listen: 'edge.control.listen', tokenFile: 'edge.control.tokenFile' },
         log,
       });
     }

@@ -296,6 +296,8 @@ describe('authoritative semantics (RFC 1034/1035)', needs('dig'), () => {
     expect(notimp.status).toBe('NOTIMP');
     expect(notimp.opcode).toBe('STATUS');
     expect(notimp.answer).toEqual([]);
+    // dig sets RD; RD is defined for QUERY only (RFC 1035 §4.1.1), so the answer must not carry it.
+    expect(notimp.flags).not.toContain('rd');
     const notimp15 = await query(server, ['+noedns', '+opcode=15', 'www.example.test', 'A']);
     expect(notimp15.status).toBe('NOTIMP');
 
@@ -440,6 +442,37 @@ describe('Client Subnet (RFC 7871)', needs('dig'), () => {
     const ok = await query(server, ['+ednsopt=8:00011600c63364', 'www.example.test', 'A']);
     expect(ok.status).toBe('NOERROR');
     expect(ok.clientSubnet).toBe('198.51.100.0/22/0');
+  });
+});
+
+describe('DNS Cookies (RFC 7873, RFC 9018)', needs('dig'), () => {
+  /** dig's `; COOKIE: <hex> (good)` line: the cookie it got back and its verdict. */
+  const cookieOf = (text: string) => /^; COOKIE: ([0-9a-f]+)(?: \((\w+)\))?/m.exec(text);
+
+  it('gives dig +cookie a server cookie, accepts it back, and answers a forged one BADCOOKIE over UDP only', async () => {
+    const first = await dig(server, ['+cookie', 'www.example.test', 'A']);
+    const got = cookieOf(first);
+    expect(got, first).not.toBeNull();
+    // Client cookie (8 bytes) then an RFC 9018 server cookie (16 bytes: version 1, reserved 0).
+    expect(got![1]).toHaveLength(48);
+    expect(got![1]!.slice(16, 24)).toBe('01000000');
+    expect(got![2]).toBe('good');
+
+    const again = await dig(server, [`+cookie=${got![1]}`, 'www.example.test', 'A']);
+    expect(again).toMatch(/status: NOERROR/);
+    expect(cookieOf(again)![1]).toBe(got![1]);
+
+    const forged = `${got![1]!.slice(0, 32)}${'0'.repeat(16)}`;
+    const bad = await dig(server, [`+cookie=${forged}`, '+nobadcookie', 'www.example.test', 'A']);
+    expect(bad).toMatch(/status: BADCOOKIE/);
+    expect(bad).not.toMatch(/ANSWER SECTION/);
+    // dig's default: retry with the new cookie, and get the answer.
+    const retried = await dig(server, [`+cookie=${forged}`, 'www.example.test', 'A']);
+    expect(retried).toMatch(/BADCOOKIE, retrying/);
+    expect(retried).toMatch(/status: NOERROR/);
+    const tcp = await dig(server, ['+tcp', `+cookie=${forged}`, 'www.example.test', 'A']);
+    expect(tcp).toMatch(/status: NOERROR/);
+    expect(cookieOf(tcp)![2]).toBe('good');
   });
 });
 

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { decode, encodeQuery, rcodeOf } from '../helpers/dns-client.js';
 import { control, scrapeMetrics } from '../helpers/control-client.js';
 import { metricValue } from '../helpers/metric-value.js';
-import { query } from '../helpers/dig.js';
+import { dig, query } from '../helpers/dig.js';
+import { parseDig } from '../helpers/dig-output.js';
 import { runMeridian } from '../helpers/meridian-process.js';
 import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import { writeConfigDir } from '../helpers/config-dir.js';
@@ -84,6 +85,22 @@ describe.each(modes)('UDP with dns.udpBatching: $setting', ({ setting, io }) => 
     }
     const big = await query(server, ['+ignore', '+bufsize=512', 'big.example.test', 'TXT']);
     expect(big.flags).toContain('tc');
+  });
+
+  // RFC 8945 §5.2/§5.3.2: Meridian holds no TSIG keys, so a signed query gets NOTAUTH and an
+  // unsigned TSIG record with error BADKEY that copies the request's key, algorithm and time.
+  it('answers a TSIG-signed dig query NOTAUTH with TSIG error BADKEY, over UDP and TCP', needs('dig'), async () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    for (const transport of ['+notcp', '+tcp']) {
+      const text = await dig(server, [transport, '-y', `hmac-sha256:nokey:${key}`, 'www.example.test', 'A']);
+      const res = parseDig(text);
+      expect(res.status, text).toBe('NOTAUTH');
+      expect(res.answer, text).toEqual([]);
+      expect(res.transport).toBe(transport === '+tcp' ? 'TCP' : 'UDP');
+      const tsig = /^nokey\.\s+0\s+ANY\s+TSIG\s+hmac-sha256\.\s+(\d+)\s+300\s+0\s+\d+\s+BADKEY\s+0\s*$/m.exec(text);
+      expect(tsig, text).not.toBeNull();
+      expect(Math.abs(Number(tsig![1]) - Date.now() / 1000), 'time signed copied from the request').toBeLessThan(60);
+    }
   });
 
   it('answers 500 queries sent in bursts from one socket, each with its own id and name', async () => {

@@ -1,6 +1,7 @@
 // `dns.workers` > 1: forked workers share the listeners and answer queries; the primary keeps
 // health, overrides, reloads and the control port and must keep every worker in step with it.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encodeQuery, frame, TcpClient, udpExchange } from '../helpers/dns-client.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -203,6 +204,37 @@ describe('DNS served by several worker processes', () => {
       expect(udpSocketsOn(server.port)).toBe(0);
     },
   );
+
+  it('accepts a DNS cookie made by one worker at every worker (one secret per server)', async () => {
+    server = await startServer(CONFIG, { workers: 2 });
+    const ask = (id: number, cookie: Buffer) =>
+      dnsPacket.encode({
+        type: 'query',
+        id,
+        questions: [{ name: 'www.example.test', type: 'A', class: 'IN' }],
+        additionals: [
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: 1232,
+            options: [{ code: 10, data: cookie }],
+          } as unknown as dnsPacket.Answer,
+        ],
+      });
+    const cookieOf = (reply: Buffer | null): Buffer | undefined => {
+      const opt = (dnsPacket.decode(reply!).additionals ?? []).find((r) => r.type === 'OPT') as
+        { options: { code: number; data: Buffer }[] } | undefined;
+      return opt?.options.find((o) => o.code === 10)?.data;
+    };
+    const learned = cookieOf(await udpExchange(server, ask(1, Buffer.alloc(8, 5)), 2000))!;
+    expect(learned).toHaveLength(24);
+    // Each exchange has a socket (a source port) of its own: the kernel spreads them over the workers.
+    const replies = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => udpExchange(server!, ask(i + 2, learned), 2000)),
+    );
+    expect(replies.map((r) => (r ? r[3]! & 0xf : 'timeout'))).toEqual(Array(60).fill(0));
+    for (const r of replies) expect(cookieOf(r)?.subarray(0, 16)).toEqual(learned.subarray(0, 16));
+  });
 
   it('answers dig like a single process does, ECS scope included', needs('dig'), async () => {
     server = await startServer(CONFIG, { workers: 2 });

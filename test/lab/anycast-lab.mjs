@@ -18,6 +18,8 @@ import {
   ZONE,
   dnsControlUrl,
   popConfigYaml,
+  LAB_CONTROL_TOKEN,
+  controlTokenFile,
   routerBirdConf,
 } from './configs.mjs';
 import { execIn, logLines, mustExecIn, spawnIn, stopProcess, waitForLog } from './processes.mjs';
@@ -279,7 +281,17 @@ export class Lab {
    * reply). Resolves with the command's output; rejects when it fails.
    */
   async popCommand(action, pop) {
-    const cmd = [process.execPath, MERIDIAN_BIN, 'pop', action, pop, '--control', `http://${DNS_CONTROL}`];
+    const cmd = [
+      'env',
+      `MERIDIAN_CONTROL_TOKEN=${LAB_CONTROL_TOKEN}`,
+      process.execPath,
+      MERIDIAN_BIN,
+      'pop',
+      action,
+      pop,
+      '--control',
+      `http://${DNS_CONTROL}`,
+    ];
     const r = await this.exec(pop, cmd, 30_000);
     if (r.code !== 0) throw new Error(`meridian pop ${action} ${pop} failed (${r.code}): ${r.stderr.trim()}`);
     return r.stdout;
@@ -344,6 +356,7 @@ export async function startLab({ prefix = 'mrd-lab-', dir, log = () => undefined
     log(`network: routers ${ROUTERS.join(', ')}, PoPs ${POPS.join(', ')}, clients ${CLIENTS.join(', ')}`);
     createTopology(prefix);
     for (const r of ROUTERS) writeFileSync(join(dir, `${r}.conf`), routerBirdConf(r));
+    writeFileSync(controlTokenFile(dir), `${LAB_CONTROL_TOKEN}\n`, { mode: 0o600 });
     for (const pop of POPS) {
       writeFileSync(lab.configFile(pop), popConfigYaml(pop, dir));
       const printed = await execIn(

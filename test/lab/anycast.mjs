@@ -159,7 +159,8 @@ else if (command === 'down') {
     console.log(`${command} ${arg}: done`);
   } else if (command === 'drain' || command === 'undrain') {
     if (!POPS.includes(arg)) fail(`${command} needs a PoP: ${POPS.join(', ')}`, 2);
-    // What a user types inside the PoP: meridian pop drain a --control http://127.0.0.1:8053
+    // What a user types inside the PoP (with the lab's control token, see README):
+    // MERIDIAN_CONTROL_TOKEN=meridian-lab meridian pop drain a --control http://127.0.0.1:8053
     process.stdout.write(await lab.popCommand(command, arg));
   } else await processCommand(lab, command, arg);
 } else fail(USAGE, 2);

@@ -24,6 +24,14 @@ export const serverId = (pop) => `pop-${pop}`;
 export const DNS_CONTROL_PORT = 8053;
 export const DNS_CONTROL = `127.0.0.1:${DNS_CONTROL_PORT}`;
 export const dnsControlUrl = (pop) => `http://${ADDR.popLink(pop).pop}:${DNS_CONTROL_PORT}`;
+/**
+ * The DNS servers' control token: their ports listen beyond loopback, which Meridian refuses
+ * without one. The servers, announcers and probers read it from this file in the lab's dir;
+ * `meridian pop` (popCommand) from MERIDIAN_CONTROL_TOKEN. A lab never leaves this machine, so
+ * a fixed value does.
+ */
+export const LAB_CONTROL_TOKEN = 'meridian-lab';
+export const controlTokenFile = (dir) => join(dir, 'control-token');
 /** How often the clients' probers ask who answers each anycast address. */
 export const CATCHMENT_INTERVAL_MS = 1000;
 /** The announcer's control port, on the PoP namespace's loopback. */
@@ -124,7 +132,7 @@ dns:
   serverId: ${serverId(pop)}
   pop: ${pop}
   listen: ["${ANYCAST.dns}:53", "[${ANYCAST6.dns}]:53"]
-  control: { listen: "0.0.0.0:${DNS_CONTROL_PORT}" }
+  control: { listen: "0.0.0.0:${DNS_CONTROL_PORT}", tokenFile: ${controlTokenFile(dir)} }
   workers: 1
   log: { level: warn }
 pops:
@@ -138,6 +146,7 @@ geo:
 # The announcer reports to its own PoP's DNS server, and hears a drain (meridian pop drain) in the
 # reply; the clients' probers (reportTo given) report to every PoP's, which keep the catchment view.
 health:
+  tokenFile: ${controlTokenFile(dir)}
   reportTo: [${(reportTo ?? [`http://${DNS_CONTROL}`]).map((u) => `"${u}"`).join(', ')}]
   catchment: { interval: ${CATCHMENT_INTERVAL_MS}ms, timeout: 500ms, vantages: [${CLIENTS.join(', ')}] }
 zones:
