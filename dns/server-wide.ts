@@ -12,6 +12,7 @@ import { checkedMembers } from '../common/topology.js';
 import type { DnsConfig } from './config.js';
 import { DnsMetrics, type DnsMetricsSnapshot } from './server/metrics.js';
 import { DnsCore, type ReloadResult } from './server/core.js';
+import type { Serving } from './server/load-serving.js';
 import { controlRoutes } from './server/control-routes.js';
 import { explain } from './answer/explain.js';
 import { listenRedirect, type RedirectListener } from './server/redirect.js';
@@ -30,6 +31,8 @@ import type { DnsService, DnsServiceOptions } from './service-contract.js';
 export interface DnsSetup {
   readonly opts: DnsServiceOptions;
   readonly config: DnsConfig;
+  /** The config with its zones, loaded: the core serves them without loading them again. */
+  readonly loaded: Serving;
   readonly log: Logger;
   /** Where queries are answered (--listen, else dns.listen). */
   readonly listen: readonly HostPort[];
@@ -115,6 +118,7 @@ export async function startServerWide(
     metrics,
     health: source,
     resolvers,
+    loaded: setup.loaded,
   });
   health.start();
   anycast.start();

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { coresLessOne } from '../common/cores.js';
 import { sayDeprecated } from '../common/deprecation.js';
 import { createLogger } from '../common/log.js';
-import { loadDnsConfig } from './config.js';
+import { loadServing } from './server/load-serving.js';
 import { startServerWide, type DnsSetup } from './server-wide.js';
 import type { DnsService, DnsServiceOptions } from './service-contract.js';
 import { loadUdpBatch } from './server/udp-batch.js';
@@ -17,15 +17,17 @@ export type { ReloadResult } from './server/core.js';
 export type { DnsService, DnsServiceOptions } from './service-contract.js';
 
 export async function startDnsService(opts: DnsServiceOptions): Promise<DnsService> {
-  // The settings; DnsCore loads the zones (off this thread: server/load-serving.ts).
-  const config = await loadDnsConfig(opts.configFile, { pop: opts.pop, zoneRecords: false });
+  // The config and its zones, loaded off this thread (server/load-serving.ts) once: this
+  // process's DnsCore serves them (a primary's answers explain and redirects).
+  const loaded = await loadServing(opts.configFile, { pop: opts.pop });
+  const config = loaded.config;
   sayDeprecated(config.deprecated);
   const settings = config.settings;
   const log = opts.log ?? createLogger({ service: 'dns', level: settings.log.level });
   const workerSetting = opts.workers ?? settings.workers;
   const batching = settings.udpBatching === 'auto' && loadUdpBatch() !== null;
   const workers = workerSetting === 'auto' ? autoDnsWorkers(batching) : workerSetting;
-  const setup: DnsSetup = { opts, config, log, listen: opts.listen ?? settings.listen, workers };
+  const setup: DnsSetup = { opts, config, loaded, log, listen: opts.listen ?? settings.listen, workers };
   if (workers > 1) return startDnsPrimary(setup);
   return startSingle(setup);
 }

@@ -9,7 +9,7 @@ import type { HostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import { GeoDatabases } from '../../geo-data/databases.js';
 import type { DnsConfig } from '../config.js';
-import { loadServing } from './load-serving.js';
+import { loadServing, type Serving } from './load-serving.js';
 import type { PopHealth } from '../policy/types.js';
 import type { ResolverTable } from '../pop-health/resolvers.js';
 import type { AnycastAvailability } from '../pop-health/anycast-view.js';
@@ -57,6 +57,8 @@ export interface DnsCoreOptions {
    * workers one, so a cookie made by one worker is good at the others; else made here.
    */
   cookieMaster?: Buffer;
+  /** The config and zones as the caller loaded them already (loadServing): not loaded again. */
+  loaded?: Serving;
 }
 
 // A class, like the edge's EdgeCore and the codebase's other long-lived stateful parts (HealthView,
@@ -83,7 +85,7 @@ export class DnsCore {
   static async open(options: DnsCoreOptions): Promise<DnsCore> {
     // One master for the life of this core: a reload keeps the cookies it gave out good.
     const opts = { ...options, cookieMaster: options.cookieMaster ?? randomBytes(32) };
-    const { config, ...compiled } = await loadServing(opts.configFile, { pop: opts.pop });
+    const { config, ...compiled } = opts.loaded ?? (await loadServing(opts.configFile, { pop: opts.pop }));
     const geo = await openGeo(config.geo.databases, opts.log);
     try {
       return new DnsCore(opts, config, geo, build(config, compiled, geo, opts));
