@@ -1,10 +1,13 @@
 // StaticAnswers: which questions get a template, that a hot name's template is kept (the query
 // path then allocates nothing), and that the cache stays bounded without changing any answer.
+import { once } from 'node:events';
+import { MessageChannel } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Type } from '../wire/constants.js';
 import { parseName } from '../zone/name-text.js';
 import type { BuiltState } from '../server/state.js';
-import { StaticAnswers } from './templates.js';
+import { handOver, takeOver, type ZoneData } from '../zone/zone-handover.js';
+import { buildRouteIndex, routeIndexKeys, routeIndexOf, StaticAnswers } from './templates.js';
 import { testState } from './testdata/serving-state.js';
 
 let state: BuiltState;
@@ -50,5 +53,23 @@ describe('StaticAnswers', () => {
     const again = answers.get(key('mail.example.test.'), Type.A)!;
     expect(again).not.toBe(first);
     expect(again).toEqual(first);
+  });
+});
+
+describe('the route index (routed names answered by their own name)', () => {
+  it('comes out the same when its keys are worked out in the loading thread and the zones handed over', async () => {
+    const there = await testState();
+    const expected = [...buildRouteIndex(there.zones)].map(([k, r]) => [k, r.pool, r.ttl]);
+    // Only names a lookup lands on: not a wildcard's owner.
+    expect(expected.map(([k]) => k)).toEqual([key('www.example.test.'), key('multi.example.test.')]);
+    const keys = routeIndexKeys(there.zones);
+    const { port1, port2 } = new MessageChannel();
+    const arrived = once(port2, 'message');
+    const handed = handOver(there.zones);
+    port1.postMessage({ zones: handed.data, keys }, handed.transfer);
+    const [message] = (await arrived) as [{ zones: ZoneData[]; keys: string[] }];
+    port1.close();
+    const here = takeOver(message.zones);
+    expect([...routeIndexOf(here, message.keys)].map(([k, r]) => [k, r.pool, r.ttl])).toEqual(expected);
   });
 });

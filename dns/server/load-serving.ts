@@ -16,7 +16,8 @@ import { ConfigError } from '../../common/config-file.js';
 import { dropZoneRecords, loadDnsConfig, type DnsConfig, type DnsConfigOverrides } from '../config.js';
 import { compileZonesInSlices } from '../zone/compile.js';
 import { takeOver } from '../zone/zone-handover.js';
-import type { Zone } from '../zone/zone.js';
+import type { Route, Zone } from '../zone/zone.js';
+import { routeIndexOf } from '../answer/templates.js';
 import type { FromLoadThread, ToLoadThread } from './load-thread-messages.js';
 
 export interface Serving {
@@ -24,6 +25,8 @@ export interface Serving {
   readonly config: DnsConfig;
   readonly zones: Map<string, Zone>;
   readonly recordCount: number;
+  /** The routed names answered by their own name, when the loading thread worked them out. */
+  readonly routeIndex?: ReadonlyMap<string, Route>;
 }
 
 const THREAD_ENTRY = new URL('./load-thread-main.js', import.meta.url);
@@ -34,7 +37,13 @@ export async function loadServing(file: string, overrides: Pick<DnsConfigOverrid
   try {
     const config = await loadDnsConfig(file, { ...overrides, zoneRecords: false, raw: await thread.read });
     const compiled = await thread.compiled;
-    return { config, zones: takeOver(compiled.zones), recordCount: compiled.recordCount };
+    const zones = takeOver(compiled.zones);
+    return {
+      config,
+      zones,
+      recordCount: compiled.recordCount,
+      routeIndex: routeIndexOf(zones, compiled.routeKeys),
+    };
   } finally {
     // Gone already when it compiled; stopped when this thread found the config wrong first.
     void thread.worker.terminate();

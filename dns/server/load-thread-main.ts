@@ -9,6 +9,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { readYamlFile } from '../../common/config-file.js';
 import { loadDnsConfig } from '../config.js';
+import { routeIndexKeys } from '../answer/templates.js';
 import { compileZones } from '../zone/compile.js';
 import { handOver } from '../zone/zone-handover.js';
 import type { FromLoadThread, ToLoadThread } from './load-thread-messages.js';
@@ -34,9 +35,11 @@ async function main(port: NonNullable<typeof parentPort>, job: ToLoadThread): Pr
     send({ kind: 'read', raw });
     const config = await loadDnsConfig(job.file, { pop: job.pop, raw });
     const zones = compileZones(config.zones);
+    // Resolving every routed name is work for this thread too (the serving thread only looks them up).
+    const routeKeys = routeIndexKeys(zones);
     const handed = handOver(zones);
     const recordCount = config.zones.reduce((n, z) => n + z.records.length, 0);
-    send({ kind: 'compiled', zones: handed.data, recordCount }, handed.transfer);
+    send({ kind: 'compiled', zones: handed.data, recordCount, routeKeys }, handed.transfer);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     send({ kind: 'failed', name: err.name, message: err.message });

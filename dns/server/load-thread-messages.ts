@@ -10,5 +10,11 @@ export interface ToLoadThread {
 /** In order: the file as read (`read`), then its zones compiled (`compiled`); or `failed` at any point. */
 export type FromLoadThread =
   | { readonly kind: 'read'; readonly raw: unknown }
-  | { readonly kind: 'compiled'; readonly zones: ZoneData[]; readonly recordCount: number }
+  | {
+      readonly kind: 'compiled';
+      readonly zones: ZoneData[];
+      readonly recordCount: number;
+      /** The routed names answered by their own name (answer/templates.ts routeIndexKeys). */
+      readonly routeKeys: string[];
+    }
   | { readonly kind: 'failed'; readonly name: string; readonly message: string };

@@ -10,7 +10,7 @@ import { Steering } from '../answer/steering.js';
 import type { PopHealth } from '../policy/types.js';
 import type { ResolverTable } from '../pop-health/resolvers.js';
 import type { AnycastAvailability } from '../pop-health/anycast-view.js';
-import type { Zone } from '../zone/zone.js';
+import type { Route, Zone } from '../zone/zone.js';
 import { GeoLocator, type NamedReader } from '../../geo-data/locator.js';
 import type { ServingState } from './handle-query.js';
 import { ServerCookies } from '../answer/cookies.js';
@@ -24,6 +24,8 @@ export interface CompiledZones {
   readonly zones: ReadonlyMap<string, Zone>;
   /** Records in the source, as loaded (the zones hold them deduplicated). */
   readonly recordCount: number;
+  /** The routed names answered by their own name, if worked out already (load-serving.ts). */
+  readonly routeIndex?: ReadonlyMap<string, Route>;
 }
 
 function compileNow(config: DnsConfig): CompiledZones {
@@ -54,7 +56,7 @@ export function buildServingState(
   return {
     zones,
     templates: new StaticAnswers(zones),
-    routes: buildRouteIndex(zones),
+    routes: compiled.routeIndex ?? buildRouteIndex(zones),
     chaos: buildChaosTable(identity, version),
     nsid: Buffer.from(identity, 'utf8'),
     maxUdpPayload,

@@ -170,6 +170,11 @@ export class PackedNodes implements ZoneNodes {
     return this.indexOf(key) >= 0;
   }
 
+  routeOf(key: string): Route | undefined {
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : this.routes.get(i);
+  }
+
   /** Every node, parents before children; each is built anew unless it is hot. */
   *values(): IterableIterator<ZoneNode> {
     for (let i = 0; i < this.size; i++) yield this.node(i);

@@ -29,6 +29,8 @@ export interface ZoneNodes {
   values(): IterableIterator<ZoneNode>;
   /** The routed nodes only. */
   routed(): IterableIterator<ZoneNode>;
+  /** The route of the node at `key`, without building the node. */
+  routeOf(key: string): Route | undefined;
   /** Bytes held by the names and records. */
   readonly bytes: number;
 }
