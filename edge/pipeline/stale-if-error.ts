@@ -27,11 +27,21 @@ export function staleIfError(): Middleware {
   };
 }
 
-function serveStale(c: EdgeContext): boolean {
+/**
+ * Whether `c`'s stale stored response may stand in for an upstream failure. `store` asks too: a
+ * 5xx that is about to be replaced by the stale response is not stored over it.
+ */
+export function staleMayServe(c: EdgeContext): boolean {
   const entry = c.stale;
   if (!entry || !c.staleIfErrorAllowed) return false;
   const f = freshness(entry, c.edge.now());
-  if (!f.staleIfError && !requestAllowsStale(c, f)) return false;
+  return f.staleIfError || requestAllowsStale(c, f);
+}
+
+function serveStale(c: EdgeContext): boolean {
+  const entry = c.stale;
+  if (!entry || !staleMayServe(c)) return false;
+  const f = freshness(entry, c.edge.now());
   serveEntry(c, entry, f);
   c.status.stored = false;
   c.status.detail = 'stale-if-error';
