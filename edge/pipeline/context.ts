@@ -83,6 +83,8 @@ export interface EdgeResponse {
   readonly body: Buffer | Readable | undefined;
   /** Set when the response is a stored one (its headers come from the entry). */
   readonly entry?: StoredResponse;
+  /** A part of the stored response (range.ts): these fields replace the stored ones of the same names. */
+  readonly partial?: readonly string[];
 }
 
 /** What a fetch for a key came to, for the requests that waited on it. */

@@ -55,6 +55,14 @@ export function store(): Middleware {
       origin = c.origin = await forward(c, false);
     }
 
+    // A part is never stored as the whole (our request asked for no range; passed on as it came).
+    if (origin.status === 206) {
+      c.status.detail = 'partial';
+      c.response = passThrough(origin);
+      c.outcome = UNCACHEABLE;
+      return;
+    }
+
     const req = policyRequest(c);
     const policy = createPolicy(edge.Policy, req, origin.status, origin.headers);
     // A 5xx the stale copy will stand in for (stale-if-error) must not replace that copy.
