@@ -32,6 +32,7 @@ import { normaliseEncoding, normaliseHost, normaliseTarget, primaryKey } from '.
 import { discard } from './pipeline/tee.js';
 import type { PurgeResult } from './purge.js';
 import { answerFreshHit, isHealthzTarget } from './fresh-hit.js';
+import { forwardInterim, takesInterim } from './interim.js';
 import { attachHitFront, type HitFront } from './front/front.js';
 import { rejectClient } from './client-error.js';
 import { guardSendStalls } from './send-stall.js';
@@ -143,6 +144,10 @@ export function requestHandler(
     let c: EdgeContext;
     try {
       c = createContext(state, parseRequest(req, state, ownVia));
+      if (takesInterim(req.httpVersionMajor, req.httpVersionMinor)) {
+        const via = `1.1 ${state.pseudonym}`;
+        c.interim = (status, headers) => forwardInterim(res, status, headers, via);
+      }
     } catch (err) {
       return void answerError(res, toEdgeError(err), state);
     }

@@ -142,6 +142,8 @@ export interface EdgeContext {
   readonly status: CacheStatus;
   /** A background revalidation: no client waits for it. */
   readonly background: boolean;
+  /** Forwards an upstream 1xx to the client (edge/interim.ts); undefined when there is none to tell. */
+  interim: ((status: number, headers: HeaderMap) => void) | undefined;
 }
 
 export type Next = () => Promise<void>;
@@ -172,6 +174,7 @@ export function createContext(edge: EdgeState, req: EdgeRequest, background = fa
       detail: undefined,
     },
     background,
+    interim: undefined,
   };
 }
 
