@@ -21,10 +21,12 @@ import { discard } from './tee.js';
 
 export function range(): Middleware {
   return async function range(c, next) {
-    await next();
     const value = headerValue(c.req.headers, 'range');
-    // Range is defined for GET only (§14.2); HEAD and the rest ignore it.
-    if (value === undefined || c.req.method !== 'GET' || !c.cacheable) return;
+    // Range is defined for GET only (§14.2); HEAD and the rest ignore it. Other requests pass
+    // straight through, without a frame of this step around the rest.
+    if (value === undefined || c.req.method !== 'GET') return next();
+    await next();
+    if (!c.cacheable) return;
     const r = c.response;
     if (r === undefined || r.status !== 200) return;
     const ifRange = headerValue(c.req.headers, 'if-range');
