@@ -159,10 +159,10 @@ describe('error responses', () => {
     const again = await edge.get('/boom');
     expect(again.text).toBe('boom2');
     expect(again.status).toBe(500);
-    expect(again.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; fwd-status=500; detail=error-status');
+    expect(again.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; fwd-status=500; detail=error-no-lifetime');
   });
 
-  it('error statuses are stored only as their headers allow', async () => {
+  it('error statuses are stored only with explicit freshness (negative caching)', async () => {
     origin.route('/gone', reply(404, { 'cache-control': 'max-age=60' }, 'nope'));
     origin.route('/bad-gateway', reply(502, { 'cache-control': 'max-age=60' }, 'bad'));
     origin.route('/bare-404', reply(404, {}, 'bare'));
@@ -171,7 +171,7 @@ describe('error responses', () => {
       await settle();
       await edge.get(path);
     }
-    expect([origin.count('/gone'), origin.count('/bad-gateway'), origin.count('/bare-404')]).toEqual([1, 2, 2]);
+    expect([origin.count('/gone'), origin.count('/bad-gateway'), origin.count('/bare-404')]).toEqual([1, 1, 2]);
   });
 });
 

@@ -32,6 +32,7 @@ import { normaliseEncoding, normaliseHost, normaliseTarget, primaryKey } from '.
 import { discard } from './pipeline/tee.js';
 import type { PurgeResult } from './purge.js';
 import { answerFreshHit, isHealthzTarget } from './fresh-hit.js';
+import { forwardInterim, takesInterim } from './interim.js';
 import { attachHitFront, type HitFront } from './front/front.js';
 import { rejectClient } from './client-error.js';
 import { guardSendStalls } from './send-stall.js';
@@ -143,6 +144,10 @@ export function requestHandler(
     let c: EdgeContext;
     try {
       c = createContext(state, parseRequest(req, state, ownVia));
+      if (takesInterim(req.httpVersionMajor, req.httpVersionMinor)) {
+        const via = `1.1 ${state.pseudonym}`;
+        c.interim = (status, headers) => forwardInterim(res, status, headers, via);
+      }
     } catch (err) {
       return void answerError(res, toEdgeError(err), state);
     }
@@ -230,7 +235,9 @@ function send(req: IncomingMessage, res: ServerResponse, c: EdgeContext, outcome
     // The stored flat header list plus Age and Cache-Status (see StoredResponse.publicHead).
     const stored = c.req.internal ? r.entry.internalHead : r.entry.publicHead;
     // No body follows a 304, whatever length the full response has.
-    const head = r.status === 304 ? withoutField(stored, 'content-length') : stored;
+    // A part of it (range.ts) replaces the fields that describe the whole.
+    const head =
+      r.status === 304 ? withoutField(stored, 'content-length') : r.partial ? partialHead(stored, r.partial) : stored;
     headers = head.concat(
       'age',
       String(Math.floor(r.entry.policy.age())),
@@ -299,6 +306,14 @@ function withoutField(head: readonly (string | string[])[], name: string): (stri
   const out: (string | string[])[] = [];
   for (let i = 0; i < head.length; i += 2) if (head[i] !== name) out.push(head[i]!, head[i + 1]!);
   return out;
+}
+
+/** `head` with the fields `partial` names replaced by its values. */
+function partialHead(head: readonly (string | string[])[], partial: readonly string[]): (string | string[])[] {
+  const names = new Set(partial.filter((_, i) => i % 2 === 0));
+  const out: (string | string[])[] = [];
+  for (let i = 0; i < head.length; i += 2) if (!names.has(head[i] as string)) out.push(head[i]!, head[i + 1]!);
+  return out.concat(partial);
 }
 
 function ignore(): void {}

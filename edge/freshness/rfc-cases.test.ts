@@ -20,6 +20,8 @@ interface Row {
   /** Seconds of freshness left (<= 0: stale). */
   readonly ttl: number;
   readonly age?: number;
+  /** The response status (200 unless given); for an error not stored, `ttl` is not checked. */
+  readonly status?: number;
 }
 
 const until2050 = (Date.UTC(2050, 7, 18, 2, 1, 18) - now) / 1000;
@@ -72,18 +74,33 @@ const rows: Row[] = [
   { rfc: '9111 §5.1', case: 'Age -1: ignored', headers: { 'cache-control': 'max-age=3600', age: '-1' }, stored: true, ttl: 3600, age: 0 },
   { rfc: '9111 §5.1', case: 'Age "1 2": ignored', headers: { 'cache-control': 'max-age=3600', age: '1 2' }, stored: true, ttl: 3600, age: 0 },
   { rfc: '9111 §1.2.2', case: 'huge Age capped at 2^31', headers: { 'cache-control': 'max-age=3600', age: '99999999999999999999' }, stored: true, ttl: 3600 - DELTA_SECONDS_MAX, age: DELTA_SECONDS_MAX },
+  // Item 7: errors are stored only with explicit freshness, never when they describe the request.
+  { rfc: '9111 §3, §4.2.1', case: '404 with max-age (negative caching)', status: 404, headers: { 'cache-control': 'max-age=60' }, stored: true, ttl: 60 },
+  { rfc: '9111 §3, §4.2.1', case: '503 with s-maxage', status: 503, headers: { 'cache-control': 's-maxage=60' }, stored: true, ttl: 60 },
+  { rfc: '9111 §3, §4.2.1', case: '500 with CDN-Cache-Control max-age', status: 500, headers: { 'cdn-cache-control': 'max-age=60' }, stored: true, ttl: 60 },
+  { rfc: '9111 §3, §4.2.1', case: '410 with Expires', status: 410, headers: { date: DATE, expires: 'Mon, 07 Dec 2026 01:00:00 GMT' }, stored: true, ttl: 3600 },
+  { rfc: '9111 §4.2.2', case: '404 with Last-Modified only: no heuristic for errors', status: 404, headers: { date: DATE, 'last-modified': 'Sun, 06 Dec 2026 23:43:20 GMT' }, stored: false, ttl: 0 },
+  { rfc: '9111 §3', case: '404 with an ETag only: not stored', status: 404, headers: { etag: '"v"' }, stored: false, ttl: 0 },
+  { rfc: '9111 §3', case: '503 with an invalid Expires: not explicit', status: 503, headers: { date: DATE, expires: 'Thu, 18 Aug 2050 02:01:18 UTC' }, stored: false, ttl: 0 },
+  { rfc: '9110 §15.5.1 (CPDoS)', case: '400 with max-age: about the request, never stored', status: 400, headers: { 'cache-control': 'public, max-age=3600' }, stored: false, ttl: 0 },
+  { rfc: '6585 §5 (CPDoS)', case: '431 with max-age: never stored', status: 431, headers: { 'cache-control': 'max-age=3600' }, stored: false, ttl: 0 },
+  { rfc: '9110 §15.5.6 (CPDoS)', case: '405 with max-age: never stored', status: 405, headers: { 'cache-control': 'max-age=3600' }, stored: false, ttl: 0 },
 ];
 
 describe('freshness decisions, RFC case by case', () => {
   it.each(rows)('RFC $rfc: $case', (row) => {
-    const policy = createPolicy(Policy, req, 200, row.headers);
-    const verdict = storability(policy, req, 200, row.headers);
+    const status = row.status ?? 200;
+    const policy = createPolicy(Policy, req, status, row.headers);
+    const verdict = storability(policy, req, status, row.headers);
     const f = freshness(
       { policy, directives: targetedDirectives(row.headers).directives, invalidatedAt: undefined },
       now,
     );
-    expect({ stored: verdict.ok, ttl: Math.round(f.ttl) }).toEqual({ stored: row.stored, ttl: row.ttl });
-    if (row.ttl <= 0) expect(f.fresh).toBe(false);
+    // An error that is not stored has no lifetime worth checking: it is never served from storage.
+    const refusedError = row.status !== undefined && !row.stored;
+    const ttl = refusedError ? row.ttl : Math.round(f.ttl);
+    expect({ stored: verdict.ok, ttl }).toEqual({ stored: row.stored, ttl: row.ttl });
+    if (row.ttl <= 0 && !refusedError) expect(f.fresh).toBe(false);
     if (row.age !== undefined) expect(f.age).toBe(row.age);
   });
 });

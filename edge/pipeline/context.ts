@@ -83,6 +83,8 @@ export interface EdgeResponse {
   readonly body: Buffer | Readable | undefined;
   /** Set when the response is a stored one (its headers come from the entry). */
   readonly entry?: StoredResponse;
+  /** A part of the stored response (range.ts): these fields replace the stored ones of the same names. */
+  readonly partial?: readonly string[];
 }
 
 /** What a fetch for a key came to, for the requests that waited on it. */
@@ -140,6 +142,8 @@ export interface EdgeContext {
   readonly status: CacheStatus;
   /** A background revalidation: no client waits for it. */
   readonly background: boolean;
+  /** Forwards an upstream 1xx to the client (edge/interim.ts); undefined when there is none to tell. */
+  interim: ((status: number, headers: HeaderMap) => void) | undefined;
 }
 
 export type Next = () => Promise<void>;
@@ -170,6 +174,7 @@ export function createContext(edge: EdgeState, req: EdgeRequest, background = fa
       detail: undefined,
     },
     background,
+    interim: undefined,
   };
 }
 

@@ -13,6 +13,12 @@ export function fetchUpstream(): Middleware {
   };
 }
 
+function interimTo(
+  interim: NonNullable<EdgeContext['interim']>,
+): (info: { statusCode: number; headers: Record<string, string | string[]> }) => void {
+  return ({ statusCode, headers }) => interim(statusCode, withoutHopByHop(headers));
+}
+
 /** Sends `c`'s request upstream; `conditional` adds the stored response's validators. */
 export async function forward(c: EdgeContext, conditional: boolean): Promise<OriginResponse> {
   const { edge, req } = c;
@@ -24,6 +30,8 @@ export async function forward(c: EdgeContext, conditional: boolean): Promise<Ori
       method: c.cacheable ? 'GET' : (req.method as 'GET'),
       headers: forwardHeaders(c, conditional),
       body: sendsBody(c) ? req.body! : null,
+      // 1xx (103 Early Hints) go to this request's client as they come; nothing stores them.
+      ...(c.interim && { onInfo: interimTo(c.interim) }),
     });
   } catch (err) {
     const kind = (err as { kind?: string }).kind;

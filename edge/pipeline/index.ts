@@ -10,11 +10,12 @@ import { fetchUpstream } from './fetch.js';
 import { invalidate } from './invalidate.js';
 import { key } from './key.js';
 import { lookup } from './lookup.js';
+import { range } from './range.js';
 import { staleIfError } from './stale-if-error.js';
 import { store } from './store.js';
 
 /** Client side: what the request is and what is stored for it. */
-export const FRONT: readonly Middleware[] = [key(), invalidate(), conditional(), lookup(), staleIfError()];
+export const FRONT: readonly Middleware[] = [key(), invalidate(), range(), conditional(), lookup(), staleIfError()];
 /** Forward side: one upstream request per key, its answer stored. */
 export const FORWARD: readonly Middleware[] = [coalesce(), store(), fetchUpstream()];
 

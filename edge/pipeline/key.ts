@@ -128,8 +128,10 @@ export function key(): Middleware {
     }
     c.key = primaryKey(req.scheme, req.host, req.path);
     const cacheableMethod = req.method === 'GET' || req.method === 'HEAD';
-    // Ranges are passed through: this cache stores whole representations only.
-    c.cacheable = cacheableMethod && req.headers.range === undefined;
+    // A Range request is answered from the whole representation (range.ts), fetched whole so the
+    // cache fills; only for a URL whose answers are not stored (hit-for-miss: too large, not
+    // storable) does the Range go upstream, so a large object is not fetched whole per request.
+    c.cacheable = cacheableMethod && (req.headers.range === undefined || !c.edge.hitForMiss.has(c.key));
     if (!c.cacheable) c.status.fwd = 'bypass';
     await next();
   };

@@ -58,8 +58,9 @@ describe('the policy wrapper', () => {
     });
     expect(entry({ 'cache-control': 'public, max-age=60', 'set-cookie': 'a=1' }).verdict).toEqual({ ok: true });
     expect(entry({ 'cache-control': 'max-age=60', vary: 'accept, *' }).verdict).toMatchObject({ reason: 'vary-star' });
-    expect(entry({ 'cache-control': 'max-age=60' }, 503).verdict).toMatchObject({
-      reason: 'error-status',
+    expect(entry({ 'cache-control': 'max-age=60' }, 503).verdict).toEqual({ ok: true });
+    expect(entry({ 'cache-control': 'no-store' }, 503).verdict).toMatchObject({
+      reason: 'error-no-lifetime',
       hitForMiss: false,
     });
     expect(entry({ 'cache-control': 'private, max-age=60' }).verdict).toMatchObject({
@@ -136,5 +137,42 @@ describe('the policy wrapper', () => {
     const bare = { ...stored, headers: { 'cache-control': 'max-age=1' } };
     expect(applyNotModified(Policy, bare, req(), { etag: '"b"' })).toBeUndefined();
     expect(applyNotModified(Policy, bare, req(), { 'cache-control': 'max-age=9' })).toBeDefined();
+  });
+});
+
+describe('errors (negative caching, CPDoS)', () => {
+  it.each([404, 410, 403, 500, 502, 503, 504])('a %i with explicit freshness is stored for that long', (status) => {
+    for (const headers of [
+      { 'cache-control': 'max-age=30' } as Record<string, string>,
+      { 'cache-control': 's-maxage=30' },
+      { 'cdn-cache-control': 'max-age=30' },
+      { expires: new Date(now + 30_000).toUTCString(), date: new Date(now).toUTCString() },
+    ]) {
+      const e = entry(headers, status);
+      expect(e.verdict).toEqual({ ok: true });
+      expect(e.policy.maxAge()).toBe(30);
+    }
+  });
+
+  it.each([404, 410, 500, 503])('a %i without explicit freshness is never stored, validators or not', (status) => {
+    for (const headers of [
+      {} as Record<string, string>,
+      { etag: '"e"' },
+      { 'last-modified': new Date(now - 86_400_000).toUTCString() },
+      { 'cache-control': 'public' },
+      { 'cache-control': 'stale-if-error=600' },
+      { 'cache-control': 'max-age=30', 'cdn-cache-control': 'no-store' },
+    ]) {
+      const e = entry(headers, status);
+      expect(e.verdict).toMatchObject({ ok: false, hitForMiss: false });
+    }
+  });
+
+  it.each([400, 405, 413, 414, 429, 431, 501])('a %i (about the request, not the URL) is never stored', (status) => {
+    expect(entry({ 'cache-control': 'public, max-age=3600' }, status).verdict).toEqual({
+      ok: false,
+      reason: 'request-error',
+      hitForMiss: false,
+    });
   });
 });

@@ -3,8 +3,9 @@
 // (every freshness field parsed exactly there, the targeted field as Cache-Control, proxy-
 // revalidate as must-revalidate); this wrapper decides what the library does not decide for us:
 // - must-revalidate only forbids serving STALE (the library refuses every reuse);
-// - Authorization, Set-Cookie, Vary: * and 5xx get their own reasons, so only answers that say
-//   something about the URL make it hit-for-miss;
+// - Authorization, Set-Cookie, Vary: * and errors get their own reasons, so only answers that say
+//   something about the URL make it hit-for-miss; which errors may be stored is
+//   negative-caching.ts's rule;
 // - freshness, request directives, stale-while-revalidate and stale-if-error are evaluated here,
 //   with soft purges counted as staleness.
 import CachePolicy from 'http-cache-semantics';
@@ -13,6 +14,7 @@ import { freshnessView, isHttpDate } from '../freshness/view.js';
 import { targetedDirectives } from '../freshness/targeted.js';
 import type { HeaderMap, IncomingHeaders } from '../headers.js';
 import { headerValue } from '../headers.js';
+import { errorRefusal, libraryStatus } from './negative-caching.js';
 
 export interface PolicyRequest {
   readonly url: string;
@@ -39,7 +41,7 @@ export function policyClass(now: () => number): PolicyClass {
 export function createPolicy(Policy: PolicyClass, req: PolicyRequest, status: number, headers: HeaderMap): CachePolicy {
   return new Policy(
     req as CachePolicy.Request,
-    { status, headers: freshnessView(headers, Policy.clock()).headers as CachePolicy.Headers },
+    { status: libraryStatus(status), headers: freshnessView(headers, Policy.clock()).headers as CachePolicy.Headers },
     { shared: true },
   );
 }
@@ -51,16 +53,18 @@ const OK: Storability = { ok: true };
 
 /** Whether to store the answer; `hitForMiss` when the refusal is about the URL, not this request. */
 export function storability(policy: CachePolicy, req: PolicyRequest, status: number, headers: HeaderMap): Storability {
-  const cc = targetedDirectives(headers).directives;
+  const { directives: cc, source } = targetedDirectives(headers);
   const reqCc = parseCacheControl(headerValue(req.headers, 'cache-control'));
   if (reqCc['no-store']) return { ok: false, reason: 'request-no-store', hitForMiss: false };
   if (req.headers.authorization !== undefined && !allowsAuthorized(cc))
     return { ok: false, reason: 'authorization', hitForMiss: false };
-  if (status >= 500) return { ok: false, reason: 'error-status', hitForMiss: false };
+  const error = errorRefusal(status, cc, source !== 'cache-control', headers);
+  if (error !== undefined) return { ok: false, reason: error, hitForMiss: false };
   if (headers['set-cookie'] !== undefined && !cc.public) return { ok: false, reason: 'set-cookie', hitForMiss: true };
   const vary = headerValue(headers, 'vary');
   if (vary !== undefined && varyFields(vary).includes('*')) return { ok: false, reason: 'vary-star', hitForMiss: true };
-  if (!policy.storable()) return { ok: false, reason: 'not-storable', hitForMiss: true };
+  // An error says nothing lasting about the URL: it never makes it hit-for-miss.
+  if (!policy.storable()) return { ok: false, reason: 'not-storable', hitForMiss: status < 400 };
   const lifetime = policy.maxAge();
   const useful =
     lifetime > 0 ||
@@ -68,7 +72,7 @@ export function storability(policy: CachePolicy, req: PolicyRequest, status: num
     isHttpDate(headerValue(headers, 'last-modified')) ||
     seconds(cc['stale-if-error']) > 0 ||
     seconds(cc['stale-while-revalidate']) > 0;
-  if (!useful) return { ok: false, reason: 'no-lifetime', hitForMiss: true };
+  if (!useful) return { ok: false, reason: 'no-lifetime', hitForMiss: status < 400 };
   return OK;
 }
 

@@ -1,5 +1,5 @@
 // Store: look at the upstream's answer. A 304 to our revalidation refreshes the stored headers;
-// a storable answer is streamed to the client and buffered into the cache at the same time
+// a storable answer (an error only with explicit freshness: negative-caching.ts) is streamed to the client and buffered into the cache at the same time
 // (objects over maxObjectBytes are only streamed); anything else passes through, and when the
 // refusal is about the URL it becomes hit-for-miss.
 import { storedResponse } from '../cache-store.js';
@@ -7,7 +7,16 @@ import { headerValue } from '../headers.js';
 import type { EdgeContext, Middleware, OriginResponse, StoreOutcome } from './context.js';
 import { forward } from './fetch.js';
 import { serveEntry, variantKey } from './lookup.js';
-import { applyNotModified, createPolicy, freshness, storability, varyFields, type PolicyRequest } from './policy.js';
+import {
+  applyNotModified,
+  createPolicy,
+  freshness,
+  storability,
+  varyFields,
+  type PolicyRequest,
+  type Storability,
+} from './policy.js';
+import { staleMayServe } from './stale-if-error.js';
 import { discard, teeForCache } from './tee.js';
 
 const STORED: StoreOutcome = { kind: 'stored' };
@@ -46,9 +55,21 @@ export function store(): Middleware {
       origin = c.origin = await forward(c, false);
     }
 
+    // A part is never stored as the whole (our request asked for no range; passed on as it came).
+    if (origin.status === 206) {
+      c.status.detail = 'partial';
+      c.response = passThrough(origin);
+      c.outcome = UNCACHEABLE;
+      return;
+    }
+
     const req = policyRequest(c);
     const policy = createPolicy(edge.Policy, req, origin.status, origin.headers);
-    const verdict = storability(policy, req, origin.status, origin.headers);
+    // A 5xx the stale copy will stand in for (stale-if-error) must not replace that copy.
+    const verdict: Storability =
+      origin.status >= 500 && staleMayServe(c)
+        ? { ok: false, reason: 'stale-if-error', hitForMiss: false }
+        : storability(policy, req, origin.status, origin.headers);
     const declared = Number(headerValue(origin.headers, 'content-length'));
     const tooLarge = declared > edge.config.maxObjectBytes;
     if (!verdict.ok || tooLarge) {

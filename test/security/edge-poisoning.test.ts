@@ -321,7 +321,9 @@ describe('a body on GET never reaches the shared upstream connection', () => {
   });
 
   for (const [name, extra] of [
-    ['a Range GET (passed through uncached)', 'Range: bytes=0-1\r\n'],
+    ['a Range GET (answered from the whole object)', 'Range: bytes=0-1\r\n'],
+    // The no-store answer above made the URL hit-for-miss: this Range goes upstream as it came.
+    ['a Range GET on a hit-for-miss URL (passed through)', 'Range: bytes=0-1\r\n'],
     ['a cacheable GET', ''],
   ] as const) {
     it(name, async () => {
@@ -334,7 +336,7 @@ describe('a body on GET never reaches the shared upstream connection', () => {
         `GET /with-body HTTP/1.1\r\nHost: www.test\r\n${extra}Content-Length: ${smuggled.length}\r\nConnection: close\r\n\r\n${smuggled}`,
       );
       await once(socket, 'close');
-      expect(received).toMatch(/^HTTP\/1\.1 200/);
+      expect(received).toMatch(extra === '' ? /^HTTP\/1\.1 200/ : /^HTTP\/1\.1 20[06]/);
       await sleep(50);
       expect(lines).not.toContain('GET /smuggled HTTP/1.1');
       expect(lines.filter((l) => l.startsWith('GET /with-body'))).not.toHaveLength(0);
