@@ -4,7 +4,6 @@
 // built then, so a stale decision can never outlive what it was based on. The cache is the only
 // state: a decision is returned whole (records, ECS scope, pre-encoded answer), never left behind
 // in a field for the caller to read afterwards.
-import { LRUCache } from 'lru-cache';
 import type { Pool, Pop } from '../../common/topology.js';
 import { ipBytes } from '../../common/ip.js';
 import { addressText, truncate, type GeoLocator, type Located } from '../../geo-data/locator.js';
@@ -21,6 +20,7 @@ import type { AnycastAvailability } from '../pop-health/anycast-view.js';
 import type { PopHealth } from '../policy/types.js';
 import { resolverNetwork, type ResolverTable } from '../pop-health/resolvers.js';
 import { encodeOwnAnswer } from './encode.js';
+import { GenerationalCache } from './generational-cache.js';
 import type { AnswerTemplate } from './types.js';
 
 export interface Decision {
@@ -53,11 +53,16 @@ export interface Router {
 const DECISION_CACHE_SIZE = 100_000;
 /** Decisions are re-made at least this often, so fresh RTT measurements take effect. */
 const DECISION_MAX_AGE_MS = 5000;
+
+/** The decision cache a server keeps for its life (one Steering per reload shares it). */
+export function newDecisionCache(): GenerationalCache<Decision> {
+  return new GenerationalCache<Decision>(DECISION_CACHE_SIZE, DECISION_MAX_AGE_MS);
+}
 const placeholderOwner: Name = parseName('.', null);
 
 export class Steering implements Router {
-  /** Keyed by the route's shape (routeKey) and the client network: one bound for every routed name. */
-  private readonly cache = new LRUCache<string, Decision>({ max: DECISION_CACHE_SIZE, ttl: DECISION_MAX_AGE_MS });
+  /** This Steering's decisions in the server's cache: a new generation forgets them all. */
+  private generation: number;
   /** Each route's key prefix (routes are stable objects of one config). Routes of one pool with
    * the same TTL and answer count decide alike, so 10,000 names over 100 pools share decisions. */
   private readonly routeKeys = new Map<Route, string>();
@@ -79,7 +84,10 @@ export class Steering implements Router {
     private readonly resolvers: ResolverTable | null = null,
     /** Who announces an anycast address (policy: anycast); nobody without announcer reports. */
     private readonly anycastOf: (address: string) => AnycastAvailability = () => NO_ANNOUNCER,
+    /** Keyed by the route's shape (routeKey) and the client network: one bound for every routed name. */
+    private readonly cache: GenerationalCache<Decision> = newDecisionCache(),
   ) {
+    this.generation = cache.newGeneration();
     this.pops = new Map(pops.map((p) => [p.id, p]));
     this.pools = new Map(pools.map((p) => [p.id, p]));
     for (const p of pops) {
@@ -92,12 +100,12 @@ export class Steering implements Router {
 
   /** Forget every decision (a GeoIP database, PoP health or who announces anycast changed). */
   clearCache(): void {
-    this.cache.clear();
+    this.generation = this.cache.newGeneration();
   }
 
   /** How many decisions are cached now (at most DECISION_CACHE_SIZE). */
   get cachedDecisions(): number {
-    return this.cache.size;
+    return this.cache.count(this.generation);
   }
 
   /** Counts one routed query's resolver, for the probers to measure (once per query, by the caller). */
@@ -114,8 +122,7 @@ export class Steering implements Router {
     const key = useEcs
       ? `${this.routeKey(route)}\0${ecs.family}${String.fromCharCode(ecs.sourcePrefix)}${ecs.address.toString('latin1')}`
       : `${this.routeKey(route)}${clientIp}`;
-    const { cache } = this;
-    let d = cache.get(key);
+    let d = this.cache.get(this.generation, key);
     if (!d) {
       const client = useEcs ? ecsAddress(ecs) : resolverAddress(clientIp);
       // Measured RTTs are to resolvers: they describe the client only when it is the resolver.
@@ -126,7 +133,7 @@ export class Steering implements Router {
         useEcs ? ecs.sourcePrefix : 0,
         useEcs ? null : resolverNetwork(clientIp),
       );
-      cache.set(key, d);
+      this.cache.set(this.generation, key, d);
     }
     return d;
   }

@@ -7,7 +7,7 @@ import { Type } from '../wire/constants.js';
 import { parseName } from '../zone/name-text.js';
 import type { BuiltState } from '../server/state.js';
 import { handOver, takeOver, type ZoneData } from '../zone/zone-handover.js';
-import { buildRouteIndex, routeIndexKeys, routeIndexOf, StaticAnswers } from './templates.js';
+import { buildRouteIndex, newTemplateCache, routeIndexKeys, routeIndexOf, StaticAnswers } from './templates.js';
 import { testState } from './testdata/serving-state.js';
 
 let state: BuiltState;
@@ -46,7 +46,7 @@ describe('StaticAnswers', () => {
   });
 
   it('stays bounded, and a name it dropped gets the same bytes again', () => {
-    const answers = new StaticAnswers(state.zones, 2);
+    const answers = new StaticAnswers(state.zones, newTemplateCache(2));
     const first = answers.get(key('mail.example.test.'), Type.A)!;
     answers.get(key('ns1.example.test.'), Type.A);
     answers.get(key('txt.example.test.'), Type.TXT);

@@ -4,11 +4,11 @@
 // holds the sections encoded as if the question were at offset 12, so a query for that name (in
 // any letter case, which does not change lengths or offsets) then costs two map lookups and one
 // copy, allocating nothing.
-import { LRUCache } from 'lru-cache';
 import { Type } from '../wire/constants.js';
 import { MessageWriter } from '../wire/writer.js';
 import { findZone, type Route, type Zone } from '../zone/zone.js';
 import { encodeTemplate } from './encode.js';
+import { GenerationalCache } from './generational-cache.js';
 import { resolve } from './resolve.js';
 import type { AnswerTemplate } from './types.js';
 
@@ -37,25 +37,26 @@ const COMMON_QTYPES: ReadonlySet<number> = new Set([
  */
 export const HOT_NAMES = 50_000;
 
-/**
- * One options object for every lookup: lru-cache writes a field of it on each get, so leaving it
- * out would allocate a fresh `{}` per query.
- */
-const GET_OPTIONS: LRUCache.GetOptions<string, ByType, unknown> = {};
-
 /** `null`: that QTYPE of that name is answered per query (a routed name's part). */
-type ByType = Map<number, AnswerTemplate | null>;
+export type TemplatesByType = Map<number, AnswerTemplate | null>;
+type ByType = TemplatesByType;
+
+/** The template cache a server keeps for its life (one StaticAnswers per reload shares it). */
+export function newTemplateCache(maxNames = HOT_NAMES): GenerationalCache<TemplatesByType> {
+  return new GenerationalCache<TemplatesByType>(maxNames);
+}
 
 export class StaticAnswers {
-  private readonly cache: LRUCache<string, ByType>;
+  /** This state's templates in the server's cache (the zones they encode are this state's). */
+  private readonly generation: number;
   /** Scratch for encoding templates; each is copied out. */
   private readonly w = new MessageWriter();
 
   constructor(
     private readonly zones: ReadonlyMap<string, Zone>,
-    maxNames = HOT_NAMES,
+    private readonly cache: GenerationalCache<TemplatesByType> = newTemplateCache(),
   ) {
-    this.cache = new LRUCache<string, ByType>({ max: maxNames });
+    this.generation = cache.newGeneration();
   }
 
   /**
@@ -64,7 +65,7 @@ export class StaticAnswers {
    * owner, a QTYPE neither common nor held, or an answer that depends on the client.
    */
   get(qnameKey: string, qtype: number): AnswerTemplate | null {
-    const byType = this.cache.get(qnameKey, GET_OPTIONS);
+    const byType = this.cache.get(this.generation, qnameKey);
     if (byType) {
       const t = byType.get(qtype);
       if (t !== undefined) return t;
@@ -82,7 +83,7 @@ export class StaticAnswers {
     const t = !answer || answer.dynamic ? null : encodeTemplate(this.w, key, qtype, answer);
     if (!byType) {
       byType = new Map();
-      this.cache.set(key, byType);
+      this.cache.set(this.generation, key, byType);
     }
     byType.set(qtype, t);
     return t;

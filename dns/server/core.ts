@@ -16,7 +16,13 @@ import type { AnycastAvailability } from '../pop-health/anycast-view.js';
 import { QueryHandler } from './handle-query.js';
 import type { DnsMetrics } from './metrics.js';
 import { QueryLog } from './query-log.js';
-import { buildServingState, type BuiltState, type CompiledZones } from './state.js';
+import {
+  buildServingState,
+  newServingCaches,
+  type BuiltState,
+  type CompiledZones,
+  type ServingCaches,
+} from './state.js';
 import { listenTcp, type TcpLimits, type TcpListener } from './tcp.js';
 import { listenUdp, type UdpListener } from './udp.js';
 
@@ -59,6 +65,8 @@ export interface DnsCoreOptions {
   cookieMaster?: Buffer;
   /** The config and zones as the caller loaded them already (loadServing): not loaded again. */
   loaded?: Serving;
+  /** Made by open(), kept across reloads. */
+  caches?: ServingCaches;
 }
 
 // A class, like the edge's EdgeCore and the codebase's other long-lived stateful parts (HealthView,
@@ -84,7 +92,11 @@ export class DnsCore {
   /** Loads the config and its zones (load-serving.ts) and builds the first serving state. */
   static async open(options: DnsCoreOptions): Promise<DnsCore> {
     // One master for the life of this core: a reload keeps the cookies it gave out good.
-    const opts = { ...options, cookieMaster: options.cookieMaster ?? randomBytes(32) };
+    const opts = {
+      ...options,
+      cookieMaster: options.cookieMaster ?? randomBytes(32),
+      caches: options.caches ?? newServingCaches(),
+    };
     const { config, ...compiled } = opts.loaded ?? (await loadServing(opts.configFile, { pop: opts.pop }));
     const geo = await openGeo(config.geo.databases, opts.log);
     try {
@@ -221,5 +233,6 @@ function build(config: DnsConfig, compiled: CompiledZones, geo: GeoDatabases, op
     (address) => health.anycastOf?.(address) ?? NO_ANNOUNCER,
     compiled,
     opts.cookieMaster ?? null,
+    opts.caches,
   );
 }
