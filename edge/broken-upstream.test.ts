@@ -3,21 +3,17 @@
 // error like a 5xx: a stored response inside a stale-if-error window, the response's or the
 // request's own (RFC 5861 §4), is served instead of a 502.
 import type { ServerResponse } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
-import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
+import { describe, expect, it } from 'vitest';
+import { withEdgeAndOrigin } from '../test/helpers/edge-and-origin.js';
+import { reply, type TestOrigin } from '../test/helpers/test-origin.js';
+import type { TestEdge } from '../test/helpers/test-edge.js';
 import { sleep } from '../test/helpers/wait-for.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  edge = await startTestEdge({ origin: origin.url, edge: '  timeouts: { connect: 300ms, headers: 1s, body: 1s }' });
-});
-afterAll(async () => {
-  await edge?.close();
-  await origin?.stop();
+withEdgeAndOrigin((o, e) => ((origin = o), (edge = e)), {
+  edge: '  timeouts: { connect: 300ms, headers: 1s, body: 1s }',
 });
 
 const BROKEN: Record<string, (res: ServerResponse) => void> = {

@@ -1,25 +1,15 @@
 // RFC 9111 behaviour of the edge against a real origin: what is stored, for whom, and how it is
 // revalidated. Time is the edge's test clock, moved by the test.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
-import { sleep } from '../test/helpers/wait-for.js';
+import { describe, expect, it } from 'vitest';
+import { settle, withEdgeAndOrigin } from '../test/helpers/edge-and-origin.js';
+import { reply, type TestOrigin } from '../test/helpers/test-origin.js';
 import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  edge = await startTestEdge({ origin: origin.url });
-});
-afterAll(async () => {
-  await edge?.close();
-  await origin?.stop();
-});
-
-/** Lets the cache side of a streamed response finish before the next request looks. */
-const settle = () => sleep(15);
+withEdgeAndOrigin((o, e) => ((origin = o), (edge = e)));
 
 describe('CDN-Cache-Control and Surrogate-Control', () => {
   it('CDN-Cache-Control overrides Cache-Control for this cache and is not sent downstream', async () => {

@@ -1,7 +1,8 @@
 // Collapsing concurrent misses, hit-for-miss, stale-while-revalidate and stale-if-error against
 // a real origin.
 import type { ServerResponse } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { withEdgeAndOrigin } from '../test/helpers/edge-and-origin.js';
 import { sleep, waitFor } from '../test/helpers/wait-for.js';
 import { startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
 import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
@@ -9,13 +10,8 @@ import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
 let origin: TestOrigin;
 let edge: TestEdge;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  edge = await startTestEdge({ origin: origin.url, edge: '  timeouts: { connect: 300ms, headers: 2s, body: 2s }' });
-});
-afterAll(async () => {
-  await edge?.close();
-  await origin?.stop();
+withEdgeAndOrigin((o, e) => ((origin = o), (edge = e)), {
+  edge: '  timeouts: { connect: 300ms, headers: 2s, body: 2s }',
 });
 
 /** An origin route that holds each response until released. */

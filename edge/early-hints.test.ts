@@ -3,22 +3,16 @@
 // fields never join the stored response.
 import { connect } from 'node:net';
 import { request as undiciRequest } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
-import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
+import { describe, expect, it } from 'vitest';
+import { withEdgeAndOrigin } from '../test/helpers/edge-and-origin.js';
+import type { TestOrigin } from '../test/helpers/test-origin.js';
+import type { TestEdge } from '../test/helpers/test-edge.js';
 import { sleep } from '../test/helpers/wait-for.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  edge = await startTestEdge({ origin: origin.url });
-});
-afterAll(async () => {
-  await edge?.close();
-  await origin?.stop();
-});
+withEdgeAndOrigin((o, e) => ((origin = o), (edge = e)));
 
 const LINK = '</style.css>; rel=preload; as=style';
 

@@ -4,24 +4,15 @@
 // header, a meta character, a method override header).
 import { connect } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
+import { describe, expect, it } from 'vitest';
+import { settle, withEdgeAndOrigin } from '../test/helpers/edge-and-origin.js';
+import { reply, type TestOrigin } from '../test/helpers/test-origin.js';
 import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
-import { sleep } from '../test/helpers/wait-for.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  edge = await startTestEdge({ origin: origin.url });
-});
-afterAll(async () => {
-  await edge?.close();
-  await origin?.stop();
-});
-
-const settle = () => sleep(15);
+withEdgeAndOrigin((o, e) => ((origin = o), (edge = e)));
 
 describe('errors with explicit freshness are stored (negative caching)', () => {
   it.each([

@@ -3,24 +3,16 @@
 // on a miss fetching the whole object so the cache fills, and a 206 from upstream passed on,
 // never stored as the whole.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
-import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
-import { sleep } from '../test/helpers/wait-for.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { settle, withEdgeAndOrigin } from '../test/helpers/edge-and-origin.js';
+import { reply, type TestOrigin } from '../test/helpers/test-origin.js';
+import type { TestEdge } from '../test/helpers/test-edge.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  edge = await startTestEdge({ origin: origin.url, edge: '  maxObjectBytes: 4KiB' });
-});
-afterAll(async () => {
-  await edge?.close();
-  await origin?.stop();
-});
+withEdgeAndOrigin((o, e) => ((origin = o), (edge = e)), { edge: '  maxObjectBytes: 4KiB' });
 
-const settle = () => sleep(15);
 const BODY = Array.from({ length: 100 }, (_, i) => String(i).padStart(9, '.') + '\n').join(''); // 1000 bytes
 const LAST_MODIFIED = 'Mon, 01 Dec 2025 00:00:00 GMT';
 

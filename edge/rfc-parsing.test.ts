@@ -1,25 +1,15 @@
 // Issue 18, items 1-4 and 9, end to end: a real origin stand-in and the edge, the freshness
 // fields read exactly as the RFCs say (edge/freshness/). Each case is one the loose reading got
 // wrong: served fresh for decades, stored against the origin's no-store, or refetched whole.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
-import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
-import { sleep } from '../test/helpers/wait-for.js';
+import { describe, expect, it } from 'vitest';
+import { settle, withEdgeAndOrigin } from '../test/helpers/edge-and-origin.js';
+import { reply, type TestOrigin } from '../test/helpers/test-origin.js';
+import type { TestEdge } from '../test/helpers/test-edge.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  edge = await startTestEdge({ origin: origin.url });
-});
-afterAll(async () => {
-  await edge?.close();
-  await origin?.stop();
-});
-
-/** Lets the cache side of a streamed response finish before the next request looks. */
-const settle = () => sleep(15);
+withEdgeAndOrigin((o, e) => ((origin = o), (edge = e)));
 
 /** Two requests for `path`; how many reached the origin. */
 async function twice(path: string): Promise<number> {
