@@ -49,7 +49,13 @@ describe('DNS config', () => {
     expect(config.settings.listen.map((l) => `${l.host}:${l.port}`)).toEqual(['127.0.0.1:5353', '::1:5353']);
     expect(config.settings.control.listen).toEqual({ host: '127.0.0.1', port: 8053 });
     expect(config.settings.version).toBeNull();
-    expect(config.settings.tcp).toEqual({ idleTimeout: 10_000, maxConnections: 1000 });
+    expect(config.settings.tcp).toEqual({
+      idleTimeout: 10_000,
+      maxConnections: 1000,
+      maxConnectionsPerNetwork: 32,
+      readTimeout: 5000,
+      maxInFlight: 64,
+    });
     expect(config.deprecated).toEqual([]);
   });
 
@@ -63,6 +69,26 @@ describe('DNS config', () => {
     expect(await loadError(`dns: { http: "127.0.0.1:9054", control: { listen: "127.0.0.1:9053" } }\n${HEAD}`)).toMatch(
       /meridian\.yaml: dns\.http: give dns\.control\.listen only/,
     );
+  });
+
+  it('refuses TCP abuse limits that would turn the protection off or stop all service', async () => {
+    expect(await loadError(`dns: { tcp: { maxConnectionsPerNetwork: 0 } }\n${HEAD}`)).toMatch(
+      /meridian\.yaml: dns\.tcp\.maxConnectionsPerNetwork: /,
+    );
+    expect(await loadError(`dns: { tcp: { readTimeout: 10 } }\n${HEAD}`)).toMatch(
+      /meridian\.yaml: dns\.tcp\.readTimeout: /,
+    );
+    expect(await loadError(`dns: { tcp: { maxInFlight: 0 } }\n${HEAD}`)).toMatch(
+      /meridian\.yaml: dns\.tcp\.maxInFlight: /,
+    );
+    expect(await loadError(`dns: { tcp: { maxInFlight: 1.5 } }\n${HEAD}`)).toMatch(
+      /meridian\.yaml: dns\.tcp\.maxInFlight: /,
+    );
+    expect(await loadError(`dns: { tcp: { readTimout: 1000 } }\n${HEAD}`)).toMatch(/meridian\.yaml: dns\.tcp/);
+    const set = await loadDnsConfig(
+      writeConfig(`dns: { tcp: { maxConnectionsPerNetwork: 4, readTimeout: 300 } }\n${HEAD}`),
+    );
+    expect(set.settings.tcp).toMatchObject({ maxConnectionsPerNetwork: 4, readTimeout: 300, maxInFlight: 64 });
   });
 
   it("shares the workers rule with the edge: 'auto' or 1 to 64", async () => {

@@ -129,8 +129,20 @@ const dnsSchema = z.strictObject({
     .strictObject({
       idleTimeout: z.number().int().min(100).max(300_000).default(10_000),
       maxConnections: z.number().int().min(1).max(100_000).default(1000),
+      /** Connections at once from one client network (/24 IPv4, /56 IPv6); more are closed at once. */
+      maxConnectionsPerNetwork: z.number().int().min(1).max(100_000).default(32),
+      /** ms a connection may sit on part of a length prefix or message (slowloris) before it is closed. */
+      readTimeout: z.number().int().min(100).max(300_000).default(5000),
+      /** Answers per connection queued and not yet taken by the client; then reading stops until they drain. */
+      maxInFlight: z.number().int().min(1).max(65_535).default(64),
     })
-    .default({ idleTimeout: 10_000, maxConnections: 1000 }),
+    .default({
+      idleTimeout: 10_000,
+      maxConnections: 1000,
+      maxConnectionsPerNetwork: 32,
+      readTimeout: 5000,
+      maxInFlight: 64,
+    }),
   control: z
     .strictObject({
       listen: hostPort.optional(),
@@ -178,7 +190,13 @@ export interface DnsSettings {
   readonly maxUdpPayload: number;
   readonly workers: WorkersSetting;
   readonly udpBatching: 'auto' | 'off';
-  readonly tcp: { readonly idleTimeout: number; readonly maxConnections: number };
+  readonly tcp: {
+    readonly idleTimeout: number;
+    readonly maxConnections: number;
+    readonly maxConnectionsPerNetwork: number;
+    readonly readTimeout: number;
+    readonly maxInFlight: number;
+  };
   readonly control: {
     /** The HTTP control port (`dns.control.listen`; `dns.http` before). */
     readonly listen: HostPort;

@@ -200,8 +200,14 @@ export class DnsCore {
   }
 
   private tcpLimits(config: DnsConfig): TcpLimits {
-    const { idleTimeout, maxConnections } = config.settings.tcp;
-    return { idleTimeout, maxConnections: Math.max(1, Math.ceil(maxConnections / (this.opts.servingWorkers ?? 1))) };
+    const { maxConnections, maxConnectionsPerNetwork, ...perConnection } = config.settings.tcp;
+    // The caps are for the server as a whole; each serving worker holds its share.
+    const share = (n: number) => Math.max(1, Math.ceil(n / (this.opts.servingWorkers ?? 1)));
+    return {
+      ...perConnection,
+      maxConnections: share(maxConnections),
+      maxConnectionsPerNetwork: share(maxConnectionsPerNetwork),
+    };
   }
 
   private watchGeo(dbs: GeoDatabases): void {

@@ -48,6 +48,8 @@ export interface DnsMetricsSnapshot {
   readonly tcpOpen: number;
   readonly tcpTotal: number;
   readonly tcpRefused: number;
+  readonly tcpRefusedNetwork: number;
+  readonly tcpReadTimeouts: number;
   readonly latency: HistogramSnapshot;
 }
 
@@ -58,6 +60,8 @@ export class DnsMetrics {
   private tcpOpen = 0;
   private tcpTotal = 0;
   private tcpRefused = 0;
+  private tcpRefusedNetwork = 0;
+  private tcpReadTimeouts = 0;
   private readonly popTransitions = new Map<string, number>();
   readonly latency = new FastHistogram(
     'meridian_dns_answer_seconds',
@@ -135,6 +139,24 @@ export class DnsMetrics {
       },
     });
     new Counter({
+      name: 'meridian_dns_tcp_connections_refused_network_total',
+      help: 'DNS-over-TCP connections closed at once because their client network (/24, /56) had dns.tcp.maxConnectionsPerNetwork open',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(self.sum('tcpRefusedNetwork'));
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_tcp_read_timeouts_total',
+      help: 'DNS-over-TCP connections closed because part of a message was left unfinished for dns.tcp.readTimeout',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(self.sum('tcpReadTimeouts'));
+      },
+    });
+    new Counter({
       name: 'meridian_dns_pop_state_changes_total',
       help: 'Quorum health verdict changes per PoP, by the state changed to',
       labelNames: ['pop', 'to'],
@@ -158,6 +180,8 @@ export class DnsMetrics {
       tcpOpen: this.tcpOpen,
       tcpTotal: this.tcpTotal,
       tcpRefused: this.tcpRefused,
+      tcpRefusedNetwork: this.tcpRefusedNetwork,
+      tcpReadTimeouts: this.tcpReadTimeouts,
       latency: this.latency.snapshot(),
     };
   }
@@ -168,7 +192,9 @@ export class DnsMetrics {
     this.latency.remote = snapshots.map((s) => s.latency);
   }
 
-  private sum(field: 'truncated' | 'tcpOpen' | 'tcpTotal' | 'tcpRefused'): number {
+  private sum(
+    field: 'truncated' | 'tcpOpen' | 'tcpTotal' | 'tcpRefused' | 'tcpRefusedNetwork' | 'tcpReadTimeouts',
+  ): number {
     return this.remote.reduce((n, r) => n + r[field], this[field]);
   }
 
@@ -200,5 +226,13 @@ export class DnsMetrics {
 
   tcpRefusedOne(): void {
     this.tcpRefused++;
+  }
+
+  tcpRefusedForNetwork(): void {
+    this.tcpRefusedNetwork++;
+  }
+
+  tcpReadTimedOut(): void {
+    this.tcpReadTimeouts++;
   }
 }

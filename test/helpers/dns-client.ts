@@ -103,8 +103,9 @@ export class TcpClient {
   readonly connected: Promise<void>;
   readonly closedPromise: Promise<void>;
 
-  constructor(server: Endpoint) {
-    this.socket = net.connect({ host: server.host, port: server.port, noDelay: true });
+  /** `localAddress`: the source address, e.g. 127.0.1.1 to come from another /24 of loopback. */
+  constructor(server: Endpoint, opts: { localAddress?: string } = {}) {
+    this.socket = net.connect({ host: server.host, port: server.port, noDelay: true, ...opts });
     this.connected = new Promise((resolve, reject) => {
       this.socket.once('connect', () => resolve());
       this.socket.once('error', reject);
