@@ -135,7 +135,11 @@ async function udpCampaign(server: RunningServer, fuzz: FuzzPackets, count: numb
         wake = r;
         setTimeout(r, 20);
       });
-    if (owed > limit) owed = limit;
+    if (owed > limit) {
+      // Answers stopped coming: a dead server fails the run here, not after the next probe.
+      alive(server);
+      owed = limit;
+    }
   };
 
   const c: UdpCounts = { sent: 0, owed: 0, received: 0, dropped: 0, answers: 0, probes: 0 };
