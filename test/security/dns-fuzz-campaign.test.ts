@@ -17,9 +17,10 @@ import { needsUdpBatch } from '../helpers/system-tools.js';
 import { answerable, fuzzPackets, type FuzzPackets } from './fuzz-packets.js';
 
 const SEED = Number(process.env.MERIDIAN_FUZZ_SEED ?? 0x66757a7a); // 'fuzz'
+if (!Number.isSafeInteger(SEED)) throw new Error(`MERIDIAN_FUZZ_SEED must be an integer (the seed a run printed)`);
 const UDP_PACKETS = 200_000;
 const TCP_MESSAGES = 100_000;
-const WARM_UP = 10_000;
+const WARM_UP = 30_000;
 const PROBE_EVERY = 2_000;
 /** Growth of the server's RSS over a run that fails it: generous, so GC timing never flakes. */
 const RSS_MARGIN = 64 * 1024 * 1024;

@@ -100,7 +100,7 @@ export function fuzzPackets(seed: number): FuzzPackets {
  * the question's name (offset 12), as a compressing client would write it: the parser must
  * follow pointers in records it skips, and the mutations then have pointers to break.
  */
-function withPointerRecord(query: Buffer): Buffer {
+export function withPointerRecord(query: Buffer): Buffer {
   let end = 12;
   while (end < query.length && query[end] !== 0) end += query[end]! + 1;
   const questionEnd = end + 5;
