@@ -12,6 +12,8 @@ const reporters = ['default', './test/reporters/skip-summary.ts'];
 const COMPOSE = 'test/system/compose.test.ts';
 // A million-record zone takes ~1 GB and a core for 12-30 s: alone too, after the others.
 const ZONE_SCALE = 'dns/zone/scale.test.ts';
+// The fuzz campaign keeps the server and the test busy on both cores for ~20 s: alone, last.
+const FUZZ_CAMPAIGN = 'test/security/dns-fuzz-campaign.test.ts';
 
 export default defineConfig({
   test: {
@@ -26,12 +28,13 @@ export default defineConfig({
         test: {
           name: 'unit+integration',
           include: ['**/*.test.ts'],
-          exclude: ['node_modules/**', 'dist/**', COMPOSE, ZONE_SCALE],
+          exclude: ['node_modules/**', 'dist/**', COMPOSE, ZONE_SCALE, FUZZ_CAMPAIGN],
           sequence: { groupOrder: 0 },
         },
       },
       { extends: true, test: { name: 'compose', include: [COMPOSE], sequence: { groupOrder: 1 } } },
       { extends: true, test: { name: 'zone-scale', include: [ZONE_SCALE], sequence: { groupOrder: 2 } } },
+      { extends: true, test: { name: 'fuzz-campaign', include: [FUZZ_CAMPAIGN], sequence: { groupOrder: 3 } } },
     ],
   },
 });
