@@ -120,24 +120,32 @@ export function fromBytes(bytes: Uint8Array): { family: 4 | 6; address: bigint }
 export function ipv4Bytes(text: string): Buffer | undefined {
   if (text.length < 7 || text.length > 15) return undefined;
   const out = Buffer.allocUnsafe(4);
+  return writeIPv4(text, 0, text.length, out, 0) ? out : undefined;
+}
+
+/**
+ * The dotted quad text[start, end) as 4 bytes at out[at], as ipv4Bytes reads it; false (and
+ * some bytes written) when it is not one. Allocates nothing: DNS cookies hash client addresses.
+ */
+export function writeIPv4(text: string, start: number, end: number, out: Uint8Array, at: number): boolean {
   let octet = 0;
   let digits = 0;
   let k = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? text.charCodeAt(i) : 0x2e;
     if (c === 0x2e) {
-      if (digits === 0 || k === 4) return undefined;
-      out[k++] = octet;
+      if (digits === 0 || k === 4) return false;
+      out[at + k++] = octet;
       octet = 0;
       digits = 0;
     } else if (c >= 0x30 && c <= 0x39) {
-      if (digits === 1 && octet === 0) return undefined; // a leading zero
+      if (digits === 1 && octet === 0) return false; // a leading zero
       octet = octet * 10 + (c - 0x30);
-      if (octet > 255) return undefined;
+      if (octet > 255) return false;
       digits++;
-    } else return undefined;
+    } else return false;
   }
-  return k === 4 ? out : undefined;
+  return k === 4;
 }
 
 export function ipBytes(text: string): Buffer | undefined {

@@ -1,6 +1,7 @@
 // A client address as the transports give it (text) → its network-order bytes, written into a
 // caller's buffer without allocating: DNS cookies hash the address on every query carrying one.
 // An IPv4-mapped IPv6 address (a dual-stack socket's view of an IPv4 client) is its IPv4 address.
+import { writeIPv4 } from '../../common/ip.js';
 
 /** Writes the address's bytes at out[at]; returns 4, 16, or 0 when `text` is not an address. */
 export function writeAddressBytes(text: string, out: Uint8Array, at: number): number {
@@ -13,23 +14,6 @@ export function writeAddressBytes(text: string, out: Uint8Array, at: number): nu
   if (out[at + 10] !== 0xff || out[at + 11] !== 0xff) return 16;
   out.copyWithin(at, at + 12, at + 16);
   return 4;
-}
-
-function writeIPv4(text: string, start: number, end: number, out: Uint8Array, at: number): boolean {
-  let part = -1;
-  let n = 0;
-  for (let i = start; i <= end; i++) {
-    const c = i === end ? 0x2e : text.charCodeAt(i);
-    if (c === 0x2e) {
-      if (part < 0 || n === 4) return false;
-      out[at + n++] = part;
-      part = -1;
-    } else if (c >= 0x30 && c <= 0x39) {
-      part = part < 0 ? c - 0x30 : part * 10 + (c - 0x30);
-      if (part > 255) return false;
-    } else return false;
-  }
-  return n === 4;
 }
 
 /** Groups before a '::' are written in place, those after it gathered and moved to the end. */
