@@ -8,7 +8,7 @@
 // or dies during the run).
 //
 //   npm run bench:edge            (builds first)
-//   node bench/edge.mjs [--no-varnish] [--baseline] [--default-only]
+//   node bench/edge.mjs [--no-varnish] [--baseline] [--default-only] [--hot-only | --mix-only]
 //
 // "meridian" is the edge as configured by default (edge.workers: auto, one serving process per
 // core less one, at least one). For comparison (skip with --default-only), the other choice:
@@ -21,7 +21,10 @@
 //   2-3. Meridian's edge (and the other workers choice), Varnish, baseline servers.mjs
 //   4. warm each cache: a miss, then a hit checked by its headers        warm.mjs, http.mjs
 //   5. unmeasured load, then wrk runs, servers alternating; counters      measure.mjs, wrk.mjs, counters.mjs
-//   6. the report                                                         report.mjs
+//   6. many connections (-c1000) on the same hot object                  mix.mjs
+//   7. the realistic mix: nginx with 2000 objects, Zipf-like popularity,  mix-origin.mjs, mix.lua,
+//      each cache started empty: 10 s cold, 10 s warm, two rounds         mix.mjs
+//   8. the report                                                         report.mjs
 import os from 'node:os';
 import {
   HOST,
@@ -33,7 +36,9 @@ import {
   log,
   parseFlags,
   prerequisitesMet,
+  fmtInt,
   runMain,
+  stopChild,
   stopOnSignals,
   tempDir,
 } from './lib.mjs';
@@ -41,14 +46,16 @@ import { meridianCounters, varnishCounters } from './edge/counters.mjs';
 import { rawResponseBytes } from './edge/http.mjs';
 import { WARM_LOAD_SECONDS, WRK_RUNS, measure, summarise } from './edge/measure.mjs';
 import { OBJECT_BYTES, OBJECT_PATH, ORIGIN_CACHE_CONTROL, startOrigin } from './edge/origin.mjs';
-import { edgeReport, toolVersions } from './edge/report.mjs';
+import { measureMany, measureMix } from './edge/mix.mjs';
+import { MIX_OBJECTS, startMixOrigin } from './edge/mix-origin.mjs';
+import { edgeReport, manyReport, mixReport, toolVersions } from './edge/report.mjs';
 import { startBaseline, startMeridianEdge, startVarnish } from './edge/servers.mjs';
 import { warm } from './edge/warm.mjs';
 import { WRK_CONNECTIONS, WRK_SECONDS, WRK_THREADS, wrk } from './edge/wrk.mjs';
 
 const args = parseFlags(
-  ['--no-varnish', '--baseline', '--default-only'],
-  'usage: node bench/edge.mjs [--no-varnish] [--baseline] [--default-only]',
+  ['--no-varnish', '--baseline', '--default-only', '--hot-only', '--mix-only'],
+  'usage: node bench/edge.mjs [--no-varnish] [--baseline] [--default-only] [--hot-only | --mix-only]',
 );
 // Processes, servers and temp dirs we own (see lib.mjs) all go away on exit, error, Ctrl-C.
 stopOnSignals({ graceMs: 5000 });
@@ -63,14 +70,31 @@ async function main() {
   const versions = toolVersions(haveVarnish);
   const loadBefore = os.loadavg();
   const otherCpu = await busyBefore();
-
   const work = tempDir('meridian-bench-edge-');
   const used = new Set();
+  const nproc = os.availableParallelism();
+  const env = { clkTck, versions, loadBefore, otherCpu, work, used, nproc, haveVarnish };
+  const wantMix = !args.has('--hot-only');
+  const haveNginx = wantMix && commandExists('nginx');
+  if (wantMix && !haveNginx) log('bench: nginx not installed (apt-get install nginx-light); no mix workload');
+  const hot = args.has('--mix-only') ? null : await hotObject(env);
+  const mix = haveNginx ? await mixWorkload(env) : null;
+  await cleanup();
+  const report = [
+    ...(hot ? edgeReport(hot) : []),
+    ...(hot?.many ? ['', ...manyReport(hot)] : []),
+    ...(mix ? ['', ...mixReport({ ...env, ...mix })] : []),
+  ];
+  process.stdout.write(`${report.join('\n')}\n`);
+  return 0;
+}
+
+/** The hot-object workload (steps 1-5), then many connections on the same object. */
+async function hotObject({ clkTck, versions, loadBefore, otherCpu, work, used, nproc, haveVarnish }) {
   const originPort = await freePort(used);
   const mPort = await freePort(used);
   const mControl = await freePort(used);
   const vPort = haveVarnish ? await freePort(used) : 0;
-  const nproc = os.availableParallelism();
   // What edge.workers: auto means here, from the built code itself (prerequisitesMet checked dist/).
   const { autoEdgeWorkers } = await import('../dist/edge/service.js');
   const defaultWorkers = autoEdgeWorkers();
@@ -143,11 +167,14 @@ async function main() {
   }
   const originDuringAll = origin.total - originAfterWarm;
   const originDuringWarmLoad = originAfterWarmLoad - originAfterWarm;
-  await cleanup();
-
-  // 6. Report.
+  // Many connections on the same (warm) object: Meridian's default and Varnish.
+  const manySubjects = subjects.filter((s) => s.name === 'meridian' || s.name === 'varnish');
+  const many = await measureMany(manySubjects, origin, clkTck);
+  for (const s of manySubjects) s.server.assertAlive('the many-connections runs');
+  // Out of the way of the mix workload.
+  await Promise.all(subjects.map((s) => stopChild(s.server.child)));
   const other = wantOther ? { name: otherName, workers: otherWorkers } : null;
-  const report = edgeReport({
+  return {
     versions,
     loadBefore,
     otherCpu,
@@ -157,9 +184,42 @@ async function main() {
     subjects,
     originDuringWarmLoad,
     originDuringAll,
-  });
-  process.stdout.write(`${report.join('\n')}\n`);
-  return 0;
+    many,
+  };
+}
+
+/** The realistic mix: nginx with 2000 objects; Meridian and Varnish each started empty per round. */
+async function mixWorkload({ clkTck, work, used, haveVarnish }) {
+  const nginxPort = await freePort(used);
+  const nginx = await startMixOrigin(work, nginxPort);
+  log(
+    `bench: mix origin: nginx on ${HOST}:${nginxPort}, ${MIX_OBJECTS} objects, ${fmtInt(nginx.bytesTotal)} bytes in all`,
+  );
+  let n = 0;
+  const servers = [
+    {
+      name: 'meridian',
+      start: async () => {
+        const port = await freePort(used);
+        const control = await freePort(used);
+        return { server: await startMeridianEdge(work, port, control, nginxPort), port };
+      },
+    },
+  ];
+  if (haveVarnish)
+    servers.push({
+      name: 'varnish',
+      start: async () => {
+        const port = await freePort(used);
+        return { server: await startVarnish(work, port, nginxPort, `varnish-mix-${++n}`), port };
+      },
+    });
+  const origin = {
+    get total() {
+      return nginx.fetches();
+    },
+  };
+  return { rounds: await measureMix(servers, origin, clkTck), bytesTotal: nginx.bytesTotal };
 }
 
 runMain(main);

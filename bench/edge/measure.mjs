@@ -11,12 +11,15 @@ import { WRK_SECONDS, wrk } from './wrk.mjs';
 export const WARM_LOAD_SECONDS = 2;
 export const WRK_RUNS = 3;
 
-/** One measured wrk run against a server, with CPU and origin accounting around it. */
-export async function measure(s, origin, clkTck, seconds = WRK_SECONDS) {
+/**
+ * One measured wrk run against a server, with CPU and origin accounting around it. `origin.total`:
+ * the origin's request count so far; `wrkOptions`: see wrk(); `label`: what the progress line names.
+ */
+export async function measure(s, origin, clkTck, seconds = WRK_SECONDS, wrkOptions = {}, label = s.name) {
   const o0 = origin.total;
   const machine = machineWindow(clkTck);
   const c0 = treeCpuTicks(s.server.pid);
-  const r = await wrk(s.port, seconds);
+  const r = await wrk(s.port, seconds, wrkOptions);
   const c1 = treeCpuTicks(s.server.pid);
   const { wall, otherCores } = machine();
   s.server.assertAlive('wrk');
@@ -31,7 +34,7 @@ export async function measure(s, origin, clkTck, seconds = WRK_SECONDS) {
   r.originRequests = origin.total - o0;
   const errs = Object.values(r.socketErrors).reduce((a, b) => a + b, 0);
   log(
-    `  ${s.name.padEnd(9)} ${fmtInt(r.rps).padStart(8)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}, ${fmtInt(r.requests)} requests, ` +
+    `  ${label.padEnd(9)} ${fmtInt(r.rps).padStart(8)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}, ${fmtInt(r.requests)} requests, ` +
       `non-2xx ${r.non2xx}, socket errors ${errs}, origin requests ${r.originRequests}; server CPU ${fmt2(r.serverCpuSeconds)} s ` +
       `(${fmt1(r.cpuMsPer1000)} ms/1000 req, ${(r.serverCores * 100).toFixed(0)}% of a core), wrk ${(r.wrkCores * 100).toFixed(0)}%, other work ~${Math.max(0, r.otherCores * 100).toFixed(0)}%`,
   );

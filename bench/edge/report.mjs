@@ -14,6 +14,8 @@ import {
   otherWorkLegend,
 } from '../lib.mjs';
 import { WARM_LOAD_SECONDS, WRK_RUNS, summaryText } from './measure.mjs';
+import { MANY_CONNECTIONS, MANY_RUNS, MANY_SECONDS, MIX_ROUNDS, MIX_SECONDS, mixSummary } from './mix.mjs';
+import { MIX_CACHE_CONTROL, MIX_OBJECTS } from './mix-origin.mjs';
 import { OBJECT_BYTES, OBJECT_PATH, ORIGIN_CACHE_CONTROL } from './origin.mjs';
 import { POP } from './servers.mjs';
 import { hitHeader } from './warm.mjs';
@@ -236,5 +238,94 @@ function noteLines({ nproc }) {
       `serve and a primary hands out connections and coordinates; Varnish is multi-threaded. ` +
       `wrk (-t${WRK_THREADS}) runs on the same ${nproc} cores, so the client takes CPU the servers would otherwise get.`,
   );
+  return out;
+}
+
+/** Many connections on the hot object: each run, the medians, the targets against Varnish. */
+export function manyReport({ many }) {
+  const out = [
+    `Many connections: wrk -t${WRK_THREADS} -c${MANY_CONNECTIONS} -d${MANY_SECONDS}s --latency on ${OBJECT_PATH} (warm), ${MANY_RUNS} runs each, alternating`,
+  ];
+  const rows = [];
+  for (const [name, runs] of many)
+    runs.forEach((r, i) =>
+      rows.push([
+        `${name} #${i + 1}`,
+        fmtInt(r.rps),
+        fmtMs(r.p50Ms),
+        fmtMs(r.p99Ms),
+        fmtInt(r.socketErrors.timeout),
+        fmtInt(r.non2xx + r.socketErrors.connect + r.socketErrors.read + r.socketErrors.write),
+      ]),
+    );
+  out.push(...formatTable(['server', 'req/s', 'p50', 'p99', 'timed out', 'other errors'], rows, 1));
+  out.push(
+    'timed out: wrk counts, every 2 s, each connection whose request has waited 2 s or more (a starved connection counts once per check)',
+  );
+  const m = many.get('meridian');
+  const v = many.get('varnish');
+  if (m && v) {
+    const ms = mixSummary(m);
+    const vs = mixSummary(v);
+    out.push(
+      `target: no request timed out: meridian ${ms.timeouts}, varnish ${vs.timeouts} (${ms.timeouts === 0 ? 'meets it' : 'misses it'})`,
+      `target: meridian p99 no worse than varnish's: ${fmtMs(ms.p99Ms)} vs ${fmtMs(vs.p99Ms)} (${ms.p99Ms <= vs.p99Ms ? 'meets it' : 'worse'}); req/s ${fmt2(ms.rps / vs.rps)}x varnish's`,
+    );
+  }
+  return out;
+}
+
+/** The realistic mix: each round's cold and warm phase, the medians, the targets against Varnish. */
+export function mixReport({ rounds, bytesTotal }) {
+  const out = [
+    `Realistic mix: ${MIX_OBJECTS} objects (60% 1 KiB, 30% 16 KiB, 10% 256 KiB; ${fmtInt(bytesTotal)} bytes in all) from nginx, Cache-Control: ${MIX_CACHE_CONTROL};`,
+    `request for object floor(${MIX_OBJECTS}^u) - 1, u uniform (Zipf-like: object 0 the most asked); each server started empty, wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS}`,
+    `-d${MIX_SECONDS}s cold (first requests are misses) then -d${MIX_SECONDS}s warm; ${MIX_ROUNDS} rounds, servers alternating; medians compared`,
+  ];
+  const rows = [];
+  for (const [name, list] of rounds)
+    list.forEach(({ cold, warm }, i) => {
+      for (const [phase, r] of [
+        ['cold', cold],
+        ['warm', warm],
+      ])
+        rows.push([
+          `${name} #${i + 1} ${phase}`,
+          fmtInt(r.rps),
+          fmtMs(r.p50Ms),
+          fmtMs(r.p90Ms),
+          fmtMs(r.p99Ms),
+          fmtInt(r.originRequests),
+          fmtInt(r.non2xx + Object.values(r.socketErrors).reduce((a, b) => a + b, 0)),
+          fmt1(r.cpuMsPer1000),
+          otherWorkCell(r.otherCores),
+        ]);
+    });
+  out.push(
+    ...formatTable(
+      ['server', 'req/s', 'p50', 'p90', 'p99', 'origin fetches', 'errors', 'CPU ms/1000 req', 'other work'],
+      rows,
+      1,
+    ),
+  );
+  const m = rounds.get('meridian');
+  const v = rounds.get('varnish');
+  if (m && v) {
+    const [mc, mw, vc, vw] = [
+      m.map((r) => r.cold),
+      m.map((r) => r.warm),
+      v.map((r) => r.cold),
+      v.map((r) => r.warm),
+    ].map(mixSummary);
+    const meets = (ok) => (ok ? 'meets it' : 'misses it');
+    out.push(
+      `medians: meridian cold ${fmtInt(mc.rps)} req/s p99 ${fmtMs(mc.p99Ms)}, warm ${fmtInt(mw.rps)} req/s p99 ${fmtMs(mw.p99Ms)}; varnish cold ${fmtInt(vc.rps)} req/s p99 ${fmtMs(vc.p99Ms)}, warm ${fmtInt(vw.rps)} req/s p99 ${fmtMs(vw.p99Ms)}`,
+      `target: warm req/s >= 1.0x varnish: ${fmt2(mw.rps / vw.rps)}x (${meets(mw.rps >= vw.rps)})`,
+      `target: warm p99 <= varnish's: ${fmt2(mw.p99Ms / vw.p99Ms)}x (${meets(mw.p99Ms <= vw.p99Ms)})`,
+      `target: cold p99 <= 2x varnish's: ${fmt2(mc.p99Ms / vc.p99Ms)}x (${meets(mc.p99Ms <= 2 * vc.p99Ms)})`,
+      `target: origin fetches (cold + warm) no more than varnish's: ${fmtInt(mc.originRequests + mw.originRequests)} vs ${fmtInt(vc.originRequests + vw.originRequests)} (${meets(mc.originRequests + mw.originRequests <= vc.originRequests + vw.originRequests)})`,
+      `CPU per request, warm: meridian / varnish = ${fmt2(mw.cpuMsPer1000 / vw.cpuMsPer1000)}x; cold: ${fmt2(mc.cpuMsPer1000 / vc.cpuMsPer1000)}x (no target)`,
+    );
+  } else out.push('varnish: not measured; no ratio');
   return out;
 }

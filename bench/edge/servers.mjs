@@ -47,9 +47,9 @@ export async function startMeridianEdge(work, port, controlPort, originPort, wor
   return server;
 }
 
-/** varnishd in front of the origin on `originPort`, its working dir under `work`; resolves once it accepts. */
-export async function startVarnish(work, port, originPort) {
-  const dir = join(work, 'varnish');
+/** varnishd in front of the origin on `originPort`, its working dir `work/dirName`; resolves once it accepts. */
+export async function startVarnish(work, port, originPort, dirName = 'varnish') {
+  const dir = join(work, dirName);
   // -F: foreground (the manager stays our child, the cache process its child). -j none: no
   // privilege-separation jail (we run it as whoever runs the bench, root or not). -T none: no
   // management CLI port. -n: its working dir (VSM for varnishstat) under our temp dir.

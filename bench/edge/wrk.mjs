@@ -37,14 +37,21 @@ function parseWrk(out) {
   };
 }
 
-/** One wrk run; under `sh`, whose `times` reports wrk's CPU (see runClient). */
-export async function wrk(port, seconds) {
+/**
+ * One wrk run; under `sh`, whose `times` reports wrk's CPU (see runClient). `connections`: -c
+ * (default WRK_CONNECTIONS); `script` and `scriptArgs`: a Lua script choosing each request (the
+ * mix workload), else every request is for OBJECT_PATH.
+ */
+export async function wrk(port, seconds, { connections = WRK_CONNECTIONS, script, scriptArgs = [] } = {}) {
   const argv = [
     `-t${WRK_THREADS}`,
-    `-c${WRK_CONNECTIONS}`,
+    `-c${connections}`,
     `-d${seconds}s`,
+    // wrk's default socket timeout is 2 s; a request unanswered that long counts as "timeout".
     '--latency',
-    `http://${HOST}:${port}${OBJECT_PATH}`,
+    ...(script ? ['-s', script] : []),
+    `http://${HOST}:${port}${script ? '' : OBJECT_PATH}`,
+    ...(scriptArgs.length ? ['--', ...scriptArgs] : []),
   ];
   const r = await runClient('wrk', argv, { timeoutMs: (seconds + 20) * 1000 });
   const res = parseWrk(r.out);
