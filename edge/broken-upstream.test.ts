@@ -70,3 +70,26 @@ describe("the request's stale-if-error", () => {
     expect((await edge.get(strict, { 'cache-control': 'stale-if-error=60' })).status).toBe(502);
   });
 });
+
+describe('a small body that breaks off (read whole before anything is sent: whole-body.ts)', () => {
+  const midBody = (res: ServerResponse): void =>
+    void res.socket!.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nCache-Control: max-age=60\r\n\r\nonly this');
+
+  it('is an error for stale-if-error: the stored copy is served, not a truncated body', async () => {
+    const path = await storedThenBroken('max-age=1, stale-if-error=60', midBody);
+    const r = await edge.get(path);
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('good copy');
+    expect(r.header('cache-status')).toBe('meridian-fra; fwd=stale; fwd-status=200; ttl=-4; detail=stale-if-error');
+  });
+
+  it('without a stored copy is a 502, and nothing is stored', async () => {
+    origin.route('/mid-body', (_req, res) => midBody(res));
+    for (let i = 0; i < 2; i++) {
+      const r = await edge.get('/mid-body');
+      expect(r.status).toBe(502);
+      expect(r.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; fwd-status=200; detail=origin-error');
+    }
+    expect(origin.count('/mid-body')).toBe(2);
+  });
+});

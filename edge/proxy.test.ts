@@ -141,12 +141,23 @@ describe('proxying', () => {
     expect(slow.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; detail=origin-timeout');
   });
 
-  it('cuts the client off when the origin stalls mid-body, and keeps serving', async () => {
+  it('cuts the client off when the origin stalls mid-body on a streamed object, and keeps serving', async () => {
     origin.route('/stall', (_req, res) => {
-      res.writeHead(200, { 'content-length': '100', 'cache-control': 'max-age=60' });
+      res.writeHead(200, { 'content-length': '100000', 'cache-control': 'max-age=60' });
       res.write('partial');
     });
     await expect(edge.get('/stall')).rejects.toThrow();
+    expect((await edge.get('/hop')).status).toBe(200);
+  });
+
+  it('answers 504 when the origin stalls mid-body on a small object (read whole before answering)', async () => {
+    origin.route('/stall-small', (_req, res) => {
+      res.writeHead(200, { 'content-length': '100', 'cache-control': 'max-age=60' });
+      res.write('partial');
+    });
+    const res = await edge.get('/stall-small');
+    expect(res.status).toBe(504);
+    expect(res.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; fwd-status=200; detail=origin-timeout');
     expect((await edge.get('/hop')).status).toBe(200);
   });
 
@@ -187,6 +198,8 @@ describe('robustness', () => {
       '/bad-chunks': 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncache-control: max-age=60\r\n\r\nzz\r\nnope\r\n',
       '/bad-header': 'HTTP/1.1 200 OK\r\nx-bad: a\x01b\r\ncontent-length: 2\r\n\r\nok',
       '/short': 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\ncache-control: max-age=60\r\n\r\nonly this',
+      // Over WHOLE_BODY_BYTES: streamed, so the client has the head before the body breaks off.
+      '/short-large': 'HTTP/1.1 200 OK\r\ncontent-length: 100000\r\ncache-control: max-age=60\r\n\r\nonly this',
       '/close': '',
     };
     const raw = createServer((socket) => {
@@ -209,8 +222,14 @@ describe('robustness', () => {
         expect(res.status, path).toBe(502);
         expect(res.header('cache-status'), path).toMatch(/^meridian-fra; fwd=uri-miss; detail=origin-/);
       }
-      // Broken bodies: the client's connection is cut, nothing is stored.
-      for (const path of ['/bad-chunks', '/short']) {
+      // A small body is read whole before anything is sent: one that breaks off is a 502.
+      for (let i = 0; i < 2; i++) {
+        const res = await bad.get('/short');
+        expect(res.status).toBe(502);
+        expect(res.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; fwd-status=200; detail=origin-error');
+      }
+      // Streamed bodies: the client's connection is cut, nothing is stored.
+      for (const path of ['/bad-chunks', '/short-large']) {
         await expect(bad.get(path), path).rejects.toThrow();
         await sleep(20);
         await expect(bad.get(path), path).rejects.toThrow();

@@ -1,7 +1,9 @@
 // Store: look at the upstream's answer. A 304 to our revalidation refreshes the stored headers;
-// a storable answer (an error only with explicit freshness: negative-caching.ts) is streamed to the client and buffered into the cache at the same time
-// (objects over maxObjectBytes are only streamed); anything else passes through, and when the
-// refusal is about the URL it becomes hit-for-miss.
+// a storable answer (an error only with explicit freshness: negative-caching.ts) is stored: a
+// small one read whole first and answered as one Buffer (whole-body.ts), a larger one streamed
+// to the client and buffered into the cache at the same time (tee.ts; objects over
+// maxObjectBytes are only streamed); anything else passes through, and when the refusal is
+// about the URL it becomes hit-for-miss.
 import { storedResponse } from '../cache-store.js';
 import { headerValue } from '../headers.js';
 import type { EdgeContext, Middleware, OriginResponse, StoreOutcome } from './context.js';
@@ -18,6 +20,7 @@ import {
 } from './policy.js';
 import { staleMayServe } from './stale-if-error.js';
 import { discard, teeForCache } from './tee.js';
+import { readWhole, readsWhole } from './whole-body.js';
 
 const STORED: StoreOutcome = { kind: 'stored' };
 const UNCACHEABLE: Promise<StoreOutcome> = Promise.resolve({ kind: 'uncacheable' });
@@ -88,34 +91,49 @@ export function store(): Middleware {
 
     const vary = keyedFields(headerValue(origin.headers, 'vary'), edge.config.forwardHeaders);
     const key = variantKey(c.key, vary, c.req, edge.forwardRule);
+    const keep = (body: Buffer): boolean => {
+      const entry = storedResponse({
+        key,
+        primary: c.key,
+        vary,
+        status: origin.status,
+        headers: origin.headers,
+        body,
+        policy,
+        via: `1.1 ${edge.pseudonym}`,
+      });
+      if (!edge.cache.put(entry)) return false;
+      edge.peers.stored(entry);
+      if (edge.hitForMiss.clear(c.key)) edge.peers.hitForMiss(c.key, false);
+      return true;
+    };
+    const stored = (): void => {
+      c.status.stored = true;
+      c.status.ttl = Math.round(policy.maxAge() - policy.age());
+    };
+
+    if (readsWhole(declared, edge.config.maxObjectBytes)) {
+      const body = await readWhole(origin.body, declared, edge.upstream.name);
+      stored();
+      c.outcome = Promise.resolve(keep(body) ? STORED : { kind: 'uncacheable' });
+      // The upstream's own fields, as a streamed answer would have them (Set-Cookie included:
+      // only the requester gets it; storage never keeps it).
+      c.response = { status: origin.status, headers: origin.headers, body };
+      return;
+    }
+
     let settle!: (outcome: StoreOutcome) => void;
     c.outcome = new Promise((resolve) => (settle = resolve));
     const body = teeForCache(origin.body, edge.config.maxObjectBytes, (result) => {
-      if ('body' in result) {
-        const entry = storedResponse({
-          key,
-          primary: c.key,
-          vary,
-          status: origin.status,
-          headers: origin.headers,
-          body: result.body,
-          policy,
-          via: `1.1 ${edge.pseudonym}`,
-        });
-        if (edge.cache.put(entry)) {
-          edge.peers.stored(entry);
-          if (edge.hitForMiss.clear(c.key)) edge.peers.hitForMiss(c.key, false);
-          settle(STORED);
-        } else settle({ kind: 'uncacheable' });
-      } else if ('overflow' in result) {
+      if ('body' in result) settle(keep(result.body) ? STORED : { kind: 'uncacheable' });
+      else if ('overflow' in result) {
         edge.hitForMiss.mark(c.key);
         edge.peers.hitForMiss(c.key, true);
         settle({ kind: 'uncacheable' });
       } else settle({ kind: 'aborted' });
     });
     c.response = { status: origin.status, headers: origin.headers, body };
-    c.status.stored = true;
-    c.status.ttl = Math.round(policy.maxAge() - policy.age());
+    stored();
   };
 }
 
