@@ -5,6 +5,7 @@
 // another /24 of loopback), TCP, and a client returning a valid server cookie. The arithmetic
 // is dns/rrl/*.test.ts's; this is the real server and real sockets.
 import dgram from 'node:dgram';
+import { writeFileSync } from 'node:fs';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, scrapeMetrics } from '../helpers/control-client.js';
@@ -22,12 +23,12 @@ const BIG = Array.from({ length: 12 }, (_, i) => `"amplifier-${String(i).padStar
   ', ',
 );
 
-const config = (udpBatching: 'auto' | 'off') => `
+const config = (udpBatching: 'auto' | 'off', rate = RATE) => `
 dns:
   serverId: ns1.rrl.test
   udpBatching: ${udpBatching}
   # Small, so a short flood shows all of it (the defaults are 100 a second, window 15, slip 2).
-  rrl: { responsesPerSecond: ${RATE}, window: 10, slip: ${SLIP} }
+  rrl: { responsesPerSecond: ${rate}, window: 10, slip: ${SLIP} }
 zones:
   - name: rrl.test
     soa: { mname: ns1.rrl.test., rname: hostmaster.rrl.test. }
@@ -186,5 +187,20 @@ describe.each([
     expect(bare.got.full).toBe(0);
     const metrics = await scrapeMetrics(server);
     expect(metricValue(metrics, 'meridian_dns_rrl_exempt_total', { reason: 'cookie' })).toBe(3 * RATE);
+  });
+
+  it('a reload keeps the buckets when dns.rrl is unchanged, and applies new limits at once', options, async () => {
+    const ask = async (n: number) => {
+      const client = await udpClient('127.0.0.1');
+      for (let i = 0; i < n; i++) client.send(query(10_000 + i), server);
+      await settle(client.got, 300);
+      client.socket.close();
+      return client.got.full;
+    };
+    expect((await control(server, 'POST', '/v1/reload')).status).toBe(200);
+    expect(await ask(5)).toBe(0); // still limited: the same table
+    writeFileSync(server.configPath, config(udpBatching, 1000));
+    expect((await control(server, 'POST', '/v1/reload')).status).toBe(200);
+    expect(await ask(50)).toBe(50);
   });
 });
