@@ -152,6 +152,19 @@ describe('ResponseLimiter', () => {
     expect(passes(limiter({ responsesPerSecond: 1 }, 4).l, '198.51.100.1', 20)).toBe(1);
   });
 
+  it('holds no more buckets than tableSize when every query comes from another network', () => {
+    const { l, clock } = limiter({ tableSize: 1024 });
+    const { q, response } = ask('nope.example.test');
+    for (let i = 0; i < 100_000; i++) {
+      clock.now += 0.01;
+      const from =
+        i % 2 ? `${10 + ((i >> 16) & 3)}.${(i >> 8) & 255}.${i & 255}.1` : `2001:db8:${(i & 0xffff).toString(16)}::1`;
+      l.check(from, response, q);
+    }
+    expect(l.bucketsUsed()).toBeLessThanOrEqual(1024);
+    expect(l.bucketsUsed()).toBeGreaterThan(900);
+  });
+
   it('recovers as time passes, and reports the networks it limits now', () => {
     const { l, clock } = limiter();
     passes(l, '198.51.100.1', 10);
