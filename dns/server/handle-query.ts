@@ -12,7 +12,7 @@ import { Cookie, SERVER_COOKIE_LENGTH, type CookieVerdict, type ServerCookies } 
 import type { ErrorResponse, Response } from '../answer/types.js';
 import { encodeFailure, encodeResponse, type EncodeOptions } from './encode-response.js';
 import type { DnsMetrics } from './metrics.js';
-import { DROP, SLIP, type ResponseLimiter } from '../rrl/limiter.js';
+import { DROP, PASS, SLIP, type ResponseLimiter } from '../rrl/limiter.js';
 
 /** Everything a response depends on; replaced as a whole on reload. */
 export interface ServingState extends AnswerData, EncodeOptions {
@@ -82,21 +82,12 @@ export class QueryHandler {
       }
       decided ??= respond(state, q, clientIp);
       rcode = decided.rcode;
-      let limit = sizeLimit(q, transport, state.maxUdpPayload);
-      let slipped = false;
-      // Over UDP only, and not for a valid server cookie: that, like TCP, proves the address.
-      if (transport === UDP && this.rrl !== null) {
-        if (verdict === Cookie.VALID) this.metrics?.rrlExempt('cookie');
-        else {
-          const action = this.rrl.check(clientIp, decided, q);
-          if (action === DROP) return null;
-          // Slipped: the truncated answer encoding makes when nothing fits (its OPT and cookie kept).
-          slipped = action === SLIP;
-          if (slipped) limit = 0;
-        }
-      }
+      const action = this.rateLimit(transport, verdict, clientIp, decided, q);
+      if (action === DROP) return null;
+      // Slipped: the truncated answer encoding makes when nothing fits (its OPT and cookie kept).
+      const limit = action === SLIP ? 0 : sizeLimit(q, transport, state.maxUdpPayload);
       response = encodeResponse(this.w, msg, q, decided, limit, state, cookie);
-      if (!slipped && response[2]! & (Flag.TC >> 8)) this.metrics?.truncate();
+      if (action !== SLIP && response[2]! & (Flag.TC >> 8)) this.metrics?.truncate();
     } catch {
       // A bug must cost one answer, not the process: reply SERVFAIL.
       rcode = Rcode.SERVFAIL;
@@ -104,6 +95,25 @@ export class QueryHandler {
     }
     this.metrics?.answer(transport, q.qtype, rcode);
     return response;
+  }
+
+  /**
+   * Response rate limiting (rrl/limiter.ts): PASS, SLIP or DROP. Over UDP only, and not for a
+   * valid server cookie: that, like TCP, proves the address is the client's own.
+   */
+  private rateLimit(
+    transport: TransportId,
+    cookie: CookieVerdict,
+    clientIp: string,
+    decided: Response,
+    q: Query,
+  ): number {
+    if (transport !== UDP || this.rrl === null) return PASS;
+    if (cookie === Cookie.VALID) {
+      this.metrics?.rrlExempt('cookie');
+      return PASS;
+    }
+    return this.rrl.check(clientIp, decided, q);
   }
 }
 
