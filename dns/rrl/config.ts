@@ -48,7 +48,7 @@ export const rrlSchema = z
     slip: z.number().int().min(0).max(10).default(RRL_DEFAULTS.slip),
     ipv4PrefixLength: z.number().int().min(0).max(32).default(RRL_DEFAULTS.ipv4PrefixLength),
     ipv6PrefixLength: z.number().int().min(0).max(128).default(RRL_DEFAULTS.ipv6PrefixLength),
-    /** Buckets kept (rounded up to a power of two): the memory is fixed at ~34 bytes a bucket. */
+    /** Buckets kept (rounded up to a power of two): the memory is fixed at 30 bytes a bucket. */
     tableSize: z
       .number()
       .int()
