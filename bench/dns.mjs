@@ -7,7 +7,7 @@
 // start or dies during the run).
 //
 //   npm run bench:dns            (builds first)
-//   node bench/dns.mjs [--no-gdnsd] [--ecs-parallel] [--no-single]
+//   node bench/dns.mjs [--no-gdnsd] [--ecs-parallel] [--no-single] [--rrl=on|off]
 //
 // The steps, each in its own file under bench/dns/:
 //   1. query files: static A, routed + ECS, mixed                         query-files.mjs, ecs.mjs
@@ -40,12 +40,14 @@ import { writeGdnsdConfig } from './dns/gdnsd-config.mjs';
 import { cpuPerQuery, maxQps } from './dns/measure.mjs';
 import { ROUTED_LINES, STATIC_LINES, writeQueryFiles } from './dns/query-files.mjs';
 import { dnsReport, toolVersions } from './dns/report.mjs';
-import { dgramConfig, meridianShape, startGdnsd, startMeridian } from './dns/servers.mjs';
+import { benchConfig, dgramConfig, meridianShape, rrlFor, startGdnsd, startMeridian } from './dns/servers.mjs';
 
 const args = parseFlags(
-  ['--no-gdnsd', '--ecs-parallel', '--no-single'],
-  'usage: node bench/dns.mjs [--no-gdnsd] [--ecs-parallel] [--no-single]',
+  ['--no-gdnsd', '--ecs-parallel', '--no-single', '--rrl=on', '--rrl=off'],
+  'usage: node bench/dns.mjs [--no-gdnsd] [--ecs-parallel] [--no-single] [--rrl=on|off]',
 );
+// Response rate limiting as the server defaults to (on), with nothing limited; or off. See rrlFor.
+const rrlMode = args.has('--rrl=off') ? 'off' : 'on';
 // Processes and temp dirs we own (see lib.mjs) all go away on exit, error, Ctrl-C.
 stopOnSignals();
 
@@ -74,20 +76,23 @@ async function main() {
   // comparison (skip with --no-single): "meridian-cores", one batched worker per core, and
   // "meridian-dgram", UDP through node:dgram (what runs where the addon was not built) with its
   // default workers.
-  const meridian = await startMeridian(mPort, mHttp, 'auto');
+  const rrl = rrlFor(rrlMode);
+  const config = benchConfig(work, 'demo.yaml', { rrl });
+  log(`bench: dns.rrl ${rrlMode === 'off' ? 'off' : 'on, rates too high to limit the bench'} (--rrl=${rrlMode})`);
+  const meridian = await startMeridian(mPort, mHttp, 'auto', config);
   log(`bench: meridian (defaults: ${await meridianShape(mHttp)}) on ${HOST}:${mPort}`);
   const servers = [{ name: 'meridian', server: meridian, port: mPort }];
   if (!args.has('--no-single')) {
     const [cPort, cHttp, dPort, dHttp] = [await take(), await take(), await take(), await take()];
     servers.push({
       name: 'meridian-cores',
-      server: await startMeridian(cPort, cHttp, availableParallelism()),
+      server: await startMeridian(cPort, cHttp, availableParallelism(), config),
       port: cPort,
     });
     log(`bench: meridian-cores (${await meridianShape(cHttp)}) on ${HOST}:${cPort}`);
     servers.push({
       name: 'meridian-dgram',
-      server: await startMeridian(dPort, dHttp, 'auto', dgramConfig(work)),
+      server: await startMeridian(dPort, dHttp, 'auto', dgramConfig(work, rrl)),
       port: dPort,
     });
     log(`bench: meridian-dgram (${await meridianShape(dHttp)}) on ${HOST}:${dPort}`);
@@ -148,6 +153,7 @@ async function main() {
     diffs,
     servers,
     results,
+    rrlMode,
   });
   process.stdout.write(`${report.join('\n')}\n`);
   return 0;

@@ -298,4 +298,34 @@ pops:
       await expect(loadDnsConfig(file)).rejects.toThrow(file);
     });
   });
+
+  describe('dns.rrl', () => {
+    it('is on by default with BIND-like defaults, every rate from responsesPerSecond', async () => {
+      const { rrl } = (await loadDnsConfig(writeConfig(HEAD))).settings;
+      expect(rrl).toMatchObject({ enabled: true, responsesPerSecond: 100, errorsPerSecond: 100, window: 15, slip: 2 });
+      const set = await loadDnsConfig(
+        writeConfig(
+          `dns:\n  rrl: { responsesPerSecond: 5, nxdomainsPerSecond: 2, exempt: [192.0.2.0/24, "::1"] }\n${HEAD}`,
+        ),
+      );
+      expect(set.settings.rrl).toMatchObject({ responsesPerSecond: 5, nxdomainsPerSecond: 2, nodataPerSecond: 5 });
+      expect(set.settings.rrl.exempt.map((e) => [e.text, e.prefixLength])).toEqual([
+        ['192.0.2.0/24', 24],
+        ['::1', 128],
+      ]);
+    });
+
+    it.each([
+      ['a network with host bits', '{ exempt: [10.1.2.3/8] }', /dns\.rrl\.exempt\[0\]: .*host bits set/],
+      ['not an address', '{ exempt: [office] }', /dns\.rrl\.exempt\[0\]: .*'office'/],
+      ['a slip over 10', '{ slip: 20 }', /dns\.rrl\.slip: /],
+      ['a negative rate', '{ errorsPerSecond: -1 }', /dns\.rrl\.errorsPerSecond: /],
+      ['a prefix too long', '{ ipv4PrefixLength: 33 }', /dns\.rrl\.ipv4PrefixLength: /],
+      ["BIND's spelling", '{ responses-per-second: 5 }', /dns\.rrl: .*responses-per-second/],
+    ])('refuses %s, naming the file and the field', async (_, rrl, message) => {
+      const error = await loadError(`dns:\n  rrl: ${rrl}\n${HEAD}`);
+      expect(error).toMatch(message);
+      expect(error).toMatch(/meridian\.yaml: /);
+    });
+  });
 });

@@ -16,6 +16,7 @@ import { workersSetting, type WorkersSetting } from '../common/workers.js';
 import type { HealthSettings } from '../common/health-contract.js';
 import { locationSchema, topologyProblems, topologySchema, type Topology } from '../common/topology.js';
 import { parseCidr, type NetOverride } from '../geo-data/locator.js';
+import { rrlSchema, rrlSettings, type RrlSettings } from './rrl/config.js';
 import { anycastAddressesSchema, anycastPoolProblems, withAnycastAddresses } from './anycast-pools.js';
 import { Type, typeFromName, typeName } from './wire/constants.js';
 import { wireToText, type Name } from './wire/name.js';
@@ -162,6 +163,8 @@ const dnsSchema = z.strictObject({
       secretFile: z.string().min(1).optional(),
     })
     .default({ enabled: true }),
+  /** Response rate limiting over UDP (dns/rrl/config.ts): on by default. */
+  rrl: rrlSchema,
   /** HTTP redirect steering: GET /r/<path> → 302 to the chosen PoP's edge (off unless set). */
   redirect: z.strictObject({ listen: hostPort, pool: z.string().min(1), ttl: ttl.default(30) }).optional(),
   log: z
@@ -211,6 +214,7 @@ export interface DnsSettings {
     /** From `dns.cookies.secretFile`: the SipHash key; null to generate and rotate one. */
     readonly secret: Buffer | null;
   };
+  readonly rrl: RrlSettings;
   readonly redirect?: { readonly listen: HostPort; readonly pool: string; readonly ttl: number } | undefined;
 }
 
@@ -310,6 +314,7 @@ export async function loadDnsConfig(file: string, overrides: DnsConfigOverrides 
         allowedHosts: control.allowedHosts,
       },
       cookies: { enabled: dns.cookies.enabled, secret: cookieSecret },
+      rrl: rrlSettings(dns.rrl),
     },
     zones,
     topology: { pops: parsed.pops, pools: withAnycastAddresses(parsed.pools, parsed.anycast) },

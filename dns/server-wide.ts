@@ -10,7 +10,7 @@ import { resolveControlToken } from '../common/control-token.js';
 import { startControlServer, type ControlServer } from '../common/control-server.js';
 import { checkedMembers } from '../common/topology.js';
 import type { DnsConfig } from './config.js';
-import { DnsMetrics, type DnsMetricsSnapshot } from './server/metrics.js';
+import { DnsMetrics, type DnsMetricsSnapshot, type ProtectionCounters } from './server/metrics.js';
 import { DnsCore, type ReloadResult } from './server/core.js';
 import type { Serving } from './server/load-serving.js';
 import { controlRoutes } from './server/control-routes.js';
@@ -209,6 +209,8 @@ export async function startServerWide(
       members: checkedMembers(current.topology).map((m) => ({ id: m.id, cname: m.cname })),
       lastReload: { at: loadedAt.time.toISOString(), ...loadedAt.result },
       catchment: catchment.landings(),
+      // RRL and the TCP caps, summed over the serving workers as last read.
+      protection: protectionStatus(current, metrics.protection()),
     };
   };
 
@@ -226,7 +228,11 @@ export async function startServerWide(
       token: resolveControlToken({ token: settings.control.token, tokenFile: settings.control.tokenFile }),
       routes: controlRoutes({
         reload,
-        status,
+        // The workers' counters read first, so status shows them as of now.
+        status: async () => {
+          if (answerers.metrics) metrics.setRemote(await answerers.metrics());
+          return status();
+        },
         explain: (name, client, type) =>
           withCatchment(explain(core.state.zones, core.state.steering, name, client, type), (address) =>
             catchment.landingsOf(address),
@@ -282,4 +288,9 @@ export async function startServerWide(
     reload,
     close: closeAll,
   };
+}
+
+function protectionStatus(config: DnsConfig, counters: ProtectionCounters) {
+  const { enabled, logOnly } = config.settings.rrl;
+  return { rrl: { enabled, logOnly, ...counters.rrl }, tcp: counters.tcp };
 }

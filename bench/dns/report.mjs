@@ -32,7 +32,7 @@ export function dnsReport(run) {
 }
 
 /** How the run was made: machine, tools, dnsperf options, query files, checks. */
-function describeRun({ versions, otherCpu, haveGdnsd, haveDig, ecs, ecsCheck, files, routeCount, diffs }) {
+function describeRun({ versions, otherCpu, haveGdnsd, haveDig, ecs, ecsCheck, files, routeCount, diffs, rrlMode }) {
   const { single: ecsSingle, list: ecsList, procs: ecsProcs } = ecs;
   const mixedFile = files.find((f) => f.key === 'mixed');
   const out = [];
@@ -41,6 +41,11 @@ function describeRun({ versions, otherCpu, haveGdnsd, haveDig, ecs, ecsCheck, fi
     `${machineText()}, ` + `dnsperf ${versions.dnsperf}${haveGdnsd ? `, gdnsd ${versions.gdnsd} (udp_threads 1)` : ''}`,
   );
   out.push(busyBeforeText(otherCpu));
+  out.push(
+    rrlMode === 'off'
+      ? 'Meridian: dns.rrl off (--rrl=off)'
+      : 'Meridian: dns.rrl on, as by default, with rates nothing here reaches (--rrl=on; --rrl=off to compare)',
+  );
   out.push(
     `dnsperf: ${DNSPERF_BASE.join(' ')}; max QPS = highest -Q with 0 lost and >= ${ACHIEVED_FRACTION * 100}% achieved (-l ${SEARCH_SECONDS}, <= ${MAX_SEARCH_RUNS} runs); CPU at -Q ${CPU_RATE} -l ${CPU_SECONDS}`,
   );

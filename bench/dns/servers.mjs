@@ -87,16 +87,35 @@ export async function meridianShape(httpPort) {
   }
 }
 
-/** demo.yaml with `dns.udpBatching: off` (node:dgram), its relative paths made absolute. */
-export function dgramConfig(dir) {
+/**
+ * `dns.rrl` for the bench (`--rrl=on|off`). On: the server's response rate limiting, with rates
+ * so high (a million a second per name and client network) that dnsperf, one loopback client
+ * sending the same few names, is never limited: every answer pays for the whole check
+ * (classify, hash, bucket), and none is dropped, so the figures say what the check costs. Not
+ * `exempt: [127.0.0.0/8]`, which would skip the check before most of its work.
+ */
+export function rrlFor(mode) {
+  return mode === 'off' ? { enabled: false } : { enabled: true, responsesPerSecond: 1_000_000 };
+}
+
+/**
+ * demo.yaml with `dns` settings over its own (`udpBatching: off`, `rrl`), written to `dir/name`
+ * with its relative paths made absolute.
+ */
+export function benchConfig(dir, name, dns) {
   const base = dirname(CONFIG);
   const doc = parseYaml(readFileSync(CONFIG, 'utf8'));
-  doc.dns = { ...doc.dns, udpBatching: 'off' };
+  doc.dns = { ...doc.dns, ...dns };
   if (doc.geo?.databases) doc.geo.databases = doc.geo.databases.map((d) => resolve(base, d));
   for (const z of doc.zones) if (z.file) z.file = resolve(base, z.file);
-  const file = join(dir, 'demo-dgram.yaml');
+  const file = join(dir, name);
   writeFileSync(file, JSON.stringify(doc));
   return file;
+}
+
+/** demo.yaml with `dns.udpBatching: off` (node:dgram) and `rrl`. */
+export function dgramConfig(dir, rrl) {
+  return benchConfig(dir, 'demo-dgram.yaml', { udpBatching: 'off', rrl });
 }
 
 /** gdnsd in the foreground from config dir `dir` (see gdnsd-config.mjs); resolves once it answers on `port`. */

@@ -6,6 +6,7 @@ import { probeEdge, type EdgeView } from './edge.js';
 import { getJson } from './http.js';
 import { collectAnycast, type AnycastView } from './anycast.js';
 import { landingSchema, type LandingRow } from './catchment.js';
+import { protectionSchema, type ProtectionView } from './protection.js';
 
 export interface Vote {
   readonly vantage: string;
@@ -45,6 +46,8 @@ export interface StatusReport {
   readonly anycast?: AnycastView | null;
   /** Where each vantage lands on each anycast address; absent from servers before catchment. */
   readonly catchment?: readonly LandingRow[];
+  /** Response rate limiting and the TCP caps; absent from servers before them. */
+  readonly protection?: ProtectionView;
 }
 
 export interface CollectOptions {
@@ -72,6 +75,7 @@ const statusSchema = z.object({
   // Checked CNAME members (other CDNs); servers before them do not list any.
   members: z.array(z.object({ id: z.string(), cname: z.string() })).optional(),
   catchment: z.array(landingSchema).optional(),
+  protection: protectionSchema.optional(),
 });
 const healthSchema = z.object({
   pops: z.array(
@@ -138,6 +142,7 @@ export async function collectStatus(control: URL, opts: CollectOptions): Promise
     pops,
     anycast,
     ...(status.catchment && { catchment: status.catchment }),
+    ...(status.protection && { protection: status.protection }),
   };
 }
 

@@ -4,6 +4,7 @@ import type { EdgeView } from './edge.js';
 import type { PopStatus, StatusReport, Vote } from './collect.js';
 import { formatAnycast } from './anycast.js';
 import { formatCatchment } from './catchment.js';
+import { formatProtection } from './protection.js';
 
 const HEADER = [
   'POP',
@@ -43,6 +44,7 @@ export function formatStatus(r: StatusReport): string {
   );
   lines.push(...formatAnycast(r.anycast ?? null));
   lines.push(...formatCatchment(r.catchment));
+  lines.push(...formatProtection(r.protection));
   const problems = r.pops.filter((p) => p.edge?.error).map((p) => `  ${p.id}: ${p.edge!.url}: ${p.edge!.error}`);
   if (problems.length > 0) lines.push('', 'edges not read:', ...problems);
   return `${lines.join('\n')}\n`;

@@ -35,7 +35,9 @@ export function encodeTemplate(w: MessageWriter, qnameKey: string, qtype: number
   question.writeUInt16BE(Class.IN, HEADER_LEN + qname.length + 2);
   w.reset();
   w.question(question, question.length, qnameKey);
-  return template(w, question.length, answer.rcode, answer.aa, writeSections(w, answer), answer.scope);
+  const counts = writeSections(w, answer);
+  const owner = answer.answer.length === 0 ? (answer.authority[0]?.rrset.owner.key ?? null) : null;
+  return template(w, question.length, answer.rcode, answer.aa, counts, answer.scope, owner);
 }
 
 /**
@@ -47,7 +49,7 @@ export function encodeOwnAnswer(w: MessageWriter, rrset: RRset, scope: number): 
   // No question is written: the only name is that pointer, so the question's length is irrelevant.
   w.off = HEADER_LEN;
   const ancount = w.section([{ rrset, owner: null }]);
-  return template(w, HEADER_LEN, Rcode.NOERROR, true, { ancount, nscount: 0, arcount: 0 }, scope);
+  return template(w, HEADER_LEN, Rcode.NOERROR, true, { ancount, nscount: 0, arcount: 0 }, scope, null);
 }
 
 function template(
@@ -57,6 +59,7 @@ function template(
   aa: boolean,
   counts: SectionCounts,
   scope: number,
+  authorityOwner: string | null,
 ): AnswerTemplate {
   const { ancount, nscount, arcount } = counts;
   return {
@@ -68,5 +71,6 @@ function template(
     arcount,
     body: Buffer.from(w.buf.subarray(bodyStart, w.off)),
     scope,
+    authorityOwner,
   };
 }

@@ -33,6 +33,11 @@ export interface AnswerTemplate {
   readonly body: Buffer;
   /** ECS scope to echo: 0 for static answers, the decision's for routed ones. */
   readonly scope: number;
+  /**
+   * With no answer records: the key of the first authority record's owner (the zone apex of a
+   * NODATA, the cut of a referral), what response rate limiting counts the answer under; else null.
+   */
+  readonly authorityOwner: string | null;
 }
 
 /** No sections and AA clear: a query we refuse or do not implement. Its OPT is echoed as usual. */

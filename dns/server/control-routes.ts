@@ -14,7 +14,8 @@ const OVERRIDE_ACTIONS = { drain: 'drain', down: 'down', undrain: null, auto: nu
 
 export interface ControlActions {
   reload(): Promise<ReloadResult>;
-  status(): Record<string, unknown>;
+  /** Async when the serving workers' counters are asked for first. */
+  status(): Record<string, unknown> | Promise<Record<string, unknown>>;
   explain(name: string, client: string, type: string | undefined): Explanation;
   readonly health: HealthView;
   readonly anycast: AnycastView;
@@ -36,7 +37,7 @@ export function controlRoutes(actions: ControlActions): Route[] {
         return result.ok ? { status: 200, body: result } : { status: 422, body: { error: result.error } };
       },
     },
-    { method: 'GET', path: '/v1/status', handle: () => ({ status: 200, body: actions.status() }) },
+    { method: 'GET', path: '/v1/status', handle: async () => ({ status: 200, body: await actions.status() }) },
     {
       method: 'GET',
       path: '/v1/explain',

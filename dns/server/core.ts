@@ -16,6 +16,8 @@ import type { AnycastAvailability } from '../pop-health/anycast-view.js';
 import { QueryHandler } from './handle-query.js';
 import type { DnsMetrics } from './metrics.js';
 import { QueryLog } from './query-log.js';
+import { ResponseLimiter } from '../rrl/limiter.js';
+import { LimitLog } from '../rrl/limit-log.js';
 import {
   buildServingState,
   newServingCaches,
@@ -76,6 +78,8 @@ export class DnsCore {
   readonly udp: UdpListener[] = [];
   readonly tcp: TcpListener[] = [];
   private readonly queryLog: QueryLog;
+  /** Kept across reloads, so a reload does not reopen the log to a flood. */
+  private readonly limitLog: LimitLog;
   private reloading: Promise<ReloadResult> = Promise.resolve({ ok: true });
 
   private constructor(
@@ -86,6 +90,8 @@ export class DnsCore {
   ) {
     this.handler = new QueryHandler(built, opts.metrics);
     this.queryLog = new QueryLog(opts.log, current.settings.log.querySampleRate);
+    this.limitLog = new LimitLog(opts.log);
+    opts.metrics.rrlLimitedNetworks = () => this.handler.rrl?.limitedNetworks() ?? 0;
     this.watchGeo(geo);
   }
 
@@ -123,6 +129,8 @@ export class DnsCore {
   /** Opens UDP and TCP on each address; port 0 takes any port, the same one for both. */
   async listen(addresses: readonly HostPort[]): Promise<void> {
     const { metrics, log } = this.opts;
+    // Only a core that answers queries needs the limiter's table.
+    this.handler.rrl ??= this.limiterFor(this.current);
     for (const at of addresses) {
       // With port 0 the kernel picks a UDP port whose TCP twin may be taken by someone else:
       // then try another one rather than fail.
@@ -184,6 +192,7 @@ export class DnsCore {
         this.geo = nextGeo;
         this.watchGeo(nextGeo);
       }
+      if (this.udp.length > 0 && rrlKey(next) !== rrlKey(this.current)) this.handler.rrl = this.limiterFor(next);
       this.current = next;
       for (const t of this.tcp) t.setLimits(this.tcpLimits(next));
       this.queryLog.sampleRate = next.settings.log.querySampleRate;
@@ -197,6 +206,14 @@ export class DnsCore {
     } catch (e) {
       return { ok: false, error: (e as Error).message };
     }
+  }
+
+  /** `dns.rrl` as a limiter for this process (a new table: the buckets start afresh), or null when off. */
+  private limiterFor(config: DnsConfig): ResponseLimiter | null {
+    const settings = config.settings.rrl;
+    if (!settings.enabled) return null;
+    const { metrics, servingWorkers } = this.opts;
+    return new ResponseLimiter(settings, { counters: metrics, log: this.limitLog, share: servingWorkers ?? 1 });
   }
 
   private tcpLimits(config: DnsConfig): TcpLimits {
@@ -217,6 +234,12 @@ export class DnsCore {
       this.opts.log.info({ file }, 'GeoIP database reloaded');
     });
   }
+}
+
+/** A reload with the same `dns.rrl` keeps the limiter and its buckets. */
+function rrlKey(config: DnsConfig): string {
+  const { exempt, ...rest } = config.settings.rrl;
+  return JSON.stringify({ ...rest, exempt: exempt.map((e) => e.text) });
 }
 
 const NO_ANNOUNCER: AnycastAvailability = { announcedBy: [], reason: 'no announcer reports to this server' };

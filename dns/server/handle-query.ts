@@ -8,10 +8,11 @@ import { Flag, Rcode } from '../wire/constants.js';
 import type { Query } from '../wire/query.js';
 import { MessageWriter } from '../wire/writer.js';
 import { respond, type AnswerData } from '../answer/respond.js';
-import { Cookie, SERVER_COOKIE_LENGTH, type ServerCookies } from '../answer/cookies.js';
+import { Cookie, SERVER_COOKIE_LENGTH, type CookieVerdict, type ServerCookies } from '../answer/cookies.js';
 import type { ErrorResponse, Response } from '../answer/types.js';
 import { encodeFailure, encodeResponse, type EncodeOptions } from './encode-response.js';
 import type { DnsMetrics } from './metrics.js';
+import { DROP, PASS, SLIP, type ResponseLimiter } from '../rrl/limiter.js';
 
 /** Everything a response depends on; replaced as a whole on reload. */
 export interface ServingState extends AnswerData, EncodeOptions {
@@ -43,6 +44,8 @@ export class QueryHandler {
   constructor(
     public state: ServingState,
     private readonly metrics: DnsMetrics | null = null,
+    /** Response rate limiting over UDP (`dns.rrl`), or null: replaced on reload (DnsCore). */
+    public rrl: ResponseLimiter | null = null,
   ) {}
 
   /**
@@ -56,6 +59,8 @@ export class QueryHandler {
       return null;
     }
     if (decoded.kind === 'error') {
+      // A slipped error goes out as it is: it carries no records, so a TC one would be no smaller.
+      if (transport === UDP && this.rrl !== null && this.rrl.checkError(clientIp) === DROP) return null;
       this.metrics?.answer(transport, 0, decoded.rcode);
       return encodeFailure(this.w, msg, decoded, decoded.rcode, decoded.hadEdns, this.state);
     }
@@ -66,19 +71,23 @@ export class QueryHandler {
       const state = this.state;
       let cookie: typeof this.cookie | null = null;
       let decided: Response | null = null;
+      let verdict: CookieVerdict = Cookie.CLIENT_ONLY;
       if (q.edns !== null && q.edns.cookieAt >= 0 && state.cookies !== null) {
         cookie = this.cookie;
         cookie.msg = msg;
         cookie.clientAt = q.edns.cookieAt;
-        const verdict = state.cookies.check(msg, q.edns.cookieAt, q.edns.cookieLength, clientIp, cookie.server);
+        verdict = state.cookies.check(msg, q.edns.cookieAt, q.edns.cookieLength, clientIp, cookie.server);
         // Over TCP the address is proven by the handshake: answer as if only the client cookie came.
         if (verdict === Cookie.INVALID && transport === UDP) decided = badCookie;
       }
       decided ??= respond(state, q, clientIp);
       rcode = decided.rcode;
-      const limit = sizeLimit(q, transport, state.maxUdpPayload);
+      const action = this.rateLimit(transport, verdict, clientIp, decided, q);
+      if (action === DROP) return null;
+      // Slipped: the truncated answer encoding makes when nothing fits (its OPT and cookie kept).
+      const limit = action === SLIP ? 0 : sizeLimit(q, transport, state.maxUdpPayload);
       response = encodeResponse(this.w, msg, q, decided, limit, state, cookie);
-      if (response[2]! & (Flag.TC >> 8)) this.metrics?.truncate();
+      if (action !== SLIP && response[2]! & (Flag.TC >> 8)) this.metrics?.truncate();
     } catch {
       // A bug must cost one answer, not the process: reply SERVFAIL.
       rcode = Rcode.SERVFAIL;
@@ -86,6 +95,25 @@ export class QueryHandler {
     }
     this.metrics?.answer(transport, q.qtype, rcode);
     return response;
+  }
+
+  /**
+   * Response rate limiting (rrl/limiter.ts): PASS, SLIP or DROP. Over UDP only, and not for a
+   * valid server cookie: that, like TCP, proves the address is the client's own.
+   */
+  private rateLimit(
+    transport: TransportId,
+    cookie: CookieVerdict,
+    clientIp: string,
+    decided: Response,
+    q: Query,
+  ): number {
+    if (transport !== UDP || this.rrl === null) return PASS;
+    if (cookie === Cookie.VALID) {
+      this.metrics?.rrlExempt('cookie');
+      return PASS;
+    }
+    return this.rrl.check(clientIp, decided, q);
   }
 }
 

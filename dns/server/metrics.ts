@@ -3,6 +3,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { FastHistogram, type HistogramSnapshot } from '../../common/histogram.js';
 import { RcodeName, Type, typeName } from '../wire/constants.js';
+import { KIND_NAMES, type Kind } from '../rrl/classify.js';
+import type { RrlCounters } from '../rrl/limiter.js';
 
 export type Transport = 'udp' | 'tcp';
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
@@ -50,10 +52,39 @@ export interface DnsMetricsSnapshot {
   readonly tcpRefused: number;
   readonly tcpRefusedNetwork: number;
   readonly tcpReadTimeouts: number;
+  readonly rrl: RrlSnapshot;
   readonly latency: HistogramSnapshot;
 }
 
-export class DnsMetrics {
+/** Response rate limiting (dns/rrl/): what it did, and the networks it limits now. */
+export interface RrlSnapshot {
+  /** Responses over their rate, by kind (KIND_NAMES order); log-only ones included. */
+  readonly limited: number[];
+  /** Sent truncated (TC) instead. */
+  readonly slipped: number;
+  /** Not sent. */
+  readonly dropped: number;
+  /** UDP queries not limited because their network is in dns.rrl.exempt … */
+  readonly exemptNetwork: number;
+  /** … or because they carried a valid server cookie. */
+  readonly exemptCookie: number;
+  /** Client networks with a bucket limiting now. */
+  readonly limitedNetworks: number;
+}
+
+/** What `meridian status` shows of the protections: RRL, and the TCP caps (RFC 7766 §10). */
+export interface ProtectionCounters {
+  readonly rrl: Omit<RrlSnapshot, 'limited'> & { readonly limited: Record<string, number> };
+  readonly tcp: {
+    readonly open: number;
+    readonly accepted: number;
+    readonly refused: number;
+    readonly refusedNetwork: number;
+    readonly readTimeouts: number;
+  };
+}
+
+export class DnsMetrics implements RrlCounters {
   private readonly answered = new Float64Array(TRANSPORTS.length * NT * NR);
   private readonly dropped = new Map<DropReason, number>();
   private truncated = 0;
@@ -62,6 +93,13 @@ export class DnsMetrics {
   private tcpRefused = 0;
   private tcpRefusedNetwork = 0;
   private tcpReadTimeouts = 0;
+  private readonly rrlLimitedByKind = new Float64Array(KIND_NAMES.length);
+  private rrlSlippedCount = 0;
+  private rrlDroppedCount = 0;
+  private rrlExemptNetwork = 0;
+  private rrlExemptCookie = 0;
+  /** How many client networks this process limits now (DnsCore sets it to its limiter's). */
+  rrlLimitedNetworks: () => number = () => 0;
   private readonly popTransitions = new Map<string, number>();
   readonly latency = new FastHistogram(
     'meridian_dns_answer_seconds',
@@ -157,6 +195,54 @@ export class DnsMetrics {
       },
     });
     new Counter({
+      name: 'meridian_dns_rrl_limited_total',
+      help: 'UDP responses over their response rate limit (dns.rrl), by kind; each was slipped or dropped unless dns.rrl.logOnly',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        self.rrlTotals().limited.forEach((v, k) => v > 0 && this.inc({ kind: KIND_NAMES[k]! }, v));
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_rrl_slipped_total',
+      help: 'Rate-limited UDP responses sent truncated (TC=1, no records) so a real client retries over TCP (dns.rrl.slip)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(self.rrlTotals().slipped);
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_rrl_dropped_total',
+      help: 'Rate-limited UDP responses not sent',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(self.rrlTotals().dropped);
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_rrl_exempt_total',
+      help: 'UDP queries exempt from response rate limiting, by reason: network (dns.rrl.exempt) or cookie (a valid server cookie)',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const t = self.rrlTotals();
+        this.inc({ reason: 'network' }, t.exemptNetwork);
+        this.inc({ reason: 'cookie' }, t.exemptCookie);
+      },
+    });
+    new Gauge({
+      name: 'meridian_dns_rrl_limited_networks',
+      help: 'Client networks (dns.rrl prefix lengths) whose responses are being rate-limited now (summed over serving workers)',
+      registers: [registry],
+      collect() {
+        this.set(self.rrlTotals().limitedNetworks);
+      },
+    });
+    new Counter({
       name: 'meridian_dns_pop_state_changes_total',
       help: 'Quorum health verdict changes per PoP, by the state changed to',
       labelNames: ['pop', 'to'],
@@ -182,7 +268,50 @@ export class DnsMetrics {
       tcpRefused: this.tcpRefused,
       tcpRefusedNetwork: this.tcpRefusedNetwork,
       tcpReadTimeouts: this.tcpReadTimeouts,
+      rrl: this.rrlOwn(),
       latency: this.latency.snapshot(),
+    };
+  }
+
+  /** This process's and the workers' RRL counters, summed. */
+  rrlTotals(): RrlSnapshot {
+    const own = this.rrlOwn();
+    const limited = [...own.limited];
+    let { slipped, dropped, exemptNetwork, exemptCookie, limitedNetworks } = own;
+    for (const r of this.remote) {
+      r.rrl.limited.forEach((v, k) => (limited[k] = (limited[k] ?? 0) + v));
+      slipped += r.rrl.slipped;
+      dropped += r.rrl.dropped;
+      exemptNetwork += r.rrl.exemptNetwork;
+      exemptCookie += r.rrl.exemptCookie;
+      limitedNetworks += r.rrl.limitedNetworks;
+    }
+    return { limited, slipped, dropped, exemptNetwork, exemptCookie, limitedNetworks };
+  }
+
+  /** For `meridian status` (GET /v1/status): RRL and the TCP caps, summed over workers. */
+  protection(): ProtectionCounters {
+    const rrl = this.rrlTotals();
+    return {
+      rrl: { ...rrl, limited: Object.fromEntries(KIND_NAMES.map((k, i) => [k, rrl.limited[i] ?? 0])) },
+      tcp: {
+        open: this.sum('tcpOpen'),
+        accepted: this.sum('tcpTotal'),
+        refused: this.sum('tcpRefused'),
+        refusedNetwork: this.sum('tcpRefusedNetwork'),
+        readTimeouts: this.sum('tcpReadTimeouts'),
+      },
+    };
+  }
+
+  private rrlOwn(): RrlSnapshot {
+    return {
+      limited: [...this.rrlLimitedByKind],
+      slipped: this.rrlSlippedCount,
+      dropped: this.rrlDroppedCount,
+      exemptNetwork: this.rrlExemptNetwork,
+      exemptCookie: this.rrlExemptCookie,
+      limitedNetworks: this.rrlLimitedNetworks(),
     };
   }
 
@@ -234,5 +363,22 @@ export class DnsMetrics {
 
   tcpReadTimedOut(): void {
     this.tcpReadTimeouts++;
+  }
+
+  rrlLimited(kind: Kind): void {
+    this.rrlLimitedByKind[kind]! += 1;
+  }
+
+  rrlSlipped(): void {
+    this.rrlSlippedCount++;
+  }
+
+  rrlDropped(): void {
+    this.rrlDroppedCount++;
+  }
+
+  rrlExempt(reason: 'network' | 'cookie'): void {
+    if (reason === 'network') this.rrlExemptNetwork++;
+    else this.rrlExemptCookie++;
   }
 }

@@ -166,6 +166,9 @@ describe('meridian status', () => {
       'no edge URL',
     ]);
     expect(r.stdout).toContain(`edges not read:\n  iad: ${iadEdge}: connection refused\n`);
+    // What RRL (on by default) and the TCP caps have done, from the server's own counters.
+    expect(r.stdout).toMatch(/\nprotection \(since the DNS server started\):\n {2}RRL {2}0 networks limited now, /);
+    expect(r.stdout).toMatch(/\n {2}TCP {2}\d+ open, \d+ accepted, 0 refused at the connection cap, /);
   });
 
   it('prints the same as one JSON document with --json', async () => {
@@ -197,6 +200,7 @@ describe('meridian status', () => {
       edge: { url: iadEdge, state: 'unreachable', error: 'connection refused', hitRatio: null },
     });
     expect(pop('gru')).toMatchObject({ verdict: 'down', answered: false, rttMs: null, edge: null });
+    expect(doc.protection).toMatchObject({ rrl: { enabled: true, limitedNetworks: 0 }, tcp: { refused: 0 } });
   });
 
   it('follows the override back: after `pop undrain` the PoP is answered again', async () => {

@@ -14,6 +14,9 @@ import { needs, needsUdpBatch } from '../helpers/system-tools.js';
 const CONFIG = `
 dns:
   control: { token: secret }
+  # 60 queries at once for one name from loopback, each expected to be answered: RRL on with
+  # rates they never reach (each worker holds half of every rate).
+  rrl: { responsesPerSecond: 1000000 }
 pops:
   - { id: tokyo, location: { lat: 35.68, lon: 139.69 }, ipv4: [192.0.2.10] }
   - { id: nyc, location: { lat: 40.71, lon: -74.01 }, ipv4: [192.0.2.20] }
