@@ -86,6 +86,8 @@ const edgeSchema = z.strictObject({
   hitForMiss: duration.default(10_000),
   /** Serving processes: 'auto' = one per core less one, at least one (node:cluster workers sharing the listener when > 1). */
   workers: workersSetting.default('auto'),
+  /** Synthetic load each serving process answers on loopback before it listens (warm-up.ts); 0 for none. */
+  warmUp: duration.default(1_000),
   /** Proxies in front (a TLS terminator, a load balancer) whose X-Forwarded-Proto/-For the edge believes. */
   trustedProxies: z.array(cidr).default([]),
   /** Client headers forwarded beyond the default rule (pipeline/forward-headers.ts); each keys the cache. */
@@ -144,6 +146,8 @@ export interface EdgeConfig {
   readonly hitForMiss: number;
   /** Serving processes (the CLI's --workers overrides it). */
   readonly workers: WorkersSetting;
+  /** ms of synthetic loopback load before listening (warm-up.ts); 0 for none. */
+  readonly warmUp: number;
   readonly trustedProxies: readonly string[];
   readonly forwardHeaders: readonly string[];
   readonly requestCacheControl: 'ignore' | 'obey';
@@ -226,6 +230,7 @@ export function edgeConfigFrom(file: string, data: unknown, popId: string, overr
     query: edge.query,
     originDownAfter: edge.originDownAfter,
     hitForMiss: edge.hitForMiss,
+    warmUp: edge.warmUp,
     workers: edge.workers,
     trustedProxies: edge.trustedProxies,
     forwardHeaders: [...new Set(edge.forwardHeaders)],

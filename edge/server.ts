@@ -59,7 +59,16 @@ export interface EdgeServer {
   close(): Promise<void>;
 }
 
-export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, listen: HostPort): Promise<EdgeServer> {
+/**
+ * `exclusive`: listen on a handle of this process's own, also in a node:cluster worker (whose
+ * listeners are otherwise the primary's, shared by every worker): the warm-up's throwaway listener.
+ */
+export async function startEdgeServer(
+  state: EdgeState,
+  local: LocalEndpoints,
+  listen: HostPort,
+  { exclusive = false } = {},
+): Promise<EdgeServer> {
   const handle = requestHandler(state, local);
   const { headers: headersMs, sendStall } = state.config.clientTimeouts;
   const server = createServer(
@@ -93,7 +102,7 @@ export async function startEdgeServer(state: EdgeState, local: LocalEndpoints, l
       reject(new Error(`edge cannot listen on ${formatHostPort(listen)}: ${err.message}`, { cause: err })),
     );
     // A deep accept queue: a burst of new connections is the normal case for an edge.
-    server.listen({ host: listen.host, port: listen.port, backlog: 4096 }, resolve);
+    server.listen({ host: listen.host, port: listen.port, backlog: 4096, exclusive }, resolve);
   });
   server.on('error', (err) => state.log.error({ err }, 'edge server error'));
   const address = server.address() as AddressInfo;

@@ -16,6 +16,7 @@ import { EdgeCore } from './core.js';
 import type { EdgeServiceOptions, EdgeService } from './service-contract.js';
 import { healthAnswer, roundRatio, type EdgeStats } from './status-view.js';
 import { startEdgeServer, type EdgeServer } from './server.js';
+import { warmUp } from './warm-up.js';
 
 export type { EdgeStats } from './status-view.js';
 export type { EdgeServiceOptions, EdgeService } from './service-contract.js';
@@ -47,6 +48,7 @@ async function startSingle(
   token: string | undefined,
   now: () => number,
 ): Promise<EdgeService> {
+  await warmUp(config, log);
   const registry = createRegistry('edge');
   const core = new EdgeCore({ config, log, now, registry });
   const { cache, metrics, upstream, purger, state } = core;

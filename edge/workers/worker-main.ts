@@ -9,6 +9,7 @@ import { resolveControlToken } from '../../common/control-token.js';
 import { createLogger } from '../../common/log.js';
 import { loadEdgeConfig } from '../config.js';
 import { EdgeCore } from '../core.js';
+import { warmUp } from '../warm-up.js';
 import { startEdgeServer } from '../server.js';
 import { WORKER_SETUP_ENV, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
 import { WorkerLink } from './worker-link.js';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       tokenFile: resolvePath(dirname(config.file), config.control.tokenFile),
     }),
   });
+  await warmUp(config, log);
   const link = new WorkerLink((msg) => send(msg));
   // Counters only: the primary serves /metrics and asks for these.
   const core = new EdgeCore({

@@ -28,7 +28,10 @@ export interface TestEdgeOptions {
 }
 
 export async function startTestEdge(opts: TestEdgeOptions): Promise<TestEdge> {
-  const { configPath } = writeConfigDir(edgeConfig(opts.origin, opts.edge, opts.pops), { prefix: 'meridian-edge-' });
+  // No warm-up (edge/warm-up.ts) unless a test asks for it: hundreds of in-process edges start here,
+  // and none of these tests measures speed. Spawned edges (the CLI) keep the default.
+  const edgeYaml = /^\s*warmUp:/m.test(opts.edge ?? '') ? opts.edge : `  warmUp: 0s\n${opts.edge ?? ''}`;
+  const { configPath } = writeConfigDir(edgeConfig(opts.origin, edgeYaml, opts.pops), { prefix: 'meridian-edge-' });
   let offset = 0;
   const { log, lines } = capturedLog();
   const edge = await startEdgeService({
