@@ -53,7 +53,8 @@ const demoName = fc
 
 const qname = fc.oneof(randomName, demoName);
 
-const QTYPES = [
+/** Question types the generators draw from: common, meta (ANY, OPT, AXFR, IXFR) and unknown. */
+export const QUESTION_TYPES = [
   'A',
   'AAAA',
   'NS',
@@ -67,6 +68,7 @@ const QTYPES = [
   'ANY',
   'DS',
   'HINFO',
+  'TLSA',
   'OPT',
   'AXFR',
   'IXFR',
@@ -85,7 +87,8 @@ function masked(bytes: Uint8Array, prefix: number): number[] {
   });
 }
 
-const ecsOption = fc.oneof(
+/** An EDNS Client Subnet option (RFC 7871) as dns-packet writes it: IPv4 or IPv6, address masked to its prefix. */
+export const ecsOption = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 32 }), fc.uint8Array({ minLength: 4, maxLength: 4 })).map(([prefix, b]) => ({
     code: 8,
     family: 1,
@@ -145,7 +148,7 @@ export const validQuery = fc
     rd: fc.boolean(),
     cd: fc.boolean(),
     name: qname,
-    type: fc.constantFrom(...QTYPES),
+    type: fc.constantFrom(...QUESTION_TYPES),
     cls: fc.constantFrom(...QCLASSES),
     edns,
   })
