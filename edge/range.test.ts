@@ -165,21 +165,36 @@ describe('Range on a miss', () => {
     expect(origin.count('/miss')).toBe(1);
   });
 
-  it('several ranges, or a body of unknown length, get the whole 200 and still fill the cache', async () => {
+  it('several ranges of a small object (read whole) → 206 multipart/byteranges on the miss itself', async () => {
     object('/miss-multi');
     const multi = await edge.get('/miss-multi', { range: 'bytes=0-1,5-6' });
-    expect([multi.status, multi.text]).toEqual([200, BODY]);
-    origin.route('/miss-chunked', (_req, res) => {
-      res.writeHead(200, { 'cache-control': 'max-age=600' });
-      res.write(BODY.slice(0, 500));
-      res.end(BODY.slice(500));
-    });
+    expect(multi.status).toBe(206);
+    expect(multi.header('cache-status')).toMatch(/fwd=uri-miss; fwd-status=200; stored/);
+    expect(parts(multi.text, multi.header('content-type')!)).toEqual([
+      { type: 'text/plain', range: 'bytes 0-1/1000', body: BODY.slice(0, 2) },
+      { type: 'text/plain', range: 'bytes 5-6/1000', body: BODY.slice(5, 7) },
+    ]);
+    expect(Number(multi.header('content-length'))).toBe(Buffer.byteLength(multi.text));
+    await settle();
+    expect((await edge.get('/miss-multi')).header('cache-status')).toMatch(/; hit;/);
+    expect(origin.count('/miss-multi')).toBe(1);
+  });
+
+  it('a streamed body (here of unknown length) gets the whole 200 for one range or several, and still fills the cache', async () => {
+    for (const path of ['/miss-chunked', '/miss-chunked-multi'])
+      origin.route(path, (_req, res) => {
+        res.writeHead(200, { 'cache-control': 'max-age=600' });
+        res.write(BODY.slice(0, 500));
+        res.end(BODY.slice(500));
+      });
     const chunked = await edge.get('/miss-chunked', { range: 'bytes=0-9' });
     expect([chunked.status, chunked.text]).toEqual([200, BODY]);
+    const multi = await edge.get('/miss-chunked-multi', { range: 'bytes=0-1,5-6' });
+    expect([multi.status, multi.text]).toEqual([200, BODY]);
     await settle();
-    expect((await edge.get('/miss-multi', { range: 'bytes=0-1,5-6' })).status).toBe(206);
     expect((await edge.get('/miss-chunked', { range: 'bytes=0-9' })).status).toBe(206);
-    expect([origin.count('/miss-multi'), origin.count('/miss-chunked')]).toEqual([1, 1]);
+    expect((await edge.get('/miss-chunked-multi', { range: 'bytes=0-1,5-6' })).status).toBe(206);
+    expect([origin.count('/miss-chunked'), origin.count('/miss-chunked-multi')]).toEqual([1, 1]);
   });
 
   it('an unsatisfiable range on a miss is 416 and the cache still fills', async () => {

@@ -3,8 +3,9 @@
 // fills), and the full 200 about to be sent becomes a 206 here:
 // - from storage: one range as a slice of the stored body (no copy), several as
 //   multipart/byteranges, none satisfiable as 416 with `Content-Range: bytes */length`;
-// - while it is fetched: one range sliced out of the stream when its length is declared; several
-//   ranges, or a body of unknown length, get the whole 200 (§14.2 lets a server ignore Range).
+// - while it is fetched: a body read whole (whole-body.ts) like one from storage; one range sliced
+//   out of a streamed body when its length is declared; several ranges of a streamed body, or a
+//   body of unknown length, get the whole 200 (§14.2 lets a server ignore Range).
 // If-Range that does not match, a Range that does not parse strictly, too many or overlapping
 // ranges: the whole 200 (range-header.ts). Anything but a 200 (a 304 to the client's own
 // validators, an error, a 206 passed through from upstream) is left alone. A URL whose answers
@@ -72,7 +73,19 @@ function fromStream(r: EdgeResponse, specs: readonly RangeSpec[]): EdgeResponse 
     if (!Buffer.isBuffer(r.body)) discard(r.body);
     return unsatisfiable(length);
   }
-  if (answer.kind === 'partial' && answer.ranges.length > 1) return r;
+  if (answer.ranges.length > 1) {
+    // Several ranges need the whole body at hand: a small one read whole (whole-body.ts) has it;
+    // a streamed one gets the whole 200 (§14.2 lets a server ignore Range).
+    if (!Buffer.isBuffer(r.body)) return r;
+    const boundary = randomBytes(12).toString('hex');
+    const multipart = multipartBody(r.body, answer.ranges, headerValue(r.headers, 'content-type'), boundary);
+    const headers: HeaderMap = {
+      ...r.headers,
+      'content-type': `multipart/byteranges; boundary=${boundary}`,
+      'content-length': String(multipart.length),
+    };
+    return { status: 206, headers, body: multipart };
+  }
   const only = answer.ranges[0]!;
   const headers: HeaderMap = {
     ...r.headers,
