@@ -21,6 +21,21 @@ export function dig(server: Endpoint, args: string[]): Promise<string> {
   });
 }
 
+/** Knot's kdig against `server` (a second client implementation, for interoperability); its stdout. */
+export function kdig(server: Endpoint, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'kdig',
+      [`@${server.host}`, '-p', String(server.port), '+timeout=2', '+retry=0', ...args],
+      { timeout: 15_000 },
+      (err, stdout, stderr) => {
+        if (err && !stdout) reject(new Error(`kdig ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
 /** dig + parse in one step. */
 export async function query(server: Endpoint, args: string[]): Promise<DigResponse> {
   return parseDig(await dig(server, args));

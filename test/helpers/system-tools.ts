@@ -24,6 +24,7 @@ declare module 'vitest' {
 /** The tools tests run, and the Debian package each comes from. */
 export const TOOL_PACKAGES = {
   dig: 'bind9-dnsutils',
+  kdig: 'knot-dnsutils',
   python3: 'python3',
   ip: 'iproute2',
   bird: 'bird2',

@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode, encodeQuery, frame, rcodeOf, TcpClient, udpExchange } from '../helpers/dns-client.js';
 import { prng } from '../helpers/prng.js';
-import { dig, query } from '../helpers/dig.js';
+import { dig, kdig, query } from '../helpers/dig.js';
 import { metricValue } from '../helpers/metric-value.js';
 import { parseDigAll, type DigRecord } from '../helpers/dig-output.js';
 import { scrapeMetrics } from '../helpers/control-client.js';
@@ -473,6 +473,23 @@ describe('DNS Cookies (RFC 7873, RFC 9018)', needs('dig'), () => {
     const tcp = await dig(server, ['+tcp', `+cookie=${forged}`, 'www.example.test', 'A']);
     expect(tcp).toMatch(/status: NOERROR/);
     expect(cookieOf(tcp)![2]).toBe('good');
+  });
+});
+
+describe('DNS Cookies with kdig (Knot)', needs('kdig'), () => {
+  it('gets a server cookie back and is answered when it returns it, over UDP and TCP', async () => {
+    const out = await kdig(server, ['+cookie', 'www.example.test', 'A']);
+    expect(out, out).toMatch(/status: NOERROR/);
+    const got = /COOKIE: ([0-9a-f]{16})\s*([0-9a-f]+)?/i.exec(out);
+    expect(got, out).not.toBeNull();
+    // kdig shows the client cookie, then the server cookie it got: RFC 9018, version 1.
+    expect(got![2], out).toHaveLength(32);
+    expect(got![2]!.slice(0, 8)).toBe('01000000');
+    const again = await kdig(server, [`+cookie=${got![1]}${got![2]}`, 'www.example.test', 'A']);
+    expect(again, again).toMatch(/status: NOERROR/);
+    expect(again).toMatch(/ANSWER SECTION/);
+    const tcp = await kdig(server, ['+tcp', `+cookie=${got![1]}${got![2]}`, 'www.example.test', 'A']);
+    expect(tcp, tcp).toMatch(/status: NOERROR/);
   });
 });
 
