@@ -47,31 +47,35 @@ async function syntheticLoad(config: EdgeConfig, log: Logger, ms: number): Promi
     now: Date.now,
     registry: new Registry(),
   });
-  const server = await startEdgeServer(
-    core.state,
-    { healthz: () => ({ status: 200, body: {} }), purge: () => ({ purged: 0, soft: false }), token: undefined },
-    { host: '127.0.0.1', port: 0 },
-    // In a worker, a listener of its own: not one the primary would share out to every worker.
-    { exclusive: true },
-  );
-  let answered = 0;
   try {
-    // Misses (and node:http's hits, on the connections they handed over), then the raw front's
-    // hits on fresh connections, until the time is up.
-    for (const fresh of [false, true]) {
-      const pool = new Pool(server.url, { connections: CONNECTIONS });
-      try {
-        answered += await load(pool, fresh ? deadline : Math.min(deadline, performance.now() + ms / 2));
-      } finally {
-        await pool.destroy();
+    const server = await startEdgeServer(
+      core.state,
+      { healthz: () => ({ status: 200, body: {} }), purge: () => ({ purged: 0, soft: false }), token: undefined },
+      { host: '127.0.0.1', port: 0 },
+      // In a worker, a listener of its own: not one the primary would share out to every worker.
+      { exclusive: true },
+    );
+    try {
+      // Misses (and node:http's hits, on the connections they handed over), then the raw front's
+      // hits on fresh connections, until the time is up.
+      let answered = 0;
+      for (const fresh of [false, true]) {
+        const pool = new Pool(server.url, { connections: CONNECTIONS });
+        try {
+          answered += await load(pool, fresh ? deadline : Math.min(deadline, performance.now() + ms / 2));
+        } finally {
+          await pool.destroy();
+        }
       }
+      return answered;
+    } finally {
+      await server.close();
     }
   } finally {
-    await server.close();
+    // Also when the throwaway listener could not start: nothing of the warm-up stays open.
     await core.close();
     await new Promise((resolve) => origin.close(resolve));
   }
-  return answered;
 }
 
 async function load(pool: Pool, until: number): Promise<number> {
