@@ -53,14 +53,8 @@ function fromStorage(r: EdgeResponse, entry: StoredResponse, specs: readonly Ran
       partial: ['content-length', String(end - start + 1), 'content-range', contentRange(ranges[0]!, body.length)],
     };
   }
-  const boundary = randomBytes(12).toString('hex');
-  const multipart = multipartBody(body, ranges, headerValue(entry.headers, 'content-type'), boundary);
-  return {
-    ...r,
-    status: 206,
-    body: multipart,
-    partial: ['content-type', `multipart/byteranges; boundary=${boundary}`, 'content-length', String(multipart.length)],
-  };
+  const parts = multipart(body, ranges, headerValue(entry.headers, 'content-type'));
+  return { ...r, status: 206, body: parts.body, partial: parts.fields };
 }
 
 function fromStream(r: EdgeResponse, specs: readonly RangeSpec[]): EdgeResponse {
@@ -77,14 +71,9 @@ function fromStream(r: EdgeResponse, specs: readonly RangeSpec[]): EdgeResponse 
     // Several ranges need the whole body at hand: a small one read whole (whole-body.ts) has it;
     // a streamed one gets the whole 200 (§14.2 lets a server ignore Range).
     if (!Buffer.isBuffer(r.body)) return r;
-    const boundary = randomBytes(12).toString('hex');
-    const multipart = multipartBody(r.body, answer.ranges, headerValue(r.headers, 'content-type'), boundary);
-    const headers: HeaderMap = {
-      ...r.headers,
-      'content-type': `multipart/byteranges; boundary=${boundary}`,
-      'content-length': String(multipart.length),
-    };
-    return { status: 206, headers, body: multipart };
+    const parts = multipart(r.body, answer.ranges, headerValue(r.headers, 'content-type'));
+    const [, type, , length] = parts.fields;
+    return { status: 206, headers: { ...r.headers, 'content-type': type, 'content-length': length }, body: parts.body };
   }
   const only = answer.ranges[0]!;
   const headers: HeaderMap = {
@@ -109,6 +98,20 @@ function unsatisfiable(length: number): EdgeResponse {
 
 function contentRange({ start, end }: ByteRange, length: number): string {
   return `bytes ${start}-${end}/${length}`;
+}
+
+/** A multipart/byteranges answer of `ranges` of `body`, and the fields that describe it (name, value, …). */
+function multipart(
+  body: Buffer,
+  ranges: readonly ByteRange[],
+  contentType: string | undefined,
+): { body: Buffer; fields: [string, string, string, string] } {
+  const boundary = randomBytes(12).toString('hex');
+  const whole = multipartBody(body, ranges, contentType, boundary);
+  return {
+    body: whole,
+    fields: ['content-type', `multipart/byteranges; boundary=${boundary}`, 'content-length', String(whole.length)],
+  };
 }
 
 /** §14.6: each part with the representation's Content-Type and its Content-Range. */
