@@ -36,6 +36,7 @@ import { attachHitFront, type HitFront } from './front/front.js';
 import { rejectClient } from './client-error.js';
 import { guardSendStalls } from './send-stall.js';
 import { forwardedScheme } from './trusted-proxies.js';
+import { batchedAcceptUnavailable, startBatchedAccept, type BatchedAccept } from './batched-accept.js';
 
 export interface LocalEndpoints {
   /** A promise when another process has to be asked (a worker asks the primary). */
@@ -54,6 +55,8 @@ export interface EdgeServer {
   readonly host: string;
   readonly port: number;
   readonly url: string;
+  /** How new connections are accepted, for the start-up line: 'batched', or node's way and why. */
+  readonly accept: string;
   /** Open client connections (the front's and node:http's). */
   connections(): Promise<number>;
   close(): Promise<void>;
@@ -105,15 +108,32 @@ export async function startEdgeServer(
     server.listen({ host: listen.host, port: listen.port, backlog: 4096, exclusive }, resolve);
   });
   server.on('error', (err) => state.log.error({ err }, 'edge server error'));
+  // libuv takes one new connection per event-loop turn; this empties the accept queue in batches.
+  const batched = startBatchedAccept(server, (errno) =>
+    state.log.warn({ errno }, 'accepting a connection failed (out of file descriptors?): pausing batched accept'),
+  );
   const address = server.address() as AddressInfo;
   const url = `http://${formatHostPort({ host: address.address, port: address.port })}`;
   const connections = (): Promise<number> =>
-    new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
-  return { host: address.address, port: address.port, url, connections, close: () => closeServer(server, front) };
+    new Promise((resolve, reject) =>
+      server.getConnections((err, n) => (err ? reject(err) : resolve(n + (batched?.open ?? 0)))),
+    );
+  return {
+    host: address.address,
+    port: address.port,
+    url,
+    accept: batched
+      ? 'batched'
+      : `one per event-loop turn (${batchedAcceptUnavailable() ?? 'no listening descriptor of its own'})`,
+    connections,
+    close: () => closeServer(server, front, batched),
+  };
 }
 
-function closeServer(server: Server, front: HitFront | undefined): Promise<void> {
+function closeServer(server: Server, front: HitFront | undefined, batched: BatchedAccept | undefined): Promise<void> {
   return new Promise((resolve) => {
+    // First: our duplicate of the listening socket would otherwise keep the port open.
+    batched?.close();
     server.close(() => resolve());
     server.closeAllConnections();
     front?.closeAll();

@@ -123,6 +123,7 @@ async function startSingle(
     {
       pop: config.pop,
       url: server.url,
+      accept: server.accept,
       upstream: config.upstream.href,
       shield: config.shield,
       workers: 1,

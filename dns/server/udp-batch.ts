@@ -4,10 +4,7 @@
 // to one worker instead of waking all of them on one shared socket. udp.ts falls back to
 // node:dgram when the addon was not built (no compiler at install time) or `dns.udpBatching` is
 // `off`.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../../common/native-addon.js';
 
 interface NativeUdpBatch {
   bindUdp(host: string, port: number, v6: boolean, reusePort: boolean): number;
@@ -51,42 +48,14 @@ let unavailable = '';
 /** The addon, or null (then `batchingUnavailable()` says why). Loaded once. */
 export function loadUdpBatch(): NativeUdpBatch | null {
   if (native !== undefined) return native;
-  native = null;
-  if (process.platform !== 'linux') {
-    unavailable = 'recvmmsg/sendmmsg batching is Linux-only';
-    return native;
-  }
-  const file = addonPath();
-  if (!file) {
-    unavailable =
-      'build/Release/udp_batch.node was not built (npm install builds it when python3, make and g++ are present)';
-    return native;
-  }
-  try {
-    const mod = createRequire(import.meta.url)(file) as Partial<NativeUdpBatch>;
-    if (typeof mod.open !== 'function') throw new Error('the module has no open()');
-    native = mod as NativeUdpBatch;
-  } catch (e) {
-    unavailable = `cannot load ${file}: ${(e as Error).message}`;
-  }
+  const load = loadAddon<NativeUdpBatch>('udp_batch', ['open'], 'recvmmsg/sendmmsg batching');
+  native = load.addon;
+  unavailable = load.unavailable ?? '';
   return native;
 }
 
 export function batchingUnavailable(): string {
   return unavailable;
-}
-
-/** build/Release/udp_batch.node of this package, from source (dns/server) or dist (dist/dns/server). */
-function addonPath(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'package.json'))) {
-      const file = join(dir, 'build', 'Release', 'udp_batch.node');
-      return existsSync(file) ? file : null;
-    }
-    dir = dirname(dir);
-  }
-  return null;
 }
 
 export interface UdpBatchStats {
