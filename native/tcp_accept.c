@@ -11,8 +11,7 @@
 // duplicate of its descriptor beside libuv's own watcher. Whichever of the two wakes first takes
 // the queue; the other finds it empty (EAGAIN), which both treat as nothing to do.
 #define _GNU_SOURCE
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "js_handle.h"
 #include <uv.h>
 
 #include <errno.h>
@@ -29,31 +28,9 @@ typedef struct {
   int32_t *fds; // the JavaScript arena the accepted descriptors are written to
   int closed;
   int paused;
-  napi_env env;
+  js_handle_t js; // onAccepted(count, errno)
   napi_ref arena;
-  napi_ref on_accepted;
-  napi_async_context async;
-  napi_ref self;
 } acceptor_t;
-
-// Calls onAccepted(count, errno). Returns -1 when JavaScript could not be called.
-static int call_js(acceptor_t *a, int count, int err) {
-  napi_env env = a->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
-  napi_value fn, recv, argv[2], result;
-  int ok = napi_get_reference_value(env, a->on_accepted, &fn) == napi_ok &&
-           napi_get_reference_value(env, a->self, &recv) == napi_ok &&
-           napi_create_int32(env, count, &argv[0]) == napi_ok && napi_create_int32(env, err, &argv[1]) == napi_ok;
-  napi_status st = ok ? napi_make_callback(env, a->async, recv, fn, 2, argv, &result) : napi_generic_failure;
-  if (st == napi_pending_exception) {
-    napi_value e;
-    napi_get_and_clear_last_exception(env, &e);
-    napi_fatal_exception(env, e);
-  }
-  napi_close_handle_scope(env, scope);
-  return st == napi_ok ? 0 : -1;
-}
 
 static void on_readable(uv_poll_t *poll, int status, int events) {
   acceptor_t *a = (acceptor_t *)poll->data;
@@ -78,7 +55,8 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     uv_poll_stop(&a->poll);
   }
   if (n == 0 && err == 0) return;
-  if (call_js(a, n, err) != 0) {
+  int32_t args[2] = {n, err};
+  if (js_handle_call(&a->js, 2, args) != 0) {
     for (int i = 0; i < n; i++) close(a->fds[i]);
   }
 }
@@ -89,10 +67,8 @@ static void release(acceptor_t *a) {
   if (a->closed) return;
   a->closed = 1;
   uv_poll_stop(&a->poll);
-  napi_delete_reference(a->env, a->arena);
-  napi_delete_reference(a->env, a->on_accepted);
-  napi_delete_reference(a->env, a->self);
-  napi_async_destroy(a->env, a->async);
+  napi_delete_reference(a->js.env, a->arena);
+  js_handle_close(&a->js);
   close(a->fd);
   uv_close((uv_handle_t *)&a->poll, free_acceptor);
 }
@@ -136,33 +112,17 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   a->fd = fd;
-  a->env = env;
   a->batch = (int)length;
   a->fds = data;
   a->poll.data = a;
-  napi_value handle, name;
   napi_create_reference(env, argv[1], 1, &a->arena);
-  napi_create_reference(env, argv[2], 1, &a->on_accepted);
-  napi_create_object(env, &handle);
-  napi_wrap(env, handle, a, NULL, NULL, NULL);
-  napi_create_reference(env, handle, 1, &a->self);
-  napi_create_string_utf8(env, "meridian:tcp-accept", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, handle, name, &a->async);
+  napi_value handle = js_handle_open(env, &a->js, a, argv[2], "meridian:tcp-accept");
   uv_poll_start(&a->poll, UV_READABLE, on_readable);
   return handle;
 }
 
 static acceptor_t *unwrap(napi_env env, napi_callback_info info, napi_value *argv0) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void *p = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_unwrap(env, argv[0], &p) != napi_ok) {
-    napi_throw_type_error(env, NULL, "tcp_accept: expected a handle from open()");
-    return NULL;
-  }
-  if (argv0) *argv0 = argv[0];
-  return p;
+  return js_handle_unwrap(env, info, argv0, "tcp_accept: expected a handle from open()");
 }
 
 // resume(handle): polls again after an error paused it.

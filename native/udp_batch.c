@@ -12,8 +12,7 @@
 // worker, not all of them as a shared socket does. udp-batch.ts is the only caller; the arena
 // layout is defined there and repeated in the comments below.
 #define _GNU_SOURCE
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "js_handle.h"
 #include <uv.h>
 
 #include <arpa/inet.h>
@@ -40,11 +39,8 @@ typedef struct {
   size_t in_slot, out_slot;
   uint8_t *in, *out, *addr_text;
   int32_t *meta;
-  napi_env env;
+  js_handle_t js; // onBatch(n)
   napi_ref arenas[4]; // in, out, meta, addr: kept alive while we point into them
-  napi_ref on_batch;
-  napi_async_context async;
-  napi_ref self;
   struct mmsghdr rx[MAX_BATCH];
   struct iovec rx_iov[MAX_BATCH];
   struct sockaddr_storage from[MAX_BATCH];
@@ -93,26 +89,6 @@ static void send_answers(batcher_t *b, int n) {
   }
 }
 
-static int call_js(batcher_t *b, int n) {
-  napi_env env = b->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
-  napi_value fn, recv, arg, result;
-  int ok = napi_get_reference_value(env, b->on_batch, &fn) == napi_ok &&
-           napi_get_reference_value(env, b->self, &recv) == napi_ok &&
-           napi_create_int32(env, n, &arg) == napi_ok;
-  napi_status st = ok ? napi_make_callback(env, b->async, recv, fn, 1, &arg, &result) : napi_generic_failure;
-  if (st == napi_pending_exception) {
-    // The JavaScript side catches everything; if something still escaped, report it the way an
-    // exception from any other callback is reported (process 'uncaughtException').
-    napi_value err;
-    napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err);
-  }
-  napi_close_handle_scope(env, scope);
-  return st == napi_ok ? 0 : -1;
-}
-
 static void on_readable(uv_poll_t *poll, int status, int events) {
   batcher_t *b = (batcher_t *)poll->data;
   if (status < 0 || b->closed || !(events & UV_READABLE)) return;
@@ -146,7 +122,8 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       }
       m[M_ADDR_LEN] = ok ? (int32_t)strlen(text) : 0;
     }
-    if (call_js(b, n) != 0) return;
+    int32_t count = n;
+    if (js_handle_call(&b->js, 1, &count) != 0) return;
     if (b->closed) return;
     send_answers(b, n);
     if (n < b->batch) return;
@@ -165,10 +142,8 @@ static void release(batcher_t *b) {
   if (b->closed) return;
   b->closed = 1;
   uv_poll_stop(&b->poll);
-  for (int i = 0; i < 4; i++) napi_delete_reference(b->env, b->arenas[i]);
-  napi_delete_reference(b->env, b->on_batch);
-  napi_delete_reference(b->env, b->self);
-  napi_async_destroy(b->env, b->async);
+  for (int i = 0; i < 4; i++) napi_delete_reference(b->js.env, b->arenas[i]);
+  js_handle_close(&b->js);
   close(b->fd);
   uv_close((uv_handle_t *)&b->poll, free_batcher);
 }
@@ -296,7 +271,6 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   b->fd = fd;
-  b->env = env;
   b->batch = batch;
   b->in_slot = (size_t)in_slot;
   b->out_slot = (size_t)out_slot;
@@ -312,7 +286,6 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     b->rx[i].msg_hdr.msg_iovlen = 1;
   }
   uv_loop_t *loop;
-  napi_value handle, name;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &b->poll, b->fd) != 0) {
     free(b);
     napi_throw_error(env, NULL, "udp_batch.open: cannot poll the socket");
@@ -320,26 +293,13 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   }
   b->poll.data = b;
   for (int i = 0; i < 4; i++) napi_create_reference(env, argv[4 + i], 1, &b->arenas[i]);
-  napi_create_reference(env, argv[8], 1, &b->on_batch);
-  napi_create_object(env, &handle);
-  napi_wrap(env, handle, b, NULL, NULL, NULL);
-  napi_create_reference(env, handle, 1, &b->self);
-  napi_create_string_utf8(env, "meridian:udp-batch", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, handle, name, &b->async);
+  napi_value handle = js_handle_open(env, &b->js, b, argv[8], "meridian:udp-batch");
   uv_poll_start(&b->poll, UV_READABLE, on_readable);
   return handle;
 }
 
 static batcher_t *unwrap(napi_env env, napi_callback_info info, napi_value *argv0) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void *p = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_unwrap(env, argv[0], &p) != napi_ok) {
-    napi_throw_type_error(env, NULL, "udp_batch: expected a handle from open()");
-    return NULL;
-  }
-  if (argv0) *argv0 = argv[0];
-  return p;
+  return js_handle_unwrap(env, info, argv0, "udp_batch: expected a handle from open()");
 }
 
 // close(handle): stops polling and closes the socket.
