@@ -2,9 +2,10 @@
 // exactly what the server took in and holds: connections per client network, a slowloris left
 // holding part of a message, and a client that pipelines queries without reading the answers.
 import net from 'node:net';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { capturedLog } from '../../test/helpers/captured-log.js';
 import { encodeQuery, frame, TcpClient } from '../../test/helpers/dns-client.js';
 import { sleep, waitFor } from '../../test/helpers/wait-for.js';
 import { DnsMetrics } from './metrics.js';
@@ -32,7 +33,7 @@ afterEach(async () => {
 });
 
 /** A listener on 127.0.0.1 whose "answer" to any query is `answerBytes` bytes; counts the queries it took. */
-async function start(limits: Partial<TcpLimits>, answerBytes = 100) {
+async function start(limits: Partial<TcpLimits>, answerBytes = 100, log: Logger = silent) {
   const metrics = new DnsMetrics(new Registry());
   const answer = Buffer.alloc(answerBytes, 0xab);
   const taken = { queries: 0 };
@@ -42,7 +43,7 @@ async function start(limits: Partial<TcpLimits>, answerBytes = 100) {
       return answer;
     },
   };
-  listener = await listenTcp({ host: '127.0.0.1', port: 0 }, handler, metrics, silent, new QueryLog(silent, 0), {
+  listener = await listenTcp({ host: '127.0.0.1', port: 0 }, handler, metrics, log, new QueryLog(silent, 0), {
     ...LIMITS,
     ...limits,
   });
@@ -90,6 +91,25 @@ describe('connections per client network', () => {
     await again.write(QUERY);
     await again.waitFor(1);
     expect(metrics.snapshot().tcpRefusedNetwork).toBe(2);
+  });
+
+  it('says so in one warning per network, not one per refused connection', async () => {
+    const { log, lines } = capturedLog();
+    const { server, at } = await start({ maxConnectionsPerNetwork: 1 }, 100, log);
+    const held = client(at, '127.0.0.2');
+    await held.connected;
+    await waitFor(() => server.backlog().connections === 1, 2000, 'one connection accepted');
+    const held2 = client(at, '127.0.1.2');
+    await held2.connected;
+    await waitFor(() => server.backlog().connections === 2, 2000, 'one connection from the other network');
+    // Five refused from 127.0.0.0/24, two from 127.0.1.0/24.
+    const over = ['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.1.3', '127.0.1.4'].map((a) =>
+      client(at, a),
+    );
+    await Promise.all(over.map((c) => c.closedPromise));
+    const warnings = lines.filter((l) => String(l.msg).startsWith('refusing DNS-over-TCP connections'));
+    expect(warnings.map((l) => l.network).sort()).toEqual(['127.0.0.0/24', '127.0.1.0/24']);
+    expect(warnings[0]).toMatchObject({ level: 40, open: 1 }); // pino's warn
   });
 });
 

@@ -11,6 +11,7 @@ import { clientNetwork } from './client-network.js';
 import { TCP, type QueryHandler } from './handle-query.js';
 import type { DnsMetrics } from './metrics.js';
 import type { QueryLog } from './query-log.js';
+import { NetworkLogThrottle } from './network-log-throttle.js';
 import type { Listener } from './udp.js';
 
 export interface TcpLimits {
@@ -53,6 +54,8 @@ export function listenTcp(
   const sockets = new Set<net.Socket>();
   const perNetwork = new Map<string, number>();
   let inFlightTotal = 0;
+  // One warning per network refused (at most a minute apart; 20 a minute in all).
+  const refusals = new NetworkLogThrottle();
   const server = net.createServer({ noDelay: true }, (socket) => serve(socket));
   server.maxConnections = limits.maxConnections;
   server.on('drop', () => metrics.tcpRefusedOne());
@@ -65,6 +68,16 @@ export function listenTcp(
       // One network holding many connections starves everyone else of the total cap.
       metrics.tcpRefusedForNetwork();
       socket.destroy();
+      const line = refusals.take(Date.now(), () => network);
+      if (line)
+        log.warn(
+          {
+            network: line.network,
+            open: fromNetwork,
+            ...(line.leftOut > 0 ? { linesLeftOut: line.leftOut } : {}),
+          },
+          'refusing DNS-over-TCP connections from a client network at its cap (dns.tcp.maxConnectionsPerNetwork)',
+        );
       return;
     }
     perNetwork.set(network, fromNetwork + 1);
