@@ -1,10 +1,15 @@
 // Batched accept (native/tcp_accept.c) on real loopback sockets: a burst of connections queued
 // while the event loop is busy is taken in one turn, not one per turn as libuv takes them; the
 // sockets it hands over are served like node's own; closing the server closes the port.
-import { createServer, type Server } from 'node:http';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer, get, type Server } from 'node:http';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../test/helpers/repo-paths.js';
 import { reply, startOrigin } from '../test/helpers/test-origin.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 import { startTestEdge } from '../test/helpers/test-edge.js';
 import { batchedAcceptUnavailable, startBatchedAccept, type BatchedAccept } from './batched-accept.js';
 
@@ -15,6 +20,45 @@ if (unavailable && process.env.MERIDIAN_REQUIRE_NATIVE === '1')
   throw new Error(`the batched accept addon is required here but ${unavailable}`);
 
 const BURST = 100;
+/** The built module (pretest builds dist/), for a child process with fewer descriptors. */
+const BUILT = join(REPO_ROOT, 'dist', 'edge', 'batched-accept.js');
+const EMFILE_CHILD = `
+import { createServer } from 'node:http';
+const { startBatchedAccept } = await import(process.argv[1]);
+let accepted = 0;
+const server = createServer((req, res) => res.end('ok'));
+server.on('connection', () => accepted++);
+server.on('error', () => {});
+server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
+  startBatchedAccept(server, (errno) => process.stdout.write('accept-error ' + errno + '\\n'));
+  process.stdout.write('port ' + server.address().port + '\\n');
+});
+// SIGUSR2: hold the loop while the test connects, then say how many the next turn accepted.
+process.on('SIGUSR2', () => {
+  const until = Date.now() + 1500;
+  while (Date.now() < until);
+  // A signal handler runs in the poll phase: the first immediate is still this turn, the second
+  // comes after the next poll, the one that finds the burst queued.
+  setImmediate(() => {
+    const before = accepted;
+    setImmediate(() => process.stdout.write('burst ' + (accepted - before) + '\\n'));
+  });
+});`;
+
+/** utime + stime of a process, in ms. */
+async function childCpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
+}
+
+function httpStatus(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', () => resolve(0));
+  });
+}
 const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const f of cleanup.splice(0).reverse()) f();
@@ -118,6 +162,37 @@ describe.skipIf(unavailable !== undefined)('batched accept', () => {
       s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
     });
     expect(refused).toBe('ECONNREFUSED');
+  });
+
+  it('out of file descriptors: pauses instead of spinning, says so once, and accepts again when they free', async () => {
+    // A server process allowed 64 descriptors, and 120 clients connecting at once.
+    const child = spawn(
+      'bash',
+      ['-c', `ulimit -n 64 && exec "${process.execPath}" --input-type=module -e "$0" "$1"`, EMFILE_CHILD, BUILT],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanup.push(() => child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => /port \d+/.test(out), 10_000, 'the limited server listening');
+    const port = Number(/port (\d+)/.exec(out)![1]);
+    const flood = Array.from({ length: 120 }, () => connect(port, '127.0.0.1').on('error', () => {}));
+    cleanup.push(() => flood.forEach((s) => s.destroy()));
+    await waitFor(() => out.includes('accept-error 24'), 5000, 'EMFILE reported');
+    // Paused, not polling a queue it cannot take: the process stays nearly idle.
+    const cpuBefore = await childCpuMs(child.pid!);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await childCpuMs(child.pid!)) - cpuBefore).toBeLessThan(300);
+    flood.forEach((s) => s.destroy());
+    await waitFor(async () => (await httpStatus(port)) === 200, 5000, 'a request answered once descriptors are free');
+    expect(child.exitCode).toBeNull();
+    // Batched accept resumed (node alone would take one connection in that turn).
+    child.kill('SIGUSR2');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const burst = Array.from({ length: 20 }, () => connect(port, '127.0.0.1').on('error', () => {}));
+    cleanup.push(() => burst.forEach((s) => s.destroy()));
+    await waitFor(() => /burst \d+/.test(out), 5000, 'the child reporting its burst');
+    expect(Number(/burst (\d+)/.exec(out)![1])).toBe(20);
   });
 
   it('does not start on a server that is not listening', () => {

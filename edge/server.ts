@@ -11,6 +11,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
+import { getSystemErrorName } from 'node:util';
 import { tokenMatches } from '../common/control-token.js';
 import { formatHostPort, type HostPort } from '../common/host-port.js';
 import { CDN_ONLY } from './cache-store.js';
@@ -109,9 +110,17 @@ export async function startEdgeServer(
   });
   server.on('error', (err) => state.log.error({ err }, 'edge server error'));
   // libuv takes one new connection per event-loop turn; this empties the accept queue in batches.
-  const batched = startBatchedAccept(server, (errno) =>
-    state.log.warn({ errno }, 'accepting a connection failed (out of file descriptors?): pausing batched accept'),
-  );
+  let warnedAt = -Infinity;
+  const batched = startBatchedAccept(server, (errno) => {
+    // Out of descriptors lasts: one line per 10 s, not one per 100 ms pause.
+    const now = performance.now();
+    if (now - warnedAt < 10_000) return;
+    warnedAt = now;
+    state.log.warn(
+      { error: getSystemErrorName(-errno) },
+      'accepting connections failed: batched accept pauses for 100 ms at a time until it works again',
+    );
+  });
   const address = server.address() as AddressInfo;
   const url = `http://${formatHostPort({ host: address.address, port: address.port })}`;
   const connections = (): Promise<number> =>
