@@ -4,16 +4,19 @@
 //
 // Every connection the proxy accepts starts here. While its requests are plain (request-head.ts)
 // and fresh in storage (fresh-hit.ts, the same decision node:http's path makes), the front writes
-// their answers itself (hit-bytes.ts). At the first request that is anything else, it hands the
-// connection, with the unread bytes from that request on, to node:http for good: the pipeline,
-// PURGE, /healthz, errors, bodies and timeouts all stay there.
+// their answers itself (hit-bytes.ts). A plain request it cannot answer so (a miss, a stale
+// object, validators, Range, /healthz) goes to the request handler while the front keeps the
+// connection (handler-request.ts), and the requests after it wait for its answer. At the first
+// request that is not plain, it hands the connection, with the unread bytes from that request
+// on, to node:http for good: PURGE, bodies, other methods and versions, malformed heads.
 import { maxHeaderSize, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Outcome } from '../metrics.js';
 import { freshHit, hitStatus } from '../fresh-hit.js';
 import type { EdgeState } from '../pipeline/context.js';
+import { requestThroughHandler } from './handler-request.js';
 import { hitPrefix, hitTail } from './hit-bytes.js';
-import { readPlainHead } from './request-head.js';
+import { readPlainHead, type PlainHead } from './request-head.js';
 import { forwardedScheme } from '../trusted-proxies.js';
 
 export interface HitFront {
@@ -72,9 +75,11 @@ function frontConnection(
   let keptChunk: Buffer | undefined;
   let keptText = '';
   let keptAt = 0;
-  /** Paused until 'drain'. */
+  /** Paused until 'drain', or until the request handler has answered (handler-request.ts). */
   let waiting = false;
   let left = false;
+  /** The client ended its side while requests were waiting: end ours once they are answered. */
+  let endWhenAnswered = false;
 
   /** Answers the requests in `s` from `pos`; stops at backpressure, hands over at the first it cannot answer. */
   const answer = (chunk: Buffer, s: string, pos: number): void => {
@@ -94,9 +99,12 @@ function frontConnection(
           head.headers,
           trusted ? forwardedScheme(head.headers['x-forwarded-proto']) : 'http',
         );
-        if (hit === undefined) break;
-        const prefix = hitPrefix(hit.entry);
-        if (prefix === null) break;
+        const prefix = hit === undefined ? null : hitPrefix(hit.entry);
+        if (hit === undefined || prefix === null) {
+          // Without a Host node:http answers 400 and closes (RFC 9112 §3.2): its own rule, so its answer.
+          if (head.headers.host === undefined) break;
+          return throughHandler(chunk, s, head);
+        }
         const tail = hitTail(prefix, hit.age, hitStatus(state, hit), keepAliveSeconds);
         const body = head.method === 'GET' ? hit.entry.body : undefined;
         writeHit(socket, prefix.bytes, tail, body);
@@ -122,15 +130,40 @@ function frontConnection(
     socket.pause();
     socket.once('drain', onDrain);
   };
-  const onDrain = (): void => {
+  /** Answers the kept requests once the client has taken what was queued or the handler has answered. */
+  const proceed = (): void => {
     waiting = false;
     const chunk = keptChunk;
     const s = keptText;
     keptChunk = undefined;
     keptText = '';
     if (chunk !== undefined) answer(chunk, s, keptAt);
+    if (waiting || left || socket.destroyed) return;
+    if (endWhenAnswered) socket.end();
     // All kept bytes answered and nothing new to wait for: read again.
-    if (!waiting && !left && !socket.destroyed) socket.resume();
+    else socket.resume();
+  };
+  const onDrain = proceed;
+  const throughHandler = (chunk: Buffer, s: string, head: PlainHead): void => {
+    // The requests after this one wait, unread, for its answer, as node:http's would.
+    keptChunk = chunk;
+    keptText = s;
+    keptAt = head.end;
+    waiting = true;
+    socket.pause();
+    // Not idle while the upstream is asked: the upstream's own timeouts bound this wait.
+    socket.setTimeout(0);
+    try {
+      requestThroughHandler(server, socket, head, (keepOpen) => {
+        if (!keepOpen || socket.destroyed) return;
+        socket.setTimeout(keepAliveMs);
+        proceed();
+      });
+    } catch (err) {
+      // The handler may have begun an answer: handing this request on could answer it twice.
+      state.log.warn({ err: (err as Error).message }, 'request handler failed on a front connection: closed');
+      socket.destroy();
+    }
   };
   const onData = (chunk: Buffer): void => {
     // A paused socket emits no data; should one slip through, it queues behind the kept bytes.
@@ -143,7 +176,10 @@ function frontConnection(
     }
     answer(chunk, chunk.toString('latin1'), 0);
   };
-  const onEnd = (): void => void socket.end();
+  const onEnd = (): void => {
+    if (waiting) endWhenAnswered = true;
+    else socket.end();
+  };
   // Idle means nothing left to send too: a slow client still taking a large body is not idle
   // (one that takes nothing at all is closed by the send-stall sweep, ../send-stall.ts).
   const onTimeout = (): void => {
