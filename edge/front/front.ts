@@ -166,8 +166,11 @@ function frontConnection(
     }
   };
   const onData = (chunk: Buffer): void => {
-    // A paused socket emits no data; should one slip through, it queues behind the kept bytes.
+    // A paused socket emits no data; should one slip through (something resumed the socket while
+    // a request waits), it queues behind the kept bytes and the socket is paused again: one read
+    // at most, never a flow.
     if (waiting) {
+      socket.pause();
       if (keptChunk === undefined) keptChunk = chunk;
       else keptChunk = Buffer.concat([keptChunk.subarray(keptAt), chunk]);
       keptText = keptChunk.toString('latin1');
