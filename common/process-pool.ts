@@ -2,15 +2,17 @@
 // sharing its listeners (the DNS server and the edge). One process's JavaScript runs on one
 // core; the primary keeps what must be one per service and talks to the workers over IPC.
 //
-// This holds what both services need of their workers: fork with a setup in the environment,
-// wait until a worker says it serves (or why it cannot), restart a worker that dies with backoff,
+// This holds what both services need of their workers: fork, give each its setup when it asks
+// (over IPC, worker-setup.ts), wait until a worker says it serves (or why it cannot), restart a worker that dies with backoff,
 // ask a worker a question and wait (bounded) for the answer, and stop them all.
 //
-// Messages: a worker says { kind: 'ready', ... } once it serves, { kind: 'failed', error } when it
+// Messages: a worker asks { kind: 'setup-request' } and is answered { kind: 'setup', setup }; it
+// says { kind: 'ready', ... } once it serves, { kind: 'failed', error } when it
 // cannot start, and { kind: 'reply', id, body } to answer a question; anything else goes to the
 // service's onMessage.
 import cluster, { type Worker } from 'node:cluster';
 import { Backoff } from './backoff.js';
+import { SETUP, SETUP_REQUEST } from './worker-setup.js';
 import type { Logger } from './log.js';
 
 const START_TIMEOUT_MS = 30_000;
@@ -27,9 +29,7 @@ export interface ProcessPoolOptions {
   /** The worker's entry script (a built .js file). */
   readonly entry: string;
   readonly count: number;
-  /** Environment variable the setup is passed in, as JSON. */
-  readonly setupEnv: string;
-  /** The setup for a worker being forked (called again for restarts). */
+  /** The setup for a worker that asks for it (called again for restarts). */
   setup(): unknown;
   /**
    * 'none': workers share the listening sockets and the kernel wakes one (UDP must use this);
@@ -133,7 +133,7 @@ export class ProcessPool {
 
   private fork(index: number): Promise<WorkerMessage> {
     const { label } = this.opts;
-    const worker = cluster.fork({ [this.opts.setupEnv]: JSON.stringify(this.opts.setup()) });
+    const worker = cluster.fork();
     const slot: Slot = { worker, startedAt: Date.now() };
     this.slots[index] = slot;
     return new Promise<WorkerMessage>((resolve, reject) => {
@@ -142,7 +142,8 @@ export class ProcessPool {
         START_TIMEOUT_MS,
       );
       worker.on('message', (msg: WorkerMessage) => {
-        if (msg.kind === 'ready') {
+        if (msg.kind === SETUP_REQUEST) this.send(worker, { kind: SETUP, setup: this.opts.setup() });
+        else if (msg.kind === 'ready') {
           clearTimeout(timer);
           resolve(msg);
         } else if (msg.kind === 'failed') {

@@ -7,7 +7,7 @@ import type { HealthSnapshot } from '../pop-health/snapshot.js';
 import type { DnsMetricsSnapshot } from '../server/metrics.js';
 import type { ReloadResult } from '../server/core.js';
 
-/** Given to each worker in its environment (MERIDIAN_DNS_WORKER) at fork. */
+/** Given to each worker over IPC when it asks (common/worker-setup.ts). */
 export interface WorkerSetup {
   readonly configFile: string;
   /** `meridian dns --pop`, when given. */
@@ -18,8 +18,6 @@ export interface WorkerSetup {
   /** Hex: what every worker's DNS cookie secrets derive from (answer/cookies.ts), one per server. */
   readonly cookieMaster: string;
 }
-
-export const WORKER_SETUP_ENV = 'MERIDIAN_DNS_WORKER';
 
 /** Questions that expect a reply with the same id. */
 export type WorkerRequest =

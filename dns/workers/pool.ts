@@ -11,7 +11,7 @@ import type { Logger } from '../../common/log.js';
 import { ProcessPool } from '../../common/process-pool.js';
 import type { HealthSnapshot } from '../pop-health/snapshot.js';
 import { resolveAnyPorts } from '../server/any-port.js';
-import { WORKER_SETUP_ENV, type FromWorker, type Replies, type ToWorker, type WorkerSetup } from './messages.js';
+import { type FromWorker, type Replies, type ToWorker, type WorkerSetup } from './messages.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 
@@ -45,7 +45,6 @@ export class DnsPool {
       label: 'DNS worker',
       entry: WORKER_ENTRY,
       count: opts.count,
-      setupEnv: WORKER_SETUP_ENV,
       setup: (): WorkerSetup => ({
         configFile: opts.configFile,
         pop: opts.pop,

@@ -5,22 +5,22 @@
 import cluster from 'node:cluster';
 import { Registry } from 'prom-client';
 import { createLogger } from '../../common/log.js';
+import { receiveSetup } from '../../common/worker-setup.js';
 import { loadDnsConfig } from '../config.js';
 import { ResolverTable } from '../pop-health/resolvers.js';
 import { SnapshotHealth } from '../pop-health/snapshot.js';
 import { DnsMetrics } from '../server/metrics.js';
 import { DnsCore } from '../server/core.js';
-import { WORKER_SETUP_ENV, type FromWorker, type ToWorker, type WorkerSetup, type Replies } from './messages.js';
+import { type FromWorker, type ToWorker, type WorkerSetup, type Replies } from './messages.js';
 
 function send(msg: FromWorker, then?: () => void): void {
   process.send?.(msg, undefined, undefined, then);
 }
 
 async function main(): Promise<void> {
-  const setupText = process.env[WORKER_SETUP_ENV];
-  if (!cluster.isWorker || !setupText)
-    throw new Error('dns/workers/worker-main.js runs only as a worker of `meridian dns --workers N`');
-  const setup = JSON.parse(setupText) as WorkerSetup;
+  const setup = await receiveSetup<WorkerSetup>(
+    'dns/workers/worker-main.js runs only as a worker of `meridian dns --workers N`',
+  );
   // For the log level; DnsCore loads the zones (off this thread).
   const config = await loadDnsConfig(setup.configFile, { pop: setup.pop, zoneRecords: false });
   const log = createLogger({ service: 'dns', level: config.settings.log.level }).child({ worker: cluster.worker!.id });

@@ -9,7 +9,7 @@ import type { EdgeMetricsSnapshot } from '../metrics.js';
 import type { PurgeOp, PurgeResult } from '../purge.js';
 import type { WireEntry, WireOutcome } from './wire.js';
 
-/** Given to each worker in its environment (MERIDIAN_EDGE_WORKER) at fork. */
+/** Given to each worker over IPC when it asks (common/worker-setup.ts). */
 export interface WorkerSetup {
   readonly configFile: string;
   readonly pop: string;
@@ -17,8 +17,6 @@ export interface WorkerSetup {
   /** This worker's share of edge.maxBytes. */
   readonly maxBytes: number;
 }
-
-export const WORKER_SETUP_ENV = 'MERIDIAN_EDGE_WORKER';
 
 export interface WorkerStats {
   readonly core: CoreStats;

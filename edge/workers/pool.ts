@@ -10,7 +10,6 @@ import { ProcessPool } from '../../common/process-pool.js';
 import type { PurgeOp, PurgeResult } from '../purge.js';
 import { LeaseTable } from './leases.js';
 import type { FromWorker, HealthAnswer, ToWorker, WorkerSetup, WorkerStats } from './messages.js';
-import { WORKER_SETUP_ENV } from './messages.js';
 import { PurgeLog } from './purge-log.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
@@ -55,7 +54,6 @@ export class EdgePool {
       label: 'edge worker',
       entry: WORKER_ENTRY,
       count: opts.count,
-      setupEnv: WORKER_SETUP_ENV,
       setup: () => setup,
       // Round-robin: the primary accepts and hands each connection to the next worker. Costs one
       // IPC message per *connection* (not per request), and spreads keep-alive clients evenly,

@@ -7,11 +7,12 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { Registry } from 'prom-client';
 import { resolveControlToken } from '../../common/control-token.js';
 import { createLogger } from '../../common/log.js';
+import { receiveSetup } from '../../common/worker-setup.js';
 import { loadEdgeConfig } from '../config.js';
 import { EdgeCore } from '../core.js';
 import { warmUp } from '../warm-up.js';
 import { startEdgeServer } from '../server.js';
-import { WORKER_SETUP_ENV, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
+import { type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
 import { WorkerLink } from './worker-link.js';
 
 function send(msg: FromWorker, then?: () => void): void {
@@ -19,10 +20,9 @@ function send(msg: FromWorker, then?: () => void): void {
 }
 
 async function main(): Promise<void> {
-  const setupText = process.env[WORKER_SETUP_ENV];
-  if (!cluster.isWorker || !setupText)
-    throw new Error('edge/workers/worker-main.js runs only as a worker of `meridian edge --workers N`');
-  const setup = JSON.parse(setupText) as WorkerSetup;
+  const setup = await receiveSetup<WorkerSetup>(
+    'edge/workers/worker-main.js runs only as a worker of `meridian edge --workers N`',
+  );
   const config = await loadEdgeConfig(setup.configFile, setup.pop, { listen: setup.listen });
   const log = createLogger({ service: 'edge', level: config.logLevel }).child({ worker: cluster.worker!.id });
   const token = resolveControlToken({

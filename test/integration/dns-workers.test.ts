@@ -237,6 +237,15 @@ describe('DNS served by several worker processes', () => {
     );
     expect(replies.map((r) => (r ? r[3]! & 0xf : 'timeout'))).toEqual(Array(60).fill(0));
     for (const r of replies) expect(cookieOf(r)?.subarray(0, 16)).toEqual(learned.subarray(0, 16));
+    // The secret reached the workers over IPC: no process environment holds it (another process
+    // of the same user can read /proc/PID/environ, and whatever a worker runs inherits it).
+    const workers = childPids(server.process.pid!);
+    expect(workers).toHaveLength(2);
+    for (const pid of [server.process.pid!, ...workers]) {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+      expect(environ).not.toMatch(/cookieMaster/);
+      expect(environ).not.toMatch(/MERIDIAN_DNS_WORKER/);
+    }
   });
 
   it('answers dig like a single process does, ECS scope included', needs('dig'), async () => {
