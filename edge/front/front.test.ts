@@ -3,6 +3,7 @@
 // requests it cannot answer from storage), and clients that write raw bytes. What the front
 // answers must be what node:http would have answered, in order, and everything it does not
 // answer must reach the handler or node:http intact.
+import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -489,6 +490,64 @@ describe('raw hit front', () => {
     expect(r!.body.length).toBe(LARGE_BYTES);
     expect(viaNode - before).toBe(0);
   });
+
+  it('answers any pipelined run of hits, misses, HEADs, handler requests and a handover in order, however the bytes are split', async () => {
+    for (let i = 0; i < 6; i++)
+      origin.route(`/p${i}`, reply(200, { 'cache-control': 'public, max-age=600' }, `body of /p${i}\n`));
+    const request = fc.record({
+      path: fc.constantFrom('/p0', '/p1', '/p2', '/p3', '/p4', '/p5', '/nostore'),
+      // plain (a hit or a miss), HEAD, one the handler answers (no-cache), one not plain (node:http from there on)
+      kind: fc.constantFrom('get', 'get', 'get', 'head', 'no-cache', 'not-plain'),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(request, { minLength: 1, maxLength: 24 }),
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 8 }),
+        async (requests, cuts) => {
+          const text = requests
+            .map(({ path, kind }) =>
+              kind === 'head'
+                ? `HEAD ${path} HTTP/1.1\r\nHost: www.test\r\n\r\n`
+                : get(
+                    path,
+                    kind === 'no-cache'
+                      ? 'Cache-Control: no-cache\r\n'
+                      : kind === 'not-plain'
+                        ? 'X-Dup: 1\r\nX-Dup: 2\r\n'
+                        : '',
+                  ),
+            )
+            .join('');
+          const c = await rawClient();
+          // The bytes in pieces of the drawn sizes, a few ms apart (heads cut anywhere).
+          let at = 0;
+          for (const cut of cuts) {
+            if (at >= text.length) break;
+            c.socket.write(text.slice(at, at + cut));
+            at += cut;
+            await new Promise((r) => setTimeout(r, 2));
+          }
+          if (at < text.length) c.socket.write(text.slice(at));
+          const heads = new Set(requests.flatMap((r, i) => (r.kind === 'head' ? [i] : [])));
+          await waitFor(
+            () => splitResponses(c.received(), heads).length >= requests.length,
+            5000,
+            `${requests.length} answers`,
+          );
+          const rs = splitResponses(c.received(), heads);
+          expect(rs.length).toBe(requests.length);
+          rs.forEach((r, i) => {
+            const { path, kind } = requests[i]!;
+            const body = path === '/nostore' ? 'fresh every time\n' : `body of ${path}\n`;
+            expect(r.status).toBe(200);
+            expect(r.body).toBe(kind === 'head' ? '' : body);
+          });
+          c.socket.destroy();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 60_000);
 
   it('closeAll destroys the connections it holds', async () => {
     const c = await rawClient();
