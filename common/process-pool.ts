@@ -3,13 +3,14 @@
 // core; the primary keeps what must be one per service and talks to the workers over IPC.
 //
 // This holds what both services need of their workers: fork, give each its setup when it asks
-// (over IPC, worker-setup.ts), wait until a worker says it serves (or why it cannot), restart a worker that dies with backoff,
-// ask a worker a question and wait (bounded) for the answer, and stop them all.
+// (over IPC, worker-setup.ts), wait until a worker says it serves (or why it cannot), restart a
+// worker that dies with backoff, ask a worker a question and wait (bounded) for the answer, and
+// stop them all.
 //
 // Messages: a worker asks { kind: 'setup-request' } and is answered { kind: 'setup', setup }; it
-// says { kind: 'ready', ... } once it serves, { kind: 'failed', error } when it
-// cannot start, and { kind: 'reply', id, body } to answer a question; anything else goes to the
-// service's onMessage.
+// says { kind: 'ready', ... } once it serves, { kind: 'failed', error } when it cannot start,
+// and { kind: 'reply', id, body } to answer a question; anything else goes to the service's
+// onMessage.
 import cluster, { type Worker } from 'node:cluster';
 import { Backoff } from './backoff.js';
 import { SETUP, SETUP_REQUEST } from './worker-setup.js';
