@@ -9,6 +9,7 @@
 import { closeSync } from 'node:fs';
 import { Socket, type Server } from 'node:net';
 import { loadAddon } from '../common/native-addon.js';
+import { directReadSocket } from './front/direct-read.js';
 
 interface NativeTcpAccept {
   open(listenFd: number, fds: Int32Array, onAccepted: (count: number, errno: number) => void): object;
@@ -41,11 +42,20 @@ export interface BatchedAccept {
   close(): void;
 }
 
+export interface BatchedAcceptOptions {
+  /** Make sockets that read into the front's shared buffer (front/direct-read.ts). */
+  readonly directReads?: boolean;
+}
+
 /**
  * Starts batched accept on a listening `server`; undefined when it cannot (see above), and node
  * goes on accepting alone. `onError` hears of a failed accept (out of descriptors).
  */
-export function startBatchedAccept(server: Server, onError: (errno: number) => void): BatchedAccept | undefined {
+export function startBatchedAccept(
+  server: Server,
+  onError: (errno: number) => void,
+  { directReads = false }: BatchedAcceptOptions = {},
+): BatchedAccept | undefined {
   const native = addon();
   const fd = listeningFd(server);
   if (!native || fd === undefined) return undefined;
@@ -55,7 +65,7 @@ export function startBatchedAccept(server: Server, onError: (errno: number) => v
   let closed = false;
   const handle = native.open(fd, fds, (count, errno) => {
     for (let i = 0; i < count; i++) {
-      const socket = adopt(server, fds[i]!);
+      const socket = adopt(server, fds[i]!, directReads);
       if (socket === undefined) continue;
       open++;
       socket.once('close', () => open--);
@@ -91,7 +101,7 @@ function listeningFd(server: Server): number | undefined {
 }
 
 /** A net.Socket on an accepted descriptor, set up as node sets up the sockets it accepts. */
-function adopt(server: Server, fd: number): Socket | undefined {
+function adopt(server: Server, fd: number, directReads: boolean): Socket | undefined {
   // node:http's server is half-open (it answers a request whose client shut its side) and asks
   // for Nagle off (noDelay); node's own accept passes both on, so does this.
   const { allowHalfOpen = false, noDelay = false } = server as unknown as {
@@ -99,7 +109,9 @@ function adopt(server: Server, fd: number): Socket | undefined {
     noDelay?: boolean;
   };
   try {
-    const socket = new Socket({ fd, readable: true, writable: true, allowHalfOpen });
+    const socket = directReads
+      ? directReadSocket(fd, allowHalfOpen)
+      : new Socket({ fd, readable: true, writable: true, allowHalfOpen });
     if (noDelay) socket.setNoDelay(true);
     return socket;
   } catch {

@@ -110,8 +110,9 @@ export async function startEdgeServer(
   });
   server.on('error', (err) => state.log.error({ err }, 'edge server error'));
   // libuv takes one new connection per event-loop turn; this empties the accept queue in batches.
+  // Its sockets read into the front's shared buffer (front/direct-read.ts).
   let warnedAt = -Infinity;
-  const batched = startBatchedAccept(server, (errno) => {
+  const onAcceptError = (errno: number): void => {
     // Out of descriptors lasts: one line per 10 s, not one per 100 ms pause.
     const now = performance.now();
     if (now - warnedAt < 10_000) return;
@@ -120,7 +121,8 @@ export async function startEdgeServer(
       { error: getSystemErrorName(-errno) },
       'accepting connections failed: batched accept pauses for 100 ms at a time until it works again',
     );
-  });
+  };
+  const batched = startBatchedAccept(server, onAcceptError, { directReads: front !== undefined });
   const address = server.address() as AddressInfo;
   const url = `http://${formatHostPort({ host: address.address, port: address.port })}`;
   const connections = (): Promise<number> =>

@@ -6,18 +6,25 @@
 import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { batchedAcceptUnavailable, startBatchedAccept, type BatchedAccept } from '../batched-accept.js';
 import { loadEdgeConfig } from '../config.js';
 import { EdgeCore } from '../core.js';
 import { requestHandler } from '../server.js';
 import { capturedLog } from '../../test/helpers/captured-log.js';
 import { reply, startOrigin, type TestOrigin } from '../../test/helpers/test-origin.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
+import { readsDirectly } from './direct-read.js';
 import { attachHitFront, type HitFront } from './front.js';
+
+const noBatchedAccept = batchedAcceptUnavailable();
+// CI requires the addon (.ci/run sets MERIDIAN_REQUIRE_NATIVE): there the direct reads must run.
+if (noBatchedAccept && process.env.MERIDIAN_REQUIRE_NATIVE === '1')
+  throw new Error(`the batched accept addon is required here but ${noBatchedAccept}`);
 
 const KEEP_ALIVE_MS = 1000;
 /** More than loopback's socket buffers hold, so the server still has bytes to send while a client does not read. */
@@ -29,7 +36,16 @@ let origin: TestOrigin;
 let core: EdgeCore;
 let server: Server;
 let front: HitFront;
+/** The port the suite's clients connect to: node:http's own listener, or the batched one. */
 let port: number;
+let httpPort: number;
+/**
+ * A second way in to the same server, every connection accepted by batched accept and reading
+ * into the front's shared buffer (direct-read.ts). Node's own handle on this listener is closed
+ * once batched accept has its duplicate, so no connection here is node's.
+ */
+let directPort: number | undefined;
+let batched: BatchedAccept | undefined;
 let offset = 0;
 /** Requests that reached node:http's request handler. */
 let viaNode = 0;
@@ -68,7 +84,17 @@ beforeAll(async () => {
   front = attachHitFront(server, core.state)!;
   server.on('connection', (s: Socket) => serverSockets.set(s.remotePort!, s));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  httpPort = (server.address() as AddressInfo).port;
+  if (noBatchedAccept === undefined) {
+    // As the edge's server is: half-open, Nagle off (batched accept passes both on).
+    const listener = createNetServer({ allowHalfOpen: true, noDelay: true });
+    listener.on('connection', (s: Socket) => server.emit('connection', s));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    directPort = (listener.address() as AddressInfo).port;
+    batched = startBatchedAccept(listener, () => {}, { directReads: true });
+    if (batched === undefined) throw new Error('batched accept did not start');
+    await new Promise((resolve) => listener.close(resolve));
+  }
 });
 
 afterEach(() => {
@@ -76,6 +102,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  batched?.close();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
@@ -188,7 +215,33 @@ async function fill(path: string): Promise<void> {
   c.socket.destroy();
 }
 
-describe('raw hit front', () => {
+describe('raw hit front, sockets node accepted', () => {
+  beforeAll(() => useListener(httpPort));
+  frontTests();
+});
+
+describe.skipIf(noBatchedAccept !== undefined)(
+  `raw hit front, sockets reading into one shared buffer${noBatchedAccept ? ` (skipped: ${noBatchedAccept})` : ''}`,
+  () => {
+    beforeAll(() => useListener(directPort!));
+
+    it('reads every connection of this listener into the shared buffer', async () => {
+      const c = await rawClient();
+      await waitFor(() => serverSockets.has(c.socket.localPort!), 2000, 'the server side of the connection');
+      expect(readsDirectly(serverSockets.get(c.socket.localPort!)!)).toBe(true);
+    });
+
+    frontTests();
+  },
+);
+
+/** Each suite's tests start with an empty cache: their misses must miss. */
+function useListener(listenerPort: number): void {
+  port = listenerPort;
+  core.state.cache.purgeAll(false, Date.now());
+}
+
+function frontTests(): void {
   it('answers fresh hits on plain requests itself, pipelined, in order, counted as hits', async () => {
     await fill('/a');
     await fill('/b');
@@ -289,6 +342,33 @@ describe('raw hit front', () => {
     await c.closed;
   });
 
+  it("keeps a waiting connection's requests intact while other connections are read meanwhile", async () => {
+    const before = viaNode;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    origin.route('/wait-here', async (_req, res) => {
+      await held;
+      res.writeHead(200, { 'cache-control': 'no-store' }).end('waited\n');
+    });
+    await fill('/a');
+    await fill('/b');
+    const c = await rawClient();
+    // The third is not plain (a repeated field): node:http gets it from the kept bytes.
+    c.socket.write(get('/wait-here') + get('/a') + get('/b', 'X-Dup: 1\r\nX-Dup: 2\r\n'));
+    await waitFor(() => origin.count('/wait-here') > 0, 2000, 'the upstream request');
+    // Reads of other connections meanwhile: where reads share one buffer, they overwrite it.
+    for (let i = 0; i < 3; i++) {
+      const other = await rawClient();
+      other.socket.write(get('/b', `X-Other: ${'o'.repeat(200)}\r\n`).repeat(4));
+      await other.responses(4);
+      other.socket.destroy();
+    }
+    release();
+    const rs = await c.responses(3);
+    expect(rs.map((r) => r.body)).toEqual(['waited\n', 'body of /a\n', 'body of /b\n']);
+    expect(viaNode - before).toBe(2);
+  });
+
   it('answers every request of a client that half-closes while a miss is pending, then closes', async () => {
     origin.route('/late', async (_req, res) => {
       await new Promise((r) => setTimeout(r, 100));
@@ -309,9 +389,10 @@ describe('raw hit front', () => {
       res.writeHead(200, { 'cache-control': 'public, max-age=60' }).end('held\n');
     });
     const missesBefore = core.metrics.count('miss');
+    const fetchesBefore = origin.count('/held');
     const c = await rawClient();
     c.socket.write(get('/held'));
-    await waitFor(() => origin.count('/held') > 0, 2000, 'the upstream request');
+    await waitFor(() => origin.count('/held') > fetchesBefore, 2000, 'the upstream request');
     c.socket.destroy();
     release();
     await waitFor(() => core.metrics.count('miss') > missesBefore, 2000, 'the miss to complete');
@@ -320,7 +401,7 @@ describe('raw hit front', () => {
     const [r] = await d.responses(1);
     expect(r!.body).toBe('held\n');
     expect(r!.headers['cache-status']).toMatch(/; hit;/);
-    expect(origin.count('/held')).toBe(1);
+    expect(origin.count('/held') - fetchesBefore).toBe(1);
   });
 
   it('answers HEAD without a body, and the next pipelined answer is framed right', async () => {
@@ -556,4 +637,4 @@ describe('raw hit front', () => {
     await c.closed;
     expect(front.connections).toBe(0);
   });
-});
+}

@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import { Outcome } from '../metrics.js';
 import { freshHit, hitStatus } from '../fresh-hit.js';
 import type { EdgeState } from '../pipeline/context.js';
+import { claimReads, releaseReads } from './direct-read.js';
 import { requestThroughHandler } from './handler-request.js';
 import { hitPrefix, hitTail } from './hit-bytes.js';
 import { readPlainHead, type PlainHead } from './request-head.js';
@@ -71,10 +72,10 @@ function frontConnection(
   // Behind a trusted TLS proxy the scheme it reports is part of the key (trusted-proxies.ts).
   const trusted = state.trustedProxy?.(socket.remoteAddress) ?? false;
   // Requests read but not answered yet: the rest of a read, kept while the client takes what is
-  // already queued for it (`keptText` is `keptChunk` as latin1, unanswered from `keptAt` on).
+  // already queued for it (`keptText` is `keptChunk` as latin1). Always a copy: a read's chunk
+  // may be the shared read buffer (direct-read.ts).
   let keptChunk: Buffer | undefined;
   let keptText = '';
-  let keptAt = 0;
   /** Paused until 'drain', or until the request handler has answered (handler-request.ts). */
   let waiting = false;
   let left = false;
@@ -122,10 +123,13 @@ function frontConnection(
     // All answered, but more queued than the client has taken: read nothing more until it has.
     if (socket.writableNeedDrain) waitForDrain(undefined, '', 0);
   };
+  /** Keeps the requests of `chunk` (its latin1 `s`) from `pos` on, copied. */
+  const keep = (chunk: Buffer | undefined, s: string, pos: number): void => {
+    keptChunk = chunk === undefined ? undefined : Buffer.from(chunk.subarray(pos));
+    keptText = chunk === undefined ? '' : s.slice(pos);
+  };
   const waitForDrain = (chunk: Buffer | undefined, s: string, pos: number): void => {
-    keptChunk = chunk;
-    keptText = s;
-    keptAt = pos;
+    keep(chunk, s, pos);
     waiting = true;
     socket.pause();
     socket.once('drain', onDrain);
@@ -137,7 +141,7 @@ function frontConnection(
     const s = keptText;
     keptChunk = undefined;
     keptText = '';
-    if (chunk !== undefined) answer(chunk, s, keptAt);
+    if (chunk !== undefined) answer(chunk, s, 0);
     if (waiting || left || socket.destroyed) return;
     if (endWhenAnswered) socket.end();
     // All kept bytes answered and nothing new to wait for: read again.
@@ -146,9 +150,7 @@ function frontConnection(
   const onDrain = proceed;
   const throughHandler = (chunk: Buffer, s: string, head: PlainHead): void => {
     // The requests after this one wait, unread, for its answer, as node:http's would.
-    keptChunk = chunk;
-    keptText = s;
-    keptAt = head.end;
+    keep(chunk, s, head.end);
     waiting = true;
     socket.pause();
     // Not idle while the upstream is asked: the upstream's own timeouts bound this wait.
@@ -171,10 +173,8 @@ function frontConnection(
     // at most, never a flow.
     if (waiting) {
       socket.pause();
-      if (keptChunk === undefined) keptChunk = chunk;
-      else keptChunk = Buffer.concat([keptChunk.subarray(keptAt), chunk]);
+      keptChunk = keptChunk === undefined ? Buffer.from(chunk) : Buffer.concat([keptChunk, chunk]);
       keptText = keptChunk.toString('latin1');
-      keptAt = 0;
       return;
     }
     answer(chunk, chunk.toString('latin1'), 0);
@@ -191,6 +191,7 @@ function frontConnection(
   const onError = (): void => {}; // a reset connection: 'close' follows
   const leave = (rest: Buffer): void => {
     left = true;
+    releaseReads(socket);
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.off('timeout', onTimeout);
@@ -199,13 +200,15 @@ function frontConnection(
     socket.off('drain', onDrain);
     socket.setTimeout(0);
     handOver(socket);
-    // node:http reads from here on; these bytes were read before it took the socket.
-    if (rest.length > 0) socket.unshift(rest);
+    // node:http reads from here on; these bytes were read before it took the socket (copied:
+    // they may be in the shared read buffer).
+    if (rest.length > 0) socket.unshift(Buffer.from(rest));
     // Left from kept bytes after a drain: the socket is still paused; node:http reads it now.
     if (socket.isPaused()) socket.resume();
   };
 
-  socket.on('data', onData);
+  // Reads go to onData straight from the shared buffer where the socket reads so (direct-read.ts).
+  if (!claimReads(socket, onData)) socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('error', onError);
   socket.on('close', closed);
