@@ -63,6 +63,7 @@ beforeAll(async () => {
   }
   origin.route('/large', reply(200, { 'cache-control': 'public, max-age=60' }, 'x'.repeat(LARGE_BYTES)));
   origin.route('/mid', reply(200, { 'cache-control': 'public, max-age=60' }, 'm'.repeat(MID_BYTES)));
+  origin.route('/20k', reply(200, { 'cache-control': 'public, max-age=60' }, 't'.repeat(20 * 1024)));
   origin.route('/nostore', reply(200, { 'cache-control': 'no-store' }, 'fresh every time\n'));
   const dir = mkdtempSync(join(tmpdir(), 'meridian-front-'));
   const file = join(dir, 'meridian.yaml');
@@ -498,6 +499,23 @@ function frontTests(): void {
     const idleFrom = Date.now();
     await c.closed;
     expect(Date.now() - idleFrom).toBeGreaterThanOrEqual(KEEP_ALIVE_MS - 50);
+  });
+
+  it('goes on reading after an answer over the high-water mark that the kernel took whole', async () => {
+    await fill('/20k');
+    const c = await rawClient();
+    await waitFor(() => serverSockets.has(c.socket.localPort!), 2000, 'the server side of the connection');
+    const serverSide = serverSockets.get(c.socket.localPort!)!;
+    let pauses = 0;
+    serverSide.on('pause', () => pauses++);
+    // One at a time, each taken by the client before the next: nothing is ever left queued, so
+    // there is nothing to wait for, although each write is past the high-water mark (16 KiB).
+    for (let i = 1; i <= 5; i++) {
+      c.socket.write(get('/20k'));
+      const rs = await c.responses(i);
+      expect(rs[i - 1]!.body.length).toBe(20 * 1024);
+    }
+    expect(pauses).toBe(0);
   });
 
   it('stops answering a client that does not read once its queue reaches the high-water mark, and answers the rest when it reads', async () => {

@@ -89,7 +89,7 @@ function frontConnection(
         // Backpressure: a client that does not read gets no more answers until it has taken
         // those queued (at most the high-water mark plus one answer). Its requests wait here
         // and the socket is not read, so a pipelined read cannot turn into megabytes queued.
-        if (socket.writableNeedDrain) return waitForDrain(chunk, s, pos);
+        if (queuedPastHighWater(socket)) return waitForDrain(chunk, s, pos);
         const started = performance.now();
         const head = readPlainHead(s, pos, maxHeaderSize);
         if (head === undefined) break;
@@ -121,7 +121,7 @@ function frontConnection(
     if (socket.destroyed) return;
     if (pos < s.length) return leave(chunk.subarray(pos));
     // All answered, but more queued than the client has taken: read nothing more until it has.
-    if (socket.writableNeedDrain) waitForDrain(undefined, '', 0);
+    if (queuedPastHighWater(socket)) waitForDrain(undefined, '', 0);
   };
   /** Keeps the requests of `chunk` (its latin1 `s`) from `pos` on, copied. */
   const keep = (chunk: Buffer | undefined, s: string, pos: number): void => {
@@ -215,6 +215,17 @@ function frontConnection(
   // Idle keep-alive connections close as node:http's would; any byte either way restarts it.
   socket.setTimeout(keepAliveMs);
   socket.on('timeout', onTimeout);
+}
+
+/**
+ * True when the client has not taken what was written past the high-water mark. A write of the
+ * high-water mark or more sets writableNeedDrain even when the kernel took all of it at once (a
+ * 16 KiB answer on an idle connection); nothing is queued then, and pausing until the 'drain' of
+ * the next tick would cost a pause and a resume (for a socket reading into the shared buffer, two
+ * epoll_ctl calls) for nothing.
+ */
+function queuedPastHighWater(socket: Socket): boolean {
+  return socket.writableNeedDrain && socket.writableLength > 0;
 }
 
 /**
