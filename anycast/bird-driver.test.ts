@@ -135,8 +135,14 @@ describe('BIRD driver', () => {
     driver = startBirdDriver({ socket: bird.path, protocols: ['meridian_a', 'meridian_typo'], log });
     driver.set('meridian_typo', true);
     driver.set('meridian_a', true);
-    await until(() => bird.enabled.has('meridian_a'));
-    expect(lines.find((l) => l.msg.startsWith("BIRD refused 'enable meridian_typo'"))).toMatchObject({ level: 50 });
+    // The driver may send either command first, and the fake records an enable before the
+    // driver reads its reply: wait for the refusal's log line itself, then for the driver's side.
+    const refusal = (): { level: number } | undefined =>
+      lines.find((l) => l.msg.startsWith("BIRD refused 'enable meridian_typo'"));
+    await until(() => refusal() !== undefined);
+    expect(refusal()).toMatchObject({ level: 50 });
+    await until(() => driver!.confirmed('meridian_a') === true);
+    expect(bird.enabled.has('meridian_a')).toBe(true);
     await bird.stop();
   });
 
