@@ -2,10 +2,11 @@
 // listener whose own node handle is closed, so that every connection is one of them: a claimed
 // socket's reader sees each read once, in order; an unclaimed or released one reads as node's
 // sockets do, through 'data', each client's bytes its own although they share one buffer.
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers/wait-for.js';
-import { batchedAcceptUnavailable, startBatchedAccept, type BatchedAccept } from '../batched-accept.js';
+import { directReadListener } from '../../test/helpers/direct-read-listener.js';
+import { batchedAcceptUnavailable } from '../batched-accept.js';
 import { claimReads, readsDirectly, releaseReads } from './direct-read.js';
 
 const unavailable = batchedAcceptUnavailable();
@@ -20,19 +21,12 @@ afterEach(() => {
 
 /** A port whose every connection is a direct-read socket, handed to `onSocket`. */
 async function directListener(onSocket: (s: Socket) => void): Promise<number> {
-  const listener: Server = createServer({ allowHalfOpen: true });
-  listener.on('connection', (s: Socket) => {
+  const listener = await directReadListener((s) => {
     cleanup.push(() => s.destroy());
     onSocket(s);
   });
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const port = (listener.address() as AddressInfo).port;
-  const batched: BatchedAccept | undefined = startBatchedAccept(listener, () => {}, { directReads: true });
-  if (batched === undefined) throw new Error('batched accept did not start');
-  cleanup.push(() => batched.close());
-  // Batched accept polls its own duplicate of the listening socket: with node's closed, it takes all.
-  await new Promise((resolve) => listener.close(resolve));
-  return port;
+  cleanup.push(() => listener.close());
+  return listener.port;
 }
 
 function client(port: number): Promise<Socket> {

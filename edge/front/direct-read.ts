@@ -56,7 +56,7 @@ export function directReadSocket(fd: number, allowHalfOpen: boolean): Socket {
  * false when the socket does not read this way and the caller must listen to 'data'.
  */
 export function claimReads(socket: Socket, reader: Reader): boolean {
-  if (!(kReader in socket)) return false;
+  if (!readsDirectly(socket)) return false;
   (socket as DirectSocket)[kReader] = reader;
   return true;
 }
@@ -68,5 +68,5 @@ export function readsDirectly(socket: Socket): boolean {
 
 /** From here on `socket`'s reads reach its readable side ('data', node:http), copied. */
 export function releaseReads(socket: Socket): void {
-  if (kReader in socket) (socket as DirectSocket)[kReader] = null;
+  if (readsDirectly(socket)) (socket as DirectSocket)[kReader] = null;
 }

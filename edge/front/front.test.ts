@@ -6,17 +6,18 @@
 import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { batchedAcceptUnavailable, startBatchedAccept, type BatchedAccept } from '../batched-accept.js';
+import { batchedAcceptUnavailable } from '../batched-accept.js';
 import { loadEdgeConfig } from '../config.js';
 import { EdgeCore } from '../core.js';
 import { requestHandler } from '../server.js';
 import { capturedLog } from '../../test/helpers/captured-log.js';
 import { reply, startOrigin, type TestOrigin } from '../../test/helpers/test-origin.js';
+import { directReadListener, type DirectReadListener } from '../../test/helpers/direct-read-listener.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
 import { readsDirectly } from './direct-read.js';
 import { attachHitFront, type HitFront } from './front.js';
@@ -44,8 +45,7 @@ let httpPort: number;
  * into the front's shared buffer (direct-read.ts). Node's own handle on this listener is closed
  * once batched accept has its duplicate, so no connection here is node's.
  */
-let directPort: number | undefined;
-let batched: BatchedAccept | undefined;
+let direct: DirectReadListener | undefined;
 let offset = 0;
 /** Requests that reached node:http's request handler. */
 let viaNode = 0;
@@ -87,14 +87,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   httpPort = (server.address() as AddressInfo).port;
   if (noBatchedAccept === undefined) {
-    // As the edge's server is: half-open, Nagle off (batched accept passes both on).
-    const listener = createNetServer({ allowHalfOpen: true, noDelay: true });
-    listener.on('connection', (s: Socket) => server.emit('connection', s));
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    directPort = (listener.address() as AddressInfo).port;
-    batched = startBatchedAccept(listener, () => {}, { directReads: true });
-    if (batched === undefined) throw new Error('batched accept did not start');
-    await new Promise((resolve) => listener.close(resolve));
+    direct = await directReadListener((s: Socket) => server.emit('connection', s));
   }
 });
 
@@ -103,7 +96,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  batched?.close();
+  direct?.close();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
@@ -224,7 +217,7 @@ describe('raw hit front, sockets node accepted', () => {
 describe.skipIf(noBatchedAccept !== undefined)(
   `raw hit front, sockets reading into one shared buffer${noBatchedAccept ? ` (skipped: ${noBatchedAccept})` : ''}`,
   () => {
-    beforeAll(() => useListener(directPort!));
+    beforeAll(() => useListener(direct!.port));
 
     it('reads every connection of this listener into the shared buffer', async () => {
       const c = await rawClient();
