@@ -10,7 +10,10 @@
 // Messages: a worker asks { kind: 'setup-request' } and is answered { kind: 'setup', setup }; it
 // says { kind: 'ready', ... } once it serves, { kind: 'failed', error } when it cannot start,
 // and { kind: 'reply', id, body } to answer a question; anything else goes to the service's
-// onMessage.
+// onMessage. What the service sends a worker that has not said ready yet is held and delivered,
+// in order, when it does: a starting worker attaches its message handler only when it is about
+// to serve, and would otherwise lose what changed meanwhile (a health push, a sibling's stored
+// object, a purge).
 import cluster, { type Worker } from 'node:cluster';
 import { Backoff } from './backoff.js';
 import { SETUP, SETUP_REQUEST } from './worker-setup.js';
@@ -50,6 +53,8 @@ export interface ProcessPoolOptions {
 interface Slot {
   worker: Worker;
   startedAt: number;
+  /** Messages for the worker while it starts; undefined once it said ready. */
+  held: WorkerMessage[] | undefined;
 }
 
 export class ProcessPool {
@@ -70,12 +75,13 @@ export class ProcessPool {
     cluster.schedulingPolicy = opts.scheduling === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
     cluster.setupPrimary({ exec: opts.entry, args: [], silent: false, serialization: opts.serialization ?? 'json' });
     try {
-      // The first worker binds; the rest join its listeners (node:cluster shares a listener
-      // between requests for the same address).
-      const ready = await this.fork(0);
-      await Promise.all(Array.from({ length: opts.count - 1 }, (_, i) => this.fork(i + 1)));
+      // All at once: node:cluster gives every request for the same address the one listener
+      // (port 0 included), and the first worker ready serves at once. A worker forked only then
+      // would never be sent what its siblings did before (the edge's stored objects): forked
+      // together, each is sent everything from the start, held until it is ready.
+      const [ready] = await Promise.all(Array.from({ length: opts.count }, (_, i) => this.fork(i)));
       this.started = true;
-      return ready;
+      return ready!;
     } catch (e) {
       await this.close();
       throw e;
@@ -91,7 +97,9 @@ export class ProcessPool {
   }
 
   send(worker: Worker, msg: WorkerMessage): void {
-    if (worker.isConnected()) worker.send(msg);
+    const held = this.slots.find((s) => s.worker === worker)?.held;
+    if (held) held.push(msg);
+    else deliver(worker, msg);
   }
 
   sendTo(workerId: number, msg: WorkerMessage): void {
@@ -135,7 +143,7 @@ export class ProcessPool {
   private fork(index: number): Promise<WorkerMessage> {
     const { label } = this.opts;
     const worker = cluster.fork();
-    const slot: Slot = { worker, startedAt: Date.now() };
+    const slot: Slot = { worker, startedAt: Date.now(), held: [] };
     this.slots[index] = slot;
     return new Promise<WorkerMessage>((resolve, reject) => {
       const timer = setTimeout(
@@ -143,9 +151,13 @@ export class ProcessPool {
         START_TIMEOUT_MS,
       );
       worker.on('message', (msg: WorkerMessage) => {
-        if (msg.kind === SETUP_REQUEST) this.send(worker, { kind: SETUP, setup: this.opts.setup() });
+        if (msg.kind === SETUP_REQUEST) deliver(worker, { kind: SETUP, setup: this.opts.setup() });
         else if (msg.kind === 'ready') {
           clearTimeout(timer);
+          // It listens for messages now: what was held goes first, before anything sent later.
+          const held = slot.held ?? [];
+          slot.held = undefined;
+          for (const m of held) deliver(worker, m);
           resolve(msg);
         } else if (msg.kind === 'failed') {
           clearTimeout(timer);
@@ -179,6 +191,10 @@ export class ProcessPool {
       );
     }, delay).unref();
   }
+}
+
+function deliver(worker: Worker, msg: WorkerMessage): void {
+  if (worker.isConnected()) worker.send(msg);
 }
 
 function stopWorker(worker: Worker): Promise<void> {
