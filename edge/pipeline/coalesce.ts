@@ -6,10 +6,11 @@
 // With serving workers the first request for a key in each process asks the primary for the
 // key's fetch lease (edge.peers): only the holder fetches; the other processes' requests wait
 // for its outcome as local waiters would.
+import type { StoredResponse } from '../cache-store.js';
 import { toEdgeError } from '../errors.js';
 import type { EdgeContext, EdgeState, Middleware, Next, StoreOutcome } from './context.js';
 import { serveEntry, variantKey } from './lookup.js';
-import { freshness } from './policy.js';
+import { freshness, requestAllows } from './policy.js';
 
 // A waiter whose leader stored a variant it cannot use queues again, on its own variant.
 const MAX_ROUNDS = 3;
@@ -36,7 +37,14 @@ export function coalesce(): Middleware {
       let pending = edge.inflight.get(key);
       if (!pending) {
         const fetch = open(edge, key);
-        if (fetch.lead === true || (fetch.lead !== false && (await fetch.lead))) return lead(c, fetch, next);
+        if (fetch.lead === true) return lead(c, fetch, next);
+        if (fetch.lead !== false && (await fetch.lead)) {
+          // The primary sends a worker the objects its siblings stored before any later answer,
+          // so one stored while the lease was asked for is here now: serve it rather than fetch
+          // the same object again (a worker whose relays lag would otherwise refetch them all).
+          if (serveRelayed(c)) return settleFromStore(c, fetch);
+          return lead(c, fetch, next);
+        }
         pending = fetch.pending;
       }
       const outcome = await pending;
@@ -78,16 +86,48 @@ async function lead(c: EdgeContext, fetch: Fetch, next: Next): Promise<void> {
   void c.outcome.then(finish, (err: unknown) => finish({ kind: 'error', error: toEdgeError(err) }));
 }
 
+/** The lease was ours, but the object arrived from another worker meanwhile: nothing to fetch. */
+function settleFromStore(c: EdgeContext, fetch: Fetch): void {
+  const outcome: StoreOutcome = { kind: 'stored' };
+  fetch.done(outcome);
+  c.edge.peers.release(fetch.key, outcome);
+}
+
 /** After the leader stored: the stored response for this request's variant, if there is one. */
 function serveStored(c: EdgeContext): boolean {
-  const { cache, now } = c.edge;
-  const vary = cache.varyOf(c.key);
-  if (vary === undefined) return false;
-  c.variantKey = variantKey(c.key, vary, c.req, c.edge.forwardRule);
-  const entry = cache.get(c.variantKey);
+  const found = storedVariant(c);
+  if (!found) return false;
+  // A waiter queues again on its own variant when the leader stored another (MAX_ROUNDS).
+  c.variantKey = found.variant;
   // Fetched after this request arrived: fresh enough for it whatever its lifetime.
-  if (!entry || entry.invalidatedAt !== undefined) return false;
-  serveEntry(c, entry, freshness(entry, now()));
+  if (!found.entry) return false;
+  serveEntry(c, found.entry, freshness(found.entry, c.edge.now()));
   c.status.collapsed = true;
   return true;
+}
+
+/**
+ * An object a sibling worker stored, relayed here while this request asked for the lease: served
+ * only as lookup would serve it now, since the sibling may have fetched it long before.
+ */
+function serveRelayed(c: EdgeContext): boolean {
+  const found = storedVariant(c);
+  const entry = found?.entry;
+  if (!found || !entry || entry === c.stale) return false;
+  const f = freshness(entry, c.edge.now());
+  if (requestAllows(c.req.headers, f, c.edge.config.requestCacheControl === 'obey') !== 'use') return false;
+  c.variantKey = found.variant;
+  serveEntry(c, entry, f);
+  c.status.collapsed = true;
+  return true;
+}
+
+/** The stored variant this request would get (`entry` undefined: none, or invalidated). */
+function storedVariant(c: EdgeContext): { variant: string; entry: StoredResponse | undefined } | undefined {
+  const { cache, forwardRule } = c.edge;
+  const vary = cache.varyOf(c.key);
+  if (vary === undefined) return undefined;
+  const variant = variantKey(c.key, vary, c.req, forwardRule);
+  const entry = cache.get(variant);
+  return { variant, entry: entry && entry.invalidatedAt === undefined ? entry : undefined };
 }
