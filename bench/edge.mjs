@@ -23,7 +23,8 @@
 //   5. unmeasured load, then wrk runs, servers alternating; counters      measure.mjs, wrk.mjs, counters.mjs
 //   6. many connections (-c1000) on the same hot object                  mix.mjs
 //   7. the realistic mix: nginx with 2000 objects, Zipf-like popularity,  mix-origin.mjs, mix.lua,
-//      each cache started empty: 10 s cold, 10 s warm, two rounds         mix.mjs
+//      each cache (both workers choices) started empty: 10 s cold, 10 s   mix.mjs
+//      warm, two rounds
 //   8. the report                                                         report.mjs
 import os from 'node:os';
 import {
@@ -73,7 +74,17 @@ async function main() {
   const work = tempDir('meridian-bench-edge-');
   const used = new Set();
   const nproc = os.availableParallelism();
-  const env = { clkTck, versions, loadBefore, otherCpu, work, used, nproc, haveVarnish };
+  const env = {
+    clkTck,
+    versions,
+    loadBefore,
+    otherCpu,
+    work,
+    used,
+    nproc,
+    haveVarnish,
+    ...(await workerChoices(nproc)),
+  };
   const wantMix = !args.has('--hot-only');
   const haveNginx = wantMix && commandExists('nginx');
   if (wantMix && !haveNginx) log('bench: nginx not installed (apt-get install nginx-light); no mix workload');
@@ -89,18 +100,27 @@ async function main() {
   return 0;
 }
 
-/** The hot-object workload (steps 1-5), then many connections on the same object. */
-async function hotObject({ clkTck, versions, loadBefore, otherCpu, work, used, nproc, haveVarnish }) {
-  const originPort = await freePort(used);
-  const mPort = await freePort(used);
-  const mControl = await freePort(used);
-  const vPort = haveVarnish ? await freePort(used) : 0;
-  // What edge.workers: auto means here, from the built code itself (prerequisitesMet checked dist/).
+/**
+ * The default edge's serving processes (edge.workers: auto, from the built code itself:
+ * prerequisitesMet checked dist/) and the other choice measured beside it unless --default-only.
+ */
+async function workerChoices(nproc) {
   const { autoEdgeWorkers } = await import('../dist/edge/service.js');
   const defaultWorkers = autoEdgeWorkers();
   const otherWorkers = defaultWorkers === 1 ? nproc : 1;
   const otherName = otherWorkers === 1 ? 'meridian-1' : 'meridian-cores';
   const wantOther = !args.has('--default-only') && otherWorkers !== defaultWorkers;
+  return { defaultWorkers, otherWorkers, otherName, wantOther };
+}
+
+/** The hot-object workload (steps 1-5), then many connections on the same object. */
+async function hotObject(env) {
+  const { clkTck, versions, loadBefore, otherCpu, work, used, nproc, haveVarnish } = env;
+  const { defaultWorkers, otherWorkers, otherName, wantOther } = env;
+  const originPort = await freePort(used);
+  const mPort = await freePort(used);
+  const mControl = await freePort(used);
+  const vPort = haveVarnish ? await freePort(used) : 0;
   const sPort = wantOther ? await freePort(used) : 0;
   const sControl = wantOther ? await freePort(used) : 0;
   const wantBaseline = args.has('--baseline');
@@ -188,8 +208,11 @@ async function hotObject({ clkTck, versions, loadBefore, otherCpu, work, used, n
   };
 }
 
-/** The realistic mix: nginx with 2000 objects; Meridian and Varnish each started empty per round. */
-async function mixWorkload({ clkTck, work, used, haveVarnish }) {
+/**
+ * The realistic mix: nginx with 2000 objects; Meridian (and the other workers choice) and Varnish
+ * each started empty per round.
+ */
+async function mixWorkload({ clkTck, work, used, haveVarnish, otherWorkers, otherName, wantOther }) {
   const nginxPort = await freePort(used);
   const nginx = await startMixOrigin(work, nginxPort);
   log(
@@ -206,6 +229,15 @@ async function mixWorkload({ clkTck, work, used, haveVarnish }) {
       },
     },
   ];
+  if (wantOther)
+    servers.push({
+      name: otherName,
+      start: async () => {
+        const port = await freePort(used);
+        const control = await freePort(used);
+        return { server: await startMeridianEdge(work, port, control, nginxPort, otherWorkers), port };
+      },
+    });
   if (haveVarnish)
     servers.push({
       name: 'varnish',

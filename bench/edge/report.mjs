@@ -276,7 +276,7 @@ export function manyReport({ many }) {
 }
 
 /** The realistic mix: each round's cold and warm phase, the medians, the targets against Varnish. */
-export function mixReport({ rounds, bytesTotal }) {
+export function mixReport({ rounds, bytesTotal, otherName, otherWorkers }) {
   const out = [
     `Realistic mix: ${MIX_OBJECTS} objects (60% 1 KiB, 30% 16 KiB, 10% 256 KiB; ${fmtInt(bytesTotal)} bytes in all) from nginx, Cache-Control: ${MIX_CACHE_CONTROL};`,
     `request for object floor(${MIX_OBJECTS}^u) - 1, u uniform (Zipf-like: object 0 the most asked); each server started empty, wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS}`,
@@ -326,6 +326,14 @@ export function mixReport({ rounds, bytesTotal }) {
       `target: origin fetches (cold + warm) no more than varnish's: ${fmtInt(mc.originRequests + mw.originRequests)} vs ${fmtInt(vc.originRequests + vw.originRequests)} (${meets(mc.originRequests + mw.originRequests <= vc.originRequests + vw.originRequests)})`,
       `CPU per request, warm: meridian / varnish = ${fmt2(mw.cpuMsPer1000 / vw.cpuMsPer1000)}x; cold: ${fmt2(mc.cpuMsPer1000 / vc.cpuMsPer1000)}x (no target)`,
     );
+    // The other workers choice: the default on a machine with more (or fewer) cores, no target.
+    const o = rounds.get(otherName);
+    if (o) {
+      const [oc, ow] = [o.map((r) => r.cold), o.map((r) => r.warm)].map(mixSummary);
+      out.push(
+        `${otherName} (--workers ${otherWorkers}, no target): warm req/s ${fmt2(ow.rps / vw.rps)}x varnish, warm p99 ${fmt2(ow.p99Ms / vw.p99Ms)}x, cold p99 ${fmt2(oc.p99Ms / vc.p99Ms)}x, origin fetches ${fmtInt(oc.originRequests + ow.originRequests)} vs ${fmtInt(vc.originRequests + vw.originRequests)}`,
+      );
+    }
   } else out.push('varnish: not measured; no ratio');
   return out;
 }
