@@ -5,6 +5,7 @@
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { StoredResponse } from '../cache-store.js';
 import { HOP_BY_HOP } from '../headers.js';
+import { ownLatin1 } from '../stored-bytes.js';
 
 interface Prefix {
   /** Status line and the stored fields, CRLF-terminated. */
@@ -58,7 +59,8 @@ function buildPrefix(entry: StoredResponse): Prefix | null {
     return null;
   }
   if (!lengthOk) return null;
-  return { bytes: Buffer.from(text, 'latin1'), hasDate };
+  // Kept as long as the stored response: not a slice of the shared pool (stored-bytes.ts).
+  return { bytes: ownLatin1(text), hasDate };
 }
 
 let dateLine = '';

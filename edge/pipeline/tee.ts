@@ -3,6 +3,7 @@
 // waiting on this fetch still get it; past the limit, or with the client gone and nothing to
 // store, the upstream body is dropped.
 import { PassThrough, type Readable } from 'node:stream';
+import { ownBytes } from '../stored-bytes.js';
 
 export type TeeResult = { readonly body: Buffer } | { readonly overflow: true } | { readonly error: Error };
 
@@ -33,7 +34,7 @@ export function teeForCache(source: Readable, limit: number, done: (result: TeeR
   });
   client.on('drain', () => source.resume());
   source.once('end', () => {
-    if (buffering) finish({ body: Buffer.concat(chunks, size) });
+    if (buffering) finish({ body: ownBytes(chunks, size) });
     client.end();
   });
   source.once('error', (err) => {

@@ -7,6 +7,7 @@
 // (tee.ts), so a slow origin's big object still starts flowing at once.
 import type { Readable } from 'node:stream';
 import { EdgeError, upstreamError } from '../errors.js';
+import { ownBytes } from '../stored-bytes.js';
 
 export const WHOLE_BODY_BYTES = 64 * 1024;
 
@@ -46,12 +47,8 @@ export function readWhole(body: Readable, length: number, upstream: string): Pro
       if (done) return;
       if (size !== length) return fail(`ended after ${size} of ${length} bytes`);
       done = true;
-      // A copy of its own: the chunks are views into the socket's reads, which a stored slice
-      // would keep alive whole (and Buffer.concat would put a small body in the shared pool).
-      const whole = Buffer.allocUnsafeSlow(size);
-      let at = 0;
-      for (const chunk of chunks) at += chunk.copy(whole, at);
-      resolve(whole);
+      // A copy of its own: the chunks are views into the socket's reads (stored-bytes.ts).
+      resolve(ownBytes(chunks, size));
     });
     body.once('error', (err) => fail('broke off', err));
     body.once('close', () => fail('closed early'));

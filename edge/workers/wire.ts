@@ -7,6 +7,7 @@ import { EdgeError, type EdgeErrorKind } from '../errors.js';
 import type { HeaderMap } from '../headers.js';
 import type { StoreOutcome } from '../pipeline/context.js';
 import type { PolicyClass } from '../pipeline/policy.js';
+import { ownBytes } from '../stored-bytes.js';
 
 export interface WireEntry {
   readonly key: string;
@@ -41,7 +42,8 @@ export function entryToWire(e: StoredResponse): WireEntry {
 
 export function entryFromWire(w: WireEntry, Policy: PolicyClass, via: string): StoredResponse {
   const policy = (Policy as unknown as typeof CachePolicy).fromObject(w.policy);
-  const body = Buffer.from(w.body.buffer, w.body.byteOffset, w.body.byteLength);
+  // The body arrives as a view into the IPC message read, which it would keep alive whole.
+  const body = ownBytes([w.body], w.body.byteLength);
   const entry = storedResponse({
     key: w.key,
     primary: w.primary,
