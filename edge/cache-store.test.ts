@@ -1,5 +1,8 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { CacheStore, storedResponse } from './cache-store.js';
+import { hitPrefix } from './front/hit-bytes.js';
 import { createPolicy, policyClass } from './pipeline/policy.js';
 
 const Policy = policyClass(Date.now);
@@ -81,5 +84,52 @@ describe('cache store', () => {
     expect(store.objects).toBe(3);
     expect(store.purgeAll(false, 0)).toBe(3);
     expect(store.objects).toBe(0);
+  });
+
+  it("counts at least what each object really takes on the heap, so maxBytes bounds the store's memory", () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const N = 5_000;
+    // A typical origin's answer (nginx's fields) to a plain GET, stored and hit once.
+    const typical = (i: number) => {
+      const headers = {
+        server: 'nginx/1.22.1',
+        date: new Date().toUTCString(),
+        'content-type': 'application/octet-stream',
+        'content-length': '1024',
+        'last-modified': 'Mon, 07 Dec 2026 13:00:00 GMT',
+        etag: `"6751a0b0-${i.toString(16)}"`,
+        'cache-control': 'public, max-age=3600',
+        'accept-ranges': 'bytes',
+      };
+      const key = `http://www.example.test/assets/${i}`;
+      const request = { url: `/assets/${i}`, method: 'GET' as const, headers: { host: 'www.example.test' } };
+      return storedResponse({
+        key,
+        primary: key,
+        vary: [],
+        status: 200,
+        headers,
+        body: Buffer.alloc(1024),
+        policy: createPolicy(Policy, request, 200, headers),
+        via: '1.1 meridian-t',
+      });
+    };
+    const store = new CacheStore(1024 ** 3);
+    store.put(typical(-1));
+    gc();
+    const before = process.memoryUsage();
+    for (let i = 0; i < N; i++) {
+      const entry = typical(i);
+      hitPrefix(entry);
+      store.put(entry);
+    }
+    gc();
+    const after = process.memoryUsage();
+    const heapPerObject = (after.heapUsed - before.heapUsed) / N;
+    const countedBeyondBody = (store.bytes - 1024 * store.objects) / store.objects;
+    expect(store.objects).toBe(N + 1);
+    expect(heapPerObject).toBeGreaterThan(500);
+    expect(countedBeyondBody).toBeGreaterThan(heapPerObject);
   });
 });
