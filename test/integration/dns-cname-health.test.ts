@@ -16,6 +16,7 @@ import { query } from '../helpers/dig.js';
 import { runMeridian } from '../helpers/meridian-process.js';
 import { startServer, type RunningServer } from '../helpers/spawn-dns.js';
 import { needs } from '../helpers/system-tools.js';
+import { waitForValue } from '../helpers/wait-for.js';
 
 const INTERVAL = 200;
 const CNAME = 'edge.other-cdn.example.';
@@ -93,12 +94,20 @@ describe('a health-checked CNAME member (another CDN)', () => {
     'is answered while it serves, dropped when it stops, answered again when it is back (timed)',
     { ...needs('dig'), timeout: 60_000 },
     async () => {
-      // Both probers report it up: a quorum of 2 of 2.
+      // Both probers report it up: a quorum of 2 of 2. It is answered during the start-up grace
+      // already, before either prober has reported: wait for their votes themselves.
       await until((cname) => cname);
-      const health = (await control(server, 'GET', '/v1/health')).json as {
-        pops: { pop: string; kind: string; verdict: string; votes: { vantage: string; up: boolean | null }[] }[];
-      };
-      const other = health.pops.find((p) => p.pop === 'other')!;
+      const other = await waitForValue(
+        async () => {
+          const health = (await control(server, 'GET', '/v1/health')).json as {
+            pops: { pop: string; kind: string; verdict: string; votes: { vantage: string; up: boolean | null }[] }[];
+          };
+          return health.pops.find((p) => p.pop === 'other')!;
+        },
+        (o) => o.votes.filter((v) => v.up !== null).length === 2,
+        10_000,
+        "the member's health with both probers' votes",
+      );
       expect(other).toMatchObject({ kind: 'member', verdict: 'up' });
       expect(other.votes.map((v) => `${v.vantage}:${v.up}`).sort()).toEqual(['fra:true', 'iad:true']);
       expect(probers[0]!.status().targets.map((t) => `${t.kind}:${t.pop} ${t.edge}`)).toEqual([
