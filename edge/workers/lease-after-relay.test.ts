@@ -12,7 +12,7 @@ import { startEdgeServer, type EdgeServer } from '../server.js';
 import { capturedLog } from '../../test/helpers/captured-log.js';
 import { writeConfigDir } from '../../test/helpers/config-dir.js';
 import { edgeConfig } from '../../test/helpers/edge-config.js';
-import { request } from '../../test/helpers/http-client.js';
+import { request, type TestResponse } from '../../test/helpers/http-client.js';
 import { reply, startOrigin, type TestOrigin } from '../../test/helpers/test-origin.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
 import { LeaseTable } from './leases.js';
@@ -83,51 +83,44 @@ function deliver(w: TestWorker): void {
 const get = (w: TestWorker, path: string, headers: Record<string, string> = {}) =>
   request(w.server.url + path, { host: 'www.test', ...headers });
 
+/**
+ * Worker A fetches `path` while what the primary sends worker B is held; B then asks for the same
+ * path. B has not seen the relay yet: its lookup misses and it asks for the lease, which A no
+ * longer holds. The primary's answer follows the relayed object on B's channel.
+ */
+async function requestBehindRelay(path: string): Promise<{ first: TestResponse; answer: TestResponse; b: TestWorker }> {
+  let bAsked = false;
+  await startWorkers(2, origin!.url, (from, msg) => {
+    if (from === 1 && msg.kind === 'lease') bAsked = true;
+  });
+  const [a, b] = workers as [TestWorker, TestWorker];
+  b.hold = true;
+  const first = await get(a, path);
+  expect(b.held.some((m) => m.kind === 'change')).toBe(true);
+  const second = get(b, path);
+  await waitFor(() => bAsked, 5_000, "worker B's lease question");
+  deliver(b);
+  return { first, answer: await second, b };
+}
+
 describe('a worker whose relayed objects lag behind its requests', () => {
   it('serves the copy that arrived with its lease instead of fetching the object again', async () => {
     origin = await startOrigin(reply(200, { 'cache-control': 'public, max-age=600' }, 'the object'));
-    let bAsked = false;
-    await startWorkers(2, origin.url, (from, msg) => {
-      if (from === 1 && msg.kind === 'lease') bAsked = true;
-    });
-    const [a, b] = workers as [TestWorker, TestWorker];
+    const { first, answer, b } = await requestBehindRelay('/k');
 
-    b.hold = true;
-    const first = await get(a, '/k');
     expect(first.header('cache-status')).toContain('fwd=uri-miss; fwd-status=200; stored');
-    expect(b.held.some((m) => m.kind === 'change')).toBe(true);
-
-    // B has not seen the relay yet: its lookup misses and it asks for the lease, which A no
-    // longer holds. The primary's answer follows the relayed object on B's channel.
-    const second = get(b, '/k');
-    await waitFor(() => bAsked, 5_000, "worker B's lease question");
-    deliver(b);
-    const answer = await second;
-
     expect(answer.status).toBe(200);
     expect(answer.text).toBe('the object');
     expect(answer.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; collapsed; ttl=600');
     expect(origin.count('/k')).toBe(1);
-    // The lease B took was given back: the next miss on that key anywhere can lead at once.
+    // B kept the relayed copy: its next request is a plain hit.
     expect((await get(b, '/k')).header('cache-status')).toMatch(/; hit; ttl=(600|59\d)$/);
   });
 
   it('still fetches when the relayed copy is one the request could not be served', async () => {
     // Stored, but must be revalidated before every use: a relayed copy is no answer by itself.
     origin = await startOrigin(reply(200, { 'cache-control': 'public, no-cache', etag: '"v1"' }, 'revalidate me'));
-    let bAsked = false;
-    await startWorkers(2, origin.url, (from, msg) => {
-      if (from === 1 && msg.kind === 'lease') bAsked = true;
-    });
-    const [a, b] = workers as [TestWorker, TestWorker];
-
-    b.hold = true;
-    await get(a, '/nc');
-    expect(b.held.some((m) => m.kind === 'change')).toBe(true);
-    const second = get(b, '/nc');
-    await waitFor(() => bAsked, 5_000, "worker B's lease question");
-    deliver(b);
-    const answer = await second;
+    const { answer } = await requestBehindRelay('/nc');
 
     expect(answer.status).toBe(200);
     expect(answer.text).toBe('revalidate me');
