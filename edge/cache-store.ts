@@ -61,7 +61,7 @@ export interface StoredResponseInput {
 }
 
 /** Never stored: the requester's cookie, and the upstream's own Cache-Status. */
-const NOT_STORED: ReadonlySet<string> = new Set(['set-cookie', 'cache-status']);
+export const NOT_STORED: ReadonlySet<string> = new Set(['set-cookie', 'cache-status']);
 const NOT_INTERNAL: ReadonlySet<string> = new Set(['age']);
 const NOT_PUBLIC: ReadonlySet<string> = new Set([...NOT_INTERNAL, ...CDN_ONLY]);
 

@@ -4,8 +4,8 @@
 // to the client and buffered into the cache at the same time (tee.ts; objects over
 // maxObjectBytes are only streamed); anything else passes through, and when the refusal is
 // about the URL it becomes hit-for-miss.
-import { storedResponse } from '../cache-store.js';
-import { headerValue } from '../headers.js';
+import { NOT_STORED, storedResponse, type StoredResponse } from '../cache-store.js';
+import { headerValue, type HeaderMap } from '../headers.js';
 import type { EdgeContext, Middleware, OriginResponse, StoreOutcome } from './context.js';
 import { forward } from './fetch.js';
 import { serveEntry, variantKey } from './lookup.js';
@@ -91,7 +91,7 @@ export function store(): Middleware {
 
     const vary = keyedFields(headerValue(origin.headers, 'vary'), edge.config.forwardHeaders);
     const key = variantKey(c.key, vary, c.req, edge.forwardRule);
-    const keep = (body: Buffer): boolean => {
+    const keep = (body: Buffer): StoredResponse | undefined => {
       const entry = storedResponse({
         key,
         primary: c.key,
@@ -102,10 +102,10 @@ export function store(): Middleware {
         policy,
         via: `1.1 ${edge.pseudonym}`,
       });
-      if (!edge.cache.put(entry)) return false;
+      if (!edge.cache.put(entry)) return undefined;
       edge.peers.stored(entry);
       if (edge.hitForMiss.clear(c.key)) edge.peers.hitForMiss(c.key, false);
-      return true;
+      return entry;
     };
     const stored = (): void => {
       c.status.stored = true;
@@ -115,17 +115,22 @@ export function store(): Middleware {
     if (readsWhole(declared, edge.config.maxObjectBytes)) {
       const body = await readWhole(origin.body, declared, edge.upstream.name);
       stored();
-      c.outcome = Promise.resolve(keep(body) ? STORED : { kind: 'uncacheable' });
-      // The upstream's own fields, as a streamed answer would have them (Set-Cookie included:
-      // only the requester gets it; storage never keeps it).
-      c.response = { status: origin.status, headers: origin.headers, body };
+      const entry = keep(body);
+      c.outcome = Promise.resolve(entry ? STORED : { kind: 'uncacheable' });
+      // Answered as what was stored, as the next request will be (and as the raw front can write
+      // it: server.ts), unless the upstream said something for this requester alone that storage
+      // does not keep: its Set-Cookie, or its own Cache-Status, which ours is appended to.
+      c.response =
+        entry && !saysMoreThanStored(origin.headers)
+          ? { status: origin.status, headers: entry.publicHeaders, body: entry.body, entry }
+          : { status: origin.status, headers: origin.headers, body };
       return;
     }
 
     let settle!: (outcome: StoreOutcome) => void;
     c.outcome = new Promise((resolve) => (settle = resolve));
     const body = teeForCache(origin.body, edge.config.maxObjectBytes, (result) => {
-      if ('body' in result) settle(keep(result.body) ? STORED : { kind: 'uncacheable' });
+      if ('body' in result) settle(keep(result.body) !== undefined ? STORED : { kind: 'uncacheable' });
       else if ('overflow' in result) {
         edge.hitForMiss.mark(c.key);
         edge.peers.hitForMiss(c.key, true);
@@ -154,4 +159,10 @@ function passThrough(origin: OriginResponse): {
   body: OriginResponse['body'];
 } {
   return { status: origin.status, headers: origin.headers, body: origin.body };
+}
+
+/** The upstream said something for this requester alone that storage does not keep (NOT_STORED). */
+function saysMoreThanStored(headers: HeaderMap): boolean {
+  for (const name of NOT_STORED) if (headers[name] !== undefined) return true;
+  return false;
 }
