@@ -21,6 +21,7 @@ import { directReadListener, type DirectReadListener } from '../../test/helpers/
 import { waitFor } from '../../test/helpers/wait-for.js';
 import { readsDirectly } from './direct-read.js';
 import { attachHitFront, type HitFront } from './front.js';
+import { requestThroughHandler } from './handler-request.js';
 
 const noBatchedAccept = batchedAcceptUnavailable();
 // CI requires the addon (.ci/run sets MERIDIAN_REQUIRE_NATIVE): there the direct reads must run.
@@ -82,7 +83,10 @@ beforeAll(async () => {
     viaNode++;
     handle(req, res);
   });
-  front = attachHitFront(server, core.state)!;
+  // What the front does not answer goes to the handler as node:http's request event (counted above).
+  front = attachHitFront(server, core.state, (socket, head, finished) =>
+    requestThroughHandler(server, socket, head, finished),
+  )!;
   server.on('connection', (s: Socket) => serverSockets.set(s.remotePort!, s));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   httpPort = (server.address() as AddressInfo).port;

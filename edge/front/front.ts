@@ -5,8 +5,9 @@
 // Every connection the proxy accepts starts here. While its requests are plain (request-head.ts)
 // and fresh in storage (fresh-hit.ts, the same decision node:http's path makes), the front writes
 // their answers itself (hit-bytes.ts). A plain request it cannot answer so (a miss, a stale
-// object, validators, Range, /healthz) goes to the request handler while the front keeps the
-// connection (handler-request.ts), and the requests after it wait for its answer. At the first
+// object, validators, Range, /healthz) goes to the server's handler for them while the front
+// keeps the connection (server.ts, handler-request.ts), and the requests after it wait for its
+// answer. At the first
 // request that is not plain, it hands the connection, with the unread bytes from that request
 // on, to node:http for good: PURGE, bodies, other methods and versions, malformed heads.
 import { maxHeaderSize, type Server } from 'node:http';
@@ -15,8 +16,7 @@ import { Outcome } from '../metrics.js';
 import { freshHit, hitStatus } from '../fresh-hit.js';
 import type { EdgeState } from '../pipeline/context.js';
 import { claimReads, releaseReads } from './direct-read.js';
-import { requestThroughHandler } from './handler-request.js';
-import { hitPrefix, hitTail } from './hit-bytes.js';
+import { hitPrefix, hitTail, writeStored } from './hit-bytes.js';
 import { readPlainHead, type PlainHead } from './request-head.js';
 import { forwardedScheme } from '../trusted-proxies.js';
 
@@ -30,11 +30,18 @@ export interface HitFront {
 type ConnectionListener = (this: Server, socket: Socket) => void;
 
 /**
- * Puts the front before `server`'s own connection handling. Returns undefined, leaving the
- * server as it was, when the server's 'connection' listeners are not node:http's one alone or
- * keep-alive is off.
+ * Answers a plain request the front did not answer from storage, on `socket` (server.ts).
+ * `finished(keepOpen)` once the answer is written, `keepOpen` false when it closed the
+ * connection; not called when the socket closes first.
  */
-export function attachHitFront(server: Server, state: EdgeState): HitFront | undefined {
+export type PlainHandler = (socket: Socket, head: PlainHead, finished: (keepOpen: boolean) => void) => void;
+
+/**
+ * Puts the front before `server`'s own connection handling; what it does not answer from storage
+ * goes to `throughHandler`. Returns undefined, leaving the server as it was, when the server's
+ * 'connection' listeners are not node:http's one alone or keep-alive is off.
+ */
+export function attachHitFront(server: Server, state: EdgeState, throughHandler: PlainHandler): HitFront | undefined {
   const listeners = server.listeners('connection');
   // Without keep-alive the front has no idle timeout to keep; node:http closes after each answer.
   if (listeners.length !== 1 || !(server.keepAliveTimeout > 0)) return undefined;
@@ -47,7 +54,7 @@ export function attachHitFront(server: Server, state: EdgeState): HitFront | und
   };
   server.on('connection', (socket: Socket) => {
     open.add(socket);
-    frontConnection(socket, state, server, handOver, () => open.delete(socket));
+    frontConnection(socket, state, server, throughHandler, handOver, () => open.delete(socket));
   });
   return {
     get connections() {
@@ -64,6 +71,7 @@ function frontConnection(
   socket: Socket,
   state: EdgeState,
   server: Server,
+  handle: PlainHandler,
   handOver: (s: Socket) => void,
   closed: () => void,
 ): void {
@@ -76,7 +84,7 @@ function frontConnection(
   // may be the shared read buffer (direct-read.ts).
   let keptChunk: Buffer | undefined;
   let keptText = '';
-  /** Paused until 'drain', or until the request handler has answered (handler-request.ts). */
+  /** Paused until 'drain', or until the handler has answered. */
   let waiting = false;
   let left = false;
   /** The client ended its side while requests were waiting: end ours once they are answered. */
@@ -104,11 +112,11 @@ function frontConnection(
         if (hit === undefined || prefix === null) {
           // Without a Host node:http answers 400 and closes (RFC 9112 §3.2): its own rule, so its answer.
           if (head.headers.host === undefined) break;
-          return throughHandler(chunk, s, head);
+          return answerElsewhere(chunk, s, head);
         }
         const tail = hitTail(prefix, hit.age, hitStatus(state, hit), keepAliveSeconds);
         const body = head.method === 'GET' ? hit.entry.body : undefined;
-        writeHit(socket, prefix.bytes, tail, body);
+        writeStored(socket, prefix.bytes, tail, body);
         // Answered: from here on a failure must not hand this request to node:http as well.
         pos = head.end;
         state.metrics.responseSeconds.observe(0, (performance.now() - started) / 1000);
@@ -148,7 +156,7 @@ function frontConnection(
     else socket.resume();
   };
   const onDrain = proceed;
-  const throughHandler = (chunk: Buffer, s: string, head: PlainHead): void => {
+  const answerElsewhere = (chunk: Buffer, s: string, head: PlainHead): void => {
     // The requests after this one wait, unread, for its answer, as node:http's would.
     keep(chunk, s, head.end);
     waiting = true;
@@ -156,7 +164,7 @@ function frontConnection(
     // Not idle while the upstream is asked: the upstream's own timeouts bound this wait.
     socket.setTimeout(0);
     try {
-      requestThroughHandler(server, socket, head, (keepOpen) => {
+      handle(socket, head, (keepOpen) => {
         if (!keepOpen || socket.destroyed) return;
         socket.setTimeout(keepAliveMs);
         proceed();
@@ -226,37 +234,4 @@ function frontConnection(
  */
 function queuedPastHighWater(socket: Socket): boolean {
   return socket.writableNeedDrain && socket.writableLength > 0;
-}
-
-/**
- * Answers under this size are copied into one buffer and written once: below half of Buffer's
- * pool size the buffer comes from the shared pool, and one copy costs less than a writev. A
- * larger answer writes the stored body itself after its head (one writev): a copy would be a
- * fresh allocation per hit, held for as long as the answer waits in the queue.
- */
-const COPY_ANSWER_UNDER = Buffer.poolSize >>> 1;
-
-function writeHit(socket: Socket, prefix: Buffer, tail: string, body: Buffer | undefined): void {
-  const tailAt = prefix.length;
-  const bodyAt = tailAt + tail.length;
-  const size = bodyAt + (body?.length ?? 0);
-  if (size < COPY_ANSWER_UNDER) {
-    const out = Buffer.allocUnsafe(size);
-    prefix.copy(out, 0);
-    out.write(tail, tailAt, 'latin1');
-    body?.copy(out, bodyAt);
-    socket.write(out);
-    return;
-  }
-  const head = Buffer.allocUnsafe(bodyAt);
-  prefix.copy(head, 0);
-  head.write(tail, tailAt, 'latin1');
-  if (body === undefined) {
-    socket.write(head);
-    return;
-  }
-  socket.cork();
-  socket.write(head);
-  socket.write(body);
-  socket.uncork();
 }

@@ -33,6 +33,20 @@ export function requestThroughHandler(
   head: PlainHead,
   finished: (keepOpen: boolean) => void,
 ): void {
+  const { req, res } = nodeExchange(server, socket, head, finished);
+  server.emit('request', req, res);
+}
+
+/**
+ * The request and response node:http would make for `head` on `socket`, for a caller that
+ * answers through them itself; `finished` as above.
+ */
+export function nodeExchange(
+  server: Server,
+  socket: Socket,
+  head: PlainHead,
+  finished: (keepOpen: boolean) => void,
+): { req: IncomingMessage; res: ServerResponse } {
   const req = new IncomingMessage(socket);
   req.method = head.method;
   req.url = head.target;
@@ -69,7 +83,7 @@ export function requestThroughHandler(
     }
     finished(true);
   });
-  server.emit('request', req, res);
+  return { req, res };
 }
 
 /**

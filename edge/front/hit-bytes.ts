@@ -3,6 +3,7 @@
 // once per stored response; each hit adds Age, Cache-Status, Date (unless stored) and node's
 // keep-alive fields.
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import type { Socket } from 'node:net';
 import type { StoredResponse } from '../cache-store.js';
 import { HOP_BY_HOP } from '../headers.js';
 import { ownLatin1 } from '../stored-bytes.js';
@@ -80,4 +81,38 @@ function currentDateLine(): string {
 /** Age, Cache-Status, Date and node's keep-alive fields, ending the head. */
 export function hitTail(prefix: Prefix, age: number, cacheStatus: string, keepAliveSeconds: number): string {
   return `age: ${age}\r\ncache-status: ${cacheStatus}\r\n${prefix.hasDate ? '' : currentDateLine()}Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`;
+}
+
+/**
+ * Answers under this size are copied into one buffer and written once: below half of Buffer's
+ * pool size the buffer comes from the shared pool, and one copy costs less than a writev. A
+ * larger answer writes the stored body itself after its head (one writev): a copy would be a
+ * fresh allocation per hit, held for as long as the answer waits in the queue.
+ */
+const COPY_ANSWER_UNDER = Buffer.poolSize >>> 1;
+
+/** Writes a stored response's head (`prefix` + `tail`) and `body` (none for HEAD) to `socket`. */
+export function writeStored(socket: Socket, prefix: Buffer, tail: string, body: Buffer | undefined): void {
+  const tailAt = prefix.length;
+  const bodyAt = tailAt + tail.length;
+  const size = bodyAt + (body?.length ?? 0);
+  if (size < COPY_ANSWER_UNDER) {
+    const out = Buffer.allocUnsafe(size);
+    prefix.copy(out, 0);
+    out.write(tail, tailAt, 'latin1');
+    body?.copy(out, bodyAt);
+    socket.write(out);
+    return;
+  }
+  const head = Buffer.allocUnsafe(bodyAt);
+  prefix.copy(head, 0);
+  head.write(tail, tailAt, 'latin1');
+  if (body === undefined) {
+    socket.write(head);
+    return;
+  }
+  socket.cork();
+  socket.write(head);
+  socket.write(body);
+  socket.uncork();
 }
