@@ -23,8 +23,8 @@
 //   5. unmeasured load, then wrk runs, servers alternating; counters      measure.mjs, wrk.mjs, counters.mjs
 //   6. many connections (-c1000) on the same hot object                  mix.mjs
 //   7. the realistic mix: nginx with 2000 objects, Zipf-like popularity,  mix-origin.mjs, mix.lua,
-//      each cache (both workers choices) started empty: 10 s cold, 10 s   mix.mjs
-//      warm, two rounds
+//      each cache (both workers choices) started empty: 10 s cold, 10 s   mix.mjs, misses.lua
+//      warm, then 5 s of misses only; two rounds
 //   8. the report                                                         report.mjs
 import os from 'node:os';
 import {

@@ -9,26 +9,33 @@ import { MIX_OBJECTS, MIX_PATH_PREFIX } from './mix-origin.mjs';
 
 export const MIX_SECONDS = 10;
 export const MIX_ROUNDS = 2;
+/** After the mix, on the same server: every request a URL not asked before (misses.lua). */
+export const MISS_SECONDS = 5;
 export const MANY_CONNECTIONS = 1000;
 export const MANY_SECONDS = 8;
 export const MANY_RUNS = 2;
 const MIX_SCRIPT = fileURLToPath(new URL('./mix.lua', import.meta.url));
 export const MIX_WRK = { script: MIX_SCRIPT, scriptArgs: [String(MIX_OBJECTS), MIX_PATH_PREFIX] };
+const MISS_WRK = { ...MIX_WRK, script: fileURLToPath(new URL('./misses.lua', import.meta.url)) };
 
 /**
  * `servers`: [{ name, start() }], start() resolving with { server, port } on an empty cache.
  * `origin`: { total } (requests the origin has served). Resolves with, per server name, its
- * rounds: [{ cold, warm }] (measure() results; originRequests = the origin fetches of the phase).
+ * rounds: [{ cold, warm, misses }] (measure() results; originRequests = the origin fetches of the
+ * phase). `misses`: MISS_SECONDS of requests that are all misses, after the warm phase.
  */
 export async function measureMix(servers, origin, clkTck) {
   const rounds = new Map(servers.map((s) => [s.name, []]));
   for (let i = 0; i < MIX_ROUNDS; i++) {
     for (const { name, start } of servers) {
       const s = { name, ...(await start()) };
-      log(`bench: mix round ${i + 1}, ${name}: ${MIX_SECONDS} s cold, then ${MIX_SECONDS} s warm`);
+      log(
+        `bench: mix round ${i + 1}, ${name}: ${MIX_SECONDS} s cold, then ${MIX_SECONDS} s warm, then ${MISS_SECONDS} s of misses only`,
+      );
       const cold = await measure(s, origin, clkTck, MIX_SECONDS, MIX_WRK, `${name} cold`);
       const warm = await measure(s, origin, clkTck, MIX_SECONDS, MIX_WRK, `${name} warm`);
-      rounds.get(name).push({ cold, warm });
+      const misses = await measure(s, origin, clkTck, MISS_SECONDS, MISS_WRK, `${name} misses`);
+      rounds.get(name).push({ cold, warm, misses });
       await stopChild(s.server.child);
     }
   }

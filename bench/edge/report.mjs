@@ -14,7 +14,15 @@ import {
   otherWorkLegend,
 } from '../lib.mjs';
 import { WARM_LOAD_SECONDS, WRK_RUNS, summaryText } from './measure.mjs';
-import { MANY_CONNECTIONS, MANY_RUNS, MANY_SECONDS, MIX_ROUNDS, MIX_SECONDS, mixSummary } from './mix.mjs';
+import {
+  MANY_CONNECTIONS,
+  MANY_RUNS,
+  MANY_SECONDS,
+  MISS_SECONDS,
+  MIX_ROUNDS,
+  MIX_SECONDS,
+  mixSummary,
+} from './mix.mjs';
 import { MIX_CACHE_CONTROL, MIX_OBJECTS } from './mix-origin.mjs';
 import { OBJECT_BYTES, OBJECT_PATH, ORIGIN_CACHE_CONTROL } from './origin.mjs';
 import { POP } from './servers.mjs';
@@ -280,14 +288,16 @@ export function mixReport({ rounds, bytesTotal, otherName, otherWorkers }) {
   const out = [
     `Realistic mix: ${MIX_OBJECTS} objects (60% 1 KiB, 30% 16 KiB, 10% 256 KiB; ${fmtInt(bytesTotal)} bytes in all) from nginx, Cache-Control: ${MIX_CACHE_CONTROL};`,
     `request for object floor(${MIX_OBJECTS}^u) - 1, u uniform (Zipf-like: object 0 the most asked); each server started empty, wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS}`,
-    `-d${MIX_SECONDS}s cold (first requests are misses) then -d${MIX_SECONDS}s warm; ${MIX_ROUNDS} rounds, servers alternating; medians compared`,
+    `-d${MIX_SECONDS}s cold (first requests are misses) then -d${MIX_SECONDS}s warm; ${MIX_ROUNDS} rounds, servers alternating; medians compared;`,
+    `then -d${MISS_SECONDS}s of misses only (each request a URL not asked before: an object of the mix with a query of its own)`,
   ];
   const rows = [];
   for (const [name, list] of rounds)
-    list.forEach(({ cold, warm }, i) => {
+    list.forEach(({ cold, warm, misses }, i) => {
       for (const [phase, r] of [
         ['cold', cold],
         ['warm', warm],
+        ['misses', misses],
       ])
         rows.push([
           `${name} #${i + 1} ${phase}`,
@@ -325,6 +335,11 @@ export function mixReport({ rounds, bytesTotal, otherName, otherWorkers }) {
       `target: cold p99 <= 2x varnish's: ${fmt2(mc.p99Ms / vc.p99Ms)}x (${meets(mc.p99Ms <= 2 * vc.p99Ms)})`,
       `target: origin fetches (cold + warm) no more than varnish's: ${fmtInt(mc.originRequests + mw.originRequests)} vs ${fmtInt(vc.originRequests + vw.originRequests)} (${meets(mc.originRequests + mw.originRequests <= vc.originRequests + vw.originRequests)})`,
       `CPU per request, warm: meridian / varnish = ${fmt2(mw.cpuMsPer1000 / vw.cpuMsPer1000)}x; cold: ${fmt2(mc.cpuMsPer1000 / vc.cpuMsPer1000)}x (no target)`,
+    );
+    // What a miss costs, alone: the cold phase's misses come in its first seconds, among hits.
+    const [mm, vm] = [m.map((r) => r.misses), v.map((r) => r.misses)].map(mixSummary);
+    out.push(
+      `misses only (no target): meridian ${fmtInt(mm.rps)} req/s p99 ${fmtMs(mm.p99Ms)}, ${fmt1(mm.cpuMsPer1000)} ms CPU per 1000; varnish ${fmtInt(vm.rps)} req/s p99 ${fmtMs(vm.p99Ms)}, ${fmt1(vm.cpuMsPer1000)} ms; req/s ${fmt2(mm.rps / vm.rps)}x, CPU per miss ${fmt2(mm.cpuMsPer1000 / vm.cpuMsPer1000)}x`,
     );
     // The other workers choice: the default on a machine with more (or fewer) cores, no target.
     const o = rounds.get(otherName);
