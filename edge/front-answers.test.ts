@@ -3,8 +3,9 @@
 // an answer that is the stored response is written as the front writes hits. A client must not
 // be able to tell: the miss carries the fields the next hit carries, what the upstream said to
 // the requester alone (Set-Cookie, its own Cache-Status) still reaches it, HEAD gets no body,
-// requests pipelined behind a miss are answered in order, and a client that leaves mid-miss
-// costs nothing but its answer.
+// requests pipelined behind a miss are answered in order, a request the pipeline refuses gets
+// its error on a connection that goes on, and a client that leaves mid-miss costs nothing but
+// its answer.
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { withEdgeAndOrigin } from '../test/helpers/edge-and-origin.js';
@@ -133,6 +134,20 @@ describe('answers to plain requests the front does not answer from storage', () 
       'fwd=uri-miss',
       'hit',
     ]);
+  });
+
+  it('a request the pipeline refuses gets its error, and the connection goes on', async () => {
+    origin.route('/after-error', sized({ 'cache-control': 'public, max-age=60' }, 'fine'));
+    const [badHost, loop, after] = await exchange(
+      'GET /x HTTP/1.1\r\nHost: bad host!\r\n\r\n' +
+        'GET /x HTTP/1.1\r\nHost: www.test\r\nVia: 1.1 meridian-fra\r\n\r\n' +
+        get('/after-error'),
+      [false, false, false],
+    );
+    expect(badHost!.status).toBe(400);
+    expect(field(badHost!, 'cache-status')).toBe('meridian-fra; detail=bad-request');
+    expect(loop!.status).toBe(508);
+    expect([after!.status, after!.body]).toEqual([200, 'fine']);
   });
 
   it('a client that leaves during a miss costs only its answer: the object is stored, the connection closed', async () => {
