@@ -7,9 +7,9 @@
 // their answers itself (hit-bytes.ts). A plain request it cannot answer so (a miss, a stale
 // object, validators, Range, /healthz) goes to the server's handler for them while the front
 // keeps the connection (server.ts, handler-request.ts), and the requests after it wait for its
-// answer. At the first
-// request that is not plain, it hands the connection, with the unread bytes from that request
-// on, to node:http for good: PURGE, bodies, other methods and versions, malformed heads.
+// answer. At the first request that is not plain, it hands the connection, with the unread
+// bytes from that request on, to node:http for good: PURGE, bodies, other methods and versions,
+// malformed heads.
 import { maxHeaderSize, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Outcome } from '../metrics.js';
@@ -37,11 +37,11 @@ type ConnectionListener = (this: Server, socket: Socket) => void;
 export type PlainHandler = (socket: Socket, head: PlainHead, finished: (keepOpen: boolean) => void) => void;
 
 /**
- * Puts the front before `server`'s own connection handling; what it does not answer from storage
- * goes to `throughHandler`. Returns undefined, leaving the server as it was, when the server's
- * 'connection' listeners are not node:http's one alone or keep-alive is off.
+ * Puts the front before `server`'s own connection handling; the plain requests it does not
+ * answer from storage go to `handle`. Returns undefined, leaving the server as it was, when the
+ * server's 'connection' listeners are not node:http's one alone or keep-alive is off.
  */
-export function attachHitFront(server: Server, state: EdgeState, throughHandler: PlainHandler): HitFront | undefined {
+export function attachHitFront(server: Server, state: EdgeState, handle: PlainHandler): HitFront | undefined {
   const listeners = server.listeners('connection');
   // Without keep-alive the front has no idle timeout to keep; node:http closes after each answer.
   if (listeners.length !== 1 || !(server.keepAliveTimeout > 0)) return undefined;
@@ -54,7 +54,7 @@ export function attachHitFront(server: Server, state: EdgeState, throughHandler:
   };
   server.on('connection', (socket: Socket) => {
     open.add(socket);
-    frontConnection(socket, state, server, throughHandler, handOver, () => open.delete(socket));
+    frontConnection(socket, state, server, handle, handOver, () => open.delete(socket));
   });
   return {
     get connections() {
