@@ -1,7 +1,8 @@
-// The bytes of a fresh hit as node:http would write them for the same writeHead/end (fresh-hit.ts),
-// so a client cannot tell which way in answered it: the status line and stored fields are built
-// once per stored response; each hit adds Age, Cache-Status, Date (unless stored) and node's
-// keep-alive fields.
+// The bytes of a stored response as node:http would write them for the same writeHead/end
+// (fresh-hit.ts, server.ts's send), so a client cannot tell which way in answered it: the status
+// line and stored fields are built once per stored response; each answer (a fresh hit, or a miss
+// answered as what it stored) adds Age, Cache-Status, Date (unless stored) and node's keep-alive
+// fields.
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Socket } from 'node:net';
 import type { StoredResponse } from '../cache-store.js';
