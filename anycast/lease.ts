@@ -19,6 +19,7 @@
 //   watchdog thread is needed to notice) makes it exit. Measured in the lab: the router's route
 //   is gone ~25 ms after a SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readlink } from 'node:fs/promises';
 import type { Logger } from '../common/log.js';
 import { linkExists, runIp } from './ip-command.js';
 
@@ -26,6 +27,8 @@ import { linkExists, runIp } from './ip-command.js';
 const PEER = 'lease';
 /** A lapsed lease's namespace is torn down asynchronously: how long a new one waits for the name. */
 const NAME_FREE_WAIT_MS = 3000;
+/** How long a new holder may take to be in a network namespace of its own (a busy host: ms). */
+const NAMESPACE_WAIT_MS = 3000;
 
 export interface LeaseOptions {
   readonly interface: string;
@@ -63,10 +66,15 @@ export async function takeLease(opts: LeaseOptions): Promise<Lease> {
   });
   const heartbeat = setInterval(() => holder.stdin!.write('\n'), Math.max(25, Math.floor(opts.timeoutMs / 4)));
 
+  let made = false;
   try {
     if (holder.pid === undefined) throw new Error(await exited);
-    // `netns PID`: the peer goes into the holder's namespace, by its pid.
+    // `netns PID` puts the peer into whatever namespace PID is in *now*: until `unshare` has made
+    // the new one, that is still ours, and the pair would outlive the holder.
+    await ownNamespace(holder.pid);
     await runIp(['link', 'add', name, 'type', 'veth', 'peer', 'name', PEER, 'netns', String(holder.pid)]);
+    // Ours from here on (a failed add may be another announcer's name: never deleted here).
+    made = true;
     await runIp(['--net=/proc/' + holder.pid + '/ns/net', 'ip', 'link', 'set', PEER, 'up'], 'nsenter');
     await runIp(['link', 'set', name, 'up']);
     held = true;
@@ -75,6 +83,9 @@ export async function takeLease(opts: LeaseOptions): Promise<Lease> {
     holder.stdin!.end();
     holder.kill('SIGKILL');
     await exited;
+    // Whatever was made goes now, not when the namespace is torn down: a pair left behind would
+    // refuse every later take ("interface exists"), and the announcer would never hold a lease.
+    if (made) await runIp(['link', 'del', name]).catch(() => undefined);
     throw new Error(
       `cannot take the anycast lease on ${name}: ${(e as Error).message}${stderr ? ` (${stderr.trim()})` : ''}`,
     );
@@ -107,6 +118,22 @@ export async function takeLease(opts: LeaseOptions): Promise<Lease> {
       log.info({ interface: name }, 'lease released');
     },
   };
+}
+
+/** Resolves once process `pid` is in a network namespace other than ours. */
+async function ownNamespace(pid: number): Promise<void> {
+  const ours = await readlink('/proc/self/ns/net');
+  const deadline = Date.now() + NAMESPACE_WAIT_MS;
+  for (;;) {
+    // Fails when the holder is gone (unshare could not run): the caller's error says so.
+    const theirs = await readlink(`/proc/${pid}/ns/net`);
+    if (theirs !== ours) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `the lease holder (pid ${pid}) had no network namespace of its own after ${NAMESPACE_WAIT_MS} ms`,
+      );
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 async function waitForName(name: string): Promise<void> {
