@@ -226,7 +226,17 @@ function frontHandler(server: Server, state: EdgeState): PlainHandler {
     try {
       c = createContext(
         state,
-        parseRequest({ ...head, remoteAddress: socket.remoteAddress, body: undefined }, state, ownVia),
+        parseRequest(
+          {
+            method: head.method,
+            target: head.target,
+            headers: head.headers,
+            remoteAddress: socket.remoteAddress,
+            body: undefined,
+          },
+          state,
+          ownVia,
+        ),
       );
     } catch {
       // node:http's way answers it with the error (a bad Host, a loop).
