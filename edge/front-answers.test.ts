@@ -12,6 +12,7 @@ import { withEdgeAndOrigin } from '../test/helpers/edge-and-origin.js';
 import { reply, type TestOrigin } from '../test/helpers/test-origin.js';
 import type { TestEdge } from '../test/helpers/test-edge.js';
 import { sleep, waitFor } from '../test/helpers/wait-for.js';
+import { WHOLE_BODY_BYTES } from './pipeline/whole-body.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
@@ -165,5 +166,50 @@ describe('answers to plain requests the front does not answer from storage', () 
     expect(hit!.body).toBe('left');
     expect(field(hit!, 'cache-status')).toMatch(/; hit;/);
     expect(edge.lines.filter((l) => l.level === 50)).toEqual([]);
+  });
+
+  it('a large miss carries the fields the next hit carries too', async () => {
+    const body = 'L'.repeat(WHOLE_BODY_BYTES * 3);
+    origin.route('/large', sized({ 'cache-control': 'public, max-age=60', 'content-type': 'text/plain' }, body));
+    const [miss] = await exchange(get('/large'), [false]);
+    const [hit] = await exchange(get('/large'), [false]);
+    expect(miss!.body === body).toBe(true);
+    expect(field(miss!, 'cache-status')).toMatch(/^meridian-fra; fwd=uri-miss; fwd-status=200; stored; ttl=60$/);
+    expect(lasting(miss!)).toEqual(lasting(hit!));
+    expect(origin.count('/large')).toBe(1);
+  });
+
+  it('a large miss that is slower than the wait streams: the client has its start before the origin sends the rest', async () => {
+    const first = 'a'.repeat(WHOLE_BODY_BYTES);
+    const rest = 'b'.repeat(WHOLE_BODY_BYTES);
+    let sendRest!: () => void;
+    const restAllowed = new Promise<void>((resolve) => (sendRest = resolve));
+    origin.route('/slow-large', async (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'public, max-age=60', 'content-length': String(first.length * 2) });
+      res.write(first);
+      await restAllowed;
+      res.end(rest);
+    });
+    const socket: Socket = connect(Number(new URL(edge.url).port), '127.0.0.1');
+    try {
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      socket.write(get('/slow-large'));
+      // Held here until the edge passes on what it has: an edge that waited for the whole body
+      // would never get the rest.
+      await waitFor(() => got.includes('\r\n\r\na'), 5000, 'the head and the first bytes');
+      expect(got).toMatch(/^HTTP\/1.1 200 /);
+      sendRest();
+      await waitFor(() => got.endsWith(rest), 5000, 'the rest of the body');
+      expect(got.slice(got.indexOf('\r\n\r\n') + 4)).toBe(first + rest);
+    } finally {
+      sendRest();
+      socket.destroy();
+    }
+    // Stored as it streamed: the next request is a hit.
+    const [hit] = await exchange(get('/slow-large'), [false]);
+    expect(hit!.body === first + rest).toBe(true);
+    expect(field(hit!, 'cache-status')).toMatch(/; hit;/);
+    expect(origin.count('/slow-large')).toBe(1);
   });
 });

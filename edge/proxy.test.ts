@@ -7,6 +7,7 @@ import { closedPort } from '../test/helpers/closed-port.js';
 import { reply, startOrigin, type TestOrigin } from '../test/helpers/test-origin.js';
 import { sleep } from '../test/helpers/wait-for.js';
 import { startTestEdge, type TestEdge } from '../test/helpers/test-edge.js';
+import { STREAM_AFTER_MS } from './pipeline/whole-body.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
@@ -198,8 +199,10 @@ describe('robustness', () => {
       '/bad-chunks': 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncache-control: max-age=60\r\n\r\nzz\r\nnope\r\n',
       '/bad-header': 'HTTP/1.1 200 OK\r\nx-bad: a\x01b\r\ncontent-length: 2\r\n\r\nok',
       '/short': 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\ncache-control: max-age=60\r\n\r\nonly this',
-      // Over WHOLE_BODY_BYTES: streamed, so the client has the head before the body breaks off.
+      // Over WHOLE_BODY_BYTES, breaking off at once: within STREAM_AFTER_MS, so read whole too.
       '/short-large': 'HTTP/1.1 200 OK\r\ncontent-length: 100000\r\ncache-control: max-age=60\r\n\r\nonly this',
+      // The same, breaking off only after the wait: streamed, so the client has the head first.
+      '/late-short-large': 'HTTP/1.1 200 OK\r\ncontent-length: 100000\r\ncache-control: max-age=60\r\n\r\nonly this',
       '/close': '',
     };
     const raw = createServer((socket) => {
@@ -208,7 +211,9 @@ describe('robustness', () => {
         const path = d.toString('latin1').split(' ')[1] ?? '';
         const answer = answers[path] ?? '';
         if (answer === '') return void socket.destroy();
-        socket.end(answer, 'latin1');
+        if (!path.startsWith('/late-')) return void socket.end(answer, 'latin1');
+        socket.write(answer, 'latin1');
+        setTimeout(() => socket.end(), STREAM_AFTER_MS * 10);
       });
     });
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
@@ -222,14 +227,16 @@ describe('robustness', () => {
         expect(res.status, path).toBe(502);
         expect(res.header('cache-status'), path).toMatch(/^meridian-fra; fwd=uri-miss; detail=origin-/);
       }
-      // A small body is read whole before anything is sent: one that breaks off is a 502.
-      for (let i = 0; i < 2; i++) {
-        const res = await bad.get('/short');
-        expect(res.status).toBe(502);
-        expect(res.header('cache-status')).toBe('meridian-fra; fwd=uri-miss; fwd-status=200; detail=origin-error');
+      // A body read whole before anything is sent: one that breaks off is a 502.
+      for (const path of ['/short', '/short', '/short-large']) {
+        const res = await bad.get(path);
+        expect(res.status, path).toBe(502);
+        expect(res.header('cache-status'), path).toBe(
+          'meridian-fra; fwd=uri-miss; fwd-status=200; detail=origin-error',
+        );
       }
       // Streamed bodies: the client's connection is cut, nothing is stored.
-      for (const path of ['/bad-chunks', '/short-large']) {
+      for (const path of ['/bad-chunks', '/late-short-large']) {
         await expect(bad.get(path), path).rejects.toThrow();
         await sleep(20);
         await expect(bad.get(path), path).rejects.toThrow();

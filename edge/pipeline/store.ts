@@ -1,9 +1,9 @@
 // Store: look at the upstream's answer. A 304 to our revalidation refreshes the stored headers;
-// a storable answer (an error only with explicit freshness: negative-caching.ts) is stored: a
-// small one read whole first and answered as one Buffer (whole-body.ts), a larger one streamed
-// to the client and buffered into the cache at the same time (tee.ts; objects over
-// maxObjectBytes are only streamed); anything else passes through, and when the refusal is
-// about the URL it becomes hit-for-miss.
+// a storable answer (an error only with explicit freshness: negative-caching.ts) is stored: one
+// that arrives whole promptly is read first and answered as one Buffer (whole-body.ts), any
+// other streamed to the client and buffered into the cache at the same time (tee.ts; objects
+// over maxObjectBytes are only streamed); anything else passes through, and when the refusal
+// is about the URL it becomes hit-for-miss.
 import { NOT_STORED, storedResponse, type StoredResponse } from '../cache-store.js';
 import { headerValue, type HeaderMap } from '../headers.js';
 import type { EdgeContext, Middleware, OriginResponse, StoreOutcome } from './context.js';
@@ -20,7 +20,7 @@ import {
 } from './policy.js';
 import { staleMayServe } from './stale-if-error.js';
 import { discard, teeForCache } from './tee.js';
-import { readWhole, readsWhole } from './whole-body.js';
+import { readWhole, wholeReadWait } from './whole-body.js';
 
 const STORED: StoreOutcome = { kind: 'stored' };
 const UNCACHEABLE: Promise<StoreOutcome> = Promise.resolve({ kind: 'uncacheable' });
@@ -112,8 +112,9 @@ export function store(): Middleware {
       c.status.ttl = Math.round(policy.maxAge() - policy.age());
     };
 
-    if (readsWhole(declared, edge.config.maxObjectBytes)) {
-      const body = await readWhole(origin.body, declared, edge.upstream.name);
+    const waitMs = wholeReadWait(declared, edge.config.maxObjectBytes);
+    const body = waitMs === undefined ? undefined : await readWhole(origin.body, declared, edge.upstream.name, waitMs);
+    if (body !== undefined) {
       stored();
       const entry = keep(body);
       c.outcome = Promise.resolve(entry ? STORED : { kind: 'uncacheable' });
@@ -129,7 +130,7 @@ export function store(): Middleware {
 
     let settle!: (outcome: StoreOutcome) => void;
     c.outcome = new Promise((resolve) => (settle = resolve));
-    const body = teeForCache(origin.body, edge.config.maxObjectBytes, (result) => {
+    const streamed = teeForCache(origin.body, edge.config.maxObjectBytes, (result) => {
       if ('body' in result) settle(keep(result.body) !== undefined ? STORED : { kind: 'uncacheable' });
       else if ('overflow' in result) {
         edge.hitForMiss.mark(c.key);
@@ -137,7 +138,7 @@ export function store(): Middleware {
         settle({ kind: 'uncacheable' });
       } else settle({ kind: 'aborted' });
     });
-    c.response = { status: origin.status, headers: origin.headers, body };
+    c.response = { status: origin.status, headers: origin.headers, body: streamed };
     stored();
   };
 }

@@ -51,6 +51,8 @@ export function teeForCache(source: Readable, limit: number, done: (result: TeeR
     if (buffering) source.resume();
     else source.destroy();
   });
+  // A body handed on paused, what arrived put back in front (whole-body.ts), flows from here.
+  source.resume();
   return client;
 }
 
