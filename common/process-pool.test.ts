@@ -35,12 +35,38 @@ describe('ProcessPool', () => {
     await starting;
     pool.broadcast({ kind: 'note', n: 4 });
 
-    const reports = await Promise.all(
-      pool.workers.map((w) => pool!.ask<{ n: number }[]>(w, (id) => ({ kind: 'report', id }))),
-    );
-    expect(reports.map((r) => r?.map((m) => m.n))).toEqual([
+    const reports = await reportsOf(pool);
+    expect(reports.map((r) => r?.got.map((m) => m.n))).toEqual([
       [1, 2, 3, 4],
       [1, 2, 4],
     ]);
   });
+
+  it('batched (the edge): what one turn sends a worker arrives in order, in fewer messages', async () => {
+    pool = new ProcessPool({
+      label: 'test worker',
+      entry: ENTRY,
+      count: 1,
+      setup: () => ({ startMs: 200 }),
+      scheduling: 'none',
+      batch: true,
+      log: capturedLog().log,
+    });
+    const starting = pool.start();
+    for (let n = 0; n < 50; n++) pool.broadcast({ kind: 'note', n });
+    await starting;
+    for (let n = 50; n < 100; n++) pool.broadcast({ kind: 'note', n });
+    await new Promise((resolve) => setImmediate(resolve));
+    pool.broadcast({ kind: 'note', n: 100 });
+    const [report] = await reportsOf(pool);
+    expect(report?.got.map((m) => m.n)).toEqual([...Array(101).keys()]);
+    // The held 50 and the 50 of one turn went as a few writes, not one each.
+    expect(report!.arrivals).toBeLessThan(10);
+  });
 });
+
+function reportsOf(p: ProcessPool) {
+  return Promise.all(
+    p.workers.map((w) => p.ask<{ got: { n: number }[]; arrivals: number }>(w, (id) => ({ kind: 'report', id }))),
+  );
+}

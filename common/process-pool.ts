@@ -16,6 +16,7 @@
 // object, a purge).
 import cluster, { type Worker } from 'node:cluster';
 import { Backoff } from './backoff.js';
+import { BatchedSender, unbatch, type Batch } from './ipc-batch.js';
 import { SETUP, SETUP_REQUEST } from './worker-setup.js';
 import type { Logger } from './log.js';
 
@@ -43,6 +44,12 @@ export interface ProcessPoolOptions {
   readonly scheduling: 'none' | 'rr';
   /** 'advanced' lets Buffers cross as bytes (structured clone) instead of JSON arrays. */
   readonly serialization?: 'json' | 'advanced';
+  /**
+   * Messages to each worker after the first of an event-loop turn go together at the turn's end
+   * (ipc-batch.ts); the workers take batches apart with `unbatch`. For services that send many
+   * per turn under load (the edge's leases and stored objects).
+   */
+  readonly batch?: boolean;
   readonly log: Logger;
   /** Messages other than ready, failed and reply. */
   onMessage?(from: Worker, msg: WorkerMessage): void;
@@ -55,6 +62,8 @@ interface Slot {
   startedAt: number;
   /** Messages for the worker while it starts; undefined once it said ready. */
   held: WorkerMessage[] | undefined;
+  /** Sends the service's messages to the worker (batched per turn when opts.batch). */
+  readonly out: (msg: WorkerMessage) => void;
 }
 
 export class ProcessPool {
@@ -97,9 +106,10 @@ export class ProcessPool {
   }
 
   send(worker: Worker, msg: WorkerMessage): void {
-    const held = this.slots.find((s) => s.worker === worker)?.held;
-    if (held) held.push(msg);
-    else deliver(worker, msg);
+    const slot = this.slots.find((s) => s.worker === worker);
+    if (!slot) deliver(worker, msg);
+    else if (slot.held) slot.held.push(msg);
+    else slot.out(msg);
   }
 
   sendTo(workerId: number, msg: WorkerMessage): void {
@@ -143,21 +153,23 @@ export class ProcessPool {
   private fork(index: number): Promise<WorkerMessage> {
     const { label } = this.opts;
     const worker = cluster.fork();
-    const slot: Slot = { worker, startedAt: Date.now(), held: [] };
+    const batched = this.opts.batch ? new BatchedSender<WorkerMessage>((m) => deliver(worker, m)) : undefined;
+    const out = batched ? (m: WorkerMessage) => batched.send(m) : (m: WorkerMessage) => deliver(worker, m);
+    const slot: Slot = { worker, startedAt: Date.now(), held: [], out };
     this.slots[index] = slot;
     return new Promise<WorkerMessage>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${label} ${worker.id} did not start within ${START_TIMEOUT_MS / 1000} s`)),
         START_TIMEOUT_MS,
       );
-      worker.on('message', (msg: WorkerMessage) => {
+      const onMessage = (msg: WorkerMessage): void => {
         if (msg.kind === SETUP_REQUEST) deliver(worker, { kind: SETUP, setup: this.opts.setup() });
         else if (msg.kind === 'ready') {
           clearTimeout(timer);
           // It listens for messages now: what was held goes first, before anything sent later.
           const held = slot.held ?? [];
           slot.held = undefined;
-          for (const m of held) deliver(worker, m);
+          for (const m of held) slot.out(m);
           resolve(msg);
         } else if (msg.kind === 'failed') {
           clearTimeout(timer);
@@ -168,7 +180,8 @@ export class ProcessPool {
           this.replies.delete(id);
           answer?.(msg.body);
         } else this.opts.onMessage?.(worker, msg);
-      });
+      };
+      worker.on('message', (msg: WorkerMessage) => unbatch(msg, onMessage));
       worker.once('exit', (code, signal) => {
         clearTimeout(timer);
         this.opts.onExit?.(worker);
@@ -193,7 +206,7 @@ export class ProcessPool {
   }
 }
 
-function deliver(worker: Worker, msg: WorkerMessage): void {
+function deliver(worker: Worker, msg: WorkerMessage | Batch<WorkerMessage>): void {
   if (worker.isConnected()) worker.send(msg);
 }
 

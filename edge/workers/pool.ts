@@ -61,6 +61,8 @@ export class EdgePool {
       scheduling: 'rr',
       // Stored bodies cross as bytes (structured clone), not as JSON arrays.
       serialization: 'advanced',
+      // Several messages per miss under load (lease, release, stored object): batched per turn.
+      batch: true,
       log: opts.log,
       onMessage: (from, msg) => this.receive(from, msg as FromWorker),
       onExit: (worker) => this.leases.forget(worker.id),

@@ -7,6 +7,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { Registry } from 'prom-client';
 import { resolveControlToken } from '../../common/control-token.js';
 import { createLogger } from '../../common/log.js';
+import { BatchedSender, unbatch, type Batch } from '../../common/ipc-batch.js';
 import { receiveSetup } from '../../common/worker-setup.js';
 import { loadEdgeConfig } from '../config.js';
 import { EdgeCore } from '../core.js';
@@ -15,8 +16,18 @@ import { startEdgeServer } from '../server.js';
 import { type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
 import { WorkerLink } from './worker-link.js';
 
-function send(msg: FromWorker, then?: () => void): void {
+function write(msg: FromWorker | Batch<FromWorker>, then?: () => void): void {
   if (process.connected) process.send?.(msg, undefined, undefined, then);
+}
+
+// Under load a worker sends several messages per turn (leases, releases, stored objects): after
+// the first, a turn's go to the primary as one batch (ipc-batch.ts). A message with something
+// to do once it is written (`then`) goes alone, at once.
+const batched = new BatchedSender<FromWorker>((msg) => write(msg));
+
+function send(msg: FromWorker, then?: () => void): void {
+  if (then) write(msg, then);
+  else batched.send(msg);
 }
 
 async function main(): Promise<void> {
@@ -43,7 +54,7 @@ async function main(): Promise<void> {
     peers: link,
   });
   link.attach(core);
-  process.on('message', (msg: ToWorker) => link.receive(msg));
+  process.on('message', (msg: ToWorker | Batch<ToWorker>) => unbatch(msg, (m) => link.receive(m)));
   const server = await startEdgeServer(
     core.state,
     { healthz: () => link.healthz(), purge: ({ key, soft }) => link.purge({ kind: 'url', key, soft }), token },
