@@ -18,14 +18,7 @@ afterEach(async () => {
 
 describe('ProcessPool', () => {
   it('holds messages for a starting worker and delivers them in order once it is ready', async () => {
-    pool = new ProcessPool({
-      label: 'test worker',
-      entry: ENTRY,
-      count: 2,
-      setup: () => ({ startMs: 400 }),
-      scheduling: 'none',
-      log: capturedLog().log,
-    });
+    pool = testPool({ count: 2, startMs: 400 });
     const starting = pool.start();
     // Sent while both workers start: before they asked for their setup, and while they get ready.
     pool.broadcast({ kind: 'note', n: 1 });
@@ -43,15 +36,7 @@ describe('ProcessPool', () => {
   });
 
   it('batched (the edge): what one turn sends a worker arrives in order, in fewer messages', async () => {
-    pool = new ProcessPool({
-      label: 'test worker',
-      entry: ENTRY,
-      count: 1,
-      setup: () => ({ startMs: 200 }),
-      scheduling: 'none',
-      batch: true,
-      log: capturedLog().log,
-    });
+    pool = testPool({ count: 1, startMs: 200, batch: true });
     const starting = pool.start();
     for (let n = 0; n < 50; n++) pool.broadcast({ kind: 'note', n });
     await starting;
@@ -64,6 +49,19 @@ describe('ProcessPool', () => {
     expect(report!.arrivals).toBeLessThan(10);
   });
 });
+
+/** Workers of test/helpers/slow-start-worker.mjs, each ready `startMs` after its setup. */
+function testPool({ count, startMs, batch }: { count: number; startMs: number; batch?: boolean }): ProcessPool {
+  return new ProcessPool({
+    label: 'test worker',
+    entry: ENTRY,
+    count,
+    setup: () => ({ startMs }),
+    scheduling: 'none',
+    ...(batch !== undefined && { batch }),
+    log: capturedLog().log,
+  });
+}
 
 function reportsOf(p: ProcessPool) {
   return Promise.all(
