@@ -72,7 +72,6 @@ export function readWhole(
       else chunks.push(chunk);
     };
     const onEnd = (): void => {
-      if (done) return;
       if (size !== length) return fail(`ended after ${size} of ${length} bytes`);
       finish();
       // A copy of its own: the chunks are views into the socket's reads (stored-bytes.ts).
@@ -85,7 +84,6 @@ export function readWhole(
     body.once('close', onClose);
     if (waitMs === Infinity) return;
     timer = setTimeout(() => {
-      if (done) return;
       finish();
       // Not flowing any more: what arrives from here waits behind the chunks put back, in order.
       body.pause();
