@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { CacheStore, storedResponse } from './cache-store.js';
 import { hitPrefix } from './front/hit-bytes.js';
+import { storedLifetime } from './pipeline/lifetime.js';
 import { createPolicy, policyClass } from './pipeline/policy.js';
 
 const Policy = policyClass(Date.now);
@@ -18,7 +19,7 @@ function entry(
     status: 200,
     headers,
     body: Buffer.alloc(opts.body ?? 10),
-    policy: createPolicy(Policy, { url: '/', method: 'GET', headers: {} }, 200, headers),
+    lifetime: storedLifetime(createPolicy(Policy, { url: '/', method: 'GET', headers: {} }, 200, headers), Date.now),
     via: '1.1 meridian-t',
   });
 }
@@ -47,7 +48,26 @@ describe('cache store', () => {
     expect(e.publicHeaders).not.toHaveProperty('cdn-cache-control');
     expect(e.publicHeaders).not.toHaveProperty('surrogate-key');
     expect(e.publicHeaders).not.toHaveProperty('age');
-    expect(e.internalHeaders['cdn-cache-control']).toBe('max-age=5');
+    expect(e.internalHead).toEqual([
+      'cache-control',
+      'max-age=60',
+      'surrogate-key',
+      'a b',
+      'cdn-cache-control',
+      'max-age=5',
+      'via',
+      '1.1 up, 1.1 meridian-t',
+      'content-length',
+      '100',
+    ]);
+    expect(e.publicHead).toEqual([
+      'cache-control',
+      'max-age=60',
+      'via',
+      '1.1 up, 1.1 meridian-t',
+      'content-length',
+      '100',
+    ]);
     expect(e.publicHeaders.via).toBe('1.1 up, 1.1 meridian-t');
     expect(e.tags).toEqual(['a', 'b']);
   });
@@ -111,7 +131,7 @@ describe('cache store', () => {
         status: 200,
         headers,
         body: Buffer.alloc(1024),
-        policy: createPolicy(Policy, request, 200, headers),
+        lifetime: storedLifetime(createPolicy(Policy, request, 200, headers), Date.now),
         via: '1.1 meridian-t',
       });
     };

@@ -1,10 +1,10 @@
 // Storage: an LRU with a byte budget (body + headers per object), indexed by URL key (its
 // variants and their Vary fields) and by surrogate key, so purges by URL, prefix, tag or
 // everything are exact. Soft purges mark objects stale instead of removing them.
-import type CachePolicy from 'http-cache-semantics';
 import { LRUCache } from 'lru-cache';
 import { appendVia, headerValue, type HeaderMap } from './headers.js';
 import type { Directives } from './freshness/cache-control.js';
+import type { StoredLifetime } from './pipeline/lifetime.js';
 import { targetedDirectives } from './freshness/targeted.js';
 
 export interface StoredResponse {
@@ -18,16 +18,17 @@ export interface StoredResponse {
   readonly headers: HeaderMap;
   /** Sent to clients: also without the CDN-only fields and Age (added per response). */
   readonly publicHeaders: HeaderMap;
-  /** Sent to our own edges (shield traffic): the CDN-only fields kept. */
-  readonly internalHeaders: HeaderMap;
   /**
-   * `publicHeaders` / `internalHeaders` as node's flat [name, value, …] list, built once here so
-   * a hit only appends Age and Cache-Status instead of copying a header object per response.
+   * `publicHeaders` as node's flat [name, value, …] list, and the same for our own edges (shield
+   * traffic: the CDN-only fields kept), so that a hit node:http writes only appends Age and
+   * Cache-Status instead of copying a header object per response. Built on first use: most
+   * objects are only ever written by the raw front (front/hit-bytes.ts), which needs neither.
    */
   readonly publicHead: readonly (string | string[])[];
   readonly internalHead: readonly (string | string[])[];
   readonly body: Buffer;
-  readonly policy: CachePolicy;
+  /** Its freshness lifetime and age (what it keeps of the policy that judged it). */
+  readonly lifetime: StoredLifetime;
   /** The Cache-Control directives this cache obeys (CDN-Cache-Control when present). */
   readonly directives: Directives;
   /** Surrogate keys, from Surrogate-Key and Cache-Tag. */
@@ -40,12 +41,13 @@ export interface StoredResponse {
 /** Response fields meant for this cache (and our shields' children), not for clients. */
 export const CDN_ONLY = ['cdn-cache-control', 'surrogate-control', 'surrogate-key', 'cache-tag'] as const;
 
-// What a stored object takes beyond its body and header text: the policy, the three header maps
-// and two flat lists, the directives, the hit prefix, the LRU's and the indexes' entries. Measured
-// at about 2.5 KB with a typical origin's eight fields, on Node 20 and 22 (cache-store.test.ts
-// checks the count covers it); at 512, a store of 1 KiB objects used about twice the memory
-// maxBytes allowed.
-const PER_OBJECT_OVERHEAD = 2560;
+// What a stored object takes beyond its body and header text: its header map for clients (the
+// flat lists are built on first use), the directives, the lifetime, the hit prefix, the LRU's
+// and the indexes' entries. Measured at about 1.5 KB with a typical origin's eight fields, on
+// Node 20 (2.5 KB while it kept its http-cache-semantics policy and built every header list at
+// once; cache-store.test.ts checks the count covers it); at 512, a store of 1 KiB objects used
+// about twice the memory maxBytes allowed.
+const PER_OBJECT_OVERHEAD = 2048;
 
 export interface StoredResponseInput {
   key: string;
@@ -55,7 +57,7 @@ export interface StoredResponseInput {
   /** The upstream's headers, hop-by-hop fields already removed. */
   headers: HeaderMap;
   body: Buffer;
-  policy: CachePolicy;
+  lifetime: StoredLifetime;
   /** Our `Via` hop, e.g. '1.1 meridian-fra'. */
   via: string;
 }
@@ -70,28 +72,56 @@ export function storedResponse(input: StoredResponseInput): StoredResponse {
   // (measured 0.5 KB more per stored object with nginx's fields), for as long as it is stored.
   const headers = without(input.headers, NOT_STORED);
   headers['content-length'] = String(input.body.length);
-  const internalHeaders = without(headers, NOT_INTERNAL);
-  internalHeaders.via = appendVia(headers.via, input.via);
-  const publicHeaders = without(internalHeaders, NOT_PUBLIC);
+  const publicHeaders = without(headers, NOT_PUBLIC);
+  publicHeaders.via = appendVia(headers.via, input.via);
   let headerBytes = 0;
   for (const name in headers) headerBytes += name.length + String(headers[name]).length + 4;
-  return {
-    key: input.key,
-    primary: input.primary,
-    vary: input.vary,
-    status: input.status,
-    headers,
-    publicHeaders,
-    internalHeaders,
-    publicHead: flatHeaders(publicHeaders),
-    internalHead: flatHeaders(internalHeaders),
-    body: input.body,
-    policy: input.policy,
-    directives: targetedDirectives(headers).directives,
-    tags: surrogateKeys(headers),
-    size: input.body.length + 2 * headerBytes + 2 * input.key.length + PER_OBJECT_OVERHEAD,
-    invalidatedAt: undefined,
-  };
+  const size = input.body.length + 2 * headerBytes + 2 * input.key.length + PER_OBJECT_OVERHEAD;
+  return new Stored(input, headers, publicHeaders, size);
+}
+
+class Stored implements StoredResponse {
+  readonly key: string;
+  readonly primary: string;
+  readonly vary: readonly string[];
+  readonly status: number;
+  readonly body: Buffer;
+  readonly lifetime: StoredLifetime;
+  readonly directives: Directives;
+  readonly tags: readonly string[];
+  invalidatedAt: number | undefined = undefined;
+  #publicHead: (string | string[])[] | undefined;
+  #internalHead: (string | string[])[] | undefined;
+
+  constructor(
+    input: StoredResponseInput,
+    readonly headers: HeaderMap,
+    readonly publicHeaders: HeaderMap,
+    readonly size: number,
+  ) {
+    this.key = input.key;
+    this.primary = input.primary;
+    this.vary = input.vary;
+    this.status = input.status;
+    this.body = input.body;
+    this.lifetime = input.lifetime;
+    this.directives = targetedDirectives(headers).directives;
+    this.tags = surrogateKeys(headers);
+  }
+
+  get publicHead(): readonly (string | string[])[] {
+    return (this.#publicHead ??= flatHeaders(this.publicHeaders));
+  }
+
+  /** The stored fields but Age, Via with our hop (as in publicHeaders), in the stored order. */
+  get internalHead(): readonly (string | string[])[] {
+    if (this.#internalHead === undefined) {
+      const internal = without(this.headers, NOT_INTERNAL);
+      internal.via = this.publicHeaders.via!;
+      this.#internalHead = flatHeaders(internal);
+    }
+    return this.#internalHead;
+  }
 }
 
 function without(headers: HeaderMap, names: ReadonlySet<string>): HeaderMap {

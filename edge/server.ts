@@ -308,7 +308,7 @@ function writeStoredAnswer(
   const { edge } = c;
   const tail = hitTail(
     prefix,
-    Math.floor(entry.policy.age()),
+    Math.floor(entry.lifetime.age()),
     formatCacheStatus(edge.pseudonym, c.status),
     keepAliveSeconds,
   );
@@ -410,7 +410,7 @@ function send(req: IncomingMessage, res: ServerResponse, c: EdgeContext, outcome
       r.status === 304 ? withoutField(stored, 'content-length') : r.partial ? partialHead(stored, r.partial) : stored;
     headers = head.concat(
       'age',
-      String(Math.floor(r.entry.policy.age())),
+      String(Math.floor(r.entry.lifetime.age())),
       'cache-status',
       formatCacheStatus(edge.pseudonym, c.status),
     );

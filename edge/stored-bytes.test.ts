@@ -74,7 +74,7 @@ describe('stored bytes', () => {
     // As node's 'advanced' IPC hands it over: the body a view into the whole message.
     const wire = deserialize(serialize(entryToWire(entry))) as ReturnType<typeof entryToWire>;
     expect(owns(wire.body)).toBe(false);
-    const relayed = entryFromWire(wire, core.state.Policy, '1.1 meridian-fra');
+    const relayed = entryFromWire(wire, core.state.now, '1.1 meridian-fra');
     expect(relayed.body.equals(entry.body)).toBe(true);
     expect(owns(relayed.body)).toBe(true);
   });

@@ -3,6 +3,7 @@
 // follows. The decisions are policy.ts's (storability, freshness) over http-cache-semantics, with
 // every freshness field read by this folder (view.ts).
 import { describe, expect, it } from 'vitest';
+import { storedLifetime } from '../pipeline/lifetime.js';
 import { createPolicy, freshness, policyClass, storability, type PolicyRequest } from '../pipeline/policy.js';
 import { DELTA_SECONDS_MAX } from './delta-seconds.js';
 import { targetedDirectives } from './targeted.js';
@@ -93,7 +94,11 @@ describe('freshness decisions, RFC case by case', () => {
     const policy = createPolicy(Policy, req, status, row.headers);
     const verdict = storability(policy, req, status, row.headers);
     const f = freshness(
-      { policy, directives: targetedDirectives(row.headers).directives, invalidatedAt: undefined },
+      {
+        lifetime: storedLifetime(policy, Policy.clock),
+        directives: targetedDirectives(row.headers).directives,
+        invalidatedAt: undefined,
+      },
       now,
     );
     // An error that is not stored has no lifetime worth checking: it is never served from storage.

@@ -38,11 +38,10 @@ function buildPrefix(entry: StoredResponse): Prefix | null {
   let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
   let hasDate = false;
   let lengthOk = false;
-  const head = entry.publicHead;
+  const fields = entry.publicHeaders;
   try {
-    for (let i = 0; i < head.length; i += 2) {
-      const name = head[i] as string;
-      const value = head[i + 1]!;
+    for (const name in fields) {
+      const value = fields[name]!;
       validateHeaderName(name);
       const lower = name.toLowerCase();
       // Never stored (hop-by-hop); if one were, it would change how node frames the answer.

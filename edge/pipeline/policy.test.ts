@@ -9,6 +9,7 @@ import {
   type PolicyRequest,
 } from './policy.js';
 import { freshnessView } from '../freshness/view.js';
+import { storedLifetime } from './lifetime.js';
 
 const policyView = (headers: Record<string, string>) => freshnessView(headers, now).headers;
 
@@ -81,11 +82,17 @@ describe('the policy wrapper', () => {
     const { policy } = entry({
       'cache-control': 'max-age=10, must-revalidate, stale-while-revalidate=60, stale-if-error=60',
     });
-    const fresh = freshness({ policy, directives, invalidatedAt: undefined }, now);
+    const fresh = freshness(
+      { lifetime: storedLifetime(policy, Policy.clock), directives, invalidatedAt: undefined },
+      now,
+    );
     expect(fresh).toMatchObject({ fresh: true, strict: true });
     expect(requestAllows({}, fresh)).toBe('use');
     now += 11_000;
-    const stale = freshness({ policy, directives, invalidatedAt: undefined }, now);
+    const stale = freshness(
+      { lifetime: storedLifetime(policy, Policy.clock), directives, invalidatedAt: undefined },
+      now,
+    );
     expect(stale).toMatchObject({ fresh: false, staleWhileRevalidate: false, staleIfError: false });
     expect(requestAllows({ 'cache-control': 'max-stale' }, stale)).toBe('forward');
   });
@@ -93,16 +100,22 @@ describe('the policy wrapper', () => {
   it('counts soft purges as staleness, and honours request directives', () => {
     const directives = { 'max-age': '100', 'stale-while-revalidate': '30' };
     const { policy } = entry({ 'cache-control': 'max-age=100, stale-while-revalidate=30' });
-    const purged = freshness({ policy, directives, invalidatedAt: now - 5_000 }, now);
+    const purged = freshness(
+      { lifetime: storedLifetime(policy, Policy.clock), directives, invalidatedAt: now - 5_000 },
+      now,
+    );
     expect(purged).toMatchObject({ fresh: false, staleWhileRevalidate: true });
     expect(Math.round(purged.ttl)).toBe(-5);
-    const f = freshness({ policy, directives, invalidatedAt: undefined }, now);
+    const f = freshness({ lifetime: storedLifetime(policy, Policy.clock), directives, invalidatedAt: undefined }, now);
     expect(requestAllows({ 'cache-control': 'no-cache' }, f)).toBe('forward');
     expect(requestAllows({ pragma: 'no-cache' }, f)).toBe('forward');
     expect(requestAllows({ pragma: 'no-cache', 'cache-control': 'max-age=1000' }, f)).toBe('use');
     expect(requestAllows({ 'cache-control': 'min-fresh=1000' }, f)).toBe('forward');
     now += 110_000;
-    const stale = freshness({ policy, directives, invalidatedAt: undefined }, now);
+    const stale = freshness(
+      { lifetime: storedLifetime(policy, Policy.clock), directives, invalidatedAt: undefined },
+      now,
+    );
     expect(requestAllows({ 'cache-control': 'max-stale=20' }, stale)).toBe('use');
     expect(requestAllows({ 'cache-control': 'max-stale=5' }, stale)).toBe('forward');
   });

@@ -14,6 +14,7 @@ import { freshnessView, isHttpDate } from '../freshness/view.js';
 import { targetedDirectives } from '../freshness/targeted.js';
 import type { HeaderMap, IncomingHeaders } from '../headers.js';
 import { headerValue } from '../headers.js';
+import type { Lifetime } from './lifetime.js';
 import { errorRefusal, libraryStatus } from './negative-caching.js';
 
 export interface PolicyRequest {
@@ -104,15 +105,15 @@ export interface Freshness {
 }
 
 export interface FreshnessInput {
-  readonly policy: CachePolicy;
+  readonly lifetime: Lifetime;
   readonly directives: Directives;
   /** Soft-purge time (ms): stale from then on. */
   readonly invalidatedAt: number | undefined;
 }
 
 export function freshness(e: FreshnessInput, now: number): Freshness {
-  const age = e.policy.age();
-  let ttl = e.policy.maxAge() - age;
+  const age = e.lifetime.age();
+  let ttl = e.lifetime.maxAge() - age;
   if (e.invalidatedAt !== undefined) ttl = Math.min(ttl, (e.invalidatedAt - now) / 1000);
   const fresh = ttl > 0;
   const d = e.directives;

@@ -8,6 +8,7 @@ import { NOT_STORED, storedResponse, type StoredResponse } from '../cache-store.
 import { headerValue, type HeaderMap } from '../headers.js';
 import type { EdgeContext, Middleware, OriginResponse, StoreOutcome } from './context.js';
 import { forward } from './fetch.js';
+import { storedLifetime } from './lifetime.js';
 import { serveEntry, variantKey } from './lookup.js';
 import {
   applyNotModified,
@@ -43,7 +44,12 @@ export function store(): Middleware {
       discard(origin.body);
       const refreshed = applyNotModified(edge.Policy, c.stale, policyRequest(c), origin.headers);
       if (refreshed) {
-        const entry = storedResponse({ ...c.stale, ...refreshed, via: `1.1 ${edge.pseudonym}` });
+        const entry = storedResponse({
+          ...c.stale,
+          headers: refreshed.headers,
+          lifetime: storedLifetime(refreshed.policy, edge.Policy.clock),
+          via: `1.1 ${edge.pseudonym}`,
+        });
         if (edge.cache.put(entry)) {
           edge.peers.stored(entry);
           serveEntry(c, entry, freshness(entry, edge.now()));
@@ -99,7 +105,7 @@ export function store(): Middleware {
         status: origin.status,
         headers: origin.headers,
         body,
-        policy,
+        lifetime: storedLifetime(policy, edge.Policy.clock),
         via: `1.1 ${edge.pseudonym}`,
       });
       if (!edge.cache.put(entry)) return undefined;

@@ -10,7 +10,7 @@ function entry(primary: string, headers: Record<string, string> = {}): WireEntry
     status: 200,
     headers,
     body: new Uint8Array(1),
-    policy: {} as WireEntry['policy'],
+    lifetime: [60, 0],
     invalidatedAt: undefined,
   };
 }

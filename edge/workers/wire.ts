@@ -1,12 +1,11 @@
 // Stored objects and fetch outcomes as plain data for IPC, and back. The body goes as bytes
-// (structured clone); the policy as http-cache-semantics' own toObject() form, revived with
-// this process's clocked Policy class.
-import type CachePolicy from 'http-cache-semantics';
+// (structured clone); its lifetime as its two numbers, revived on this process's clock (the same
+// wall clock as the sender's: the primary and its workers run on one machine).
 import { storedResponse, type StoredResponse } from '../cache-store.js';
 import { EdgeError, type EdgeErrorKind } from '../errors.js';
 import type { HeaderMap } from '../headers.js';
 import type { StoreOutcome } from '../pipeline/context.js';
-import type { PolicyClass } from '../pipeline/policy.js';
+import { StoredLifetime } from '../pipeline/lifetime.js';
 import { ownBytes } from '../stored-bytes.js';
 
 export interface WireEntry {
@@ -16,7 +15,8 @@ export interface WireEntry {
   readonly status: number;
   readonly headers: HeaderMap;
   readonly body: Uint8Array;
-  readonly policy: CachePolicy.CachePolicyObject;
+  /** StoredLifetime's lifetime (s) and bornAt (ms). */
+  readonly lifetime: readonly [number, number];
   invalidatedAt: number | undefined;
 }
 
@@ -35,13 +35,12 @@ export function entryToWire(e: StoredResponse): WireEntry {
     status: e.status,
     headers: e.headers,
     body: e.body,
-    policy: e.policy.toObject(),
+    lifetime: [e.lifetime.lifetime, e.lifetime.bornAt],
     invalidatedAt: e.invalidatedAt,
   };
 }
 
-export function entryFromWire(w: WireEntry, Policy: PolicyClass, via: string): StoredResponse {
-  const policy = (Policy as unknown as typeof CachePolicy).fromObject(w.policy);
+export function entryFromWire(w: WireEntry, clock: () => number, via: string): StoredResponse {
   // The body arrives as a view into the IPC message read, which it would keep alive whole.
   const body = ownBytes([w.body], w.body.byteLength);
   const entry = storedResponse({
@@ -51,7 +50,7 @@ export function entryFromWire(w: WireEntry, Policy: PolicyClass, via: string): S
     status: w.status,
     headers: w.headers,
     body,
-    policy,
+    lifetime: new StoredLifetime(w.lifetime[0], w.lifetime[1], clock),
     via,
   });
   entry.invalidatedAt = w.invalidatedAt;

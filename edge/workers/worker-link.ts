@@ -117,7 +117,7 @@ export class WorkerLink implements Peers {
     const { cache, state } = core;
     switch (change.kind) {
       case 'stored':
-        cache.put(entryFromWire(change.entry, state.Policy, `1.1 ${state.pseudonym}`));
+        cache.put(entryFromWire(change.entry, state.now, `1.1 ${state.pseudonym}`));
         return;
       case 'removed':
         cache.delete(change.key);
