@@ -33,4 +33,28 @@ describe('CDN-Cache-Control (RFC 9213 §2.1, a Structured Field Dictionary)', ()
       source: 'cache-control',
     });
   });
+
+  it('reads each response by its own fields when consecutive responses differ in any one of them', () => {
+    const a = { 'cache-control': 'max-age=5', 'surrogate-control': 'max-age=50' };
+    const seen = [
+      a,
+      { 'cache-control': 'max-age=5' },
+      { 'cache-control': 'max-age=6' },
+      { 'cache-control': 'max-age=6', 'cdn-cache-control': 'max-age=500' },
+      { 'cache-control': 'max-age=6', 'cdn-cache-control': 'max-age=501' },
+      { 'cache-control': ['max-age=6', 'no-store'] },
+      a,
+      { 'cache-control': 'max-age=5', 'surrogate-control': 'max-age=51' },
+    ].map((h) => [targetedDirectives(h).source, targetedDirectives(h).directives]);
+    expect(seen).toEqual([
+      ['surrogate-control', { 'max-age': '50' }],
+      ['cache-control', { 'max-age': '5' }],
+      ['cache-control', { 'max-age': '6' }],
+      ['cdn-cache-control', { 'max-age': '500' }],
+      ['cdn-cache-control', { 'max-age': '501' }],
+      ['cache-control', { 'max-age': '6', 'no-store': true }],
+      ['surrogate-control', { 'max-age': '50' }],
+      ['surrogate-control', { 'max-age': '51' }],
+    ]);
+  });
 });

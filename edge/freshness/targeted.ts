@@ -21,15 +21,32 @@ export interface TargetedDirectives {
   readonly source: 'cdn-cache-control' | 'surrogate-control' | 'cache-control';
 }
 
+// The last fields read and what they said: a stored response's fields are read three times
+// (freshness view, storability, the stored entry), and an origin sends the same Cache-Control
+// with most of its responses. Directives are read-only, so the answer can be shared.
+let last: { cdn?: string; surrogate?: string; cc?: string; answer: TargetedDirectives } | undefined;
+
 export function targetedDirectives(headers: IncomingHeaders): TargetedDirectives {
   const cdn = headerValue(headers, 'cdn-cache-control');
+  const surrogate = headerValue(headers, 'surrogate-control');
+  const cc = headerValue(headers, 'cache-control');
+  if (last !== undefined && last.cdn === cdn && last.surrogate === surrogate && last.cc === cc) return last.answer;
+  const answer = readTargeted(cdn, surrogate?.trim(), cc);
+  last = { cdn, surrogate, cc, answer };
+  return answer;
+}
+
+function readTargeted(
+  cdn: string | undefined,
+  surrogate: string | undefined,
+  cc: string | undefined,
+): TargetedDirectives {
   if (cdn !== undefined) {
     const directives = parseTargeted(cdn);
     if (directives) return { directives, source: 'cdn-cache-control' };
   }
-  const surrogate = headerValue(headers, 'surrogate-control')?.trim();
   if (surrogate) return { directives: parseCacheControl(surrogate), source: 'surrogate-control' };
-  return { directives: parseCacheControl(headerValue(headers, 'cache-control')), source: 'cache-control' };
+  return { directives: parseCacheControl(cc), source: 'cache-control' };
 }
 
 /** A targeted field's directives, or undefined when the field must be ignored. */
