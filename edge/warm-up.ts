@@ -4,9 +4,12 @@
 // slower than the same cold cache in a process already warm, and that second is the cold p99.
 // So before the real listener opens, the edge serves a short synthetic load to itself, all on
 // loopback: a throwaway origin, a throwaway EdgeCore (its own storage, upstream pool and metrics
-// registry, dropped afterwards) behind a throwaway listener, and a client asking for a few small
-// and large objects, misses first, then hits through node:http and through the raw hit front.
-// Nothing of it reaches the real storage, the real upstream, or /metrics.
+// registry, dropped afterwards) behind a throwaway listener, and a client asking for small and
+// large objects: for the first half every request a new object (a miss runs far more code than a
+// hit, and V8 compiles a function only after it has run often: with 48 misses, the mix's first
+// seconds after a start stayed slower), then a few objects again and again: hits through
+// node:http and through the raw hit front. Nothing of it reaches the real storage, the real
+// upstream, or /metrics.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
@@ -16,9 +19,13 @@ import type { EdgeConfig } from './config.js';
 import { EdgeCore } from './core.js';
 import { startEdgeServer } from './server.js';
 
+/** Objects the hits ask for. */
 const OBJECTS = 48;
-const SIZES = [1024, 16 * 1024, 200 * 1024];
+/** Object sizes by object number (every 16th a large one, read whole or streamed). */
+const SIZES = [...Array.from({ length: 15 }, (_, i) => (i % 2 === 0 ? 1024 : 16 * 1024)), 200 * 1024];
 const CONNECTIONS = 8;
+/** The throwaway storage's budget: the misses' objects come and go, memory stays bounded. */
+const STORE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Serves the synthetic load for about `config.warmUp` ms (0: none) and logs what it did; resolves
@@ -29,8 +36,12 @@ export async function warmUp(config: EdgeConfig, log: Logger): Promise<number> {
   if (ms <= 0) return 0;
   const started = performance.now();
   try {
-    const answered = await syntheticLoad(config, log, ms);
-    log.info({ requests: answered, ms: Math.round(performance.now() - started) }, 'warmed up before listening');
+    const { misses, hits } = await syntheticLoad(config, log, ms);
+    const answered = misses + hits;
+    log.info(
+      { requests: answered, misses, hits, ms: Math.round(performance.now() - started) },
+      'warmed up before listening',
+    );
     return answered;
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'warm-up failed; serving without it');
@@ -38,7 +49,7 @@ export async function warmUp(config: EdgeConfig, log: Logger): Promise<number> {
   }
 }
 
-async function syntheticLoad(config: EdgeConfig, log: Logger, ms: number): Promise<number> {
+async function syntheticLoad(config: EdgeConfig, log: Logger, ms: number): Promise<{ misses: number; hits: number }> {
   const deadline = performance.now() + ms;
   const origin = await syntheticOrigin();
   const core = new EdgeCore({
@@ -46,6 +57,7 @@ async function syntheticLoad(config: EdgeConfig, log: Logger, ms: number): Promi
     log: log.child({}, { level: 'silent' }),
     now: Date.now,
     registry: new Registry(),
+    maxBytes: Math.min(config.maxBytes, STORE_BYTES),
   });
   try {
     const server = await startEdgeServer(
@@ -56,18 +68,13 @@ async function syntheticLoad(config: EdgeConfig, log: Logger, ms: number): Promi
       { exclusive: true },
     );
     try {
-      // Misses (and node:http's hits, on the connections they handed over), then the raw front's
-      // hits on fresh connections, until the time is up.
-      let answered = 0;
-      for (const fresh of [false, true]) {
-        const pool = new Pool(server.url, { connections: CONNECTIONS });
-        try {
-          answered += await load(pool, fresh ? deadline : Math.min(deadline, performance.now() + ms / 2));
-        } finally {
-          await pool.destroy();
-        }
-      }
-      return answered;
+      // Misses, then hits (node:http's on the connections the misses handed over, the raw front's
+      // on fresh ones) until the time is up.
+      const misses = await withPool(server.url, (pool) =>
+        load(pool, Math.min(deadline, performance.now() + ms / 2), (i) => `/warm-up/new/${i}`),
+      );
+      const hits = await withPool(server.url, (pool) => load(pool, deadline, (i) => `/warm-up/${i % OBJECTS}`));
+      return { misses, hits };
     } finally {
       await server.close();
     }
@@ -78,12 +85,22 @@ async function syntheticLoad(config: EdgeConfig, log: Logger, ms: number): Promi
   }
 }
 
-async function load(pool: Pool, until: number): Promise<number> {
+async function withPool<T>(url: string, use: (pool: Pool) => Promise<T>): Promise<T> {
+  const pool = new Pool(url, { connections: CONNECTIONS });
+  try {
+    return await use(pool);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/** Requests `path(i)` for i = 0, 1, … on CONNECTIONS lanes until `until`; resolves with the count. */
+async function load(pool: Pool, until: number, path: (i: number) => string): Promise<number> {
   let n = 0;
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async (_, lane) => {
       for (let i = lane; performance.now() < until; i += CONNECTIONS) {
-        const { body } = await pool.request({ path: `/warm-up/${i % OBJECTS}`, method: 'GET' });
+        const { body } = await pool.request({ path: path(i), method: 'GET' });
         for await (const _chunk of body);
         n++;
       }
