@@ -7,9 +7,8 @@
 // registry, dropped afterwards) behind a throwaway listener, and a client asking for small and
 // large objects: for the first half every request a new object (a miss runs far more code than a
 // hit, and V8 compiles a function only after it has run often: with 48 misses, the mix's first
-// seconds after a start stayed slower), then a few objects again and again: hits through
-// node:http and through the raw hit front. Nothing of it reaches the real storage, the real
-// upstream, or /metrics.
+// seconds after a start stayed slower), then a few objects again and again: hits, which the raw
+// hit front answers. Nothing of it reaches the real storage, the real upstream, or /metrics.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
@@ -68,8 +67,7 @@ async function syntheticLoad(config: EdgeConfig, log: Logger, ms: number): Promi
       { exclusive: true },
     );
     try {
-      // Misses, then hits (node:http's on the connections the misses handed over, the raw front's
-      // on fresh ones) until the time is up.
+      // Misses, then hits until the time is up.
       const misses = await withPool(server.url, (pool) =>
         load(pool, Math.min(deadline, performance.now() + ms / 2), (i) => `/warm-up/new/${i}`),
       );
