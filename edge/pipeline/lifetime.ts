@@ -1,11 +1,11 @@
-// What a stored response keeps of the http-cache-semantics policy that judged it: two numbers.
+// What a stored response keeps of the http-cache-semantics policy that judged it: three numbers.
 // Its freshness lifetime depends only on the stored fields and the request it was stored for
 // (RFC 9111 §4.2.1), so it is fixed once stored; its age is its Age when it arrived plus the time
-// it has been held since (§4.2.3), i.e. the time since the moment its age was 0. The policy
-// itself keeps a copy of the response's fields as freshness/view.ts showed them, both parsed
-// Cache-Controls and, when the response has a Vary, the first requester's fields (its Cookie and
-// Authorization among them): about 0.5 KB per stored object and more with a Vary, held as long as
-// the object is, and relayed to every worker with it, for what these two numbers say.
+// it has been held since (§4.2.3). The policy itself keeps a copy of the response's fields as
+// freshness/view.ts showed them, both parsed Cache-Controls and, when the response has a Vary,
+// the first requester's fields (its Cookie and Authorization among them): about 0.5 KB per
+// stored object and more with a Vary, held as long as the object is, and relayed to every worker
+// with it, for what these numbers say.
 import type CachePolicy from 'http-cache-semantics';
 
 /** What freshness() reads of a response's policy (a CachePolicy has both too). */
@@ -20,8 +20,10 @@ export class StoredLifetime implements Lifetime {
   constructor(
     /** Freshness lifetime (s). */
     readonly lifetime: number,
-    /** When its age was 0 (ms on `clock`). */
-    readonly bornAt: number,
+    /** Its Age when it arrived (s). */
+    readonly ageOnArrival: number,
+    /** When it arrived (ms on `clock`). */
+    readonly arrivedAt: number,
     private readonly clock: () => number,
   ) {}
 
@@ -29,18 +31,16 @@ export class StoredLifetime implements Lifetime {
     return this.lifetime;
   }
 
+  /** The library's own sum, term for term (so its rounding too). */
   age(): number {
-    return (this.clock() - this.bornAt) / 1000;
+    return this.ageOnArrival + (this.clock() - this.arrivedAt) / 1000;
   }
 }
 
-/**
- * `policy`'s lifetime and age, exactly as the policy computes them on `clock` (its own clock: see
- * policyClass): the age from the response time and Age field it recorded.
- */
+/** `policy`'s lifetime and age on `clock` (its own clock: see policyClass), as the policy computes them. */
 export function storedLifetime(policy: CachePolicy, clock: () => number): StoredLifetime {
   const { t: responseTime, resh } = policy.toObject();
   // The library reads Age with parseInt, zero when absent; freshness/view.ts has left only digits.
   const age = Number.parseInt(String(resh.age ?? '0'), 10) || 0;
-  return new StoredLifetime(policy.maxAge(), responseTime - age * 1000, clock);
+  return new StoredLifetime(policy.maxAge(), age, responseTime, clock);
 }

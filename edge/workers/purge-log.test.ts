@@ -10,7 +10,7 @@ function entry(primary: string, headers: Record<string, string> = {}): WireEntry
     status: 200,
     headers,
     body: new Uint8Array(1),
-    lifetime: [60, 0],
+    lifetime: [60, 0, 0],
     invalidatedAt: undefined,
   };
 }

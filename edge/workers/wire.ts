@@ -1,5 +1,5 @@
 // Stored objects and fetch outcomes as plain data for IPC, and back. The body goes as bytes
-// (structured clone); its lifetime as its two numbers, revived on this process's clock (the same
+// (structured clone); its lifetime as its three numbers, revived on this process's clock (the same
 // wall clock as the sender's: the primary and its workers run on one machine).
 import { storedResponse, type StoredResponse } from '../cache-store.js';
 import { EdgeError, type EdgeErrorKind } from '../errors.js';
@@ -15,8 +15,8 @@ export interface WireEntry {
   readonly status: number;
   readonly headers: HeaderMap;
   readonly body: Uint8Array;
-  /** StoredLifetime's lifetime (s) and bornAt (ms). */
-  readonly lifetime: readonly [number, number];
+  /** StoredLifetime's lifetime (s), ageOnArrival (s) and arrivedAt (ms). */
+  readonly lifetime: readonly [number, number, number];
   invalidatedAt: number | undefined;
 }
 
@@ -35,7 +35,7 @@ export function entryToWire(e: StoredResponse): WireEntry {
     status: e.status,
     headers: e.headers,
     body: e.body,
-    lifetime: [e.lifetime.lifetime, e.lifetime.bornAt],
+    lifetime: [e.lifetime.lifetime, e.lifetime.ageOnArrival, e.lifetime.arrivedAt],
     invalidatedAt: e.invalidatedAt,
   };
 }
@@ -50,7 +50,7 @@ export function entryFromWire(w: WireEntry, clock: () => number, via: string): S
     status: w.status,
     headers: w.headers,
     body,
-    lifetime: new StoredLifetime(w.lifetime[0], w.lifetime[1], clock),
+    lifetime: new StoredLifetime(...w.lifetime, clock),
     via,
   });
   entry.invalidatedAt = w.invalidatedAt;
