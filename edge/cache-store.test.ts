@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { CacheStore, storedResponse } from './cache-store.js';
-import { hitPrefix } from './front/hit-bytes.js';
+import { freshHitTail, hitPrefix } from './front/hit-bytes.js';
 import { storedLifetime } from './pipeline/lifetime.js';
 import { createPolicy, policyClass } from './pipeline/policy.js';
 
@@ -141,7 +141,8 @@ describe('cache store', () => {
     const before = process.memoryUsage();
     for (let i = 0; i < N; i++) {
       const entry = typical(i);
-      hitPrefix(entry);
+      // As once hit: the raw front's head and a hit's tail, kept with the object (front/hit-bytes.ts).
+      freshHitTail(hitPrefix(entry)!, 0, 3600, 'meridian-t', 5);
       store.put(entry);
     }
     gc();

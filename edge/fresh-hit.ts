@@ -102,5 +102,10 @@ export function answerFreshHit(state: EdgeState, req: IncomingMessage, res: Serv
 
 /** Our Cache-Status member for a fresh hit (RFC 9211). */
 export function hitStatus(state: EdgeState, hit: FreshHit): string {
-  return `${state.pseudonym}; hit; ttl=${hit.ttl}`;
+  return hitStatusText(state.pseudonym, hit.ttl);
+}
+
+/** The same from its parts. */
+export function hitStatusText(pseudonym: string, ttl: number): string {
+  return `${pseudonym}; hit; ttl=${ttl}`;
 }

@@ -13,10 +13,10 @@
 import { maxHeaderSize, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Outcome } from '../metrics.js';
-import { freshHit, hitStatus } from '../fresh-hit.js';
+import { freshHit } from '../fresh-hit.js';
 import type { EdgeState } from '../pipeline/context.js';
 import { claimReads, releaseReads } from './direct-read.js';
-import { hitPrefix, hitTail, writeStored } from './hit-bytes.js';
+import { freshHitTail, hitPrefix, writeStored } from './hit-bytes.js';
 import { readPlainHead, type PlainHead } from './request-head.js';
 import { forwardedScheme } from '../trusted-proxies.js';
 
@@ -114,7 +114,7 @@ function frontConnection(
           if (head.headers.host === undefined) break;
           return answerElsewhere(chunk, s, head);
         }
-        const tail = hitTail(prefix, hit.age, hitStatus(state, hit), keepAliveSeconds);
+        const tail = freshHitTail(prefix, hit.age, hit.ttl, state.pseudonym, keepAliveSeconds);
         const body = head.method === 'GET' ? hit.entry.body : undefined;
         writeStored(socket, prefix.bytes, tail, body);
         // Answered: from here on a failure must not hand this request to node:http as well.
